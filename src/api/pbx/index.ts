@@ -1,0 +1,25 @@
+/**
+ * The PBX admin API of seed 003 under `/api`: its own auth hook (session or API key with
+ * the `pbx` scope) and the `/api` error envelope set at the root.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../context.ts';
+import { authPlugin } from '../shared/auth.ts';
+import { authRoutes } from './auth-routes.ts';
+import { meRoutes } from './me.ts';
+import { usersRoutes } from './users.ts';
+import { keysRoutes } from './keys.ts';
+import { setupRoutes } from './setup.ts';
+import { UserSchema } from './schemas.ts';
+
+export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
+  app.addSchema(UserSchema);
+  app.addHook('onRoute', (route) => {
+    route.config = { scope: 'pbx', ...(route.config as object) };
+  });
+  const ctx = { ctx: opts.ctx };
+  await app.register(authPlugin, ctx);
+  for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes]) {
+    await app.register(routes, ctx);
+  }
+}

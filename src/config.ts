@@ -1,0 +1,139 @@
+/**
+ * Typed configuration from the environment, validated once at start.
+ * A bad value stops the server with a message naming the variable.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  httpPort: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  secretKey: Buffer;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  logLevel: string;
+  /** Fastify `trustProxy`: false unless configured, so X-Forwarded-For is ignored by default. */
+  trustProxy: boolean | string;
+  login: { maxFailures: number; windowMs: number; lockoutMs: number };
+  sessionTtlMs: number;
+  domain: string;
+  publicIp: string | undefined;
+  sip: { port: number; tlsPort: number; wsPort: number | undefined; host: string };
+  rtpPorts: [number, number];
+  natsUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function port(env: Env, name: string, def: number): number {
+  return int(env, name, def, 0, 65535);
+}
+
+function oneOf(env: Env, name: string, def: string, allowed: string[]): string {
+  const raw = env[name] ?? def;
+  if (!allowed.includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw;
+}
+
+function range(env: Env, name: string, def: [number, number]): [number, number] {
+  const raw = env[name];
+  if (!raw) return def;
+  const m = /^(\d+)-(\d+)$/.exec(raw);
+  if (!m) throw new ConfigError(name, `expected "min-max", got "${raw}"`);
+  const lo = Number(m[1]), hi = Number(m[2]);
+  if (lo < 1024 || hi > 65535 || hi - lo < 3) throw new ConfigError(name, `range must lie in 1024-65535 and hold at least 2 port pairs, got "${raw}"`);
+  return [lo, hi];
+}
+
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return raw; // comma-separated addresses/CIDRs, handed to Fastify as is
+}
+
+/**
+ * The secret key encrypts secrets at rest and signs nonces. When not given, one is
+ * generated once and persisted in the data dir so restarts can still decrypt.
+ */
+export function resolveSecretKey(env: Env, dataDir: string): Buffer {
+  const raw = env.STROWGER_SECRET_KEY;
+  if (raw !== undefined && raw !== '') {
+    if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+    if (raw.length < 16) throw new ConfigError('STROWGER_SECRET_KEY', 'must be 64 hex digits or a passphrase of at least 16 characters');
+    return createHash('sha256').update(raw).digest();
+  }
+  const file = join(dataDir, 'secret.key');
+  if (existsSync(file)) {
+    const hex = readFileSync(file, 'utf8').trim();
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new ConfigError('STROWGER_SECRET_KEY', `${file} is corrupt (expected 64 hex digits)`);
+    return Buffer.from(hex, 'hex');
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(env.STROWGER_DATA_DIR || './data');
+  mkdirSync(dataDir, { recursive: true });
+  const databaseUrl = env.DATABASE_URL || `sqlite:${join(dataDir, 'strowger.db')}`;
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', `must start with sqlite: or postgres://, got "${databaseUrl}"`);
+  }
+  const adminEmail = env.STROWGER_ADMIN_EMAIL || undefined;
+  const adminPassword = env.STROWGER_ADMIN_PASSWORD || undefined;
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError(adminEmail ? 'STROWGER_ADMIN_PASSWORD' : 'STROWGER_ADMIN_EMAIL', 'STROWGER_ADMIN_EMAIL and STROWGER_ADMIN_PASSWORD go together');
+  }
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('STROWGER_ADMIN_PASSWORD', 'must be at least 8 characters');
+  }
+  const wsPortRaw = env.STROWGER_SIP_WS_PORT;
+  return {
+    httpPort: port(env, 'STROWGER_HTTP_PORT', 8080),
+    host: env.STROWGER_HOST || '0.0.0.0',
+    dataDir,
+    databaseUrl,
+    secretKey: resolveSecretKey(env, dataDir),
+    adminEmail,
+    adminPassword,
+    logLevel: oneOf(env, 'STROWGER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    trustProxy: trustProxy(env.STROWGER_TRUST_PROXY),
+    login: {
+      maxFailures: int(env, 'STROWGER_LOGIN_MAX_FAILURES', 5, 1, 1000),
+      windowMs: int(env, 'STROWGER_LOGIN_WINDOW_SECONDS', 900, 1, 86400) * 1000,
+      lockoutMs: int(env, 'STROWGER_LOGIN_LOCKOUT_SECONDS', 900, 1, 86400) * 1000,
+    },
+    sessionTtlMs: int(env, 'STROWGER_SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365) * 3600_000,
+    domain: env.STROWGER_DOMAIN || hostname(),
+    publicIp: env.STROWGER_PUBLIC_IP || undefined,
+    sip: {
+      port: port(env, 'STROWGER_SIP_PORT', 5060),
+      tlsPort: port(env, 'STROWGER_SIP_TLS_PORT', 5061),
+      wsPort: wsPortRaw ? port(env, 'STROWGER_SIP_WS_PORT', 0) : undefined,
+      host: env.STROWGER_SIP_HOST || env.STROWGER_HOST || '0.0.0.0',
+    },
+    rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
+    natsUrl: env.NATS_URL || undefined,
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Start-up and shutdown of one Strowger node: store → migrations → first-run admin →
+ * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { openStore, migrateToLatest, type Store } from './store/database.ts';
+import { createSecretBox } from './store/secret-box.ts';
+import { buildApp } from './api/app.ts';
+import type { ApiContext } from './api/context.ts';
+import { completeSetup, isSetupComplete } from './pbx/setup.ts';
+import { hashPassword } from './api/shared/passwords.ts';
+
+export interface RunningServer {
+  ctx: ApiContext;
+  app: FastifyInstance;
+  /** The HTTP port actually bound (differs from config when 0 was asked). */
+  httpPort: number;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** PostgreSQL schema (tests isolate themselves per schema). */
+  dbSchema?: string;
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'strowger' } });
+  const store: Store = openStore(config.databaseUrl, { schema: opts.dbSchema });
+  const closers: Array<() => Promise<void>> = [() => store.close()];
+  try {
+    await migrateToLatest(store);
+    const box = createSecretBox(config.secretKey);
+    if (config.adminEmail && config.adminPassword && !(await isSetupComplete(store.db))) {
+      await completeSetup(store.db, box, { email: config.adminEmail, passwordHash: await hashPassword(config.adminPassword) });
+      logger.info({ email: config.adminEmail }, 'setup completed from STROWGER_ADMIN_EMAIL');
+    }
+    const ctx: ApiContext = {
+      config, store, box, logger, startedAt: Date.now(), version: VERSION,
+      status: new Map(), events: new EventEmitter(),
+    };
+    const app = await buildApp(ctx);
+    closers.unshift(() => app.close());
+    await app.listen({ port: config.httpPort, host: config.host });
+    const addr = app.server.address();
+    const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+    logger.info({ httpPort, database: store.dialect }, 'strowger started');
+    let closing: Promise<void> | undefined;
+    return {
+      ctx, app, httpPort,
+      close: () => (closing ??= (async () => {
+        for (const c of closers) await c().catch((err) => logger.error({ err }, 'error during shutdown'));
+      })()),
+    };
+  } catch (err) {
+    for (const c of closers) await c().catch(() => {});
+    throw err;
+  }
+}

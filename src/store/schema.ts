@@ -1,0 +1,120 @@
+/**
+ * The database as Kysely sees it: one interface per table. Timestamps are ISO-8601 UTC
+ * text, booleans 0/1 integers, JSON columns text — identical on SQLite and PostgreSQL.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  role: 'admin' | 'user';
+  dnd_enabled: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token: a stolen database does not yield live sessions. */
+  id: string;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  scopes: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface SystemConfigTable {
+  key: string;
+  value: string;
+  encrypted: number;
+  updated_at: string;
+}
+
+export interface DevicesTable {
+  id: Generated<number>;
+  name: string;
+  username: string;
+  /** AES-256-GCM under the secret key: digest auth needs the clear password to derive HA1. */
+  password_enc: string;
+  type: string;
+  user_id: number | null;
+  caller_id: string | null;
+  dnd_enabled: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeviceEventsTable {
+  id: Generated<number>;
+  device_id: number | null;
+  category: string;
+  type: string;
+  detail: string;
+  source_ip: string | null;
+  created_at: string;
+}
+
+export interface DidsTable {
+  id: Generated<number>;
+  phone_number: string;
+  friendly_name: string | null;
+  capabilities: string;
+  twilio_sid: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoutesTable {
+  id: Generated<number>;
+  name: string;
+  did_id: number | null;
+  priority: number;
+  conditions: string;
+  action: string;
+  action_data: string;
+  enabled: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface BlocklistTable {
+  id: Generated<number>;
+  phone_number: string;
+  reason: string | null;
+  created_at: string;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  system_config: SystemConfigTable;
+  devices: DevicesTable;
+  device_events: DeviceEventsTable;
+  dids: DidsTable;
+  routes: RoutesTable;
+  blocklist: BlocklistTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type DeviceRow = Selectable<DevicesTable>;
+export type DidRow = Selectable<DidsTable>;
+export type RouteRow = Selectable<RoutesTable>;
+export type BlocklistRow = Selectable<BlocklistTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type DeviceEventRow = Selectable<DeviceEventsTable>;

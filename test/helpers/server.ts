@@ -1,0 +1,75 @@
+/**
+ * A real Strowger server on loopback for integration tests (free ports, fresh database),
+ * plus small HTTP helpers: a logged-in admin cookie and JSON requests.
+ */
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './databases.ts';
+
+export const ADMIN_EMAIL = 'admin@example.com';
+export const ADMIN_PASSWORD = 'admin-password-1';
+
+export interface TestServer {
+  server: RunningServer;
+  db: TestDatabase;
+  config: Config;
+  baseUrl: string;
+  /** Cookie header value of a logged-in admin session. */
+  adminCookie: string;
+  request(method: string, path: string, opts?: { body?: unknown; cookie?: string; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  login(email: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
+  const db = await createTestDatabase(engine);
+  const config = loadConfig({
+    STROWGER_DATA_DIR: db.dataDir,
+    DATABASE_URL: db.url,
+    STROWGER_HTTP_PORT: '0',
+    STROWGER_HOST: '127.0.0.1',
+    STROWGER_SIP_HOST: '127.0.0.1',
+    STROWGER_SIP_PORT: '0',
+    STROWGER_SIP_TLS_PORT: '0',
+    STROWGER_DOMAIN: 'strowger.test',
+    STROWGER_ADMIN_EMAIL: ADMIN_EMAIL,
+    STROWGER_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    STROWGER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const server = await startServer(config, { dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
+  const baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  const request: TestServer['request'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.cookie) headers.cookie = opts.cookie;
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    const res = await fetch(baseUrl + path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const text = await res.text();
+    let body: any = text;
+    try { body = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+    return { status: res.status, body, headers: res.headers };
+  };
+  const login = async (email: string, password: string) => {
+    const res = await fetch(baseUrl + '/api/auth/login', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+    });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('strowger_session='));
+    if (!cookie) throw new Error('no session cookie');
+    return cookie.split(';')[0]!;
+  };
+  const adminCookie = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
+  return {
+    server, db, config, baseUrl, adminCookie, request, login,
+    close: async () => { await server.close(); await db.cleanup(); },
+  };
+}
+
+/** Creates a non-admin user and returns its session cookie. */
+export async function createUserSession(t: TestServer, email = 'user@example.com', password = 'user-password-1'): Promise<string> {
+  const r = await t.request('POST', '/api/users', { cookie: t.adminCookie, body: { email, password, role: 'user' } });
+  if (r.status !== 201) throw new Error(`create user failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return t.login(email, password);
+}
