@@ -1,0 +1,397 @@
+/**
+ * Main-thread handle of the RTP relay. The B2BUA anchors each call's media here: every call leg
+ * gets an RTP/RTCP port pair, the SDP is rewritten to our address, and packets arriving on one
+ * leg leave from its bridged leg's ports towards that leg's endpoint, without decoding.
+ *
+ * Packets never touch this thread: each leg lives in one of N relay workers (one per core by
+ * default), which owns its sockets. Two legs can only be bridged inside one worker, so a call's
+ * legs are created together (`createLegPair`) or with a placement hint (`{ near }`).
+ *
+ * Worker crash: the engine emits `workerExit` with the ids of the legs that died with it. Those
+ * legs are gone (their sockets closed with the thread, their ports return to the pool, later
+ * calls on their ids throw `MEDIA_ERR_LEG_NOT_FOUND`, `releaseLeg` answers false); a fresh
+ * worker takes the slot, so new legs keep working. The B2BUA is expected to end those calls.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import os from 'node:os';
+import { MediaError } from './errors.ts';
+import { PortPool } from './port-pool.ts';
+import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
+import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
+import { RelayWorkerHandle } from './relay-worker-handle.ts';
+import type { RelayWorkerLoad } from './relay-worker-handle.ts';
+
+export interface MediaEngineOptions {
+  /** Inclusive port range for RTP/RTCP pairs (`STROWGER_RTP_PORTS`, e.g. [10000, 20000]). */
+  portRange: [number, number];
+  /** Local address the sockets bind to. Default `0.0.0.0`; an IPv6 literal makes udp6 sockets. */
+  bindAddress?: string;
+  /**
+   * Address handed back by `createLeg` for the SDP (`STROWGER_PUBLIC_IP`). Default: the bind
+   * address, or for a wildcard bind the first non-internal interface address of that family.
+   */
+  advertisedAddress?: string;
+  /** Relay worker threads. Default `os.availableParallelism()`. */
+  workers?: number;
+  /** A bridged leg that expects RTP and got none for this long emits `timeout`. Default 60000. */
+  rtpTimeoutMs?: number;
+  /** Latching window after a leg's first packet (see `SourceLatch`). Default 3000. */
+  latchWindowMs?: number;
+  /** Silence of the latched source after which another source may take over. Default 2000. */
+  relatchAfterMs?: number;
+  /** Period of timeout checks and counter pushes. Default 1000. */
+  tickMs?: number;
+  /** SO_RCVBUF/SO_SNDBUF of each leg socket in bytes; 0 (default) keeps the OS default. */
+  socketBufferBytes?: number;
+}
+
+/** What the B2BUA puts into the SDP it sends for this leg (c= address, m= port, a=rtcp). */
+export interface LegInfo {
+  id: LegId;
+  rtpPort: number;
+  rtcpPort: number;
+  address: string;
+  /** Worker the leg lives in; bridge partners must share it. */
+  worker: number;
+}
+
+export interface RemoteOptions {
+  /** The endpoint's media address from its SDP (c= line), an IP literal. */
+  address: string;
+  /** The endpoint's RTP port (m= line). */
+  rtpPort: number;
+  /** The endpoint's RTCP port (`a=rtcp`, RFC 3605). Default rtpPort + 1, or rtpPort with mux. */
+  rtcpPort?: number;
+  /** RFC 5761 rtcp-mux negotiated. Default: true when rtcpPort equals rtpPort. */
+  rtcpMux?: boolean;
+}
+
+export interface CreateLegOptions {
+  /** Place the new leg in the same worker as this one, so the two can be bridged. */
+  near?: LegId;
+}
+
+/** Engine-wide figures for `/api/system/status` and `/metrics`. */
+export interface MediaTotals {
+  workers: number;
+  legs: number;
+  /** Ports bound by legs (two per leg). */
+  portsInUse: number;
+  portPairsInUse: number;
+  portPairsFree: number;
+  packetsInPerSecond: number;
+  packetsOutPerSecond: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
+  droppedPerSecond: number;
+  perWorker: RelayWorkerLoad[];
+}
+
+export interface WorkerExitInfo {
+  worker: number;
+  code: number;
+  error: Error | undefined;
+  /** Legs that lived in the worker and no longer exist. */
+  lostLegs: LegId[];
+}
+
+export interface MediaEngineEvents {
+  /** No RTP arrived on a bridged leg for `rtpTimeoutMs` (checked every `tickMs`). */
+  timeout: [legId: LegId];
+  /** A worker died; its legs are lost and the slot restarted (see the module comment). */
+  workerExit: [info: WorkerExitInfo];
+}
+
+interface LegEntry {
+  worker: number;
+  rtpPort: number;
+}
+
+/**
+ * Starts the relay workers and resolves once they all listen.
+ *
+ * @example
+ * const engine = await createMediaEngine({ portRange: [10000, 20000], bindAddress: '0.0.0.0' });
+ * const [a, b] = await engine.createLegPair();
+ * await engine.setRemote(a.id, { address: '192.0.2.10', rtpPort: 4000 });
+ * await engine.setRemote(b.id, { address: '198.51.100.7', rtpPort: 5004 });
+ * await engine.bridge(a.id, b.id);
+ * engine.on('timeout', (legId) => hangUpCallOf(legId));
+ */
+export async function createMediaEngine(options: MediaEngineOptions): Promise<MediaEngine> {
+  const engine = new MediaEngine(options);
+  try {
+    await engine.started;
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+  return engine;
+}
+
+export class MediaEngine extends EventEmitter<MediaEngineEvents> {
+  readonly bindAddress: string;
+  readonly advertisedAddress: string;
+  /** Resolves when every worker is ready. */
+  readonly started: Promise<void>;
+  private readonly pool: PortPool;
+  private readonly config: Omit<RelayWorkerConfig, 'index'>;
+  private readonly slots: RelayWorkerHandle[] = [];
+  private readonly legs = new Map<LegId, LegEntry>();
+  private readonly ipv6: boolean;
+  private nextLegId = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: MediaEngineOptions) {
+    super();
+    const [min, max] = options.portRange;
+    this.pool = new PortPool(min, max);
+    this.bindAddress = options.bindAddress ?? '0.0.0.0';
+    const family = isIP(this.bindAddress);
+    if (family === 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress "${this.bindAddress}" is not an IP literal` });
+    this.ipv6 = family === 6;
+    this.advertisedAddress = options.advertisedAddress ?? defaultAdvertisedAddress(this.bindAddress, this.ipv6);
+    const workers = options.workers ?? os.availableParallelism();
+    if (!Number.isInteger(workers) || workers < 1) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `workers = ${workers}` });
+    const latchWindowMs = positive('latchWindowMs', options.latchWindowMs ?? 3000);
+    this.config = {
+      bindAddress: this.bindAddress,
+      latchWindowMs,
+      relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
+      rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
+      tickMs: positive('tickMs', options.tickMs ?? 1000),
+      socketBufferBytes: options.socketBufferBytes ?? 0,
+    };
+    for (let i = 0; i < workers; i++) this.slots.push(this.spawn(i));
+    this.started = Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
+    // Callers await `started` (createMediaEngine does); this only keeps an unawaited failure quiet.
+    this.started.catch(() => {});
+  }
+
+  /**
+   * Binds a new RTP/RTCP pair in the least loaded worker (or next to `options.near`).
+   * @throws MediaError `MEDIA_ERR_PORTS_EXHAUSTED`, `MEDIA_ERR_BIND`, `MEDIA_ERR_LEG_NOT_FOUND`
+   *   (unknown `near`), `MEDIA_ERR_CLOSED`.
+   */
+  async createLeg(options: CreateLegOptions = {}): Promise<LegInfo> {
+    this.assertOpen();
+    const slot = options.near === undefined ? this.leastLoaded() : this.slots[this.entry(options.near).worker];
+    return this.createOn(slot);
+  }
+
+  /** Two legs in the same worker, ready to be bridged (both released if the second fails). */
+  async createLegPair(): Promise<[LegInfo, LegInfo]> {
+    const a = await this.createLeg();
+    try {
+      return [a, await this.createLeg({ near: a.id })];
+    } catch (err) {
+      await this.releaseLeg(a.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Sets where the leg's endpoint wants media (from its SDP). Packets go there until the latch
+   * finds where the endpoint really sends from (see `SourceLatch`); a changed address restarts
+   * latching.
+   * @throws MediaError `MEDIA_ERR_BAD_ADDRESS`, `MEDIA_ERR_BAD_PORT`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async setRemote(legId: LegId, remote: RemoteOptions): Promise<void> {
+    const entry = this.entry(legId);
+    const target = this.normalizeRemote(remote);
+    await this.slots[entry.worker].request({ op: 'remote', legId, remote: target });
+  }
+
+  /**
+   * Relays `a` <-> `b`. A leg already bridged elsewhere leaves its old partner first.
+   * @throws MediaError `MEDIA_ERR_CROSS_WORKER`, `MEDIA_ERR_SELF_BRIDGE`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async bridge(a: LegId, b: LegId): Promise<void> {
+    if (a === b) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `leg ${a}` });
+    const ea = this.entry(a);
+    const eb = this.entry(b);
+    if (ea.worker !== eb.worker) {
+      throw new MediaError('MEDIA_ERR_CROSS_WORKER', { detail: `leg ${a} in worker ${ea.worker}, leg ${b} in worker ${eb.worker}` });
+    }
+    await this.slots[ea.worker].request({ op: 'bridge', a, b });
+  }
+
+  /** Stops relaying between `legId` and its partner (both sides). No-op when not bridged. */
+  async unbridge(legId: LegId): Promise<void> {
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'unbridge', legId });
+  }
+
+  /** Hold/mute: see {@link MediaDirection} for which packets each direction lets through. */
+  async setDirection(legId: LegId, direction: MediaDirection): Promise<void> {
+    if (!MEDIA_DIRECTIONS.includes(direction)) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `direction "${direction}"` });
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'direction', legId, direction });
+  }
+
+  /**
+   * Closes the leg's sockets (unbridging it) and returns its ports to the pool.
+   * @returns false when the leg is unknown (already released, or lost with a crashed worker).
+   */
+  async releaseLeg(legId: LegId): Promise<boolean> {
+    const entry = this.legs.get(legId);
+    if (entry === undefined) return false;
+    this.legs.delete(legId);
+    const slot = this.slots[entry.worker];
+    slot.legs.delete(legId);
+    try {
+      await slot.request({ op: 'release', legId });
+    } catch (err) {
+      // A worker that exited took the sockets with it: the ports are free either way.
+      if (!(err instanceof MediaError) || (err.code !== 'MEDIA_ERR_WORKER_EXITED' && err.code !== 'MEDIA_ERR_CLOSED')) throw err;
+    } finally {
+      this.pool.release(entry.rtpPort);
+    }
+    return true;
+  }
+
+  /** Counters of one leg, read from its worker. */
+  async stats(legId: LegId): Promise<LegStats> {
+    const entry = this.entry(legId);
+    return this.slots[entry.worker].request<LegStats>({ op: 'stats', legId });
+  }
+
+  /** Engine-wide figures; rates cover the last `tickMs`. Synchronous: no worker round trip. */
+  totals(): MediaTotals {
+    const totals: MediaTotals = {
+      workers: this.slots.length,
+      legs: this.legs.size,
+      portsInUse: this.pool.pairsInUse * 2,
+      portPairsInUse: this.pool.pairsInUse,
+      portPairsFree: this.pool.pairsFree,
+      packetsInPerSecond: 0,
+      packetsOutPerSecond: 0,
+      bytesInPerSecond: 0,
+      bytesOutPerSecond: 0,
+      droppedPerSecond: 0,
+      perWorker: [],
+    };
+    for (const slot of this.slots) {
+      const load = slot.load;
+      totals.packetsInPerSecond += load.packetsInPerSecond;
+      totals.packetsOutPerSecond += load.packetsOutPerSecond;
+      totals.bytesInPerSecond += load.bytesInPerSecond;
+      totals.bytesOutPerSecond += load.bytesOutPerSecond;
+      totals.droppedPerSecond += load.droppedPerSecond;
+      totals.perWorker.push({ ...load });
+    }
+    return totals;
+  }
+
+  /** Terminates every worker (closing all sockets) and frees every port. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all(this.slots.map((s) => s.terminate()));
+      for (const entry of this.legs.values()) this.pool.release(entry.rtpPort);
+      this.legs.clear();
+      for (const slot of this.slots) slot.legs.clear();
+    })();
+    return this.closing;
+  }
+
+  /** @internal Test hook: makes worker `index` throw, to exercise crash handling. */
+  async crashWorkerForTest(index: number): Promise<void> {
+    await this.slots[index].request({ op: 'crash' });
+  }
+
+  private spawn(index: number): RelayWorkerHandle {
+    return new RelayWorkerHandle(index, { ...this.config, index }, {
+      onTimeout: (legId) => {
+        if (this.legs.has(legId)) this.emit('timeout', legId);
+      },
+      onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+    });
+  }
+
+  private onWorkerExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void {
+    const lostLegs = [...handle.legs];
+    handle.legs.clear();
+    for (const legId of lostLegs) {
+      const entry = this.legs.get(legId);
+      if (entry === undefined) continue;
+      this.legs.delete(legId);
+      this.pool.release(entry.rtpPort);
+    }
+    // Restart only a worker that had started: one dying at start-up would die again, forever.
+    if (this.closing === null && handle.isReady && this.slots[handle.index] === handle) {
+      this.slots[handle.index] = this.spawn(handle.index);
+    }
+    this.emit('workerExit', { worker: handle.index, code, error, lostLegs });
+  }
+
+  private async createOn(slot: RelayWorkerHandle): Promise<LegInfo> {
+    const legId = this.nextLegId++;
+    slot.legs.add(legId);
+    let rtpPort: number;
+    try {
+      rtpPort = await this.pool.acquire(async (port) => {
+        const result = await slot.request<{ bound: boolean }>({ op: 'create', legId, rtpPort: port });
+        return result.bound;
+      });
+    } catch (err) {
+      slot.legs.delete(legId);
+      throw err;
+    }
+    if (!slot.legs.has(legId)) {
+      // The worker died between its reply and now; nothing is bound any more.
+      this.pool.release(rtpPort);
+      throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating leg ${legId}` });
+    }
+    this.legs.set(legId, { worker: slot.index, rtpPort });
+    return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address: this.advertisedAddress, worker: slot.index };
+  }
+
+  private leastLoaded(): RelayWorkerHandle {
+    let best = this.slots[0];
+    for (const slot of this.slots) if (slot.legs.size < best.legs.size) best = slot;
+    return best;
+  }
+
+  private entry(legId: LegId): LegEntry {
+    this.assertOpen();
+    const entry = this.legs.get(legId);
+    if (entry === undefined) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `leg ${legId}` });
+    return entry;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw new MediaError('MEDIA_ERR_CLOSED');
+  }
+
+  private normalizeRemote(remote: RemoteOptions): RemoteTarget {
+    const family = isIP(remote.address);
+    let address = remote.address;
+    if (family === 0 || (family === 6 && !this.ipv6)) {
+      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${this.ipv6 ? 'udp6' : 'udp4'} sockets` });
+    }
+    // A udp6 socket reaches IPv4 peers through IPv4-mapped addresses (RFC 4291 §2.5.5.2).
+    if (family === 4 && this.ipv6) address = `::ffff:${address}`;
+    const rtcpMux = remote.rtcpMux ?? remote.rtcpPort === remote.rtpPort;
+    const rtcpPort = remote.rtcpPort ?? (rtcpMux ? remote.rtpPort : remote.rtpPort + 1);
+    for (const p of [remote.rtpPort, rtcpPort]) {
+      // Port 0 means a rejected stream (RFC 3264 §6): the caller must not relay it at all.
+      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new MediaError('MEDIA_ERR_BAD_PORT', { detail: `got ${p}` });
+    }
+    return { address, rtpPort: remote.rtpPort, rtcpPort, rtcpMux };
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `${name} = ${value}` });
+  return value;
+}
+
+function defaultAdvertisedAddress(bindAddress: string, ipv6: boolean): string {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  const family = ipv6 ? 'IPv6' : 'IPv4';
+  for (const addresses of Object.values(os.networkInterfaces())) {
+    for (const a of addresses ?? []) if (!a.internal && a.family === family) return a.address;
+  }
+  return ipv6 ? '::1' : '127.0.0.1';
+}

@@ -1,0 +1,254 @@
+/**
+ * One call leg inside a relay worker: its RTP/RTCP sockets, the signalled remote, the latches
+ * and the counters, plus the per-packet forwarding to the bridged leg. Sockets are injected as
+ * {@link UdpPort} so the forwarding rules are testable without the network.
+ *
+ * Hot path (`receiveRtp`/`receiveRtcp`): O(1), no allocation in our code — counters are number
+ * fields, the RTP header goes into one scratch object per thread, and the received Buffer is
+ * sent on as is (dgram allocates one Buffer per datagram; we add no copy).
+ */
+import { isRtcpMuxed, rtcpSenderSsrc } from './rtcp-check.ts';
+import type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
+import { RtpHeader, readRtpHeader } from './rtp-header.ts';
+import { SourceLatch } from './source-latch.ts';
+
+/** The part of `dgram.Socket` the relay uses. */
+export interface UdpPort {
+  send(msg: Uint8Array, port: number, address: string): void;
+}
+
+/** Counters and latch of one stream (RTP or RTCP) of a leg. */
+export class StreamCounters {
+  packetsIn = 0;
+  bytesIn = 0;
+  packetsOut = 0;
+  bytesOut = 0;
+  /** Monotonic ms of the last accepted packet, -1 when none. */
+  lastInAt = -1;
+  droppedInvalid = 0;
+  droppedUnrouted = 0;
+  readonly latch: SourceLatch;
+
+  constructor(latchWindowMs: number, relatchAfterMs: number) {
+    this.latch = new SourceLatch(latchWindowMs, relatchAfterMs);
+  }
+
+  snapshot(timeOrigin: number): StreamStats {
+    const latch = this.latch;
+    return {
+      packetsIn: this.packetsIn,
+      bytesIn: this.bytesIn,
+      packetsOut: this.packetsOut,
+      bytesOut: this.bytesOut,
+      lastPacketAt: this.lastInAt < 0 ? null : Math.round(timeOrigin + this.lastInAt),
+      latched: latch.latched ? { address: latch.address, port: latch.port } : null,
+      droppedForeign: latch.dropped,
+      droppedInvalid: this.droppedInvalid,
+      droppedUnrouted: this.droppedUnrouted,
+    };
+  }
+}
+
+/** Scratch header shared by every leg of the thread: packets are handled one at a time. */
+const scratch = new RtpHeader();
+
+export class RelayLeg {
+  peer: RelayLeg | null = null;
+  direction: MediaDirection = 'sendrecv';
+  /** We forward what the endpoint sends (direction sendrecv or recvonly). */
+  receives = true;
+  /** We send to the endpoint (direction sendrecv or sendonly). */
+  sends = true;
+  remote: RemoteTarget | null = null;
+  readonly rtp: StreamCounters;
+  readonly rtcp: StreamCounters;
+  socketErrors = 0;
+  /** Monotonic ms from which the RTP timeout counts (bridge, new remote, new direction). */
+  armedAt = 0;
+  /** The timeout event fired and RTP has not resumed since. */
+  timedOut = false;
+
+  constructor(
+    readonly id: LegId,
+    readonly rtpPort: number,
+    readonly rtpSocket: UdpPort,
+    readonly rtcpSocket: UdpPort,
+    latchWindowMs: number,
+    relatchAfterMs: number,
+  ) {
+    this.rtp = new StreamCounters(latchWindowMs, relatchAfterMs);
+    this.rtcp = new StreamCounters(latchWindowMs, relatchAfterMs);
+  }
+
+  /**
+   * A datagram arrived on our RTP port. RTCP on the same port (RFC 5761 rtcp-mux) is told apart
+   * by its packet type and handled as RTCP, whether or not mux was signalled: the check costs
+   * one comparison and RTP payload types 64-95 are barred from mux-capable sessions anyway.
+   */
+  receiveRtp(msg: Buffer, address: string, port: number, now: number): void {
+    if (isRtcpMuxed(msg)) {
+      this.receiveRtcp(msg, address, port, now);
+      return;
+    }
+    const s = this.rtp;
+    s.packetsIn++;
+    s.bytesIn += msg.length;
+    if (readRtpHeader(msg, scratch) < 0) {
+      s.droppedInvalid++;
+      return;
+    }
+    if (!s.latch.accept(address, port, scratch.ssrc, now)) return;
+    s.lastInAt = now;
+    const peer = this.peer;
+    if (peer === null || !this.receives || !peer.sends || !peer.transmitRtp(msg)) s.droppedUnrouted++;
+  }
+
+  /** A datagram arrived on our RTCP port (or was demultiplexed off the RTP port). */
+  receiveRtcp(msg: Buffer, address: string, port: number, now: number): void {
+    const s = this.rtcp;
+    s.packetsIn++;
+    s.bytesIn += msg.length;
+    const ssrc = rtcpSenderSsrc(msg);
+    if (ssrc < 0) {
+      s.droppedInvalid++;
+      return;
+    }
+    if (!s.latch.accept(address, port, ssrc, now)) return;
+    s.lastInAt = now;
+    // RTCP ignores the direction: RFC 3264 §5.1 keeps RTCP flowing on held/inactive streams.
+    const peer = this.peer;
+    if (peer === null || !peer.transmitRtcp(msg)) s.droppedUnrouted++;
+  }
+
+  /** Sends RTP to our endpoint: the latched source, else the SDP address. */
+  transmitRtp(msg: Buffer): boolean {
+    const latch = this.rtp.latch;
+    let address: string;
+    let port: number;
+    if (latch.latched) {
+      address = latch.address;
+      port = latch.port;
+    } else if (this.remote !== null) {
+      address = this.remote.address;
+      port = this.remote.rtpPort;
+    } else {
+      return false;
+    }
+    this.rtpSocket.send(msg, port, address);
+    this.rtp.packetsOut++;
+    this.rtp.bytesOut += msg.length;
+    return true;
+  }
+
+  /**
+   * Sends RTCP to our endpoint: the RTCP latch, else (rtcp-mux) the RTP latch, else the SDP
+   * RTCP address. With rtcp-mux it leaves from our RTP socket, where the endpoint expects it.
+   */
+  transmitRtcp(msg: Buffer): boolean {
+    const remote = this.remote;
+    const mux = remote !== null && remote.rtcpMux;
+    let latch = this.rtcp.latch;
+    if (!latch.latched && mux) latch = this.rtp.latch;
+    let address: string;
+    let port: number;
+    if (latch.latched) {
+      address = latch.address;
+      port = latch.port;
+    } else if (remote !== null) {
+      address = remote.address;
+      port = remote.rtcpPort;
+    } else {
+      return false;
+    }
+    (mux ? this.rtpSocket : this.rtcpSocket).send(msg, port, address);
+    this.rtcp.packetsOut++;
+    this.rtcp.bytesOut += msg.length;
+    return true;
+  }
+
+  /**
+   * New signalled remote. The latches restart only when the address or a port changed: a
+   * re-INVITE repeating the same SDP (session refresh, RFC 4028) must not reopen the window.
+   */
+  setRemote(remote: RemoteTarget, now: number): void {
+    const old = this.remote;
+    this.remote = remote;
+    if (old === null || old.address !== remote.address || old.rtpPort !== remote.rtpPort) {
+      this.rtp.latch.reset(remote.address, remote.rtpPort);
+    }
+    if (old === null || old.address !== remote.address || old.rtcpPort !== remote.rtcpPort) {
+      this.rtcp.latch.reset(remote.address, remote.rtcpPort);
+    }
+    this.arm(now);
+  }
+
+  setDirection(direction: MediaDirection, now: number): void {
+    this.direction = direction;
+    this.receives = direction === 'sendrecv' || direction === 'recvonly';
+    this.sends = direction === 'sendrecv' || direction === 'sendonly';
+    this.arm(now);
+  }
+
+  /** Restarts the RTP timeout from `now`. */
+  arm(now: number): void {
+    this.armedAt = now;
+    this.timedOut = false;
+  }
+
+  /**
+   * Coarse timeout check, run every tick rather than per packet. Only a bridged leg we expect
+   * RTP from (direction sendrecv/recvonly) can time out; it fires once, then again only after
+   * RTP resumed and stopped anew.
+   * @returns true when the timeout event must be emitted now.
+   */
+  checkTimeout(now: number, timeoutMs: number): boolean {
+    if (this.peer === null || !this.receives) {
+      this.timedOut = false;
+      return false;
+    }
+    const since = Math.max(this.armedAt, this.rtp.lastInAt);
+    if (now - since < timeoutMs) {
+      this.timedOut = false;
+      return false;
+    }
+    if (this.timedOut) return false;
+    this.timedOut = true;
+    return true;
+  }
+
+  snapshot(worker: number, timeOrigin: number): LegStats {
+    return {
+      id: this.id,
+      worker,
+      rtpPort: this.rtpPort,
+      rtcpPort: this.rtpPort + 1,
+      bridgedTo: this.peer === null ? null : this.peer.id,
+      direction: this.direction,
+      remote: this.remote === null ? null : { ...this.remote },
+      rtp: this.rtp.snapshot(timeOrigin),
+      rtcp: this.rtcp.snapshot(timeOrigin),
+      socketErrors: this.socketErrors,
+    };
+  }
+}
+
+/**
+ * Bridges `a` and `b`. A leg already bridged elsewhere is detached from its old partner first,
+ * so a transfer is a single `bridge` call.
+ */
+export function bridgeLegs(a: RelayLeg, b: RelayLeg, now: number): void {
+  unbridgeLeg(a);
+  unbridgeLeg(b);
+  a.peer = b;
+  b.peer = a;
+  a.arm(now);
+  b.arm(now);
+}
+
+/** Detaches `leg` and its partner (both stop forwarding). No-op when not bridged. */
+export function unbridgeLeg(leg: RelayLeg): void {
+  const peer = leg.peer;
+  if (peer === null) return;
+  peer.peer = null;
+  leg.peer = null;
+}

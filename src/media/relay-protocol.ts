@@ -1,0 +1,108 @@
+/**
+ * Messages between the main thread ({@link MediaEngine}) and a relay worker. Control messages
+ * are rare (a few per call), so they are plain structured-clone objects; packets never cross
+ * the thread boundary.
+ */
+import type { MediaErrorCode } from './errors.ts';
+
+/** Engine-wide leg identifier (unique across workers for the engine's lifetime). */
+export type LegId = number;
+
+/**
+ * Media direction of a leg from the engine's point of view, i.e. the attribute we would put in
+ * the SDP we send to that leg's endpoint (RFC 3264 §6.1): `sendonly` = we send to the endpoint
+ * but ignore what it sends, `recvonly` = we take its media but send it nothing, `inactive` =
+ * neither. A packet moves from leg X to its bridged leg Y only when X receives (sendrecv or
+ * recvonly) and Y sends (sendrecv or sendonly). RTCP is relayed whatever the direction
+ * (RFC 3264 §5.1: RTCP is still sent for inactive streams).
+ */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+export const MEDIA_DIRECTIONS: readonly MediaDirection[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
+
+/** Settings every worker gets at start (`workerData`). */
+export interface RelayWorkerConfig {
+  index: number;
+  bindAddress: string;
+  latchWindowMs: number;
+  relatchAfterMs: number;
+  rtpTimeoutMs: number;
+  tickMs: number;
+  /** SO_RCVBUF/SO_SNDBUF for each leg socket; 0 keeps the OS default. */
+  socketBufferBytes: number;
+}
+
+/** Remote media address as signalled in SDP, already normalised by the engine. */
+export interface RemoteTarget {
+  address: string;
+  rtpPort: number;
+  rtcpPort: number;
+  /** RFC 5761: RTCP shares the RTP port; we then send our RTCP from the RTP socket too. */
+  rtcpMux: boolean;
+}
+
+export type RelayRequest =
+  | { op: 'create'; req: number; legId: LegId; rtpPort: number }
+  | { op: 'remote'; req: number; legId: LegId; remote: RemoteTarget }
+  | { op: 'bridge'; req: number; a: LegId; b: LegId }
+  | { op: 'unbridge'; req: number; legId: LegId }
+  | { op: 'direction'; req: number; legId: LegId; direction: MediaDirection }
+  | { op: 'release'; req: number; legId: LegId }
+  | { op: 'stats'; req: number; legId: LegId }
+  /** Test hook: throws inside the worker to exercise crash handling. */
+  | { op: 'crash'; req: number };
+
+/** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
+export interface StreamStats {
+  /** Datagrams received on our socket for this stream, accepted or not. */
+  packetsIn: number;
+  bytesIn: number;
+  /** Datagrams we sent to the leg's endpoint. */
+  packetsOut: number;
+  bytesOut: number;
+  /** Wall-clock ms (epoch) of the last accepted packet from the endpoint, null if none. */
+  lastPacketAt: number | null;
+  /** Source we answer to, null until the first accepted packet. */
+  latched: { address: string; port: number } | null;
+  /** Dropped: from a source the latching rule refused (see `SourceLatch`). */
+  droppedForeign: number;
+  /** Dropped: not a valid RTP (or RTCP) packet. */
+  droppedInvalid: number;
+  /** Dropped: accepted but nowhere to go (no bridge, direction, or no target for the peer). */
+  droppedUnrouted: number;
+}
+
+/** Snapshot returned by `engine.stats(legId)`. */
+export interface LegStats {
+  id: LegId;
+  worker: number;
+  rtpPort: number;
+  rtcpPort: number;
+  bridgedTo: LegId | null;
+  direction: MediaDirection;
+  remote: RemoteTarget | null;
+  rtp: StreamStats;
+  rtcp: StreamStats;
+  /** Send or receive errors reported by the sockets (unreachable destination and the like). */
+  socketErrors: number;
+}
+
+/** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */
+export interface RelayTick {
+  type: 'tick';
+  legs: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  dropped: number;
+  /** CPU time of the worker thread (user + system) in ms, -1 when the OS does not tell. */
+  cpuMs: number;
+}
+
+export type RelayEvent =
+  | { type: 'ready' }
+  | { type: 'reply'; req: number; ok: true; result: unknown }
+  | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }
+  | { type: 'timeout'; legId: LegId }
+  | RelayTick;

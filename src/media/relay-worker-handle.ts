@@ -1,0 +1,171 @@
+/**
+ * Main-thread handle of one relay worker: request/reply over the worker channel, the latest
+ * pushed counters with rates derived from them, and exit detection. The engine owns one per
+ * worker slot and replaces it when the worker dies.
+ */
+import type { Worker } from 'node:worker_threads';
+import { MediaError, isMediaErrorCode } from './errors.ts';
+import type { LegId, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
+import { spawnWorker } from './spawn-worker.ts';
+
+const WORKER_ENTRY = new URL('./relay-worker.ts', import.meta.url);
+
+/** `Omit` applied to each member of a union (plain `Omit` would merge the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type RelayCommand = DistributiveOmit<RelayRequest, 'req'>;
+
+export interface RelayWorkerHooks {
+  onTimeout(legId: LegId): void;
+  /** The worker died without `terminate()` being asked for. */
+  onExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void;
+}
+
+/** Rates over the last tick interval. */
+export interface RelayWorkerLoad {
+  index: number;
+  legs: number;
+  packetsInPerSecond: number;
+  packetsOutPerSecond: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
+  droppedPerSecond: number;
+  /** CPU of the worker thread in % of one core, -1 when unknown. */
+  cpuPercent: number;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+const ZERO_TICK: RelayTick = { type: 'tick', legs: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, cpuMs: -1 };
+
+export class RelayWorkerHandle {
+  /** Legs the engine placed on this worker (reserved at create time, before the reply). */
+  readonly legs = new Set<LegId>();
+  /** Latest cumulative counters pushed by the worker. */
+  lastTick: RelayTick = ZERO_TICK;
+  load: RelayWorkerLoad;
+  /** Resolves once the worker is listening; rejects if it dies first. */
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextReq = 1;
+  private lastTickAt = 0;
+  /** The worker reached 'ready' at least once (a worker dying before that is not restarted). */
+  isReady = false;
+  private terminating = false;
+  private exited = false;
+  private error: Error | undefined;
+
+  constructor(readonly index: number, config: RelayWorkerConfig, hooks: RelayWorkerHooks) {
+    this.load = emptyLoad(index);
+    this.worker = spawnWorker(WORKER_ENTRY, { workerData: config, name: `strowger-relay-${index}` });
+    let markReady!: () => void;
+    let failReady!: (err: Error) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    // Nobody may be awaiting `ready` when the worker dies later; keep that from being unhandled.
+    this.ready.catch(() => {});
+
+    this.worker.on('message', (event: RelayEvent) => {
+      switch (event.type) {
+        case 'ready':
+          this.isReady = true;
+          markReady();
+          break;
+        case 'reply':
+          this.settle(event);
+          break;
+        case 'timeout':
+          hooks.onTimeout(event.legId);
+          break;
+        case 'tick':
+          this.onTick(event);
+          break;
+      }
+    });
+    this.worker.on('error', (err) => {
+      this.error = err;
+    });
+    this.worker.on('exit', (code) => {
+      this.exited = true;
+      const reason = this.terminating
+        ? new MediaError('MEDIA_ERR_CLOSED')
+        : new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${index} exit code ${code}`, cause: this.error });
+      failReady(reason);
+      for (const p of this.pending.values()) p.reject(reason);
+      this.pending.clear();
+      if (!this.terminating) hooks.onExit(this, code, this.error);
+    });
+  }
+
+  /** Sends a command and resolves with the worker's result; rejects with a {@link MediaError}. */
+  request<T>(command: RelayCommand): Promise<T> {
+    if (this.exited) {
+      return Promise.reject(
+        this.terminating ? new MediaError('MEDIA_ERR_CLOSED') : new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${this.index}` }),
+      );
+    }
+    const req = this.nextReq++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(req, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ ...command, req });
+    });
+  }
+
+  /** Stops the worker; its sockets close with its event loop. Idempotent. */
+  async terminate(): Promise<void> {
+    this.terminating = true;
+    if (this.exited) return;
+    await this.worker.terminate();
+  }
+
+  private settle(event: Extract<RelayEvent, { type: 'reply' }>): void {
+    const p = this.pending.get(event.req);
+    if (p === undefined) return;
+    this.pending.delete(event.req);
+    if (event.ok) {
+      p.resolve(event.result);
+    } else {
+      p.reject(new MediaError(isMediaErrorCode(event.code) ? event.code : 'MEDIA_ERR_BIND', { detail: event.detail }));
+    }
+  }
+
+  private onTick(tick: RelayTick): void {
+    const now = performance.now();
+    const prev = this.lastTick;
+    const seconds = (now - this.lastTickAt) / 1000;
+    if (this.lastTickAt > 0 && seconds > 0) {
+      this.load = {
+        index: this.index,
+        legs: tick.legs,
+        packetsInPerSecond: (tick.packetsIn - prev.packetsIn) / seconds,
+        packetsOutPerSecond: (tick.packetsOut - prev.packetsOut) / seconds,
+        bytesInPerSecond: (tick.bytesIn - prev.bytesIn) / seconds,
+        bytesOutPerSecond: (tick.bytesOut - prev.bytesOut) / seconds,
+        droppedPerSecond: (tick.dropped - prev.dropped) / seconds,
+        cpuPercent: tick.cpuMs < 0 || prev.cpuMs < 0 ? -1 : ((tick.cpuMs - prev.cpuMs) / (seconds * 1000)) * 100,
+      };
+    } else {
+      this.load = { ...emptyLoad(this.index), legs: tick.legs };
+    }
+    this.lastTick = tick;
+    this.lastTickAt = now;
+  }
+}
+
+function emptyLoad(index: number): RelayWorkerLoad {
+  return {
+    index,
+    legs: 0,
+    packetsInPerSecond: 0,
+    packetsOutPerSecond: 0,
+    bytesInPerSecond: 0,
+    bytesOutPerSecond: 0,
+    droppedPerSecond: 0,
+    cpuPercent: -1,
+  };
+}

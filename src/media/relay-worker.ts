@@ -1,0 +1,196 @@
+/**
+ * Relay worker thread: owns the UDP sockets of its legs and moves packets between bridged legs
+ * without the main thread (where SIP runs) ever seeing them. Started by {@link MediaEngine}
+ * with a {@link RelayWorkerConfig} as `workerData`; speaks {@link RelayRequest} /
+ * {@link RelayEvent} over `parentPort`.
+ *
+ * Every `tickMs` it checks RTP timeouts (coarse, never per packet) and pushes cumulative
+ * counters plus its thread CPU time to the engine.
+ */
+import dgram from 'node:dgram';
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
+import { RelayLeg, bridgeLegs, unbridgeLeg } from './relay-leg.ts';
+import { threadCpuMs } from './thread-cpu.ts';
+import { MediaError } from './errors.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
+const config = workerData as RelayWorkerConfig;
+const socketType = config.bindAddress.includes(':') ? 'udp6' : 'udp4';
+
+interface LegSockets {
+  rtp: dgram.Socket;
+  rtcp: dgram.Socket;
+}
+
+const legs = new Map<LegId, RelayLeg>();
+const sockets = new Map<LegId, LegSockets>();
+/** Counters of released legs, so the pushed totals never go backwards. */
+const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+
+/**
+ * Every address the relay sends to is an IP literal (validated by the engine, or taken from a
+ * received datagram), so dgram's default `dns.lookup` round (a nextTick and an options object
+ * per send) is skipped by answering synchronously.
+ */
+function literalLookup(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
+  callback(null, address, socketType === 'udp6' ? 6 : 4);
+}
+
+function send(event: RelayEvent): void {
+  port!.postMessage(event);
+}
+
+function openSocket(portNumber: number): Promise<dgram.Socket> {
+  const socket = dgram.createSocket({
+    type: socketType,
+    lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+    ...(config.socketBufferBytes > 0
+      ? { recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes }
+      : {}),
+  });
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind({ port: portNumber, address: config.bindAddress }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+function closeSocket(socket: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
+
+async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolean }> {
+  let rtp: dgram.Socket;
+  try {
+    rtp = await openSocket(rtpPort);
+  } catch (err) {
+    return bindFailure(err, rtpPort);
+  }
+  let rtcp: dgram.Socket;
+  try {
+    rtcp = await openSocket(rtpPort + 1);
+  } catch (err) {
+    await closeSocket(rtp);
+    return bindFailure(err, rtpPort + 1);
+  }
+  const leg = new RelayLeg(legId, rtpPort, rtp, rtcp, config.latchWindowMs, config.relatchAfterMs);
+  // Sending to an unreachable destination surfaces here (or not at all): count, never crash.
+  const onError = (): void => {
+    leg.socketErrors++;
+  };
+  rtp.on('error', onError);
+  rtcp.on('error', onError);
+  rtp.on('message', (msg, rinfo) => leg.receiveRtp(msg, rinfo.address, rinfo.port, performance.now()));
+  rtcp.on('message', (msg, rinfo) => leg.receiveRtcp(msg, rinfo.address, rinfo.port, performance.now()));
+  legs.set(legId, leg);
+  sockets.set(legId, { rtp, rtcp });
+  return { bound: true };
+}
+
+function bindFailure(err: unknown, portNumber: number): { bound: boolean } {
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return { bound: false };
+  throw new MediaError('MEDIA_ERR_BIND', { detail: `${config.bindAddress}:${portNumber}`, cause: err });
+}
+
+function legOf(legId: LegId): RelayLeg {
+  const leg = legs.get(legId);
+  if (leg === undefined) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `leg ${legId} in worker ${config.index}` });
+  return leg;
+}
+
+async function releaseLeg(legId: LegId): Promise<null> {
+  const leg = legOf(legId);
+  unbridgeLeg(leg);
+  legs.delete(legId);
+  retired.packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
+  retired.packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
+  retired.bytesIn += leg.rtp.bytesIn + leg.rtcp.bytesIn;
+  retired.bytesOut += leg.rtp.bytesOut + leg.rtcp.bytesOut;
+  retired.dropped += droppedOf(leg);
+  const pair = sockets.get(legId)!;
+  sockets.delete(legId);
+  // Reply only once both sockets are closed, so the engine can hand the ports out again.
+  await Promise.all([closeSocket(pair.rtp), closeSocket(pair.rtcp)]);
+  return null;
+}
+
+function droppedOf(leg: RelayLeg): number {
+  const { rtp, rtcp } = leg;
+  return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted +
+    rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted;
+}
+
+async function handle(msg: RelayRequest): Promise<unknown> {
+  const now = performance.now();
+  switch (msg.op) {
+    case 'create':
+      return createLeg(msg.legId, msg.rtpPort);
+    case 'remote':
+      legOf(msg.legId).setRemote(msg.remote, now);
+      return null;
+    case 'bridge':
+      bridgeLegs(legOf(msg.a), legOf(msg.b), now);
+      return null;
+    case 'unbridge':
+      unbridgeLeg(legOf(msg.legId));
+      return null;
+    case 'direction':
+      legOf(msg.legId).setDirection(msg.direction, now);
+      return null;
+    case 'release':
+      return releaseLeg(msg.legId);
+    case 'stats':
+      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin);
+    case 'crash':
+      setImmediate(() => {
+        throw new Error(`relay worker ${config.index} crashed on request (test hook)`);
+      });
+      return null;
+  }
+}
+
+port.on('message', (msg: RelayRequest) => {
+  handle(msg).then(
+    (result) => send({ type: 'reply', req: msg.req, ok: true, result }),
+    (err: unknown) => {
+      const code = err instanceof MediaError ? err.code : 'MEDIA_ERR_BIND';
+      send({ type: 'reply', req: msg.req, ok: false, code, detail: err instanceof Error ? err.message : String(err) });
+    },
+  );
+});
+
+function tick(): void {
+  const now = performance.now();
+  let packetsIn = retired.packetsIn;
+  let packetsOut = retired.packetsOut;
+  let bytesIn = retired.bytesIn;
+  let bytesOut = retired.bytesOut;
+  let dropped = retired.dropped;
+  for (const leg of legs.values()) {
+    if (leg.checkTimeout(now, config.rtpTimeoutMs)) send({ type: 'timeout', legId: leg.id });
+    packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
+    packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
+    bytesIn += leg.rtp.bytesIn + leg.rtcp.bytesIn;
+    bytesOut += leg.rtp.bytesOut + leg.rtcp.bytesOut;
+    dropped += droppedOf(leg);
+  }
+  send({ type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs() });
+}
+
+setInterval(tick, config.tickMs);
+send({ type: 'ready' });
