@@ -97,7 +97,33 @@ export interface BlocklistTable {
   created_at: string;
 }
 
+export interface RegistrationsTable {
+  id: Generated<number>;
+  device_id: number;
+  aor: string;
+  /** RFC 5626 instance+reg-id when given, else the contact URI (RFC 3261 §10.3 step 7). */
+  binding_key: string;
+  contact_uri: string;
+  /** The Contact value as the device sent it. */
+  contact: string;
+  q: number;
+  expires_at: string;
+  instance_id: string | null;
+  reg_id: number | null;
+  call_id: string;
+  /** bigint on PostgreSQL: comes back as a string there. */
+  cseq: number | string;
+  transport: string;
+  source_ip: string;
+  source_port: number;
+  local_port: number | null;
+  user_agent: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
+  registrations: RegistrationsTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
@@ -118,3 +144,4 @@ export type RouteRow = Selectable<RoutesTable>;
 export type BlocklistRow = Selectable<BlocklistTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type DeviceEventRow = Selectable<DeviceEventsTable>;
+export type RegistrationRow = Selectable<RegistrationsTable>;

@@ -3,7 +3,9 @@
  * A static map (not a folder scan) keeps start-up independent of the working directory.
  */
 import * as m001 from './2026-11-24-001-initial.ts';
+import * as m010 from './2026-11-24-010-registrations.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
+  '2026-11-24-010-registrations': m010,
 };
