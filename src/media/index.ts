@@ -21,3 +21,5 @@ export { RtpHeader, readRtpHeader, RTP_FIXED_HEADER_LENGTH, RTP_VERSION } from '
 export { checkRtcpCompound, isRtcpMuxed, rtcpSenderSsrc, RTCP_RR, RTCP_SR } from './rtcp-check.ts';
 export { SourceLatch } from './source-latch.ts';
 export { spawnWorker } from './spawn-worker.ts';
+export { writeRtpHeader, writeSequence, writeTimestamp } from './rtp-writer.ts';
+export type { RtpHeaderFields } from './rtp-writer.ts';
