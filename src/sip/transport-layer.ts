@@ -21,6 +21,7 @@ import { WsTransport } from './transport-ws.ts';
 import { systemTimers } from './timers.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 import type {
+  AddressFamily,
   CloseReason,
   ConnectionInfo,
   MessageSource,
@@ -242,7 +243,16 @@ export class TransportLayer implements TransportContext {
       // A dead flow falls through to address-based delivery (RFC 3261 §18.2.2).
       if (conn !== undefined && !conn.closed) return conn.send(data);
     }
-    const transport = this.pick(target);
+    const address = canonicalAddress(target.address);
+    if (address === '' || !(target.port > 0 && target.port < 65_536)) {
+      return Promise.reject(
+        new SipTransportError(
+          TransportErrorCode.INVALID_TARGET,
+          `${target.address}:${target.port} is not an IP address and port (resolve names first, RFC 3263)`,
+        ),
+      );
+    }
+    const transport = this.pick(target.protocol, familyOf(address), target.localPort);
     if (transport === undefined) {
       return Promise.reject(
         new SipTransportError(TransportErrorCode.UNSUPPORTED, `no ${target.protocol} transport for ${target.address}`),
@@ -252,22 +262,21 @@ export class TransportLayer implements TransportContext {
   }
 
   /** Same protocol; for UDP same family (and local port when asked); TCP/TLS fall back to a dialer. */
-  private pick(target: SendTarget): SipTransport | undefined {
-    const family = familyOf(canonicalAddress(target.address));
+  private pick(protocol: TransportProtocol, family: AddressFamily, localPort?: number): SipTransport | undefined {
     let sameFamily: SipTransport | undefined;
     let any: SipTransport | undefined;
     for (const t of this.list) {
-      if (t.protocol !== target.protocol) continue;
+      if (t.protocol !== protocol) continue;
       if (t.local.family === family) {
-        if (target.localPort === undefined || t.local.port === target.localPort) return t;
+        if (localPort === undefined || t.local.port === localPort) return t;
         sameFamily ??= t;
       }
       any ??= t;
     }
     if (sameFamily !== undefined) return sameFamily;
-    if (target.protocol === 'udp') return undefined;
+    if (protocol === 'udp') return undefined;
     if (any !== undefined) return any;
-    if (target.protocol === 'tcp' || target.protocol === 'tls') return this.dialer(target.protocol);
+    if (protocol === 'tcp' || protocol === 'tls') return this.dialer(protocol);
     return undefined;
   }
 
