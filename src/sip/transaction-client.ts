@@ -1,0 +1,147 @@
+/**
+ * Client transactions (RFC 3261 §17.1): INVITE (Figure 5 + RFC 6026) and
+ * non-INVITE (Figure 6), driven by the machines in `transaction-fsm-*.ts`.
+ *
+ * The TU hears about every response through `onResponse`, including the
+ * ones the transaction makes up (§8.1.3.1): a 408 when timer B/F fires, a
+ * 503 when the transport fails. `onTerminated` follows when it ends.
+ */
+import type { SipMessage } from './message.ts';
+import { TransactionBase, Slot } from './transaction-base.ts';
+import type { TerminationReason, TransactionHost } from './transaction-base.ts';
+import { inviteClientStep } from './transaction-fsm-invite-client.ts';
+import type { InviteClientEvent, InviteClientState } from './transaction-fsm-invite-client.ts';
+import { nonInviteClientStep } from './transaction-fsm-non-invite-client.ts';
+import type { NonInviteClientEvent, NonInviteClientState } from './transaction-fsm-non-invite-client.ts';
+import { responseClass } from './transaction-fsm.ts';
+import type { TransactionAction, Transition } from './transaction-fsm.ts';
+import { buildLocalResponse, buildNonSuccessAck } from './transaction-messages.ts';
+import type { TransactionTimerValues } from './transaction-timers.ts';
+
+export type ClientTransactionState = InviteClientState | NonInviteClientState;
+type ClientEvent = InviteClientEvent | NonInviteClientEvent;
+
+/** Callbacks of a client transaction's TU. */
+export interface ClientTransactionHandlers<T> {
+  /** Every response the TU must see, in order; `res.status` 408/503 for local failures. */
+  onResponse(res: SipMessage, tx: ClientTransaction<T>): void;
+  /** Once, when the transaction terminates. */
+  onTerminated?(tx: ClientTransaction<T>, reason: TerminationReason): void;
+}
+
+export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionState, ClientEvent> {
+  readonly isInvite: boolean;
+  /** Branch of the request's top Via. */
+  readonly branch: string;
+  /** Last response handed to the TU (not the local 408/503). */
+  lastResponse: SipMessage | undefined = undefined;
+  /** The ACK sent for a non-2xx final response, once built. */
+  ack: SipMessage | undefined = undefined;
+
+  private interval: number;
+  /** Reason the next `terminate` action records (set by `timeout` / `transportError`). */
+  private pendingReason: TerminationReason = 'completed';
+  private readonly timeoutEvent: ClientEvent;
+  private readonly retransmitEvent: ClientEvent;
+
+  constructor(
+    host: TransactionHost<T>,
+    key: string,
+    branch: string,
+    readonly request: SipMessage,
+    readonly target: T,
+    private readonly timers: TransactionTimerValues,
+    private readonly handlers: ClientTransactionHandlers<T>,
+  ) {
+    const isInvite = request.method === 'INVITE';
+    super(host, key, isInvite ? 'Calling' : 'Trying');
+    this.isInvite = isInvite;
+    this.branch = branch;
+    this.interval = timers.retransmit;
+    this.timeoutEvent = isInvite ? 'timerB' : 'timerF';
+    this.retransmitEvent = isInvite ? 'timerA' : 'timerE';
+  }
+
+  /**
+   * Sends the request and starts A/E (unreliable only) and B/F (§17.1.1.2,
+   * §17.1.2.2). Called by the layer.
+   */
+  start(): void {
+    if (this.timers.retransmit > 0) this.startTimer(Slot.Retransmit, this.interval, this.retransmitEvent);
+    this.startTimer(Slot.Timeout, this.isInvite ? this.timers.timerB : this.timers.timerF, this.timeoutEvent);
+    this.transmit(this.request, this.target);
+  }
+
+  /** A response matched to this transaction (§17.1.3). */
+  receiveResponse(res: SipMessage): void {
+    if (!this.fire(responseClass(res.status), res)) this.host.counters.absorbed++;
+  }
+
+  protected step(state: ClientTransactionState, event: ClientEvent): Transition<ClientTransactionState> | undefined {
+    return this.isInvite
+      ? inviteClientStep(state as InviteClientState, event as InviteClientEvent)
+      : nonInviteClientStep(state as NonInviteClientState, event as NonInviteClientEvent);
+  }
+
+  protected execute(action: TransactionAction, msg: SipMessage | undefined, err: unknown): void {
+    switch (action) {
+      case 'passUp':
+        this.lastResponse = msg;
+        this.handlers.onResponse(msg!, this);
+        return;
+      case 'retransmit':
+        // A doubles without bound (§17.1.1.2); E doubles up to T2 (§17.1.2.2).
+        this.interval = this.isInvite ? this.interval * 2 : Math.min(this.interval * 2, this.timers.t2);
+        this.resend();
+        return;
+      case 'retransmitAtT2':
+        this.interval = this.timers.t2;
+        this.resend();
+        return;
+      case 'sendAck':
+        this.ack ??= buildNonSuccessAck(this.request, msg!);
+        this.transmit(this.ack, this.target);
+        return;
+      case 'startD':
+        this.startTimer(Slot.Linger, this.timers.timerD, 'timerD');
+        return;
+      case 'startK':
+        this.startTimer(Slot.Linger, this.timers.timerK, 'timerK');
+        return;
+      case 'startM':
+        this.startTimer(Slot.Linger, this.timers.timerM, 'timerM');
+        return;
+      case 'stopRetransmit':
+        this.stopTimer(Slot.Retransmit);
+        return;
+      case 'stopTimeout':
+        this.stopTimer(Slot.Timeout);
+        return;
+      case 'timeout':
+        this.host.counters.timeouts++;
+        this.pendingReason = 'timeout';
+        this.handlers.onResponse(buildLocalResponse(this.request, 408, 'Request Timeout'), this);
+        return;
+      case 'transportError':
+        this.noteTransportError(err);
+        this.pendingReason = 'transport_error';
+        this.handlers.onResponse(buildLocalResponse(this.request, 503, 'Service Unavailable'), this);
+        return;
+      case 'terminate':
+        this.finish(this.pendingReason);
+        return;
+      default:
+        throw new Error(`client transaction cannot ${action}`);
+    }
+  }
+
+  private resend(): void {
+    this.host.counters.retransmissions++;
+    this.startTimer(Slot.Retransmit, this.interval, this.retransmitEvent);
+    this.transmit(this.request, this.target);
+  }
+
+  protected notifyTerminated(): void {
+    this.handlers.onTerminated?.(this, this.terminationReason!);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Server transactions (RFC 3261 §17.2): INVITE (Figure 7 + RFC 6026) and
+ * non-INVITE (Figure 8), driven by the machines in `transaction-fsm-*.ts`.
+ *
+ * The TU answers with {@link ServerTransaction.respond}; the transaction
+ * sends, retransmits (G) and absorbs request retransmissions by resending
+ * the last response. Responses go to `source`, the place the request came
+ * from; the transport turns that into an address (§18.2.2).
+ */
+import type { SipMessage } from './message.ts';
+import { TransactionBase, Slot } from './transaction-base.ts';
+import type { TerminationReason, TransactionHost } from './transaction-base.ts';
+import { TransactionError, TransactionErrorCode } from './transaction-errors.ts';
+import { inviteServerStep } from './transaction-fsm-invite-server.ts';
+import type { InviteServerEvent, InviteServerState } from './transaction-fsm-invite-server.ts';
+import { nonInviteServerStep } from './transaction-fsm-non-invite-server.ts';
+import type { NonInviteServerEvent, NonInviteServerState } from './transaction-fsm-non-invite-server.ts';
+import { responseClass } from './transaction-fsm.ts';
+import type { TransactionAction, Transition } from './transaction-fsm.ts';
+import { buildLocalResponse } from './transaction-messages.ts';
+import type { TransactionTimerValues } from './transaction-timers.ts';
+
+export type ServerTransactionState = InviteServerState | NonInviteServerState;
+type ServerEvent = InviteServerEvent | NonInviteServerEvent;
+
+const TU_EVENT = { '1xx': 'tu1xx', '2xx': 'tu2xx', '300-699': 'tu300-699' } as const;
+
+export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionState, ServerEvent> {
+  readonly isInvite: boolean;
+  /** Last response sent (the one retransmissions get). */
+  lastResponse: SipMessage | undefined = undefined;
+  /** Once, when the transaction terminates (`timeout` = timer H: no ACK came). */
+  onTerminated: ((tx: ServerTransaction<T>, reason: TerminationReason) => void) | undefined = undefined;
+  /** Transport failures, including those in Accepted where the transaction lives on (RFC 6026 §8.7). */
+  onTransportError: ((tx: ServerTransaction<T>, error: unknown) => void) | undefined = undefined;
+
+  private interval = 0;
+  private pendingReason: TerminationReason = 'completed';
+
+  constructor(
+    host: TransactionHost<T>,
+    key: string,
+    readonly request: SipMessage,
+    readonly source: T,
+    private readonly timers: TransactionTimerValues,
+    private readonly passAck: (ack: SipMessage, tx: ServerTransaction<T>) => void,
+  ) {
+    const isInvite = request.method === 'INVITE';
+    super(host, key, isInvite ? 'Proceeding' : 'Trying');
+    this.isInvite = isInvite;
+  }
+
+  /** Starts the 100 Trying timer of an INVITE (§17.2.1). Called by the layer. */
+  start(): void {
+    if (this.isInvite) this.startTimer(Slot.Trying, this.timers.trying, 'timerTrying');
+  }
+
+  /**
+   * Sends a response from the TU. Throws `SIP_ERR_TRANSACTION_STATE` when
+   * the state does not allow it (a final already sent, except 2xx
+   * retransmissions of an INVITE in Accepted, §13.3.1.4 / RFC 6026 §8.7),
+   * `SIP_ERR_TRANSACTION_INVALID` for a request or a status outside 100-699.
+   *
+   * @example tx.respond(createResponse(tx.request, 180));
+   */
+  respond(res: SipMessage): void {
+    if (res.isRequest || res.status < 100 || res.status > 699) {
+      throw new TransactionError(TransactionErrorCode.INVALID, `not a response status: ${res.status}`);
+    }
+    const event = TU_EVENT[responseClass(res.status)];
+    if (!this.accepts(event)) {
+      throw new TransactionError(
+        TransactionErrorCode.STATE,
+        `cannot send ${res.status} in state ${this.state} of ${this.request.method} server transaction`,
+      );
+    }
+    this.fire(event, res);
+  }
+
+  /** A retransmission of the request matched this transaction. */
+  receiveRequest(): void {
+    this.host.counters.absorbed++;
+    this.fire('request');
+  }
+
+  /** An ACK matched this INVITE transaction (§17.2.3). */
+  receiveAck(ack: SipMessage): void {
+    if (!this.fire('ack', ack)) this.host.counters.absorbed++;
+  }
+
+  protected step(state: ServerTransactionState, event: ServerEvent): Transition<ServerTransactionState> | undefined {
+    return this.isInvite
+      ? inviteServerStep(state as InviteServerState, event as InviteServerEvent)
+      : nonInviteServerStep(state as NonInviteServerState, event as NonInviteServerEvent);
+  }
+
+  protected execute(action: TransactionAction, msg: SipMessage | undefined, err: unknown): void {
+    switch (action) {
+      case 'sendResponse':
+        this.lastResponse = msg;
+        this.transmit(msg!, this.source);
+        return;
+      case 'resendLast':
+        if (this.lastResponse === undefined) return;
+        this.host.counters.retransmissions++;
+        this.transmit(this.lastResponse, this.source);
+        return;
+      case 'send100':
+        if (this.lastResponse !== undefined) return;
+        this.lastResponse = buildLocalResponse(this.request, 100, 'Trying');
+        this.transmit(this.lastResponse, this.source);
+        return;
+      case 'stopTrying':
+        this.stopTimer(Slot.Trying);
+        return;
+      case 'startG':
+        this.interval = this.timers.retransmit;
+        if (this.interval > 0) this.startTimer(Slot.Retransmit, this.interval, 'timerG');
+        return;
+      case 'retransmitResponse':
+        // §17.2.1: "reset with a value that is min(2*T1, T2) ... 4T1 ..."
+        this.interval = Math.min(this.interval * 2, this.timers.t2);
+        this.host.counters.retransmissions++;
+        this.startTimer(Slot.Retransmit, this.interval, 'timerG');
+        this.transmit(this.lastResponse!, this.source);
+        return;
+      case 'startH':
+        this.startTimer(Slot.Timeout, this.timers.timerH, 'timerH');
+        return;
+      case 'startI':
+        this.startTimer(Slot.Linger, this.timers.timerI, 'timerI');
+        return;
+      case 'startJ':
+        this.startTimer(Slot.Linger, this.timers.timerJ, 'timerJ');
+        return;
+      case 'startL':
+        this.startTimer(Slot.Linger, this.timers.timerL, 'timerL');
+        return;
+      case 'stopRetransmit':
+        this.stopTimer(Slot.Retransmit);
+        return;
+      case 'stopTimeout':
+        this.stopTimer(Slot.Timeout);
+        return;
+      case 'passAck':
+        this.passAck(msg!, this);
+        return;
+      case 'timeout':
+        this.host.counters.timeouts++;
+        this.pendingReason = 'timeout';
+        return;
+      case 'transportError':
+        this.noteTransportError(err);
+        // In Accepted the transaction lives on until L; only a terminating error is the reason.
+        if (this.state === 'Terminated') this.pendingReason = 'transport_error';
+        this.onTransportError?.(this, err);
+        return;
+      case 'terminate':
+        this.finish(this.pendingReason);
+        return;
+      default:
+        throw new Error(`server transaction cannot ${action}`);
+    }
+  }
+
+  protected notifyTerminated(): void {
+    this.onTerminated?.(this, this.terminationReason!);
+  }
+}
