@@ -10,6 +10,12 @@ import { meRoutes } from './me.ts';
 import { usersRoutes } from './users.ts';
 import { keysRoutes } from './keys.ts';
 import { setupRoutes } from './setup.ts';
+import { systemRoutes } from './system.ts';
+import { devicesRoutes } from './devices.ts';
+import { didsRoutes } from './dids.ts';
+import { routesRoutes } from './routes.ts';
+import { blocklistRoutes } from './blocklist.ts';
+import { dndRoutes } from './dnd.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -19,7 +25,8 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   });
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
-  for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes]) {
+  for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes]) {
     await app.register(routes, ctx);
   }
 }
