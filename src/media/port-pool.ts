@@ -91,13 +91,13 @@ export class PortPool {
   /**
    * Allocates a pair and lets `bind` open its sockets. `bind` resolves false when the OS
    * refuses a port as already in use: that pair is skipped (sent to the back of the queue) and
-   * the next one tried, up to `maxAttempts` pairs. Any error thrown by `bind` releases the pair
+   * the next one tried, up to `maxAttempts` pairs (default: every pair free at the call). Any error thrown by `bind` releases the pair
    * and propagates.
    *
    * @throws MediaError `MEDIA_ERR_PORTS_EXHAUSTED` when no pair is free or all attempts failed.
    */
-  async acquire(bind: (rtpPort: number) => Promise<boolean>, maxAttempts = 64): Promise<number> {
-    const attempts = Math.min(maxAttempts, this.capacity);
+  async acquire(bind: (rtpPort: number) => Promise<boolean>, maxAttempts = this.capacity): Promise<number> {
+    const attempts = Math.min(maxAttempts, this.free);
     for (let i = 0; i < attempts; i++) {
       const port = this.allocate();
       if (port < 0) break;

@@ -83,7 +83,11 @@ export interface LegStats {
   remote: RemoteTarget | null;
   rtp: StreamStats;
   rtcp: StreamStats;
-  /** Send or receive errors reported by the sockets (unreachable destination and the like). */
+  /**
+   * 'error' events of the leg's sockets. A send that fails at once (unreachable destination,
+   * EINVAL) is dropped silently by dgram when no callback is given, and the hot path gives none
+   * (a callback costs a nextTick per packet), so such sends show only as missing packets.
+   */
   socketErrors: number;
 }
 
