@@ -252,6 +252,11 @@ export class TransportLayer implements TransportContext {
         ),
       );
     }
+    if (target.protocol !== 'udp') {
+      // Reuse any open flow to that remote end, whichever transport accepted or dialed it (RFC 5923).
+      const open = this.table.find(target.protocol, address, target.port);
+      if (open !== undefined) return open.send(data);
+    }
     const transport = this.pick(target.protocol, familyOf(address), target.localPort);
     if (transport === undefined) {
       return Promise.reject(
