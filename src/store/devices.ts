@@ -1,0 +1,144 @@
+/**
+ * SIP devices (phones, softphones): the accounts the registrar authenticates.
+ * The SIP password is sealed with the server's secret box, never hashed: digest auth
+ * (RFC 2617 §3.2.2.2, RFC 7616 §3.4.2) needs it in clear to derive HA1 for each realm.
+ */
+import type { Kysely, Transaction, Updateable } from 'kysely';
+import type { DB, DeviceRow, DevicesTable } from './schema.ts';
+import type { SecretBox } from './secret-box.ts';
+import { isoNow } from './time.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/** A device as the API shows it: the password never leaves the store. */
+export interface Device {
+  id: number;
+  name: string;
+  username: string;
+  /** Vendor (e.g. "grandstream"); `device_type` is the same value under its other name. */
+  type: string;
+  device_type: string;
+  user_id: number | null;
+  caller_id: string | null;
+  dnd_enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    name: row.name,
+    username: row.username,
+    type: row.type,
+    device_type: row.type,
+    user_id: row.user_id,
+    caller_id: row.caller_id,
+    dnd_enabled: row.dnd_enabled === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface NewDevice {
+  name: string;
+  username: string;
+  password: string;
+  type: string;
+  userId: number | null;
+  callerId: string | null;
+  dndEnabled: boolean;
+}
+
+/** Inserts a device; undefined when the username is taken (atomic: ON CONFLICT DO NOTHING). */
+export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promise<DeviceRow | undefined> {
+  const now = isoNow();
+  return db.insertInto('devices').values({
+    name: d.name,
+    username: d.username,
+    password_enc: box.seal(d.password),
+    type: d.type,
+    user_id: d.userId,
+    caller_id: d.callerId,
+    dnd_enabled: d.dndEnabled ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  }).onConflict((oc) => oc.column('username').doNothing()).returningAll().executeTakeFirst();
+}
+
+export interface DevicePatch {
+  name?: string;
+  username?: string;
+  password?: string;
+  type?: string;
+  userId?: number | null;
+  callerId?: string | null;
+  dndEnabled?: boolean;
+}
+
+export async function updateDevice(db: Db, box: SecretBox, id: number, p: DevicePatch): Promise<DeviceRow | undefined> {
+  const set: Updateable<DevicesTable> = { updated_at: isoNow() };
+  if (p.name !== undefined) set.name = p.name;
+  if (p.username !== undefined) set.username = p.username;
+  if (p.password !== undefined) set.password_enc = box.seal(p.password);
+  if (p.type !== undefined) set.type = p.type;
+  if (p.userId !== undefined) set.user_id = p.userId;
+  if (p.callerId !== undefined) set.caller_id = p.callerId;
+  if (p.dndEnabled !== undefined) set.dnd_enabled = p.dndEnabled ? 1 : 0;
+  return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function findDeviceById(db: Db, id: number): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** SIP user parts compare case-sensitively (RFC 3261 §19.1.4), so does this lookup. */
+export async function findDeviceByUsername(db: Db, username: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+/** Ids among `ids` that name no device (to validate references such as route targets). */
+export async function missingDeviceIds(db: Db, ids: readonly number[]): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const found = await db.selectFrom('devices').select('id').where('id', 'in', ids).execute();
+  const have = new Set(found.map((r) => r.id));
+  return [...new Set(ids)].filter((id) => !have.has(id));
+}
+
+/** A page of devices in id order; `ownerId` non-null restricts to that user's devices. */
+export async function listDevices(db: Db, ownerId: number | null, limit: number, offset: number): Promise<{ rows: DeviceRow[]; total: number }> {
+  let q = db.selectFrom('devices');
+  if (ownerId !== null) q = q.where('user_id', '=', ownerId);
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+    q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export async function deleteDevice(db: Db, id: number): Promise<boolean> {
+  const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export interface DeviceCredentials {
+  id: number;
+  username: string;
+  /** The clear SIP password, for deriving digest HA1. Keep it out of logs. */
+  password: string;
+}
+
+/**
+ * What the registrar needs to check a digest response for `username`: undefined when no
+ * device has that username. Throws when the sealed password cannot be opened (wrong
+ * STROWGER_SECRET_KEY): that is a configuration fault, not a failed login.
+ *
+ * @example
+ * const creds = await findDeviceCredentials(db, box, '1001');
+ * if (creds) ha1 = md5(`${creds.username}:${realm}:${creds.password}`);
+ */
+export async function findDeviceCredentials(db: Db, box: SecretBox, username: string): Promise<DeviceCredentials | undefined> {
+  const row = await db.selectFrom('devices').select(['id', 'username', 'password_enc']).where('username', '=', username).executeTakeFirst();
+  if (!row) return undefined;
+  return { id: row.id, username: row.username, password: box.open(row.password_enc) };
+}
