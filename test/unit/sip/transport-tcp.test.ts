@@ -244,6 +244,24 @@ describe('TCP connection management', () => {
     }
   });
 
+  test('start fails (and releases what it bound) when a port is taken', async () => {
+    const first = await startLayer({ listen: [{ protocol: 'tcp', address: '127.0.0.1', port: 0 }] });
+    const taken = first.transport('tcp').local.port;
+    const { TransportLayer } = await import('../../../src/sip/transport-layer.ts');
+    const second = new TransportLayer({
+      listen: [
+        { protocol: 'udp', address: '127.0.0.1', port: 0 },
+        { protocol: 'tcp', address: '127.0.0.1', port: taken },
+      ],
+    });
+    await assert.rejects(second.start(), { code: 'EADDRINUSE' });
+    assert.equal(second.transports.length, 1);
+    await assert.rejects(second.send({ protocol: 'udp', address: '127.0.0.1', port: 9 }, Buffer.from('x')), {
+      code: 'SIP_ERR_TRANSPORT_CLOSED',
+    });
+    await first.layer.close();
+  });
+
   test('send after close rejects with CLOSED', async () => {
     const h = await startLayer({ listen: [{ protocol: 'tcp', address: '127.0.0.1', port: 0 }] });
     await h.layer.close();
