@@ -337,6 +337,27 @@ export class TransportLayer implements TransportContext {
   }
 }
 
+/**
+ * Where a response to a message from `source` goes (RFC 3261 §18.2.2): the
+ * same flow, else the source address and port, leaving UDP from the socket
+ * the request arrived on. (A Via `received`/`rport`/`maddr` override is the
+ * transaction user's business: it builds its own target then.)
+ *
+ * @example
+ * ```ts
+ * layer.onMessage = (data, source) => transactions.receive(parse(data), replyTarget(source));
+ * ```
+ */
+export function replyTarget(source: MessageSource): SendTarget {
+  return {
+    protocol: source.protocol,
+    address: source.remoteAddress,
+    port: source.remotePort,
+    connectionId: source.connectionId,
+    localPort: source.protocol === 'udp' ? source.localPort : undefined,
+  };
+}
+
 function describe(conn: SipConnection): ConnectionInfo {
   return {
     id: conn.id,

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { hasIPv6Loopback, Inbox, request, response, startLayer } from './transport-test-helpers.ts';
 import type { Harness } from './transport-test-helpers.ts';
 import { SipTransportError } from '../../../src/sip/transport-errors.ts';
+import { replyTarget } from '../../../src/sip/transport-layer.ts';
 
 async function udpPeer(type: 'udp4' | 'udp6', address: string): Promise<{ socket: Socket; inbox: Inbox<Buffer>; port: number }> {
   const socket = createSocket(type);
@@ -47,7 +48,7 @@ describe('UDP transport (RFC 3261 §18)', () => {
         });
         // §18.2.2: the response goes to the source address and port of the request.
         const res = response(`udp-${family}`);
-        await h.layer.send({ protocol: 'udp', address: got.source.remoteAddress, port: got.source.remotePort }, res);
+        await h.layer.send(replyTarget(got.source), res);
         assert.deepEqual(await peer.inbox.next(), res);
       } finally {
         peer.socket.close();
