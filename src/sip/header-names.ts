@@ -83,6 +83,47 @@ const LIST = new Set([
   'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type', 'expires',
 ]);
 
+/**
+ * Known keys bucketed by (length, first letter) for `knownKey`, which matches a name inside the
+ * header text without slicing it out: the parser's per-line hot path.
+ */
+const BUCKETS: string[][] = [];
+for (const key of CANONICAL.keys()) {
+  const b = (BUCKETS[bucketOf(key.length, key.charCodeAt(0))] ??= []);
+  b.push(key);
+}
+const COMPACT_BY_CODE: Array<string | undefined> = [];
+for (const [letter, key] of Object.entries(COMPACT)) {
+  COMPACT_BY_CODE[letter.charCodeAt(0)] = key;
+  COMPACT_BY_CODE[letter.toUpperCase().charCodeAt(0)] = key;
+}
+
+function bucketOf(length: number, firstChar: number): number {
+  return length * 32 + ((firstChar | 0x20) & 31);
+}
+
+/**
+ * The key of the known header whose name is `text[start, end)` in any letter case (compact
+ * forms included), or null when it is not a known header (then use `headerKey` on the slice).
+ */
+export function knownKey(text: string, start: number, end: number): string | null {
+  const len = end - start;
+  if (len === 1) return COMPACT_BY_CODE[text.charCodeAt(start)] ?? null;
+  const bucket = BUCKETS[bucketOf(len, text.charCodeAt(start))];
+  if (bucket === undefined) return null;
+  outer: for (let b = 0; b < bucket.length; b++) {
+    const cand = bucket[b];
+    for (let k = 0; k < len; k++) {
+      const c = text.charCodeAt(start + k);
+      const d = cand.charCodeAt(k);
+      // candidates hold only [a-z-]: a letter matches either case, anything else exactly
+      if (c !== d && (d < 0x61 || c !== d - 0x20)) continue outer;
+    }
+    return cand;
+  }
+  return null;
+}
+
 /** Cache of name-as-written -> key; bounded so hostile traffic cannot grow it forever. */
 const KEY_CACHE = new Map<string, string>();
 const KEY_CACHE_MAX = 2048;

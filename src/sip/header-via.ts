@@ -70,15 +70,22 @@ export class Via {
  * @throws SipParseError `SIP_ERR_PARSE_VIA`
  */
 export function parseVia(s: string): Via {
-  let i = skipWs(s, 0);
-  let end = scan(TOKEN_CHARS, s, i);
-  const name = s.slice(i, end);
-  i = expectSlash(s, end);
+  let i: number;
+  let end: number;
+  let name = 'SIP';
+  let version = '2.0';
+  if (s.startsWith('SIP/2.0/')) i = skipWs(s, 8); // the usual spelling: skip the generic path
+  else {
+    i = skipWs(s, 0);
+    end = scan(TOKEN_CHARS, s, i);
+    name = s.slice(i, end).toUpperCase();
+    i = expectSlash(s, end);
+    end = scan(TOKEN_CHARS, s, i);
+    version = s.slice(i, end);
+    i = expectSlash(s, end);
+  }
   end = scan(TOKEN_CHARS, s, i);
-  const version = s.slice(i, end);
-  i = expectSlash(s, end);
-  end = scan(TOKEN_CHARS, s, i);
-  const transport = s.slice(i, end).toUpperCase();
+  const transport = upper(s.slice(i, end));
   if (name.length === 0 || version.length === 0 || transport.length === 0) throw viaError(s, 'bad sent-protocol');
   i = skipWs(s, end);
   if (i === end) throw viaError(s, 'missing LWS before sent-by');
@@ -111,7 +118,7 @@ export function parseVia(s: string): Via {
     throw viaError(s, (err as Error).message);
   }
   if (i !== s.length) throw viaError(s, `unexpected "${s[i]}"`);
-  return new Via(transport, host, port, params, name.toUpperCase(), version);
+  return new Via(transport, host, port, params, name, version);
 }
 
 /** Formats a Via value: `SIP/2.0/UDP host:port;params`. */
@@ -119,6 +126,10 @@ export function formatVia(via: Via): string {
   const host = via.host.indexOf(':') === -1 ? via.host : `[${via.host}]`;
   const port = via.port === null ? '' : `:${via.port}`;
   return `${via.protocolName}/${via.protocolVersion}/${via.transport} ${host}${port}${formatParams(via.params)}`;
+}
+
+function upper(t: string): string {
+  return t === 'UDP' || t === 'TCP' || t === 'TLS' || t === 'WSS' || t === 'WS' ? t : t.toUpperCase();
 }
 
 function expectSlash(s: string, i: number): number {

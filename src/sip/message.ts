@@ -40,6 +40,13 @@ export type { SipParams } from './header-params.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Call-ID = word [ "@" word ]: at least one visible character, no whitespace or CTLs (§25.1). */
+function isWord(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) <= 0x20 || v.charCodeAt(i) === 0x7f) return false;
+  return true;
+}
+
 /** Options of `addHeader`. */
 export interface AddHeaderOptions {
   /** Insert above the existing headers of that name (a new top Via, Record-Route...). */
@@ -60,8 +67,14 @@ export class SipMessage {
   #status: number;
   #reason: string;
   #version: string;
-  #body: Buffer;
+  /** null: still a range of `#src` (materialised on first access). */
+  #body: Buffer | null;
   #raw: Buffer | null;
+  /** The received datagram, when `raw`/`body` are still ranges of it (see `_setSource`). */
+  #src: Buffer | null = null;
+  #rawStart = 0;
+  #bodyStart = 0;
+  #rawEnd = 0;
 
   #requestUri: SipUri | undefined = undefined;
   #via: Via[] | undefined = undefined;
@@ -120,7 +133,7 @@ export class SipMessage {
   }
   set status(v: number) {
     this.#status = v;
-    this.#raw = null;
+    this.#changed();
   }
   /** Reason phrase; '' for requests. */
   get reason(): string {
@@ -128,7 +141,7 @@ export class SipMessage {
   }
   set reason(v: string) {
     this.#reason = v;
-    this.#raw = null;
+    this.#changed();
   }
   /** The Request-URI as on the wire ('' for responses). */
   get requestUriText(): string {
@@ -145,8 +158,8 @@ export class SipMessage {
   /** Rewrites the Request-URI (proxy/B2BUA retargeting, §16.5). */
   set requestUri(uri: SipUri | string) {
     this.#requestUriText = typeof uri === 'string' ? uri : formatUri(uri);
+    this.#changed();
     this.#requestUri = typeof uri === 'string' ? undefined : uri;
-    this.#raw = null;
   }
 
   // ---- structured headers (parsed on first access, cached) ----------------------------------
@@ -182,7 +195,7 @@ export class SipMessage {
   /** @throws SipParseError when missing or empty */
   get callId(): string {
     const v = this.#required('call-id');
-    if (v.length === 0 || /\s/.test(v)) throw this.#error(new SipParseError(SipParseErrorCode.CALL_ID, `invalid Call-ID "${v}"`));
+    if (!isWord(v)) throw this.#error(new SipParseError(SipParseErrorCode.CALL_ID, `invalid Call-ID "${v}"`));
     return v;
   }
   /** @throws SipParseError when missing, malformed or seq >= 2**31 */
@@ -192,12 +205,12 @@ export class SipMessage {
   }
   /** Max-Forwards, or null when absent. @throws SipParseError outside 0..255 */
   get maxForwards(): number | null {
-    const v = this.getHeader('max-forwards');
+    const v = this.#first('max-forwards');
     return v === null ? null : this.#guard(() => parseMaxForwards(v));
   }
   /** Expires header (delta-seconds), or null when absent. @throws SipParseError outside 0..2**32-1 */
   get expires(): number | null {
-    const v = this.getHeader('expires');
+    const v = this.#first('expires');
     return v === null ? null : this.#guard(() => parseExpires(v));
   }
   /** Contact values, `'*'` for a REGISTER wildcard (§10.2.2), [] when absent. */
@@ -222,13 +235,16 @@ export class SipMessage {
   }
   /** Length of the body; serialization always writes this as Content-Length. */
   get contentLength(): number {
-    return this.#body.length;
+    return this.#body === null ? this.#rawEnd - this.#bodyStart : this.#body.length;
   }
 
   // ---- body ---------------------------------------------------------------------------------
 
   /** The body (a view into the received datagram; do not modify it in place). */
   get body(): Buffer {
+    if (this.#body === null) {
+      this.#body = this.#rawEnd > this.#bodyStart ? (this.#src as Buffer).subarray(this.#bodyStart, this.#rawEnd) : EMPTY;
+    }
     return this.#body;
   }
   set body(b: Buffer) {
@@ -237,9 +253,10 @@ export class SipMessage {
   /** Replaces the body, and the Content-Type when given (removed when the body is empty). */
   setBody(body: Buffer | string, contentType?: string): void {
     this.#body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    this.#src = null;
     if (contentType !== undefined) this.setHeader('content-type', contentType);
     else if (this.#body.length === 0) this.removeHeader('content-type');
-    this.#raw = null;
+    this.#changed();
   }
 
   // ---- raw header access --------------------------------------------------------------------
@@ -354,11 +371,26 @@ export class SipMessage {
 
   /** The received bytes (exactly one message, trailing datagram octets excluded), or null once modified. */
   get raw(): Buffer | null {
+    if (this.#raw === null && this.#src !== null) this.#raw = this.#src.subarray(this.#rawStart, this.#rawEnd);
     return this.#raw;
   }
   /** The original bytes when unmodified, else a fresh serialization. */
   toBuffer(): Buffer {
-    return this.#raw ?? serialize(this);
+    return this.raw ?? serialize(this);
+  }
+
+  /**
+   * @internal Used by the parser: `raw` is `src[rawStart, rawEnd)` and `body` is
+   * `src[bodyStart, rawEnd)`; views are created only if asked for (saves two allocations per
+   * message on the routing path).
+   */
+  _setSource(src: Buffer, rawStart: number, bodyStart: number, rawEnd: number): void {
+    this.#src = src;
+    this.#rawStart = rawStart;
+    this.#bodyStart = bodyStart;
+    this.#rawEnd = rawEnd;
+    this.#body = null;
+    this.#raw = null;
   }
   toString(): string {
     return this.toBuffer().toString('utf8');
@@ -366,7 +398,7 @@ export class SipMessage {
 
   /** A deep copy of headers and start line; shares the body buffer and the raw bytes. */
   clone(): SipMessage {
-    return new SipMessage(
+    const copy = new SipMessage(
       this.#isRequest,
       this.#method,
       this.#requestUriText,
@@ -376,9 +408,10 @@ export class SipMessage {
       this._keys.slice(),
       this._names.slice(),
       this._values.slice(),
-      this.#body,
-      this.#raw,
+      this.body,
+      this.raw,
     );
+    return copy;
   }
 
   /** Raw values a 400 needs (§8.2.6.1), for errors raised after parsing. */
@@ -395,9 +428,20 @@ export class SipMessage {
   // ---- internals ----------------------------------------------------------------------------
 
   #required(key: string): string {
-    const v = this.getHeader(key);
+    const v = this.#first(key);
     if (v === null) throw this.#error(new SipParseError(SipParseErrorCode.MISSING_HEADER, `missing ${key} header`));
     return v;
+  }
+
+  /** First value for an internal key (no name normalisation): the routing fast path. */
+  #first(key: string): string | null {
+    const i = this._keys.indexOf(key);
+    if (i === -1) return null;
+    const v = this._values[i];
+    if (v.indexOf(',') === -1 || !isListHeader(key)) return v;
+    const parts: string[] = [];
+    splitList(v, parts);
+    return parts[0];
   }
 
   #guard<T>(fn: () => T): T {
@@ -432,6 +476,8 @@ export class SipMessage {
   }
 
   #changed(): void {
+    if (this.#body === null) void this.body;
+    this.#src = null;
     this.#raw = null;
     this.#via = undefined;
     this.#from = undefined;

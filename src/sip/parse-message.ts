@@ -16,7 +16,7 @@
 import { SipParseError, SipParseErrorCode } from './errors.ts';
 import type { SipReplyHeaders } from './errors.ts';
 import { SCHEME_CHARS, TOKEN_CHARS, allIn, inTable } from './header-chars.ts';
-import { headerKey } from './header-names.ts';
+import { headerKey, knownKey } from './header-names.ts';
 import { SipMessage } from './message.ts';
 
 /** Options of `parseMessage`. */
@@ -52,10 +52,14 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage {
 
   let headEnd = buf.indexOf(CRLFCRLF, start);
   let sepLen = 4;
-  const lf = buf.indexOf(LFLF, start);
-  if (lf !== -1 && (headEnd === -1 || lf < headEnd)) {
-    headEnd = lf;
-    sepLen = 2;
+  // Bare-LF senders: only looked for when the start line does not end in CRLF (saves a scan).
+  const firstLf = buf.indexOf(0x0a, start);
+  if (headEnd === -1 || (firstLf > start && buf[firstLf - 1] !== 0x0d)) {
+    const lf = buf.indexOf(LFLF, start);
+    if (lf !== -1 && (headEnd === -1 || lf < headEnd)) {
+      headEnd = lf;
+      sepLen = 2;
+    }
   }
   if (headEnd === -1) throw failure(buf, start, SipParseErrorCode.NO_HEADER_END, 'no empty line after the headers');
   const text = buf.toString('utf8', start, headEnd + (sepLen >> 1));
@@ -82,13 +86,24 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage {
       const last = values.length - 1;
       if (more.length > 0) values[last] = values[last].length === 0 ? more : `${values[last]} ${more}`;
     } else if (end > pos) {
-      const colon = text.indexOf(':', pos);
-      if (colon === -1 || colon > end) throw headerFailure(text, startLine, `header line without ":" at offset ${pos}`);
-      let nameEnd = colon;
-      while (nameEnd > pos && (text.charCodeAt(nameEnd - 1) === 0x20 || text.charCodeAt(nameEnd - 1) === 0x09)) nameEnd--;
-      const name = text.slice(pos, nameEnd);
-      const key = headerKey(name);
-      if (key === null) throw headerFailure(text, startLine, `invalid header name "${name}"`);
+      let nameEnd = pos;
+      while (nameEnd < end) {
+        const c = text.charCodeAt(nameEnd);
+        if (c === 0x3a || c === 0x20 || c === 0x09) break;
+        nameEnd++;
+      }
+      let colon = nameEnd;
+      while (colon < end && (text.charCodeAt(colon) === 0x20 || text.charCodeAt(colon) === 0x09)) colon++;
+      if (colon === end || text.charCodeAt(colon) !== 0x3a) throw headerFailure(text, startLine, `header line without ":" at offset ${pos}`);
+      // Known names are matched in place (no slice, no hashing); others go through headerKey.
+      let key = knownKey(text, pos, nameEnd);
+      let name: string;
+      if (key !== null) name = key;
+      else {
+        name = text.slice(pos, nameEnd);
+        key = headerKey(name);
+        if (key === null) throw headerFailure(text, startLine, `invalid header name "${name}"`);
+      }
       let vStart = colon + 1;
       while (vStart < end && (text.charCodeAt(vStart) === 0x20 || text.charCodeAt(vStart) === 0x09)) vStart++;
       let vEnd = end;
@@ -151,8 +166,9 @@ export function parseMessage(buf: Buffer, options?: ParseOptions): SipMessage {
   } else {
     bodyEnd = buf.length;
   }
-  const body = bodyEnd > bodyStart ? buf.subarray(bodyStart, bodyEnd) : EMPTY;
-  return new SipMessage(isRequest, method, requestUri, status, reason, version, keys, names, values, body, buf.subarray(start, bodyEnd));
+  const msg = new SipMessage(isRequest, method, requestUri, status, reason, version, keys, names, values, EMPTY, null);
+  msg._setSource(buf, start, bodyStart, bodyEnd);
+  return msg;
 }
 
 function trimCr(text: string, from: number, to: number): string {
@@ -166,7 +182,7 @@ function isStatusLine(line: string): boolean {
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (case-insensitive, §25.1). */
 function isVersion(v: string): boolean {
-  return /^SIP\/\d+\.\d+$/i.test(v);
+  return v === 'SIP/2.0' || /^SIP\/\d+\.\d+$/i.test(v);
 }
 
 /** Status-Code = 3DIGIT in 100..699 (§7.2, §21; RFC 4475 §3.1.2.19). */
