@@ -51,6 +51,8 @@ export class FakeTimers implements Timers {
   private current: number;
   private nextId = 1;
   private readonly pending = new Map<number, FakeTimer>();
+  /** Min-heap on (at, id); cleared timers stay until popped (lazy deletion). */
+  private readonly heap: FakeTimer[] = [];
 
   constructor(startMs = 1_700_000_000_000) {
     this.current = startMs;
@@ -63,6 +65,7 @@ export class FakeTimers implements Timers {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const timer: FakeTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
     this.pending.set(timer.id, timer);
+    this.push(timer);
     return timer;
   }
 
@@ -78,10 +81,9 @@ export class FakeTimers implements Timers {
   /** Moves the clock forward by `ms`, firing every timer that falls due. */
   advance(ms: number): void {
     const end = this.current + ms;
-    for (;;) {
-      const next = this.earliest(end);
-      if (next === undefined) break;
-      this.pending.delete(next.id);
+    while (this.heap.length > 0 && this.heap[0].at <= end) {
+      const next = this.pop();
+      if (!this.pending.delete(next.id)) continue; // cleared
       this.current = next.at;
       next.fn();
     }
@@ -93,12 +95,40 @@ export class FakeTimers implements Timers {
     this.advance(limitMs);
   }
 
-  private earliest(end: number): FakeTimer | undefined {
-    let best: FakeTimer | undefined;
-    for (const t of this.pending.values()) {
-      if (t.at > end) continue;
-      if (best === undefined || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t;
+  private push(t: FakeTimer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i], h[parent])) break;
+      [h[i], h[parent]] = [h[parent], h[i]];
+      i = parent;
     }
-    return best;
   }
+
+  private pop(): FakeTimer {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(a: FakeTimer, b: FakeTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
 }

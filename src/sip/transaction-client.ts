@@ -15,7 +15,8 @@ import { nonInviteClientStep } from './transaction-fsm-non-invite-client.ts';
 import type { NonInviteClientEvent, NonInviteClientState } from './transaction-fsm-non-invite-client.ts';
 import { responseClass } from './transaction-fsm.ts';
 import type { TransactionAction, Transition } from './transaction-fsm.ts';
-import { buildLocalResponse, buildNonSuccessAck } from './transaction-messages.ts';
+import { createResponse } from './message-build.ts';
+import { buildNonSuccessAck } from './transaction-ack.ts';
 import type { TransactionTimerValues } from './transaction-timers.ts';
 
 export type ClientTransactionState = InviteClientState | NonInviteClientState;
@@ -120,12 +121,12 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
       case 'timeout':
         this.host.counters.timeouts++;
         this.pendingReason = 'timeout';
-        this.handlers.onResponse(buildLocalResponse(this.request, 408, 'Request Timeout'), this);
+        this.handlers.onResponse(createResponse(this.request, 408), this);
         return;
       case 'transportError':
         this.noteTransportError(err);
         this.pendingReason = 'transport_error';
-        this.handlers.onResponse(buildLocalResponse(this.request, 503, 'Service Unavailable'), this);
+        this.handlers.onResponse(createResponse(this.request, 503), this);
         return;
       case 'terminate':
         this.finish(this.pendingReason);

@@ -15,14 +15,12 @@
  * Keys are strings so one Map lookup matches; the prefixes keep the two
  * server forms apart.
  */
+import { BRANCH_MAGIC_COOKIE } from './header-via.ts';
 import type { SipMessage } from './message.ts';
-
-/** The magic cookie marking an RFC 3261 branch (§8.1.1.7). */
-export const MAGIC_COOKIE = 'z9hG4bK';
 
 /** True when `branch` is an RFC 3261 branch. */
 export function isRfc3261Branch(branch: string | null | undefined): branch is string {
-  return branch !== null && branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
+  return branch !== null && branch !== undefined && branch.length > BRANCH_MAGIC_COOKIE.length && branch.startsWith(BRANCH_MAGIC_COOKIE);
 }
 
 /**

@@ -24,7 +24,7 @@
  */
 import type { SipMessage } from './message.ts';
 import type { TransactionCounters, TransactionHost, TransactionSend } from './transaction-base.ts';
-import { generateBranch } from './transaction-branch.ts';
+import { randomBranch } from './message-build.ts';
 import { ClientTransaction } from './transaction-client.ts';
 import type { ClientTransactionHandlers } from './transaction-client.ts';
 import { TransactionError, TransactionErrorCode } from './transaction-errors.ts';
@@ -228,7 +228,7 @@ export class TransactionLayer<T> {
     if (vias.length === 0) throw new TransactionError(TransactionErrorCode.INVALID, `${req.method} has no Via`);
     let branch = vias[0].branch;
     if (!isRfc3261Branch(branch)) {
-      branch = generateBranch();
+      branch = randomBranch();
       vias[0].params.set('branch', branch);
       req.setVia(vias);
     }

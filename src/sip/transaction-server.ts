@@ -17,7 +17,7 @@ import { nonInviteServerStep } from './transaction-fsm-non-invite-server.ts';
 import type { NonInviteServerEvent, NonInviteServerState } from './transaction-fsm-non-invite-server.ts';
 import { responseClass } from './transaction-fsm.ts';
 import type { TransactionAction, Transition } from './transaction-fsm.ts';
-import { buildLocalResponse } from './transaction-messages.ts';
+import { createResponse } from './message-build.ts';
 import type { TransactionTimerValues } from './transaction-timers.ts';
 
 export type ServerTransactionState = InviteServerState | NonInviteServerState;
@@ -107,7 +107,7 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
         return;
       case 'send100':
         if (this.lastResponse !== undefined) return;
-        this.lastResponse = buildLocalResponse(this.request, 100, 'Trying');
+        this.lastResponse = createResponse(this.request, 100);
         this.transmit(this.lastResponse, this.source);
         return;
       case 'stopTrying':
