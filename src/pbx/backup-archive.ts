@@ -86,6 +86,8 @@ export async function extractArchive(input: Readable, dir: string, maxBytes: num
   const files = new Map<string, ExtractedFile>();
   const extract = tar.extract();
   const feeding = pipeline(input, createGunzip(), extract);
+  // Awaited below; a gzip error can also surface first through the entry loop.
+  feeding.catch(() => {});
   let total = 0;
   try {
     for await (const entry of extract) {
@@ -107,7 +109,6 @@ export async function extractArchive(input: Readable, dir: string, maxBytes: num
     }
     await feeding;
   } catch (err) {
-    feeding.catch(() => {});
     if (err instanceof BackupError) throw err;
     throw new BackupError('backup_corrupt', (err as Error).message, { cause: err });
   }

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import type { Store } from '../store/database.ts';
@@ -27,11 +28,10 @@ export interface BackupSource {
 }
 
 export interface CreatedBackup {
-  /** The .tar.gz on disk; valid until `cleanup()`. */
-  path: string;
+  /** The .tar.gz. Its file is already unlinked: nothing is left on disk once the stream closes. */
+  stream: Readable;
   size: number;
   manifest: Manifest;
-  cleanup(): Promise<void>;
 }
 
 /** A fresh directory under `<dataDir>/tmp`: same filesystem as the media dir, so renames are atomic. */
@@ -42,10 +42,10 @@ export async function stagingDir(dataDir: string, prefix: string): Promise<strin
 }
 
 /**
- * Builds a backup archive on disk. Example:
+ * Builds a backup archive. Example:
  *
  *   const b = await createBackup({ store, dataDir, secretKey, appVersion: '0.1.0' });
- *   try { createReadStream(b.path).pipe(res); } finally { await b.cleanup(); }
+ *   reply.header('content-length', b.size).send(b.stream);
  */
 export async function createBackup(src: BackupSource): Promise<CreatedBackup> {
   const work = await stagingDir(src.dataDir, 'backup-');
@@ -69,7 +69,12 @@ export async function createBackup(src: BackupSource): Promise<CreatedBackup> {
     await writeFile(join(stage, MANIFEST_NAME), JSON.stringify(manifest, null, 2) + '\n');
     const path = join(work, 'backup.tar.gz');
     await packArchive(stage, [MANIFEST_NAME, ...Object.values(tables).map((t) => t.file), ...files.map((f) => f.path)], path);
-    return { path, size: (await stat(path)).size, manifest, cleanup };
+    // Open, then delete: the open descriptor keeps the data readable (POSIX), and no
+    // staging files outlive the request even if the client disconnects mid-download.
+    const handle = await open(path, 'r');
+    const { size } = await handle.stat();
+    await cleanup();
+    return { stream: handle.createReadStream(), size, manifest };
   } catch (err) {
     await cleanup();
     throw err;

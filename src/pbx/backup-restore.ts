@@ -195,8 +195,17 @@ async function apply(target: RestoreTarget, dir: string, newMedia: string, oldMe
     });
   } catch (err) {
     if (swapped !== 'none') await undoSwap(liveMedia, oldMedia, swapped === 'replaced');
+    // Rows that passed the format checks can still contradict each other (a route whose
+    // DID is not in the backup): the transaction rolled back, and the archive is at fault.
+    if (isConstraintViolation(err)) throw new BackupError('backup_row_invalid', (err as Error).message, { cause: err });
     throw err;
   }
+}
+
+/** SQLite SQLITE_CONSTRAINT_* codes; PostgreSQL SQLSTATE class 23 (integrity constraint violation). */
+function isConstraintViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || /^23[0-9A-Z]{3}$/.test(code));
 }
 
 async function insertTable(tx: Parameters<typeof insertRows>[0], dir: string, t: BackupTable): Promise<void> {

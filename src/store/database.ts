@@ -3,7 +3,7 @@
  * Both run the same migrations; values are kept portable (ISO-8601 text timestamps,
  * 0/1 integers for booleans, JSON as text) so repositories need no dialect branches.
  */
-import { Kysely, PostgresDialect, SqliteDialect, Migrator, type Migration } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
@@ -56,9 +56,15 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
 }
 
 export async function migrateToLatest(store: Store): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which:
+  // a second schema in the same database (another node's, a test's) would be skipped.
+  const migrationTableSchema = store.dialect === 'postgres'
+    ? (await sql<{ s: string }>`select current_schema() as s`.execute(store.db)).rows[0]?.s
+    : undefined;
   const migrator = new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations as Record<string, Migration> },
+    migrationTableSchema,
   });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

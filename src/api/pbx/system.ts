@@ -4,7 +4,6 @@
  * Settings are a documented, closed set of keys (unknown keys are a validation error);
  * secrets among them (SECRET_CONFIG_KEYS) are sealed at rest and masked on the way out.
  */
-import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -180,14 +179,12 @@ export async function systemRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
     },
   }, async (_req, reply) => {
     const backup = await createBackup({ store: ctx.store, dataDir: ctx.config.dataDir, secretKey: ctx.config.secretKey, appVersion: ctx.version });
-    const stream = createReadStream(backup.path);
-    stream.once('close', () => void backup.cleanup());
     const stamp = backup.manifest.created_at.replace(/[:.]/g, '-');
     return reply
       .type('application/gzip')
       .header('content-length', backup.size)
       .header('content-disposition', `attachment; filename="strowger-backup-${stamp}.tar.gz"`)
-      .send(stream);
+      .send(backup.stream);
   });
 
   app.post('/system/restore', {
