@@ -505,3 +505,11 @@ async function isPortBound(port: number, proto: 'udp' | 'tcp'): Promise<boolean>
 export function sippAuth(username: string, password: string): string {
   return `[authentication username=${username} password=${password}]`;
 }
+
+/**
+ * One injection row in the layout of our scenarios (test/sipp/README.md):
+ * `[field0]` user, `[field1]` password, `[field2]` domain, `[field3]` the `[authentication]` keyword.
+ */
+export function sippUserRow(user: string, password: string, domain: string): string[] {
+  return [user, password, domain, sippAuth(user, password)];
+}
