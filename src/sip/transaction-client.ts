@@ -126,7 +126,11 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
       case 'transportError':
         this.noteTransportError(err);
         this.pendingReason = 'transport_error';
-        this.handlers.onResponse(createResponse(this.request, 503), this);
+        // §8.1.3.1: a transport failure reads as a 503, unless the TU already
+        // has its final response (the ACK of a non-2xx failed to go out).
+        if (this.lastResponse === undefined || this.lastResponse.status < 200) {
+          this.handlers.onResponse(createResponse(this.request, 503), this);
+        }
         return;
       case 'terminate':
         this.finish(this.pendingReason);

@@ -5,6 +5,7 @@ import type { SipMessage } from '../../../src/sip/message.ts';
 import type { ClientTransaction } from '../../../src/sip/transaction-client.ts';
 import type { TerminationReason } from '../../../src/sip/transaction-base.ts';
 import { TransactionError } from '../../../src/sip/transaction-errors.ts';
+import { buildCancel } from '../../../src/sip/transaction-cancel.ts';
 import { TCP, UDP, log, request, setup, wire } from './transaction-fixtures.ts';
 import type { Target } from './transaction-fixtures.ts';
 
@@ -166,6 +167,23 @@ describe('INVITE client transaction (§17.1.1, RFC 6026)', () => {
     assert.equal(layer.size, 0);
   });
 
+  test('transport error while sending the ACK: terminated, no 503 after the final response', () => {
+    let n = 0;
+    const { layer } = setup({
+      send: () => {
+        if (n++ > 0) throw new Error('EPIPE');
+      },
+    });
+    const t = tu();
+    const inv = request();
+    const tx = layer.request(inv, UDP, t.handlers);
+    layer.receiveResponse(wire(createResponse(inv, 486, undefined, { toTag: 'a' })), UDP);
+    assert.deepEqual(t.responses, ['486 Busy Here']);
+    assert.deepEqual(t.ended, ['transport_error']);
+    assert.equal(tx.state, 'Terminated');
+    assert.equal(layer.size, 0);
+  });
+
   test('transport error (rejected promise) on a retransmission', async () => {
     let n = 0;
     const { layer, timers } = setup({ send: () => (n++ === 0 ? undefined : Promise.reject(new Error('closed'))) });
@@ -260,6 +278,34 @@ describe('client matching and ids (§17.1.3, §8.1.1.7)', () => {
     assert.deepEqual(t.responses, []);
     layer.receiveResponse(wire(createResponse(request({ branch: 'z9hG4bKother' }), 200)), UDP);
     assert.equal(strays.length, 1);
+    layer.close();
+  });
+
+  test('buildCancel (§9.1): same branch and CSeq number, runs as its own transaction, exact bytes', () => {
+    const { layer, sent } = setup();
+    const inv = request({ extra: ['Route: <sip:p1.example.com;lr>'] });
+    const tx = layer.request(inv, UDP, tu().handlers);
+    layer.receiveResponse(wire(createResponse(inv, 180, undefined, { toTag: 'r' })), UDP);
+    const c = tu();
+    const cancelTx = layer.request(buildCancel(tx.request), tx.target, c.handlers);
+    assert.equal(cancelTx.branch, tx.branch);
+    assert.equal(
+      sent[1].msg.toString(),
+      [
+        'CANCEL sip:bob@biloxi.com SIP/2.0',
+        'Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds',
+        'Max-Forwards: 70',
+        'Route: <sip:p1.example.com;lr>',
+        'To: Bob <sip:bob@biloxi.com>',
+        'From: Alice <sip:alice@atlanta.com>;tag=1928301774',
+        'Call-ID: a84b4c76e66710@pc33.atlanta.com',
+        'CSeq: 314159 CANCEL',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    assert.equal(layer.clientCount, 2);
     layer.close();
   });
 
