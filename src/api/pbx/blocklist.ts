@@ -25,7 +25,7 @@ const EntrySchema = Type.Object({
 
 const CreateEntry = Type.Object({
   phone_number: Type.String({ maxLength: 32, pattern: BLOCK_PATTERN, description: 'E.164 number, or a pattern: * = any run of characters, X = one digit', examples: ['+15551234567', '+1900*'] }),
-  reason: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  reason: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 200 })])), // null first: see dids.ts
 }, { examples: [{ phone_number: '+15551234567', reason: 'spam' }] });
 
 export async function blocklistRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {

@@ -33,7 +33,8 @@ const SipPassword = Type.String({ minLength: 8, maxLength: 128, examples: ['secu
 const Vendor = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', examples: ['grandstream'] });
 /** Shown in From headers: no control characters, quotes or angle brackets. */
 const CallerId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f"<>]+$', examples: ['+15551234567'] });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+// Null first: with Ajv's coerceTypes a string branch tried first would turn null into "".
+const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
 const DeviceSchema = Type.Object({
   id: Type.Integer(),

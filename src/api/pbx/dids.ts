@@ -14,7 +14,8 @@ import { IdParams, Ok } from './schemas.ts';
 
 const E164 = Type.String({ pattern: E164_PATTERN, description: 'E.164: "+" then 1-15 digits, the first not 0', examples: ['+15551234567'] });
 const Capabilities = Type.Array(Type.Union(DID_CAPABILITIES.map((c) => Type.Literal(c))), { minItems: 1, uniqueItems: true, examples: [['voice', 'sms']] });
-const FriendlyName = Type.Union([Type.String({ maxLength: 100 }), Type.Null()]);
+// Null first: with Ajv's coerceTypes a string branch tried first would turn null into "".
+const FriendlyName = Type.Union([Type.Null(), Type.String({ maxLength: 100 })]);
 
 const DidSchema = Type.Object({
   id: Type.Integer(),
