@@ -29,15 +29,19 @@ export const BACKUP_TABLES = [
   { name: 'dids', pk: 'id', serial: true },
   { name: 'routes', pk: 'id', serial: true },
   { name: 'blocklist', pk: 'id', serial: true },
+  { name: 'trunks', pk: 'id', serial: true },
+  { name: 'cdrs', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];
 
 /**
  * Tables deliberately left out, emptied by a restore (children first): SIP registrations are
  * live location state that devices rebuild within one REGISTER interval (RFC 3261 §10.2.4),
  * and a stale binding from backup time would misroute calls; login sessions are per-browser
- * credentials, not configuration, so a restore logs everyone out.
+ * credentials, not configuration, so a restore logs everyone out; the journal of calls in
+ * progress describes this node's live calls, not the backup's (a restored row would become a
+ * false "server_restart" CDR at the next start).
  */
-export const EPHEMERAL_TABLES = ['registrations', 'sessions'] as const satisfies readonly (keyof DB)[];
+export const EPHEMERAL_TABLES = ['registrations', 'sessions', 'active_calls'] as const satisfies readonly (keyof DB)[];
 
 // Compile-time guard: a table added to schema.ts must be classified above.
 type Unclassified = Exclude<keyof DB, (typeof BACKUP_TABLES)[number]['name'] | (typeof EPHEMERAL_TABLES)[number]>;

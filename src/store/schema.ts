@@ -122,7 +122,69 @@ export interface RegistrationsTable {
   updated_at: string;
 }
 
+export interface TrunksTable {
+  id: Generated<number>;
+  name: string;
+  /** Hostname, IPv4 or IPv6 address (without brackets). */
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp' | 'tls';
+  username: string | null;
+  /** AES-256-GCM under the secret key: the digest client needs the clear password. */
+  password_enc: string | null;
+  /** JSON array of canonical addresses and CIDRs. */
+  inbound_hosts: string;
+  /** `default` is an SQL keyword. At most one row has 1 (partial unique index). */
+  is_default: Generated<number>;
+  enabled: Generated<number>;
+  from_domain: string | null;
+  caller_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CdrsTable {
+  id: Generated<number>;
+  /** Our opaque call id (one CDR per call). */
+  call_id: string;
+  /** SIP Call-IDs of the two legs; b is null when no outgoing leg was created. */
+  a_call_id: string;
+  b_call_id: string | null;
+  caller: string;
+  callee: string;
+  did_id: number | null;
+  did_number: string | null;
+  caller_device_id: number | null;
+  callee_device_id: number | null;
+  trunk_id: number | null;
+  direction: 'inbound' | 'outbound' | 'internal';
+  start_time: string;
+  answer_time: string | null;
+  end_time: string;
+  duration: number;
+  billsec: number;
+  disposition: 'answered' | 'busy' | 'no_answer' | 'failed' | 'cancelled' | 'rejected' | 'blocked';
+  hangup_cause: string;
+  hangup_by: 'caller' | 'callee' | 'system' | 'api';
+  sip_code: number | null;
+  codec: string | null;
+  created_at: string;
+}
+
+export interface ActiveCallsTable {
+  call_id: string;
+  /** The node that carries the call: only its own start-up closes its orphans. */
+  node_id: string;
+  /** JSON of what is known so far (the CDR fields up to answer). */
+  data: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
+  trunks: TrunksTable;
+  cdrs: CdrsTable;
+  active_calls: ActiveCallsTable;
   registrations: RegistrationsTable;
   users: UsersTable;
   sessions: SessionsTable;
@@ -145,3 +207,6 @@ export type BlocklistRow = Selectable<BlocklistTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type DeviceEventRow = Selectable<DeviceEventsTable>;
 export type RegistrationRow = Selectable<RegistrationsTable>;
+export type TrunkRow = Selectable<TrunksTable>;
+export type CdrRow = Selectable<CdrsTable>;
+export type ActiveCallRow = Selectable<ActiveCallsTable>;
