@@ -177,7 +177,13 @@ function trimCr(text: string, from: number, to: number): string {
 
 /** `SIP/` in any case starts a Status-Line: a method token cannot contain `/`. */
 function isStatusLine(line: string): boolean {
-  return line.length > 4 && line.charCodeAt(3) === 0x2f && line.slice(0, 3).toUpperCase() === 'SIP';
+  return (
+    line.length > 4 &&
+    line.charCodeAt(3) === 0x2f &&
+    (line.charCodeAt(0) | 0x20) === 0x73 &&
+    (line.charCodeAt(1) | 0x20) === 0x69 &&
+    (line.charCodeAt(2) | 0x20) === 0x70
+  );
 }
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (case-insensitive, §25.1). */

@@ -65,6 +65,7 @@ const TEL_CHARS = (() => {
  * @throws SipParseError `SIP_ERR_PARSE_URI` when the text is not a valid URI of its scheme.
  */
 export function parseUri(s: string): SipUri {
+  if (s.startsWith('sip:')) return parseSipUri(s, 'sip', 4); // the usual spelling: no scheme work
   const colon = s.indexOf(':');
   if (colon < 1 || !isScheme(s, colon)) throw uriError(s, 'missing or invalid scheme');
   const scheme = s.slice(0, colon).toLowerCase();
