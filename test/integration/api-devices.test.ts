@@ -59,6 +59,8 @@ for (const engine of ENGINES) {
       const bad = await create({ name: 'Desk', username: '1003', password: PASSWORD, type: 'a', device_type: 'b' });
       assert.equal(bad.status, 400);
       assert.deepEqual(bad.body, { error: { code: 'validation_error', message: 'Validation failed', details: [{ field: 'device_type', message: 'must equal type (they are aliases)' }] } });
+      const cleared = await t.request('PUT', `/api/devices/${r.body.id}`, { cookie: t.adminCookie, body: { caller_id: null } });
+      assert.equal(cleared.body.caller_id, null); // null, not "" (Ajv coercion of a nullable string)
       const dflt = await create({ name: 'Soft', username: 'soft.1', password: PASSWORD });
       assert.equal(dflt.body.type, 'generic');
     });
