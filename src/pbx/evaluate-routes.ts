@@ -100,16 +100,29 @@ function formatterFor(tz: string): Intl.DateTimeFormat | undefined {
   return f ?? undefined;
 }
 
+// One-entry memo: the routes of a DID usually share a zone, and formatToParts costs ~6 µs.
+let memoTz = '';
+let memoMs = Number.NaN;
+let memoClock: Clock | undefined;
+
 function zonedClock(tz: string, time: Date): Clock | undefined {
+  const ms = time.getTime();
+  if (tz === memoTz && ms === memoMs) return memoClock;
   const f = formatterFor(tz);
-  if (f === undefined) return undefined;
-  let weekday = 0;
-  let hour = 0;
-  let minute = 0;
-  for (const p of f.formatToParts(time)) {
-    if (p.type === 'weekday') weekday = SHORT_DAYS[p.value] ?? 0;
-    else if (p.type === 'hour') hour = Number(p.value) % 24;
-    else if (p.type === 'minute') minute = Number(p.value);
+  let clock: Clock | undefined;
+  if (f !== undefined) {
+    let weekday = 0;
+    let hour = 0;
+    let minute = 0;
+    for (const p of f.formatToParts(time)) {
+      if (p.type === 'weekday') weekday = SHORT_DAYS[p.value] ?? 0;
+      else if (p.type === 'hour') hour = Number(p.value) % 24;
+      else if (p.type === 'minute') minute = Number(p.value);
+    }
+    clock = { weekday, minutes: hour * 60 + minute };
   }
-  return { weekday, minutes: hour * 60 + minute };
+  memoTz = tz;
+  memoMs = ms;
+  memoClock = clock;
+  return clock;
 }
