@@ -1,0 +1,359 @@
+/**
+ * Call detail records: one row per call, written when the call ends, plus the journal of
+ * calls in progress (`active_calls`) that makes a crash lose nothing: a call is journalled
+ * when it starts ringing, its journal row is swapped for its CDR in one transaction when it
+ * ends, and whatever is still journalled at the next start-up becomes a "server_restart" CDR.
+ *
+ * Field names are the CDR's own (snake_case) end to end: journal JSON, table row and API
+ * object are the same record at different stages, so no layer renames anything.
+ */
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import type { CdrRow, CdrsTable, DB } from './schema.ts';
+import { inTransaction } from './in-transaction.ts';
+import { isoNow } from './time.ts';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export const CDR_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
+export type CdrDirection = (typeof CDR_DIRECTIONS)[number];
+
+export const CDR_DISPOSITIONS = ['answered', 'busy', 'no_answer', 'failed', 'cancelled', 'rejected', 'blocked'] as const;
+export type CdrDisposition = (typeof CDR_DISPOSITIONS)[number];
+
+export const CDR_HANGUP_BY = ['caller', 'callee', 'system', 'api'] as const;
+export type CdrHangupBy = (typeof CDR_HANGUP_BY)[number];
+
+/**
+ * Hangup causes the engine records. Free text in the table (new causes need no migration);
+ * these are the ones with a fixed meaning.
+ */
+export const HANGUP_CAUSES = [
+  'normal_clearing', 'caller_bye', 'callee_bye', 'caller_cancel', 'api_hangup', 'rtp_timeout',
+  'server_restart', 'max_duration', 'no_route', 'no_answer', 'busy', 'rejected', 'blocked', 'unavailable',
+] as const;
+
+/** What is known about a call when it starts ringing (and, once answered, its answer time and codec). */
+export interface CallStart {
+  /** Our opaque call id. */
+  call_id: string;
+  /** SIP Call-ID of the incoming leg. */
+  a_call_id: string;
+  /** SIP Call-ID of the outgoing leg, once it exists. */
+  b_call_id?: string | null;
+  caller: string;
+  callee: string;
+  did_id?: number | null;
+  did_number?: string | null;
+  caller_device_id?: number | null;
+  callee_device_id?: number | null;
+  trunk_id?: number | null;
+  direction: CdrDirection;
+  /** ISO-8601. */
+  start_time: string;
+  answer_time?: string | null;
+  codec?: string | null;
+}
+
+/** A finished call. `duration` and `billsec` are derived from the times, never given. */
+export interface NewCdr extends CallStart {
+  end_time: string;
+  disposition: CdrDisposition;
+  hangup_cause: string;
+  hangup_by: CdrHangupBy;
+  /** Final SIP status of the call (200 when answered); null when none was sent. */
+  sip_code?: number | null;
+}
+
+export interface Cdr {
+  id: number;
+  call_id: string;
+  a_call_id: string;
+  b_call_id: string | null;
+  caller: string;
+  callee: string;
+  did_id: number | null;
+  did_number: string | null;
+  caller_device_id: number | null;
+  callee_device_id: number | null;
+  trunk_id: number | null;
+  direction: CdrDirection;
+  start_time: string;
+  answer_time: string | null;
+  end_time: string;
+  duration: number;
+  billsec: number;
+  disposition: CdrDisposition;
+  hangup_cause: string;
+  hangup_by: CdrHangupBy;
+  sip_code: number | null;
+  codec: string | null;
+  created_at: string;
+}
+
+export function toCdr(r: CdrRow): Cdr {
+  return {
+    id: r.id, call_id: r.call_id, a_call_id: r.a_call_id, b_call_id: r.b_call_id,
+    caller: r.caller, callee: r.callee, did_id: r.did_id, did_number: r.did_number,
+    caller_device_id: r.caller_device_id, callee_device_id: r.callee_device_id, trunk_id: r.trunk_id,
+    direction: r.direction, start_time: r.start_time, answer_time: r.answer_time, end_time: r.end_time,
+    duration: r.duration, billsec: r.billsec, disposition: r.disposition, hangup_cause: r.hangup_cause,
+    hangup_by: r.hangup_by, sip_code: r.sip_code, codec: r.codec, created_at: r.created_at,
+  };
+}
+
+/** Canonical stored form (24-character UTC ISO), so text order is time order. Throws on a non-date. */
+function canonicalTime(field: string, value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new RangeError(`CDR ${field} is not a date: ${JSON.stringify(value)}`);
+  return isoNow(ms);
+}
+
+/** Whole seconds from `a` to `b`, rounded to nearest; 0 if the clock stepped back. */
+function secondsBetween(a: string, b: string): number {
+  return Math.max(0, Math.round((Date.parse(b) - Date.parse(a)) / 1000));
+}
+
+function cdrValues(c: NewCdr, createdAt: string): Insertable<CdrsTable> {
+  const start = canonicalTime('start_time', c.start_time);
+  const end = canonicalTime('end_time', c.end_time);
+  const answer = c.answer_time == null ? null : canonicalTime('answer_time', c.answer_time);
+  return {
+    call_id: c.call_id,
+    a_call_id: c.a_call_id,
+    b_call_id: c.b_call_id ?? null,
+    caller: c.caller,
+    callee: c.callee,
+    did_id: c.did_id ?? null,
+    did_number: c.did_number ?? null,
+    caller_device_id: c.caller_device_id ?? null,
+    callee_device_id: c.callee_device_id ?? null,
+    trunk_id: c.trunk_id ?? null,
+    direction: c.direction,
+    start_time: start,
+    answer_time: answer,
+    end_time: end,
+    duration: secondsBetween(start, end),
+    billsec: answer === null ? 0 : secondsBetween(answer, end),
+    disposition: c.disposition,
+    hangup_cause: c.hangup_cause,
+    hangup_by: c.hangup_by,
+    sip_code: c.sip_code ?? null,
+    codec: c.codec ?? null,
+    created_at: createdAt,
+  };
+}
+
+/**
+ * Stores one CDR. Idempotent per call: undefined when a CDR for `call_id` exists already
+ * (a retried close, or an orphan closed twice), so a repeat never doubles a call.
+ */
+export async function insertCdr(db: Db, cdr: NewCdr): Promise<CdrRow | undefined> {
+  return db.insertInto('cdrs').values(cdrValues(cdr, isoNow()))
+    .onConflict((oc) => oc.column('call_id').doNothing()).returningAll().executeTakeFirst();
+}
+
+// 22 columns × 500 rows stays far below SQLite's 32,766 bound variables per statement.
+const CDR_BATCH_ROWS = 500;
+
+/**
+ * Stores many CDRs in one transaction (the engine groups commits at high call rates: one
+ * fsync for the batch). Calls that already have a CDR are skipped; returns the rows inserted.
+ */
+export async function insertCdrs(db: Db, cdrs: readonly NewCdr[]): Promise<CdrRow[]> {
+  if (cdrs.length === 0) return [];
+  const now = isoNow();
+  const values = cdrs.map((c) => cdrValues(c, now));
+  return inTransaction(db, async (tx) => {
+    const out: CdrRow[] = [];
+    for (let i = 0; i < values.length; i += CDR_BATCH_ROWS) {
+      const rows = await tx.insertInto('cdrs').values(values.slice(i, i + CDR_BATCH_ROWS))
+        .onConflict((oc) => oc.column('call_id').doNothing()).returningAll().execute();
+      out.push(...rows);
+    }
+    return out;
+  });
+}
+
+export async function findCdrById(db: Db, id: number): Promise<CdrRow | undefined> {
+  return db.selectFrom('cdrs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface CdrFilters {
+  /** Calls that started at or after this instant (ISO-8601). */
+  startFrom?: string;
+  /** Calls that started strictly before this instant (ISO-8601). */
+  startBefore?: string;
+  direction?: CdrDirection;
+  disposition?: CdrDisposition;
+  limit: number;
+  offset: number;
+}
+
+/** A page of CDRs, newest first (start time, then id), with the total matching the filters. */
+export async function listCdrs(db: Db, f: CdrFilters): Promise<{ rows: CdrRow[]; total: number }> {
+  let q = db.selectFrom('cdrs');
+  if (f.startFrom !== undefined) q = q.where('start_time', '>=', canonicalTime('startFrom', f.startFrom));
+  if (f.startBefore !== undefined) q = q.where('start_time', '<', canonicalTime('startBefore', f.startBefore));
+  if (f.direction !== undefined) q = q.where('direction', '=', f.direction);
+  if (f.disposition !== undefined) q = q.where('disposition', '=', f.disposition);
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('start_time', 'desc').orderBy('id', 'desc').limit(f.limit).offset(f.offset).execute(),
+    q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}
+
+export const CDR_STATS_PERIODS = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 } as const;
+export type CdrStatsPeriod = keyof typeof CDR_STATS_PERIODS;
+
+export interface CdrStats {
+  period: CdrStatsPeriod;
+  from: string;
+  to: string;
+  total_calls: number;
+  by_disposition: Record<CdrDisposition, number>;
+  total_duration: number;
+  /** Seconds per call, two decimals; 0 with no calls. */
+  average_duration: number;
+  total_billsec: number;
+  /** Billed seconds per answered call, two decimals; 0 with no answered call. */
+  average_billsec: number;
+  /** UTC hour (0-23) in which most calls started; the earliest such hour on a tie; null with no calls. */
+  busiest_hour: number | null;
+  by_direction: Record<CdrDirection, number>;
+}
+
+const zeroes = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+const twoDecimals = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * Statistics over calls that started in the last day, 7 days or 30 days before `now`
+ * (both ends included). Every disposition and direction is present, with 0 where none.
+ */
+export async function cdrStats(db: Db, period: CdrStatsPeriod, now: number = Date.now()): Promise<CdrStats> {
+  const from = isoNow(now - CDR_STATS_PERIODS[period]);
+  const to = isoNow(now);
+  const window = db.selectFrom('cdrs').where('start_time', '>=', from).where('start_time', '<=', to);
+  // start_time is always "YYYY-MM-DDTHH:…Z": characters 12-13 are the UTC hour on both engines.
+  // Literal arguments: PostgreSQL would see `substr($1…)` and `substr($3…)` as different expressions.
+  const hour = sql<string>`substr(start_time, 12, 2)`;
+  const [groups, hours] = await Promise.all([
+    window.select((eb) => [
+      'disposition', 'direction',
+      eb.fn.countAll().as('calls'),
+      eb.fn.sum('duration').as('duration'),
+      eb.fn.sum('billsec').as('billsec'),
+    ]).groupBy(['disposition', 'direction']).execute(),
+    window.select((eb) => [hour.as('hour'), eb.fn.countAll().as('calls')]).groupBy(hour).execute(),
+  ]);
+  const stats: CdrStats = {
+    period, from, to, total_calls: 0, by_disposition: zeroes(CDR_DISPOSITIONS), total_duration: 0,
+    average_duration: 0, total_billsec: 0, average_billsec: 0, busiest_hour: null, by_direction: zeroes(CDR_DIRECTIONS),
+  };
+  // PostgreSQL returns count/sum as bigint strings: Number() both engines' values.
+  for (const g of groups) {
+    const calls = Number(g.calls);
+    stats.total_calls += calls;
+    stats.total_duration += Number(g.duration);
+    stats.total_billsec += Number(g.billsec);
+    if (g.disposition in stats.by_disposition) stats.by_disposition[g.disposition] += calls;
+    if (g.direction in stats.by_direction) stats.by_direction[g.direction] += calls;
+  }
+  if (stats.total_calls > 0) stats.average_duration = twoDecimals(stats.total_duration / stats.total_calls);
+  if (stats.by_disposition.answered > 0) stats.average_billsec = twoDecimals(stats.total_billsec / stats.by_disposition.answered);
+  let best = 0;
+  for (const h of hours) {
+    const calls = Number(h.calls);
+    const hr = Number(h.hour);
+    if (calls > best || (calls === best && stats.busiest_hour !== null && hr < stats.busiest_hour)) {
+      best = calls;
+      stats.busiest_hour = hr;
+    }
+  }
+  return stats;
+}
+
+export interface JournalOptions {
+  /** The node carrying the call (cluster mode); '' on a single node. */
+  nodeId?: string;
+  now?: number;
+}
+
+/**
+ * Journals a call in progress, or updates its journal entry (call it when the call starts
+ * ringing and again when it is answered: the row holds the latest `CallStart`). Committed
+ * before the caller answers the SIP request, so a crash right after still leaves a trace.
+ */
+export async function openCallRecord(db: Db, call: CallStart, opts: JournalOptions = {}): Promise<void> {
+  const now = isoNow(opts.now);
+  const data = JSON.stringify(call);
+  await db.insertInto('active_calls')
+    .values({ call_id: call.call_id, node_id: opts.nodeId ?? '', data, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.column('call_id').doUpdateSet({ data, updated_at: now }))
+    .execute();
+}
+
+/**
+ * Ends a call: removes its journal row and stores its CDR in one transaction, so the call is
+ * never both open and closed, nor neither. Returns the CDR row, undefined if the call already had one.
+ */
+export async function closeCallWithCdr(db: Db, callId: string, cdr: NewCdr): Promise<CdrRow | undefined> {
+  return inTransaction(db, async (tx) => {
+    await tx.deleteFrom('active_calls').where('call_id', '=', callId).execute();
+    return insertCdr(tx, cdr);
+  });
+}
+
+/** `closeCallWithCdr` for many calls in one transaction (grouped commits); keyed by each `call_id`. */
+export async function closeCallsWithCdrs(db: Db, cdrs: readonly NewCdr[]): Promise<CdrRow[]> {
+  if (cdrs.length === 0) return [];
+  return inTransaction(db, async (tx) => {
+    for (let i = 0; i < cdrs.length; i += CDR_BATCH_ROWS) {
+      const ids = cdrs.slice(i, i + CDR_BATCH_ROWS).map((c) => c.call_id);
+      await tx.deleteFrom('active_calls').where('call_id', 'in', ids).execute();
+    }
+    return insertCdrs(tx, cdrs);
+  });
+}
+
+/** The journalled start of a call; a row we cannot read still becomes a CDR rather than vanish. */
+function journalledStart(callId: string, data: string, createdAt: string): CallStart {
+  try {
+    const call = JSON.parse(data) as CallStart;
+    if (typeof call.start_time === 'string' && !Number.isNaN(Date.parse(call.start_time))) return { ...call, call_id: callId };
+  } catch { /* fall through to the minimal record */ }
+  return { call_id: callId, a_call_id: callId, caller: 'unknown', callee: 'unknown', direction: 'internal', start_time: createdAt };
+}
+
+/**
+ * At start-up: turns every call still journalled (the process died while they were up) into
+ * a CDR ending `now`, answered if it had been answered (sip_code 200) else failed, with
+ * `hangup_cause` = `cause` and `hangup_by` = 'system', all in one transaction. With `nodeId`,
+ * only that node's calls: in a cluster the other nodes' calls are alive.
+ *
+ * @example
+ * await closeOrphanedCalls(store.db);            // single node, before accepting SIP traffic
+ * await closeOrphanedCalls(store.db, 'server_restart', Date.now(), config.nodeId);
+ */
+export async function closeOrphanedCalls(db: Db, cause = 'server_restart', now: number = Date.now(), nodeId?: string): Promise<CdrRow[]> {
+  const end = isoNow(now);
+  return inTransaction(db, async (tx) => {
+    let q = tx.selectFrom('active_calls').selectAll();
+    if (nodeId !== undefined) q = q.where('node_id', '=', nodeId);
+    const open = await q.orderBy('created_at').execute();
+    if (open.length === 0) return [];
+    const cdrs: NewCdr[] = open.map((row) => {
+      const call = journalledStart(row.call_id, row.data, row.created_at);
+      const answered = call.answer_time != null;
+      return {
+        ...call,
+        end_time: end,
+        disposition: answered ? 'answered' : 'failed',
+        hangup_cause: cause,
+        hangup_by: 'system',
+        sip_code: answered ? 200 : null,
+      };
+    });
+    return closeCallsWithCdrs(tx, cdrs);
+  });
+}
