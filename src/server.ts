@@ -13,6 +13,7 @@ import { buildApp } from './api/app.ts';
 import type { ApiContext } from './api/context.ts';
 import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
+import { startSipServer } from './pbx/sip-server.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -26,6 +27,10 @@ export interface StartOptions {
   logger?: Logger;
   /** PostgreSQL schema (tests isolate themselves per schema). */
   dbSchema?: string;
+  /** false: HTTP only (API tests that need no SIP listener). */
+  sip?: boolean;
+  /** Test/benchmark hook: runs on the built app before it listens (e.g. a reference route in bench/api.ts). */
+  configureApp?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -45,8 +50,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       config, store, box, logger, startedAt: Date.now(), version: VERSION,
       status: new Map(), events: new EventEmitter(),
     };
+    if (opts.sip !== false) {
+      const sip = await startSipServer({
+        sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
+        secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
+      });
+      ctx.sip = sip;
+      ctx.status.set('sip', () => sip.status());
+      closers.unshift(() => sip.close());
+    }
     const app = await buildApp(ctx);
     closers.unshift(() => app.close());
+    await opts.configureApp?.(app);
     await app.listen({ port: config.httpPort, host: config.host });
     const addr = app.server.address();
     const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;

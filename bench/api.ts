@@ -1,0 +1,107 @@
+/**
+ * HTTP API latency and throughput: `GET /api/devices?limit=50` with an API key (auth lookup,
+ * count + page query on 1,000 devices, response schema serialization) against a bare
+ * hello-world route registered on the SAME Fastify instance (through startServer's
+ * `configureApp` hook, before listen), so both share plugins, hooks-free routing and process.
+ * autocannon runs in a worker thread so load generation does not share the server's event loop.
+ *
+ * Targets: p99 < 5 ms and >= 30 % of the hello-world requests/s.
+ *
+ *     npm run bench -- api                         (BENCH_API_SECONDS=10, BENCH_API_CONNECTIONS=50)
+ *     node --cpu-prof --import tsx bench/index.ts api   (profile the hot path)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { startServer } from '../src/server.ts';
+
+/** The part of autocannon's programmatic API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
+  url: string; headers: Record<string, string>; connections: number; duration: number; workers?: number;
+}) => Promise<AutocannonResult>;
+
+const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
+const DEVICES = 1000;
+const HELLO_PATH = '/bench/hello';
+
+export interface ApiBenchResult {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function measure(name: string, url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<ApiBenchResult> {
+  // A short warm-up lets V8 optimise and pools fill before the measured run.
+  await autocannon({ url, headers, connections, duration: Math.min(2, seconds), workers: 1 });
+  const r = await autocannon({ url, headers, connections, duration: seconds, workers: 1 });
+  return { name, rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+async function json(base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
+  const res = await fetch(base + path, body === undefined ? { method, headers } : { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResult; ratio: number; maxRssMb: number }> {
+  const seconds = Number(process.env.BENCH_API_SECONDS ?? 10);
+  const connections = Number(process.env.BENCH_API_CONNECTIONS ?? 50);
+  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-'));
+  const config = loadConfig({
+    STROWGER_DATA_DIR: dataDir, STROWGER_HTTP_PORT: '0', STROWGER_HOST: '127.0.0.1',
+    STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password, STROWGER_LOG_LEVEL: 'silent',
+  });
+  const server = await startServer(config, {
+    logger: pino({ level: 'silent' }),
+    configureApp: (app) => { app.get(HELLO_PATH, { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ hello: 'world' })); },
+  });
+  try {
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const key: string = (await json(base, 'POST', '/api/keys', { name: 'bench', scopes: ['pbx'] }, { cookie })).key;
+    const auth = { authorization: `Bearer ${key}` };
+    const t0 = performance.now();
+    for (let i = 0; i < DEVICES; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => json(base, 'POST', '/api/devices', {
+        name: `Bench phone ${i + j}`, username: `${10000 + i + j}`, password: 'bench-sip-password', type: 'grandstream',
+      }, auth)));
+    }
+    const seedMs = performance.now() - t0;
+    const check = await json(base, 'GET', '/api/devices?limit=50', undefined, auth);
+    if (check.pagination?.total !== DEVICES) throw new Error(`expected ${DEVICES} devices, got ${JSON.stringify(check.pagination)}`);
+
+    const api = await measure('GET /api/devices?limit=50 (Bearer)', `${base}/api/devices?limit=50`, auth, seconds, connections);
+    const hello = await measure(`GET ${HELLO_PATH} (reference)`, `${base}${HELLO_PATH}`, {}, seconds, connections);
+    const ratio = api.rps / hello.rps;
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+
+    const row = (r: ApiBenchResult) => `${r.name.padEnd(40)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors + r.non2xx}`;
+    process.stdout.write([
+      `seeded ${DEVICES} devices through the API in ${(seedMs / 1000).toFixed(1)} s; ${connections} connections x ${seconds} s each, SQLite`,
+      row(api),
+      row(hello),
+      `ratio: ${(ratio * 100).toFixed(1)} % of hello-world (target >= 30 %): ${ratio >= 0.3 ? 'OK' : 'MISSED'}`,
+      `p99: ${api.p99Ms.toFixed(2)} ms (target < 5 ms): ${api.p99Ms < 5 ? 'OK' : 'MISSED'}`,
+      `peak RSS: ${maxRssMb.toFixed(0)} MiB`,
+      '',
+    ].join('\n'));
+    return { api, hello, ratio, maxRssMb };
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
