@@ -95,7 +95,7 @@ for (const engine of ENGINES) {
     });
 
     test('bad credentials of any kind are 401', async () => {
-      for (const headers of [{ authorization: 'Bearer stw_nope' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { cookie: 'strowger_session=forged' }]) {
+      for (const headers of [{ authorization: 'Bearer stw_nope' }, { authorization: 'Basic YWRtaW46YWRtaW4=' }, { cookie: 'strowger_session=forged' }] as Array<Record<string, string>>) {
         const r = await t.request('GET', '/api/me', { headers });
         assert.equal(r.status, 401, JSON.stringify(headers));
         assert.equal(r.body.error.code, 'authentication_error');
