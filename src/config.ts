@@ -22,9 +22,25 @@ export interface Config {
   sessionTtlMs: number;
   domain: string;
   publicIp: string | undefined;
-  sip: { port: number; tlsPort: number; wsPort: number | undefined; host: string };
+  sip: SipConfig;
   rtpPorts: [number, number];
   natsUrl: string | undefined;
+}
+
+export interface SipConfig {
+  /** Addresses the SIP transports bind to (IPv4 and/or IPv6). */
+  hosts: string[];
+  port: number;
+  /** null = TLS off. */
+  tlsPort: number | null;
+  wsPort: number | null;
+  wssPort: number | null;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  digestAlgorithms: Array<'SHA-256' | 'MD5'>;
+  ban: { maxFailures: number; windowMs: number; banMs: number };
+  minExpires: number;
+  maxExpires: number;
 }
 
 export class ConfigError extends Error {
@@ -63,6 +79,25 @@ function range(env: Env, name: string, def: [number, number]): [number, number] 
   const lo = Number(m[1]), hi = Number(m[2]);
   if (lo < 1024 || hi > 65535 || hi - lo < 3) throw new ConfigError(name, `range must lie in 1024-65535 and hold at least 2 port pairs, got "${raw}"`);
   return [lo, hi];
+}
+
+function optionalPort(env: Env, name: string, def: number | null): number | null {
+  const raw = env[name];
+  if (raw === 'off' || raw === 'false') return null;
+  if (raw === undefined || raw === '') return def;
+  return port(env, name, 0);
+}
+
+function list(env: Env, name: string, def: string): string[] {
+  const items = (env[name] || def).split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
+  return items;
+}
+
+function digestAlgorithms(env: Env): Array<'SHA-256' | 'MD5'> {
+  const items = list(env, 'STROWGER_SIP_DIGEST_ALGORITHMS', 'SHA-256,MD5').map((s) => s.toUpperCase());
+  for (const a of items) if (a !== 'SHA-256' && a !== 'MD5') throw new ConfigError('STROWGER_SIP_DIGEST_ALGORITHMS', `unknown algorithm "${a}" (SHA-256, MD5)`);
+  return items as Array<'SHA-256' | 'MD5'>;
 }
 
 function trustProxy(raw: string | undefined): boolean | string {
@@ -108,7 +143,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminPassword !== undefined && adminPassword.length < 8) {
     throw new ConfigError('STROWGER_ADMIN_PASSWORD', 'must be at least 8 characters');
   }
-  const wsPortRaw = env.STROWGER_SIP_WS_PORT;
   return {
     httpPort: port(env, 'STROWGER_HTTP_PORT', 8080),
     host: env.STROWGER_HOST || '0.0.0.0',
@@ -128,10 +162,21 @@ export function loadConfig(env: Env = process.env): Config {
     domain: env.STROWGER_DOMAIN || hostname(),
     publicIp: env.STROWGER_PUBLIC_IP || undefined,
     sip: {
+      hosts: list(env, 'STROWGER_SIP_HOST', env.STROWGER_HOST || '0.0.0.0'),
       port: port(env, 'STROWGER_SIP_PORT', 5060),
-      tlsPort: port(env, 'STROWGER_SIP_TLS_PORT', 5061),
-      wsPort: wsPortRaw ? port(env, 'STROWGER_SIP_WS_PORT', 0) : undefined,
-      host: env.STROWGER_SIP_HOST || env.STROWGER_HOST || '0.0.0.0',
+      tlsPort: optionalPort(env, 'STROWGER_SIP_TLS_PORT', 5061),
+      wsPort: optionalPort(env, 'STROWGER_SIP_WS_PORT', null),
+      wssPort: optionalPort(env, 'STROWGER_SIP_WSS_PORT', null),
+      tlsCertFile: env.STROWGER_SIP_TLS_CERT || undefined,
+      tlsKeyFile: env.STROWGER_SIP_TLS_KEY || undefined,
+      digestAlgorithms: digestAlgorithms(env),
+      ban: {
+        maxFailures: int(env, 'STROWGER_SIP_BAN_FAILURES', 10, 1, 100000),
+        windowMs: int(env, 'STROWGER_SIP_BAN_WINDOW_SECONDS', 60, 1, 86400) * 1000,
+        banMs: int(env, 'STROWGER_SIP_BAN_SECONDS', 600, 0, 30 * 86400) * 1000,
+      },
+      minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
+      maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
     natsUrl: env.NATS_URL || undefined,

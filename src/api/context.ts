@@ -21,4 +21,6 @@ export interface ApiContext {
   status: Map<string, StatusProvider>;
   /** Hooks the PBX core registers so API writes reach live state (e.g. device deleted → drop registrations). */
   events: import('node:events').EventEmitter;
+  /** The SIP side, once started (absent in HTTP-only tests). */
+  sip?: import('../pbx/sip-server.ts').SipServer;
 }

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
+import { getFreePort } from './sipp.ts';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'admin-password-1';
@@ -17,6 +18,10 @@ export interface TestServer {
   baseUrl: string;
   /** Cookie header value of a logged-in admin session ('' when started without an admin). */
   adminCookie: string;
+  /** SIP port (UDP and TCP) on 127.0.0.1 (and ::1 when STROWGER_SIP_HOST lists it). */
+  sipPort: number;
+  /** Stops and starts the server on the same database and ports (persistence tests). */
+  restart(): Promise<void>;
   request(method: string, path: string, opts?: { body?: unknown; cookie?: string; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   login(email: string, password: string): Promise<string>;
   close(): Promise<void>;
@@ -24,22 +29,24 @@ export interface TestServer {
 
 export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
   const db = await createTestDatabase(engine);
+  const sipPort = env.STROWGER_SIP_PORT ? Number(env.STROWGER_SIP_PORT) : await getFreePort('udp+tcp');
   const config = loadConfig({
     STROWGER_DATA_DIR: db.dataDir,
     DATABASE_URL: db.url,
     STROWGER_HTTP_PORT: '0',
     STROWGER_HOST: '127.0.0.1',
     STROWGER_SIP_HOST: '127.0.0.1',
-    STROWGER_SIP_PORT: '0',
-    STROWGER_SIP_TLS_PORT: '0',
+    STROWGER_SIP_PORT: String(sipPort),
+    STROWGER_SIP_TLS_PORT: 'off',
     STROWGER_DOMAIN: 'strowger.test',
     STROWGER_ADMIN_EMAIL: ADMIN_EMAIL,
     STROWGER_ADMIN_PASSWORD: ADMIN_PASSWORD,
     STROWGER_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const server = await startServer(config, { dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
-  const baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  const start = () => startServer(config, { dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
+  let server = await start();
+  let baseUrl = `http://127.0.0.1:${server.httpPort}`;
   const request: TestServer['request'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
@@ -62,10 +69,19 @@ export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', 
   };
   // A server started without STROWGER_ADMIN_* (setup wizard tests) has no admin yet.
   const adminCookie = config.adminEmail ? await login(config.adminEmail, config.adminPassword!) : '';
-  return {
-    server, db, config, baseUrl, adminCookie, request, login,
+  const t: TestServer = {
+    server, db, config, baseUrl, adminCookie, request, login, sipPort,
+    restart: async () => {
+      await server.close();
+      server = await start();
+      baseUrl = `http://127.0.0.1:${server.httpPort}`;
+      t.server = server;
+      t.baseUrl = baseUrl;
+      t.adminCookie = config.adminEmail ? await login(config.adminEmail, config.adminPassword!) : "";
+    },
     close: async () => { await server.close(); await db.cleanup(); },
   };
+  return t;
 }
 
 /** Creates a non-admin user and returns its session cookie. */

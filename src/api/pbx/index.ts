@@ -16,6 +16,9 @@ import { didsRoutes } from './dids.ts';
 import { routesRoutes } from './routes.ts';
 import { blocklistRoutes } from './blocklist.ts';
 import { dndRoutes } from './dnd.ts';
+import { trunksRoutes } from './trunks.ts';
+import { cdrsRoutes } from './cdrs.ts';
+import { registrationsRoutes } from './registrations.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -26,7 +29,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
-    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes]) {
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes]) {
     await app.register(routes, ctx);
   }
 }

@@ -1,0 +1,67 @@
+/**
+ * Digest HA1 per device, cached: REGISTER bursts must not hit the database and the AES
+ * unseal for every request. Entries expire after `ttlMs` and are dropped at once when the
+ * API changes or deletes a device. Unknown usernames are cached briefly too, so a scanner
+ * guessing names costs one query per name per few seconds.
+ */
+import type { Kysely } from 'kysely';
+import type { DB } from '../store/schema.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { findDeviceCredentials } from '../store/devices.ts';
+import { computeHa1 } from '../sip/digest-algorithm.ts';
+
+interface Entry {
+  deviceId: number | null;
+  password: string | null;
+  ha1: Map<string, string>;
+  expires: number;
+}
+
+export class DeviceCredentialCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly box: SecretBox,
+    private readonly opts: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number; now?: () => number } = {},
+  ) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  async get(username: string): Promise<Entry> {
+    const now = this.now();
+    const hit = this.entries.get(username);
+    if (hit && hit.expires > now) return hit;
+    const creds = await findDeviceCredentials(this.db, this.box, username);
+    const entry: Entry = creds
+      ? { deviceId: creds.id, password: creds.password, ha1: new Map(), expires: now + (this.opts.ttlMs ?? 60_000) }
+      : { deviceId: null, password: null, ha1: new Map(), expires: now + (this.opts.negativeTtlMs ?? 5_000) };
+    if (this.entries.size >= (this.opts.maxEntries ?? 200_000)) this.entries.clear();
+    this.entries.set(username, entry);
+    return entry;
+  }
+
+  /** HA1 for the digest server's lookup, or undefined for an unknown user. */
+  async ha1(username: string, realm: string, hash: string): Promise<string | undefined> {
+    const e = await this.get(username);
+    if (e.password === null) return undefined;
+    const key = `${realm}\u0000${hash}`;
+    let v = e.ha1.get(key);
+    if (v === undefined) {
+      v = computeHa1(hash as Parameters<typeof computeHa1>[0], username, realm, e.password);
+      e.ha1.set(key, v);
+    }
+    return v;
+  }
+
+  async deviceId(username: string): Promise<number | null> {
+    return (await this.get(username)).deviceId;
+  }
+
+  invalidate(username?: string): void {
+    if (username === undefined) this.entries.clear();
+    else this.entries.delete(username);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * REGISTER handling (RFC 3261 §10.3): digest authentication against the device's SIP
+ * password, authorization (a device registers only its own AOR), then the location service.
+ * Unknown user and wrong password get the same 401; failures count toward the source's ban.
+ */
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { DB } from '../store/schema.ts';
+import type { IncomingRequest } from '../sip/endpoint.ts';
+import type { DigestServer } from '../sip/digest-server.ts';
+import { parseDigestCredentials } from '../sip/digest-credentials.ts';
+import { formatNameAddr, type NameAddr } from '../sip/header-name-addr.ts';
+import { formatUri } from '../sip/uri.ts';
+import { insertDeviceEvent } from '../store/device-events.ts';
+import type { DeviceCredentialCache } from './device-credentials.ts';
+import type { LocationService } from './location-service.ts';
+import type { SipGuard } from './sip-guard.ts';
+import type { ContactSpec } from './registrar-bindings.ts';
+
+export interface RegistrarDeps {
+  db: Kysely<DB>;
+  digest: DigestServer;
+  credentials: DeviceCredentialCache;
+  location: LocationService;
+  guard: SipGuard;
+  logger: Logger;
+  /** Keep a registered stream flow open without keep-alives (RFC 5626 §5.2 spirit). */
+  pinConnection?(connectionId: number): void;
+}
+
+function toContactSpec(na: NameAddr): ContactSpec {
+  const params = new Map(na.params);
+  const expiresRaw = params.get('expires');
+  params.delete('expires');
+  const qRaw = params.get('q');
+  const regIdRaw = params.get('reg-id');
+  const expires = expiresRaw === undefined || expiresRaw === null || !/^\d+$/.test(expiresRaw) ? null : Math.min(Number(expiresRaw), 2 ** 32 - 1);
+  const q = qRaw === undefined || qRaw === null || Number.isNaN(Number(qRaw)) ? null : Math.max(0, Math.min(1, Number(qRaw)));
+  return {
+    uri: formatUri(na.uri),
+    contact: formatNameAddr({ ...na, params }),
+    expires,
+    q,
+    instanceId: params.get('+sip.instance') ?? null,
+    regId: regIdRaw !== undefined && regIdRaw !== null && /^\d+$/.test(regIdRaw) ? Number(regIdRaw) : null,
+  };
+}
+
+/** The Authorization value meant for our realm (a request may carry several, §22.4). */
+function credentialsFor(r: IncomingRequest, realm: string): string | null {
+  const all = r.msg.getHeaders('authorization');
+  if (all.length <= 1) return all[0] ?? null;
+  return all.find((v) => parseDigestCredentials(v)?.realm === realm) ?? all[0]!;
+}
+
+export function createRegistrar(deps: RegistrarDeps) {
+  const { digest, credentials, location, guard, logger } = deps;
+  const log = logger.child({ component: 'registrar' });
+
+  const event = (deviceId: number | null, category: string, type: string, detail: Record<string, unknown>, ip: string) => {
+    if (deviceId === null) return;
+    void insertDeviceEvent(deps.db, { deviceId, category, type, detail: JSON.stringify(detail), sourceIp: ip }).catch((err) => log.warn({ err }, 'device event not written'));
+  };
+
+  return async function handleRegister(r: IncomingRequest): Promise<void> {
+    const msg = r.msg;
+    const ip = r.source.remoteAddress;
+    const to = msg.to.uri;
+    if ((to.scheme !== 'sip' && to.scheme !== 'sips') || !to.user) {
+      r.reply(404, 'Not Found');
+      return;
+    }
+    const aor = to.user;
+    const challenge = (stale = false) => r.reply(401, 'Unauthorized', { headers: { 'WWW-Authenticate': digest.challenges({ stale }) } });
+
+    const auth = credentialsFor(r, digest.realm);
+    if (auth === null) { challenge(); return; }
+    const result = await digest.verify(auth, {
+      method: 'REGISTER', requestUri: msg.requestUriText,
+      lookupHa1: (user, realm, hash) => credentials.ha1(user, realm, hash),
+    });
+    if (result.kind === 'stale') { challenge(true); return; }
+    if (result.kind !== 'ok') {
+      const user = result.username ?? null;
+      const deviceId = user ? await credentials.deviceId(user) : null;
+      event(deviceId, 'auth', 'auth_failed', { reason: result.kind, user_agent: msg.getHeader('user-agent') }, ip);
+      if (guard.recordFailure(ip)) log.warn({ ip }, 'source banned after repeated digest failures');
+      log.info({ ip, user, reason: result.kind }, 'REGISTER authentication failed');
+      r.reply(401, 'Unauthorized', { headers: { 'WWW-Authenticate': digest.challengesFor(result) } });
+      return;
+    }
+    // §10.3 step 4: the authenticated user may only touch its own bindings.
+    if (result.username !== aor) { r.reply(403, 'Forbidden'); return; }
+    const deviceId = await credentials.deviceId(aor);
+    if (deviceId === null) { challenge(); return; }
+
+    const contacts = msg.contacts;
+    const outcome = await location.register({
+      aor, deviceId,
+      contacts: contacts === '*' ? '*' : contacts.length === 0 ? null : contacts.map(toContactSpec),
+      expiresHeader: msg.expires,
+      callId: msg.callId, cseq: msg.cseq.seq,
+      transport: r.source.protocol, sourceIp: ip, sourcePort: r.source.remotePort,
+      localPort: r.source.localPort || null, connectionId: r.source.connectionId ?? null,
+      userAgent: msg.getHeader('user-agent')?.slice(0, 200) ?? null,
+    });
+    if (!outcome.ok) {
+      const headers: Record<string, string> = {};
+      if (outcome.minExpires !== undefined) headers['Min-Expires'] = String(outcome.minExpires);
+      r.reply(outcome.status, outcome.reason, { headers });
+      return;
+    }
+    if (r.source.connectionId !== undefined && outcome.upserts.length > 0) deps.pinConnection?.(r.source.connectionId);
+    const now = Date.now();
+    const contactValues = outcome.bindings.map((b) => `${b.contact};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
+    const headers: Record<string, string | string[]> = { Date: new Date(now).toUTCString() };
+    if (contactValues.length) headers.Contact = contactValues;
+    r.reply(200, 'OK', { headers });
+    for (const b of outcome.upserts) if (b.createdAt === b.updatedAt) event(deviceId, 'registration', 'registered', { contact: b.contactUri, transport: b.transport, user_agent: b.userAgent }, ip);
+    for (const b of outcome.removals) event(deviceId, 'registration', 'unregistered', { contact: b.contactUri }, ip);
+  };
+}

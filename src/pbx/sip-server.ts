@@ -1,0 +1,142 @@
+/**
+ * The PBX's SIP side: transports per config, the endpoint, the registrar and the guard,
+ * wired together; `status()` feeds the `sip` slot of `GET /api/system/status`.
+ */
+import { readFileSync } from 'node:fs';
+import type { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { SipConfig } from '../config.ts';
+import type { DB } from '../store/schema.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { TransportLayer, type ListenSpec } from '../sip/transport-layer.ts';
+import type { TransportProtocol } from '../sip/transport-types.ts';
+import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
+import { SipEndpoint } from '../sip/endpoint.ts';
+import { createDigestServer } from '../sip/digest-server.ts';
+import { DeviceCredentialCache } from './device-credentials.ts';
+import { LocationService } from './location-service.ts';
+import { SipGuard } from './sip-guard.ts';
+import { createRegistrar } from './registrar.ts';
+
+export interface SipServerDeps {
+  sip: SipConfig;
+  domain: string;
+  publicIp: string | undefined;
+  dataDir: string;
+  secretKey: Buffer;
+  db: Kysely<DB>;
+  box: SecretBox;
+  logger: Logger;
+  events: EventEmitter;
+  version: string;
+}
+
+export interface SipServer {
+  endpoint: SipEndpoint;
+  transports: TransportLayer;
+  location: LocationService;
+  guard: SipGuard;
+  credentials: DeviceCredentialCache;
+  /** Bound ports by protocol (first listener of each). */
+  ports: Partial<Record<TransportProtocol, number>>;
+  advertise(protocol: TransportProtocol): { host: string; port: number };
+  status(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '[::]';
+}
+
+export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
+  const { sip, logger } = deps;
+  const log = logger.child({ component: 'sip' });
+  const listen: ListenSpec[] = [];
+  for (const address of sip.hosts) {
+    listen.push({ protocol: 'udp', address, port: sip.port }, { protocol: 'tcp', address, port: sip.port });
+    if (sip.tlsPort !== null) listen.push({ protocol: 'tls', address, port: sip.tlsPort });
+    if (sip.wsPort !== null) listen.push({ protocol: 'ws', address, port: sip.wsPort });
+    if (sip.wssPort !== null && sip.tlsPort !== null) listen.push({ protocol: 'wss', address, port: sip.wssPort });
+  }
+  const needsCert = listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
+  let tls;
+  if (needsCert) {
+    if (sip.tlsCertFile && sip.tlsKeyFile) {
+      tls = { cert: readFileSync(sip.tlsCertFile, 'utf8'), key: readFileSync(sip.tlsKeyFile, 'utf8') };
+    } else {
+      const pair = await loadOrCreateSelfSignedCert({ dir: deps.dataDir, commonName: deps.domain, altNames: [deps.domain, '127.0.0.1', '::1', ...(deps.publicIp ? [deps.publicIp] : [])] });
+      if (pair.created) log.info({ fingerprint: pair.fingerprint256 }, 'generated a self-signed SIP TLS certificate');
+      tls = { cert: pair.cert, key: pair.key };
+    }
+  }
+
+  // With port 0 every listener picks its own free port; `ports` says which (tests pick fixed free ports).
+  const transports = new TransportLayer({ listen, tls });
+  await transports.start();
+  const ports: Partial<Record<TransportProtocol, number>> = {};
+  for (const t of transports.transports) ports[t.protocol] ??= t.local.port;
+  const firstHost = sip.hosts.find((h) => !isWildcard(h));
+  const advertise = (protocol: TransportProtocol) => ({
+    host: deps.publicIp ?? firstHost ?? '127.0.0.1',
+    port: ports[protocol] ?? ports.udp ?? sip.port,
+  });
+
+  const guard = new SipGuard({ maxFailures: sip.ban.maxFailures, windowMs: sip.ban.windowMs, banMs: sip.ban.banMs });
+  const endpoint = new SipEndpoint({
+    transports,
+    advertise,
+    userAgent: `Strowger/${deps.version}`,
+    supported: ['path', 'outbound', 'gruu', 'replaces', 'timer', '100rel'],
+    filter: (msg, source) => {
+      if (guard.isBanned(source.remoteAddress)) return false;
+      return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
+    },
+    onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
+  });
+  transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
+
+  const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
+  const loaded = await location.load();
+  transports.onConnectionClosed = (id) => location.connectionClosed(id);
+  const credentials = new DeviceCredentialCache(deps.db, deps.box);
+  const onDeviceChanged = (e: { username?: string; previous_username?: string }) => {
+    credentials.invalidate(e.username);
+    if (e.previous_username) credentials.invalidate(e.previous_username);
+  };
+  const onDeviceDeleted = (e: { id: number; username?: string }) => {
+    credentials.invalidate(e.username);
+    void location.removeDevice(e.id).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
+  };
+  deps.events.on('device:changed', onDeviceChanged);
+  deps.events.on('device:deleted', onDeviceDeleted);
+
+  const digest = createDigestServer({ realm: deps.domain, secret: deps.secretKey, algorithms: sip.digestAlgorithms });
+  endpoint.onRequest('REGISTER', createRegistrar({
+    db: deps.db, digest, credentials, location, guard, logger,
+    pinConnection: (id) => transports.setIdleExempt(id, true),
+  }));
+
+  log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
+
+  return {
+    endpoint, transports, location, guard, credentials, ports, advertise,
+    status: () => ({
+      status: 'running',
+      domain: deps.domain,
+      transports: transports.transports.map((t) => ({ protocol: t.protocol, address: t.local.address, port: t.local.port })),
+      registrations: location.size,
+      transactions: endpoint.transactions.size,
+      connections: transports.stats().connections,
+      banned_ips: guard.bannedIps().length,
+      counters: { ...endpoint.counters, ...endpoint.transactions.counters },
+    }),
+    close: async () => {
+      deps.events.off('device:changed', onDeviceChanged);
+      deps.events.off('device:deleted', onDeviceDeleted);
+      location.close();
+      endpoint.close();
+      await transports.close();
+    },
+  };
+}

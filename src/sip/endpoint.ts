@@ -1,0 +1,285 @@
+/**
+ * The SIP endpoint: transports + parser + transaction layer + the UAS core checks, with
+ * per-method handlers and a default answer for everything else (sipgo `server.go` shape).
+ *
+ *   bytes --TransportLayer--> parse --> validate --> TransactionLayer --> checks --> handler
+ *
+ * Malformed requests get a 400 built from what could be salvaged; malformed responses and
+ * garbage are dropped (RFC 3261 §16.3, §18.1.2). A handler that throws gets a 500 sent for it.
+ */
+import type { SipMessage } from './message.ts';
+import { parseMessage } from './parse-message.ts';
+import { SipParseError } from './errors.ts';
+import { validateRequest, validateResponse } from './validate-request.ts';
+import { createResponse, createResponseFromReplyHeaders, randomBranch } from './message-build.ts';
+import { formatVia, Via } from './header-via.ts';
+import { TransactionLayer } from './transaction-layer.ts';
+import type { ServerTransaction } from './transaction-server.ts';
+import type { ClientTransaction, ClientTransactionHandlers } from './transaction-client.ts';
+import { replyTarget, type TransportLayer } from './transport-layer.ts';
+import type { MessageSource, SendTarget, TransportProtocol } from './transport-types.ts';
+import type { Timers } from './timers.ts';
+import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
+
+/** A request handed to a method handler. */
+export interface IncomingRequest {
+  readonly msg: SipMessage;
+  readonly tx: ServerTransaction<SendTarget>;
+  readonly source: MessageSource;
+  /** Sends a response through the transaction (headers are added after the copied ones). */
+  reply(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage;
+  /** Set when a CANCEL for this INVITE arrived; the endpoint has already answered 487 if no final answer was sent. */
+  cancelled: boolean;
+  onCancel: (() => void) | undefined;
+}
+
+export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
+
+export interface EndpointOptions {
+  transports: TransportLayer;
+  /** Host and port for our Via/Contact on each protocol (public address behind NAT). */
+  advertise(protocol: TransportProtocol): { host: string; port: number };
+  userAgent?: string;
+  /** Option tags we support (Supported header, 420 check). */
+  supported?: readonly string[];
+  /** Body types each method accepts (415 check). Default: application/sdp for INVITE, UPDATE, PRACK, ACK. */
+  accept?: ReadonlyMap<string, readonly string[]>;
+  /** Return false to drop a message silently before any processing (bans, scanners). */
+  filter?(msg: SipMessage, source: MessageSource): boolean;
+  /** Called for requests whose 2xx needs the ACK (ACK for 2xx has its own branch, §17.1.1.3). */
+  onAck?(ack: SipMessage, source: MessageSource): void;
+  onStrayResponse?(res: SipMessage, source: MessageSource): void;
+  onError?(err: unknown, context: string): void;
+  timers?: Timers;
+  t1?: number;
+  t2?: number;
+  t4?: number;
+}
+
+export interface EndpointCounters {
+  received: number;
+  parseErrors: number;
+  badRequests: number;
+  dropped: number;
+  handlerErrors: number;
+}
+
+const DEFAULT_ACCEPT = new Map<string, readonly string[]>([
+  ['INVITE', ['application/sdp']],
+  ['UPDATE', ['application/sdp']],
+  ['PRACK', ['application/sdp']],
+  ['ACK', ['application/sdp']],
+]);
+
+export class SipEndpoint {
+  readonly transactions: TransactionLayer<SendTarget>;
+  readonly counters: EndpointCounters = { received: 0, parseErrors: 0, badRequests: 0, dropped: 0, handlerErrors: 0 };
+  private readonly handlers = new Map<string, RequestHandler>();
+  private readonly supported: ReadonlySet<string>;
+  private readonly accept: ReadonlyMap<string, readonly string[]>;
+  private readonly merged = new MergedRequestDetector();
+  private readonly pendingInvites = new Map<ServerTransaction<SendTarget>, IncomingRequest>();
+  private allowHeader = '';
+
+  constructor(private readonly opts: EndpointOptions) {
+    this.supported = new Set(opts.supported ?? []);
+    this.accept = opts.accept ?? DEFAULT_ACCEPT;
+    this.transactions = new TransactionLayer<SendTarget>({
+      send: (msg, target) => opts.transports.send(target, msg.toBuffer()),
+      onRequest: (req, tx) => this.dispatch(req, tx),
+      onAck: (ack, target) => this.opts.onAck?.(ack, targetSource(target, ack)),
+      onStrayResponse: (res, target) => this.opts.onStrayResponse?.(res, targetSource(target, res)),
+      timers: opts.timers, t1: opts.t1, t2: opts.t2, t4: opts.t4,
+    });
+    this.onRequest('OPTIONS', (r) => { r.reply(200, undefined, { headers: this.capabilityHeaders() }); });
+    opts.transports.onMessage = (data, source) => this.receive(data, source);
+  }
+
+  /** Registers the handler of a method (one per method; the last one wins). */
+  onRequest(method: string, handler: RequestHandler): void {
+    this.handlers.set(method.toUpperCase(), handler);
+    this.allowHeader = ['ACK', 'CANCEL', ...this.handlers.keys()].join(', ');
+  }
+
+  /** Allow, Accept, Supported: what OPTIONS answers and 405/415/420 carry. */
+  capabilityHeaders(): Record<string, string> {
+    const h: Record<string, string> = { Allow: this.allowHeader, Accept: 'application/sdp', 'Accept-Encoding': 'identity', 'Accept-Language': 'en' };
+    if (this.supported.size) h.Supported = [...this.supported].join(', ');
+    if (this.opts.userAgent) h.Server = this.opts.userAgent;
+    return h;
+  }
+
+  /** Our Via for a request leaving on `protocol` (with rport, RFC 3581 §4). */
+  via(protocol: TransportProtocol, branch = randomBranch()): Via {
+    const a = this.opts.advertise(protocol);
+    return new Via(protocol.toUpperCase(), a.host, a.port, new Map<string, string | null>([['branch', branch], ['rport', null]]));
+  }
+
+  /** Starts a client transaction; a top Via of ours is added when the request has none. */
+  request(req: SipMessage, target: SendTarget, handlers: ClientTransactionHandlers<SendTarget>): ClientTransaction<SendTarget> {
+    if (req.via.length === 0) req.addHeader('Via', formatVia(this.via(target.protocol)), { first: true });
+    return this.transactions.request(req, target, handlers);
+  }
+
+  /** Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core). */
+  sendStateless(msg: SipMessage, target: SendTarget): Promise<void> {
+    return this.opts.transports.send(target, msg.toBuffer());
+  }
+
+  close(): void {
+    this.transactions.close();
+  }
+
+  /** Entry point for bytes from the transport layer. */
+  receive(data: Buffer, source: MessageSource): void {
+    this.counters.received++;
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data);
+    } catch (err) {
+      this.counters.parseErrors++;
+      this.rejectUnparseable(err, source);
+      return;
+    }
+    try {
+      if (this.opts.filter && !this.opts.filter(msg, source)) { this.counters.dropped++; return; }
+      if (!msg.isRequest) {
+        if (validateResponse(msg)) { this.counters.dropped++; return; }
+        this.transactions.receiveResponse(msg, replyTarget(source));
+        return;
+      }
+      const bad = validateRequest(msg);
+      if (bad) {
+        this.counters.badRequests++;
+        if (msg.method !== 'ACK') this.sendStatelessReply(msg, bad.status, bad.reason, source);
+        return;
+      }
+      stampReceived(msg, source);
+      this.transactions.receiveRequest(msg, replyTarget(source));
+    } catch (err) {
+      // A header that fails to parse on first access lands here.
+      this.counters.parseErrors++;
+      if (err instanceof SipParseError && msg.isRequest && msg.method !== 'ACK') {
+        this.sendStatelessReply(msg, 400, 'Bad Request', source);
+        return;
+      }
+      if (!(err instanceof SipParseError)) this.opts.onError?.(err, 'receive');
+    }
+  }
+
+  private rejectUnparseable(err: unknown, source: MessageSource): void {
+    if (!(err instanceof SipParseError)) { this.opts.onError?.(err, 'parse'); return; }
+    if (!err.isRequest || !err.replyHeaders) return;
+    const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[\r\n]/g, ' ')})`);
+    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+  }
+
+  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource): void {
+    let res: SipMessage | null;
+    try {
+      res = createResponse(msg, status, reason);
+    } catch {
+      res = null;
+    }
+    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+  }
+
+  private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
+    const source = targetSource(tx.source, msg);
+    const incoming: IncomingRequest = {
+      msg, tx, source, cancelled: false, onCancel: undefined,
+      reply: (status, reason, o = {}) => {
+        const res = createResponse(msg, status, reason, { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
+        tx.respond(res);
+        return res;
+      },
+    };
+    const branch = msg.topVia?.branch ?? '';
+    try {
+      if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
+      const fail = checkScheme(msg)
+        ?? checkMethod(msg, new Set(this.handlers.keys()), this.allowHeader)
+        ?? (msg.maxForwards === 0 && msg.method !== 'OPTIONS' && msg.method !== 'REGISTER' ? { status: 483, reason: 'Too Many Hops' } : null)
+        ?? checkRequire(msg, this.supported)
+        ?? checkContentType(msg, this.accept)
+        ?? this.merged.check(msg, branch);
+      if (fail) { this.replyCheck(incoming, fail); return; }
+    } catch (err) {
+      this.failRequest(incoming, err);
+      return;
+    }
+    const prev = tx.onTerminated;
+    tx.onTerminated = (t, reason) => {
+      this.merged.done(msg, branch);
+      this.pendingInvites.delete(tx);
+      prev?.(t, reason);
+    };
+    if (tx.isInvite) this.pendingInvites.set(tx, incoming);
+    const handler = this.handlers.get(msg.method)!;
+    try {
+      const r = handler(incoming);
+      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.failRequest(incoming, err));
+    } catch (err) {
+      this.failRequest(incoming, err);
+    }
+  }
+
+  /** §9.2: 481 when nothing matches; else 200 to the CANCEL and 487 to the INVITE if still unanswered. */
+  private handleCancel(cancel: IncomingRequest): void {
+    const inviteTx = this.transactions.findInviteForCancel(cancel.msg);
+    const invite = inviteTx ? this.pendingInvites.get(inviteTx) : undefined;
+    if (!inviteTx || !invite) { cancel.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    cancel.reply(200);
+    const answered = inviteTx.lastResponse !== undefined && inviteTx.lastResponse.status >= 200;
+    if (answered) return;
+    invite.cancelled = true;
+    try {
+      invite.reply(487, 'Request Terminated');
+    } catch (err) {
+      this.opts.onError?.(err, 'cancel');
+    }
+    try {
+      invite.onCancel?.();
+    } catch (err) {
+      this.opts.onError?.(err, 'cancel handler');
+    }
+  }
+
+  private replyCheck(r: IncomingRequest, c: CheckResult): void {
+    r.reply(c.status, c.reason, { headers: c.headers });
+  }
+
+  private failRequest(r: IncomingRequest, err: unknown): void {
+    const last = r.tx.lastResponse;
+    if (last !== undefined && last.status >= 200) { this.opts.onError?.(err, `${r.msg.method} handler`); return; }
+    if (err instanceof SipParseError) {
+      this.counters.badRequests++;
+      try { r.reply(400, 'Bad Request'); } catch { /* transaction gone */ }
+      return;
+    }
+    this.counters.handlerErrors++;
+    this.opts.onError?.(err, `${r.msg.method} handler`);
+    try { r.reply(500, 'Server Internal Error'); } catch { /* transaction gone */ }
+  }
+}
+
+/**
+ * RFC 3581 §4 / RFC 3261 §18.2.1: record where the request really came from in the top Via
+ * (`received`, and `rport` filled in when the client asked), so responses find their way back.
+ */
+function stampReceived(msg: SipMessage, source: MessageSource): void {
+  const vias = msg.via;
+  const top = vias[0];
+  if (!top) return;
+  let changed = false;
+  if (top.hasRport) { top.params.set('rport', String(source.remotePort)); changed = true; }
+  if (top.host !== source.remoteAddress || changed) { top.params.set('received', source.remoteAddress); changed = true; }
+  if (changed) msg.setVia(vias);
+}
+
+function targetSource(target: SendTarget, _msg: SipMessage): MessageSource {
+  return {
+    protocol: target.protocol, remoteAddress: target.address, remotePort: target.port,
+    localAddress: '', localPort: target.localPort ?? 0, connectionId: target.connectionId,
+  };
+}
