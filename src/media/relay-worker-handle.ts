@@ -31,6 +31,10 @@ export interface RelayWorkerLoad {
   droppedPerSecond: number;
   /** CPU of the worker thread in % of one core, -1 when unknown. */
   cpuPercent: number;
+  /** Cumulative CPU ms of the worker thread, -1 when unknown (for averages over any span). */
+  cpuMs: number;
+  /** Epoch ms when these figures arrived. */
+  sampledAt: number;
 }
 
 interface Pending {
@@ -148,9 +152,11 @@ export class RelayWorkerHandle {
         bytesOutPerSecond: (tick.bytesOut - prev.bytesOut) / seconds,
         droppedPerSecond: (tick.dropped - prev.dropped) / seconds,
         cpuPercent: tick.cpuMs < 0 || prev.cpuMs < 0 ? -1 : ((tick.cpuMs - prev.cpuMs) / (seconds * 1000)) * 100,
+        cpuMs: tick.cpuMs,
+        sampledAt: Date.now(),
       };
     } else {
-      this.load = { ...emptyLoad(this.index), legs: tick.legs };
+      this.load = { ...emptyLoad(this.index), legs: tick.legs, cpuMs: tick.cpuMs, sampledAt: Date.now() };
     }
     this.lastTick = tick;
     this.lastTickAt = now;
@@ -167,5 +173,7 @@ function emptyLoad(index: number): RelayWorkerLoad {
     bytesOutPerSecond: 0,
     droppedPerSecond: 0,
     cpuPercent: -1,
+    cpuMs: -1,
+    sampledAt: 0,
   };
 }
