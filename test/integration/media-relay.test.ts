@@ -322,6 +322,7 @@ describe('media relay engine over UDP', () => {
     assert.deepEqual(info.lostLegs.sort(), [la.id, lb.id].sort());
     assert.match(String(info.error?.message), /crashed on request/);
     assert.equal(engine.totals().portsInUse, 0);
+    for (const p of [la.rtpPort, la.rtcpPort, lb.rtpPort, lb.rtcpPort]) assert.ok(await portIsFree(p), `port ${p} closed with the worker`);
     await assert.rejects(engine.stats(la.id), isMediaError('MEDIA_ERR_LEG_NOT_FOUND'));
     assert.equal(await engine.releaseLeg(la.id), false);
     // The slot restarted; a new call on it relays again.
@@ -341,8 +342,10 @@ describe('media engine lifecycle', () => {
   test('close() terminates the workers and frees every port; later calls fail with MEDIA_ERR_CLOSED', async () => {
     const engine = await createMediaEngine({ portRange: [RANGE[0] + 200, RANGE[0] + 299], bindAddress: HOST, workers: 1 });
     const [la, lb] = await engine.createLegPair();
+    assert.equal(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length, 1, 'one worker channel');
     await engine.close();
     await engine.close();
+    assert.deepEqual(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort'), [], 'no worker left');
     assert.equal(engine.totals().portsInUse, 0);
     for (const p of [la.rtpPort, la.rtcpPort, lb.rtpPort, lb.rtcpPort]) assert.ok(await portIsFree(p), `port ${p} free`);
     await assert.rejects(engine.createLeg(), isMediaError('MEDIA_ERR_CLOSED'));
