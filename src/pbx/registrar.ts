@@ -28,6 +28,16 @@ export interface RegistrarDeps {
   pinConnection?(connectionId: number): void;
 }
 
+/**
+ * RFC 5626 §4.1: `+sip.instance="<urn:uuid:...>"`; the quotes are the parameter's syntax
+ * (RFC 3840 §9 string value), the instance is `<urn:...>`. Unquoting keeps one spelling for
+ * the binding key and the API, whether or not a device quotes it.
+ */
+function instanceId(raw: string | null | undefined): string | null {
+  if (raw === undefined || raw === null || raw === '') return null;
+  return raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+}
+
 function toContactSpec(na: NameAddr): ContactSpec {
   const params = new Map(na.params);
   const expiresRaw = params.get('expires');
@@ -41,7 +51,7 @@ function toContactSpec(na: NameAddr): ContactSpec {
     contact: formatNameAddr({ ...na, params }),
     expires,
     q,
-    instanceId: params.get('+sip.instance') ?? null,
+    instanceId: instanceId(params.get('+sip.instance')),
     regId: regIdRaw !== undefined && regIdRaw !== null && /^\d+$/.test(regIdRaw) ? Number(regIdRaw) : null,
   };
 }
