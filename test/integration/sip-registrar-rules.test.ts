@@ -1,0 +1,145 @@
+/**
+ * Issue 4, points 1 (SHA-256, WebSocket) and 2: registrar rules checked with our own client
+ * over raw sockets, so every header is under the test's control: the default challenge order
+ * (SHA-256 first, RFC 8760 §2.4), 423 + Min-Expires (RFC 3261 §10.3 step 7), several contacts
+ * ordered by q, RFC 5626 instance/reg-id, the source address kept for NAT, and WS (RFC 7118).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { getFreePort } from '../helpers/sipp.ts';
+import { PASSWORD, SipTestClient } from './sip-client.ts';
+
+describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
+  let t: TestServer;
+  let wsPort: number;
+  const clients: SipTestClient[] = [];
+  const udp = async () => { const c = await SipTestClient.udp(t.sipPort); clients.push(c); return c; };
+  const registrations = async (user: string) => (await t.request('GET', '/api/devices/registrations', { cookie: t.adminCookie })).body.data
+    .filter((r: any) => r.username === user);
+
+  before(async () => {
+    wsPort = await getFreePort('tcp');
+    t = await startTestServer('sqlite', { STROWGER_SIP_WS_PORT: String(wsPort) });
+    for (const username of ['2001', '2002', '2003', '2004', '2005', '2006']) {
+      const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: `Phone ${username}`, username, password: PASSWORD } });
+      assert.equal(r.status, 201);
+    }
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await t?.close();
+  });
+
+  test('default challenge offers SHA-256 first, then MD5; our client answers SHA-256 and gets 200', async () => {
+    const c = await udp();
+    const { challenge, final } = await c.register({ user: '2001', headers: ['Expires: 600'] });
+    const offers = challenge.getHeaders('www-authenticate');
+    assert.equal(offers.length, 2);
+    assert.match(offers[0]!, /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=SHA-256, qop="auth"$/);
+    assert.match(offers[1]!, /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=MD5, qop="auth"$/);
+    assert.equal(final.status, 200);
+    assert.deepEqual(final.getHeaders('contact'), [`<sip:2001@${c.sentBy};transport=udp>;expires=600`]);
+    const rows = await registrations('2001');
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].expires_in, 600);
+  });
+
+  test('MD5 still works when the client picks it', async () => {
+    const c = await udp();
+    const { final } = await c.register({ user: '2005', algorithm: 'MD5' });
+    assert.equal(final.status, 200);
+  });
+
+  test('too short an Expires gets 423 with Min-Expires and no binding; too long is capped', async () => {
+    const c = await udp();
+    const { final } = await c.register({ user: '2002', headers: ['Expires: 30'] });
+    assert.equal(final.status, 423);
+    assert.equal(final.reason, 'Interval Too Brief');
+    assert.equal(final.getHeader('min-expires'), '60');
+    assert.deepEqual(await registrations('2002'), []);
+    // A contact parameter wins over the header (§10.2.1.1), and it is checked too.
+    const p = await c.register({ user: '2002', contact: `<sip:2002@${c.sentBy}>;expires=5`, headers: ['Expires: 3600'] });
+    assert.equal(p.final.status, 423);
+    const long = await c.register({ user: '2002', headers: ['Expires: 999999'] });
+    assert.equal(long.final.status, 200);
+    assert.deepEqual(long.final.getHeaders('contact'), [`<sip:2002@${c.sentBy};transport=udp>;expires=7200`]);
+  });
+
+  test('several contacts per AOR come back in the 200 ordered by q (highest first)', async () => {
+    const c = await udp();
+    const contact = '<sip:2003@127.0.0.1:5071>;q=0.5, <sip:2003@127.0.0.1:5072>;q=0.9';
+    const { final } = await c.register({ user: '2003', contact, headers: ['Contact: <sip:2003@127.0.0.1:5073>', 'Expires: 300'] });
+    assert.equal(final.status, 200);
+    assert.deepEqual(final.getHeaders('contact'), [
+      '<sip:2003@127.0.0.1:5073>;expires=300',
+      '<sip:2003@127.0.0.1:5072>;q=0.9;expires=300',
+      '<sip:2003@127.0.0.1:5071>;q=0.5;expires=300',
+    ]);
+    assert.deepEqual((await registrations('2003')).map((r: any) => [r.contact, r.q]), [
+      ['sip:2003@127.0.0.1:5073', 1], ['sip:2003@127.0.0.1:5072', 0.9], ['sip:2003@127.0.0.1:5071', 0.5],
+    ]);
+    // A query (no Contact) lists the same bindings without changing them (§10.3 step 8).
+    const query = await c.register({ user: '2003', contact: '' });
+    assert.equal(query.final.status, 200);
+    assert.deepEqual(query.final.getHeaders('contact').map((v) => v.replace(/;expires=\d+$/, '')), [
+      '<sip:2003@127.0.0.1:5073>', '<sip:2003@127.0.0.1:5072>;q=0.9', '<sip:2003@127.0.0.1:5071>;q=0.5',
+    ]);
+    // Removing one contact (expires=0) leaves the others.
+    const drop = await c.register({ user: '2003', contact: '<sip:2003@127.0.0.1:5072>;expires=0' });
+    assert.equal(drop.final.status, 200);
+    assert.deepEqual((await registrations('2003')).map((r: any) => r.contact), ['sip:2003@127.0.0.1:5073', 'sip:2003@127.0.0.1:5071']);
+  });
+
+  test('+sip.instance and reg-id are kept (RFC 5626): API instance_id; a new flow of the same instance replaces the old', async () => {
+    const c = await udp();
+    const instance = '"<urn:uuid:00000000-0000-1000-8000-000a95a0e128>"';
+    const first = await c.register({ user: '2004', contact: `<sip:2004@192.0.2.1:5060;ob>;+sip.instance=${instance};reg-id=1`, headers: ['Supported: outbound, path'] });
+    assert.equal(first.final.status, 200);
+    assert.deepEqual(first.final.getHeaders('contact'), [`<sip:2004@192.0.2.1:5060;ob>;+sip.instance=${instance};reg-id=1;expires=3600`]);
+    // Same instance and reg-id, new Contact URI (the device moved): one binding, the new URI.
+    const moved = await c.register({ user: '2004', contact: `<sip:2004@192.0.2.2:5060;ob>;+sip.instance=${instance};reg-id=1` });
+    assert.equal(moved.final.status, 200);
+    const rows = await registrations('2004');
+    assert.deepEqual(rows.map((r: any) => [r.contact, r.instance_id]), [['sip:2004@192.0.2.2:5060;ob', '<urn:uuid:00000000-0000-1000-8000-000a95a0e128>']]);
+  });
+
+  test('NAT: a Contact of 10.0.0.99:5060 from 127.0.0.1:<port> keeps the real source for routing back', async () => {
+    const c = await udp();
+    await c.register({ user: '2001', contact: '*', headers: ['Expires: 0'] }).catch(() => {});
+    const { final } = await c.register({ user: '2001', contact: '<sip:2001@10.0.0.99:5060>', viaSentBy: undefined, headers: ['Expires: 120'] });
+    assert.equal(final.status, 200);
+    // The Via of the answer says where the request really came from (RFC 3581 §4).
+    // RFC 3581 §4: received is added even when it equals the sent-by host.
+    assert.equal(final.topVia?.params.get('received'), '127.0.0.1');
+    assert.equal(final.topVia?.params.get('rport'), String(c.localPort));
+    const rows = await registrations('2001');
+    assert.deepEqual(rows.map((r: any) => [r.contact, r.transport, r.source_ip, r.source_port]), [['sip:2001@10.0.0.99:5060', 'udp', '127.0.0.1', c.localPort]]);
+    // The location service hands out the flow, not the private Contact.
+    const binding = t.server.ctx.sip!.location.lookup('2001')[0]!;
+    assert.deepEqual([binding.sourceIp, binding.sourcePort, binding.transport], ['127.0.0.1', c.localPort, 'udp']);
+  });
+
+  test('a Via that lies about the sender gets received= and rport= filled in', async () => {
+    const c = await udp();
+    c.send(c.build({ method: 'OPTIONS', viaSentBy: '10.0.0.99:5060' }));
+    const { msg } = await c.reply();
+    assert.equal(msg.status, 200);
+    assert.equal(msg.topVia?.host, '10.0.0.99');
+    assert.equal(msg.topVia?.params.get('received'), '127.0.0.1');
+    assert.equal(msg.topVia?.params.get('rport'), String(c.localPort));
+  });
+
+  test('a WebSocket client (subprotocol sip) registers with digest (SHA-256)', async () => {
+    const c = await SipTestClient.ws(wsPort);
+    clients.push(c);
+    const contact = '<sip:ws-2006@df7jal23ls0d.invalid;transport=ws>;+sip.instance="<urn:uuid:11111111-2222-3333-4444-555555555555>";reg-id=1';
+    const { challenge, final } = await c.register({ user: '2006', contact, headers: ['Expires: 300'] });
+    assert.match(challenge.getHeaders('www-authenticate')[0]!, /algorithm=SHA-256/);
+    assert.equal(final.status, 200);
+    assert.deepEqual(final.getHeaders('contact'), [`${contact};expires=300`]);
+    assert.deepEqual((await registrations('2006')).map((r: any) => [r.contact, r.transport, r.source_ip, r.source_port, r.instance_id]), [
+      ['sip:ws-2006@df7jal23ls0d.invalid;transport=ws', 'ws', '127.0.0.1', c.localPort, '<urn:uuid:11111111-2222-3333-4444-555555555555>'],
+    ]);
+  });
+});
