@@ -5,7 +5,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError, errorResponses, unauthenticated } from '../shared/errors.ts';
 import { LoginThrottle } from '../shared/login-throttle.ts';
 import { verifyPassword } from '../shared/passwords.ts';
-import { newToken, sha256, SESSION_COOKIE } from '../shared/auth.ts';
+import { forgetCredential, newToken, sha256, SESSION_COOKIE } from '../shared/auth.ts';
 import { findUserByEmail, toUser } from '../../store/users.ts';
 import { deleteSession, insertSession } from '../../store/sessions.ts';
 import { Ok, UserSchema } from './schemas.ts';
@@ -59,7 +59,10 @@ export async function authRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
   app.post('/auth/logout', {
     schema: { tags: ['auth'], summary: 'Log out: ends the current session', response: { 200: Ok, ...errorResponses(401) } },
   }, async (req, reply) => {
-    if (req.auth?.sessionHash) await deleteSession(ctx.store.db, req.auth.sessionHash);
+    if (req.auth?.sessionHash) {
+      await deleteSession(ctx.store.db, req.auth.sessionHash);
+      forgetCredential(ctx, req.auth.sessionHash);
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { success: true };
   });

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { errorResponses, notFound } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
-import { API_KEY_PREFIX, currentUser, newToken, sha256 } from '../shared/auth.ts';
+import { API_KEY_PREFIX, currentUser, forgetCredential, newToken, sha256 } from '../shared/auth.ts';
 import { API_KEY_SCOPES, deleteApiKey, findApiKeyById, insertApiKey, listApiKeys, toApiKey } from '../../store/api-keys.ts';
 import { IdParams, Ok } from './schemas.ts';
 
@@ -55,6 +55,7 @@ export async function keysRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     // Another user's key is "not found" to a non-admin: no probing of ids.
     if (!row || (user.role !== 'admin' && row.user_id !== user.id)) throw notFound('API key');
     await deleteApiKey(db, row.id);
+    forgetCredential(ctx, row.secret_hash);
     return { success: true };
   });
 }

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { errorResponses, validationError } from '../shared/errors.ts';
-import { currentUser } from '../shared/auth.ts';
+import { currentUser, forgetUserCredentials } from '../shared/auth.ts';
 import { hashPassword, verifyPassword } from '../shared/passwords.ts';
 import { findUserById, updateUser } from '../../store/users.ts';
 import { deleteOtherSessions } from '../../store/sessions.ts';
@@ -33,6 +33,7 @@ export async function meRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext
       await updateUser(tx, user.id, { password_hash: hash });
       await deleteOtherSessions(tx, user.id, req.auth?.sessionHash ?? null);
     });
+    forgetUserCredentials(ctx, user.id);
     return { success: true };
   });
 }

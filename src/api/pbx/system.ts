@@ -10,7 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import type { ApiContext } from '../context.ts';
 import { ApiError, errorResponses, validationError } from '../shared/errors.ts';
-import { SESSION_COOKIE } from '../shared/auth.ts';
+import { forgetAllCredentials, SESSION_COOKIE } from '../shared/auth.ts';
 import { getConfigValues, SECRET_CONFIG_KEYS, setConfigValues } from '../../store/system-config.ts';
 import { migrations } from '../../store/migrations/index.ts';
 import { createBackup } from '../../pbx/backup-create.ts';
@@ -210,6 +210,7 @@ export async function systemRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
         store: ctx.store, dataDir: ctx.config.dataDir, secretKey: ctx.config.secretKey,
         knownMigrations: Object.keys(migrations), maxUnpackedBytes: MAX_UNPACKED_BYTES,
       }, file.file);
+      forgetAllCredentials(ctx);
       req.log.warn({ created_at: result.manifest.created_at, tables: result.tables, files: result.files }, 'backup restored');
       ctx.events.emit('system.restored', result);
       reply.clearCookie(SESSION_COOKIE, { path: '/' });

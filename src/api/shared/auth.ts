@@ -11,6 +11,7 @@ import { findLiveSession } from '../../store/sessions.ts';
 import { findApiKeyByHash, touchApiKey, type ApiKeyScope } from '../../store/api-keys.ts';
 import { findUserById, toUser, type User } from '../../store/users.ts';
 import { forbidden, unauthenticated } from './errors.ts';
+import { CredentialCache, type CachedCredential } from './auth-cache.ts';
 
 export const SESSION_COOKIE = 'strowger_session';
 export const API_KEY_PREFIX = 'stw_';
@@ -44,27 +45,68 @@ export function newToken(prefix = ''): string {
   return prefix + randomBytes(32).toString('base64url');
 }
 
-async function resolve(ctx: ApiContext, req: FastifyRequest): Promise<AuthInfo | null> {
+// One credential cache per server (tests run several in one process).
+const caches = new WeakMap<ApiContext, CredentialCache>();
+
+export function credentialCache(ctx: ApiContext): CredentialCache {
+  let c = caches.get(ctx);
+  if (!c) caches.set(ctx, (c = new CredentialCache()));
+  return c;
+}
+
+/** Ends a session or API key on this node at once (logout, revoke). */
+export function forgetCredential(ctx: ApiContext, hash: string): void {
+  credentialCache(ctx).delete(cacheKey(hash, true));
+  credentialCache(ctx).delete(cacheKey(hash, false));
+}
+/** Ends every cached credential of a user (password change). */
+export const forgetUserCredentials = (ctx: ApiContext, userId: number) => credentialCache(ctx).deleteUser(userId);
+/** Forgets all (restore replaced the tables). */
+export const forgetAllCredentials = (ctx: ApiContext) => credentialCache(ctx).clear();
+
+// `last_used_at` is informative: one write per key per minute, not one per request.
+const TOUCH_INTERVAL_MS = 60_000;
+
+// Sessions and API keys are separate name spaces: a session token is no Bearer key.
+const cacheKey = (hash: string, bearer: boolean) => (bearer ? 'k:' : 's:') + hash;
+
+async function lookup(ctx: ApiContext, hash: string, bearer: boolean): Promise<CachedCredential | null> {
+  const cache = credentialCache(ctx);
+  const key = cacheKey(hash, bearer);
+  const hit = cache.get(key);
+  if (hit) return hit;
   const db = ctx.store.db;
+  if (bearer) {
+    const row = await findApiKeyByHash(db, hash);
+    if (!row) return null;
+    return cache.set(key, { userId: row.user_id, via: 'api_key', apiKeyId: row.id, scopes: JSON.parse(row.scopes) as ApiKeyScope[] });
+  }
+  const s = await findLiveSession(db, hash);
+  if (!s) return null;
+  return cache.set(key, { userId: s.user_id, via: 'session', apiKeyId: null, scopes: null });
+}
+
+async function resolve(ctx: ApiContext, req: FastifyRequest): Promise<AuthInfo | null> {
   const header = req.headers.authorization;
+  let hash: string;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return null;
     // API keys carry 256 random bits: a fast hash is enough, unlike human passwords.
-    const key = await findApiKeyByHash(db, sha256(m[1]!));
-    if (!key) return null;
-    const user = await findUserById(db, key.user_id);
-    if (!user) return null;
-    void touchApiKey(db, key.id).catch(() => {});
-    return { user: toUser(user), via: 'api_key', sessionHash: null, apiKeyId: key.id, scopes: JSON.parse(key.scopes) };
+    hash = sha256(m[1]!);
+  } else {
+    const token = req.cookies?.[SESSION_COOKIE];
+    if (!token) return null;
+    hash = sha256(token);
   }
-  const token = req.cookies?.[SESSION_COOKIE];
-  if (!token) return null;
-  const hash = sha256(token);
-  const s = await findLiveSession(db, hash);
-  if (!s) return null;
-  const user = await findUserById(db, s.user_id);
+  const cred = await lookup(ctx, hash, header !== undefined);
+  if (!cred) return null;
+  const user = await findUserById(ctx.store.db, cred.userId);
   if (!user) return null;
+  if (cred.apiKeyId !== null) {
+    if (credentialCache(ctx).shouldTouch(cred.apiKeyId, TOUCH_INTERVAL_MS)) void touchApiKey(ctx.store.db, cred.apiKeyId).catch(() => {});
+    return { user: toUser(user), via: 'api_key', sessionHash: null, apiKeyId: cred.apiKeyId, scopes: cred.scopes };
+  }
   return { user: toUser(user), via: 'session', sessionHash: hash, apiKeyId: null, scopes: null };
 }
 
