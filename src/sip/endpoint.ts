@@ -80,6 +80,7 @@ export class SipEndpoint {
   private readonly merged = new MergedRequestDetector();
   private readonly pendingInvites = new Map<ServerTransaction<SendTarget>, IncomingRequest>();
   private allowHeader = '';
+  private handledMethods: ReadonlySet<string> = new Set();
 
   constructor(private readonly opts: EndpointOptions) {
     this.supported = new Set(opts.supported ?? []);
@@ -98,6 +99,7 @@ export class SipEndpoint {
   /** Registers the handler of a method (one per method; the last one wins). */
   onRequest(method: string, handler: RequestHandler): void {
     this.handlers.set(method.toUpperCase(), handler);
+    this.handledMethods = new Set(this.handlers.keys());
     this.allowHeader = ['ACK', 'CANCEL', ...this.handlers.keys()].join(', ');
   }
 
@@ -197,9 +199,12 @@ export class SipEndpoint {
     const branch = msg.topVia?.branch ?? '';
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
+      // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method;
+      // 483 comes first so a looping request ends here whatever its method (OPTIONS and REGISTER
+      // are for us, §11 and §10.3, so they are answered).
       const fail = checkScheme(msg)
-        ?? checkMethod(msg, new Set(this.handlers.keys()), this.allowHeader)
         ?? (msg.maxForwards === 0 && msg.method !== 'OPTIONS' && msg.method !== 'REGISTER' ? { status: 483, reason: 'Too Many Hops' } : null)
+        ?? checkMethod(msg, this.handledMethods, this.allowHeader)
         ?? checkRequire(msg, this.supported)
         ?? checkContentType(msg, this.accept)
         ?? this.merged.check(msg, branch);
