@@ -106,7 +106,8 @@ export class SipEndpoint {
   /** Allow, Accept, Supported: what OPTIONS answers and 405/415/420 carry. */
   capabilityHeaders(): Record<string, string> {
     const h: Record<string, string> = { Allow: this.allowHeader, Accept: 'application/sdp', 'Accept-Encoding': 'identity', 'Accept-Language': 'en' };
-    if (this.supported.size) h.Supported = [...this.supported].join(', ');
+    // §11.2: an OPTIONS answer SHOULD carry Supported; an empty one says "no extensions" (§20.37).
+    h.Supported = [...this.supported].join(', ');
     if (this.opts.userAgent) h.Server = this.opts.userAgent;
     return h;
   }
