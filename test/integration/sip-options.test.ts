@@ -1,0 +1,125 @@
+/**
+ * Issue 4, points 3 and 7: what the server answers out of dialog (RFC 3261 §11 OPTIONS,
+ * §8.2.1 405/501, §8.2.2.3 420, §16.3 483) and the `sip` slot of `GET /api/system/status`.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES } from '../helpers/databases.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { runSipp } from '../helpers/sipp.ts';
+import { SipTestClient } from './sip-client.ts';
+
+for (const engine of ENGINES) {
+  describe(`SIP OPTIONS and request checks (${engine})`, () => {
+    let t: TestServer;
+    let udp: SipTestClient;
+    let tcp: SipTestClient;
+    // What the endpoint advertises grows as methods and extensions get handlers, so the
+    // expected values come from it; the assertions check they reach the wire intact.
+    let ALLOW: string;
+    let SUPPORTED: string;
+
+    before(async () => {
+      t = await startTestServer(engine);
+      udp = await SipTestClient.udp(t.sipPort);
+      tcp = await SipTestClient.tcp(t.sipPort);
+      const caps = t.server.ctx.sip!.endpoint.capabilityHeaders();
+      ALLOW = caps.Allow!;
+      SUPPORTED = caps.Supported!;
+      assert.match(ALLOW, /^ACK, CANCEL, OPTIONS, REGISTER\b/);
+      assert.equal(typeof SUPPORTED, 'string');
+    });
+    after(async () => {
+      await udp?.close();
+      await tcp?.close();
+      await t?.close();
+    });
+
+    test('sipp options.xml gets 200 with Allow, Accept, Supported', async () => {
+      const r = await runSipp({ scenario: 'options.xml', target: `127.0.0.1:${t.sipPort}`, calls: 1, timeoutMs: 10000 });
+      assert.equal(r.exitCode, 0, r.errors + r.messages);
+      assert.equal(r.stats.successful, 1);
+      const reply = r.messages.slice(r.messages.indexOf('SIP/2.0 200 OK'));
+      const line = (name: string) => reply.split(/\r?\n/).filter((l) => l.startsWith(`${name}:`));
+      assert.deepEqual(line('Allow'), [`Allow: ${ALLOW}`]);
+      assert.deepEqual(line('Accept'), ['Accept: application/sdp']);
+      assert.deepEqual(line('Supported').map((l) => l.trimEnd()), [`Supported: ${SUPPORTED}`.trimEnd()]);
+    });
+
+    for (const transport of ['udp', 'tcp'] as const) {
+      test(`OPTIONS over ${transport}: 200 OK with the capability headers, To tag added`, async () => {
+        const c = transport === 'udp' ? udp : tcp;
+        const res = await c.request({ method: 'OPTIONS', headers: ['Accept: application/sdp'] });
+        assert.equal(res.status, 200);
+        assert.equal(res.reason, 'OK');
+        assert.equal(res.getHeaders('allow').join(', '), ALLOW);
+        assert.equal(res.getHeader('accept'), 'application/sdp');
+        assert.equal(res.getHeader('accept-encoding'), 'identity');
+        assert.equal(res.getHeader('accept-language'), 'en');
+        assert.ok(res.hasHeader('supported'));
+        assert.equal(res.getHeaders('supported').join(', '), SUPPORTED);
+        assert.match(res.getHeader('server') ?? '', /^Strowger\/\d+\.\d+\.\d+/);
+        assert.match(res.toTag ?? '', /^[0-9a-f]{8,}$/);
+        assert.equal(res.topVia?.params.get('rport'), String(c.localPort));
+      });
+    }
+
+    test('an unknown method gets 501 with Allow', async () => {
+      const res = await udp.request({ method: 'FROBNICATE' });
+      assert.deepEqual([res.status, res.reason, res.getHeaders('allow').join(', '), res.cseq.method], [501, 'Not Implemented', ALLOW, 'FROBNICATE']);
+    });
+
+    for (const method of ['SUBSCRIBE', 'PUBLISH']) {
+      test(`a known but unhandled method (${method}) gets 405 with Allow`, async () => {
+        const res = await udp.request({ method, headers: method === 'SUBSCRIBE' ? ['Event: presence', 'Expires: 60'] : [] });
+        assert.deepEqual([res.status, res.reason, res.getHeaders('allow').join(', ')], [405, 'Method Not Allowed', ALLOW]);
+      });
+    }
+
+    test('Require: foo gets 420 with Unsupported: foo; a supported tag passes', async () => {
+      const res = await udp.request({ method: 'OPTIONS', headers: ['Require: foo'] });
+      assert.deepEqual([res.status, res.reason, res.getHeader('unsupported')], [420, 'Bad Extension', 'foo']);
+      const both = await udp.request({ method: 'OPTIONS', headers: ['Require: foo, Baz', 'Proxy-Require: bar'] });
+      assert.deepEqual([both.status, both.getHeaders('unsupported').join(', ')], [420, 'foo, baz, bar']);
+      for (const tag of SUPPORTED.split(', ').filter(Boolean)) {
+        assert.equal((await udp.request({ method: 'OPTIONS', headers: [`Require: ${tag}`] })).status, 200, tag);
+      }
+    });
+
+    test('Max-Forwards: 0 gets 483 except for OPTIONS and REGISTER, which are for us', async () => {
+      for (const method of ['SUBSCRIBE', 'FROBNICATE', 'INVITE']) {
+        const res = await udp.request({ method, maxForwards: 0, ...(method === 'INVITE' ? { uri: 'sip:1001@strowger.test', headers: ['Contact: <sip:probe@127.0.0.1:5099>'] } : {}) });
+        assert.deepEqual([method, res.status, res.reason], [method, 483, 'Too Many Hops']);
+      }
+      assert.equal((await udp.request({ method: 'OPTIONS', maxForwards: 0 })).status, 200);
+      assert.equal((await udp.request({ method: 'REGISTER', user: 'nobody', maxForwards: 0, headers: ['Contact: <sip:nobody@127.0.0.1:5099>'] })).status, 401);
+      assert.equal((await udp.request({ method: 'SUBSCRIBE', maxForwards: 1 })).status, 405);
+    });
+
+    test('an unknown Request-URI scheme gets 416', async () => {
+      const res = await udp.request({ method: 'OPTIONS', uri: 'mailto:someone@example.com' });
+      assert.deepEqual([res.status, res.reason], [416, 'Unsupported URI Scheme']);
+    });
+
+    test('GET /api/system/status has a filled sip slot', async () => {
+      const r = await t.request('GET', '/api/system/status', { cookie: t.adminCookie });
+      assert.equal(r.status, 200);
+      const sip = r.body.sip;
+      assert.equal(sip.status, 'running');
+      assert.equal(sip.domain, 'strowger.test');
+      assert.deepEqual(sip.transports, [
+        { protocol: 'udp', address: '127.0.0.1', port: t.sipPort },
+        { protocol: 'tcp', address: '127.0.0.1', port: t.sipPort },
+      ]);
+      assert.equal(sip.registrations, 0);
+      // Non-INVITE server transactions linger in Completed for Timer J (64*T1 over UDP).
+      assert.equal(typeof sip.transactions, 'number');
+      assert.ok(sip.transactions >= 10, `transactions ${sip.transactions}`);
+      assert.equal(sip.connections, 1);
+      assert.equal(sip.banned_ips, 0);
+      assert.equal(sip.counters.handlerErrors, 0);
+      assert.ok(sip.counters.received >= 15);
+      assert.equal(sip.counters.serverCreated, sip.counters.received);
+    });
+  });
+}
