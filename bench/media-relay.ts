@@ -68,11 +68,14 @@ async function senderMain(): Promise<void> {
   const sockets: dgram.Socket[] = [];
   const received: [number, number] = [0, 0];
   let corrupt = 0;
+  let run = 0;
   for (let i = 0; i < SENDER_SOCKETS; i++) {
     const s = dgram.createSocket({ type: 'udp4', lookup: literalLookup, recvBufferSize: BIG_BUFFER, sendBufferSize: BIG_BUFFER });
     s.on('message', (msg) => {
-      // SSRC = stream index: bit 0 is the direction (0 = A side of the call, 1 = B side).
+      // SSRC = run << 16 | stream: stream bit 0 is the direction (0 = A side, 1 = B side); the
+      // run tag keeps stragglers of the previous run out of this one's count.
       const ssrc = msg.readUInt32BE(8);
+      if (ssrc >>> 16 !== run) return;
       received[ssrc & 1]++;
       if (msg.length !== PACKET_BYTES || msg[PACKET_BYTES - 1] !== (ssrc & 0xff)) corrupt++;
     });
@@ -90,8 +93,9 @@ async function senderMain(): Promise<void> {
     }
     received[0] = received[1] = 0;
     corrupt = 0;
+    run++;
     const cpu0 = process.cpuUsage();
-    const { sent, lateMs, elapsedMs } = await pace(sockets, order.targets, order.durationMs);
+    const { sent, lateMs, elapsedMs } = await pace(sockets, order.targets, order.durationMs, run);
     await sleep(400); // drain what is still in flight
     const cpu = process.cpuUsage(cpu0);
     process.send!({
@@ -113,11 +117,16 @@ async function senderMain(): Promise<void> {
  * timestamp). `lateMs` is how far the sender fell behind the schedule at worst: beyond a few
  * ptimes the sender, not the relay, is the bottleneck.
  */
-async function pace(sockets: dgram.Socket[], targets: number[], durationMs: number): Promise<{ sent: [number, number]; lateMs: number; elapsedMs: number }> {
+async function pace(
+  sockets: dgram.Socket[],
+  targets: number[],
+  durationMs: number,
+  run: number,
+): Promise<{ sent: [number, number]; lateMs: number; elapsedMs: number }> {
   const streams = targets.length;
   const packets = targets.map((_, s) => {
     const buf = Buffer.alloc(PACKET_BYTES, s & 0xff);
-    writeRtpHeader(buf, { marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: s });
+    writeRtpHeader(buf, { marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: ((run << 16) | s) >>> 0 });
     return buf;
   });
   const seq = new Uint16Array(streams);
@@ -126,7 +135,8 @@ async function pace(sockets: dgram.Socket[], targets: number[], durationMs: numb
   const total = Math.floor((durationMs / PTIME_MS) * streams);
   let done = 0;
   let lateMs = 0;
-  while (done < total) {
+  // A sender that falls behind stops at the deadline anyway: the step then shows fewer pkt/s.
+  while (done < total && performance.now() - start < durationMs) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / PTIME_MS) * streams));
     lateMs = Math.max(lateMs, ((due - done) / streams) * PTIME_MS);
     const stop = Math.min(due, done + 256);
