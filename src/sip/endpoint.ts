@@ -182,7 +182,10 @@ export class SipEndpoint {
     try {
       res = createResponse(msg, status, reason);
     } catch {
-      res = null;
+      // The broken header is one a response copies (To/From with an unbalanced quote or a
+      // space in the addr-spec, RFC 4475 §3.1.2.6, §3.1.2.14, §3.1.2.15): answer with the raw
+      // values, as for a message that did not parse at all (§8.2.6.1 copies them verbatim).
+      res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason);
     }
     if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
