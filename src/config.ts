@@ -24,6 +24,7 @@ export interface Config {
   publicIp: string | undefined;
   sip: SipConfig;
   rtpPorts: [number, number];
+  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
   natsUrl: string | undefined;
 }
 
@@ -179,6 +180,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
+    calls: {
+      ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
+      maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,
+      rtpTimeoutMs: int(env, 'STROWGER_RTP_TIMEOUT_SECONDS', 60, 1, 86400) * 1000,
+      mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
+    },
     natsUrl: env.NATS_URL || undefined,
   };
 }

@@ -54,9 +54,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
+        rtpPorts: config.rtpPorts, calls: config.calls,
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());
+      ctx.status.set('media', () => ({ status: 'running', ...sip.media.totals(), active_calls: sip.b2bua.calls.size }));
       closers.unshift(() => sip.close());
     }
     const app = await buildApp(ctx);

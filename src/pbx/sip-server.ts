@@ -18,6 +18,9 @@ import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
+import { createMediaEngine, type MediaEngine } from '../media/media-engine.ts';
+import { closeOrphanedCalls } from '../store/cdrs.ts';
+import { B2bua } from './b2bua.ts';
 
 export interface SipServerDeps {
   sip: SipConfig;
@@ -30,6 +33,8 @@ export interface SipServerDeps {
   logger: Logger;
   events: EventEmitter;
   version: string;
+  rtpPorts: [number, number];
+  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
 }
 
 export interface SipServer {
@@ -38,6 +43,8 @@ export interface SipServer {
   location: LocationService;
   guard: SipGuard;
   credentials: DeviceCredentialCache;
+  media: MediaEngine;
+  b2bua: B2bua;
   /** Bound ports by protocol (first listener of each). */
   ports: Partial<Record<TransportProtocol, number>>;
   advertise(protocol: TransportProtocol): { host: string; port: number };
@@ -87,7 +94,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     transports,
     advertise,
     userAgent: `Strowger/${deps.version}`,
-    supported: ['path', 'outbound', 'gruu', 'replaces', 'timer', '100rel'],
+    // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
+    supported: [],
     filter: (msg, source) => {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
@@ -117,10 +125,25 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     pinConnection: (id) => transports.setIdleExempt(id, true),
   }));
 
+  // Calls that were up when the process died get their CDR before new calls are taken.
+  const orphans = await closeOrphanedCalls(deps.db, 'server_restart');
+  if (orphans.length) log.warn({ count: orphans.length }, 'closed calls left open by a previous run (server_restart)');
+  const media = await createMediaEngine({
+    portRange: deps.rtpPorts,
+    bindAddress: firstHost ?? '0.0.0.0',
+    advertisedAddress: deps.publicIp ?? firstHost,
+    workers: deps.calls.mediaWorkers,
+    rtpTimeoutMs: deps.calls.rtpTimeoutMs,
+  });
+  const b2bua = new B2bua({
+    endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
+    advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
+  });
+
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, credentials, ports, advertise,
+    endpoint, transports, location, guard, credentials, ports, advertise, media, b2bua,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -130,12 +153,15 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
+      calls: b2bua.status(),
     }),
     close: async () => {
       deps.events.off('device:changed', onDeviceChanged);
       deps.events.off('device:deleted', onDeviceDeleted);
+      await b2bua.close();
       location.close();
       endpoint.close();
+      await media.close();
       await transports.close();
     },
   };

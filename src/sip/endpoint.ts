@@ -80,6 +80,8 @@ export class SipEndpoint {
   private readonly merged = new MergedRequestDetector();
   private readonly pendingInvites = new Map<ServerTransaction<SendTarget>, IncomingRequest>();
   private allowHeader = '';
+  /** ACKs for 2xx (no transaction, §17.1.1.3); replaces `options.onAck` when set. */
+  ackHandler: ((ack: SipMessage, source: MessageSource) => void) | undefined;
   private handledMethods: ReadonlySet<string> = new Set();
 
   constructor(private readonly opts: EndpointOptions) {
@@ -88,7 +90,7 @@ export class SipEndpoint {
     this.transactions = new TransactionLayer<SendTarget>({
       send: (msg, target) => opts.transports.send(target, msg.toBuffer()),
       onRequest: (req, tx) => this.dispatch(req, tx),
-      onAck: (ack, target) => this.opts.onAck?.(ack, targetSource(target, ack)),
+      onAck: (ack, target) => (this.ackHandler ?? this.opts.onAck)?.(ack, targetSource(target, ack)),
       onStrayResponse: (res, target) => this.opts.onStrayResponse?.(res, targetSource(target, res)),
       timers: opts.timers, t1: opts.t1, t2: opts.t2, t4: opts.t4,
     });

@@ -1,0 +1,219 @@
+/**
+ * The call engine: turns an INVITE into a routed, media-anchored B2BUA call, finds calls
+ * for in-dialog requests, and writes a CDR for every attempt. Calls live in memory on the
+ * node that carries them; answered calls are journalled so a crash still ends in a CDR.
+ */
+import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import type { DB } from '../store/schema.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.ts';
+import type { SipMessage } from '../sip/message.ts';
+import type { DigestServer } from '../sip/digest-server.ts';
+import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
+import { dialogKey } from '../sip/dialog.ts';
+import { SdpError } from '../sdp/index.ts';
+import type { MediaEngine } from '../media/media-engine.ts';
+import { listEnabledTrunks, matchInboundTrunk, trunkCredentials, type Trunk } from '../store/trunks.ts';
+import { closeCallWithCdr, insertCdr, openCallRecord, type NewCdr } from '../store/cdrs.ts';
+import type { DeviceCredentialCache } from './device-credentials.ts';
+import type { LocationService } from './location-service.ts';
+import type { SipGuard } from './sip-guard.ts';
+import { createCallRouter, type CallOrigin, type CallTarget } from './call-router.ts';
+import { Call, type CallEnv } from './call.ts';
+
+export interface B2buaOptions {
+  endpoint: SipEndpoint;
+  location: LocationService;
+  media: MediaEngine;
+  db: Kysely<DB>;
+  box: SecretBox;
+  digest: DigestServer;
+  credentials: DeviceCredentialCache;
+  guard: SipGuard;
+  logger: Logger;
+  domain: string;
+  advertise(protocol: TransportProtocol): { host: string; port: number };
+  ringTimeoutMs: number;
+  maxCallMs: number;
+  t1?: number;
+  events?: import('node:events').EventEmitter;
+}
+
+export class B2bua {
+  readonly calls = new Map<string, Call>();
+  private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
+  private readonly byLeg = new Map<number, Call>();
+  private trunks: { at: number; list: Trunk[] } = { at: 0, list: [] };
+  private readonly router;
+  private readonly log: Logger;
+  private pendingWrites = new Set<Promise<unknown>>();
+  counters = { attempts: 0, answered: 0, rejected: 0, ended: 0 };
+  private readonly env: CallEnv;
+
+  constructor(private readonly o: B2buaOptions) {
+    this.env = this.createEnv();
+    this.log = o.logger.child({ component: 'b2bua' });
+    this.router = createCallRouter({ db: o.db, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
+    o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
+    o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
+    o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
+    o.endpoint.ackHandler = (ack) => this.onAck(ack);
+    o.media.on('timeout', (legId) => this.byLeg.get(legId)?.hangup('system', 'rtp_timeout'));
+    o.events?.on('trunk:changed', () => { this.trunks.at = 0; });
+  }
+
+  private async inboundTrunks(): Promise<Trunk[]> {
+    if (Date.now() - this.trunks.at > 5000) this.trunks = { at: Date.now(), list: await listEnabledTrunks(this.o.db) };
+    return this.trunks.list;
+  }
+
+  private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
+    const hit = this.dialogs.get(dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? ''));
+    if (!hit) { r.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    await fn(hit.call, hit.side);
+  }
+
+  private onAck(ack: SipMessage): void {
+    const hit = this.dialogs.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
+    if (hit?.side === 'a') void hit.call.onAckFromA(ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
+  }
+
+  private async onInvite(r: IncomingRequest): Promise<void> {
+    if (r.msg.toTag !== null) { await this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)); return; }
+    r.reply(100, 'Trying');
+    const msg = r.msg;
+    const ip = r.source.remoteAddress;
+    const origin: CallOrigin = {};
+    const trunk = matchInboundTrunk(await this.inboundTrunks(), ip);
+    if (trunk) {
+      origin.trunk = trunk;
+    } else {
+      const device = await this.authenticate(r);
+      if (!device) return;
+      origin.device = device;
+    }
+    const uri = msg.requestUri;
+    const dialed = uri.scheme === 'tel' ? (uri.opaque ?? uri.host) : (uri.user ?? '');
+    const caller = origin.device?.username ?? msg.from.uri.user ?? 'anonymous';
+    this.counters.attempts++;
+    const decision = await this.router(dialed, caller, origin);
+    const who = { callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed };
+    if (decision.kind === 'reject') {
+      this.counters.rejected++;
+      r.reply(decision.status, decision.reason);
+      const now = new Date().toISOString();
+      this.writeCdr({
+        call_id: `${msg.callId}`.slice(0, 64), a_call_id: msg.callId, b_call_id: null, caller, callee: dialed,
+        did_id: decision.didId ?? null, did_number: decision.didNumber ?? null, caller_device_id: who.callerDeviceId,
+        callee_device_id: null, trunk_id: who.trunkId, direction: decision.direction, start_time: now, answer_time: null,
+        end_time: now, disposition: decision.disposition, hangup_cause: decision.cause, hangup_by: 'system', sip_code: decision.status,
+      }, false);
+      this.log.info({ a_call_id: msg.callId, status: decision.status, cause: decision.cause }, 'call rejected');
+      return;
+    }
+    let legs;
+    try {
+      legs = await this.o.media.createLegPair();
+    } catch (err) {
+      this.log.error({ err }, 'no media ports');
+      r.reply(503, 'Service Unavailable (no media ports)');
+      return;
+    }
+    const call = new Call(this.env, r, decision, who, legs[0], legs[1]);
+    this.calls.set(call.id, call);
+    this.byLeg.set(legs[0].id, call);
+    this.byLeg.set(legs[1].id, call);
+    try {
+      await call.start();
+    } catch (err) {
+      if (err instanceof SdpError) {
+        this.log.info({ err: err.message }, 'bad SDP offer');
+        if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) r.reply(err.sipStatus === 488 ? 488 : 400, err.sipStatus === 488 ? 'Not Acceptable Here' : 'Bad SDP');
+        call.hangup('system', 'failed');
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** Digest for INVITEs from devices (407, RFC 3261 §22.3). Returns null when it answered. */
+  private async authenticate(r: IncomingRequest): Promise<CallOrigin['device'] | null> {
+    const ip = r.source.remoteAddress;
+    const challenge = (stale = false) => r.reply(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': this.o.digest.challenges({ stale }) } });
+    const header = r.msg.getHeader('proxy-authorization');
+    if (header === null) { challenge(); return null; }
+    const result = await this.o.digest.verify(header, { method: 'INVITE', requestUri: r.msg.requestUriText, lookupHa1: (u, realm, h) => this.o.credentials.ha1(u, realm, h) });
+    if (result.kind === 'stale') { challenge(true); return null; }
+    if (result.kind !== 'ok') {
+      if (this.o.guard.recordFailure(ip)) this.log.warn({ ip }, 'source banned after repeated digest failures');
+      r.reply(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': this.o.digest.challengesFor(result) } });
+      return null;
+    }
+    const id = await this.o.credentials.deviceId(result.username);
+    if (id === null) { challenge(); return null; }
+    const row = await this.o.db.selectFrom('devices').select(['caller_id']).where('id', '=', id).executeTakeFirst();
+    return { id, username: result.username, callerId: row?.caller_id ?? null };
+  }
+
+  private createEnv(): CallEnv {
+    return {
+    endpoint: this.o.endpoint,
+    media: this.o.media,
+    logger: this.o.logger.child({ component: 'call' }),
+    domain: this.o.domain,
+    t1: this.o.t1 ?? 500,
+    maxCallMs: this.o.maxCallMs,
+    advertise: (p: TransportProtocol) => this.o.advertise(p),
+    sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
+      if (target.kind === 'contact') {
+        const b = target.binding;
+        return { protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined };
+      }
+      const t = target.trunk;
+      const address = isIP(t.host) ? t.host : (await lookup(t.host)).address;
+      return { protocol: t.transport, address, port: t.port, serverName: isIP(t.host) ? undefined : t.host };
+    },
+    trunkCredentials: (id: number) => trunkCredentials(this.o.db, this.o.box, id),
+    bindDialog: (key: string, call: Call, side: 'a' | 'b') => { this.dialogs.set(key, { call, side }); },
+    unbindDialog: (key: string) => { this.dialogs.delete(key); },
+    answered: (call: Call) => {
+      this.counters.answered++;
+      this.track(openCallRecord(this.o.db, call.callStart()));
+    },
+    finished: (call: Call, cdr: NewCdr) => {
+      this.counters.ended++;
+      this.calls.delete(call.id);
+      this.byLeg.delete(call.legA.id);
+      this.byLeg.delete(call.legB.id);
+      this.writeCdr(cdr, call.answeredAt !== null);
+    },
+    };
+  }
+
+  private writeCdr(cdr: NewCdr, journalled: boolean): void {
+    this.track(journalled ? closeCallWithCdr(this.o.db, cdr.call_id, cdr) : insertCdr(this.o.db, cdr));
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.catch((err) => this.log.error({ err }, 'CDR write failed'));
+    this.pendingWrites.add(t);
+    void t.finally(() => this.pendingWrites.delete(t));
+  }
+
+  find(id: string): Call | undefined {
+    return this.calls.get(id);
+  }
+
+  status(): Record<string, unknown> {
+    return { active_calls: this.calls.size, ...this.counters };
+  }
+
+  /** Hangs up every call (shutdown) and waits for the CDR writes. */
+  async close(): Promise<void> {
+    for (const call of [...this.calls.values()]) call.hangup('system', 'shutdown');
+    await Promise.all([...this.pendingWrites]);
+  }
+}
