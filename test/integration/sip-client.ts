@@ -57,10 +57,11 @@ export class SipTestClient {
     readonly serverPort: number,
   ) {}
 
-  static async udp(serverPort: number, serverHost = '127.0.0.1'): Promise<SipTestClient> {
+  /** `localAddress`: e.g. 127.0.0.2 to look like another host (all of 127/8 is loopback on Linux). */
+  static async udp(serverPort: number, serverHost = '127.0.0.1', localAddress?: string): Promise<SipTestClient> {
     const v6 = serverHost.includes(':');
     const socket = dgram.createSocket(v6 ? 'udp6' : 'udp4');
-    await new Promise<void>((resolve) => socket.bind(0, v6 ? '::1' : '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => socket.bind(0, localAddress ?? (v6 ? '::1' : '127.0.0.1'), resolve));
     const a = socket.address();
     const c = new SipTestClient('udp', {
       send: (b) => socket.send(b, serverPort, serverHost),
