@@ -203,6 +203,15 @@ export class B2bua {
     void t.finally(() => this.pendingWrites.delete(t));
   }
 
+  /** Media counters of one relay leg; null when the leg is gone. */
+  async legStats(legId: number): Promise<import('../media/relay-protocol.ts').LegStats | null> {
+    try {
+      return await this.o.media.stats(legId);
+    } catch {
+      return null;
+    }
+  }
+
   find(id: string): Call | undefined {
     return this.calls.get(id);
   }

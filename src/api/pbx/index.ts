@@ -19,6 +19,7 @@ import { dndRoutes } from './dnd.ts';
 import { trunksRoutes } from './trunks.ts';
 import { cdrsRoutes } from './cdrs.ts';
 import { registrationsRoutes } from './registrations.ts';
+import { callsRoutes } from './calls.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -29,7 +30,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
-    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes]) {
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes]) {
     await app.register(routes, ctx);
   }
 }
