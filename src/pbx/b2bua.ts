@@ -61,7 +61,11 @@ export class B2bua {
     o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
-    o.media.on('timeout', (legId) => this.byLeg.get(legId)?.hangup('system', 'rtp_timeout'));
+    o.media.on('timeout', (legId) => {
+      // Silence while ringing is normal; only an answered call is ended for missing media.
+      const call = this.byLeg.get(legId);
+      if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
+    });
     o.events?.on('trunk:changed', () => { this.trunks.at = 0; });
   }
 
@@ -182,6 +186,8 @@ export class B2bua {
     answered: (call: Call) => {
       this.counters.answered++;
       this.track(openCallRecord(this.o.db, call.callStart()));
+      // Re-bridging re-arms the RTP timeout from the answer, not from the start of ringing.
+      void this.o.media.bridge(call.legA.id, call.legB.id).catch(() => {});
     },
     finished: (call: Call, cdr: NewCdr) => {
       this.counters.ended++;
