@@ -411,9 +411,11 @@ export class Call {
       return;
     }
     this.cancelForks();
-    const status = cause === 'no_answer' ? 480 : 503;
-    this.replyA(cause === 'caller_cancel' ? 487 : status, cause === 'no_answer' ? 'Temporarily Unavailable' : undefined);
-    this.end(by, cause, cause === 'caller_cancel' ? 487 : status);
+    const status = cause === 'caller_cancel' ? 487 : cause === 'no_answer' ? 480 : 503;
+    this.replyA(status, cause === 'no_answer' ? 'Temporarily Unavailable' : undefined);
+    // The CDR records what A really got: a final answer sent earlier (e.g. 400 for a bad offer) wins.
+    const sent = this.a.tx.lastResponse?.status;
+    this.end(by, cause, sent !== undefined && sent >= 300 ? sent : status);
   }
 
   private replyA(status: number, reason?: string): void {
