@@ -175,7 +175,10 @@ export class SipEndpoint {
   private rejectUnparseable(err: unknown, source: MessageSource): void {
     if (!(err instanceof SipParseError)) { this.opts.onError?.(err, 'parse'); return; }
     if (!err.isRequest || !err.replyHeaders) return;
-    const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[\r\n]/g, ' ')})`);
+    // The parser's message quotes the offending bytes; a Reason-Phrase allows no CTLs
+    // (RFC 3261 §25.1), so anything outside printable ASCII becomes "?" instead of being
+    // reflected to the sender.
+    const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')})`);
     if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
