@@ -41,6 +41,27 @@ export interface Reply {
   msg: SipMessage;
 }
 
+/**
+ * Cuts a stream into messages at Content-Length (RFC 3261 §18.3; replies of ours always
+ * carry it); `rest` is an incomplete tail (or bytes that are not SIP at all). Keep-alive
+ * pongs between messages are dropped.
+ */
+export function splitSipStream(buf: Buffer): { messages: Buffer[]; rest: Buffer } {
+  const messages: Buffer[] = [];
+  for (;;) {
+    // A bare CRLF is a keep-alive pong (RFC 5626 §4.4.1), not part of a message.
+    while (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) buf = buf.subarray(2);
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) return { messages, rest: buf };
+    const head = buf.subarray(0, end).toString('latin1');
+    const m = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(head);
+    const total = end + 4 + (m ? Number(m[1]) : 0);
+    if (buf.length < total) return { messages, rest: buf };
+    messages.push(buf.subarray(0, total));
+    buf = buf.subarray(total);
+  }
+}
+
 export class SipTestClient {
   readonly callId = `${randomBytes(8).toString('hex')}@test`;
   private cseqCounter = 0;
@@ -101,19 +122,11 @@ export class SipTestClient {
     if (this.waiter) { const w = this.waiter; this.waiter = undefined; w(b); } else this.queue.push(b);
   }
 
-  /** TCP: cut the stream at Content-Length (replies of ours always carry it). */
+  /** TCP: whole messages go up, the rest waits for more bytes. */
   private pushStream(chunk: Buffer): void {
-    this.streamBuf = Buffer.concat([this.streamBuf, chunk]);
-    for (;;) {
-      const end = this.streamBuf.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.streamBuf.subarray(0, end).toString('latin1');
-      const m = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(head);
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (this.streamBuf.length < total) return;
-      this.push(this.streamBuf.subarray(0, total));
-      this.streamBuf = this.streamBuf.subarray(total);
-    }
+    const { messages, rest } = splitSipStream(Buffer.concat([this.streamBuf, chunk]));
+    this.streamBuf = rest;
+    for (const m of messages) this.push(m);
   }
 
   get protoToken(): string {
