@@ -3,6 +3,11 @@
  * for lookups and persisted so they survive a restart. Changes to one AOR are applied one
  * at a time (REGISTERs "MUST be processed in the order received", §10.3), and a change is
  * committed to the database before the caller answers the REGISTER.
+ *
+ * Group commit: the changes of REGISTERs that arrive together (different AORs; one AOR waits
+ * for its previous commit) are written in one transaction, flushed on the next turn of the
+ * event loop. A REGISTER storm then costs one BEGIN/COMMIT per batch instead of per
+ * request; each REGISTER still gets its 200 only after its own rows are committed.
  */
 import { EventEmitter } from 'node:events';
 import type { Kysely } from 'kysely';
@@ -15,6 +20,16 @@ export interface LocationServiceOptions {
   now?: () => number;
   /** How often expired bindings are swept from memory and the database. */
   sweepIntervalMs?: number;
+  /** Most bindings (upserts + removals) written in one group-commit transaction. Default 256. */
+  maxBatch?: number;
+}
+
+/** One REGISTER's rows waiting for the next group commit. */
+interface PendingWrite {
+  upserts: readonly Binding[];
+  removals: readonly Binding[];
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
 export interface LocationEvents {
@@ -29,11 +44,16 @@ export class LocationService extends EventEmitter<LocationEvents> {
   private readonly now: () => number;
   private sweeper: NodeJS.Timeout | undefined;
   private bindingCount = 0;
+  private readonly maxBatch: number;
+  private pending: PendingWrite[] = [];
+  private flushing = false;
+  private flushScheduled = false;
 
   constructor(private readonly db: Kysely<DB>, opts: LocationServiceOptions = {}) {
     super();
     this.policy = opts.policy ?? DEFAULT_EXPIRY_POLICY;
     this.now = opts.now ?? Date.now;
+    this.maxBatch = opts.maxBatch ?? 256;
     const interval = opts.sweepIntervalMs ?? 5_000;
     if (interval > 0) {
       this.sweeper = setInterval(() => { void this.sweep().catch(() => {}); }, interval);
@@ -82,7 +102,7 @@ export class LocationService extends EventEmitter<LocationEvents> {
       const now = this.now();
       const outcome = applyRegister(this.byAor.get(input.aor) ?? [], input, now, this.policy);
       if (!outcome.ok) return outcome;
-      await saveBindings(this.db, outcome.upserts, outcome.removals);
+      await this.commit(outcome.upserts, outcome.removals);
       this.replace(input.aor, outcome.bindings);
       for (const b of outcome.removals) this.emit('unregistered', b, 'unregister');
       for (const b of outcome.upserts) this.emit('registered', b);
@@ -122,6 +142,52 @@ export class LocationService extends EventEmitter<LocationEvents> {
   close(): void {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = undefined;
+  }
+
+  /** Resolves once these rows are committed (in a batch with whatever else is waiting). */
+  private commit(upserts: readonly Binding[], removals: readonly Binding[]): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ upserts, removals, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || this.pending.length === 0) return;
+    this.flushScheduled = true;
+    // setImmediate: after the I/O phase, so every datagram read in this turn joins the batch.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    let rows = 0;
+    let n = 0;
+    while (n < this.pending.length && (n === 0 || rows + this.pending[n]!.upserts.length + this.pending[n]!.removals.length <= this.maxBatch)) {
+      rows += this.pending[n]!.upserts.length + this.pending[n]!.removals.length;
+      n++;
+    }
+    const batch = this.pending.splice(0, n);
+    try {
+      if (batch.length === 1) {
+        await saveBindings(this.db, batch[0]!.upserts, batch[0]!.removals);
+      } else {
+        await saveBindings(this.db, batch.flatMap((w) => w.upserts), batch.flatMap((w) => w.removals));
+      }
+      for (const w of batch) w.resolve();
+    } catch (err) {
+      if (batch.length === 1) batch[0]!.reject(err);
+      // One bad row (say, its device deleted meanwhile) must not fail its neighbours: retry
+      // each on its own so only the culprit's REGISTER fails.
+      else for (const w of batch) await saveBindings(this.db, w.upserts, w.removals).then(w.resolve, w.reject);
+    } finally {
+      this.flushing = false;
+      this.scheduleFlush();
+    }
   }
 
   private replace(aor: string, list: Binding[]): void {
