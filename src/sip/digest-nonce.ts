@@ -13,7 +13,8 @@
  * The realm is inside the MAC so a nonce issued for one realm is refused in
  * another. The random part makes each nonce unique for nonce-count tracking.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomView } from './random-pool.ts';
 
 const TS_LEN = 6;
 const RAND_LEN = 8;
@@ -37,7 +38,7 @@ function mac(secret: Buffer, realm: string, body: Buffer): Buffer {
 }
 
 /** Issues a nonce for `realm` dated `nowMs`; `random` is injectable for tests. */
-export function createNonce(secret: Buffer, realm: string, nowMs: number, random: Buffer = randomBytes(RAND_LEN)): string {
+export function createNonce(secret: Buffer, realm: string, nowMs: number, random: Buffer = randomView(RAND_LEN)): string {
   const buf = Buffer.allocUnsafe(NONCE_LEN);
   buf.writeUIntBE(Math.max(0, Math.floor(nowMs)), 0, TS_LEN);
   random.copy(buf, TS_LEN, 0, RAND_LEN);
