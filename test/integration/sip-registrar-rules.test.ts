@@ -107,7 +107,7 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
   test('NAT: a Contact of 10.0.0.99:5060 from 127.0.0.1:<port> keeps the real source for routing back', async () => {
     const c = await udp();
     await c.register({ user: '2001', contact: '*', headers: ['Expires: 0'] }).catch(() => {});
-    const { final } = await c.register({ user: '2001', contact: '<sip:2001@10.0.0.99:5060>', viaSentBy: undefined, headers: ['Expires: 120'] });
+    const { final } = await c.register({ user: '2001', contact: '<sip:2001@10.0.0.99:5060>', headers: ['Expires: 120'] });
     assert.equal(final.status, 200);
     // The Via of the answer says where the request really came from (RFC 3581 §4).
     // RFC 3581 §4: received is added even when it equals the sent-by host.
@@ -128,6 +128,18 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
     assert.equal(msg.topVia?.host, '10.0.0.99');
     assert.equal(msg.topVia?.params.get('received'), '127.0.0.1');
     assert.equal(msg.topVia?.params.get('rport'), String(c.localPort));
+  });
+
+  test('30 REGISTERs at once (group commit): all 200, each binding in the database', async () => {
+    const users = Array.from({ length: 30 }, (_, i) => String(2100 + i));
+    for (const username of users) {
+      assert.equal((await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: `Burst ${username}`, username, password: PASSWORD } })).status, 201);
+    }
+    const burst = await Promise.all(users.map(async (user) => { const c = await udp(); return [user, c] as const; }));
+    const finals = await Promise.all(burst.map(([user, c]) => c.register({ user, headers: ['Expires: 900'] })));
+    assert.deepEqual(finals.map((f) => f.final.status), users.map(() => 200));
+    const rows = await t.server.ctx.store.db.selectFrom('registrations').select(['aor', 'source_port']).where('aor', 'in', users).orderBy('aor').execute();
+    assert.deepEqual(rows.map((r) => [r.aor, r.source_port]), burst.map(([user, c]) => [user, c.localPort]));
   });
 
   test('a WebSocket client (subprotocol sip) registers with digest (SHA-256)', async () => {
