@@ -1,0 +1,172 @@
+/**
+ * REGISTER with digest per second: sipp (`test/sipp/register-digest.xml`: REGISTER, 401,
+ * REGISTER + MD5 Authorization, 200) against a running server with 1,000 devices, the rate
+ * stepped up (`-r`) for a few seconds each with a bounded call count (`-m`). Reported per
+ * step: achieved rate, failures, retransmissions, sipp's response time, and the server's CPU
+ * time per REGISTER pair; then the highest rate with 0 failures and the server's peak RSS.
+ *
+ * Reference in the same run: the same sipp client against sipp's own registrar
+ * (`test/sipp/mock-registrar.xml`: 401, `verifyauth`, 200) at the same rates: what the load
+ * generator and loopback manage without our server.
+ *
+ * Target: >= 5,000 REGISTER+auth/s with 0 failures.
+ *
+ *     npm run bench -- sip      BENCH_SIP_RATES=1000,2000,3000,5000 BENCH_SIP_SECONDS=3
+ *     node --cpu-prof --import tsx -e "import('./bench/sip-register.ts').then(m=>m.run())"
+ *
+ * The server runs in this process (so `process.resourceUsage().maxRSS` is its peak RSS);
+ * the bench itself only waits on sipp while a step runs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config.ts';
+import { startServer } from '../src/server.ts';
+import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+
+const DEVICES = 1000;
+const DOMAIN = 'bench.test';
+const SIP_PASSWORD = 'bench-sip-password';
+const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
+
+export interface RegisterStep {
+  target: string;
+  rate: number;
+  calls: number;
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  /** Successful REGISTER exchanges per second of sipp's elapsed time. */
+  achieved: number;
+  /** sipp's mean response time of the final 200 (ms). */
+  responseMs: number;
+  /** Server CPU (user+system) microseconds per exchange; NaN for the reference. */
+  cpuUsPerCall: number;
+}
+
+/** `ElapsedTime(C)` of sipp's stat CSV: `HH:MM:SS:uuuuuu` (older builds: `HH:MM:SS`). */
+function elapsedSeconds(raw: string | undefined): number {
+  const p = (raw ?? '').split(':').map(Number);
+  if (p.length < 3 || p.some((n) => !Number.isFinite(n))) return NaN;
+  return p[0]! * 3600 + p[1]! * 60 + p[2]! + (p[3] ?? 0) / 1e6;
+}
+
+/** `ResponseTime1(C)` is `HH:MM:SS:uuuuuu` too: the mean response time of the `rtd` message. */
+function responseMs(raw: string | undefined): number {
+  return elapsedSeconds(raw) * 1000;
+}
+
+function step(target: string, rate: number, calls: number, r: SippResult, cpuUs: number): RegisterStep {
+  const seconds = elapsedSeconds(r.stats.raw['ElapsedTime(C)']) || r.durationMs / 1000;
+  return {
+    target, rate, calls,
+    successful: r.stats.successful,
+    failed: r.stats.failed + (r.timedOut ? calls - r.stats.successful - r.stats.failed : 0),
+    retransmissions: r.stats.retransmissions,
+    achieved: r.stats.successful / seconds,
+    responseMs: responseMs(r.stats.raw['ResponseTime1(C)']),
+    cpuUsPerCall: cpuUs / Math.max(1, r.stats.successful),
+  };
+}
+
+async function json(base: string, method: string, path: string, body: unknown, headers: Record<string, string>): Promise<any> {
+  const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+function settle(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
+  const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 3);
+  const rates = (process.env.BENCH_SIP_RATES ?? '1000,2000,3000,5000').split(',').map(Number);
+  const loadBefore = loadavg()[0]!;
+  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-sip-'));
+  const sipPort = await getFreePort('udp+tcp');
+  const config = loadConfig({
+    STROWGER_DATA_DIR: dataDir, STROWGER_HTTP_PORT: '0', STROWGER_HOST: '127.0.0.1',
+    STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_PORT: String(sipPort), STROWGER_SIP_TLS_PORT: 'off',
+    STROWGER_DOMAIN: DOMAIN, STROWGER_LOG_LEVEL: 'silent',
+    STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password,
+    // sipp 3.6 answers only the first challenge, and only MD5.
+    STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+  });
+  const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+  const steps: RegisterStep[] = [];
+  const reference: RegisterStep[] = [];
+  try {
+    const base = `http://127.0.0.1:${server.httpPort}`;
+    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const cookie = { cookie: login.headers.getSetCookie()[0]!.split(';')[0]! };
+    const users = Array.from({ length: DEVICES }, (_, i) => String(20000 + i));
+    for (let i = 0; i < DEVICES; i += 25) {
+      await Promise.all(users.slice(i, i + 25).map((u) => json(base, 'POST', '/api/devices', { name: `Bench ${u}`, username: u, password: SIP_PASSWORD }, cookie)));
+    }
+    const rows = users.map((u) => sippUserRow(u, SIP_PASSWORD, DOMAIN));
+    const target = `127.0.0.1:${sipPort}`;
+    const drive = (rate: number, calls: number, to: string, injectionRows: string[][]) => runSipp({
+      scenario: 'register-digest.xml', target: to, rate, calls, injection: { rows: injectionRows },
+      traceMessages: false, timeoutMs: (calls / rate) * 1000 + 30_000,
+      // One UDP socket; sipp gives up on a transaction after 5 retransmissions (T1 500 ms).
+      extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000'],
+    });
+
+    // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
+    // like a real fleet; credential cache and JIT are warm).
+    const warm = await drive(1000, DEVICES, target, rows);
+    if (warm.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm.stats.successful}/${DEVICES} registered\n${warm.errors.slice(0, 2000)}`);
+    const bound = server.ctx.sip!.location.size;
+    if (bound !== DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
+
+    for (const rate of rates) {
+      await settle(1000);
+      const calls = rate * seconds;
+      const cpu0 = process.cpuUsage();
+      const r = await drive(rate, calls, target, rows);
+      const cpu = process.cpuUsage(cpu0);
+      steps.push(step('strowger', rate, calls, r, cpu.user + cpu.system));
+    }
+
+    // Reference: sipp's own registrar, same client, same rates (one user: verifyauth checks
+    // against the single -set user/pass pair).
+    const mock = await startSippServer({ scenario: 'mock-registrar.xml', vars: { user: 'bench', pass: SIP_PASSWORD }, traceMessages: false, extraArgs: ['-max_recv_loops', '10000'] });
+    try {
+      for (const rate of rates) {
+        await settle(500);
+        const calls = rate * seconds;
+        const r = await drive(rate, calls, mock.address, [sippUserRow('bench', SIP_PASSWORD, DOMAIN)]);
+        reference.push(step('sipp mock-registrar', rate, calls, r, NaN));
+      }
+    } finally {
+      await mock.stop();
+    }
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  // A step counts when nothing failed and sipp actually reached (95 % of) the asked rate.
+  const ok = (s: RegisterStep) => s.failed === 0 && s.successful === s.calls && s.achieved >= s.rate * 0.95;
+  const best = Math.max(0, ...steps.filter(ok).map((s) => s.rate));
+  const refBest = Math.max(0, ...reference.filter(ok).map((s) => s.rate));
+  const row = (s: RegisterStep) => [
+    s.target.padEnd(20), String(s.rate).padStart(6), `${s.successful}/${s.calls}`.padStart(13), String(s.failed).padStart(6),
+    String(s.retransmissions).padStart(7), s.achieved.toFixed(0).padStart(9), s.responseMs.toFixed(1).padStart(8),
+    Number.isNaN(s.cpuUsPerCall) ? '       -' : s.cpuUsPerCall.toFixed(0).padStart(8),
+  ].join(' ');
+  process.stdout.write([
+    `sip-register: REGISTER+digest (2 transactions each) driven by sipp, ${DEVICES} devices, ${seconds} s per step, SQLite, UDP`,
+    `${'target'.padEnd(20)} ${'rate'.padStart(6)} ${'ok/calls'.padStart(13)} ${'failed'.padStart(6)} ${'retrans'.padStart(7)} ${'achieved'.padStart(9)} ${'resp ms'.padStart(8)} ${'cpu us'.padStart(8)}`,
+    ...steps.map(row),
+    ...reference.map(row),
+    `highest rate with 0 failures: ${best}/s (reference ${refBest}/s); target >= 5000/s: ${best >= 5000 ? 'OK' : 'MISSED'}`,
+    `server CPU per REGISTER pair at the top step: ${steps.length ? steps[steps.length - 1]!.cpuUsPerCall.toFixed(0) : '-'} us (=> ${steps.length ? Math.round(1e6 / steps[steps.length - 1]!.cpuUsPerCall) : '-'} pairs per CPU-second)`,
+    `peak RSS: ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs`,
+    '',
+  ].join('\n'));
+  return { steps, reference, best, maxRssMb };
+}
