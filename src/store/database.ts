@@ -18,7 +18,93 @@ export interface Store {
   dialect: Dialect;
   /** SQLite file path (for backups); undefined on PostgreSQL. */
   sqlitePath: string | undefined;
+  /**
+   * SQLite only: read results kept until the database next changes (see `ReadCache`).
+   * Undefined on PostgreSQL, where other nodes of a cluster write without this one noticing.
+   */
+  readCache?: ReadCache;
   close(): Promise<void>;
+}
+
+/**
+ * Remembers what reads returned until the database changes. A new generation starts, and
+ * every entry is forgotten, when any row is inserted, updated or deleted on our connection:
+ * SQLite `total_changes()` counts statements as they complete, so a write inside a
+ * transaction counts at once and a rollback never goes back to an old generation. Whoever
+ * writes through this store, from whichever module, the next read sees it; no invalidation
+ * event is needed. Commits by another connection (`PRAGMA data_version`) and schema changes
+ * (`PRAGMA schema_version`) also start a generation; those two cost a WAL read lock (~4 µs
+ * each against ~0.1 µs), so they are checked once per `externalCheckMs` (another process
+ * writing the file is an operator's tool, not the server's own path).
+ *
+ * Contract for `read`: its value depends on rows only (not on the clock), and it queries
+ * through Kysely, which waits for an open transaction to end, so it never sees uncommitted
+ * rows. The generation is taken before `read` starts: a write racing with it can only make
+ * the entry one generation too old (a later miss), never serve old rows as current.
+ * Concurrent misses of one key share one read; a failed read is not kept.
+ *
+ * @example
+ * const load = (id: number) => findUserById(db, id);
+ * const row = await (store.readCache ? store.readCache.get(`users:${id}`, load, id) : load(id));
+ */
+export interface ReadCache {
+  /**
+   * The value of `read(arg)` for `key` in the current generation (one call per generation).
+   * `read` takes its input as `arg` so hot callers pass a function made once, not a closure
+   * per request.
+   */
+  get<T, A>(key: string, read: (arg: A) => Promise<T>, arg: A): Promise<T>;
+}
+
+export interface ReadCacheOptions {
+  /** How often commits by other connections and schema changes are looked for. Default 250 ms. */
+  externalCheckMs?: number;
+  /** Entries kept per generation at most; past this the cache starts over. Default 1000. */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+/** The SQLite read cache over a better-sqlite3 connection (the one Kysely uses). */
+export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCacheOptions = {}): ReadCache {
+  const externalCheckMs = opts.externalCheckMs ?? 250;
+  const maxEntries = opts.maxEntries ?? 1000;
+  const now = opts.now ?? Date.now;
+  const changes = sqlite.prepare('select total_changes()').pluck();
+  const dataVersion = sqlite.prepare('pragma data_version').pluck();
+  const schemaVersion = sqlite.prepare('pragma schema_version').pluck();
+  let seenChanges = -1;
+  let seenData = -1;
+  let seenSchema = -1;
+  let checkedAt = -Infinity;
+  const entries = new Map<string, Promise<unknown>>();
+  return {
+    get<T, A>(key: string, read: (arg: A) => Promise<T>, arg: A): Promise<T> {
+      const c = changes.get() as number;
+      let changed = c !== seenChanges;
+      const t = now();
+      if (changed || t - checkedAt >= externalCheckMs) {
+        const d = dataVersion.get() as number;
+        const s = schemaVersion.get() as number;
+        changed ||= d !== seenData || s !== seenSchema;
+        seenData = d;
+        seenSchema = s;
+        checkedAt = t;
+      }
+      if (changed) {
+        entries.clear();
+        seenChanges = c;
+      }
+      const hit = entries.get(key) as Promise<T> | undefined;
+      if (hit !== undefined) return hit;
+      if (entries.size >= maxEntries) entries.clear();
+      const p = read(arg);
+      entries.set(key, p);
+      p.catch(() => {
+        if (entries.get(key) === p) entries.delete(key);
+      });
+      return p;
+    },
+  };
 }
 
 export interface OpenOptions {
@@ -42,7 +128,9 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, close: () => db.destroy() };
+    return {
+      db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), close: () => db.destroy(),
+    };
   }
   const pool = new pg.Pool({
     connectionString: url,

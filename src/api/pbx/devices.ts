@@ -10,7 +10,7 @@
  * `ctx.events` as `device:changed` {id, username, previous_username?} or `device:deleted`
  * {id, username}, so the registrar can drop stale registrations and cached HA1s.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -120,12 +120,23 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
   const event = (req: FastifyRequest, deviceId: number, type: string, detail: string) =>
     ({ deviceId, category: 'provisioning', type, detail: `${detail} by ${currentUser(req).email}`, sourceIp: req.ip });
 
+  // The page serialized by the response schema (byte for byte what Fastify would send) and
+  // UTF-8 encoded, so a repeated list costs no query, serialization or encoding: on SQLite it
+  // is kept until the next write to the database, whoever makes it (see ReadCache).
+  const listBody = async (q: { ownerId: number | null; limit: number; offset: number; reply: FastifyReply }) => {
+    const { rows, total } = await listDevices(db, q.ownerId, q.limit, q.offset);
+    return Buffer.from(q.reply.serialize(page(rows.map(toDevice), total, q)) as string);
+  };
+
   app.get('/devices', {
     schema: { tags, summary: 'List devices (admins: all; users: their own)', querystring: PaginationQuery, response: { 200: ListOf(DeviceSchema), ...errorResponses(400, 401) } },
-  }, async (req) => {
+  }, async (req, reply) => {
     const user = currentUser(req);
-    const { rows, total } = await listDevices(db, user.role === 'admin' ? null : user.id, req.query.limit, req.query.offset);
-    return page(rows.map(toDevice), total, req.query);
+    const q = { ownerId: user.role === 'admin' ? null : user.id, limit: req.query.limit, offset: req.query.offset, reply };
+    const cache = ctx.store.readCache;
+    const json = await (cache ? cache.get(`devices:list:${q.ownerId}:${q.limit}:${q.offset}`, listBody, q) : listBody(q));
+    // A Buffer with a JSON content type is sent as is (the typed reply only knows the object shape).
+    return (reply as FastifyReply).type('application/json; charset=utf-8').send(json);
   });
 
   app.post('/devices', {

@@ -1,8 +1,9 @@
 /**
  * Short-lived memory of which credential (SHA-256 of a session token or API key) belongs to
- * which user, so an authenticated request costs one primary-key user lookup instead of a
- * credential query plus a `last_used_at` write. Only the credential → user mapping is kept:
- * the user row (role, email) is still read per request, so role changes apply at once.
+ * which user, so an authenticated request costs no credential query and no `last_used_at`
+ * write. Only the credential → user mapping is kept: the user row (role, email) is read as
+ * of now for each request (on SQLite from the store's read cache, which any write clears),
+ * so role changes apply at once.
  *
  * Revocations on this node (logout, key delete, password change, restore) drop entries
  * immediately; on other nodes of a cluster an entry lives at most `ttlMs` (default 2 s).

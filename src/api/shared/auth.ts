@@ -86,7 +86,7 @@ async function lookup(ctx: ApiContext, hash: string, bearer: boolean): Promise<C
   return cache.set(key, { userId: s.user_id, via: 'session', apiKeyId: null, scopes: null });
 }
 
-async function resolve(ctx: ApiContext, req: FastifyRequest): Promise<AuthInfo | null> {
+async function resolve(ctx: ApiContext, userOf: (id: number) => Promise<User | undefined>, req: FastifyRequest): Promise<AuthInfo | null> {
   const header = req.headers.authorization;
   let hash: string;
   if (header !== undefined) {
@@ -101,22 +101,38 @@ async function resolve(ctx: ApiContext, req: FastifyRequest): Promise<AuthInfo |
   }
   const cred = await lookup(ctx, hash, header !== undefined);
   if (!cred) return null;
-  const user = await findUserById(ctx.store.db, cred.userId);
+  const user = await userOf(cred.userId);
   if (!user) return null;
   if (cred.apiKeyId !== null) {
     if (credentialCache(ctx).shouldTouch(cred.apiKeyId, TOUCH_INTERVAL_MS)) void touchApiKey(ctx.store.db, cred.apiKeyId).catch(() => {});
-    return { user: toUser(user), via: 'api_key', sessionHash: null, apiKeyId: cred.apiKeyId, scopes: cred.scopes };
+    return { user, via: 'api_key', sessionHash: null, apiKeyId: cred.apiKeyId, scopes: cred.scopes };
   }
-  return { user: toUser(user), via: 'session', sessionHash: hash, apiKeyId: null, scopes: null };
+  return { user, via: 'session', sessionHash: hash, apiKeyId: null, scopes: null };
+}
+
+/**
+ * The user behind a credential, as of now: the role, email and DND of every request are
+ * current. On SQLite the store's read cache answers until any write (a role change, a
+ * deletion) starts a new generation; elsewhere the row is read per request.
+ */
+function userReader(ctx: ApiContext): (id: number) => Promise<User | undefined> {
+  const read = async (id: number) => {
+    const row = await findUserById(ctx.store.db, id);
+    // Frozen: on SQLite one object serves every request until the next write.
+    return row && Object.freeze(toUser(row));
+  };
+  const cache = ctx.store.readCache;
+  return cache ? (id) => cache.get(`auth:user:${id}`, read, id) : read;
 }
 
 export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: ApiContext }) => {
   app.decorateRequest('auth', null);
+  const userOf = userReader(opts.ctx);
   app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
     const cfg = req.routeOptions.config;
     const level: AuthLevel = cfg?.auth ?? 'user';
     if (level === 'public') return;
-    const auth = await resolve(opts.ctx, req);
+    const auth = await resolve(opts.ctx, userOf, req);
     if (!auth) throw unauthenticated();
     if (auth.scopes && cfg?.scope && !auth.scopes.includes(cfg.scope)) {
       throw forbidden(`API key lacks the "${cfg.scope}" scope`);
