@@ -16,12 +16,14 @@ import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import { SdpError } from '../sdp/index.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
-import { listEnabledTrunks, matchInboundTrunk, trunkCredentials, type Trunk } from '../store/trunks.ts';
-import { closeCallWithCdr, insertCdr, openCallRecord, type NewCdr } from '../store/cdrs.ts';
+import { matchInboundTrunk, trunkCredentials } from '../store/trunks.ts';
+import type { NewCdr } from '../store/cdrs.ts';
+import { CallRecordWriter } from './call-cdr-writer.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
 import type { SipGuard } from './sip-guard.ts';
-import { createCallRouter, type CallOrigin, type CallTarget } from './call-router.ts';
+import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision } from './call-router.ts';
+import { RouterCache } from './call-router-cache.ts';
 import { Call, type CallEnv } from './call.ts';
 
 export interface B2buaOptions {
@@ -46,17 +48,19 @@ export class B2bua {
   readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
   private readonly byLeg = new Map<number, Call>();
-  private trunks: { at: number; list: Trunk[] } = { at: 0, list: [] };
+  private readonly cache: RouterCache;
   private readonly router;
   private readonly log: Logger;
-  private pendingWrites = new Set<Promise<unknown>>();
+  private readonly records: CallRecordWriter;
   counters = { attempts: 0, answered: 0, rejected: 0, ended: 0 };
   private readonly env: CallEnv;
 
   constructor(private readonly o: B2buaOptions) {
     this.env = this.createEnv();
     this.log = o.logger.child({ component: 'b2bua' });
-    this.router = createCallRouter({ db: o.db, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
+    this.records = new CallRecordWriter(o.db, this.log);
+    this.cache = new RouterCache({ db: o.db, events: o.events });
+    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
@@ -66,12 +70,6 @@ export class B2bua {
       const call = this.byLeg.get(legId);
       if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
     });
-    o.events?.on('trunk:changed', () => { this.trunks.at = 0; });
-  }
-
-  private async inboundTrunks(): Promise<Trunk[]> {
-    if (Date.now() - this.trunks.at > 5000) this.trunks = { at: Date.now(), list: await listEnabledTrunks(this.o.db) };
-    return this.trunks.list;
   }
 
   private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
@@ -91,7 +89,7 @@ export class B2bua {
     const msg = r.msg;
     const ip = r.source.remoteAddress;
     const origin: CallOrigin = {};
-    const trunk = matchInboundTrunk(await this.inboundTrunks(), ip);
+    const trunk = matchInboundTrunk(await this.cache.enabledTrunks(), ip);
     if (trunk) {
       origin.trunk = trunk;
     } else {
@@ -106,16 +104,7 @@ export class B2bua {
     const decision = await this.router(dialed, caller, origin);
     const who = { callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed };
     if (decision.kind === 'reject') {
-      this.counters.rejected++;
-      r.reply(decision.status, decision.reason);
-      const now = new Date().toISOString();
-      this.writeCdr({
-        call_id: `${msg.callId}`.slice(0, 64), a_call_id: msg.callId, b_call_id: null, caller, callee: dialed,
-        did_id: decision.didId ?? null, did_number: decision.didNumber ?? null, caller_device_id: who.callerDeviceId,
-        callee_device_id: null, trunk_id: who.trunkId, direction: decision.direction, start_time: now, answer_time: null,
-        end_time: now, disposition: decision.disposition, hangup_cause: decision.cause, hangup_by: 'system', sip_code: decision.status,
-      }, false);
-      this.log.info({ a_call_id: msg.callId, status: decision.status, cause: decision.cause }, 'call rejected');
+      this.reject(r, who, decision);
       return;
     }
     let legs;
@@ -123,7 +112,7 @@ export class B2bua {
       legs = await this.o.media.createLegPair();
     } catch (err) {
       this.log.error({ err }, 'no media ports');
-      r.reply(503, 'Service Unavailable (no media ports)');
+      this.reject(r, who, { status: 503, reason: 'Service Unavailable (no media ports)', disposition: 'failed', cause: 'no_media_ports', direction: decision.direction, didId: decision.didId, didNumber: decision.didNumber });
       return;
     }
     const call = new Call(this.env, r, decision, who, legs[0], legs[1]);
@@ -141,6 +130,21 @@ export class B2bua {
       }
       throw err;
     }
+  }
+
+  /** Answers a call attempt that will not ring anything, with its CDR (rejects are CDRs too). */
+  private reject(r: IncomingRequest, who: { callerDeviceId: number | null; trunkId: number | null; caller: string; callee: string }, d: Omit<Extract<RouteDecision, { kind: 'reject' }>, 'kind'>): void {
+    this.counters.rejected++;
+    r.reply(d.status, d.reason);
+    const now = new Date().toISOString();
+    const msg = r.msg;
+    this.writeCdr({
+      call_id: msg.callId.slice(0, 64), a_call_id: msg.callId, b_call_id: null, caller: who.caller, callee: who.callee,
+      did_id: d.didId ?? null, did_number: d.didNumber ?? null, caller_device_id: who.callerDeviceId,
+      callee_device_id: null, trunk_id: who.trunkId, direction: d.direction, start_time: now, answer_time: null,
+      end_time: now, disposition: d.disposition, hangup_cause: d.cause, hangup_by: 'system', sip_code: d.status,
+    }, false);
+    this.log.info({ a_call_id: msg.callId, status: d.status, cause: d.cause }, 'call rejected');
   }
 
   /** Digest for INVITEs from devices (407, RFC 3261 §22.3). Returns null when it answered. */
@@ -185,7 +189,7 @@ export class B2bua {
     unbindDialog: (key: string) => { this.dialogs.delete(key); },
     answered: (call: Call) => {
       this.counters.answered++;
-      this.track(openCallRecord(this.o.db, call.callStart()));
+      this.records.open(call.callStart());
       // Re-bridging re-arms the RTP timeout from the answer, not from the start of ringing.
       void this.o.media.bridge(call.legA.id, call.legB.id).catch(() => {});
     },
@@ -200,13 +204,7 @@ export class B2bua {
   }
 
   private writeCdr(cdr: NewCdr, journalled: boolean): void {
-    this.track(journalled ? closeCallWithCdr(this.o.db, cdr.call_id, cdr) : insertCdr(this.o.db, cdr));
-  }
-
-  private track(p: Promise<unknown>): void {
-    const t = p.catch((err) => this.log.error({ err }, 'CDR write failed'));
-    this.pendingWrites.add(t);
-    void t.finally(() => this.pendingWrites.delete(t));
+    this.records.close(cdr, journalled);
   }
 
   /** Media counters of one relay leg; null when the leg is gone. */
@@ -229,6 +227,7 @@ export class B2bua {
   /** Hangs up every call (shutdown) and waits for the CDR writes. */
   async close(): Promise<void> {
     for (const call of [...this.calls.values()]) call.hangup('system', 'shutdown');
-    await Promise.all([...this.pendingWrites]);
+    this.cache.close();
+    await this.records.flushed();
   }
 }

@@ -6,16 +6,14 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../store/schema.ts';
 import type { Binding } from '../store/registrations.ts';
-import { findDidByNumber } from '../store/dids.ts';
-import { routesForDid } from '../store/routes.ts';
 import { findDeviceById, findDeviceByUsername } from '../store/devices.ts';
-import { blocklistCandidates } from '../store/blocklist.ts';
-import { findDefaultTrunk, type Trunk } from '../store/trunks.ts';
+import type { Trunk } from '../store/trunks.ts';
 import type { CdrDirection, CdrDisposition } from '../store/cdrs.ts';
 import type { DeviceRow } from '../store/schema.ts';
 import { matchesAnyPattern } from './phone-number.ts';
 import { evaluateRoutes } from './evaluate-routes.ts';
 import type { LocationService } from './location-service.ts';
+import type { RouterCache } from './call-router-cache.ts';
 
 export type CallTarget =
   | { kind: 'contact'; deviceId: number; binding: Binding }
@@ -44,13 +42,15 @@ export type RouteDecision =
 
 export interface RouterDeps {
   db: Kysely<DB>;
+  /** Trunks, DIDs, routes and blocklist without a query per call. */
+  cache: RouterCache;
   location: LocationService;
   defaultRingTimeoutMs: number;
   now?: () => Date;
 }
 
 export function createCallRouter(deps: RouterDeps) {
-  const { db, location } = deps;
+  const { db, location, cache } = deps;
 
   /** A device's live contacts, or the reason it cannot ring. */
   async function deviceTargets(device: DeviceRow): Promise<{ targets: CallTarget[] } | { status: number; reason: string; disposition: CdrDisposition; cause: string }> {
@@ -75,21 +75,22 @@ export function createCallRouter(deps: RouterDeps) {
   }
 
   async function trunkTarget(number: string): Promise<CallTarget[] | null> {
-    const trunk = await findDefaultTrunk(db);
-    return trunk && trunk.enabled ? [{ kind: 'trunk', trunk, number }] : null;
+    const trunk = await cache.defaultTrunk();
+    return trunk ? [{ kind: 'trunk', trunk, number }] : null;
   }
 
   return async function route(dialed: string, caller: string, origin: CallOrigin): Promise<RouteDecision> {
     const direction: CdrDirection = origin.trunk ? 'inbound' : 'internal';
-    if (matchesAnyPattern(await blocklistCandidates(db, caller), caller)) {
+    const blocked = await cache.blocklistSnapshot();
+    if (blocked.exact.has(caller) || matchesAnyPattern(blocked.patterns, caller)) {
       return { kind: 'reject', status: 603, reason: 'Decline', disposition: 'blocked', cause: 'blocked', direction };
     }
 
     if (origin.trunk) {
-      const did = await findDidByNumber(db, dialed) ?? (dialed.startsWith('+') ? undefined : await findDidByNumber(db, `+${dialed}`));
+      const did = await cache.did(dialed) ?? (dialed.startsWith('+') ? undefined : await cache.did(`+${dialed}`));
       if (!did) return { kind: 'reject', status: 404, reason: 'Not Found', disposition: 'failed', cause: 'no_route', direction };
       const base = { direction, didId: did.id, didNumber: did.phone_number };
-      const chosen = evaluateRoutes(await routesForDid(db, did.id), { did: did.id, caller }, (deps.now ?? (() => new Date()))());
+      const chosen = evaluateRoutes(await cache.routesFor(did.id), { did: did.id, caller }, (deps.now ?? (() => new Date()))());
       if (!chosen) return { kind: 'reject', status: 404, reason: 'Not Found', disposition: 'failed', cause: 'no_route', ...base };
       switch (chosen.action) {
         case 'reject': {

@@ -1,0 +1,132 @@
+/**
+ * What the call router reads on every INVITE (trunks, DIDs, their routes, the blocklist),
+ * kept in memory so a new call costs no database round trip. Each part is loaded on first use
+ * and dropped when the API announces a change on `events` (`trunk:changed`, `routes:changed`,
+ * `blocklist:changed`, `did:changed`, `system.restored`).
+ *
+ * DIDs are the exception: their API does not announce changes, so a number missing from the
+ * cache is always looked up (a DID created a moment ago rings at once; misses are not cached),
+ * and a cached DID is trusted for `didTtlMs` only (a deleted or renumbered DID answers for at
+ * most that long).
+ *
+ * Loads are single-flight: calls arriving during a reload share it.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Kysely } from 'kysely';
+import type { DB, DidRow } from '../store/schema.ts';
+import { findDidByNumber } from '../store/dids.ts';
+import { routesForDid, type Route } from '../store/routes.ts';
+import { listEnabledTrunks, type Trunk } from '../store/trunks.ts';
+import { hasWildcard } from './phone-number.ts';
+
+export interface RouterCacheOptions {
+  db: Kysely<DB>;
+  events?: EventEmitter;
+  /** How long a cached DID is trusted without a change event. Default 2000 ms. */
+  didTtlMs?: number;
+  now?: () => number;
+}
+
+/** The blocklist split the way it is matched: exact numbers by lookup, patterns by scan. */
+export interface BlocklistSnapshot {
+  exact: ReadonlySet<string>;
+  patterns: readonly string[];
+}
+
+/** A value loaded once, shared by concurrent readers, dropped by `invalidate()`. */
+class Lazy<T> {
+  private value: Promise<T> | undefined;
+  constructor(private readonly load: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    if (this.value === undefined) {
+      const p = this.load();
+      this.value = p;
+      // A failed load is not cached: the next call tries again.
+      p.catch(() => { if (this.value === p) this.value = undefined; });
+    }
+    return this.value;
+  }
+
+  invalidate(): void {
+    this.value = undefined;
+  }
+}
+
+export class RouterCache {
+  private readonly db: Kysely<DB>;
+  private readonly now: () => number;
+  private readonly didTtlMs: number;
+  private readonly trunks: Lazy<Trunk[]>;
+  private readonly blocklist: Lazy<BlocklistSnapshot>;
+  private readonly dids = new Map<string, { row: DidRow; at: number }>();
+  private readonly routes = new Map<number, Promise<Route[]>>();
+  private readonly detach: () => void;
+
+  constructor(o: RouterCacheOptions) {
+    this.db = o.db;
+    this.now = o.now ?? Date.now;
+    this.didTtlMs = o.didTtlMs ?? 2000;
+    this.trunks = new Lazy(() => listEnabledTrunks(this.db));
+    this.blocklist = new Lazy(async () => {
+      const rows = await this.db.selectFrom('blocklist').select('phone_number').execute();
+      const exact = new Set<string>();
+      const patterns: string[] = [];
+      for (const r of rows) {
+        if (hasWildcard(r.phone_number)) patterns.push(r.phone_number); else exact.add(r.phone_number);
+      }
+      return { exact, patterns };
+    });
+    const onTrunks = () => this.trunks.invalidate();
+    const onBlocklist = () => this.blocklist.invalidate();
+    const onRoutes = (e?: { did_ids?: Array<number | null> }) => {
+      if (!e?.did_ids) { this.routes.clear(); return; }
+      for (const id of e.did_ids) if (id !== null) this.routes.delete(id);
+    };
+    const onDids = () => { this.dids.clear(); this.routes.clear(); };
+    const onAll = () => { onTrunks(); onBlocklist(); onDids(); };
+    const subs: Array<[string, (...a: any[]) => void]> = [
+      ['trunk:changed', onTrunks], ['blocklist:changed', onBlocklist], ['routes:changed', onRoutes],
+      ['did:changed', onDids], ['dids:changed', onDids], ['system.restored', onAll],
+    ];
+    for (const [name, fn] of subs) o.events?.on(name, fn);
+    this.detach = () => { for (const [name, fn] of subs) o.events?.off(name, fn); };
+  }
+
+  /** Enabled trunks in id order (inbound matching). */
+  enabledTrunks(): Promise<Trunk[]> {
+    return this.trunks.get();
+  }
+
+  /** The default trunk, if one is set and enabled. */
+  async defaultTrunk(): Promise<Trunk | undefined> {
+    return (await this.trunks.get()).find((t) => t.default);
+  }
+
+  blocklistSnapshot(): Promise<BlocklistSnapshot> {
+    return this.blocklist.get();
+  }
+
+  async did(number: string): Promise<DidRow | undefined> {
+    const hit = this.dids.get(number);
+    if (hit && this.now() - hit.at < this.didTtlMs) return hit.row;
+    const row = await findDidByNumber(this.db, number);
+    if (row) this.dids.set(number, { row, at: this.now() }); else this.dids.delete(number);
+    return row;
+  }
+
+  routesFor(didId: number): Promise<Route[]> {
+    let p = this.routes.get(didId);
+    if (p === undefined) {
+      p = routesForDid(this.db, didId);
+      this.routes.set(didId, p);
+      const mine = p;
+      mine.catch(() => { if (this.routes.get(didId) === mine) this.routes.delete(didId); });
+    }
+    return p;
+  }
+
+  close(): void {
+    this.detach();
+  }
+}
