@@ -3,7 +3,7 @@
  * Both run the same migrations; values are kept portable (ISO-8601 text timestamps,
  * 0/1 integers for booleans, JSON as text) so repositories need no dialect branches.
  */
-import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
@@ -113,6 +113,32 @@ export interface OpenOptions {
   poolSize?: number;
 }
 
+/** Distinct SQL texts whose statements are kept; past this the oldest is dropped. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * The connection as Kysely's SQLite driver sees it, preparing each distinct SQL text once:
+ * the driver prepares every query it runs, and compiling the same statement again costs
+ * more than running it on small tables. A statement is never in use twice at once: the
+ * driver runs `all`/`run` synchronously and holds the connection while it iterates, and
+ * SQLite re-prepares a kept statement by itself after a schema change.
+ */
+function preparedOnce(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = statements.get(text);
+      if (stmt === undefined) {
+        stmt = sqlite.prepare(text);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statements.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
+}
+
 export function parseSqlitePath(url: string): string {
   return url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
 }
@@ -127,7 +153,7 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: preparedOnce(sqlite) }) });
     return {
       db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), close: () => db.destroy(),
     };

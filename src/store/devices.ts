@@ -25,7 +25,11 @@ export interface Device {
   updated_at: string;
 }
 
-export function toDevice(row: DeviceRow): Device {
+/** The columns a list shows: all but the sealed password, which lists never read. */
+export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'created_at', 'updated_at'] as const;
+
+export function toDevice(row: DeviceListRow): Device {
   return {
     id: row.id,
     name: row.name,
@@ -106,11 +110,11 @@ export async function missingDeviceIds(db: Db, ids: readonly number[]): Promise<
 }
 
 /** A page of devices in id order; `ownerId` non-null restricts to that user's devices. */
-export async function listDevices(db: Db, ownerId: number | null, limit: number, offset: number): Promise<{ rows: DeviceRow[]; total: number }> {
+export async function listDevices(db: Db, ownerId: number | null, limit: number, offset: number): Promise<{ rows: DeviceListRow[]; total: number }> {
   let q = db.selectFrom('devices');
   if (ownerId !== null) q = q.where('user_id', '=', ownerId);
   const [rows, count] = await Promise.all([
-    q.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+    q.select(LIST_COLUMNS).orderBy('id').limit(limit).offset(offset).execute(),
     q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(count.n) };
