@@ -216,6 +216,11 @@ export class B2bua {
     }
   }
 
+  /** Resolves once every CDR and journal row queued so far is committed. */
+  recordsFlushed(): Promise<void> {
+    return this.records.flushed();
+  }
+
   find(id: string): Call | undefined {
     return this.calls.get(id);
   }

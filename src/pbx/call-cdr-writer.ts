@@ -27,6 +27,25 @@ interface Batch {
 
 const emptyBatch = (): Batch => ({ opens: [], closes: [], inserts: [] });
 
+/**
+ * A call answered and ended within one batch never needs its journal row: the row would be
+ * written and deleted in the same transaction. Its CDR becomes a plain insert (at high call
+ * rates with short calls this saves two of the three statements per call).
+ */
+function cancelShortCalls(b: Batch): void {
+  if (b.opens.length === 0 || b.closes.length === 0) return;
+  const opened = new Set<string>();
+  for (const o of b.opens) opened.add(o.call_id);
+  const ended = new Set<string>();
+  b.closes = b.closes.filter((c) => {
+    if (!opened.has(c.call_id)) return true;
+    ended.add(c.call_id);
+    b.inserts.push(c);
+    return false;
+  });
+  if (ended.size > 0) b.opens = b.opens.filter((o) => !ended.has(o.call_id));
+}
+
 export class CallRecordWriter {
   private queued: Batch = emptyBatch();
   private running: Promise<void> | null = null;
@@ -76,6 +95,7 @@ export class CallRecordWriter {
   }
 
   private async commit(b: Batch): Promise<void> {
+    cancelShortCalls(b);
     const n = b.opens.length + b.closes.length + b.inserts.length;
     this.counters.batches++;
     try {

@@ -1,0 +1,283 @@
+/**
+ * Calls through the B2BUA, each figure next to a reference measured in the same run.
+ *
+ * 1. Calls per second: sipp's built-in `uac` (INVITE, 200, ACK, BYE, no media) dials a DID
+ *    from the inbound trunk's host; the route forwards to a number on the default trunk, a
+ *    sipp UAS that answers 200 at once (`test/sipp/uas-200-only.xml`). Rates stepped up for
+ *    BENCH_CALLS_SECONDS each; per step: failed calls, our CPU per call, and whether every call
+ *    left exactly one CDR. Reference: the same sipp UAC straight at the same sipp UAS.
+ *    Target: >= 2,000 CPS with 0 failed calls.
+ * 2. Concurrent relayed G.711 calls: N calls brought up through the B2BUA (sipp with a long
+ *    pause), then 20 ms packets of 172 octets both ways on every call from a separate sender
+ *    process (`bench/media-relay.ts --media-relay-sender`, reused as is): A side -> our A leg
+ *    -> B leg -> B side and back. Per step: loss each way, relay worker CPU per core, packets/s.
+ *    Reference: `npm run bench -- media` (bare relay engine, echo floor).
+ *    Target: >= 1,000 concurrent calls per core with < 0.1 % loss.
+ *
+ *     npm run bench -- calls
+ *     BENCH_CALLS_RATES=250,500 BENCH_CALLS_SECONDS=3 BENCH_CALLS_MEDIA=100,250 npm run bench -- calls
+ *     BENCH_CALLS_PROFILE=/tmp/cps.cpuprofile npm run bench -- calls   (CPU profile of the CPS steps)
+ *
+ * The server runs in this process with one media worker, so `maxRSS` is its peak RSS and the
+ * worker's CPU is one core's worth; the bench itself only waits on sipp while a step runs.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { runSipp, spawnSipp, startSippServer, type SippResult, type SippServer } from '../test/helpers/sipp.ts';
+
+const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
+const DID = '+15550001000';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pad = (v: string | number, width: number): string => String(v).padStart(width);
+
+export interface CpsStep {
+  rate: number;
+  calls: number;
+  successful: number;
+  failed: number;
+  retransmissions: number;
+  cdrs: number;
+  /** CPU of the whole server process (signalling thread + media worker) per call. */
+  cpuUsPerCall: number;
+  refSuccessful: number;
+  refFailed: number;
+}
+
+export interface MediaStep {
+  calls: number;
+  packetsPerSecond: number;
+  lossAtoB: number;
+  lossBtoA: number;
+  workerCpuPercent: number;
+  senderLateMs: number;
+}
+
+interface Bench {
+  server: RunningServer;
+  base: string;
+  cookie: string;
+  sipTarget: string;
+  outTrunk: number;
+  close(): Promise<void>;
+}
+
+async function json(b: { base: string; cookie: string }, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(b.base + path, { method, headers: { cookie: b.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function startBench(): Promise<Bench> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-calls-'));
+  const config = loadConfig({
+    STROWGER_DATA_DIR: dataDir, STROWGER_HTTP_PORT: '0', STROWGER_HOST: '127.0.0.1',
+    STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_PORT: '0', STROWGER_SIP_TLS_PORT: 'off',
+    STROWGER_RTP_PORTS: '30000-39999', STROWGER_MEDIA_WORKERS: '1', STROWGER_RTP_TIMEOUT_SECONDS: '3600',
+    STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password, STROWGER_LOG_LEVEL: 'silent',
+  });
+  const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  const b = { base, cookie };
+  await json(b, 'POST', '/api/trunks', { name: 'carrier-in', host: '127.0.0.2', port: 5060, transport: 'udp', inbound_hosts: ['127.0.0.1/32'] });
+  const outTrunk = (await json(b, 'POST', '/api/trunks', { name: 'carrier-out', host: '127.0.0.1', port: 9, transport: 'udp', default: true })).id as number;
+  const did = await json(b, 'POST', '/api/dids', { phone_number: DID });
+  await json(b, 'POST', '/api/routes', { name: 'forward', did_id: did.id, priority: 1, conditions: {}, action: 'forward', action_data: { number: '+15559990000' } });
+  return {
+    server, base, cookie, outTrunk, sipTarget: `127.0.0.1:${server.ctx.sip!.ports.udp}`,
+    close: async () => { await server.close(); rmSync(dataDir, { recursive: true, force: true }); },
+  };
+}
+
+/** Points the default trunk at a sipp UAS (the route cache drops the trunk on `trunk:changed`). */
+async function farEnd(b: Bench, scenario: string): Promise<SippServer> {
+  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: 600_000 });
+  await json(b, 'PUT', `/api/trunks/${b.outTrunk}`, { port: uas.port });
+  return uas;
+}
+
+async function cdrCount(b: Bench): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*) as n from cdrs`.execute(b.server.ctx.store.db);
+  return Number(r.rows[0]!.n);
+}
+
+/** Waits until the engine carries no call (or `ms` passed): the step's calls are all closed. */
+async function settle(b: Bench, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (b.server.ctx.sip!.b2bua.calls.size > 0 && Date.now() < deadline) await sleep(50);
+}
+
+function sippCps(target: string, rate: number, seconds: number): Promise<SippResult> {
+  // -timeout: a step that overloads must end anyway; its unfinished calls count as failed.
+  return runSipp({ scenario: 'uac', target, service: DID, rate, calls: rate * seconds, timeoutMs: (seconds + 40) * 1000, traceMessages: false, extraArgs: ['-timeout', `${seconds + 30}s`] });
+}
+
+async function cps(b: Bench): Promise<CpsStep[]> {
+  const rates = (process.env.BENCH_CALLS_RATES ?? '250,500,1000,1500,2000').split(',').map(Number);
+  const seconds = Number(process.env.BENCH_CALLS_SECONDS ?? 5);
+  const profile = process.env.BENCH_CALLS_PROFILE;
+  const uas = await farEnd(b, 'uas-200-only.xml');
+  const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000 });
+  const session = profile ? new Session() : undefined;
+  if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
+  const steps: CpsStep[] = [];
+  console.log(`calls per second: sipp uac -> B2BUA (trunk in, DID, forward, default trunk) -> sipp UAS 200-only, ${seconds} s per step, SQLite`);
+  console.log(' rate   calls   ok    failed  retrans   CDRs       CPU/call   |  reference sipp->sipp ok / failed');
+  try {
+    // Warm-up: JIT, caches, SQLite pages.
+    await sippCps(b.sipTarget, 100, 1);
+    await settle(b, 5000);
+    for (const rate of rates) {
+      const before = await cdrCount(b);
+      const cpu0 = process.cpuUsage();
+      const r = await sippCps(b.sipTarget, rate, seconds);
+      await settle(b, 5000);
+      await b.server.ctx.sip!.b2bua.recordsFlushed();
+      const cpu = process.cpuUsage(cpu0);
+      const cdrs = (await cdrCount(b)) - before;
+      const calls = r.stats.totalCallCreated;
+      const reference = await sippCps(ref.address, rate, seconds);
+      const step: CpsStep = {
+        rate, calls, successful: r.stats.successful, failed: r.stats.failed, retransmissions: r.stats.retransmissions, cdrs,
+        cpuUsPerCall: (cpu.user + cpu.system) / Math.max(1, calls),
+        refSuccessful: reference.stats.successful, refFailed: reference.stats.failed,
+      };
+      steps.push(step);
+      console.log([
+        pad(rate, 5), pad(calls, 7), pad(step.successful, 6), pad(step.failed, 6), pad(step.retransmissions, 8),
+        pad(`${cdrs}${cdrs === calls ? ' =' : ' !'}`, 8), pad(`${step.cpuUsPerCall.toFixed(0)} us`, 11), '  |', pad(step.refSuccessful, 8), '/', step.refFailed,
+      ].join(' '));
+      if (step.failed > 0 || cdrs !== calls) {
+        // The engine still closes what sipp gave up on (2xx not ACKed: 64*T1); let it before the media part.
+        await settle(b, 40_000);
+        break;
+      }
+    }
+  } finally {
+    if (session && profile) {
+      const { profile: p } = await session.post('Profiler.stop');
+      writeFileSync(profile, JSON.stringify(p));
+      session.disconnect();
+      console.log(`CPU profile written to ${profile}`);
+    }
+    await uas.stop();
+    await ref.stop();
+  }
+  const clean = steps.filter((s) => s.failed === 0 && s.cdrs === s.calls);
+  const best = clean.length ? Math.max(...clean.map((s) => s.rate)) : 0;
+  console.log(`highest clean rate: ${best} CPS (target >= 2,000): ${best >= 2000 ? 'OK' : 'MISSED'}; "=": one CDR per call`);
+  return steps;
+}
+
+// ------------------------------------------------------------------ media through the B2BUA
+
+/** The RTP sender of bench/media-relay.ts, driven over its IPC protocol. */
+interface SenderResult { type: 'result'; sent: [number, number]; received: [number, number]; corrupt: number; cpuMs: number; lateMs: number; elapsedMs: number }
+
+class Sender {
+  private constructor(private readonly child: ChildProcess, readonly ports: number[]) {}
+
+  static async start(): Promise<Sender> {
+    const child = fork(fileURLToPath(new URL('./media-relay.ts', import.meta.url)), ['--media-relay-sender'], { execArgv: ['--import', 'tsx'] });
+    const [msg] = (await once(child, 'message')) as [{ type: string; ports: number[] }];
+    if (msg.type !== 'ports') throw new Error('sender did not report its ports');
+    return new Sender(child, msg.ports);
+  }
+
+  async run(targets: number[], durationMs: number): Promise<SenderResult> {
+    const result = once(this.child, 'message') as Promise<[SenderResult]>;
+    this.child.send({ type: 'run', targets, durationMs });
+    return (await result)[0];
+  }
+
+  async stop(): Promise<void> {
+    const exited = once(this.child, 'exit');
+    this.child.send({ type: 'exit' });
+    await exited;
+  }
+}
+
+async function media(b: Bench): Promise<MediaStep[]> {
+  const steps = (process.env.BENCH_CALLS_MEDIA ?? '100,250,500,1000').split(',').map(Number);
+  const stepMs = Number(process.env.BENCH_CALLS_MEDIA_MS ?? 5000);
+  const engine = b.server.ctx.sip!;
+  const uas = await farEnd(b, 'uas');
+  const sender = await Sender.start();
+  const callers: Array<{ kill(): void; done: Promise<SippResult> }> = [];
+  const results: MediaStep[] = [];
+  console.log(`\nconcurrent relayed calls: sipp uac -> B2BUA -> sipp uas (calls held up), then 20 ms G.711 packets (172 octets) both ways on each from a separate sender process; 1 media worker, ${stepMs} ms per step`);
+  console.log('calls  pkt/s in  loss A>B  loss B>A  worker CPU  calls/core  sender late');
+  try {
+    for (const n of steps) {
+      const more = n - engine.b2bua.calls.size;
+      if (more > 0) {
+        const p = await spawnSipp({ scenario: 'uac', target: b.sipTarget, service: DID, rate: 200, calls: more, limit: more, pauseMs: 3_600_000, timeoutMs: 3_600_000, traceMessages: false });
+        callers.push(p);
+        const deadline = Date.now() + 30_000;
+        while ([...engine.b2bua.calls.values()].filter((c) => c.state === 'answered').length < n) {
+          if (Date.now() > deadline) throw new Error(`only ${engine.b2bua.calls.size} of ${n} calls came up`);
+          await sleep(100);
+        }
+      }
+      // Stream 2i: sender -> call i's A leg; stream 2i+1: sender -> its B leg. The legs latch onto
+      // the sender's sockets on the first packet (symmetric RTP), so the replies come back to it.
+      const targets: number[] = [];
+      for (const c of engine.b2bua.calls.values()) targets.push(c.legA.rtpPort, c.legB.rtpPort);
+      await sender.run(targets, 400); // latch every leg before measuring
+      const cpu0 = engine.media.totals().perWorker[0]!.cpuMs;
+      const r = await sender.run(targets, stepMs);
+      await sleep(1100); // the worker reports its CPU once per tick
+      const cpuMs = engine.media.totals().perWorker[0]!.cpuMs - cpu0;
+      const sent = r.sent[0] + r.sent[1];
+      const step: MediaStep = {
+        calls: targets.length / 2,
+        packetsPerSecond: Math.round((sent * 1000) / r.elapsedMs),
+        lossAtoB: (100 * (r.sent[0] - r.received[0])) / r.sent[0],
+        lossBtoA: (100 * (r.sent[1] - r.received[1])) / r.sent[1],
+        workerCpuPercent: (100 * cpuMs) / (r.elapsedMs + 1100),
+        senderLateMs: r.lateMs,
+      };
+      results.push(step);
+      const perCore = step.workerCpuPercent > 0 ? Math.round((step.calls * 100) / step.workerCpuPercent) : 0;
+      console.log([
+        pad(step.calls, 5), pad(step.packetsPerSecond, 8), pad(`${step.lossAtoB.toFixed(3)}%`, 8), pad(`${step.lossBtoA.toFixed(3)}%`, 8),
+        pad(`${step.workerCpuPercent.toFixed(1)}%`, 10), pad(perCore, 10), pad(`${r.lateMs.toFixed(0)} ms`, 11),
+      ].join('  ') + (r.corrupt > 0 ? `  CORRUPT ${r.corrupt}` : ''));
+    }
+  } finally {
+    await sender.stop();
+    for (const p of callers) p.kill();
+    await Promise.all(callers.map((p) => p.done));
+    await uas.stop();
+  }
+  const ok = results.filter((s) => s.lossAtoB < 0.1 && s.lossBtoA < 0.1);
+  const best = ok.length ? Math.max(...ok.map((s) => s.calls)) : 0;
+  console.log(`highest step with < 0.1 % loss: ${best} calls on one worker (target >= 1,000 per core): ${best >= 1000 ? 'OK' : 'MISSED'}`);
+  return results;
+}
+
+export async function run(): Promise<{ cps: CpsStep[]; media: MediaStep[]; maxRssMb: number }> {
+  const loadBefore = loadavg()[0]!;
+  const b = await startBench();
+  try {
+    const c = await cps(b);
+    const m = await media(b);
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    console.log(`peak RSS ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs\n`);
+    return { cps: c, media: m, maxRssMb };
+  } finally {
+    await b.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
