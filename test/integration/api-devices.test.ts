@@ -166,6 +166,73 @@ for (const engine of ENGINES) {
       assert.equal(await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '3001'), undefined);
     });
 
+    // The list is served from a read cache on SQLite (issue 3): every kind of write must show at once.
+    test('a list reflects every write at once: create, update, delete, a write outside the API, a role change', async () => {
+      const list = async (cookie = t.adminCookie) => (await t.request('GET', '/api/devices?limit=500', { cookie })).body;
+      const before = await list();
+      assert.deepEqual(await list(), before);
+      const d = (await create({ name: 'Cache 1', username: '7001', password: PASSWORD })).body;
+      const created = await list();
+      assert.equal(created.pagination.total, before.pagination.total + 1);
+      assert.deepEqual(created.data.at(-1), d);
+
+      const updated = (await t.request('PUT', `/api/devices/${d.id}`, { cookie: t.adminCookie, body: { name: 'Cache 2', dnd_enabled: true } })).body;
+      assert.deepEqual((await list()).data.at(-1), updated);
+      // No event, no API: a repository write straight to the table.
+      await t.server.ctx.store.db.updateTable('devices').set({ name: 'Cache 3' }).where('id', '=', d.id).execute();
+      assert.equal((await list()).data.at(-1).name, 'Cache 3');
+
+      assert.equal((await t.request('DELETE', `/api/devices/${d.id}`, { cookie: t.adminCookie })).status, 200);
+      assert.deepEqual(await list(), before);
+
+      // A user sees their own devices; promoted to admin, every device on the next request.
+      const cookie = await createUserSession(t, 'cache-user@example.com');
+      const own = await list(cookie);
+      assert.deepEqual(own, { data: [], pagination: { total: 0, limit: 500, offset: 0 } });
+      const me = (await t.request('GET', '/api/me', { cookie })).body;
+      assert.equal((await t.request('PUT', `/api/users/${me.id}`, { cookie: t.adminCookie, body: { role: 'admin' } })).status, 200);
+      assert.deepEqual(await list(cookie), before);
+    });
+
+    test('a list is the bytes Fastify serializes, as JSON, the same on a repeat', async () => {
+      const get = () => fetch(`${t.baseUrl}/api/devices?limit=2&offset=1`, { headers: { cookie: t.adminCookie } });
+      const [a, b] = [await get(), await get()];
+      assert.equal(a.headers.get('content-type'), 'application/json; charset=utf-8');
+      const text = await a.text();
+      assert.equal(await b.text(), text);
+      assert.equal(a.headers.get('content-length'), String(Buffer.byteLength(text)));
+      const body = JSON.parse(text);
+      assert.equal(text, JSON.stringify(body));
+      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'created_at', 'updated_at']);
+      assert.deepEqual(body.pagination.limit, 2);
+      assert.deepEqual(body.pagination.offset, 1);
+    });
+
+    test('a list never shows the rows of an open transaction, and keeps none after its rollback', async () => {
+      const before = (await t.request('GET', '/api/devices?limit=500', { cookie: t.adminCookie })).body;
+      let inserted!: () => void;
+      let rollback!: () => void;
+      const didInsert = new Promise<void>((r) => (inserted = r));
+      const gate = new Promise<void>((r) => (rollback = r));
+      const tx = t.server.ctx.store.db.transaction().execute(async (trx) => {
+        await trx.insertInto('devices').values({
+          name: 'Phantom', username: 'phantom', password_enc: 'x', type: 'generic', user_id: null, caller_id: null,
+          dnd_enabled: 0, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z',
+        }).execute();
+        inserted();
+        await gate;
+        throw new Error('rolled back on purpose');
+      });
+      await didInsert;
+      // SQLite: the request waits for the transaction (one connection); PostgreSQL: it reads the committed rows.
+      const during = t.request('GET', '/api/devices?limit=500', { cookie: t.adminCookie });
+      await new Promise((r) => setTimeout(r, 50));
+      rollback();
+      await assert.rejects(tx, /rolled back on purpose/);
+      assert.deepEqual((await during).body, before);
+      assert.deepEqual((await t.request('GET', '/api/devices?limit=500', { cookie: t.adminCookie })).body, before);
+    });
+
     test('no response ever carries a SIP password', async () => {
       const list = await t.request('GET', '/api/devices?limit=500', { cookie: t.adminCookie });
       const text = JSON.stringify(list.body);
