@@ -12,12 +12,13 @@
  * Target: >= 5,000 REGISTER+auth/s with 0 failures.
  *
  *     npm run bench -- sip      BENCH_SIP_RATES=1000,2000,3000,5000 BENCH_SIP_SECONDS=3
- *     node --cpu-prof --import tsx -e "import('./bench/sip-register.ts').then(m=>m.run())"
+ *     BENCH_SIP_PROFILE=/tmp/reg.cpuprofile npm run bench -- sip   (CPU profile of the last step only)
  *
  * The server runs in this process (so `process.resourceUsage().maxRSS` is its peak RSS);
  * the bench itself only waits on sipp while a step runs.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -76,6 +77,21 @@ async function json(base: string, method: string, path: string, body: unknown, h
   return res.json();
 }
 
+/** The in-process V8 profiler around one step (the server shares this thread). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async (file) => {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 function settle(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -124,9 +140,11 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     for (const rate of rates) {
       await settle(1000);
       const calls = rate * seconds;
+      const profile = process.env.BENCH_SIP_PROFILE && rate === rates[rates.length - 1] ? await startProfile() : undefined;
       const cpu0 = process.cpuUsage();
       const r = await drive(rate, calls, target, rows);
       const cpu = process.cpuUsage(cpu0);
+      if (profile) await profile.stop(process.env.BENCH_SIP_PROFILE!);
       steps.push(step('strowger', rate, calls, r, cpu.user + cpu.system));
     }
 
