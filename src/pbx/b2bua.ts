@@ -16,6 +16,7 @@ import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import { SdpError } from '../sdp/index.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
+import { MediaError } from '../media/errors.ts';
 import { matchInboundTrunk, trunkCredentials } from '../store/trunks.ts';
 import type { NewCdr } from '../store/cdrs.ts';
 import { CallRecordWriter } from './call-cdr-writer.ts';
@@ -122,13 +123,12 @@ export class B2bua {
     try {
       await call.start();
     } catch (err) {
-      if (err instanceof SdpError) {
-        this.log.info({ err: err.message }, 'bad SDP offer');
-        if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) r.reply(err.sipStatus === 488 ? 488 : 400, err.sipStatus === 488 ? 'Not Acceptable Here' : 'Bad SDP');
-        call.hangup('system', 'failed');
-        return;
-      }
-      throw err;
+      // Whatever stops the offer from being set up ends the call here, so it never lingers with
+      // its legs: errors of our catalogues carry their status (SDP 400/488, media 488/503).
+      const status = err instanceof SdpError || err instanceof MediaError ? err.sipStatus : 500;
+      if (status >= 500) this.log.error({ err }, 'call set-up failed'); else this.log.info({ err: (err as Error).message }, 'unusable SDP offer');
+      if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) r.reply(status, status === 488 ? 'Not Acceptable Here' : status === 400 ? 'Bad Request (SDP)' : undefined);
+      call.hangup('system', 'failed');
     }
   }
 
