@@ -94,18 +94,24 @@ describe('call control and robustness', () => {
     assert.deepEqual([cdr.disposition, cdr.codec], ['answered', 'PCMU/8000']);
   });
 
-  test('a bad SDP offer gets 400 or 488, no fork, no relay leg left', async () => {
-    const far = await farEnd('uas-200-only.xml');
-    const n = await cdrCount(t);
-    const caller = await runSipp(trunkCall(t, DID, '+15550100700', { scenario: 'uac-bad-sdp.xml' }));
-    assertSipp(caller, 'caller (uac-bad-sdp)');
-    const [status] = finalStatuses(caller.messages);
-    assert.ok(status === 400 || status === 488, `status ${status}`);
-    assert.equal(t.server.ctx.sip!.media.totals().legs, 0);
-    const callee = await far.stop();
-    uas = undefined;
-    assert.equal(callee.stats.incomingCalls, 0, 'nothing may be forked for a bad offer');
-    const cdr = await nextCdr(t, n);
-    assert.deepEqual([cdr.disposition, cdr.sip_code], ['failed', status]);
-  });
+  const badOffers: Array<[string, Record<string, string>]> = [
+    ['an m= port that does not parse', { sdp_host: '127.0.0.1', sdp_port: 'notaport' }],
+    ['a host name as media address (nothing to relay to)', { sdp_host: 'media.example.invalid', sdp_port: '4000' }],
+  ];
+  for (const [what, keys] of badOffers) {
+    test(`an offer with ${what} gets 400 or 488, no fork, no relay leg left`, async () => {
+      const far = await farEnd('uas-200-only.xml');
+      const n = await cdrCount(t);
+      const caller = await runSipp(trunkCall(t, DID, '+15550100700', { scenario: 'uac-bad-sdp.xml', keys }));
+      assertSipp(caller, 'caller (uac-bad-sdp)');
+      const [status] = finalStatuses(caller.messages);
+      assert.ok(status === 400 || status === 488, `status ${status}`);
+      await assertIdle(t);
+      const callee = await far.stop();
+      uas = undefined;
+      assert.equal(callee.stats.incomingCalls, 0, 'nothing may be forked for a bad offer');
+      const cdr = await nextCdr(t, n);
+      assert.deepEqual([cdr.disposition, cdr.sip_code], ['failed', status]);
+    });
+  }
 });
