@@ -234,17 +234,22 @@ async function media(b: Bench): Promise<MediaStep[]> {
       const targets: number[] = [];
       for (const c of engine.b2bua.calls.values()) targets.push(c.legA.rtpPort, c.legB.rtpPort);
       await sender.run(targets, 400); // latch every leg before measuring
-      const cpu0 = engine.media.totals().perWorker[0]!.cpuMs;
+      const w0 = engine.media.totals().perWorker[0]!;
       const r = await sender.run(targets, stepMs);
-      await sleep(1100); // the worker reports its CPU once per tick
-      const cpuMs = engine.media.totals().perWorker[0]!.cpuMs - cpu0;
+      // The worker reports its CPU once per tick, late when it is saturated: wait for a sample
+      // taken after the traffic stopped, and divide by the span between the two samples.
+      const stopped = Date.now();
+      let w1 = engine.media.totals().perWorker[0]!;
+      for (let i = 0; i < 100 && w1.sampledAt <= stopped; i++) { await sleep(50); w1 = engine.media.totals().perWorker[0]!; }
+      const cpuMs = w1.cpuMs - w0.cpuMs;
+      const spanMs = w1.sampledAt - w0.sampledAt;
       const sent = r.sent[0] + r.sent[1];
       const step: MediaStep = {
         calls: targets.length / 2,
         packetsPerSecond: Math.round((sent * 1000) / r.elapsedMs),
         lossAtoB: (100 * (r.sent[0] - r.received[0])) / r.sent[0],
         lossBtoA: (100 * (r.sent[1] - r.received[1])) / r.sent[1],
-        workerCpuPercent: (100 * cpuMs) / (r.elapsedMs + 1100),
+        workerCpuPercent: (100 * cpuMs) / spanMs,
         senderLateMs: r.lateMs,
       };
       results.push(step);
