@@ -7,6 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import { MediaError, isMediaErrorCode } from './errors.ts';
 import type { LegId, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
 import { spawnWorker } from './spawn-worker.ts';
+import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 
 const WORKER_ENTRY = new URL('./relay-worker.ts', import.meta.url);
 
@@ -54,6 +55,7 @@ export class RelayWorkerHandle {
   readonly ready: Promise<void>;
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
+  private readonly outbox: MessageBatcher<RelayRequest>;
   private nextReq = 1;
   private lastTickAt = 0;
   /** The worker reached 'ready' at least once (a worker dying before that is not restarted). */
@@ -74,7 +76,8 @@ export class RelayWorkerHandle {
     // Nobody may be awaiting `ready` when the worker dies later; keep that from being unhandled.
     this.ready.catch(() => {});
 
-    this.worker.on('message', (event: RelayEvent) => {
+    this.outbox = new MessageBatcher<RelayRequest>((m) => this.worker.postMessage(m));
+    this.worker.on('message', (data: RelayEvent | RelayEvent[]) => forEachMessage(data, (event) => {
       switch (event.type) {
         case 'ready':
           this.isReady = true;
@@ -90,7 +93,7 @@ export class RelayWorkerHandle {
           this.onTick(event);
           break;
       }
-    });
+    }));
     this.worker.on('error', (err) => {
       this.error = err;
     });
@@ -116,7 +119,7 @@ export class RelayWorkerHandle {
     const req = this.nextReq++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(req, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ ...command, req });
+      this.outbox.send({ ...command, req } as RelayRequest);
     });
   }
 

@@ -14,6 +14,7 @@ import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay
 import { RelayLeg, bridgeLegs, unbridgeLeg } from './relay-leg.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
+import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
@@ -39,8 +40,10 @@ function literalLookup(address: string, family: unknown, callback: (err: null, a
   callback(null, address, socketType === 'udp6' ? 6 : 4);
 }
 
+const outbox = new MessageBatcher<RelayEvent>((m) => port!.postMessage(m));
+
 function send(event: RelayEvent): void {
-  port!.postMessage(event);
+  outbox.send(event);
 }
 
 function openSocket(portNumber: number): Promise<dgram.Socket> {
@@ -158,13 +161,16 @@ async function handle(msg: RelayRequest): Promise<unknown> {
       return legOf(msg.legId).snapshot(config.index, performance.timeOrigin);
     case 'crash':
       setImmediate(() => {
+        outbox.flush(); // this request's reply goes out before the thread dies
         throw new Error(`relay worker ${config.index} crashed on request (test hook)`);
       });
       return null;
   }
 }
 
-port.on('message', (msg: RelayRequest) => {
+port.on('message', (data: RelayRequest | RelayRequest[]) => forEachMessage(data, onRequest));
+
+function onRequest(msg: RelayRequest): void {
   handle(msg).then(
     (result) => send({ type: 'reply', req: msg.req, ok: true, result }),
     (err: unknown) => {
@@ -172,7 +178,7 @@ port.on('message', (msg: RelayRequest) => {
       send({ type: 'reply', req: msg.req, ok: false, code, detail: err instanceof Error ? err.message : String(err) });
     },
   );
-});
+}
 
 function tick(): void {
   const now = performance.now();
