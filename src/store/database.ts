@@ -61,6 +61,8 @@ export interface ReadCacheOptions {
   externalCheckMs?: number;
   /** Entries kept per generation at most; past this the cache starts over. Default 1000. */
   maxEntries?: number;
+  /** Bytes of Buffer and string values kept at most (e.g. serialized pages); past this the cache starts over. Default 32 MiB. */
+  maxBytes?: number;
   now?: () => number;
 }
 
@@ -68,6 +70,7 @@ export interface ReadCacheOptions {
 export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCacheOptions = {}): ReadCache {
   const externalCheckMs = opts.externalCheckMs ?? 250;
   const maxEntries = opts.maxEntries ?? 1000;
+  const maxBytes = opts.maxBytes ?? 32 * 1024 * 1024;
   const now = opts.now ?? Date.now;
   const changes = sqlite.prepare('select total_changes()').pluck();
   const dataVersion = sqlite.prepare('pragma data_version').pluck();
@@ -77,6 +80,11 @@ export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCache
   let seenSchema = -1;
   let checkedAt = -Infinity;
   const entries = new Map<string, Promise<unknown>>();
+  let bytes = 0;
+  const forgetAll = () => {
+    entries.clear();
+    bytes = 0;
+  };
   return {
     get<T, A>(key: string, read: (arg: A) => Promise<T>, arg: A): Promise<T> {
       const c = changes.get() as number;
@@ -91,15 +99,19 @@ export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCache
         checkedAt = t;
       }
       if (changed) {
-        entries.clear();
+        forgetAll();
         seenChanges = c;
       }
       const hit = entries.get(key) as Promise<T> | undefined;
       if (hit !== undefined) return hit;
-      if (entries.size >= maxEntries) entries.clear();
+      if (entries.size >= maxEntries) forgetAll();
       const p = read(arg);
       entries.set(key, p);
-      p.catch(() => {
+      p.then((v) => {
+        if (entries.get(key) !== p) return;
+        bytes += Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? 2 * v.length : 0;
+        if (bytes > maxBytes) forgetAll();
+      }, () => {
         if (entries.get(key) === p) entries.delete(key);
       });
       return p;

@@ -137,6 +137,24 @@ describe('sqliteReadCache', () => {
   });
 });
 
+test('sqliteReadCache: past maxBytes of Buffer values the cache starts over', async () => {
+  const sqlite = new SqliteDatabase(':memory:');
+  const cache = sqliteReadCache(sqlite, { maxBytes: 250 });
+  let reads = 0;
+  const page = async (n: number) => {
+    reads++;
+    return Buffer.alloc(n);
+  };
+  await cache.get('a', page, 100);
+  await cache.get('b', page, 100);
+  await cache.get('a', page, 100);
+  assert.equal(reads, 2);
+  await cache.get('c', page, 100); // 300 bytes > 250: all forgotten
+  await cache.get('a', page, 100);
+  assert.equal(reads, 4);
+  sqlite.close();
+});
+
 describe('openStore', () => {
   test('SQLite has a read cache and answers repeated queries (statements prepared once); PostgreSQL has none', async () => {
     const store = openStore('sqlite::memory:');
