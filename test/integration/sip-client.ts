@@ -67,7 +67,7 @@ export class SipTestClient {
   private cseqCounter = 0;
   private readonly queue: Buffer[] = [];
   private waiter: ((b: Buffer | null) => void) | undefined;
-  private streamBuf = Buffer.alloc(0);
+  private streamBuf: Buffer = Buffer.alloc(0);
 
   private constructor(
     readonly transport: Transport,
