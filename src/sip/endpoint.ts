@@ -89,6 +89,8 @@ export class SipEndpoint {
     this.accept = opts.accept ?? DEFAULT_ACCEPT;
     this.transactions = new TransactionLayer<SendTarget>({
       send: (msg, target) => opts.transports.send(target, msg.toBuffer()),
+      // Lets completed server transactions keep only their response bytes (Timer J, 32 s).
+      sendBytes: (data, target) => opts.transports.send(target, data),
       onRequest: (req, tx) => this.dispatch(req, tx),
       onAck: (ack, target) => (this.ackHandler ?? this.opts.onAck)?.(ack, targetSource(target, ack)),
       onStrayResponse: (res, target) => this.opts.onStrayResponse?.(res, targetSource(target, res)),
@@ -196,15 +198,7 @@ export class SipEndpoint {
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const source = targetSource(tx.source, msg);
-    const incoming: IncomingRequest = {
-      msg, tx, source, cancelled: false, onCancel: undefined,
-      reply: (status, reason, o = {}) => {
-        const res = createResponse(msg, status, reason, { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
-        tx.respond(res);
-        return res;
-      },
-    };
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg));
     const branch = msg.topVia?.branch ?? '';
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
@@ -222,12 +216,7 @@ export class SipEndpoint {
       this.failRequest(incoming, err);
       return;
     }
-    const prev = tx.onTerminated;
-    tx.onTerminated = (t, reason) => {
-      this.merged.done(msg, branch);
-      this.pendingInvites.delete(tx);
-      prev?.(t, reason);
-    };
+    this.watchEnd(tx, msg, branch);
     if (tx.isInvite) this.pendingInvites.set(tx, incoming);
     const handler = this.handlers.get(msg.method)!;
     try {
@@ -238,13 +227,30 @@ export class SipEndpoint {
     }
   }
 
+  /**
+   * Forgets the request in the merged-request table and the pending INVITEs once its
+   * transaction ends. A closure of its own (not one of `dispatch`'s, which share one context
+   * holding the request and everything around it): a completed transaction lingers 32 s
+   * (Timer J) and must not keep the parsed request alive. For a non-INVITE only the values of
+   * the merged-request key are kept.
+   */
+  private watchEnd(tx: ServerTransaction<SendTarget>, msg: SipMessage, branch: string): void {
+    const prev = tx.onTerminated;
+    const key: MergedKey | SipMessage = tx.isInvite ? msg : mergedKey(msg);
+    tx.onTerminated = (t, reason) => {
+      this.merged.done(key as SipMessage, branch);
+      if (t.isInvite) this.pendingInvites.delete(t);
+      prev?.(t, reason);
+    };
+  }
+
   /** §9.2: 481 when nothing matches; else 200 to the CANCEL and 487 to the INVITE if still unanswered. */
   private handleCancel(cancel: IncomingRequest): void {
     const inviteTx = this.transactions.findInviteForCancel(cancel.msg);
     const invite = inviteTx ? this.pendingInvites.get(inviteTx) : undefined;
     if (!inviteTx || !invite) { cancel.reply(481, 'Call/Transaction Does Not Exist'); return; }
     cancel.reply(200);
-    const answered = inviteTx.lastResponse !== undefined && inviteTx.lastResponse.status >= 200;
+    const answered = inviteTx.lastStatus >= 200;
     if (answered) return;
     invite.cancelled = true;
     try {
@@ -264,8 +270,7 @@ export class SipEndpoint {
   }
 
   private failRequest(r: IncomingRequest, err: unknown): void {
-    const last = r.tx.lastResponse;
-    if (last !== undefined && last.status >= 200) { this.opts.onError?.(err, `${r.msg.method} handler`); return; }
+    if (r.tx.lastStatus >= 200) { this.opts.onError?.(err, `${r.msg.method} handler`); return; }
     if (err instanceof SipParseError) {
       this.counters.badRequests++;
       try { r.reply(400, 'Bad Request'); } catch { /* transaction gone */ }
@@ -275,6 +280,32 @@ export class SipEndpoint {
     this.opts.onError?.(err, `${r.msg.method} handler`);
     try { r.reply(500, 'Server Internal Error'); } catch { /* transaction gone */ }
   }
+}
+
+/** The request handed to handlers: one object, methods on the prototype (no closures per request). */
+class Incoming implements IncomingRequest {
+  cancelled = false;
+  onCancel: (() => void) | undefined = undefined;
+  constructor(readonly msg: SipMessage, readonly tx: ServerTransaction<SendTarget>, readonly source: MessageSource) {}
+
+  reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
+    const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
+    this.tx.respond(res);
+    return res;
+  }
+}
+
+/** What `MergedRequestDetector.done` reads of a request (§8.2.2.2 key), without the rest of it. */
+interface MergedKey {
+  readonly fromTag: string | null;
+  readonly toTag: string | null;
+  readonly callId: string;
+  readonly cseq: { readonly seq: number };
+  readonly method: string;
+}
+
+function mergedKey(msg: SipMessage): MergedKey {
+  return { fromTag: msg.fromTag, toTag: msg.toTag, callId: msg.callId, cseq: { seq: msg.cseq.seq }, method: msg.method };
 }
 
 /**

@@ -97,7 +97,15 @@ export class SipParseError extends SipError {
     replyHeaders: SipReplyHeaders | null = null,
     options?: { cause?: unknown },
   ) {
-    super(code, message, isRequest ? 400 : 0, options);
+    // Expected under a garbage flood and never debugged by its stack: skip the capture
+    // (the costliest part of `new Error`), keep code and message. Scoped to this constructor.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(code, message, isRequest ? 400 : 0, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'SipParseError';
     this.isRequest = isRequest;
     this.replyHeaders = replyHeaders;

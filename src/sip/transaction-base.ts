@@ -38,6 +38,12 @@ export interface TransactionCounters {
 export interface TransactionHost<T> {
   readonly timers: Timers;
   readonly send: TransactionSend<T>;
+  /**
+   * Optional: sends pre-serialized bytes. When present, server transactions serialize each
+   * response once and, after a non-INVITE final response, keep only those bytes for
+   * retransmissions (Timer J holds a completed transaction 32 s on UDP).
+   */
+  readonly sendBytes?: (data: Buffer, target: T) => void | Promise<void>;
   readonly counters: TransactionCounters;
   /** Called once, when the transaction terminates. */
   removed(key: string, tx: object): void;
@@ -154,6 +160,18 @@ export abstract class TransactionBase<T, S extends string, E extends string> {
     let result: void | Promise<void>;
     try {
       result = this.host.send(msg, target);
+    } catch (err) {
+      this.fire('transportError' as E, undefined, err);
+      return;
+    }
+    if (result !== undefined) result.catch((err: unknown) => this.fire('transportError' as E, undefined, err));
+  }
+
+  /** Like {@link transmit}, for bytes already serialized (the host must have `sendBytes`). */
+  protected transmitBytes(data: Buffer, target: T): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.host.sendBytes!(data, target);
     } catch (err) {
       this.fire('transportError' as E, undefined, err);
       return;

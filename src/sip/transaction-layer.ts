@@ -65,6 +65,11 @@ export interface TransactionLayerOptions<T> {
    * and is not `udp` (case-insensitive).
    */
   readonly isReliable?: (target: T) => boolean;
+  /**
+   * Sends bytes already serialized. Optional: with it, server transactions serialize each
+   * response once and completed non-INVITE ones keep only those bytes (see `ServerTransaction`).
+   */
+  readonly sendBytes?: (data: Buffer, target: T) => void | Promise<void>;
   /** Default: system timers. */
   readonly timers?: Timers;
   /** Default 500 ms. */
@@ -120,6 +125,7 @@ export class TransactionLayer<T> {
     this.host = {
       timers: options.timers ?? systemTimers,
       send: options.send,
+      sendBytes: options.sendBytes,
       counters: this.counters,
       removed: (key, tx) => {
         if (this.clients.get(key) === tx) this.clients.delete(key);

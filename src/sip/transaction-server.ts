@@ -6,6 +6,12 @@
  * sends, retransmits (G) and absorbs request retransmissions by resending
  * the last response. Responses go to `source`, the place the request came
  * from; the transport turns that into an address (§18.2.2).
+ *
+ * Memory: a completed non-INVITE transaction lingers for Timer J (64*T1 = 32 s on UDP,
+ * §17.2.2) only to absorb request retransmissions. When the host can send raw bytes it
+ * then keeps just the serialized final response and its status: the request, the response
+ * object and their parsed headers are released (at 5,000 REGISTER/s that is 320,000
+ * lingering transactions).
  */
 import type { SipMessage } from './message.ts';
 import { TransactionBase, Slot } from './transaction-base.ts';
@@ -27,8 +33,16 @@ const TU_EVENT = { '1xx': 'tu1xx', '2xx': 'tu2xx', '300-699': 'tu300-699' } as c
 
 export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionState, ServerEvent> {
   readonly isInvite: boolean;
-  /** Last response sent (the one retransmissions get). */
+  /**
+   * Last response sent (the one retransmissions get). For a non-INVITE transaction whose
+   * host has `sendBytes`, undefined again once the final response went out (only its bytes
+   * are kept); `lastStatus` still tells what was sent.
+   */
   lastResponse: SipMessage | undefined = undefined;
+  /** Status of the last response sent; 0 before any. */
+  lastStatus = 0;
+  /** The request; undefined once released (non-INVITE final response sent, see above). */
+  request: SipMessage | undefined;
   /** Once, when the transaction terminates (`timeout` = timer H: no ACK came). */
   onTerminated: ((tx: ServerTransaction<T>, reason: TerminationReason) => void) | undefined = undefined;
   /** Transport failures, including those in Accepted where the transaction lives on (RFC 6026 §8.7). */
@@ -36,11 +50,14 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
 
   private interval = 0;
   private pendingReason: TerminationReason = 'completed';
+  /** Serialized last response, when the host sends bytes. */
+  private lastBytes: Buffer | undefined = undefined;
+  private readonly method: string;
 
   constructor(
     host: TransactionHost<T>,
     key: string,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly source: T,
     private readonly timers: TransactionTimerValues,
     private readonly passAck: (ack: SipMessage, tx: ServerTransaction<T>) => void,
@@ -48,6 +65,8 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
     const isInvite = request.method === 'INVITE';
     super(host, key, isInvite ? 'Proceeding' : 'Trying');
     this.isInvite = isInvite;
+    this.request = request;
+    this.method = request.method;
   }
 
   /** Starts the 100 Trying timer of an INVITE (§17.2.1). Called by the layer. */
@@ -71,7 +90,7 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
     if (!this.accepts(event)) {
       throw new TransactionError(
         TransactionErrorCode.STATE,
-        `cannot send ${res.status} in state ${this.state} of ${this.request.method} server transaction`,
+        `cannot send ${res.status} in state ${this.state} of ${this.method} server transaction`,
       );
     }
     this.fire(event, res);
@@ -97,18 +116,16 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
   protected execute(action: TransactionAction, msg: SipMessage | undefined, err: unknown): void {
     switch (action) {
       case 'sendResponse':
-        this.lastResponse = msg;
-        this.transmit(msg!, this.source);
+        this.sendResponse(msg!);
         return;
       case 'resendLast':
-        if (this.lastResponse === undefined) return;
+        if (this.lastStatus === 0) return;
         this.host.counters.retransmissions++;
-        this.transmit(this.lastResponse, this.source);
+        this.resendLast();
         return;
       case 'send100':
-        if (this.lastResponse !== undefined) return;
-        this.lastResponse = createResponse(this.request, 100);
-        this.transmit(this.lastResponse, this.source);
+        if (this.lastStatus !== 0) return;
+        this.sendResponse(createResponse(this.request!, 100));
         return;
       case 'stopTrying':
         this.stopTimer(Slot.Trying);
@@ -122,7 +139,7 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
         this.interval = Math.min(this.interval * 2, this.timers.t2);
         this.host.counters.retransmissions++;
         this.startTimer(Slot.Retransmit, this.interval, 'timerG');
-        this.transmit(this.lastResponse!, this.source);
+        this.resendLast();
         return;
       case 'startH':
         this.startTimer(Slot.Timeout, this.timers.timerH, 'timerH');
@@ -161,6 +178,30 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
       default:
         throw new Error(`server transaction cannot ${action}`);
     }
+  }
+
+  private sendResponse(res: SipMessage): void {
+    this.lastStatus = res.status;
+    if (this.host.sendBytes === undefined) {
+      this.lastResponse = res;
+      this.transmit(res, this.source);
+      return;
+    }
+    const bytes = res.toBuffer();
+    this.lastBytes = bytes;
+    if (!this.isInvite && this.state === 'Completed') {
+      // Only retransmissions of these bytes remain to be done (§17.2.2).
+      this.lastResponse = undefined;
+      this.request = undefined;
+    } else {
+      this.lastResponse = res;
+    }
+    this.transmitBytes(bytes, this.source);
+  }
+
+  private resendLast(): void {
+    if (this.lastBytes !== undefined) this.transmitBytes(this.lastBytes, this.source);
+    else this.transmit(this.lastResponse!, this.source);
   }
 
   protected notifyTerminated(): void {
