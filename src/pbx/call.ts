@@ -107,6 +107,11 @@ export class Call {
     this.log = env.logger.child({ call: this.id, a_call_id: a.msg.callId, b_call_id: this.bCallId });
   }
 
+  /** Answered, and our 2xx to A still waits for its ACK (§13.3.1.4). */
+  get awaitingAck(): boolean {
+    return this.final !== undefined;
+  }
+
   get aCallId(): string {
     return this.a.msg.callId;
   }
