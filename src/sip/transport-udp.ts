@@ -5,6 +5,9 @@
  * keep-alives; leading CRLFs are skipped (§7.5) without copying.
  */
 import { createSocket } from 'node:dgram';
+
+/** Requested SO_RCVBUF/SO_SNDBUF of SIP UDP sockets. */
+export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
@@ -46,6 +49,12 @@ export class UdpTransport implements SipTransport {
         resolve();
       });
     });
+    // A burst (a CPS step, a registration storm after an outage) must queue, not be dropped by
+    // the kernel: a lost ACK or BYE leaves a call up until its timers run out. The kernel caps
+    // this at net.core.rmem_max / wmem_max.
+    for (const set of [(n: number) => socket.setRecvBufferSize(n), (n: number) => socket.setSendBufferSize(n)]) {
+      try { set(UDP_SOCKET_BUFFER_BYTES); } catch { /* keep the OS default */ }
+    }
     const bound = socket.address();
     return new UdpTransport(socket, { address: socketAddress(bound.address), port: bound.port, family }, ctx);
   }
