@@ -1,0 +1,102 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createResponse } from '../../../src/sip/message-build.ts';
+import type { ServerTransaction } from '../../../src/sip/transaction-server.ts';
+import { UDP, request, setup } from './transaction-fixtures.ts';
+import type { Target } from './transaction-fixtures.ts';
+
+/** A layer with `sendBytes`: what the endpoint uses. */
+function bytesSetup() {
+  const txs: Array<ServerTransaction<Target>> = [];
+  const bytes: Array<{ at: number; data: Buffer; target: Target }> = [];
+  const env = setup({
+    onRequest: (_req, tx) => { txs.push(tx); },
+    sendBytes: (data, target) => { bytes.push({ at: env.timers.now(), data, target }); },
+  });
+  return { ...env, txs, bytes };
+}
+
+const REGISTER = () => request({ method: 'REGISTER', uri: 'sip:biloxi.com' });
+
+describe('completed server transactions keep only the response bytes (Timer J memory)', () => {
+  test('non-INVITE final: request and response object released, retransmissions resend the same bytes', () => {
+    const { layer, timers, txs, bytes, sent } = bytesSetup();
+    const reg = REGISTER();
+    layer.receiveRequest(reg, UDP);
+    const tx = txs[0]!;
+    assert.equal(tx.request, reg);
+    const res = createResponse(reg, 401, 'Unauthorized', { headers: { 'WWW-Authenticate': 'Digest realm="biloxi.com", nonce="n"' } });
+    const wireBytes = res.toBuffer();
+    tx.respond(res);
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastResponse, undefined);
+    assert.equal(tx.lastStatus, 401);
+    assert.equal(sent.length, 0, 'the SipMessage path is not used when sendBytes exists');
+    assert.equal(bytes.length, 1);
+    assert.deepEqual(bytes[0]!.data, wireBytes);
+    assert.equal(bytes[0]!.target, UDP);
+
+    // A retransmitted REGISTER gets the identical bytes (the same Buffer: no re-serialization).
+    timers.advance(500);
+    layer.receiveRequest(REGISTER(), UDP);
+    assert.equal(bytes.length, 2);
+    assert.equal(bytes[1]!.data, bytes[0]!.data);
+    assert.equal(layer.counters.retransmissions, 1);
+
+    // Timer J (64*T1) still ends it.
+    timers.advance(32_000 - 500 - 1);
+    assert.equal(layer.size, 1);
+    timers.advance(1);
+    assert.equal(layer.size, 0);
+    assert.equal(tx.terminationReason, 'completed');
+    layer.close();
+  });
+
+  test('a provisional keeps the request (a final answer is still to come)', () => {
+    const { layer, txs, bytes } = bytesSetup();
+    const reg = REGISTER();
+    layer.receiveRequest(reg, UDP);
+    const tx = txs[0]!;
+    tx.respond(createResponse(reg, 183));
+    assert.equal(tx.request, reg);
+    assert.equal(tx.lastResponse?.status, 183);
+    assert.equal(tx.lastStatus, 183);
+    // Request retransmission in Proceeding resends the provisional.
+    layer.receiveRequest(REGISTER(), UDP);
+    assert.equal(bytes.length, 2);
+    assert.equal(bytes[1]!.data, bytes[0]!.data);
+    tx.respond(createResponse(reg, 200));
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastStatus, 200);
+    assert.match(bytes[2]!.data.toString(), /^SIP\/2\.0 200 OK\r\n/);
+    layer.close();
+  });
+
+  test('INVITE keeps request and last response (CANCEL, ACK matching and 2xx retransmission read them)', () => {
+    const { layer, txs } = bytesSetup();
+    const inv = request();
+    layer.receiveRequest(inv, UDP);
+    const tx = txs[0]!;
+    const res = createResponse(inv, 486, undefined, { toTag: 't' });
+    tx.respond(res);
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.request, inv);
+    assert.equal(tx.lastResponse, res);
+    assert.equal(tx.lastStatus, 486);
+    layer.close();
+  });
+
+  test('without sendBytes nothing is released (messages go through send)', () => {
+    const txs: Array<ServerTransaction<Target>> = [];
+    const { layer, sent } = setup({ onRequest: (_req, tx) => { txs.push(tx); } });
+    const reg = REGISTER();
+    layer.receiveRequest(reg, UDP);
+    const res = createResponse(reg, 200);
+    txs[0]!.respond(res);
+    assert.equal(txs[0]!.request, reg);
+    assert.equal(txs[0]!.lastResponse, res);
+    assert.equal(sent[0]!.msg, res);
+    layer.close();
+  });
+});
