@@ -42,6 +42,8 @@ export interface SipConfig {
   ban: { maxFailures: number; windowMs: number; banMs: number };
   minExpires: number;
   maxExpires: number;
+  /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
+  minSessionExpires: number;
 }
 
 export class ConfigError extends Error {
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
+      minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
     calls: {

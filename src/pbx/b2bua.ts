@@ -26,6 +26,7 @@ import type { SipGuard } from './sip-guard.ts';
 import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision } from './call-router.ts';
 import { RouterCache } from './call-router-cache.ts';
 import { Call, type CallEnv } from './call.ts';
+import { negotiateSessionTimer } from './session-timer.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -42,6 +43,8 @@ export interface B2buaOptions {
   ringTimeoutMs: number;
   maxCallMs: number;
   t1?: number;
+  /** Smallest Session-Expires accepted (RFC 4028 Min-SE), seconds. Default 90. */
+  minSessionExpires?: number;
   events?: import('node:events').EventEmitter;
 }
 
@@ -98,6 +101,12 @@ export class B2bua {
       if (!device) return;
       origin.device = device;
     }
+    // RFC 4028 §8.1: an interval below our Min-SE is refused before anything rings.
+    const sessionTimer = negotiateSessionTimer(msg, this.o.minSessionExpires ?? 90);
+    if (sessionTimer.kind === 'too_small') {
+      r.reply(422, 'Session Interval Too Small', { headers: { 'Min-SE': String(sessionTimer.minSe) } });
+      return;
+    }
     const uri = msg.requestUri;
     const dialed = uri.scheme === 'tel' ? (uri.opaque ?? uri.host) : (uri.user ?? '');
     const caller = origin.device?.username ?? msg.from.uri.user ?? 'anonymous';
@@ -117,6 +126,7 @@ export class B2bua {
       return;
     }
     const call = new Call(this.env, r, decision, who, legs[0], legs[1]);
+    call.sessionTimer = sessionTimer;
     this.calls.set(call.id, call);
     this.byLeg.set(legs[0].id, call);
     this.byLeg.set(legs[1].id, call);

@@ -17,6 +17,7 @@ import { DigestClient } from '../sip/digest-client.ts';
 import type { LegInfo, MediaEngine } from '../media/media-engine.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import { readSdp, mediaTarget, rewriteSdp, SdpOrigin, type MediaTarget } from './call-sdp.ts';
+import { expiryDelayMs, sessionTimerHeaders, type SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
@@ -93,6 +94,10 @@ export class Call {
   /** In-dialog re-INVITE from one side waiting for the other side's answer. */
   private reinvite: { from: 'a' | 'b'; req: IncomingRequest } | undefined;
   private bestStatus = 0;
+  /** RFC 4028 on the A leg: negotiated at the INVITE, running once answered. */
+  sessionTimer: SessionTimerDecision = { kind: 'off' };
+  private sessionTimerHandle: NodeJS.Timeout | undefined;
+  private lastSdpToA: string | undefined;
   private hangupBy: CdrHangupBy = 'system';
   private cause = 'normal_clearing';
 
@@ -273,8 +278,10 @@ export class Call {
     this.answeredAt = Date.now();
     this.aDialog = Dialog.asUas(this.a.msg, this.aTag);
     this.env.bindDialog(this.aDialog.key, this, 'a');
-    this.final = this.a.reply(200, 'OK', { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE' } });
+    this.lastSdpToA = body;
+    this.final = this.a.reply(200, 'OK', { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', ...this.sessionTimerReplyHeaders() } });
     this.startRetransmit();
+    this.armSessionTimer();
     this.maxTimer = setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
     this.log.info({ codec: this.codec }, 'call: answered');
     this.env.answered(this);
@@ -349,6 +356,7 @@ export class Call {
     }
     const ownDialog = from === 'a' ? this.aDialog : this.winner?.dialog;
     ownDialog?.refreshTarget(req.msg);
+    if (from === 'a') this.armSessionTimer();
     const fwd = other.createRequest(req.msg.method, { body, contentType: body ? 'application/sdp' : undefined, contact: this.contactFor(otherTarget) });
     if (req.msg.method === 'INVITE') this.reinvite = { from, req };
     this.log.info({ method: req.msg.method, from }, 'call: in-dialog offer relayed');
@@ -374,7 +382,8 @@ export class Call {
               void this.env.endpoint.sendStateless(ack, otherTarget).catch(() => {});
             }
           }
-          req.reply(res.status, res.reason, { body: answer, contentType: answer ? 'application/sdp' : undefined, headers: res.status < 300 ? { Contact: this.contactFor(req.tx.source) } : undefined });
+          if (from === 'b' && answer) this.lastSdpToA = answer;
+          req.reply(res.status, res.reason, { body: answer, contentType: answer ? 'application/sdp' : undefined, headers: res.status < 300 ? { Contact: this.contactFor(req.tx.source), ...(from === 'a' ? this.sessionTimerReplyHeaders() : {}) } : undefined });
         })().catch((err) => { this.log.warn({ err }, 'call: in-dialog answer relay failed'); try { req.reply(500); } catch { /* answered */ } });
       },
     });
@@ -383,6 +392,52 @@ export class Call {
   private contactFor(target: SendTarget): string {
     const adv = this.env.advertise(target.protocol);
     return `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${target.protocol}>`;
+  }
+
+  private sessionTimerReplyHeaders(): Record<string, string> {
+    return this.sessionTimer.kind === 'on' ? sessionTimerHeaders(this.sessionTimer) : {};
+  }
+
+  /**
+   * RFC 4028 §10: with the caller as refresher we wait for its refresh and end the session
+   * when none comes; as refresher ourselves we send a target-refresh re-INVITE at half time.
+   */
+  private armSessionTimer(): void {
+    const st = this.sessionTimer;
+    if (st.kind !== 'on' || this.state !== 'answered') return;
+    if (this.sessionTimerHandle) clearTimeout(this.sessionTimerHandle);
+    if (st.refresher === 'uac') {
+      this.sessionTimerHandle = setTimeout(() => {
+        this.log.info({ interval: st.interval }, 'call: session timer expired without refresh');
+        this.hangup('system', 'session_expired');
+      }, expiryDelayMs(st.interval));
+    } else {
+      this.sessionTimerHandle = setTimeout(() => this.refreshA(), (st.interval * 1000) / 2);
+    }
+    this.sessionTimerHandle.unref?.();
+  }
+
+  /** We are the refresher towards A: re-INVITE with the SDP it already has (§7.4, §10). */
+  private refreshA(): void {
+    const dialog = this.aDialog;
+    if (!dialog || this.state !== 'answered') return;
+    const body = this.lastSdpToA;
+    const reinvite = dialog.createRequest('INVITE', { contact: this.contactForA(), body, contentType: body ? 'application/sdp' : undefined, headers: { ...this.sessionTimerReplyHeaders(), Supported: 'timer' } });
+    reinvite.removeHeader('require');
+    try {
+      this.env.endpoint.request(reinvite, this.aTarget, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          if (res.status >= 300) { this.hangup('system', 'session_refresh_failed'); return; }
+          const ack = dialog.createRequest('ACK', { cseq: reinvite.cseq.seq });
+          ack.addHeader('Via', formatVia(this.env.endpoint.via(this.aTarget.protocol)), { first: true });
+          void this.env.endpoint.sendStateless(ack, this.aTarget).catch(() => {});
+          this.armSessionTimer();
+        },
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'call: session refresh not sent');
+    }
   }
 
   /** BYE from one side: answer it, BYE the other side, end the call. */
@@ -473,7 +528,7 @@ export class Call {
     this.endedAt = Date.now();
     this.hangupBy = by;
     this.cause = cause;
-    for (const t of [this.retransmit, this.ringTimer, this.maxTimer]) if (t) clearTimeout(t);
+    for (const t of [this.retransmit, this.ringTimer, this.maxTimer, this.sessionTimerHandle]) if (t) clearTimeout(t);
     if (this.aDialog) this.env.unbindDialog(this.aDialog.key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
     void this.env.media.releaseLeg(this.legA.id).catch(() => {});

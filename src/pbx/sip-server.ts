@@ -95,7 +95,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     advertise,
     userAgent: `Strowger/${deps.version}`,
     // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
-    supported: [],
+    supported: ['timer'],
     filter: (msg, source) => {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
@@ -138,6 +138,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
+    minSessionExpires: sip.minSessionExpires,
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');

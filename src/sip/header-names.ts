@@ -44,6 +44,9 @@ const SPECIAL_CASE: Record<string, string> = {
   'p-preferred-identity': 'P-Preferred-Identity',
   'p-charging-vector': 'P-Charging-Vector',
   'security-client': 'Security-Client',
+  'min-se': 'Min-SE', // RFC 4028
+  'session-expires': 'Session-Expires',
+  'reject-contact': 'Reject-Contact',
 };
 
 /** Headers whose canonical spelling is known: compact targets, RFC 3261 §20 and common extensions. */
