@@ -68,6 +68,7 @@ export class B2bua {
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
+    o.endpoint.onRequest('PRACK', (r) => this.inDialog(r, (call, side) => call.prack(side, r)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
     o.media.on('timeout', (legId) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.

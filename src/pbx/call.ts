@@ -18,6 +18,8 @@ import type { LegInfo, MediaEngine } from '../media/media-engine.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import { readSdp, mediaTarget, rewriteSdp, SdpOrigin, type MediaTarget } from './call-sdp.ts';
 import { expiryDelayMs, sessionTimerHeaders, type SessionTimerDecision } from './session-timer.ts';
+import { ReliableProvisionals } from './reliable-provisional.ts';
+import { dialogKey } from '../sip/dialog.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
@@ -98,6 +100,9 @@ export class Call {
   sessionTimer: SessionTimerDecision = { kind: 'off' };
   private sessionTimerHandle: NodeJS.Timeout | undefined;
   private lastSdpToA: string | undefined;
+  /** RFC 3262 towards A, when its INVITE requires 100rel. */
+  private reliable: ReliableProvisionals | undefined;
+  private earlyKey: string | undefined;
   private hangupBy: CdrHangupBy = 'system';
   private cause = 'normal_clearing';
 
@@ -241,7 +246,29 @@ export class Call {
     if ((this.state as CallState) === 'ended' || this.a.cancelled) return;
     const status = body ? 183 : res.status === 183 ? 180 : res.status;
     this.state = 'early';
-    this.a.reply(status, undefined, { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA() } });
+    const send = (extra: Record<string, string>) => this.a.reply(status, undefined, { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), ...extra } });
+    if (!this.requires100rel()) { send({}); return; }
+    this.reliable ??= new ReliableProvisionals({
+      t1: this.env.t1,
+      send: (msg) => { void this.env.endpoint.sendStateless(msg, this.aTarget).catch(() => {}); },
+      onTimeout: () => { this.log.warn('call: no PRACK from caller'); this.hangup('system', 'no_prack'); },
+    });
+    if (!this.earlyKey) {
+      // PRACKs arrive in the early dialog (RFC 3262 §4): index it like a confirmed one.
+      this.earlyKey = dialogKey(this.aCallId, this.aTag, this.a.msg.fromTag ?? '');
+      this.env.bindDialog(this.earlyKey, this, 'a');
+    }
+    this.reliable.provisional(send, body !== undefined);
+  }
+
+  private requires100rel(): boolean {
+    return this.a.msg.getHeaders('require').some((v) => v.trim().toLowerCase() === '100rel');
+  }
+
+  /** PRACK from A for a reliable provisional (RFC 3262 §3): 200, or 481 when it matches none. */
+  prack(side: 'a' | 'b', req: IncomingRequest): void {
+    if (side === 'a' && this.reliable?.prack(req.msg.getHeader('rack'), this.a.msg.cseq.seq)) { req.reply(200, 'OK'); return; }
+    req.reply(481, 'Call/Transaction Does Not Exist');
   }
 
   private contactForA(): string {
@@ -279,6 +306,7 @@ export class Call {
     this.aDialog = Dialog.asUas(this.a.msg, this.aTag);
     this.env.bindDialog(this.aDialog.key, this, 'a');
     this.lastSdpToA = body;
+    this.reliable?.stop();
     this.final = this.a.reply(200, 'OK', { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', ...this.sessionTimerReplyHeaders() } });
     this.startRetransmit();
     this.armSessionTimer();
@@ -529,6 +557,8 @@ export class Call {
     this.hangupBy = by;
     this.cause = cause;
     for (const t of [this.retransmit, this.ringTimer, this.maxTimer, this.sessionTimerHandle]) if (t) clearTimeout(t);
+    this.reliable?.stop();
+    if (this.earlyKey) this.env.unbindDialog(this.earlyKey);
     if (this.aDialog) this.env.unbindDialog(this.aDialog.key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
     void this.env.media.releaseLeg(this.legA.id).catch(() => {});

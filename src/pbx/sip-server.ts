@@ -95,7 +95,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     advertise,
     userAgent: `Strowger/${deps.version}`,
     // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
-    supported: ['timer'],
+    supported: ['timer', '100rel'],
     filter: (msg, source) => {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
