@@ -199,7 +199,8 @@ export class SipEndpoint {
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
     const incoming = new Incoming(msg, tx, targetSource(tx.source, msg));
-    const branch = msg.topVia?.branch ?? '';
+    const branch = copyString(msg.topVia?.branch ?? '');
+    const merged = mergedKey(msg);
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
       // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method;
@@ -210,13 +211,13 @@ export class SipEndpoint {
         ?? checkMethod(msg, this.handledMethods, this.allowHeader)
         ?? checkRequire(msg, this.supported)
         ?? checkContentType(msg, this.accept)
-        ?? this.merged.check(msg, branch);
+        ?? this.merged.check(merged as SipMessage, branch);
       if (fail) { this.replyCheck(incoming, fail); return; }
     } catch (err) {
       this.failRequest(incoming, err);
       return;
     }
-    this.watchEnd(tx, msg, branch);
+    this.watchEnd(tx, merged, branch);
     if (tx.isInvite) this.pendingInvites.set(tx, incoming);
     const handler = this.handlers.get(msg.method)!;
     try {
@@ -231,12 +232,10 @@ export class SipEndpoint {
    * Forgets the request in the merged-request table and the pending INVITEs once its
    * transaction ends. A closure of its own (not one of `dispatch`'s, which share one context
    * holding the request and everything around it): a completed transaction lingers 32 s
-   * (Timer J) and must not keep the parsed request alive. For a non-INVITE only the values of
-   * the merged-request key are kept.
+   * (Timer J) and must not keep the parsed request alive.
    */
-  private watchEnd(tx: ServerTransaction<SendTarget>, msg: SipMessage, branch: string): void {
+  private watchEnd(tx: ServerTransaction<SendTarget>, key: MergedKey, branch: string): void {
     const prev = tx.onTerminated;
-    const key: MergedKey | SipMessage = tx.isInvite ? msg : mergedKey(msg);
     tx.onTerminated = (t, reason) => {
       this.merged.done(key as SipMessage, branch);
       if (t.isInvite) this.pendingInvites.delete(t);
@@ -295,7 +294,11 @@ class Incoming implements IncomingRequest {
   }
 }
 
-/** What `MergedRequestDetector.done` reads of a request (§8.2.2.2 key), without the rest of it. */
+/**
+ * What `MergedRequestDetector` reads of a request (§8.2.2.2 key), without the rest of it. The
+ * detector keeps its key for the transaction's life; copies (not slices of the request text)
+ * let the datagram's text go when the transaction completes.
+ */
 interface MergedKey {
   readonly fromTag: string | null;
   readonly toTag: string | null;
@@ -305,7 +308,16 @@ interface MergedKey {
 }
 
 function mergedKey(msg: SipMessage): MergedKey {
-  return { fromTag: msg.fromTag, toTag: msg.toTag, callId: msg.callId, cseq: { seq: msg.cseq.seq }, method: msg.method };
+  const fromTag = msg.fromTag;
+  return { fromTag: fromTag === null ? null : copyString(fromTag), toTag: msg.toTag, callId: copyString(msg.callId), cseq: { seq: msg.cseq.seq }, method: msg.method };
+}
+
+/**
+ * A copy of `s` that does not point into the string it was sliced from (V8 keeps substrings
+ * as views of their parent): slicing a concatenation flattens it into fresh characters first.
+ */
+function copyString(s: string): string {
+  return (' ' + s).slice(1);
 }
 
 /**

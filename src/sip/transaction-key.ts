@@ -34,7 +34,10 @@ export function serverTransactionKey(req: SipMessage, method?: string): string |
   const m = method ?? (req.method === 'ACK' ? 'INVITE' : req.method);
   const branch = via.branch;
   if (isRfc3261Branch(branch)) {
-    return `3261|${branch}|${via.host}:${via.port ?? ''}|${m}`;
+    // join, not a template: the key lives as long as the transaction (32 s after the final
+    // response on UDP) and a template leaves a tree of cons strings holding slices of the
+    // whole request text; join writes one flat string.
+    return ['3261', branch, `${via.host}:${via.port ?? ''}`, m].join('|');
   }
   const base = `2543|${req.requestUriText}|${req.fromTag ?? ''}|${req.callId}|${req.cseq.seq}|${req.getHeader('via')}|${m}`;
   return m === 'INVITE' ? base : `${base}|${req.toTag ?? ''}`;
