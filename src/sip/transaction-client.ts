@@ -36,6 +36,12 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
   readonly branch: string;
   /** Last response handed to the TU (not the local 408/503). */
   lastResponse: SipMessage | undefined = undefined;
+  /**
+   * The request; undefined once a final response arrived and the transaction only lingers
+   * (Timer D, K or M: up to 32 s on UDP) to absorb retransmissions, which need at most the
+   * ACK already built, not the request.
+   */
+  request: SipMessage | undefined;
   /** The ACK sent for a non-2xx final response, once built. */
   ack: SipMessage | undefined = undefined;
 
@@ -49,7 +55,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
     host: TransactionHost<T>,
     key: string,
     branch: string,
-    readonly request: SipMessage,
+    request: SipMessage,
     readonly target: T,
     private readonly timers: TransactionTimerValues,
     private readonly handlers: ClientTransactionHandlers<T>,
@@ -58,6 +64,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
     super(host, key, isInvite ? 'Calling' : 'Trying');
     this.isInvite = isInvite;
     this.branch = branch;
+    this.request = request;
     this.interval = timers.retransmit;
     this.timeoutEvent = isInvite ? 'timerB' : 'timerF';
     this.retransmitEvent = isInvite ? 'timerA' : 'timerE';
@@ -70,7 +77,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
   start(): void {
     if (this.timers.retransmit > 0) this.startTimer(Slot.Retransmit, this.interval, this.retransmitEvent);
     this.startTimer(Slot.Timeout, this.isInvite ? this.timers.timerB : this.timers.timerF, this.timeoutEvent);
-    this.transmit(this.request, this.target);
+    this.transmit(request0(this), this.target);
   }
 
   /** A response matched to this transaction (§17.1.3). */
@@ -100,16 +107,19 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
         this.resend();
         return;
       case 'sendAck':
-        this.ack ??= buildNonSuccessAck(this.request, msg!);
+        this.ack ??= buildNonSuccessAck(request0(this), msg!);
         this.transmit(this.ack, this.target);
         return;
       case 'startD':
+        this.request = undefined;
         this.startTimer(Slot.Linger, this.timers.timerD, 'timerD');
         return;
       case 'startK':
+        this.request = undefined;
         this.startTimer(Slot.Linger, this.timers.timerK, 'timerK');
         return;
       case 'startM':
+        this.request = undefined;
         this.startTimer(Slot.Linger, this.timers.timerM, 'timerM');
         return;
       case 'stopRetransmit':
@@ -121,7 +131,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
       case 'timeout':
         this.host.counters.timeouts++;
         this.pendingReason = 'timeout';
-        this.handlers.onResponse(createResponse(this.request, 408), this);
+        this.handlers.onResponse(createResponse(request0(this), 408), this);
         return;
       case 'transportError':
         this.noteTransportError(err);
@@ -129,7 +139,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
         // §8.1.3.1: a transport failure reads as a 503, unless the TU already
         // has its final response (the ACK of a non-2xx failed to go out).
         if (this.lastResponse === undefined || this.lastResponse.status < 200) {
-          this.handlers.onResponse(createResponse(this.request, 503), this);
+          this.handlers.onResponse(createResponse(request0(this), 503), this);
         }
         return;
       case 'terminate':
@@ -143,10 +153,20 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
   private resend(): void {
     this.host.counters.retransmissions++;
     this.startTimer(Slot.Retransmit, this.interval, this.retransmitEvent);
-    this.transmit(this.request, this.target);
+    this.transmit(request0(this), this.target);
   }
 
   protected notifyTerminated(): void {
     this.handlers.onTerminated?.(this, this.terminationReason!);
   }
+}
+
+/**
+ * The request, where the state machine still needs it (before a final response: sends,
+ * retransmissions, local 408/503, the ACK of the first non-2xx). Released only on entering
+ * a lingering state, so a miss here is a state-machine bug.
+ */
+function request0<T>(tx: ClientTransaction<T>): SipMessage {
+  if (tx.request === undefined) throw new Error(`client transaction ${tx.key} used its request after completion`);
+  return tx.request;
 }

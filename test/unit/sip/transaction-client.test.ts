@@ -287,7 +287,7 @@ describe('client matching and ids (§17.1.3, §8.1.1.7)', () => {
     const tx = layer.request(inv, UDP, tu().handlers);
     layer.receiveResponse(wire(createResponse(inv, 180, undefined, { toTag: 'r' })), UDP);
     const c = tu();
-    const cancelTx = layer.request(buildCancel(tx.request), tx.target, c.handlers);
+    const cancelTx = layer.request(buildCancel(tx.request!), tx.target, c.handlers);
     assert.equal(cancelTx.branch, tx.branch);
     assert.equal(
       sent[1].msg.toString(),

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createResponse } from '../../../src/sip/message-build.ts';
 import type { ServerTransaction } from '../../../src/sip/transaction-server.ts';
-import { UDP, request, setup } from './transaction-fixtures.ts';
+import { UDP, log, request, setup, wire } from './transaction-fixtures.ts';
 import type { Target } from './transaction-fixtures.ts';
 
 /** A layer with `sendBytes`: what the endpoint uses. */
@@ -97,6 +97,39 @@ describe('completed server transactions keep only the response bytes (Timer J me
     assert.equal(txs[0]!.request, reg);
     assert.equal(txs[0]!.lastResponse, res);
     assert.equal(sent[0]!.msg, res);
+    layer.close();
+  });
+});
+
+describe('completed client transactions release the request (Timer D/K/M)', () => {
+  const handlers = (seen: string[]) => ({ onResponse: (res: { status: number }) => { seen.push(String(res.status)); } });
+
+  test('non-INVITE: request released at the final response; the TU still gets it, Timer K ends it', () => {
+    const { layer, timers } = setup();
+    const seen: string[] = [];
+    const opt = request({ method: 'OPTIONS' });
+    const tx = layer.request(opt, UDP, handlers(seen));
+    assert.equal(tx.request, opt);
+    layer.receiveResponse(wire(createResponse(opt, 200, undefined, { toTag: 'x' })), UDP);
+    assert.deepEqual(seen, ['200']);
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastResponse?.status, 200);
+    timers.advance(5000);
+    assert.equal(tx.terminationReason, 'completed');
+    layer.close();
+  });
+
+  test('INVITE non-2xx: request released after the ACK is built; a retransmitted final gets the same ACK', () => {
+    const { layer, sent } = setup();
+    const inv = request();
+    const tx = layer.request(inv, UDP, handlers([]));
+    const busy = wire(createResponse(inv, 486, undefined, { toTag: 'b' }));
+    layer.receiveResponse(busy, UDP);
+    assert.equal(tx.request, undefined);
+    layer.receiveResponse(busy, UDP);
+    assert.deepEqual(log(sent), ['0 INVITE sip:bob@biloxi.com SIP/2.0', '0 ACK sip:bob@biloxi.com SIP/2.0', '0 ACK sip:bob@biloxi.com SIP/2.0']);
+    assert.equal(sent[2]!.msg, sent[1]!.msg);
     layer.close();
   });
 });

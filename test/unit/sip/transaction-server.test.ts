@@ -286,7 +286,7 @@ describe('server matching (§17.2.3) and CANCEL (§9.2)', () => {
     const { layer, txs, sent } = serverSetup();
     const text = request().toString();
     layer.receiveRequest(parse(text), UDP);
-    txs[0].respond(createResponse(txs[0].request, 180, undefined, { toTag: 't' }));
+    txs[0].respond(createResponse(txs[0].request!, 180, undefined, { toTag: 't' }));
     layer.receiveRequest(parse(text), UDP);
     assert.deepEqual(log(sent), ['0 SIP/2.0 180 Ringing', '0 SIP/2.0 180 Ringing']);
     assert.equal(wire(sent[1].msg).toTag, 't');
