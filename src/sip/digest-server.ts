@@ -122,11 +122,23 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
   const allowRfc2069 = options.allowRfc2069 ?? false;
   const tracker = new NonceCountTracker(options.maxTrackedNonces ?? 100_000);
 
+  // Every challenge differs only in its nonce (base64url: nothing to quote), so each
+  // algorithm's value is formatted once around a marker and reassembled per 401.
+  const MARK = '\u0000';
+  const templates = (stale: boolean) => algorithms.map((algorithm) => {
+    const text = formatDigestChallenge({ realm, nonce: MARK, algorithm, qop: ['auth'], stale });
+    const at = text.indexOf(MARK);
+    return [text.slice(0, at), text.slice(at + MARK.length)] as const;
+  });
+  const fresh = templates(false);
+  const staleTemplates = templates(true);
+
   function challenges(opts?: { readonly stale?: boolean }): string[] {
     const nonce = createNonce(secret, realm, clock.now());
-    return algorithms.map((algorithm) =>
-      formatDigestChallenge({ realm, nonce, algorithm, qop: ['auth'], stale: opts?.stale === true }),
-    );
+    const parts = opts?.stale === true ? staleTemplates : fresh;
+    const out = new Array<string>(parts.length);
+    for (let i = 0; i < parts.length; i++) out[i] = parts[i]![0] + nonce + parts[i]![1];
+    return out;
   }
 
   async function verify(authorization: string, opts: DigestVerifyOptions): Promise<DigestVerifyResult> {
