@@ -14,6 +14,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   sip: ['sip-parser.ts', 'sip-register.ts'],
   calls: ['calls.ts'],
   media: ['media-relay.ts'],
+  idle: ['idle.ts'],
 };
 
 interface BenchModule {

@@ -66,7 +66,9 @@ export class RelayWorkerHandle {
 
   constructor(readonly index: number, config: RelayWorkerConfig, hooks: RelayWorkerHooks) {
     this.load = emptyLoad(index);
-    this.worker = spawnWorker(WORKER_ENTRY, { workerData: config, name: `strowger-relay-${index}` });
+    // The relay allocates almost nothing per packet: a small young generation keeps each
+    // worker's idle footprint low without costing scavenges on the hot path.
+    this.worker = spawnWorker(WORKER_ENTRY, { workerData: config, name: `strowger-relay-${index}`, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let markReady!: () => void;
     let failReady!: (err: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => {
