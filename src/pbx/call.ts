@@ -22,6 +22,9 @@ import { ReliableProvisionals } from './reliable-provisional.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 
+/** Methods our call legs accept, in the Allow of INVITEs and 2xx we send (RFC 3261 §20.5). */
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE';
+
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
 
 export interface CallEnv {
@@ -172,8 +175,8 @@ export class Call {
       callId: this.bCallId,
       cseq,
       maxForwards: mf === null ? 70 : Math.max(0, mf - 1),
-      contact: `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${to.protocol}>`,
-      headers: { Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', 'User-Agent': 'Strowger' },
+      contact: this.contactFor(to),
+      headers: { Allow: ALLOW, 'User-Agent': 'Strowger' },
       body,
       contentType: body === undefined ? undefined : 'application/sdp',
     });
@@ -272,8 +275,7 @@ export class Call {
   }
 
   private contactForA(): string {
-    const adv = this.env.advertise(this.aTarget.protocol);
-    return `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${this.aTarget.protocol}>`;
+    return this.contactFor(this.aTarget);
   }
 
   private async forkAnswered(fork: Fork, res: SipMessage): Promise<void> {
@@ -307,7 +309,7 @@ export class Call {
     this.env.bindDialog(this.aDialog.key, this, 'a');
     this.lastSdpToA = body;
     this.reliable?.stop();
-    this.final = this.a.reply(200, 'OK', { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), Allow: 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE', ...this.sessionTimerReplyHeaders() } });
+    this.final = this.a.reply(200, 'OK', { toTag: this.aTag, body, contentType: body ? 'application/sdp' : undefined, headers: { Contact: this.contactForA(), Allow: ALLOW, ...this.sessionTimerReplyHeaders() } });
     this.startRetransmit();
     this.armSessionTimer();
     this.maxTimer = setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
@@ -316,9 +318,14 @@ export class Call {
   }
 
   private ackB(fork: Fork, dialog: Dialog, body?: string): void {
-    const ack = dialog.createRequest('ACK', { cseq: fork.invite.cseq.seq, body, contentType: body ? 'application/sdp' : undefined });
-    ack.addHeader('Via', formatVia(this.env.endpoint.via(fork.sendTarget.protocol)), { first: true });
-    void this.env.endpoint.sendStateless(ack, fork.sendTarget).catch(() => {});
+    this.sendAck(dialog, fork.invite.cseq.seq, fork.sendTarget, body);
+  }
+
+  /** ACK for a 2xx: its own transaction-less request in the dialog (§13.2.2.4, §17.1.1.3). */
+  private sendAck(dialog: Dialog, cseq: number, target: SendTarget, body?: string): void {
+    const ack = dialog.createRequest('ACK', { cseq, body, contentType: body ? 'application/sdp' : undefined });
+    ack.addHeader('Via', formatVia(this.env.endpoint.via(target.protocol)), { first: true });
+    void this.env.endpoint.sendStateless(ack, target).catch(() => {});
   }
 
   /** §13.3.1.4: the UAS core resends its 2xx until the ACK comes (unreliable transports). */
@@ -361,9 +368,7 @@ export class Call {
     const p = this.pendingReinviteAck;
     if (!p || ack.cseq.seq === this.a.msg.cseq.seq) return false;
     this.pendingReinviteAck = undefined;
-    const fwd = p.dialog.createRequest('ACK', { cseq: p.cseq });
-    fwd.addHeader('Via', formatVia(this.env.endpoint.via(p.target.protocol)), { first: true });
-    void this.env.endpoint.sendStateless(fwd, p.target).catch(() => {});
+    this.sendAck(p.dialog, p.cseq, p.target);
     return true;
   }
 
@@ -405,9 +410,7 @@ export class Call {
             if (from === 'b') {
               // Our 2xx to B's re-INVITE is ACKed by B; we ACK A's 2xx ourselves now.
               this.pendingReinviteAck = undefined;
-              const ack = other.createRequest('ACK', { cseq: fwd.cseq.seq });
-              ack.addHeader('Via', formatVia(this.env.endpoint.via(otherTarget.protocol)), { first: true });
-              void this.env.endpoint.sendStateless(ack, otherTarget).catch(() => {});
+              this.sendAck(other, fwd.cseq.seq, otherTarget);
             }
           }
           if (from === 'b' && answer) this.lastSdpToA = answer;
@@ -457,9 +460,7 @@ export class Call {
         onResponse: (res) => {
           if (res.status < 200) return;
           if (res.status >= 300) { this.hangup('system', 'session_refresh_failed'); return; }
-          const ack = dialog.createRequest('ACK', { cseq: reinvite.cseq.seq });
-          ack.addHeader('Via', formatVia(this.env.endpoint.via(this.aTarget.protocol)), { first: true });
-          void this.env.endpoint.sendStateless(ack, this.aTarget).catch(() => {});
+          this.sendAck(dialog, reinvite.cseq.seq, this.aTarget);
           this.armSessionTimer();
         },
       });
