@@ -38,17 +38,10 @@ function firstContact(msg: SipMessage): SipUri | null {
   return c === '*' || c.length === 0 ? null : c[0]!.uri;
 }
 
-export class Dialog implements DialogState {
-  callId: string;
-  localTag: string;
-  remoteTag: string;
-  localUri: NameAddr;
-  remoteUri: NameAddr;
-  remoteTarget: SipUri;
-  routeSet: NameAddr[];
-  localSeq: number;
-  remoteSeq: number | null;
+// The fields are DialogState's (declaration merging), set in one order by the constructor.
+export interface Dialog extends DialogState {}
 
+export class Dialog {
   constructor(s: DialogState) {
     this.callId = s.callId;
     this.localTag = s.localTag;
