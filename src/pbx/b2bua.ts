@@ -27,6 +27,7 @@ import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision 
 import { RouterCache } from './call-router-cache.ts';
 import { Call, type CallEnv } from './call.ts';
 import { negotiateSessionTimer } from './session-timer.ts';
+import { createDeviceAuth } from './device-auth.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -58,9 +59,11 @@ export class B2bua {
   private readonly records: CallRecordWriter;
   counters = { attempts: 0, answered: 0, rejected: 0, ended: 0 };
   private readonly env: CallEnv;
+  private readonly deviceAuth;
 
   constructor(private readonly o: B2buaOptions) {
     this.env = this.createEnv();
+    this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: o.logger.child({ component: 'b2bua' }) }, 'proxy');
     this.log = o.logger.child({ component: 'b2bua' });
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
@@ -160,21 +163,10 @@ export class B2bua {
 
   /** Digest for INVITEs from devices (407, RFC 3261 §22.3). Returns null when it answered. */
   private async authenticate(r: IncomingRequest): Promise<CallOrigin['device'] | null> {
-    const ip = r.source.remoteAddress;
-    const challenge = (stale = false) => r.reply(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': this.o.digest.challenges({ stale }) } });
-    const header = r.msg.getHeader('proxy-authorization');
-    if (header === null) { challenge(); return null; }
-    const result = await this.o.digest.verify(header, { method: 'INVITE', requestUri: r.msg.requestUriText, lookupHa1: (u, realm, h) => this.o.credentials.ha1(u, realm, h) });
-    if (result.kind === 'stale') { challenge(true); return null; }
-    if (result.kind !== 'ok') {
-      if (this.o.guard.recordFailure(ip)) this.log.warn({ ip }, 'source banned after repeated digest failures');
-      r.reply(407, 'Proxy Authentication Required', { headers: { 'Proxy-Authenticate': this.o.digest.challengesFor(result) } });
-      return null;
-    }
-    const id = await this.o.credentials.deviceId(result.username);
-    if (id === null) { challenge(); return null; }
-    const row = await this.o.db.selectFrom('devices').select(['caller_id']).where('id', '=', id).executeTakeFirst();
-    return { id, username: result.username, callerId: row?.caller_id ?? null };
+    const auth = await this.deviceAuth(r);
+    if (!auth.ok) return null;
+    const row = await this.o.db.selectFrom('devices').select(['caller_id']).where('id', '=', auth.deviceId).executeTakeFirst();
+    return { id: auth.deviceId, username: auth.username, callerId: row?.caller_id ?? null };
   }
 
   private createEnv(): CallEnv {

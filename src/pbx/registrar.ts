@@ -8,8 +8,6 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../store/schema.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
-import type { DigestHash } from '../sip/digest-algorithm.ts';
-import { parseDigestCredentials } from '../sip/digest-credentials.ts';
 import { formatNameAddr, type NameAddr } from '../sip/header-name-addr.ts';
 import { formatUri } from '../sip/uri.ts';
 import { insertDeviceEvent } from '../store/device-events.ts';
@@ -17,6 +15,7 @@ import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
 import type { SipGuard } from './sip-guard.ts';
 import type { ContactSpec } from './registrar-bindings.ts';
+import { createDeviceAuth } from './device-auth.ts';
 
 export interface RegistrarDeps {
   db: Kysely<DB>;
@@ -57,13 +56,6 @@ function toContactSpec(na: NameAddr): ContactSpec {
   };
 }
 
-/** The Authorization value meant for our realm (a request may carry several, §22.4). */
-function credentialsFor(r: IncomingRequest, realm: string): string | null {
-  const all = r.msg.getHeaders('authorization');
-  if (all.length <= 1) return all[0] ?? null;
-  return all.find((v) => parseDigestCredentials(v)?.realm === realm) ?? all[0]!;
-}
-
 export function createRegistrar(deps: RegistrarDeps) {
   const { digest, credentials, location, guard, logger } = deps;
   const log = logger.child({ component: 'registrar' });
@@ -73,10 +65,7 @@ export function createRegistrar(deps: RegistrarDeps) {
     void insertDeviceEvent(deps.db, { deviceId, category, type, detail: JSON.stringify(detail), sourceIp: ip }).catch((err) => log.warn({ err }, 'device event not written'));
   };
 
-  // Hoisted out of the handler: closures made per REGISTER cost an allocation each (and,
-  // under tsx's keepNames, a defineProperty each) on the hottest path of the registrar.
-  const lookupHa1 = (user: string, realm: string, hash: DigestHash) => credentials.ha1(user, realm, hash);
-  const challenge = (r: IncomingRequest, stale = false) => r.reply(401, 'Unauthorized', { headers: { 'WWW-Authenticate': digest.challenges({ stale }) } });
+  const authenticate = createDeviceAuth({ digest, credentials, guard, log }, 'www');
 
   return async function handleRegister(r: IncomingRequest): Promise<void> {
     const msg = r.msg;
@@ -88,26 +77,19 @@ export function createRegistrar(deps: RegistrarDeps) {
     }
     const aor = to.user;
 
-    const auth = credentialsFor(r, digest.realm);
-    if (auth === null) { challenge(r); return; }
-    const result = await digest.verify(auth, {
-      method: 'REGISTER', requestUri: msg.requestUriText,
-      lookupHa1,
-    });
-    if (result.kind === 'stale') { challenge(r, true); return; }
-    if (result.kind !== 'ok') {
-      const user = result.username ?? null;
-      const deviceId = user ? await credentials.deviceId(user) : null;
-      event(deviceId, 'auth', 'auth_failed', { reason: result.kind, user_agent: msg.getHeader('user-agent') }, ip);
-      if (guard.recordFailure(ip)) log.warn({ ip }, 'source banned after repeated digest failures');
-      log.info({ ip, user, reason: result.kind }, 'REGISTER authentication failed');
-      r.reply(401, 'Unauthorized', { headers: { 'WWW-Authenticate': digest.challengesFor(result) } });
+    const auth = await authenticate(r);
+    if (!auth.ok) {
+      if (auth.failure) {
+        const user = auth.failure.username;
+        const failedId = user ? await credentials.deviceId(user) : null;
+        event(failedId, 'auth', 'auth_failed', { reason: auth.failure.reason, user_agent: msg.getHeader('user-agent') }, ip);
+        log.info({ ip, user, reason: auth.failure.reason }, 'REGISTER authentication failed');
+      }
       return;
     }
     // §10.3 step 4: the authenticated user may only touch its own bindings.
-    if (result.username !== aor) { r.reply(403, 'Forbidden'); return; }
-    const deviceId = await credentials.deviceId(aor);
-    if (deviceId === null) { challenge(r); return; }
+    if (auth.username !== aor) { r.reply(403, 'Forbidden'); return; }
+    const deviceId = auth.deviceId;
 
     const contacts = msg.contacts;
     const outcome = await location.register({
