@@ -8,31 +8,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
+/** V8 flags of `npm start` (package.json). */
+const START_FLAGS = ['--max-semi-space-size=32'];
 
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function idleRss(args: string[], env: Record<string, string>, settleMs: number): Promise<number> {
+/** RSS of a fresh process at each of `atMs` (ms since spawn, ascending). */
+async function idleRss(args: string[], env: Record<string, string>, atMs: number[]): Promise<number[]> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, settleMs));
-  const rss = rssMb(child.pid!);
+  const out: number[] = [];
+  let waited = 0;
+  for (const at of atMs) {
+    await new Promise((r) => setTimeout(r, at - waited));
+    waited = at;
+    out.push(rssMb(child.pid!));
+  }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  return rss;
+  return out;
 }
 
 export async function run(): Promise<void> {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'strowger-idle-'));
   try {
-    const floor = await idleRss(['-e', 'setInterval(() => {}, 1000)'], {}, 1000);
-    const server = await idleRss(['--max-semi-space-size=4', 'dist/main.js'], {
+    const [floor] = await idleRss(['-e', 'setInterval(() => {}, 1000)'], {}, [1000]);
+    // The flags of `npm start`. Startup (migrations, schema compilation) grows the young
+    // generation to its maximum; V8's memory reducer gives it back once allocation stays low
+    // (about 20 s here), so the budget is judged on the settled figure and both are printed.
+    const [early, settled] = await idleRss([...START_FLAGS, 'dist/main.js'], {
       STROWGER_DATA_DIR: dir, STROWGER_HTTP_PORT: '0', STROWGER_SIP_PORT: '0', STROWGER_SIP_TLS_PORT: 'off',
       STROWGER_HOST: '127.0.0.1', STROWGER_LOG_LEVEL: 'warn', STROWGER_RTP_PORTS: '40000-40999', STROWGER_MEDIA_WORKERS: '2',
-    }, 8000);
-    process.stdout.write(`idle server RSS ${server.toFixed(1)} MB (budget 150 MB) | bare node ${floor.toFixed(1)} MB | ratio ${(server / floor).toFixed(2)}x | peak RSS (this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB\n`);
+    }, [8000, 40_000]);
+    process.stdout.write(`idle server RSS ${settled!.toFixed(1)} MB after 40 s (budget 150 MB: ${settled! < 150 ? 'met' : 'MISSED'}), ${early!.toFixed(1)} MB at 8 s | bare node ${floor!.toFixed(1)} MB | ratio ${(settled! / floor!).toFixed(2)}x | peak RSS (this process) ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -141,7 +141,7 @@ export class B2bua {
       // its legs: errors of our catalogues carry their status (SDP 400/488, media 488/503).
       const status = err instanceof SdpError || err instanceof MediaError ? err.sipStatus : 500;
       if (status >= 500) this.log.error({ err }, 'call set-up failed'); else this.log.info({ err: (err as Error).message }, 'unusable SDP offer');
-      if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) r.reply(status, status === 488 ? 'Not Acceptable Here' : status === 400 ? 'Bad Request (SDP)' : undefined);
+      if (r.tx.lastStatus < 200) r.reply(status, status === 488 ? 'Not Acceptable Here' : status === 400 ? 'Bad Request (SDP)' : undefined);
       call.hangup('system', 'failed');
     }
   }

@@ -5,10 +5,10 @@
  * batch grows with the load and a lone call still commits at once (no timer, no added delay).
  *
  * Order and atomicity: within a batch the journal rows are written first, then the CDRs of
- * journalled calls replace their rows (`closeCallsWithCdrs`), then the other CDRs, all in one
- * transaction, so a call answered and ended in the same batch never stays open. Batches run
- * one after the other. A batch that fails is retried record by record, so one bad row costs
- * only itself.
+ * journalled calls replace their rows, then the other CDRs, all in one transaction of at most
+ * three statements (`writeCallRecords`), so a call answered and ended in the same batch never
+ * stays open. Batches run one after the other. A batch that fails is retried record by
+ * record, so one bad row costs only itself.
  *
  * `flushed()` resolves once everything queued so far is committed: shutdown waits on it,
  * which keeps "a finished call has its CDR" true across a clean stop.
@@ -16,8 +16,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { DB } from '../store/schema.ts';
-import { closeCallsWithCdrs, closeCallWithCdr, insertCdr, insertCdrs, openCallRecord, type CallStart, type NewCdr } from '../store/cdrs.ts';
-import { inTransaction } from '../store/in-transaction.ts';
+import { closeCallWithCdr, insertCdr, openCallRecord, writeCallRecords, type CallStart, type NewCdr } from '../store/cdrs.ts';
 
 interface Batch {
   opens: CallStart[];
@@ -99,11 +98,7 @@ export class CallRecordWriter {
     const n = b.opens.length + b.closes.length + b.inserts.length;
     this.counters.batches++;
     try {
-      await inTransaction(this.db, async (tx) => {
-        for (const call of b.opens) await openCallRecord(tx, call);
-        await closeCallsWithCdrs(tx, b.closes);
-        await insertCdrs(tx, b.inserts);
-      });
+      await writeCallRecords(this.db, b);
       this.counters.records += n;
     } catch (err) {
       this.log.warn({ err, records: n }, 'CDR batch failed; writing its records one by one');

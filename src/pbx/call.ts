@@ -234,6 +234,7 @@ export class Call {
     const body = fork.invite.body.length ? fork.invite.body.toString('utf8') : undefined;
     fork.invite = this.buildInvite(fork.target, fork.sendTarget, body, fork.invite.cseq.seq + 1);
     fork.invite.addHeader(res.status === 401 ? 'Authorization' : 'Proxy-Authorization', answer.header);
+    fork.tx?.release();
     this.sendFork(fork);
   }
 
@@ -286,6 +287,7 @@ export class Call {
       // A second fork answered, or the caller is gone: ACK it and hang that fork up (§13.2.2.4).
       this.ackB(fork, dialog);
       this.sendBye(dialog, fork.sendTarget);
+      if (this.state === 'ended') fork.tx?.release();
       return;
     }
     this.winner = fork;
@@ -503,14 +505,13 @@ export class Call {
     const status = cause === 'caller_cancel' ? 487 : cause === 'no_answer' ? 480 : 503;
     this.replyA(status, cause === 'no_answer' ? 'Temporarily Unavailable' : undefined);
     // The CDR records what A really got: a final answer sent earlier (e.g. 400 for a bad offer) wins.
-    const sent = this.a.tx.lastResponse?.status;
-    this.end(by, cause, sent !== undefined && sent >= 300 ? sent : status);
+    const sent = this.a.tx.lastStatus;
+    this.end(by, cause, sent >= 300 ? sent : status);
   }
 
   private replyA(status: number, reason?: string): void {
     if (this.a.cancelled) return;
-    const last = this.a.tx.lastResponse;
-    if (last && last.status >= 200) return;
+    if (this.a.tx.lastStatus >= 200) return;
     try { this.a.reply(status, reason, { toTag: this.aTag }); } catch { /* transaction gone */ }
   }
 
@@ -562,6 +563,10 @@ export class Call {
     if (this.earlyKey) this.env.unbindDialog(this.earlyKey);
     if (this.aDialog) this.env.unbindDialog(this.aDialog.key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
+    // Answered forks linger in their transaction 32 s (Timer M/D): without this the whole call
+    // would. A fork still waiting for its final answer keeps its handler, so a 2xx that crosses
+    // our CANCEL still gets its ACK and BYE (§13.2.2.4).
+    for (const f of this.forks) if (f.tx !== undefined && f.tx.lastStatus >= 200) f.tx.release();
     void this.env.media.releaseLeg(this.legA.id).catch(() => {});
     void this.env.media.releaseLeg(this.legB.id).catch(() => {});
     const disposition: CdrDisposition = answered ? 'answered' : cause === 'caller_cancel' ? 'cancelled' : dispositionFor(sipCode);

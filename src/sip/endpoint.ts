@@ -198,7 +198,7 @@ export class SipEndpoint {
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg));
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined);
     const branch = copyString(msg.topVia?.branch ?? '');
     const merged = mergedKey(msg);
     try {
@@ -246,19 +246,20 @@ export class SipEndpoint {
   /** §9.2: 481 when nothing matches; else 200 to the CANCEL and 487 to the INVITE if still unanswered. */
   private handleCancel(cancel: IncomingRequest): void {
     const inviteTx = this.transactions.findInviteForCancel(cancel.msg);
-    const invite = inviteTx ? this.pendingInvites.get(inviteTx) : undefined;
-    if (!inviteTx || !invite) { cancel.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    if (!inviteTx) { cancel.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    const invite = this.pendingInvites.get(inviteTx);
     cancel.reply(200);
-    const answered = inviteTx.lastStatus >= 200;
-    if (answered) return;
+    // Already answered (the entry goes with the final response): the CANCEL changes nothing.
+    if (invite === undefined || inviteTx.lastStatus >= 200) return;
     invite.cancelled = true;
+    const onCancel = invite.onCancel; // the final answer below clears it
     try {
       invite.reply(487, 'Request Terminated');
     } catch (err) {
       this.opts.onError?.(err, 'cancel');
     }
     try {
-      invite.onCancel?.();
+      onCancel?.();
     } catch (err) {
       this.opts.onError?.(err, 'cancel handler');
     }
@@ -285,11 +286,23 @@ export class SipEndpoint {
 class Incoming implements IncomingRequest {
   cancelled = false;
   onCancel: (() => void) | undefined = undefined;
-  constructor(readonly msg: SipMessage, readonly tx: ServerTransaction<SendTarget>, readonly source: MessageSource) {}
+  constructor(
+    readonly msg: SipMessage,
+    readonly tx: ServerTransaction<SendTarget>,
+    readonly source: MessageSource,
+    /** The endpoint's INVITEs a CANCEL may still reach (INVITE requests only). */
+    private readonly pending: Map<ServerTransaction<SendTarget>, IncomingRequest> | undefined = undefined,
+  ) {}
 
   reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
     const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
     this.tx.respond(res);
+    if (status >= 200 && this.pending !== undefined) {
+      // Answered: a CANCEL now only gets its 200 (§9.2). The transaction lingers 32 s (Timer L);
+      // the request and the handler's cancel hook (a whole call) must not linger with it.
+      this.pending.delete(this.tx);
+      this.onCancel = undefined;
+    }
     return res;
   }
 }

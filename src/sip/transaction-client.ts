@@ -30,12 +30,19 @@ export interface ClientTransactionHandlers<T> {
   onTerminated?(tx: ClientTransaction<T>, reason: TerminationReason): void;
 }
 
+const NO_HANDLERS: ClientTransactionHandlers<any> = { onResponse: () => {} };
+
 export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionState, ClientEvent> {
   readonly isInvite: boolean;
   /** Branch of the request's top Via. */
   readonly branch: string;
-  /** Last response handed to the TU (not the local 408/503). */
+  /**
+   * Last response handed to the TU (not the local 408/503); undefined again once the
+   * transaction only lingers (see `request`). `lastStatus` stays.
+   */
   lastResponse: SipMessage | undefined = undefined;
+  /** Status of the last response handed to the TU; 0 before any. */
+  lastStatus = 0;
   /**
    * The request; undefined once a final response arrived and the transaction only lingers
    * (Timer D, K or M: up to 32 s on UDP) to absorb retransmissions, which need at most the
@@ -58,7 +65,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
     request: SipMessage,
     readonly target: T,
     private readonly timers: TransactionTimerValues,
-    private readonly handlers: ClientTransactionHandlers<T>,
+    private handlers: ClientTransactionHandlers<T>,
   ) {
     const isInvite = request.method === 'INVITE';
     super(host, key, isInvite ? 'Calling' : 'Trying');
@@ -94,7 +101,8 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
   protected execute(action: TransactionAction, msg: SipMessage | undefined, err: unknown): void {
     switch (action) {
       case 'passUp':
-        this.lastResponse = msg;
+        if (this.request !== undefined) this.lastResponse = msg; // a lingering transaction keeps no messages
+        this.lastStatus = msg!.status;
         this.handlers.onResponse(msg!, this);
         return;
       case 'retransmit':
@@ -111,15 +119,15 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
         this.transmit(this.ack, this.target);
         return;
       case 'startD':
-        this.request = undefined;
+        this.linger();
         this.startTimer(Slot.Linger, this.timers.timerD, 'timerD');
         return;
       case 'startK':
-        this.request = undefined;
+        this.linger();
         this.startTimer(Slot.Linger, this.timers.timerK, 'timerK');
         return;
       case 'startM':
-        this.request = undefined;
+        this.linger();
         this.startTimer(Slot.Linger, this.timers.timerM, 'timerM');
         return;
       case 'stopRetransmit':
@@ -138,7 +146,7 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
         this.pendingReason = 'transport_error';
         // §8.1.3.1: a transport failure reads as a 503, unless the TU already
         // has its final response (the ACK of a non-2xx failed to go out).
-        if (this.lastResponse === undefined || this.lastResponse.status < 200) {
+        if (this.lastStatus < 200) {
           this.handlers.onResponse(createResponse(request0(this), 503), this);
         }
         return;
@@ -148,6 +156,21 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
       default:
         throw new Error(`client transaction cannot ${action}`);
     }
+  }
+
+  /**
+   * The TU is done with this transaction (its dialog or call ended): it hears nothing more,
+   * and the transaction no longer holds the TU's objects while it lingers (Timer M keeps an
+   * INVITE in Accepted 32 s; late 2xx retransmissions are then absorbed).
+   */
+  release(): void {
+    this.handlers = NO_HANDLERS;
+  }
+
+  /** Entering D, K or M: only retransmissions remain, which need neither request nor response objects. */
+  private linger(): void {
+    this.request = undefined;
+    this.lastResponse = undefined;
   }
 
   private resend(): void {

@@ -197,8 +197,7 @@ export class TransactionLayer<T> {
    */
   private ackMatches(ack: SipMessage, key: string, tx: ServerTransaction<T>): boolean {
     if (!isRfc2543Key(key)) return true;
-    const sent = tx.lastResponse;
-    return sent !== undefined && sent.status >= 200 && sent.toTag === ack.toTag;
+    return tx.lastStatus >= 200 && tx.lastToTag === ack.toTag;
   }
 
   /** A response from the transport (§17.1.3); unmatched ones go to `onStrayResponse`. */

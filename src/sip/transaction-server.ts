@@ -7,11 +7,14 @@
  * the last response. Responses go to `source`, the place the request came
  * from; the transport turns that into an address (§18.2.2).
  *
- * Memory: a completed non-INVITE transaction lingers for Timer J (64*T1 = 32 s on UDP,
- * §17.2.2) only to absorb request retransmissions. When the host can send raw bytes it
- * then keeps just the serialized final response and its status: the request, the response
- * object and their parsed headers are released (at 5,000 REGISTER/s that is 320,000
- * lingering transactions).
+ * Memory: after its final response a transaction lingers only to absorb retransmissions:
+ * Timer J (64*T1 = 32 s on UDP, §17.2.2) for non-INVITE, Timer L (32 s, RFC 6026 §8.7) for an
+ * INVITE in Accepted, Timer H/I for an INVITE in Completed/Confirmed. When the host can send
+ * raw bytes the transaction then keeps the final response's status and To tag, plus the bytes
+ * when it may still resend them itself (non-INVITE, INVITE non-2xx); the request, the response
+ * object and their parsed headers are released. In Accepted the TU retransmits the 2xx
+ * (§13.3.1.4), so no bytes are kept. At 5,000 REGISTER/s or 2,000 calls/s that is hundreds of
+ * thousands of lingering transactions.
  */
 import type { SipMessage } from './message.ts';
 import { TransactionBase, Slot } from './transaction-base.ts';
@@ -34,14 +37,16 @@ const TU_EVENT = { '1xx': 'tu1xx', '2xx': 'tu2xx', '300-699': 'tu300-699' } as c
 export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionState, ServerEvent> {
   readonly isInvite: boolean;
   /**
-   * Last response sent (the one retransmissions get). For a non-INVITE transaction whose
-   * host has `sendBytes`, undefined again once the final response went out (only its bytes
-   * are kept); `lastStatus` still tells what was sent.
+   * Last response sent (the one retransmissions get). When the host has `sendBytes`,
+   * undefined again once the final response went out (see above); `lastStatus` and
+   * `lastToTag` still tell what was sent.
    */
   lastResponse: SipMessage | undefined = undefined;
   /** Status of the last response sent; 0 before any. */
   lastStatus = 0;
-  /** The request; undefined once released (non-INVITE final response sent, see above). */
+  /** To tag of the last response sent (RFC 2543 ACK matching, §17.2.3); null before any or without one. */
+  lastToTag: string | null = null;
+  /** The request; undefined once released (final response sent, see above). */
   request: SipMessage | undefined;
   /** Once, when the transaction terminates (`timeout` = timer H: no ACK came). */
   onTerminated: ((tx: ServerTransaction<T>, reason: TerminationReason) => void) | undefined = undefined;
@@ -182,26 +187,29 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
 
   private sendResponse(res: SipMessage): void {
     this.lastStatus = res.status;
+    this.lastToTag = res.toTag;
     if (this.host.sendBytes === undefined) {
       this.lastResponse = res;
       this.transmit(res, this.source);
       return;
     }
     const bytes = res.toBuffer();
-    this.lastBytes = bytes;
-    if (!this.isInvite && this.state === 'Completed') {
-      // Only retransmissions of these bytes remain to be done (§17.2.2).
+    if (res.status < 200) {
+      this.lastBytes = bytes;
+      this.lastResponse = res;
+    } else {
+      // Only retransmissions of these bytes remain to be done by the transaction (§17.2.1,
+      // §17.2.2); in Accepted, none (RFC 6026 §8.7: the TU resends its 2xx).
+      this.lastBytes = this.state === 'Accepted' ? undefined : bytes;
       this.lastResponse = undefined;
       this.request = undefined;
-    } else {
-      this.lastResponse = res;
     }
     this.transmitBytes(bytes, this.source);
   }
 
   private resendLast(): void {
     if (this.lastBytes !== undefined) this.transmitBytes(this.lastBytes, this.source);
-    else this.transmit(this.lastResponse!, this.source);
+    else if (this.lastResponse !== undefined) this.transmit(this.lastResponse, this.source);
   }
 
   protected notifyTerminated(): void {

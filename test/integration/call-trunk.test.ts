@@ -6,6 +6,8 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { TestServer } from '../helpers/server.ts';
 import { runSipp, spawnSipp, startSippServer, type SippServer } from '../helpers/sipp.ts';
 import { api, assertIdle, cdrCount, defaultTrunk, did, eventually, inboundTrunk, nextCdr, route, startCallServer, trunkCall } from './call-fixtures.ts';
@@ -77,6 +79,27 @@ describe('trunk -> DID -> forward -> default trunk', () => {
     assert.equal(cdr.codec, 'PCMA/8000');
     assert.ok(Math.abs(cdr.billsec - pauseMs / 1000) <= 1, `billsec ${cdr.billsec}`);
     assert.ok(outTrunk > 0);
+  });
+
+  test('a finished call is not kept alive by its lingering transactions (Timer L/M/J hold them 32 s)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const n = await cdrCount(t);
+    const sip = t.server.ctx.sip!;
+    const caller = await spawnSipp({ ...trunkCall(t, DID), scenario: 'uac', calls: 1, pauseMs: 1000, traceMessages: false });
+    // Only a weak reference may outlive this line: a local would itself keep the call alive.
+    const ref = new WeakRef(await eventually('the call', () => sip.b2bua.calls.values().next().value));
+    const r = await caller.done;
+    assert.equal(r.stats.successful, 1);
+    await nextCdr(t, n);
+    await assertIdle(t);
+    // The INVITE server (Accepted, Timer L), INVITE client (Accepted, Timer M) and BYE
+    // transactions of the call are still there, absorbing retransmissions...
+    assert.ok(sip.endpoint.transactions.size >= 3, `lingering transactions: ${sip.endpoint.transactions.size}`);
+    // ...but hold neither the call nor its dialogs and messages.
+    await new Promise((res) => setImmediate(res));
+    gc();
+    assert.equal(ref.deref(), undefined, 'the ended call is still reachable');
   });
 
   test('ten calls in a row at 5 cps all answered, one CDR each', async () => {

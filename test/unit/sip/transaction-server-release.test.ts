@@ -73,17 +73,42 @@ describe('completed server transactions keep only the response bytes (Timer J me
     layer.close();
   });
 
-  test('INVITE keeps request and last response (CANCEL, ACK matching and 2xx retransmission read them)', () => {
-    const { layer, txs } = bytesSetup();
+  test('INVITE non-2xx: request and response object released, the bytes kept for Timer G and retransmitted INVITEs', () => {
+    const { layer, txs, bytes } = bytesSetup();
     const inv = request();
     layer.receiveRequest(inv, UDP);
     const tx = txs[0]!;
-    const res = createResponse(inv, 486, undefined, { toTag: 't' });
-    tx.respond(res);
+    tx.respond(createResponse(inv, 486, undefined, { toTag: 't' }));
     assert.equal(tx.state, 'Completed');
-    assert.equal(tx.request, inv);
-    assert.equal(tx.lastResponse, res);
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastResponse, undefined);
     assert.equal(tx.lastStatus, 486);
+    assert.equal(tx.lastToTag, 't');
+    layer.receiveRequest(request(), UDP);
+    assert.equal(bytes.length, 2);
+    assert.equal(bytes[1]!.data, bytes[0]!.data);
+    // The ACK still matches (and ends Completed) without the response object.
+    layer.receiveRequest(request({ method: 'ACK', toTag: 't' }), UDP);
+    assert.equal(tx.state, 'Confirmed');
+    layer.close();
+  });
+
+  test('INVITE 2xx: Accepted keeps no messages and no bytes (the TU retransmits its 2xx)', () => {
+    const { layer, txs, bytes } = bytesSetup();
+    const inv = request();
+    layer.receiveRequest(inv, UDP);
+    const tx = txs[0]!;
+    tx.respond(createResponse(inv, 200, undefined, { toTag: 'ok' }));
+    assert.equal(tx.state, 'Accepted');
+    assert.equal(tx.request, undefined);
+    assert.equal(tx.lastResponse, undefined);
+    assert.equal(tx.lastStatus, 200);
+    assert.equal(tx.lastToTag, 'ok');
+    // A retransmitted INVITE is absorbed (RFC 6026 §8.7), a TU retransmission goes out.
+    layer.receiveRequest(request(), UDP);
+    assert.equal(bytes.length, 1);
+    tx.respond(createResponse(inv, 200, undefined, { toTag: 'ok' }));
+    assert.equal(bytes.length, 2);
     layer.close();
   });
 
@@ -114,7 +139,8 @@ describe('completed client transactions release the request (Timer D/K/M)', () =
     assert.deepEqual(seen, ['200']);
     assert.equal(tx.state, 'Completed');
     assert.equal(tx.request, undefined);
-    assert.equal(tx.lastResponse?.status, 200);
+    assert.equal(tx.lastResponse, undefined);
+    assert.equal(tx.lastStatus, 200);
     timers.advance(5000);
     assert.equal(tx.terminationReason, 'completed');
     layer.close();
@@ -130,6 +156,24 @@ describe('completed client transactions release the request (Timer D/K/M)', () =
     layer.receiveResponse(busy, UDP);
     assert.deepEqual(log(sent), ['0 INVITE sip:bob@biloxi.com SIP/2.0', '0 ACK sip:bob@biloxi.com SIP/2.0', '0 ACK sip:bob@biloxi.com SIP/2.0']);
     assert.equal(sent[2]!.msg, sent[1]!.msg);
+    layer.close();
+  });
+
+  test('release(): a lingering INVITE in Accepted no longer reaches its TU', () => {
+    const { layer } = setup();
+    const seen: string[] = [];
+    const inv = request();
+    const tx = layer.request(inv, UDP, handlers(seen));
+    const ok = createResponse(inv, 200, undefined, { toTag: 'a' });
+    layer.receiveResponse(wire(ok), UDP);
+    assert.equal(tx.state, 'Accepted');
+    layer.receiveResponse(wire(ok), UDP);
+    assert.deepEqual(seen, ['200', '200'], 'before release, 2xx retransmissions reach the TU (to re-ACK)');
+    tx.release();
+    layer.receiveResponse(wire(ok), UDP);
+    assert.deepEqual(seen, ['200', '200']);
+    assert.equal(tx.state, 'Accepted');
+    assert.equal(tx.lastResponse, undefined);
     layer.close();
   });
 });

@@ -4,6 +4,7 @@ import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/da
 import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
 import {
   cdrStats, closeCallWithCdr, closeCallsWithCdrs, closeOrphanedCalls, findCdrById, insertCdr, insertCdrs, listCdrs, openCallRecord,
+  writeCallRecords,
   toCdr, type CallStart, type NewCdr,
 } from '../../../src/store/cdrs.ts';
 
@@ -113,6 +114,29 @@ for (const engine of ENGINES) {
       assert.deepEqual(await journal(), [{ call_id: 'live-2', node_id: '' }]);
       await closeCallsWithCdrs(store.db, [cdr('live-2')]);
       assert.deepEqual(await journal(), []);
+    });
+
+    test('writeCallRecords: journal rows, closes and inserts of a batch in one transaction', async () => {
+      await openCallRecord(store.db, call('w-old'), { now: T0 });
+      await insertCdr(store.db, cdr('w-dup', { hangup_cause: 'first' }));
+      await writeCallRecords(store.db, {
+        // The same call twice in one batch (answered, then re-journalled): the last one wins.
+        opens: [call('w-open'), call('w-open', { codec: 'PCMA/8000' }), call('w-open-2')],
+        closes: [cdr('w-old', { hangup_cause: 'callee_bye' })],
+        inserts: [cdr('w-new'), cdr('w-dup', { hangup_cause: 'second' })],
+      }, { now: T0 + 1000 });
+      assert.deepEqual((await journal()).filter((r) => r.call_id.startsWith('w-')).map((r) => r.call_id), ['w-open', 'w-open-2']);
+      const open = await store.db.selectFrom('active_calls').select('data').where('call_id', '=', 'w-open').executeTakeFirstOrThrow();
+      assert.equal(JSON.parse(open.data).codec, 'PCMA/8000');
+      const rows = await store.db.selectFrom('cdrs').select(['call_id', 'hangup_cause', 'billsec']).where('call_id', 'like', 'w-%').orderBy('call_id').execute();
+      assert.deepEqual(rows.map((r) => [r.call_id, r.hangup_cause, Number(r.billsec)]), [['w-dup', 'first', 50], ['w-new', 'caller_bye', 50], ['w-old', 'callee_bye', 50]]);
+
+      // A bad record fails the whole batch before anything is written.
+      await assert.rejects(writeCallRecords(store.db, { opens: [call('w-x')], closes: [cdr('w-open-2')], inserts: [cdr('w-bad', { end_time: 'never' })] }), /not a date/);
+      assert.deepEqual((await journal()).filter((r) => r.call_id.startsWith('w-')).map((r) => r.call_id), ['w-open', 'w-open-2']);
+      assert.equal((await store.db.selectFrom('cdrs').select('call_id').where('call_id', 'in', ['w-open-2', 'w-bad']).execute()).length, 0);
+      await writeCallRecords(store.db, { opens: [], closes: [cdr('w-open'), cdr('w-open-2')], inserts: [] });
+      assert.deepEqual((await journal()).filter((r) => r.call_id.startsWith('w-')), []);
     });
 
     test('closeOrphanedCalls turns journalled calls into server_restart CDRs (answered or failed), per node', async () => {
