@@ -1,6 +1,7 @@
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB, RegistrationRow } from './schema.ts';
 import { isoNow } from './time.ts';
+import { ROWS_PER_STATEMENT, runMultiRow } from './multi-row.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -47,12 +48,6 @@ export async function loadLiveRegistrations(db: Db, now = Date.now()): Promise<B
   return rows.map(rowToBinding);
 }
 
-/**
- * Rows per multi-row statement: 18 parameters each stays far below SQLite's (32,766) and
- * PostgreSQL's (65,535) bind limits.
- */
-const ROWS_PER_STATEMENT = 500;
-
 /** Every column but the conflict key and `created_at` takes the new row's value on conflict. */
 const UPDATE_COLUMNS = [
   'device_id', 'contact_uri', 'contact', 'q', 'expires_at', 'instance_id', 'reg_id', 'call_id', 'cseq',
@@ -82,48 +77,26 @@ export async function saveBindings(db: Kysely<DB>, upserts: readonly Binding[], 
   // The common case, refreshes only, is one statement: atomic on its own, so no explicit
   // BEGIN/COMMIT round trips (half the cost of a one-binding group commit on SQLite).
   if (removals.length === 0 && rows.length <= ROWS_PER_STATEMENT) {
-    await upsertChunk(db, db, rows);
+    await upsertChunk(db, rows);
     return;
   }
   await db.transaction().execute(async (tx) => {
     for (const b of removals) {
       await tx.deleteFrom('registrations').where('aor', '=', b.aor).where('binding_key', '=', b.key).execute();
     }
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await upsertChunk(db, tx, rows.slice(i, i + ROWS_PER_STATEMENT));
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await upsertChunk(tx, rows.slice(i, i + ROWS_PER_STATEMENT));
   });
 }
 
 /** One multi-row upsert statement (`rows.length` <= ROWS_PER_STATEMENT). */
-async function upsertChunk(db: Kysely<DB>, run: Db, rows: readonly Binding[]): Promise<void> {
-  const chunk = rows.map(toRow);
-  let sqlByRows = upsertSql.get(db);
-  if (sqlByRows === undefined) upsertSql.set(db, sqlByRows = new Map());
-  const cached = sqlByRows.get(chunk.length);
-  if (cached !== undefined) {
-    // Same statement text, fresh values: row by row, in `toRow`'s column order (how Kysely
-    // numbers them; nulls are parameters too).
-    const params: unknown[] = [];
-    for (const r of chunk) for (const k in r) params.push(r[k as keyof typeof r]);
-    await run.executeQuery(CompiledQuery.raw(cached, params));
-    return;
-  }
-  const q = run.insertInto('registrations').values(chunk)
+function upsertChunk(run: Db, rows: readonly Binding[]): Promise<void> {
+  return runMultiRow(run, 'registrations:upsert', rows.map(toRow), (db, chunk) => db.insertInto('registrations').values(chunk)
     .onConflict((oc) => oc.columns(['aor', 'binding_key']).doUpdateSet((eb) => {
       const set: Record<string, unknown> = {};
       for (const c of UPDATE_COLUMNS) set[c] = eb.ref(`excluded.${c}`);
       return set as Record<(typeof UPDATE_COLUMNS)[number], never>;
-    }))
-    .compile();
-  sqlByRows.set(chunk.length, q.sql);
-  await run.executeQuery(q);
+    })));
 }
-
-/**
- * Upsert statement text per database and row count: building and compiling the query with
- * Kysely cost more than SQLite running it (profile of a REGISTER storm), and a fleet's
- * group commits repeat the same few row counts.
- */
-const upsertSql = new WeakMap<Kysely<DB>, Map<number, string>>();
 
 function dedupeLast(upserts: readonly Binding[]): readonly Binding[] {
   if (upserts.length < 2) return upserts;
