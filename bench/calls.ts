@@ -12,7 +12,9 @@
  *    process (`bench/media-relay.ts --media-relay-sender`, reused as is): A side -> our A leg
  *    -> B leg -> B side and back. Per step: loss each way, relay worker CPU per core, packets/s.
  *    Reference: `npm run bench -- media` (bare relay engine, echo floor).
- *    Target: >= 1,000 concurrent calls per core with < 0.1 % loss.
+ *    Target: >= 1,000 concurrent calls per core with < 0.1 % loss. Also printed: the server
+ *    process's RSS before the calls and with the most calls up (budget: < 200 MB per 1,000
+ *    relayed calls); this part runs first, so the CPS steps' lingering transactions do not blur it.
  *
  *     npm run bench -- calls
  *     BENCH_CALLS_RATES=250,500 BENCH_CALLS_SECONDS=3 BENCH_CALLS_MEDIA=100,250 npm run bench -- calls
@@ -23,7 +25,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -227,7 +229,9 @@ async function media(b: Bench): Promise<MediaStep[]> {
   const callers: Array<{ kill(): void; done: Promise<SippResult> }> = [];
   const results: MediaStep[] = [];
   console.log(`\nconcurrent relayed calls: sipp uac -> B2BUA -> sipp uas (calls held up), then 20 ms G.711 packets (172 octets) both ways on each from a separate sender process; 1 media worker, ${stepMs} ms per step`);
-  console.log('calls  pkt/s in  loss A>B  loss B>A  worker CPU  calls/core  sender late');
+  console.log('calls  pkt/s in  loss A>B  loss B>A  worker CPU  calls/core  sender late   RSS');
+  const rss0 = currentRssMb();
+  let rssTop = { calls: 0, rss: rss0 };
   try {
     for (const n of steps) {
       const more = n - engine.b2bua.calls.size;
@@ -264,14 +268,17 @@ async function media(b: Bench): Promise<MediaStep[]> {
         senderLateMs: r.lateMs,
       };
       results.push(step);
+      const rss = currentRssMb();
+      if (step.calls > rssTop.calls) rssTop = { calls: step.calls, rss };
       const perCore = step.workerCpuPercent > 0 ? Math.round((step.calls * 100) / step.workerCpuPercent) : 0;
       console.log([
         pad(step.calls, 5), pad(step.packetsPerSecond, 8), pad(`${step.lossAtoB.toFixed(3)}%`, 8), pad(`${step.lossBtoA.toFixed(3)}%`, 8),
-        pad(`${step.workerCpuPercent.toFixed(1)}%`, 10), pad(perCore, 10), pad(`${r.lateMs.toFixed(0)} ms`, 11),
+        pad(`${step.workerCpuPercent.toFixed(1)}%`, 10), pad(perCore, 10), pad(`${r.lateMs.toFixed(0)} ms`, 11), pad(`${rss.toFixed(0)} MB`, 7),
       ].join('  ') + (r.corrupt > 0 ? `  CORRUPT ${r.corrupt}` : ''));
     }
   } finally {
     await sender.stop();
+    for (const c of [...engine.b2bua.calls.values()]) c.hangup('system', 'bench_end');
     for (const p of callers) p.kill();
     await Promise.all(callers.map((p) => p.done));
     await uas.stop();
@@ -279,15 +286,27 @@ async function media(b: Bench): Promise<MediaStep[]> {
   const ok = results.filter((s) => s.lossAtoB < 0.1 && s.lossBtoA < 0.1);
   const best = ok.length ? Math.max(...ok.map((s) => s.calls)) : 0;
   console.log(`highest step with < 0.1 % loss: ${best} calls on one worker (target >= 1,000 per core): ${best >= 1000 ? 'OK' : 'MISSED'}`);
+  if (rssTop.calls > 0) {
+    const per1000 = ((rssTop.rss - rss0) * 1000) / rssTop.calls;
+    console.log(`memory: RSS ${rss0.toFixed(0)} MB before the calls, ${rssTop.rss.toFixed(0)} MB with ${rssTop.calls} relayed calls up: ${per1000.toFixed(0)} MB per 1,000 relayed calls (budget < 200 MB): ${per1000 < 200 ? 'met' : 'MISSED'}`);
+  }
   return results;
+}
+
+/** This process's resident set now (VmRSS), MB. */
+function currentRssMb(): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 export async function run(): Promise<{ cps: CpsStep[]; media: MediaStep[]; maxRssMb: number }> {
   const loadBefore = loadavg()[0]!;
   const b = await startBench();
   try {
-    const c = await cps(b);
+    // Media first: its memory figure needs a baseline that the CPS steps' 32 s of lingering
+    // transactions (and the heap V8 keeps after them) would blur.
     const m = await media(b);
+    const c = await cps(b);
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
     console.log(`peak RSS ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs\n`);
     return { cps: c, media: m, maxRssMb };
