@@ -15,6 +15,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   calls: ['calls.ts'],
   media: ['media-relay.ts'],
   idle: ['idle.ts'],
+  bindings: ['sip-bindings.ts'],
 };
 
 interface BenchModule {
