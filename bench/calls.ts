@@ -25,20 +25,15 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
 import { sql } from 'kysely';
-import { loadConfig } from '../src/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
-import { spawnSipp, startSippServer, type SippResult, type SippServer } from '../test/helpers/sipp.ts';
+import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { DID, farEnd, sleep, startBench, type Bench } from './call-bench-server.ts';
+import { currentRssMb } from './memory.ts';
 
-const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
-const DID = '+15550001000';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
 
 export interface CpsStep {
@@ -63,51 +58,6 @@ export interface MediaStep {
   lossBtoA: number;
   workerCpuPercent: number;
   senderLateMs: number;
-}
-
-interface Bench {
-  server: RunningServer;
-  base: string;
-  cookie: string;
-  sipTarget: string;
-  outTrunk: number;
-  close(): Promise<void>;
-}
-
-async function json(b: { base: string; cookie: string }, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(b.base + path, { method, headers: { cookie: b.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-async function startBench(): Promise<Bench> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-calls-'));
-  const config = loadConfig({
-    STROWGER_DATA_DIR: dataDir, STROWGER_HTTP_PORT: '0', STROWGER_HOST: '127.0.0.1',
-    STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_PORT: '0', STROWGER_SIP_TLS_PORT: 'off',
-    STROWGER_RTP_PORTS: '30000-39999', STROWGER_MEDIA_WORKERS: '1', STROWGER_RTP_TIMEOUT_SECONDS: '3600',
-    STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password, STROWGER_LOG_LEVEL: 'silent',
-  });
-  const server = await startServer(config, { logger: pino({ level: 'silent' }) });
-  const base = `http://127.0.0.1:${server.httpPort}`;
-  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-  const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-  const b = { base, cookie };
-  await json(b, 'POST', '/api/trunks', { name: 'carrier-in', host: '127.0.0.2', port: 5060, transport: 'udp', inbound_hosts: ['127.0.0.1/32'] });
-  const outTrunk = (await json(b, 'POST', '/api/trunks', { name: 'carrier-out', host: '127.0.0.1', port: 9, transport: 'udp', default: true })).id as number;
-  const did = await json(b, 'POST', '/api/dids', { phone_number: DID });
-  await json(b, 'POST', '/api/routes', { name: 'forward', did_id: did.id, priority: 1, conditions: {}, action: 'forward', action_data: { number: '+15559990000' } });
-  return {
-    server, base, cookie, outTrunk, sipTarget: `127.0.0.1:${server.ctx.sip!.ports.udp}`,
-    close: async () => { await server.close(); rmSync(dataDir, { recursive: true, force: true }); },
-  };
-}
-
-/** Points the default trunk at a sipp UAS (the route cache drops the trunk on `trunk:changed`). */
-async function farEnd(b: Bench, scenario: string): Promise<SippServer> {
-  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: 600_000 });
-  await json(b, 'PUT', `/api/trunks/${b.outTrunk}`, { port: uas.port });
-  return uas;
 }
 
 /** CDRs of the calls one sipp run placed: its Call-IDs are `<n>-<pid>@<ip>`. */
@@ -291,12 +241,6 @@ async function media(b: Bench): Promise<MediaStep[]> {
     console.log(`memory: RSS ${rss0.toFixed(0)} MB before the calls, ${rssTop.rss.toFixed(0)} MB with ${rssTop.calls} relayed calls up: ${per1000.toFixed(0)} MB per 1,000 relayed calls (budget < 200 MB): ${per1000 < 200 ? 'met' : 'MISSED'}`);
   }
   return results;
-}
-
-/** This process's resident set now (VmRSS), MB. */
-function currentRssMb(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 export async function run(): Promise<{ cps: CpsStep[]; media: MediaStep[]; maxRssMb: number }> {

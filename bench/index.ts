@@ -16,6 +16,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   media: ['media-relay.ts'],
   idle: ['idle.ts'],
   bindings: ['sip-bindings.ts'],
+  soak: ['soak.ts'],
 };
 
 interface BenchModule {

@@ -11,36 +11,18 @@
  *
  *     npm run bench -- bindings            BENCH_BINDINGS=20000 npm run bench -- bindings
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { startServer } from '../src/server.ts';
 import { insertDevice } from '../src/store/devices.ts';
 import { getFreePort, runSipp, sippUserRow } from '../test/helpers/sipp.ts';
+import { footprint } from './memory.ts';
 
 const DOMAIN = 'bench.test';
 const SIP_PASSWORD = 'bench-sip-password';
-
-function rssMb(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** RSS and heap once garbage is collected and the allocator has settled. */
-async function footprint(): Promise<{ rss: number; heap: number }> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return { rss: rssMb(), heap: v8.getHeapStatistics().used_heap_size / 1024 / 1024 };
-}
 
 export async function run(): Promise<{ perTenThousandMb: number }> {
   const n = Number(process.env.BENCH_BINDINGS ?? 10_000);
