@@ -12,7 +12,7 @@ import type { CdrRow, CdrsTable, DB } from './schema.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRowChunked } from './multi-row.ts';
-import { sqliteSync } from './database.ts';
+import { sqliteInsertText, sqliteSync } from './database.ts';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -319,18 +319,13 @@ export async function closeCallsWithCdrs(db: Db, cdrs: readonly NewCdr[]): Promi
 // SQLite's synchronous path (`sqliteSync`) runs one-row statements: on SQLite a prepared
 // one-row INSERT per record beats a multi-row VALUES (27 against 48 µs per call at 8 calls a
 // batch, with the upsert), while PostgreSQL takes the multi-row statements (one round trip).
-const SQLITE_JOURNAL_UPSERT = 'insert into active_calls (call_id, node_id, data, created_at, updated_at) values (?, ?, ?, ?, ?) '
-  + 'on conflict (call_id) do update set data = excluded.data, updated_at = excluded.updated_at';
+const SQLITE_JOURNAL_UPSERT = sqliteInsertText('active_calls', ['call_id', 'node_id', 'data', 'created_at', 'updated_at'], { keys: ['call_id'], update: ['data', 'updated_at'] });
 const SQLITE_JOURNAL_DELETE = 'delete from active_calls where call_id = ?';
 let cdrInsertText: string | undefined;
 
 /** The one-row CDR insert, its columns in `cdrValues`' key order (the order its values bind in). */
 function sqliteCdrInsert(row: Insertable<CdrsTable>): string {
-  if (cdrInsertText === undefined) {
-    const cols = Object.keys(row);
-    cdrInsertText = `insert into cdrs (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')}) on conflict (call_id) do nothing`;
-  }
-  return cdrInsertText;
+  return cdrInsertText ??= sqliteInsertText('cdrs', Object.keys(row), { keys: ['call_id'] });
 }
 
 /**

@@ -167,6 +167,20 @@ export interface SqliteSync {
   transaction(fn: (run: (sql: string, params: readonly unknown[]) => void) => void): boolean;
 }
 
+/**
+ * Text of a one-row SQLite `INSERT` for {@link SqliteSync}: `columns` bind in that order, and
+ * on a conflict over `conflict.keys` the row is skipped (`update` omitted) or those columns take
+ * the new row's values.
+ *
+ * @example sqliteInsertText('cdrs', Object.keys(row), { keys: ['call_id'] })
+ */
+export function sqliteInsertText(table: string, columns: readonly string[], conflict: { keys: readonly string[]; update?: readonly string[] }): string {
+  const action = conflict.update === undefined || conflict.update.length === 0
+    ? 'do nothing'
+    : `do update set ${conflict.update.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict (${conflict.keys.join(', ')}) ${action}`;
+}
+
 const syncByDb = new WeakMap<Kysely<DB>, SqliteSync>();
 
 /** The synchronous side of `db` when it is a SQLite store's (not a transaction, not PostgreSQL). */
