@@ -4,8 +4,9 @@
  * 1. Calls per second: sipp's built-in `uac` (INVITE, 200, ACK, BYE, no media) dials a DID
  *    from the inbound trunk's host; the route forwards to a number on the default trunk, a
  *    sipp UAS that answers 200 at once (`test/sipp/uas-200-only.xml`). Rates stepped up for
- *    BENCH_CALLS_SECONDS each; per step: failed calls, our CPU per call, and whether every call
- *    left exactly one CDR. Reference: the same sipp UAC straight at the same sipp UAS.
+ *    BENCH_CALLS_SECONDS each (250, 500, 1000, 1500, 2000, 3000, 4000: the issue's steps,
+ *    until one fails); per step: failed calls, our CPU per call, and whether every call left
+ *    exactly one CDR. Reference: the same sipp UAC straight at the same sipp UAS.
  *    Target: >= 2,000 CPS with 0 failed calls.
  * 2. Concurrent relayed G.711 calls: N calls brought up through the B2BUA (sipp with a long
  *    pause), then 20 ms packets of 172 octets both ways on every call from a separate sender
@@ -79,7 +80,7 @@ async function sippCps(target: string, rate: number, seconds: number): Promise<S
 }
 
 async function cps(b: Bench): Promise<CpsStep[]> {
-  const rates = (process.env.BENCH_CALLS_RATES ?? '250,500,1000,1500,2000').split(',').map(Number);
+  const rates = (process.env.BENCH_CALLS_RATES ?? '250,500,1000,1500,2000,3000,4000').split(',').map(Number);
   const seconds = Number(process.env.BENCH_CALLS_SECONDS ?? 5);
   const profile = process.env.BENCH_CALLS_PROFILE;
   const uas = await farEnd(b, 'uas-200-only.xml');
