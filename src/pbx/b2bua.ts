@@ -63,8 +63,8 @@ export class B2bua {
 
   constructor(private readonly o: B2buaOptions) {
     this.env = this.createEnv();
-    this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: o.logger.child({ component: 'b2bua' }) }, 'proxy');
     this.log = o.logger.child({ component: 'b2bua' });
+    this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
     this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
