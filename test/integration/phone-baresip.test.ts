@@ -1,0 +1,138 @@
+/**
+ * Real phones (Debian's baresip 1.0.0, see test/helpers/baresip.ts) calling each other through
+ * Strowger: sipp forgives what phones do not. Two devices are created through the API, both
+ * phones REGISTER with digest, phone A dials phone B (B answers at once), each sends a tone
+ * from a WAV file — A 1000 Hz, B 700 Hz — and after ~3 s A hangs up. Media flowed both ways
+ * through Strowger's relay when the audio each phone decoded has the other's tone as its
+ * dominant frequency; the call is booked when a CDR row says `answered`.
+ *
+ * Digest: baresip 1.0.0 gives up on a 401 that carries any challenge other than MD5 (its
+ * REGISTER fails with ENOSYS, "Function not implemented"), and the server's default sends
+ * SHA-256 and MD5 challenges (issue 12), so the server here offers MD5 only; the first test
+ * pins the defaults' failure until issue 12 lands.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startBaresip, type BaresipCodec, type BaresipPhone } from '../helpers/baresip.ts';
+import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { api, assertIdle, cdrCount, DEVICE_PASSWORD, nextCdr } from './call-fixtures.ts';
+
+const TONE_A = 1000;
+const TONE_B = 700;
+const TALK_MS = 3000;
+const TOLERANCE_HZ = 15;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'phone-baresip-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Tone files at the rate each phone's source runs at (baresip resamples to the codec's rate). */
+const toneA = path.join(dir, 'tone-a.wav');
+const toneB = path.join(dir, 'tone-b.wav');
+makeToneWav(toneA, { freq: TONE_A, seconds: 10, rate: 8000, amplitude: 0.4 });
+makeToneWav(toneB, { freq: TONE_B, seconds: 10, rate: 8000, amplitude: 0.4 });
+
+interface CallCase {
+  transport?: 'udp' | 'tcp';
+  ipv6?: boolean;
+  codecsA: BaresipCodec[];
+  codecsB: BaresipCodec[];
+  /** The codec column of the CDR. */
+  cdrCodec?: string;
+}
+
+/** What one phone decoded, checked for the other phone's tone. */
+function assertHeard(file: string, freq: number, who: string, phone: BaresipPhone): void {
+  const wav = readWavPcm(file);
+  const seconds = wav.samples.length / wav.sampleRate;
+  const context = `${who}: ${seconds.toFixed(2)} s at ${wav.sampleRate} Hz, ${dbfs(wav.samples).toFixed(1)} dBFS`;
+  assert.ok(seconds >= 2, `${context}: too little audio\n${phone.output().slice(-3000)}`);
+  assert.ok(dbfs(wav.samples) > -30, `${context}: near silence`);
+  const f = dominantFrequency(wav.samples, wav.sampleRate, { min: 200, max: 3400 });
+  assert.ok(Math.abs(f - freq) <= TOLERANCE_HZ, `${context}: dominant ${f.toFixed(1)} Hz, want ${freq} ± ${TOLERANCE_HZ}`);
+  // The tone is the signal, not a peak in noise: most of the energy is at that frequency.
+  const share = goertzelPower(wav.samples, wav.sampleRate, f, { window: 'hann' }) / rms(wav.samples) ** 2;
+  assert.ok(share > 0.5, `${context}: only ${(share * 100).toFixed(0)} % of the energy at ${f.toFixed(1)} Hz`);
+}
+
+describe('baresip phones through Strowger', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startTestServer('sqlite', {
+      STROWGER_SIP_HOST: '127.0.0.1,::1',
+      STROWGER_RTP_PORTS: '22200-22399',
+      STROWGER_MEDIA_WORKERS: '1',
+      // baresip 1.0.0 answers MD5 challenges only and rejects a 401 that has any other (issue 12).
+      STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5',
+    });
+    for (const user of ['alice', 'bob']) await api(t, 'POST', '/api/devices', { name: user, username: user, password: DEVICE_PASSWORD });
+  });
+  after(() => t.close());
+  afterEach(() => assertIdle(t));
+
+  async function call(c: CallCase): Promise<void> {
+    const transport = c.transport ?? 'udp';
+    const host = c.ipv6 ? '[::1]' : '127.0.0.1';
+    const outA = path.join(dir, `a-${Date.now()}.wav`);
+    const outB = path.join(dir, `b-${Date.now()}.wav`);
+    const common = { password: DEVICE_PASSWORD, port: t.sipPort, transport, ipv6: c.ipv6 };
+    const phones: BaresipPhone[] = [];
+    try {
+      const b = await startBaresip({ ...common, user: 'bob', codecs: c.codecsB, audioIn: toneB, audioOut: outB, autoAnswer: true });
+      phones.push(b);
+      const a = await startBaresip({ ...common, user: 'alice', codecs: c.codecsA, audioIn: toneA, audioOut: outA });
+      phones.push(a);
+      await Promise.all([a.registered, b.registered]);
+      const n = await cdrCount(t);
+      await a.dial(`sip:bob@${host}:${t.sipPort}${transport === 'udp' ? '' : `;transport=${transport}`}`);
+      await a.waitForEvent('CALL_ESTABLISHED', 5000);
+      await b.waitForEvent('CALL_ESTABLISHED', 2000);
+      await new Promise((r) => setTimeout(r, TALK_MS));
+      await a.hangup();
+      await Promise.all([a.waitForEvent('CALL_CLOSED', 3000), b.waitForEvent('CALL_CLOSED', 3000)]);
+      await Promise.all(phones.map((p) => p.close()));
+      assertHeard(outB, TONE_A, 'B heard A', b);
+      assertHeard(outA, TONE_B, 'A heard B', a);
+      const cdr = await nextCdr(t, n);
+      assert.deepEqual([cdr.disposition, cdr.caller, cdr.callee, cdr.hangup_by], ['answered', 'alice', 'bob', 'caller']);
+      assert.ok(cdr.billsec >= 2 && cdr.billsec <= 5, `billsec ${cdr.billsec}`);
+      if (c.cdrCodec) assert.equal(cdr.codec, c.cdrCodec);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  }
+
+  test('PCMU both sides over UDP/IPv4: each phone hears the other\'s tone; CDR answered', () =>
+    call({ codecsA: ['PCMU'], codecsB: ['PCMU'], cdrCodec: 'PCMU/8000' }));
+
+  test('PCMA both sides over TCP', () =>
+    call({ transport: 'tcp', codecsA: ['PCMA'], codecsB: ['PCMA'], cdrCodec: 'PCMA/8000' }));
+
+  test('G.722 both sides', () =>
+    call({ codecsA: ['G722'], codecsB: ['G722'], cdrCodec: 'G722/8000' }));
+
+  test('PCMU over IPv6 ([::1])', { todo: 'IPv6 media: issue 10 — today the INVITE with c=IN IP6 ::1 gets 488 (no Warning); server log: "remote media address is not an IP literal of the socket family: \"::1\" for udp4 sockets"' }, () =>
+    call({ ipv6: true, codecsA: ['PCMU'], codecsB: ['PCMU'], cdrCodec: 'PCMU/8000' }));
+
+  test('PCMU caller, G.722-only callee (transcoding)', { todo: 'transcoding: issue 10 — today the PCMU-only offer is passed to the G.722-only callee, which answers 488, relayed to the caller' }, () =>
+    call({ codecsA: ['PCMU'], codecsB: ['G722'] }));
+});
+
+describe('baresip with the server defaults', () => {
+  test('registers with the default digest challenges', { todo: 'issue 12: baresip 1.0.0 rejects a 401 with a SHA-256 challenge ("Register: Function not implemented")' }, async () => {
+    const t = await startTestServer('sqlite', { STROWGER_RTP_PORTS: '22400-22419' });
+    let phone: BaresipPhone | undefined;
+    try {
+      await api(t, 'POST', '/api/devices', { name: 'carol', username: 'carol', password: DEVICE_PASSWORD });
+      phone = await startBaresip({ user: 'carol', password: DEVICE_PASSWORD, port: t.sipPort });
+      await phone.registered;
+    } finally {
+      await phone?.close();
+      await t.close();
+    }
+  });
+});
