@@ -32,7 +32,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { readWavPcm } from './audio-analysis.ts';
+import { readWavPcm, writeWavPcm } from './audio-analysis.ts';
 import { getFreePort } from './sipp.ts';
 
 export const BARESIP_BIN = process.env.BARESIP_BIN ?? 'baresip';
@@ -60,7 +60,7 @@ export interface BaresipOptions {
   ipv6?: boolean;
   /** Offered/accepted codecs in preference order. Default: every one whose module exists. */
   codecs?: BaresipCodec[];
-  /** Audio source: a 16-bit PCM mono WAV file (sent once, make it longer than the call). Default: silence. */
+  /** Audio source: a 16-bit PCM mono WAV file (sent once, make it longer than the call). Default: 60 s of silence. */
   audioIn?: string;
   /** Where {@link BaresipPhone.close} leaves the received (decoded) audio as a WAV file. */
   audioOut?: string;
@@ -137,7 +137,10 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
   const dir = mkdtempSync(path.join(tmpdir(), `baresip-${opts.user}-`));
   const soundDir = path.join(dir, 'sound');
   const ctrlPort = await getFreePort('tcp');
-  const srcRate = opts.audioIn ? readWavPcm(opts.audioIn).sampleRate : 8000;
+  // Without a source the call cannot start (audio: start_source failed): default to silence.
+  const audioIn = opts.audioIn ?? path.join(dir, 'silence.wav');
+  if (!opts.audioIn) writeWavPcm(audioIn, new Int16Array(8000 * 60), 8000);
+  const srcRate = readWavPcm(audioIn).sampleRate;
   const modules = [...new Set(codecs.map((c) => BARESIP_CODECS[c].module))];
   // One line per setting; baresip's parser takes "key<whitespace>value" and '#' comments.
   const config = [
@@ -147,7 +150,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     'call_local_timeout 120',
     'call_max_calls 4',
     // No audio player module is loaded: the received audio only goes to sndfile's dump.
-    opts.audioIn ? `audio_source aufile,${opts.audioIn}` : 'audio_source aufile,/dev/null',
+    `audio_source aufile,${audioIn}`,
     'audio_alert none',
     // aufile insists that the file's rate is the source rate; baresip resamples to the codec's.
     `ausrc_srate ${srcRate}`,
