@@ -12,15 +12,17 @@
  * Loads are single-flight: calls arriving during a reload share it.
  */
 import type { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
-import type { DB, DidRow } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
+import type { DidRow } from '../store/schema.ts';
 import { findDidByNumber } from '../store/dids.ts';
+import { listBlockedNumbers } from '../store/blocklist.ts';
+import { listDndUserIds } from '../store/users.ts';
 import { routesForDid, type Route } from '../store/routes.ts';
 import { listEnabledTrunks, type Trunk } from '../store/trunks.ts';
 import { hasWildcard } from './phone-number.ts';
 
 export interface RouterCacheOptions {
-  db: Kysely<DB>;
+  db: Db;
   events?: EventEmitter;
   /** How long a cached DID is trusted without a change event. Default 2000 ms. */
   didTtlMs?: number;
@@ -54,11 +56,12 @@ class Lazy<T> {
 }
 
 export class RouterCache {
-  private readonly db: Kysely<DB>;
+  private readonly db: Db;
   private readonly now: () => number;
   private readonly didTtlMs: number;
   private readonly trunks: Lazy<Trunk[]>;
   private readonly blocklist: Lazy<BlocklistSnapshot>;
+  private readonly dnd: Lazy<ReadonlySet<number>>;
   private readonly dids = new Map<string, { row: DidRow; at: number }>();
   private readonly routes = new Map<number, Promise<Route[]>>();
   private readonly detach: () => void;
@@ -69,14 +72,14 @@ export class RouterCache {
     this.didTtlMs = o.didTtlMs ?? 2000;
     this.trunks = new Lazy(() => listEnabledTrunks(this.db));
     this.blocklist = new Lazy(async () => {
-      const rows = await this.db.selectFrom('blocklist').select('phone_number').execute();
       const exact = new Set<string>();
       const patterns: string[] = [];
-      for (const r of rows) {
-        if (hasWildcard(r.phone_number)) patterns.push(r.phone_number); else exact.add(r.phone_number);
+      for (const n of await listBlockedNumbers(this.db)) {
+        if (hasWildcard(n)) patterns.push(n); else exact.add(n);
       }
       return { exact, patterns };
     });
+    this.dnd = new Lazy(async () => new Set(await listDndUserIds(this.db)));
     const onTrunks = () => this.trunks.invalidate();
     const onBlocklist = () => this.blocklist.invalidate();
     const onRoutes = (e?: { did_ids?: Array<number | null> }) => {
@@ -84,10 +87,11 @@ export class RouterCache {
       for (const id of e.did_ids) if (id !== null) this.routes.delete(id);
     };
     const onDids = () => { this.dids.clear(); this.routes.clear(); };
-    const onAll = () => { onTrunks(); onBlocklist(); onDids(); };
+    const onDnd = () => this.dnd.invalidate();
+    const onAll = () => { onTrunks(); onBlocklist(); onDids(); onDnd(); };
     const subs: Array<[string, (...a: any[]) => void]> = [
       ['trunk:changed', onTrunks], ['blocklist:changed', onBlocklist], ['routes:changed', onRoutes],
-      ['did:changed', onDids], ['dids:changed', onDids], ['system.restored', onAll],
+      ['did:changed', onDids], ['dids:changed', onDids], ['dnd:changed', onDnd], ['system.restored', onAll],
     ];
     for (const [name, fn] of subs) o.events?.on(name, fn);
     this.detach = () => { for (const [name, fn] of subs) o.events?.off(name, fn); };
@@ -105,6 +109,11 @@ export class RouterCache {
 
   blocklistSnapshot(): Promise<BlocklistSnapshot> {
     return this.blocklist.get();
+  }
+
+  /** Ids of the users whose Do Not Disturb is on (a device's own flag is on its row). */
+  dndUsers(): Promise<ReadonlySet<number>> {
+    return this.dnd.get();
   }
 
   async did(number: string): Promise<DidRow | undefined> {

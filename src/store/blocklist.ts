@@ -56,3 +56,9 @@ export async function blocklistCandidates(db: Db, caller: string): Promise<strin
     .execute();
   return rows.map((r) => r.phone_number);
 }
+
+/** Every listed number and pattern, for matchers that keep the list in memory. */
+export async function listBlockedNumbers(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('blocklist').select('phone_number').execute();
+  return rows.map((r) => r.phone_number);
+}

@@ -125,6 +125,21 @@ export async function deleteDevice(db: Db, id: number): Promise<boolean> {
   return Number(r.numDeletedRows) > 0;
 }
 
+/** Ids of the devices `userId` owns (e.g. to show a user only their own registrations). */
+export async function deviceIdsOfUser(db: Db, userId: number): Promise<number[]> {
+  const rows = await db.selectFrom('devices').select('id').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The caller id a device presents on calls it places, or null when none is set (the B2BUA
+ * then presents the device username). Null too for an unknown id.
+ */
+export async function deviceCallerId(db: Db, deviceId: number): Promise<string | null> {
+  const row = await db.selectFrom('devices').select('caller_id').where('id', '=', deviceId).executeTakeFirst();
+  return row?.caller_id ?? null;
+}
+
 export interface DeviceCredentials {
   id: number;
   username: string;

@@ -46,3 +46,23 @@ export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 export const SETUP_COMPLETED_KEY = 'setup_completed_at';
+
+/** True once first-run setup has completed (its marker row exists). */
+export async function isSetupComplete(db: Db): Promise<boolean> {
+  const r = await db.selectFrom('system_config').select('key').where('key', '=', SETUP_COMPLETED_KEY).executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Writes the setup-completed marker unless it exists: true when this call wrote it. The marker
+ * row is the lock that makes setup happen once (ON CONFLICT DO NOTHING), so run it in the
+ * transaction that creates the first admin.
+ */
+export async function markSetupComplete(db: Db): Promise<boolean> {
+  const now = isoNow();
+  const r = await db.insertInto('system_config')
+    .values({ key: SETUP_COMPLETED_KEY, value: now, encrypted: 0, updated_at: now })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+}

@@ -63,3 +63,12 @@ export async function listUsers(db: Db, limit: number, offset: number): Promise<
   ]);
   return { rows, total };
 }
+
+/**
+ * Ids of the users whose Do Not Disturb is on: none of their devices rings. Read whole so the
+ * call router can keep it in memory (a handful of ids) until `pbx.dnd.changed`.
+ */
+export async function listDndUserIds(db: Db): Promise<number[]> {
+  const rows = await db.selectFrom('users').select('id').where('dnd_enabled', '=', 1).execute();
+  return rows.map((r) => r.id);
+}
