@@ -5,9 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
 import type { SipConfig } from '../config.ts';
-import type { DB } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { TransportLayer, type ListenSpec } from '../sip/transport-layer.ts';
 import type { TransportProtocol } from '../sip/transport-types.ts';
@@ -21,6 +19,7 @@ import { createRegistrar } from './registrar.ts';
 import { createMediaEngine, type MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import type { Db } from '../store/db.ts';
 
 export interface SipServerDeps {
   sip: SipConfig;
@@ -28,7 +27,7 @@ export interface SipServerDeps {
   publicIp: string | undefined;
   dataDir: string;
   secretKey: Buffer;
-  db: Kysely<DB>;
+  db: Db;
   box: SecretBox;
   logger: Logger;
   events: EventEmitter;

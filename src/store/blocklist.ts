@@ -3,11 +3,9 @@
  * `src/pbx/phone-number.ts`). Exact entries are found through the unique index; only the
  * wildcard entries are scanned.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { BlocklistRow, DB } from './schema.ts';
+import type { BlocklistRow } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export interface BlocklistEntry {
   id: number;

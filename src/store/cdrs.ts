@@ -7,14 +7,13 @@
  * Field names are the CDR's own (snake_case) end to end: journal JSON, table row and API
  * object are the same record at different stages, so no layer renames anything.
  */
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { CdrRow, CdrsTable, DB } from './schema.ts';
+import { sql, type Insertable } from 'kysely';
+import type { CdrRow, CdrsTable } from './schema.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRowChunked } from './multi-row.ts';
 import { sqliteInsertText, sqliteSync } from './database.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export const CDR_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
 export type CdrDirection = (typeof CDR_DIRECTIONS)[number];
@@ -153,7 +152,6 @@ export async function insertCdr(db: Db, cdr: NewCdr): Promise<CdrRow | undefined
   return db.insertInto('cdrs').values(cdrValues(cdr, isoNow()))
     .onConflict((oc) => oc.column('call_id').doNothing()).returningAll().executeTakeFirst();
 }
-
 
 /**
  * Stores many CDRs in one transaction (the engine groups commits at high call rates: one
@@ -349,7 +347,7 @@ export async function writeCallRecords(
   const values = cdrs.map((c) => cdrValues(c, now));
   const journal = opens.map((call) => ({ call_id: call.call_id, node_id: opts.nodeId ?? '', data: JSON.stringify(call), created_at: now, updated_at: now }));
   const closed = batch.closes.map((c) => ({ call_id: c.call_id }));
-  const sync = db.isTransaction ? undefined : sqliteSync(db as Kysely<DB>);
+  const sync = db.isTransaction ? undefined : sqliteSync(db);
   if (sync !== undefined && sync.transaction((run) => {
     for (const j of journal) run(SQLITE_JOURNAL_UPSERT, [j.call_id, j.node_id, j.data, j.created_at, j.updated_at]);
     for (const c of closed) run(SQLITE_JOURNAL_DELETE, [c.call_id]);

@@ -3,12 +3,11 @@
  * The SIP password is sealed with the server's secret box, never hashed: digest auth
  * (RFC 2617 §3.2.2.2, RFC 7616 §3.4.2) needs it in clear to derive HA1 for each realm.
  */
-import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { DB, DeviceRow, DevicesTable } from './schema.ts';
+import type { Updateable } from 'kysely';
+import type { DeviceRow, DevicesTable } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /** A device as the API shows it: the password never leaves the store. */
 export interface Device {

@@ -1,9 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /**
  * Key/value settings. Secret keys (tokens, passwords) are sealed with the secret box

@@ -11,7 +11,6 @@
  * {id, username}, so the registrar can drop stale registrations and cached HA1s.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
@@ -24,8 +23,9 @@ import {
   deleteDevice, findDeviceById, findDeviceByUsername, insertDevice, listDevices, toDevice, updateDevice, type DevicePatch,
 } from '../../store/devices.ts';
 import { insertDeviceEvent, listDeviceEvents, toDeviceEvent } from '../../store/device-events.ts';
-import type { DB, DeviceRow } from '../../store/schema.ts';
+import type { DeviceRow } from '../../store/schema.ts';
 import { IdParams, Ok } from './schemas.ts';
+import type { Db } from '../../store/db.ts';
 
 /** RFC 3261 §25.1 `user`: unreserved / user-unreserved characters (escapes not accepted). */
 const SipUsername = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$", examples: ['1001'] });
@@ -73,7 +73,6 @@ const CreateDevice = Type.Object({
 const UpdateDevice = Type.Partial(CreateDevice, { examples: [{ name: 'Updated Name' }] });
 
 type DeviceBody = { type?: string; device_type?: string; user_id?: number | null; caller_id?: string | null };
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** `type` and `device_type` name the same field: one value, or both equal. */
 function vendorOf(body: DeviceBody): string | undefined {

@@ -15,7 +15,6 @@
  * call engine caching routes per DID can drop its copy.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -28,12 +27,10 @@ import {
 } from '../../store/routes.ts';
 import { findDidById } from '../../store/dids.ts';
 import { missingDeviceIds } from '../../store/devices.ts';
-import type { DB } from '../../store/schema.ts';
 import { E164_PATTERN, NUMBER_PATTERN } from '../../pbx/phone-number.ts';
 import { isValidTimeZone } from '../../pbx/evaluate-routes.ts';
 import { IdParams, Ok } from './schemas.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from '../../store/db.ts';
 
 const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: '"HH:MM", 24 h', examples: ['09:00'] });
 const Conditions = Type.Object({
