@@ -7,7 +7,7 @@
  * or set its `caller_id`: that is the identity trunks present to the outside world.
  *
  * The SIP password is write-only. Changes are committed first, then announced on
- * `ctx.events` as `device:changed` {id, username, previous_username?} or `device:deleted`
+ * `ctx.events` as `pbx.device.changed` {id, username, previous_username?} or `pbx.device.deleted`
  * {id, username}, so the registrar can drop stale registrations and cached HA1s.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -158,7 +158,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
       return inserted;
     });
-    ctx.events.emit('device:changed', { id: row.id, username: row.username });
+    ctx.events.emit('pbx.device.changed', { id: row.id, username: row.username });
     return reply.status(201).send(toDevice(row));
   });
 
@@ -194,7 +194,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (Object.keys(patch).length > 0) await insertDeviceEvent(tx, event(req, row.id, 'updated', `Updated ${changedFields(patch)}`));
       return { before: row, after: updated };
     });
-    ctx.events.emit('device:changed', before.username === after.username
+    ctx.events.emit('pbx.device.changed', before.username === after.username
       ? { id: after.id, username: after.username }
       : { id: after.id, username: after.username, previous_username: before.username });
     return toDevice(after);
@@ -209,7 +209,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       await deleteDevice(tx, r.id);
       return r;
     });
-    ctx.events.emit('device:deleted', { id: row.id, username: row.username });
+    ctx.events.emit('pbx.device.deleted', { id: row.id, username: row.username });
     return { success: true };
   });
 

@@ -11,7 +11,7 @@
  *   reject    {code?: 400-699 SIP status (default 603 Decline), reason?: string}
  * Device ids must name existing devices when the route is saved.
  *
- * Writes are announced as `routes:changed` {did_ids} on `ctx.events` after commit, so a
+ * Writes are announced as `pbx.routes.changed` {did_ids} on `ctx.events` after commit, so a
  * call engine caching routes per DID can drop its copy.
  */
 import type { FastifyInstance } from 'fastify';
@@ -134,7 +134,7 @@ export async function routesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
   const db = ctx.store.db;
   const admin = { auth: 'admin' as const };
   const tags = ['routes'];
-  const changed = (...didIds: Array<number | null>) => ctx.events.emit('routes:changed', { did_ids: [...new Set(didIds)] });
+  const changed = (...didIds: Array<number | null>) => ctx.events.emit('pbx.routes.changed', { did_ids: [...new Set(didIds)] });
 
   app.get('/routes', {
     schema: { tags, summary: 'List routes in evaluation order (DID, priority, id)', querystring: RoutesQuery, response: { 200: ListOf(RouteSchema), ...errorResponses(400, 401) } },

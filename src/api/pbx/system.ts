@@ -137,7 +137,6 @@ export async function systemRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
       else values[k] = String(v);
     }
     await db.transaction().execute((tx) => setConfigValues(tx, ctx.box, values, SECRET_CONFIG_KEYS));
-    ctx.events.emit('system.config', Object.keys(values));
     return toView(await getConfigValues(db, ctx.box));
   });
 
