@@ -25,13 +25,23 @@ export const CDR_HANGUP_BY = ['caller', 'callee', 'system', 'api'] as const;
 export type CdrHangupBy = (typeof CDR_HANGUP_BY)[number];
 
 /**
- * Hangup causes the engine records. Free text in the table (new causes need no migration);
- * these are the ones with a fixed meaning.
+ * Every hangup cause the engine records, the one list of them: the router's rejections, the
+ * call's own endings and the start-up sweep name their cause from here (`HangupCause`), and
+ * the API documents these values. The column stays free text so a new cause needs no migration.
  */
 export const HANGUP_CAUSES = [
-  'normal_clearing', 'caller_bye', 'callee_bye', 'caller_cancel', 'api_hangup', 'rtp_timeout',
-  'server_restart', 'max_duration', 'no_route', 'no_answer', 'busy', 'rejected', 'blocked', 'unavailable',
+  // A party ended an answered or ringing call.
+  'normal_clearing', 'caller_bye', 'callee_bye', 'caller_cancel', 'api_hangup',
+  // The callee side answered with a failure (RFC 3261 §21.4/§21.6 statuses).
+  'busy', 'no_answer', 'rejected', 'failed',
+  // The router decided before anything rang.
+  'no_route', 'blocked', 'dnd', 'unavailable', 'voicemail_unavailable', 'no_media_ports',
+  // The engine ended the call: timers (RFC 3261 §13.3.1.4 no ACK, RFC 3262 no PRACK,
+  // RFC 4028 session expiry), media silence, limits, shutdown and crash recovery.
+  'no_ack', 'no_prack', 'session_expired', 'session_refresh_failed', 'rtp_timeout', 'max_duration',
+  'shutdown', 'server_restart',
 ] as const;
+export type HangupCause = (typeof HANGUP_CAUSES)[number];
 
 /** What is known about a call when it starts ringing (and, once answered, its answer time and codec). */
 export interface CallStart {
@@ -380,7 +390,7 @@ function journalledStart(callId: string, data: string, createdAt: string): CallS
  * await closeOrphanedCalls(store.db);            // single node, before accepting SIP traffic
  * await closeOrphanedCalls(store.db, 'server_restart', Date.now(), config.nodeId);
  */
-export async function closeOrphanedCalls(db: Db, cause = 'server_restart', now: number = Date.now(), nodeId?: string): Promise<CdrRow[]> {
+export async function closeOrphanedCalls(db: Db, cause: HangupCause = 'server_restart', now: number = Date.now(), nodeId?: string): Promise<CdrRow[]> {
   const end = isoNow(now);
   return inTransaction(db, async (tx) => {
     let q = tx.selectFrom('active_calls').selectAll();
