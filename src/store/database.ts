@@ -242,6 +242,11 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
   return { db, dialect: 'postgres', sqlitePath: undefined, close: () => db.destroy() };
 }
 
+/** Resolves when the database answers a trivial query; rejects otherwise (readiness checks). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
 export async function migrateToLatest(store: Store): Promise<void> {
   // Kysely looks for its bookkeeping tables in every PostgreSQL schema unless told which:
   // a second schema in the same database (another node's, a test's) would be skipped.
