@@ -2,7 +2,6 @@
  * Start-up and shutdown of one Strowger node: store → migrations → first-run admin →
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +13,7 @@ import type { ApiContext } from './api/context.ts';
 import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { startSipServer } from './pbx/sip-server.ts';
+import { createEventBus } from './events.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -48,7 +48,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     }
     const ctx: ApiContext = {
       config, store, box, logger, startedAt: Date.now(), version: VERSION,
-      status: new Map(), events: new EventEmitter(),
+      status: new Map(), events: createEventBus(),
     };
     if (opts.sip !== false) {
       const sip = await startSipServer({

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Store } from '../store/database.ts';
 import type { SecretBox } from '../store/secret-box.ts';
+import type { EventBus } from '../events.ts';
 
 /** A subsystem's slot in `GET /api/system/status`. */
 export type StatusProvider = () => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -19,8 +20,8 @@ export interface ApiContext {
   version: string;
   /** Filled by subsystems as they start: sip, media, twilio, tls. */
   status: Map<string, StatusProvider>;
-  /** Hooks the PBX core registers so API writes reach live state (e.g. device deleted → drop registrations). */
-  events: import('node:events').EventEmitter;
+  /** API writes announce themselves here so live state follows (catalogue: `src/events.ts`). */
+  events: EventBus;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

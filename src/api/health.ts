@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { sql } from 'kysely';
 import type { ApiContext } from './context.ts';
+import { pingDatabase } from '../store/database.ts';
 
 const Health = Type.Object({
   status: Type.String({ examples: ['ok'] }),
@@ -26,7 +26,7 @@ export async function healthRoutes(app: FastifyInstance, { ctx }: { ctx: ApiCont
     schema: { tags: ['health'], summary: 'Readiness probe: the database answers', security: [], response: { 200: Ready, 503: Ready } },
   }, async (_req, reply) => {
     try {
-      await sql`select 1`.execute(ctx.store.db);
+      await pingDatabase(ctx.store.db);
       return { status: 'ready', checks: { database: 'ok' } };
     } catch {
       return reply.status(503).send({ status: 'unavailable', checks: { database: 'error' } });

@@ -1,28 +1,31 @@
 /**
- * What the call router reads on every INVITE (trunks, DIDs, their routes, the blocklist),
- * kept in memory so a new call costs no database round trip. Each part is loaded on first use
- * and dropped when the API announces a change on `events` (`trunk:changed`, `routes:changed`,
- * `blocklist:changed`, `did:changed`, `system.restored`).
+ * What the call router reads on every INVITE (trunks, DIDs, their routes, the blocklist, the
+ * users whose Do Not Disturb is on), kept in memory so a new call costs no database round
+ * trip. Each part is loaded on first use and dropped when the API announces a change on
+ * `events` (`pbx.trunk.changed`, `pbx.routes.changed`, `pbx.blocklist.changed`,
+ * `pbx.dids.changed`, `pbx.dnd.changed`, `system.restored`; see `src/events.ts`).
  *
- * DIDs are the exception: their API does not announce changes, so a number missing from the
- * cache is always looked up (a DID created a moment ago rings at once; misses are not cached),
- * and a cached DID is trusted for `didTtlMs` only (a deleted or renumbered DID answers for at
- * most that long).
+ * DIDs are kept per number as they are asked for: a number missing from the cache is always
+ * looked up (a DID created a moment ago rings at once; misses are not cached), and a cached
+ * DID is dropped by `pbx.dids.changed` and in any case trusted for `didTtlMs` only (a bound
+ * for writes this node hears no event of, e.g. another node's before events cross nodes).
  *
  * Loads are single-flight: calls arriving during a reload share it.
  */
-import type { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
-import type { DB, DidRow } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
+import type { DidRow } from '../store/schema.ts';
 import { findDidByNumber } from '../store/dids.ts';
+import { listBlockedNumbers } from '../store/blocklist.ts';
+import { listDndUserIds } from '../store/users.ts';
 import { routesForDid, type Route } from '../store/routes.ts';
 import { listEnabledTrunks, type Trunk } from '../store/trunks.ts';
 import { hasWildcard } from './phone-number.ts';
+import type { EventSource, RoutesChanged } from '../events.ts';
 
 export interface RouterCacheOptions {
-  db: Kysely<DB>;
-  events?: EventEmitter;
-  /** How long a cached DID is trusted without a change event. Default 2000 ms. */
+  db: Db;
+  events?: EventSource;
+  /** How long a cached DID is trusted without `pbx.dids.changed`. Default 2000 ms. */
   didTtlMs?: number;
   now?: () => number;
 }
@@ -54,11 +57,12 @@ class Lazy<T> {
 }
 
 export class RouterCache {
-  private readonly db: Kysely<DB>;
+  private readonly db: Db;
   private readonly now: () => number;
   private readonly didTtlMs: number;
   private readonly trunks: Lazy<Trunk[]>;
   private readonly blocklist: Lazy<BlocklistSnapshot>;
+  private readonly dnd: Lazy<ReadonlySet<number>>;
   private readonly dids = new Map<string, { row: DidRow; at: number }>();
   private readonly routes = new Map<number, Promise<Route[]>>();
   private readonly detach: () => void;
@@ -69,28 +73,42 @@ export class RouterCache {
     this.didTtlMs = o.didTtlMs ?? 2000;
     this.trunks = new Lazy(() => listEnabledTrunks(this.db));
     this.blocklist = new Lazy(async () => {
-      const rows = await this.db.selectFrom('blocklist').select('phone_number').execute();
       const exact = new Set<string>();
       const patterns: string[] = [];
-      for (const r of rows) {
-        if (hasWildcard(r.phone_number)) patterns.push(r.phone_number); else exact.add(r.phone_number);
+      for (const n of await listBlockedNumbers(this.db)) {
+        if (hasWildcard(n)) patterns.push(n); else exact.add(n);
       }
       return { exact, patterns };
     });
+    this.dnd = new Lazy(async () => new Set(await listDndUserIds(this.db)));
     const onTrunks = () => this.trunks.invalidate();
     const onBlocklist = () => this.blocklist.invalidate();
-    const onRoutes = (e?: { did_ids?: Array<number | null> }) => {
-      if (!e?.did_ids) { this.routes.clear(); return; }
+    const onRoutes = (e: RoutesChanged) => {
       for (const id of e.did_ids) if (id !== null) this.routes.delete(id);
     };
+    // A renumbered DID must stop answering on its old number at once: drop every number
+    // (the event names the row, not its numbers) and the routes of a deleted one.
     const onDids = () => { this.dids.clear(); this.routes.clear(); };
-    const onAll = () => { onTrunks(); onBlocklist(); onDids(); };
-    const subs: Array<[string, (...a: any[]) => void]> = [
-      ['trunk:changed', onTrunks], ['blocklist:changed', onBlocklist], ['routes:changed', onRoutes],
-      ['did:changed', onDids], ['dids:changed', onDids], ['system.restored', onAll],
-    ];
-    for (const [name, fn] of subs) o.events?.on(name, fn);
-    this.detach = () => { for (const [name, fn] of subs) o.events?.off(name, fn); };
+    const onDnd = () => this.dnd.invalidate();
+    const onRestored = () => { onTrunks(); onBlocklist(); onDids(); onDnd(); };
+    const events = o.events;
+    if (events) {
+      events.on('pbx.trunk.changed', onTrunks);
+      events.on('pbx.blocklist.changed', onBlocklist);
+      events.on('pbx.routes.changed', onRoutes);
+      events.on('pbx.dids.changed', onDids);
+      events.on('pbx.dnd.changed', onDnd);
+      events.on('system.restored', onRestored);
+    }
+    this.detach = () => {
+      if (!events) return;
+      events.off('pbx.trunk.changed', onTrunks);
+      events.off('pbx.blocklist.changed', onBlocklist);
+      events.off('pbx.routes.changed', onRoutes);
+      events.off('pbx.dids.changed', onDids);
+      events.off('pbx.dnd.changed', onDnd);
+      events.off('system.restored', onRestored);
+    };
   }
 
   /** Enabled trunks in id order (inbound matching). */
@@ -105,6 +123,11 @@ export class RouterCache {
 
   blocklistSnapshot(): Promise<BlocklistSnapshot> {
     return this.blocklist.get();
+  }
+
+  /** Ids of the users whose Do Not Disturb is on (a device's own flag is on its row). */
+  dndUsers(): Promise<ReadonlySet<number>> {
+    return this.dnd.get();
   }
 
   async did(number: string): Promise<DidRow | undefined> {

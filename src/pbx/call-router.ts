@@ -3,12 +3,11 @@
  * usernames and the default trunk for calls from devices. Pure decisions over the store and
  * the location service; the B2BUA carries them out.
  */
-import type { Kysely } from 'kysely';
-import type { DB } from '../store/schema.ts';
+import type { Db } from '../store/db.ts';
 import type { Binding } from '../store/registrations.ts';
 import { findDeviceById, findDeviceByUsername } from '../store/devices.ts';
 import type { Trunk } from '../store/trunks.ts';
-import type { CdrDirection, CdrDisposition } from '../store/cdrs.ts';
+import type { CdrDirection, CdrDisposition, HangupCause } from '../store/cdrs.ts';
 import type { DeviceRow } from '../store/schema.ts';
 import { matchesAnyPattern } from './phone-number.ts';
 import { evaluateRoutes } from './evaluate-routes.ts';
@@ -27,7 +26,7 @@ export interface CallOrigin {
 }
 
 export type RouteDecision =
-  | { kind: 'reject'; status: number; reason: string; disposition: CdrDisposition; cause: string; direction: CdrDirection; didId?: number | null; didNumber?: string | null }
+  | { kind: 'reject'; status: number; reason: string; disposition: CdrDisposition; cause: HangupCause; direction: CdrDirection; didId?: number | null; didNumber?: string | null }
   | {
     kind: 'dial';
     targets: CallTarget[];
@@ -41,8 +40,8 @@ export type RouteDecision =
   };
 
 export interface RouterDeps {
-  db: Kysely<DB>;
-  /** Trunks, DIDs, routes and blocklist without a query per call. */
+  db: Db;
+  /** Trunks, DIDs, routes, blocklist and users' DND without a query per call. */
   cache: RouterCache;
   location: LocationService;
   defaultRingTimeoutMs: number;
@@ -53,17 +52,17 @@ export function createCallRouter(deps: RouterDeps) {
   const { db, location, cache } = deps;
 
   /** A device's live contacts, or the reason it cannot ring. */
-  async function deviceTargets(device: DeviceRow): Promise<{ targets: CallTarget[] } | { status: number; reason: string; disposition: CdrDisposition; cause: string }> {
-    const owner = device.user_id === null ? undefined : await db.selectFrom('users').select('dnd_enabled').where('id', '=', device.user_id).executeTakeFirst();
-    if (device.dnd_enabled === 1 || owner?.dnd_enabled === 1) return { status: 486, reason: 'Busy Here (DND)', disposition: 'busy', cause: 'dnd' };
+  async function deviceTargets(device: DeviceRow): Promise<{ targets: CallTarget[] } | { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause }> {
+    const ownerDnd = device.user_id !== null && (await cache.dndUsers()).has(device.user_id);
+    if (device.dnd_enabled === 1 || ownerDnd) return { status: 486, reason: 'Busy Here (DND)', disposition: 'busy', cause: 'dnd' };
     const bindings = location.lookup(device.username);
     if (bindings.length === 0) return { status: 480, reason: 'Temporarily Unavailable', disposition: 'failed', cause: 'unavailable' };
     return { targets: bindings.map((binding) => ({ kind: 'contact' as const, deviceId: device.id, binding })) };
   }
 
-  async function devicesTargets(ids: number[]): Promise<{ targets: CallTarget[]; calleeDeviceId: number | null } | { status: number; reason: string; disposition: CdrDisposition; cause: string }> {
+  async function devicesTargets(ids: number[]): Promise<{ targets: CallTarget[]; calleeDeviceId: number | null } | { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause }> {
     const targets: CallTarget[] = [];
-    let lastFailure: { status: number; reason: string; disposition: CdrDisposition; cause: string } | null = null;
+    let lastFailure: { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause } | null = null;
     for (const id of ids) {
       const device = await findDeviceById(db, id);
       if (!device) continue;

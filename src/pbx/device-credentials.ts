@@ -4,11 +4,10 @@
  * API changes or deletes a device. Unknown usernames are cached briefly too, so a scanner
  * guessing names costs one query per name per few seconds.
  */
-import type { Kysely } from 'kysely';
-import type { DB } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { findDeviceCredentials } from '../store/devices.ts';
 import { computeHa1 } from '../sip/digest-algorithm.ts';
+import type { Db } from '../store/db.ts';
 
 interface Entry {
   deviceId: number | null;
@@ -21,7 +20,7 @@ export class DeviceCredentialCache {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly db: Kysely<DB>,
+    private readonly db: Db,
     private readonly box: SecretBox,
     private readonly opts: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number; now?: () => number } = {},
   ) {}

@@ -10,10 +10,9 @@
  * request; each REGISTER still gets its 200 only after its own rows are committed.
  */
 import { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
-import type { DB } from '../store/schema.ts';
 import { deleteDeviceRegistrations, deleteExpiredRegistrations, loadLiveRegistrations, saveBindings } from '../store/registrations.ts';
 import { applyRegister, DEFAULT_EXPIRY_POLICY, type Binding, type ExpiryPolicy, type RegisterInput, type RegisterOutcome } from './registrar-bindings.ts';
+import type { Db } from '../store/db.ts';
 
 export interface LocationServiceOptions {
   policy?: ExpiryPolicy;
@@ -49,7 +48,7 @@ export class LocationService extends EventEmitter<LocationEvents> {
   private flushing = false;
   private flushScheduled = false;
 
-  constructor(private readonly db: Kysely<DB>, opts: LocationServiceOptions = {}) {
+  constructor(private readonly db: Db, opts: LocationServiceOptions = {}) {
     super();
     this.policy = opts.policy ?? DEFAULT_EXPIRY_POLICY;
     this.now = opts.now ?? Date.now;

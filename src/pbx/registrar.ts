@@ -4,8 +4,6 @@
  * Unknown user and wrong password get the same 401; failures count toward the source's ban.
  */
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
-import type { DB } from '../store/schema.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
 import { formatNameAddr, type NameAddr } from '../sip/header-name-addr.ts';
@@ -16,9 +14,10 @@ import type { LocationService } from './location-service.ts';
 import type { SipGuard } from './sip-guard.ts';
 import type { ContactSpec } from './registrar-bindings.ts';
 import { createDeviceAuth } from './device-auth.ts';
+import type { Db } from '../store/db.ts';
 
 export interface RegistrarDeps {
-  db: Kysely<DB>;
+  db: Db;
   digest: DigestServer;
   credentials: DeviceCredentialCache;
   location: LocationService;

@@ -3,11 +3,8 @@
  * wired together; `status()` feeds the `sip` slot of `GET /api/system/status`.
  */
 import { readFileSync } from 'node:fs';
-import type { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
 import type { SipConfig } from '../config.ts';
-import type { DB } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { TransportLayer, type ListenSpec } from '../sip/transport-layer.ts';
 import type { TransportProtocol } from '../sip/transport-types.ts';
@@ -21,6 +18,8 @@ import { createRegistrar } from './registrar.ts';
 import { createMediaEngine, type MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
+import type { Db } from '../store/db.ts';
 
 export interface SipServerDeps {
   sip: SipConfig;
@@ -28,10 +27,10 @@ export interface SipServerDeps {
   publicIp: string | undefined;
   dataDir: string;
   secretKey: Buffer;
-  db: Kysely<DB>;
+  db: Db;
   box: SecretBox;
   logger: Logger;
-  events: EventEmitter;
+  events: EventBus;
   version: string;
   rtpPorts: [number, number];
   calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
@@ -108,16 +107,19 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const loaded = await location.load();
   transports.onConnectionClosed = (id) => location.connectionClosed(id);
   const credentials = new DeviceCredentialCache(deps.db, deps.box);
-  const onDeviceChanged = (e: { username?: string; previous_username?: string }) => {
+  const onDeviceChanged = (e: DeviceChanged) => {
     credentials.invalidate(e.username);
     if (e.previous_username) credentials.invalidate(e.previous_username);
   };
-  const onDeviceDeleted = (e: { id: number; username?: string }) => {
+  const onDeviceDeleted = (e: DeviceDeleted) => {
     credentials.invalidate(e.username);
     void location.removeDevice(e.id).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
   };
-  deps.events.on('device:changed', onDeviceChanged);
-  deps.events.on('device:deleted', onDeviceDeleted);
+  // A restore replaced the devices table: every cached password may be wrong now.
+  const onRestored = () => credentials.invalidate();
+  deps.events.on('pbx.device.changed', onDeviceChanged);
+  deps.events.on('pbx.device.deleted', onDeviceDeleted);
+  deps.events.on('system.restored', onRestored);
 
   const digest = createDigestServer({ realm: deps.domain, secret: deps.secretKey, algorithms: sip.digestAlgorithms });
   endpoint.onRequest('REGISTER', createRegistrar({
@@ -157,8 +159,9 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       calls: b2bua.status(),
     }),
     close: async () => {
-      deps.events.off('device:changed', onDeviceChanged);
-      deps.events.off('device:deleted', onDeviceDeleted);
+      deps.events.off('pbx.device.changed', onDeviceChanged);
+      deps.events.off('pbx.device.deleted', onDeviceDeleted);
+      deps.events.off('system.restored', onRestored);
       await b2bua.close();
       location.close();
       endpoint.close();

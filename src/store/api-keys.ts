@@ -1,8 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { ApiKeyRow, DB } from './schema.ts';
+import type { ApiKeyRow } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export const API_KEY_SCOPES = ['pbx', 'gateway', 'call'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

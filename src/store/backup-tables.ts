@@ -7,6 +7,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from './schema.ts';
 import type { Dialect } from './database.ts';
+import type { Db, Tx } from './db.ts';
 
 export interface BackupTable {
   name: keyof DB;
@@ -57,7 +58,7 @@ const BATCH_ROWS = 1000;
  * Reads a table in primary-key order, `BATCH_ROWS` at a time (keyset pagination, so cost
  * stays linear). Run it inside one transaction for a consistent snapshot.
  */
-export async function* readTable(db: Kysely<DB> | Transaction<DB>, table: BackupTable): AsyncGenerator<Row[]> {
+export async function* readTable(db: Db, table: BackupTable): AsyncGenerator<Row[]> {
   const anyDb = db as unknown as Kysely<any>;
   let last: unknown = undefined;
   for (;;) {
@@ -72,19 +73,19 @@ export async function* readTable(db: Kysely<DB> | Transaction<DB>, table: Backup
 }
 
 /** Column names of every table, as the live database has them (restore validates against this). */
-export async function tableColumns(db: Kysely<DB>): Promise<Map<string, Set<string>>> {
+export async function tableColumns(db: Db): Promise<Map<string, Set<string>>> {
   const tables = await db.introspection.getTables();
   return new Map(tables.map((t) => [t.name, new Set(t.columns.map((c) => c.name))]));
 }
 
 /** Name of the newest applied migration (Kysely's bookkeeping table), or null on an empty database. */
-export async function lastMigrationName(db: Kysely<DB> | Transaction<DB>): Promise<string | null> {
+export async function lastMigrationName(db: Db): Promise<string | null> {
   const r = await sql<{ name: string }>`select name from kysely_migration order by name desc limit 1`.execute(db);
   return r.rows[0]?.name ?? null;
 }
 
 /** Empties every backed-up and ephemeral table, children first. */
-export async function deleteAllRows(tx: Transaction<DB>): Promise<void> {
+export async function deleteAllRows(tx: Tx): Promise<void> {
   const anyTx = tx as unknown as Transaction<any>;
   for (const t of EPHEMERAL_TABLES) await anyTx.deleteFrom(t).execute();
   for (let i = BACKUP_TABLES.length - 1; i >= 0; i--) await anyTx.deleteFrom(BACKUP_TABLES[i]!.name).execute();
@@ -97,7 +98,7 @@ const MAX_BIND_VARIABLES = 8000;
  * Inserts rows into one table; consecutive rows with the same column set go in one
  * multi-row INSERT (Kysely would otherwise fill gaps with DEFAULT, which SQLite rejects).
  */
-export async function insertRows(tx: Transaction<DB>, table: keyof DB, rows: Row[]): Promise<void> {
+export async function insertRows(tx: Tx, table: keyof DB, rows: Row[]): Promise<void> {
   const anyTx = tx as unknown as Transaction<any>;
   let i = 0;
   while (i < rows.length) {
@@ -116,7 +117,7 @@ export async function insertRows(tx: Transaction<DB>, table: keyof DB, rows: Row
  * each to max(id) so the next insert does not collide. SQLite's AUTOINCREMENT already
  * tracks the largest id ever inserted, so it needs nothing.
  */
-export async function resetSequences(tx: Transaction<DB>, dialect: Dialect): Promise<void> {
+export async function resetSequences(tx: Tx, dialect: Dialect): Promise<void> {
   if (dialect !== 'postgres') return;
   for (const t of BACKUP_TABLES) {
     if (!t.serial) continue;

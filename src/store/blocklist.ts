@@ -3,11 +3,9 @@
  * `src/pbx/phone-number.ts`). Exact entries are found through the unique index; only the
  * wildcard entries are scanned.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { BlocklistRow, DB } from './schema.ts';
+import type { BlocklistRow } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export interface BlocklistEntry {
   id: number;
@@ -54,5 +52,11 @@ export async function blocklistCandidates(db: Db, caller: string): Promise<strin
       eb('phone_number', 'like', '%X%'),
     ]))
     .execute();
+  return rows.map((r) => r.phone_number);
+}
+
+/** Every listed number and pattern, for matchers that keep the list in memory. */
+export async function listBlockedNumbers(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('blocklist').select('phone_number').execute();
   return rows.map((r) => r.phone_number);
 }

@@ -7,14 +7,13 @@
  * Field names are the CDR's own (snake_case) end to end: journal JSON, table row and API
  * object are the same record at different stages, so no layer renames anything.
  */
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
-import type { CdrRow, CdrsTable, DB } from './schema.ts';
+import { sql, type Insertable } from 'kysely';
+import type { CdrRow, CdrsTable } from './schema.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRowChunked } from './multi-row.ts';
 import { sqliteInsertText, sqliteSync } from './database.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export const CDR_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
 export type CdrDirection = (typeof CDR_DIRECTIONS)[number];
@@ -26,13 +25,23 @@ export const CDR_HANGUP_BY = ['caller', 'callee', 'system', 'api'] as const;
 export type CdrHangupBy = (typeof CDR_HANGUP_BY)[number];
 
 /**
- * Hangup causes the engine records. Free text in the table (new causes need no migration);
- * these are the ones with a fixed meaning.
+ * Every hangup cause the engine records, the one list of them: the router's rejections, the
+ * call's own endings and the start-up sweep name their cause from here (`HangupCause`), and
+ * the API documents these values. The column stays free text so a new cause needs no migration.
  */
 export const HANGUP_CAUSES = [
-  'normal_clearing', 'caller_bye', 'callee_bye', 'caller_cancel', 'api_hangup', 'rtp_timeout',
-  'server_restart', 'max_duration', 'no_route', 'no_answer', 'busy', 'rejected', 'blocked', 'unavailable',
+  // A party ended an answered or ringing call.
+  'normal_clearing', 'caller_bye', 'callee_bye', 'caller_cancel', 'api_hangup',
+  // The callee side answered with a failure (RFC 3261 §21.4/§21.6 statuses).
+  'busy', 'no_answer', 'rejected', 'failed',
+  // The router decided before anything rang.
+  'no_route', 'blocked', 'dnd', 'unavailable', 'voicemail_unavailable', 'no_media_ports',
+  // The engine ended the call: timers (RFC 3261 §13.3.1.4 no ACK, RFC 3262 no PRACK,
+  // RFC 4028 session expiry), media silence, limits, shutdown and crash recovery.
+  'no_ack', 'no_prack', 'session_expired', 'session_refresh_failed', 'rtp_timeout', 'max_duration',
+  'shutdown', 'server_restart',
 ] as const;
+export type HangupCause = (typeof HANGUP_CAUSES)[number];
 
 /** What is known about a call when it starts ringing (and, once answered, its answer time and codec). */
 export interface CallStart {
@@ -153,7 +162,6 @@ export async function insertCdr(db: Db, cdr: NewCdr): Promise<CdrRow | undefined
   return db.insertInto('cdrs').values(cdrValues(cdr, isoNow()))
     .onConflict((oc) => oc.column('call_id').doNothing()).returningAll().executeTakeFirst();
 }
-
 
 /**
  * Stores many CDRs in one transaction (the engine groups commits at high call rates: one
@@ -349,7 +357,7 @@ export async function writeCallRecords(
   const values = cdrs.map((c) => cdrValues(c, now));
   const journal = opens.map((call) => ({ call_id: call.call_id, node_id: opts.nodeId ?? '', data: JSON.stringify(call), created_at: now, updated_at: now }));
   const closed = batch.closes.map((c) => ({ call_id: c.call_id }));
-  const sync = db.isTransaction ? undefined : sqliteSync(db as Kysely<DB>);
+  const sync = db.isTransaction ? undefined : sqliteSync(db);
   if (sync !== undefined && sync.transaction((run) => {
     for (const j of journal) run(SQLITE_JOURNAL_UPSERT, [j.call_id, j.node_id, j.data, j.created_at, j.updated_at]);
     for (const c of closed) run(SQLITE_JOURNAL_DELETE, [c.call_id]);
@@ -382,7 +390,7 @@ function journalledStart(callId: string, data: string, createdAt: string): CallS
  * await closeOrphanedCalls(store.db);            // single node, before accepting SIP traffic
  * await closeOrphanedCalls(store.db, 'server_restart', Date.now(), config.nodeId);
  */
-export async function closeOrphanedCalls(db: Db, cause = 'server_restart', now: number = Date.now(), nodeId?: string): Promise<CdrRow[]> {
+export async function closeOrphanedCalls(db: Db, cause: HangupCause = 'server_restart', now: number = Date.now(), nodeId?: string): Promise<CdrRow[]> {
   const end = isoNow(now);
   return inTransaction(db, async (tx) => {
     let q = tx.selectFrom('active_calls').selectAll();

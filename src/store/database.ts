@@ -10,11 +10,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DB } from './schema.ts';
 import { migrations } from './migrations/index.ts';
+import type { Db } from './db.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Store {
-  db: Kysely<DB>;
+  db: Db;
   dialect: Dialect;
   /** SQLite file path (for backups); undefined on PostgreSQL. */
   sqlitePath: string | undefined;
@@ -181,10 +182,10 @@ export function sqliteInsertText(table: string, columns: readonly string[], conf
   return `insert into ${table} (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict (${conflict.keys.join(', ')}) ${action}`;
 }
 
-const syncByDb = new WeakMap<Kysely<DB>, SqliteSync>();
+const syncByDb = new WeakMap<Db, SqliteSync>();
 
 /** The synchronous side of `db` when it is a SQLite store's (not a transaction, not PostgreSQL). */
-export function sqliteSync(db: Kysely<DB>): SqliteSync | undefined {
+export function sqliteSync(db: Db): SqliteSync | undefined {
   return syncByDb.get(db);
 }
 
@@ -239,6 +240,11 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', sqlitePath: undefined, close: () => db.destroy() };
+}
+
+/** Resolves when the database answers a trivial query; rejects otherwise (readiness checks). */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }
 
 export async function migrateToLatest(store: Store): Promise<void> {

@@ -2,11 +2,9 @@
  * The per-device event log: provisioning changes written by the API, registrations and
  * authentication failures written by the registrar. Newest first when read.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, DeviceEventRow } from './schema.ts';
+import type { DeviceEventRow } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /** Categories in use; the column is free text so later writers can add their own. */
 export const DEVICE_EVENT_CATEGORIES = ['provisioning', 'registration', 'auth'] as const;

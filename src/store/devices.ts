@@ -3,12 +3,11 @@
  * The SIP password is sealed with the server's secret box, never hashed: digest auth
  * (RFC 2617 §3.2.2.2, RFC 7616 §3.4.2) needs it in clear to derive HA1 for each realm.
  */
-import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { DB, DeviceRow, DevicesTable } from './schema.ts';
+import type { Updateable } from 'kysely';
+import type { DeviceRow, DevicesTable } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /** A device as the API shows it: the password never leaves the store. */
 export interface Device {
@@ -123,6 +122,21 @@ export async function listDevices(db: Db, ownerId: number | null, limit: number,
 export async function deleteDevice(db: Db, id: number): Promise<boolean> {
   const r = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
+}
+
+/** Ids of the devices `userId` owns (e.g. to show a user only their own registrations). */
+export async function deviceIdsOfUser(db: Db, userId: number): Promise<number[]> {
+  const rows = await db.selectFrom('devices').select('id').where('user_id', '=', userId).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The caller id a device presents on calls it places, or null when none is set (the B2BUA
+ * then presents the device username). Null too for an unknown id.
+ */
+export async function deviceCallerId(db: Db, deviceId: number): Promise<string | null> {
+  const row = await db.selectFrom('devices').select('caller_id').where('id', '=', deviceId).executeTakeFirst();
+  return row?.caller_id ?? null;
 }
 
 export interface DeviceCredentials {

@@ -1,9 +1,8 @@
 /** DIDs: the E.164 numbers the PBX answers (bought at Twilio or another trunk). */
-import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { DB, DidRow, DidsTable } from './schema.ts';
+import type { Updateable } from 'kysely';
+import type { DidRow, DidsTable } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export const DID_CAPABILITIES = ['voice', 'sms', 'mms'] as const;
 export type DidCapability = (typeof DID_CAPABILITIES)[number];

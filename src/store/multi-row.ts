@@ -1,7 +1,5 @@
-import { CompiledQuery, type Compilable, type Kysely, type Transaction } from 'kysely';
-import type { DB } from './schema.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { Db } from './db.ts';
 
 /**
  * Rows per multi-row statement: 22 parameters per row (the widest table written this way,

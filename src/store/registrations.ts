@@ -1,10 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, RegistrationRow } from './schema.ts';
+import type { Kysely } from 'kysely';
+import type { RegistrationRow } from './schema.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRow } from './multi-row.ts';
 import { sqliteInsertText, sqliteSync } from './database.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /** One contact bound to an address-of-record (RFC 3261 §10), as the location service holds it. */
 export interface Binding {
@@ -78,7 +77,7 @@ let upsertText: string | undefined;
  * at batch 50). One statement may not touch a row twice (PostgreSQL refuses), so a repeated
  * (aor, key) keeps only its last row.
  */
-export async function saveBindings(db: Kysely<DB>, upserts: readonly Binding[], removals: readonly Binding[]): Promise<void> {
+export async function saveBindings(db: Db, upserts: readonly Binding[], removals: readonly Binding[]): Promise<void> {
   if (upserts.length === 0 && removals.length === 0) return;
   const rows = dedupeLast(upserts);
   const sync = sqliteSync(db);

@@ -3,11 +3,10 @@
  * this action". `conditions` and `action_data` are JSON text columns; rows become typed
  * `Route`s here. Evaluation is `src/pbx/evaluate-routes.ts`.
  */
-import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { DB, RouteRow, RoutesTable } from './schema.ts';
+import type { Updateable } from 'kysely';
+import type { RouteRow, RoutesTable } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /** Days as `conditions.days` spells them, in ISO 8601 order (Monday first). */
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;

@@ -1,8 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export async function insertSession(db: Db, s: { idHash: string; userId: number; ttlMs: number; ip: string | null; userAgent: string | null }): Promise<void> {
   const now = Date.now();

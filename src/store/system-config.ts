@@ -1,9 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 /**
  * Key/value settings. Secret keys (tokens, passwords) are sealed with the secret box
@@ -46,3 +43,23 @@ export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 export const SETUP_COMPLETED_KEY = 'setup_completed_at';
+
+/** True once first-run setup has completed (its marker row exists). */
+export async function isSetupComplete(db: Db): Promise<boolean> {
+  const r = await db.selectFrom('system_config').select('key').where('key', '=', SETUP_COMPLETED_KEY).executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
+ * Writes the setup-completed marker unless it exists: true when this call wrote it. The marker
+ * row is the lock that makes setup happen once (ON CONFLICT DO NOTHING), so run it in the
+ * transaction that creates the first admin.
+ */
+export async function markSetupComplete(db: Db): Promise<boolean> {
+  const now = isoNow();
+  const r = await db.insertInto('system_config')
+    .values({ key: SETUP_COMPLETED_KEY, value: now, encrypted: 0, updated_at: now })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+}

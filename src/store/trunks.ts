@@ -4,15 +4,14 @@
  * with the server's secret box, never hashed: answering a carrier's challenge needs it in clear.
  * At most one trunk is the default (the outbound route when no rule names a trunk).
  */
-import type { Kysely, Transaction, Updateable } from 'kysely';
-import type { DB, TrunkRow, TrunksTable } from './schema.ts';
+import type { Updateable } from 'kysely';
+import type { TrunkRow, TrunksTable } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
+import type { Db, Tx } from './db.ts';
 
 export { matchInboundTrunk, parseCidr, formatCidr } from './trunk-match.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export const TRUNK_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export type TrunkTransport = (typeof TRUNK_TRANSPORTS)[number];
@@ -75,7 +74,7 @@ export interface NewTrunk {
 }
 
 /** Makes `id` the only default trunk. Clearing first keeps the partial unique index satisfied. */
-async function makeDefault(tx: Transaction<DB>, id: number): Promise<void> {
+async function makeDefault(tx: Tx, id: number): Promise<void> {
   await tx.updateTable('trunks').set({ is_default: 0 }).where('is_default', '=', 1).where('id', '!=', id).execute();
   await tx.updateTable('trunks').set({ is_default: 1 }).where('id', '=', id).execute();
 }

@@ -1,8 +1,6 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { DB, UserRow, UserUpdate } from './schema.ts';
+import type { UserRow, UserUpdate } from './schema.ts';
 import { isoNow } from './time.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from './db.ts';
 
 export interface User {
   id: number;
@@ -62,4 +60,13 @@ export async function listUsers(db: Db, limit: number, offset: number): Promise<
     countUsers(db),
   ]);
   return { rows, total };
+}
+
+/**
+ * Ids of the users whose Do Not Disturb is on: none of their devices rings. Read whole so the
+ * call router can keep it in memory (a handful of ids) until `pbx.dnd.changed`.
+ */
+export async function listDndUserIds(db: Db): Promise<number[]> {
+  const rows = await db.selectFrom('users').select('id').where('dnd_enabled', '=', 1).execute();
+  return rows.map((r) => r.id);
 }

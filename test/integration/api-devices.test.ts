@@ -20,7 +20,7 @@ for (const engine of ENGINES) {
       userCookie = await createUserSession(t);
       adminId = (await t.request('GET', '/api/me', { cookie: t.adminCookie })).body.id;
       userId = (await t.request('GET', '/api/me', { cookie: userCookie })).body.id;
-      for (const name of ['device:changed', 'device:deleted']) t.server.ctx.events.on(name, (p) => events.push([name, p]));
+      for (const name of ['pbx.device.changed', 'pbx.device.deleted'] as const) t.server.ctx.events.on(name, (p: unknown) => events.push([name, p]));
     });
     after(async () => { await t?.close(); });
 
@@ -42,7 +42,7 @@ for (const engine of ENGINES) {
       assert.equal(typeof id, 'number');
       assert.equal(created_at, updated_at);
       assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false });
-      assert.deepEqual(events, [['device:changed', { id, username: '1001' }]]);
+      assert.deepEqual(events, [['pbx.device.changed', { id, username: '1001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '1001');
       assert.deepEqual(creds, { id, username: '1001', password: PASSWORD });
       assert.equal(await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, 'nobody'), undefined);
@@ -110,7 +110,7 @@ for (const engine of ENGINES) {
       assert.equal(r.body.dnd_enabled, true);
       assert.equal(r.body.type, 'generic');
       assert.ok(!('password' in r.body));
-      assert.deepEqual(events, [['device:changed', { id: d.id, username: '2002', previous_username: '2001' }]]);
+      assert.deepEqual(events, [['pbx.device.changed', { id: d.id, username: '2002', previous_username: '2001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '2002');
       assert.equal(creds?.password, 'new-sip-secret-1');
 
@@ -161,7 +161,7 @@ for (const engine of ENGINES) {
       const r = await t.request('DELETE', `/api/devices/${d.id}`, { cookie: t.adminCookie });
       assert.equal(r.status, 200);
       assert.deepEqual(r.body, { success: true });
-      assert.deepEqual(events, [['device:deleted', { id: d.id, username: '3001' }]]);
+      assert.deepEqual(events, [['pbx.device.deleted', { id: d.id, username: '3001' }]]);
       assert.equal((await t.request('GET', `/api/devices/${d.id}`, { cookie: t.adminCookie })).status, 404);
       assert.equal(await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '3001'), undefined);
     });

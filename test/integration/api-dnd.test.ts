@@ -20,7 +20,7 @@ for (const engine of ENGINES) {
       userId = (await t.request('GET', '/api/me', { cookie: userCookie })).body.id;
       adminDevice = (await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: 'A', username: 'dnd-a', password: 'sip-password-1' } })).body.id;
       userDevice = (await t.request('POST', '/api/devices', { cookie: userCookie, body: { name: 'U', username: 'dnd-u', password: 'sip-password-2' } })).body.id;
-      for (const name of ['dnd:changed', 'device:changed']) t.server.ctx.events.on(name, (p) => events.push([name, p]));
+      for (const name of ['pbx.dnd.changed', 'pbx.device.changed'] as const) t.server.ctx.events.on(name, (p: unknown) => events.push([name, p]));
     });
     after(async () => { await t?.close(); });
 
@@ -42,7 +42,7 @@ for (const engine of ENGINES) {
       assert.equal((await t.request('GET', '/api/me', { cookie: userCookie })).body.dnd_enabled, true);
       assert.deepEqual((await t.request('GET', '/api/dnd', { cookie: userCookie })).body, { enabled: true, user_id: userId, device_id: null });
       assert.equal((await t.request('GET', '/api/me', { cookie: t.adminCookie })).body.dnd_enabled, false);
-      assert.deepEqual(events, [['dnd:changed', { user_id: userId, device_id: null, enabled: true }]]);
+      assert.deepEqual(events, [['pbx.dnd.changed', { user_id: userId, device_id: null, enabled: true }]]);
       const off = await put({ enabled: false });
       assert.deepEqual(off.body, { enabled: false, user_id: userId, device_id: null });
       assert.equal((await t.request('GET', '/api/me', { cookie: userCookie })).body.dnd_enabled, false);
@@ -63,8 +63,8 @@ for (const engine of ENGINES) {
       assert.deepEqual(r.body, { enabled: true, user_id: userId, device_id: userDevice });
       assert.equal((await t.request('GET', `/api/devices/${userDevice}`, { cookie: userCookie })).body.dnd_enabled, true);
       assert.deepEqual(events, [
-        ['device:changed', { id: userDevice, username: 'dnd-u' }],
-        ['dnd:changed', { user_id: userId, device_id: userDevice, enabled: true }],
+        ['pbx.device.changed', { id: userDevice, username: 'dnd-u' }],
+        ['pbx.dnd.changed', { user_id: userId, device_id: userDevice, enabled: true }],
       ]);
       for (const deviceId of [adminDevice, 999999]) {
         const f = await put({ enabled: true, device_id: deviceId });

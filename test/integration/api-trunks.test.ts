@@ -15,7 +15,7 @@ for (const engine of ENGINES) {
     before(async () => {
       t = await startTestServer(engine);
       userCookie = await createUserSession(t);
-      t.server.ctx.events.on('trunk:changed', (p) => events.push(p));
+      t.server.ctx.events.on('pbx.trunk.changed', (p) => events.push(p));
     });
     after(async () => { await t?.close(); });
 

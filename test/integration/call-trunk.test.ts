@@ -10,7 +10,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { TestServer } from '../helpers/server.ts';
 import { runSipp, spawnSipp, startSippServer, type SippServer } from '../helpers/sipp.ts';
-import { api, assertIdle, cdrCount, defaultTrunk, did, eventually, inboundTrunk, nextCdr, route, startCallServer, trunkCall } from './call-fixtures.ts';
+import { api, assertIdle, cdrCount, defaultTrunk, device, did, eventually, finalStatuses, inboundTrunk, nextCdr, route, startCallServer, trunkCall } from './call-fixtures.ts';
 
 const DID = '+15551230000';
 const FORWARD_TO = '+15559990000';
@@ -109,5 +109,50 @@ describe('trunk -> DID -> forward -> default trunk', () => {
     assert.equal(r.stats.successful, 10);
     const list = await eventually('10 CDRs', async () => { const b = await api(t, 'GET', '/api/cdrs?limit=20'); return b.pagination.total === n + 10 ? b.data : undefined; });
     assert.deepEqual(new Set(list.slice(0, 10).map((c: { disposition: string }) => c.disposition)), new Set(['answered']));
+  });
+});
+
+/**
+ * Issue 10, "events in one typed catalogue": API writes reach the call router's cache through
+ * the event bus at once, not after a TTL. Each call runs right after the write that changes its
+ * outcome, with the old outcome cached by the call before it.
+ */
+describe('API changes reach the call router at once', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startCallServer(22200);
+    await inboundTrunk(t);
+  });
+  after(async () => { await t.close(); });
+  afterEach(() => assertIdle(t));
+
+  const call = async (dialed: string) => {
+    const n = await cdrCount(t);
+    const r = await runSipp(trunkCall(t, dialed, '+15550100400', { scenario: 'uac-rejected.xml', traceMessages: true }));
+    const cdr = await nextCdr(t, n);
+    return { statuses: finalStatuses(r.messages), cause: cdr.hangup_cause };
+  };
+
+  test('a renumbered DID stops answering on its old number and answers on the new one (pbx.dids.changed)', async () => {
+    const OLD = '+15552220000';
+    const NEW = '+15552220001';
+    const didId = await did(t, OLD);
+    await route(t, didId, { action: 'reject', action_data: { code: 603, reason: 'Decline' } });
+    assert.deepEqual(await call(OLD), { statuses: [603], cause: 'rejected' }, 'the DID is now cached under its old number');
+    await api(t, 'PUT', `/api/dids/${didId}`, { phone_number: NEW });
+    assert.deepEqual(await call(OLD), { statuses: [404], cause: 'no_route' });
+    assert.deepEqual(await call(NEW), { statuses: [603], cause: 'rejected' });
+  });
+
+  test('a user\'s Do Not Disturb stops their devices ringing at once (pbx.dnd.changed)', async () => {
+    const didId = await did(t, '+15552220002');
+    const desk = await device(t, 'dnd-desk'); // owned by the admin, whose DND this test sets
+    await route(t, didId, { action: 'ring', action_data: { device_ids: [desk] } });
+    assert.deepEqual(await call('+15552220002'), { statuses: [480], cause: 'unavailable' }, 'not registered: the users\' DND set is now cached');
+    await api(t, 'PUT', '/api/dnd', { enabled: true });
+    assert.deepEqual(await call('+15552220002'), { statuses: [486], cause: 'dnd' });
+    await api(t, 'PUT', '/api/dnd', { enabled: false });
+    assert.deepEqual(await call('+15552220002'), { statuses: [480], cause: 'unavailable' });
   });
 });

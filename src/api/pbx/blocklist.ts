@@ -47,7 +47,7 @@ export async function blocklistRoutes(base: FastifyInstance, { ctx }: { ctx: Api
   }, async (req, reply) => {
     const row = await insertBlocklistEntry(db, { phoneNumber: req.body.phone_number, reason: req.body.reason ?? null });
     if (!row) throw conflict('This number is already blocked', [{ field: 'phone_number', message: 'already exists' }]);
-    ctx.events.emit('blocklist:changed', {});
+    ctx.events.emit('pbx.blocklist.changed', {});
     return reply.status(201).send(toBlocklistEntry(row));
   });
 
@@ -56,7 +56,7 @@ export async function blocklistRoutes(base: FastifyInstance, { ctx }: { ctx: Api
     schema: { tags, summary: 'Unblock (admin)', params: IdParams, response: { 200: Ok, ...errorResponses(400, 401, 403, 404) } },
   }, async (req) => {
     if (!(await deleteBlocklistEntry(db, req.params.id))) throw notFound('Blocklist entry');
-    ctx.events.emit('blocklist:changed', {});
+    ctx.events.emit('pbx.blocklist.changed', {});
     return { success: true };
   });
 }

@@ -13,7 +13,7 @@ import type { ApiContext } from '../context.ts';
 import { errorResponses, notFound, validationError, type FieldError } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import {
-  CDR_DIRECTIONS, CDR_DISPOSITIONS, CDR_HANGUP_BY, cdrStats, findCdrById, listCdrs, toCdr, type CdrFilters,
+  CDR_DIRECTIONS, CDR_DISPOSITIONS, CDR_HANGUP_BY, HANGUP_CAUSES, cdrStats, findCdrById, listCdrs, toCdr, type CdrFilters,
 } from '../../store/cdrs.ts';
 import { IdParams } from './schemas.ts';
 
@@ -43,7 +43,7 @@ const CdrSchema = Type.Object({
   duration: Type.Integer({ description: 'Seconds from start to end (rounded)' }),
   billsec: Type.Integer({ description: 'Seconds from answer to end (rounded); 0 when not answered' }),
   disposition: Disposition,
-  hangup_cause: Type.String({ description: 'normal_clearing, caller_bye, callee_bye, api_hangup, rtp_timeout, server_restart, max_duration, no_route, …' }),
+  hangup_cause: Type.String({ description: `Why the call ended: ${HANGUP_CAUSES.join(', ')}` }),
   hangup_by: literals(CDR_HANGUP_BY, 'Who ended the call'),
   sip_code: Type.Union([Type.Integer(), Type.Null()], { description: 'Final SIP status (200 when answered); null when none was sent' }),
   codec: NullableString,

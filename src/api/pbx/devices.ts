@@ -7,11 +7,10 @@
  * or set its `caller_id`: that is the identity trunks present to the outside world.
  *
  * The SIP password is write-only. Changes are committed first, then announced on
- * `ctx.events` as `device:changed` {id, username, previous_username?} or `device:deleted`
+ * `ctx.events` as `pbx.device.changed` {id, username, previous_username?} or `pbx.device.deleted`
  * {id, username}, so the registrar can drop stale registrations and cached HA1s.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
@@ -24,8 +23,9 @@ import {
   deleteDevice, findDeviceById, findDeviceByUsername, insertDevice, listDevices, toDevice, updateDevice, type DevicePatch,
 } from '../../store/devices.ts';
 import { insertDeviceEvent, listDeviceEvents, toDeviceEvent } from '../../store/device-events.ts';
-import type { DB, DeviceRow } from '../../store/schema.ts';
+import type { DeviceRow } from '../../store/schema.ts';
 import { IdParams, Ok } from './schemas.ts';
+import type { Db } from '../../store/db.ts';
 
 /** RFC 3261 §25.1 `user`: unreserved / user-unreserved characters (escapes not accepted). */
 const SipUsername = Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$", examples: ['1001'] });
@@ -73,7 +73,6 @@ const CreateDevice = Type.Object({
 const UpdateDevice = Type.Partial(CreateDevice, { examples: [{ name: 'Updated Name' }] });
 
 type DeviceBody = { type?: string; device_type?: string; user_id?: number | null; caller_id?: string | null };
-type Db = Kysely<DB> | Transaction<DB>;
 
 /** `type` and `device_type` name the same field: one value, or both equal. */
 function vendorOf(body: DeviceBody): string | undefined {
@@ -159,7 +158,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
       return inserted;
     });
-    ctx.events.emit('device:changed', { id: row.id, username: row.username });
+    ctx.events.emit('pbx.device.changed', { id: row.id, username: row.username });
     return reply.status(201).send(toDevice(row));
   });
 
@@ -195,7 +194,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (Object.keys(patch).length > 0) await insertDeviceEvent(tx, event(req, row.id, 'updated', `Updated ${changedFields(patch)}`));
       return { before: row, after: updated };
     });
-    ctx.events.emit('device:changed', before.username === after.username
+    ctx.events.emit('pbx.device.changed', before.username === after.username
       ? { id: after.id, username: after.username }
       : { id: after.id, username: after.username, previous_username: before.username });
     return toDevice(after);
@@ -210,7 +209,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       await deleteDevice(tx, r.id);
       return r;
     });
-    ctx.events.emit('device:deleted', { id: row.id, username: row.username });
+    ctx.events.emit('pbx.device.deleted', { id: row.id, username: row.username });
     return { success: true };
   });
 

@@ -70,7 +70,7 @@ export async function didsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     if (phoneNumber === undefined) throw validationError([{ field: 'phone_number', message: 'is required' }]);
     const row = await insertDid(db, { phoneNumber, friendlyName: req.body.friendly_name ?? null, capabilities: req.body.capabilities ?? ['voice'] });
     if (!row) throw numberTaken();
-    ctx.events.emit('did:changed', { id: row.id });
+    ctx.events.emit('pbx.dids.changed', { id: row.id });
     return reply.status(201).send(toDid(row));
   });
 
@@ -109,7 +109,7 @@ export async function didsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
       });
     });
     if (!row) throw notFound('DID');
-    ctx.events.emit('did:changed', { id: row.id });
+    ctx.events.emit('pbx.dids.changed', { id: row.id });
     return toDid(row);
   });
 
@@ -119,7 +119,7 @@ export async function didsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
   }, async (req) => {
     if (!(await deleteDid(db, req.params.id))) throw notFound('DID');
     // Its routes went with it (ON DELETE CASCADE): the call engine drops both from its cache.
-    ctx.events.emit('did:changed', { id: req.params.id });
+    ctx.events.emit('pbx.dids.changed', { id: req.params.id });
     return { success: true };
   });
 }

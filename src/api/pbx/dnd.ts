@@ -2,8 +2,8 @@
  * `/api/dnd` (seed 003): Do Not Disturb. Without `device_id` it is the caller's own flag
  * (`users.dnd_enabled`: every device they own stops ringing); with `device_id` it is that
  * device's flag. A user may set it on devices they own; an admin on any device.
- * Changes are announced as `dnd:changed` {user_id, device_id, enabled} on `ctx.events`
- * (and `device:changed` for a device) after commit.
+ * Changes are announced as `pbx.dnd.changed` {user_id, device_id, enabled} on `ctx.events`
+ * (and `pbx.device.changed` for a device) after commit: the call router keeps users' flags.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -48,7 +48,7 @@ export async function dndRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContex
     if (deviceId === undefined) {
       const row = await updateUser(db, user.id, { dnd_enabled: enabled ? 1 : 0 });
       if (!row) throw notFound('User');
-      ctx.events.emit('dnd:changed', { user_id: user.id, device_id: null, enabled });
+      ctx.events.emit('pbx.dnd.changed', { user_id: user.id, device_id: null, enabled });
       return { enabled, user_id: user.id, device_id: null };
     }
     const device = await db.transaction().execute(async (tx) => {
@@ -59,8 +59,8 @@ export async function dndRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContex
       return updateDevice(tx, ctx.box, row.id, { dndEnabled: enabled });
     });
     if (!device) throw notFound('Device');
-    ctx.events.emit('device:changed', { id: device.id, username: device.username });
-    ctx.events.emit('dnd:changed', { user_id: device.user_id, device_id: device.id, enabled });
+    ctx.events.emit('pbx.device.changed', { id: device.id, username: device.username });
+    ctx.events.emit('pbx.dnd.changed', { user_id: device.user_id, device_id: device.id, enabled });
     return { enabled, user_id: device.user_id, device_id: device.id };
   });
 }

@@ -5,6 +5,7 @@ import type { ApiContext } from '../context.ts';
 import { ApiError, errorResponses } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import { currentUser } from '../shared/auth.ts';
+import { deviceIdsOfUser } from '../../store/devices.ts';
 
 const Registration = Type.Object({
   device_id: Type.Integer(),
@@ -37,8 +38,7 @@ export async function registrationsRoutes(base: FastifyInstance, { ctx }: { ctx:
     const user = currentUser(req);
     let bindings = sip.location.all();
     if (user.role !== 'admin') {
-      const own = await ctx.store.db.selectFrom('devices').select('id').where('user_id', '=', user.id).execute();
-      const ids = new Set(own.map((d) => d.id));
+      const ids = new Set(await deviceIdsOfUser(ctx.store.db, user.id));
       bindings = bindings.filter((b) => ids.has(b.deviceId));
     }
     bindings.sort((a, b) => a.aor.localeCompare(b.aor) || b.q - a.q);

@@ -11,11 +11,10 @@
  *   reject    {code?: 400-699 SIP status (default 603 Decline), reason?: string}
  * Device ids must name existing devices when the route is saved.
  *
- * Writes are announced as `routes:changed` {did_ids} on `ctx.events` after commit, so a
+ * Writes are announced as `pbx.routes.changed` {did_ids} on `ctx.events` after commit, so a
  * call engine caching routes per DID can drop its copy.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -28,12 +27,10 @@ import {
 } from '../../store/routes.ts';
 import { findDidById } from '../../store/dids.ts';
 import { missingDeviceIds } from '../../store/devices.ts';
-import type { DB } from '../../store/schema.ts';
 import { E164_PATTERN, NUMBER_PATTERN } from '../../pbx/phone-number.ts';
 import { isValidTimeZone } from '../../pbx/evaluate-routes.ts';
 import { IdParams, Ok } from './schemas.ts';
-
-type Db = Kysely<DB> | Transaction<DB>;
+import type { Db } from '../../store/db.ts';
 
 const Clock = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', description: '"HH:MM", 24 h', examples: ['09:00'] });
 const Conditions = Type.Object({
@@ -137,7 +134,7 @@ export async function routesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
   const db = ctx.store.db;
   const admin = { auth: 'admin' as const };
   const tags = ['routes'];
-  const changed = (...didIds: Array<number | null>) => ctx.events.emit('routes:changed', { did_ids: [...new Set(didIds)] });
+  const changed = (...didIds: Array<number | null>) => ctx.events.emit('pbx.routes.changed', { did_ids: [...new Set(didIds)] });
 
   app.get('/routes', {
     schema: { tags, summary: 'List routes in evaluation order (DID, priority, id)', querystring: RoutesQuery, response: { 200: ListOf(RouteSchema), ...errorResponses(400, 401) } },

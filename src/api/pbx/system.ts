@@ -7,7 +7,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { sql } from 'kysely';
 import type { ApiContext } from '../context.ts';
 import { ApiError, errorResponses, validationError } from '../shared/errors.ts';
 import { forgetAllCredentials, SESSION_COOKIE } from '../shared/auth.ts';
@@ -17,6 +16,7 @@ import { createBackup } from '../../pbx/backup-create.ts';
 import { restoreBackup } from '../../pbx/backup-restore.ts';
 import { BackupError } from '../../pbx/backup-errors.ts';
 import { Email } from './schemas.ts';
+import { pingDatabase } from '../../store/database.ts';
 
 interface Setting {
   schema: TSchema;
@@ -137,7 +137,6 @@ export async function systemRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
       else values[k] = String(v);
     }
     await db.transaction().execute((tx) => setConfigValues(tx, ctx.box, values, SECRET_CONFIG_KEYS));
-    ctx.events.emit('system.config', Object.keys(values));
     return toView(await getConfigValues(db, ctx.box));
   });
 
@@ -147,7 +146,7 @@ export async function systemRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
   }, async () => {
     let dbStatus = 'ok';
     try {
-      await sql`select 1`.execute(db);
+      await pingDatabase(db);
     } catch {
       dbStatus = 'error';
     }

@@ -6,7 +6,7 @@
  * `inbound_hosts` lists the addresses/CIDR blocks (IPv4 and IPv6) whose INVITEs are taken
  * as this trunk's without a digest challenge; they come back in canonical form (host bits
  * cleared, RFC 5952 IPv6 text). Setting `default` clears it on every other trunk in the
- * same transaction. Each committed write is announced as `trunk:changed` {id} on
+ * same transaction. Each committed write is announced as `pbx.trunk.changed` {id} on
  * `ctx.events` so the call engine reloads its trunk list.
  */
 import { isIP } from 'node:net';
@@ -158,7 +158,7 @@ export async function trunksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
   const db = ctx.store.db;
   const admin = { auth: 'admin' as const };
   const tags = ['trunks'];
-  const changed = (id: number) => ctx.events.emit('trunk:changed', { id });
+  const changed = (id: number) => ctx.events.emit('pbx.trunk.changed', { id });
 
   app.get('/trunks', {
     schema: { tags, summary: 'List SIP trunks (any logged-in user; passwords are never returned)', querystring: PaginationQuery, response: { 200: ListOf(TrunkSchema), ...errorResponses(400, 401) } },

@@ -1,21 +1,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
 import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
 import { createSecretBox } from '../../../src/store/secret-box.ts';
-import { insertDid } from '../../../src/store/dids.ts';
+import { insertDid, updateDid } from '../../../src/store/dids.ts';
 import { insertRoute } from '../../../src/store/routes.ts';
 import { insertTrunk, updateTrunk } from '../../../src/store/trunks.ts';
 import { insertBlocklistEntry } from '../../../src/store/blocklist.ts';
+import { insertUser, updateUser } from '../../../src/store/users.ts';
 import { RouterCache } from '../../../src/pbx/call-router-cache.ts';
+import { createEventBus } from '../../../src/events.ts';
+import type { RestoreResult } from '../../../src/pbx/backup-restore.ts';
 
 for (const engine of ENGINES) {
   describe(`RouterCache (${engine})`, () => {
     let tdb: TestDatabase;
     let store: Store;
-    const events = new EventEmitter();
+    const events = createEventBus();
     let clock = 0;
     let cache: RouterCache;
     const box = createSecretBox(randomBytes(32));
@@ -39,14 +41,33 @@ for (const engine of ENGINES) {
       assert.equal(await cache.did('+15550001000'), undefined, 'read again after the TTL');
     });
 
+    test('pbx.dids.changed drops cached DIDs within the TTL: a renumbered DID stops answering on its old number', async () => {
+      const row = await insertDid(store.db, { phoneNumber: '+15550001500', friendlyName: null, capabilities: ['voice'] });
+      assert.equal((await cache.did('+15550001500'))?.id, row!.id);
+      await updateDid(store.db, row!.id, { phoneNumber: '+15550001501' });
+      assert.equal((await cache.did('+15550001500'))?.id, row!.id, 'no event: trusted within the TTL');
+      events.emit('pbx.dids.changed', { id: row!.id });
+      assert.equal(await cache.did('+15550001500'), undefined);
+      assert.equal((await cache.did('+15550001501'))?.id, row!.id);
+    });
+
+    test('users\' DND kept until pbx.dnd.changed', async () => {
+      const u = await insertUser(store.db, { email: 'dnd@example.com', password_hash: 'x', role: 'user' });
+      assert.equal((await cache.dndUsers()).has(u.id), false);
+      await updateUser(store.db, u.id, { dnd_enabled: 1 });
+      assert.equal((await cache.dndUsers()).has(u.id), false, 'no event, no reload');
+      events.emit('pbx.dnd.changed', { user_id: u.id, device_id: null, enabled: true });
+      assert.equal((await cache.dndUsers()).has(u.id), true);
+    });
+
     test('routes stay cached until routes:changed names their DID', async () => {
       const did = await insertDid(store.db, { phoneNumber: '+15550002000', friendlyName: null, capabilities: ['voice'] });
       assert.deepEqual(await cache.routesFor(did!.id), []);
       await insertRoute(store.db, { name: 'r', didId: did!.id, enabled: true, conditions: {}, action: 'forward', actionData: { number: '+15559990000' } });
       assert.deepEqual(await cache.routesFor(did!.id), [], 'no event, no reload');
-      events.emit('routes:changed', { did_ids: [did!.id + 1] });
+      events.emit('pbx.routes.changed', { did_ids: [did!.id + 1] });
       assert.deepEqual(await cache.routesFor(did!.id), [], 'another DID changed');
-      events.emit('routes:changed', { did_ids: [did!.id] });
+      events.emit('pbx.routes.changed', { did_ids: [did!.id] });
       assert.deepEqual((await cache.routesFor(did!.id)).map((r) => r.name), ['r']);
     });
 
@@ -55,7 +76,7 @@ for (const engine of ENGINES) {
       await insertBlocklistEntry(store.db, { phoneNumber: '+15550666666', reason: null });
       await insertBlocklistEntry(store.db, { phoneNumber: '+1900*', reason: null });
       assert.equal((await cache.blocklistSnapshot()).exact.size, 0, 'no event, no reload');
-      events.emit('blocklist:changed', {});
+      events.emit('pbx.blocklist.changed', {});
       assert.deepEqual(await cache.blocklistSnapshot(), { exact: new Set(['+15550666666']), patterns: ['+1900*'] });
     });
 
@@ -65,10 +86,10 @@ for (const engine of ENGINES) {
       assert.equal((await cache.defaultTrunk())?.id, a!.id);
       await updateTrunk(store.db, box, a!.id, { enabled: false });
       assert.equal((await cache.defaultTrunk())?.id, a!.id, 'no event, no reload');
-      events.emit('trunk:changed', { id: a!.id });
+      events.emit('pbx.trunk.changed', { id: a!.id });
       assert.equal(await cache.defaultTrunk(), undefined, 'a disabled default carries no calls');
       await updateTrunk(store.db, box, a!.id, { enabled: true });
-      events.emit('system.restored', {});
+      events.emit('system.restored', {} as RestoreResult);
       assert.deepEqual((await cache.enabledTrunks()).map((x) => x.name), ['a']);
     });
   });

@@ -118,18 +118,18 @@ for (const engine of ENGINES) {
 
     test('writeCallRecords: journal rows, closes and inserts of a batch in one transaction', async () => {
       await openCallRecord(store.db, call('w-old'), { now: T0 });
-      await insertCdr(store.db, cdr('w-dup', { hangup_cause: 'first' }));
+      await insertCdr(store.db, cdr('w-dup', { hangup_cause: 'no_answer' }));
       await writeCallRecords(store.db, {
         // The same call twice in one batch (answered, then re-journalled): the last one wins.
         opens: [call('w-open'), call('w-open', { codec: 'PCMA/8000' }), call('w-open-2')],
         closes: [cdr('w-old', { hangup_cause: 'callee_bye' })],
-        inserts: [cdr('w-new'), cdr('w-dup', { hangup_cause: 'second' })],
+        inserts: [cdr('w-new'), cdr('w-dup', { hangup_cause: 'busy' })],
       }, { now: T0 + 1000 });
       assert.deepEqual((await journal()).filter((r) => r.call_id.startsWith('w-')).map((r) => r.call_id), ['w-open', 'w-open-2']);
       const open = await store.db.selectFrom('active_calls').select('data').where('call_id', '=', 'w-open').executeTakeFirstOrThrow();
       assert.equal(JSON.parse(open.data).codec, 'PCMA/8000');
       const rows = await store.db.selectFrom('cdrs').select(['call_id', 'hangup_cause', 'billsec']).where('call_id', 'like', 'w-%').orderBy('call_id').execute();
-      assert.deepEqual(rows.map((r) => [r.call_id, r.hangup_cause, Number(r.billsec)]), [['w-dup', 'first', 50], ['w-new', 'caller_bye', 50], ['w-old', 'callee_bye', 50]]);
+      assert.deepEqual(rows.map((r) => [r.call_id, r.hangup_cause, Number(r.billsec)]), [['w-dup', 'no_answer', 50], ['w-new', 'caller_bye', 50], ['w-old', 'callee_bye', 50]]);
 
       // A bad record fails the whole batch before anything is written.
       await assert.rejects(writeCallRecords(store.db, { opens: [call('w-x')], closes: [cdr('w-open-2')], inserts: [cdr('w-bad', { end_time: 'never' })] }), /not a date/);
