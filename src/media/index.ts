@@ -4,6 +4,8 @@
 export { createMediaEngine, MediaEngine } from './media-engine.ts';
 export type {
   CreateLegOptions,
+  DtmfEvent,
+  LegCodec,
   LegInfo,
   MediaEngineEvents,
   MediaEngineOptions,
@@ -12,6 +14,7 @@ export type {
   WorkerExitInfo,
 } from './media-engine.ts';
 export type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
+export type { LegMediaStats, SendMode } from './media-graph.ts';
 export { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 export type { RelayWorkerLoad } from './relay-worker-handle.ts';
 export { MediaError, MEDIA_ERRORS } from './errors.ts';

@@ -18,6 +18,8 @@ import os from 'node:os';
 import { MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
 import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
+import { validateLegCodec } from './leg-codec.ts';
+import type { LegCodec } from './leg-codec.ts';
 import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
@@ -70,7 +72,15 @@ export interface RemoteOptions {
 export interface CreateLegOptions {
   /** Place the new leg in the same worker as this one, so the two can be bridged. */
   near?: LegId;
+  /**
+   * Placement group (a call id, a room id): every endpoint of a group lives in the same worker,
+   * so they can always be connected. The group is forgotten when its last endpoint is released.
+   */
+  group?: string;
 }
+
+/** Codec settings of a leg, as negotiated in its SDP (see `LegCodec`). */
+export type { LegCodec } from './leg-codec.ts';
 
 /** Engine-wide figures for `/api/system/status` and `/metrics`. */
 export interface MediaTotals {
@@ -96,16 +106,36 @@ export interface WorkerExitInfo {
   lostLegs: LegId[];
 }
 
+export interface DtmfEvent {
+  legId: LegId;
+  digit: string;
+  durationMs: number;
+  source: 'rfc4733' | 'inband';
+}
+
 export interface MediaEngineEvents {
   /** No RTP arrived on a bridged leg for `rtpTimeoutMs` (checked every `tickMs`). */
   timeout: [legId: LegId];
+  /** A digit received on a leg (RFC 4733 event end, or in-band tone detected). */
+  dtmf: [event: DtmfEvent];
+  /** A player that does not loop reached the end of its source. */
+  ended: [id: LegId];
+  /** An endpoint failed without taking the worker down (missing or corrupt player file...). */
+  error: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
 }
 
 interface LegEntry {
   worker: number;
+  /** RTP port of a leg, -1 for players and recorders. */
   rtpPort: number;
+  group: string | null;
+}
+
+interface GroupEntry {
+  worker: number;
+  endpoints: number;
 }
 
 /**
@@ -139,6 +169,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private readonly config: Omit<RelayWorkerConfig, 'index'>;
   private readonly slots: RelayWorkerHandle[] = [];
   private readonly legs = new Map<LegId, LegEntry>();
+  private readonly groups = new Map<string, GroupEntry>();
   private readonly ipv6: boolean;
   private nextLegId = 1;
   private closing: Promise<void> | null = null;
@@ -176,8 +207,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async createLeg(options: CreateLegOptions = {}): Promise<LegInfo> {
     this.assertOpen();
-    const slot = options.near === undefined ? this.leastLoaded() : this.slots[this.entry(options.near).worker];
-    return this.createOn(slot);
+    return this.createOn(this.place(options), options.group ?? null);
   }
 
   /** Two legs in the same worker, ready to be bridged (both released if the second fails). */
@@ -209,12 +239,71 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async bridge(a: LegId, b: LegId): Promise<void> {
     if (a === b) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `leg ${a}` });
-    const ea = this.entry(a);
-    const eb = this.entry(b);
-    if (ea.worker !== eb.worker) {
-      throw new MediaError('MEDIA_ERR_CROSS_WORKER', { detail: `leg ${a} in worker ${ea.worker}, leg ${b} in worker ${eb.worker}` });
+    const worker = this.sameWorker([a, b]);
+    await this.slots[worker].request({ op: 'bridge', a, b });
+  }
+
+  /**
+   * What the leg negotiated (what we send to it and accept from it). With settings, RTP of any
+   * other payload type is dropped and counted (`droppedUnknownPt`); the leg can be decoded,
+   * mixed and transcoded. `null` makes it pass-through only again.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async setCodec(legId: LegId, codec: LegCodec | null): Promise<void> {
+    const entry = this.entry(legId);
+    let settings: LegCodec | null = null;
+    if (codec !== null) {
+      settings = {
+        pt: codec.pt,
+        name: codec.name,
+        clockRate: codec.clockRate,
+        channels: codec.channels ?? 1,
+        fmtp: codec.fmtp ?? null,
+        telephoneEventPt: codec.telephoneEventPt ?? null,
+        ptime: codec.ptime ?? 20,
+      };
+      try {
+        validateLegCodec(settings);
+      } catch (err) {
+        throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `codec of leg ${legId}: ${(err as Error).message}` });
+      }
     }
-    await this.slots[ea.worker].request({ op: 'bridge', a, b });
+    await this.slots[entry.worker].request({ op: 'codec', legId, codec: settings });
+  }
+
+  /**
+   * What `sink` hears from now on: the mix of `sources` (replacing what it heard before; `[]`
+   * silences it). Legs, players and recorders may be sinks or sources as their kind allows.
+   * A leg hearing one leg of the same codec is relayed without decoding; anything else goes
+   * through the worker's decode -> mix -> encode path.
+   * @throws MediaError `MEDIA_ERR_CROSS_WORKER` (place them with the same `group`),
+   *   `MEDIA_ERR_SELF_BRIDGE`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async connect(sink: LegId, sources: readonly LegId[]): Promise<void> {
+    if (sources.includes(sink)) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `endpoint ${sink} cannot hear itself` });
+    const worker = this.sameWorker([sink, ...sources]);
+    await this.slots[worker].request({ op: 'connect', sink, sources: [...sources] });
+  }
+
+  /**
+   * Terminates worker `index` as a crash would: its endpoints are reported lost through
+   * `workerExit`, their ports freed, and a fresh worker takes the slot. For operators (a stuck
+   * worker) and for tests of crash handling.
+   */
+  async restartWorker(index: number): Promise<void> {
+    this.assertOpen();
+    const slot = this.slots[index];
+    if (slot === undefined) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `worker ${index} of ${this.slots.length}` });
+    const exited = new Promise<void>((resolve) => {
+      const onExit = (info: WorkerExitInfo): void => {
+        if (info.worker !== index) return;
+        this.off('workerExit', onExit);
+        resolve();
+      };
+      this.on('workerExit', onExit);
+    });
+    await slot.kill();
+    await exited;
   }
 
   /** Stops relaying between `legId` and its partner (both sides). No-op when not bridged. */
@@ -238,6 +327,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const entry = this.legs.get(legId);
     if (entry === undefined) return false;
     this.legs.delete(legId);
+    this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
     try {
@@ -246,7 +336,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       // A worker that exited took the sockets with it: the ports are free either way.
       if (!(err instanceof MediaError) || (err.code !== 'MEDIA_ERR_WORKER_EXITED' && err.code !== 'MEDIA_ERR_CLOSED')) throw err;
     } finally {
-      this.pool.release(entry.rtpPort);
+      if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
     return true;
   }
@@ -288,16 +378,12 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all(this.slots.map((s) => s.terminate()));
-      for (const entry of this.legs.values()) this.pool.release(entry.rtpPort);
+      for (const entry of this.legs.values()) if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
       this.legs.clear();
+      this.groups.clear();
       for (const slot of this.slots) slot.legs.clear();
     })();
     return this.closing;
-  }
-
-  /** @internal Test hook: makes worker `index` throw, to exercise crash handling. */
-  async crashWorkerForTest(index: number): Promise<void> {
-    await this.slots[index].request({ op: 'crash' });
   }
 
   private spawn(index: number): RelayWorkerHandle {
@@ -306,6 +392,19 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         if (this.legs.has(legId)) this.emit('timeout', legId);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onEndpointEvent: (event) => {
+        switch (event.type) {
+          case 'dtmf':
+            if (this.legs.has(event.legId)) this.emit('dtmf', { legId: event.legId, digit: event.digit, durationMs: event.durationMs, source: event.source });
+            break;
+          case 'ended':
+            if (this.legs.has(event.id)) this.emit('ended', event.id);
+            break;
+          case 'error':
+            if (this.legs.has(event.id)) this.emit('error', { id: event.id, reason: event.reason });
+            break;
+        }
+      },
     });
   }
 
@@ -316,8 +415,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       const entry = this.legs.get(legId);
       if (entry === undefined) continue;
       this.legs.delete(legId);
-      this.pool.release(entry.rtpPort);
+      this.leaveGroup(entry);
+      if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
+    for (const [group, g] of this.groups) if (g.worker === handle.index) this.groups.delete(group);
     // Restart only a worker that had started: one dying at start-up would die again, forever.
     if (this.closing === null && handle.isReady && this.slots[handle.index] === handle) {
       this.slots[handle.index] = this.spawn(handle.index);
@@ -325,9 +426,48 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.emit('workerExit', { worker: handle.index, code, error, lostLegs });
   }
 
-  private async createOn(slot: RelayWorkerHandle): Promise<LegInfo> {
+  /** The worker of `near`, else of the group, else the least loaded one. */
+  private place(options: { near?: LegId; group?: string }): RelayWorkerHandle {
+    if (options.near !== undefined) return this.slots[this.entry(options.near).worker];
+    if (options.group !== undefined) {
+      const g = this.groups.get(options.group);
+      if (g !== undefined) return this.slots[g.worker];
+    }
+    return this.leastLoaded();
+  }
+
+  /** Counts a new endpoint of `group` on `worker` (reserved before the worker answers). */
+  private joinGroup(group: string | null, worker: number): void {
+    if (group === null) return;
+    const g = this.groups.get(group);
+    if (g === undefined) this.groups.set(group, { worker, endpoints: 1 });
+    else g.endpoints++;
+  }
+
+  private leaveGroup(entry: LegEntry): void {
+    if (entry.group === null) return;
+    const g = this.groups.get(entry.group);
+    if (g === undefined || g.worker !== entry.worker) return;
+    if (--g.endpoints === 0) this.groups.delete(entry.group);
+  }
+
+  /** The worker all `ids` live in. @throws MediaError `MEDIA_ERR_CROSS_WORKER`. */
+  private sameWorker(ids: readonly LegId[]): number {
+    const first = this.entry(ids[0]);
+    for (let i = 1; i < ids.length; i++) {
+      const e = this.entry(ids[i]);
+      if (e.worker !== first.worker) {
+        throw new MediaError('MEDIA_ERR_CROSS_WORKER', { detail: `endpoint ${ids[0]} in worker ${first.worker}, endpoint ${ids[i]} in worker ${e.worker}` });
+      }
+    }
+    return first.worker;
+  }
+
+  private async createOn(slot: RelayWorkerHandle, group: string | null): Promise<LegInfo> {
     const legId = this.nextLegId++;
     slot.legs.add(legId);
+    this.joinGroup(group, slot.index);
+    const reserved: LegEntry = { worker: slot.index, rtpPort: -1, group };
     let rtpPort: number;
     try {
       rtpPort = await this.pool.acquire(async (port) => {
@@ -336,6 +476,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       });
     } catch (err) {
       slot.legs.delete(legId);
+      this.leaveGroup(reserved);
       throw err;
     }
     if (!slot.legs.has(legId)) {
@@ -343,7 +484,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.pool.release(rtpPort);
       throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating leg ${legId}` });
     }
-    this.legs.set(legId, { worker: slot.index, rtpPort });
+    this.legs.set(legId, { worker: slot.index, rtpPort, group });
     return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address: this.advertisedAddress, worker: slot.index };
   }
 

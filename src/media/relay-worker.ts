@@ -11,7 +11,9 @@ import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
-import { RelayLeg, bridgeLegs, unbridgeLeg } from './relay-leg.ts';
+import { RelayLeg } from './relay-leg.ts';
+import { MediaGraph } from './media-graph.ts';
+import { graphCodecs, graphResampler } from './graph-codecs.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
@@ -27,6 +29,7 @@ interface LegSockets {
 }
 
 const legs = new Map<LegId, RelayLeg>();
+const graph = new MediaGraph({ codecs: graphCodecs, resampler: graphResampler });
 const sockets = new Map<LegId, LegSockets>();
 /** Counters of released legs, so the pushed totals never go backwards. */
 const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
@@ -102,12 +105,17 @@ async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolea
   rtcp.on('message', (msg, rinfo) => leg.receiveRtcp(msg, rinfo.address, rinfo.port, performance.now()));
   legs.set(legId, leg);
   sockets.set(legId, { rtp, rtcp });
+  graph.addLeg(leg);
   return { bound: true };
 }
 
 function bindFailure(err: unknown, portNumber: number): { bound: boolean } {
   if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return { bound: false };
   throw new MediaError('MEDIA_ERR_BIND', { detail: `${config.bindAddress}:${portNumber}`, cause: err });
+}
+
+function graphNode(id: LegId): void {
+  if (!graph.has(id)) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `endpoint ${id} in worker ${config.index}` });
 }
 
 function legOf(legId: LegId): RelayLeg {
@@ -118,7 +126,7 @@ function legOf(legId: LegId): RelayLeg {
 
 async function releaseLeg(legId: LegId): Promise<null> {
   const leg = legOf(legId);
-  unbridgeLeg(leg);
+  graph.remove(legId);
   legs.delete(legId);
   retired.packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
   retired.packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
@@ -134,7 +142,7 @@ async function releaseLeg(legId: LegId): Promise<null> {
 
 function droppedOf(leg: RelayLeg): number {
   const { rtp, rtcp } = leg;
-  return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted +
+  return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted + leg.droppedUnknownPt +
     rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted;
 }
 
@@ -146,11 +154,23 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'remote':
       legOf(msg.legId).setRemote(msg.remote, now);
       return null;
+    case 'codec':
+      legOf(msg.legId);
+      graph.setCodec(msg.legId, msg.codec);
+      return null;
+    case 'connect':
+      graphNode(msg.sink);
+      for (const s of msg.sources) graphNode(s);
+      graph.connect(msg.sink, msg.sources);
+      return null;
     case 'bridge':
-      bridgeLegs(legOf(msg.a), legOf(msg.b), now);
+      legOf(msg.a);
+      legOf(msg.b);
+      graph.bridge(msg.a, msg.b, now);
       return null;
     case 'unbridge':
-      unbridgeLeg(legOf(msg.legId));
+      legOf(msg.legId);
+      graph.unbridge(msg.legId);
       return null;
     case 'direction':
       legOf(msg.legId).setDirection(msg.direction, now);
@@ -158,13 +178,7 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'release':
       return releaseLeg(msg.legId);
     case 'stats':
-      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin);
-    case 'crash':
-      setImmediate(() => {
-        outbox.flush(); // this request's reply goes out before the thread dies
-        throw new Error(`relay worker ${config.index} crashed on request (test hook)`);
-      });
-      return null;
+      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId));
   }
 }
 
@@ -195,7 +209,11 @@ function tick(): void {
     bytesOut += leg.rtp.bytesOut + leg.rtcp.bytesOut;
     dropped += droppedOf(leg);
   }
-  send({ type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs() });
+  const clock = graph.clock;
+  send({
+    type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs(),
+    clockTicks: clock.ticks, lateTicks: clock.lateTicks, skippedTicks: clock.skippedTicks, decodeSinks: graph.decodeSinks,
+  });
 }
 
 setInterval(tick, config.tickMs);
