@@ -159,7 +159,10 @@ export class MediaGraph {
     this.detachBridge(id);
     this.heard.delete(id);
     for (const [sink, sources] of this.heard) {
-      if (sources.includes(id)) this.heard.set(sink, sources.filter((s) => s !== id));
+      if (!sources.includes(id)) continue;
+      const rest = sources.filter((s) => s !== id);
+      if (rest.length === 0) this.heard.delete(sink);
+      else this.heard.set(sink, rest);
     }
     this.nodes.delete(id);
     if (node.kind === 'rtp') {
@@ -300,7 +303,8 @@ export class MediaGraph {
         const n = this.nodes.get(s)!;
         return n.kind === 'source' || (n.kind === 'rtp' && this.decodable(n));
       });
-      decodeSinks.set(sinkId, usable);
+      // Nothing it can hear (e.g. a codec we cannot decode): it stays quiet, no clock for it.
+      if (usable.length > 0) decodeSinks.set(sinkId, usable);
     }
 
     // Which RTP legs are decoded, and at which rate each endpoint works.
