@@ -34,6 +34,14 @@ export interface MediaEngineOptions {
    * address, or for a wildcard bind the first non-internal interface address of that family.
    */
   advertisedAddress?: string;
+  /**
+   * Local address of legs created with `family: 6` when `bindAddress` is IPv4 (IPv6 callers,
+   * `c=IN IP6`). Default: `::1` for a 127.0.0.1 bind, `::` for a wildcard bind, none otherwise
+   * (then `family: 6` fails with MEDIA_ERR_BAD_OPTION).
+   */
+  bindAddress6?: string;
+  /** Address handed back for IPv6 legs. Default: like `advertisedAddress`, for `bindAddress6`. */
+  advertisedAddress6?: string;
   /** Relay worker threads. Default `os.availableParallelism()`. */
   workers?: number;
   /** A bridged leg that expects RTP and got none for this long emits `timeout`. Default 60000. */
@@ -56,6 +64,8 @@ export interface LegInfo {
   address: string;
   /** Worker the leg lives in; bridge partners must share it. */
   worker: number;
+  /** IP family of the leg's sockets (and of `address`). */
+  family: 4 | 6;
 }
 
 export interface RemoteOptions {
@@ -77,6 +87,11 @@ export interface CreateLegOptions {
    * so they can always be connected. The group is forgotten when its last endpoint is released.
    */
   group?: string;
+  /**
+   * IP family of the leg's sockets: that of the remote's SDP address (`c=IN IP4` / `IP6`).
+   * Legs of different families bridge like any others. Default: the family of `bindAddress`.
+   */
+  family?: 4 | 6;
 }
 
 /** Codec settings of a leg, as negotiated in its SDP (see `LegCodec`). */
@@ -128,6 +143,7 @@ export interface MediaEngineEvents {
 
 interface LegEntry {
   worker: number;
+  family: 4 | 6;
   /** RTP port of a leg, -1 for players and recorders. */
   rtpPort: number;
   group: string | null;
@@ -163,6 +179,9 @@ export async function createMediaEngine(options: MediaEngineOptions): Promise<Me
 export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly bindAddress: string;
   readonly advertisedAddress: string;
+  /** Local address of IPv6 legs on an IPv4 engine, null when there are none. */
+  readonly bindAddress6: string | null;
+  readonly advertisedAddress6: string | null;
   /** Resolves when every worker is ready. */
   readonly started: Promise<void>;
   private readonly pool: PortPool;
@@ -183,11 +202,19 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (family === 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress "${this.bindAddress}" is not an IP literal` });
     this.ipv6 = family === 6;
     this.advertisedAddress = options.advertisedAddress ?? defaultAdvertisedAddress(this.bindAddress, this.ipv6);
+    let bind6 = options.bindAddress6 ?? null;
+    if (bind6 === null && !this.ipv6) bind6 = this.bindAddress === '127.0.0.1' ? '::1' : this.bindAddress === '0.0.0.0' ? '::' : null;
+    if (bind6 !== null && isIP(bind6) !== 6) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress6 "${bind6}" is not an IPv6 literal` });
+    this.bindAddress6 = this.ipv6 ? null : bind6;
+    this.advertisedAddress6 = this.ipv6
+      ? null
+      : options.advertisedAddress6 ?? (bind6 === null ? null : defaultAdvertisedAddress(bind6, true));
     const workers = options.workers ?? os.availableParallelism();
     if (!Number.isInteger(workers) || workers < 1) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `workers = ${workers}` });
     const latchWindowMs = positive('latchWindowMs', options.latchWindowMs ?? 3000);
     this.config = {
       bindAddress: this.bindAddress,
+      bindAddress6: this.ipv6 ? null : bind6,
       latchWindowMs,
       relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
       rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
@@ -207,7 +234,16 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async createLeg(options: CreateLegOptions = {}): Promise<LegInfo> {
     this.assertOpen();
-    return this.createOn(this.place(options), options.group ?? null);
+    const family = options.family ?? (this.ipv6 ? 6 : 4);
+    if (family !== 4 && family !== 6) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `family ${String(family)}` });
+    if (family === 6 && !this.ipv6 && this.bindAddress6 === null) {
+      throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `IPv6 leg requested but no bindAddress6 for bindAddress ${this.bindAddress}` });
+    }
+    if (family === 4 && this.ipv6 && this.bindAddress !== '::') {
+      // A udp6 socket reaches IPv4 peers only when bound to the wildcard (dual stack).
+      throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `IPv4 leg requested on an engine bound to ${this.bindAddress}` });
+    }
+    return this.createOn(this.place(options), options.group ?? null, family);
   }
 
   /** Two legs in the same worker, ready to be bridged (both released if the second fails). */
@@ -229,7 +265,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async setRemote(legId: LegId, remote: RemoteOptions): Promise<void> {
     const entry = this.entry(legId);
-    const target = this.normalizeRemote(remote);
+    const target = this.normalizeRemote(remote, entry.family === 6);
     await this.slots[entry.worker].request({ op: 'remote', legId, remote: target });
   }
 
@@ -463,15 +499,15 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     return first.worker;
   }
 
-  private async createOn(slot: RelayWorkerHandle, group: string | null): Promise<LegInfo> {
+  private async createOn(slot: RelayWorkerHandle, group: string | null, family: 4 | 6): Promise<LegInfo> {
     const legId = this.nextLegId++;
     slot.legs.add(legId);
     this.joinGroup(group, slot.index);
-    const reserved: LegEntry = { worker: slot.index, rtpPort: -1, group };
+    const reserved: LegEntry = { worker: slot.index, family, rtpPort: -1, group };
     let rtpPort: number;
     try {
       rtpPort = await this.pool.acquire(async (port) => {
-        const result = await slot.request<{ bound: boolean }>({ op: 'create', legId, rtpPort: port });
+        const result = await slot.request<{ bound: boolean }>({ op: 'create', legId, rtpPort: port, family });
         return result.bound;
       });
     } catch (err) {
@@ -484,8 +520,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.pool.release(rtpPort);
       throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating leg ${legId}` });
     }
-    this.legs.set(legId, { worker: slot.index, rtpPort, group });
-    return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address: this.advertisedAddress, worker: slot.index };
+    this.legs.set(legId, { worker: slot.index, family, rtpPort, group });
+    const address = family === 6 && !this.ipv6 ? this.advertisedAddress6! : this.advertisedAddress;
+    return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address, worker: slot.index, family };
   }
 
   private leastLoaded(): RelayWorkerHandle {
@@ -505,14 +542,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (this.closing !== null) throw new MediaError('MEDIA_ERR_CLOSED');
   }
 
-  private normalizeRemote(remote: RemoteOptions): RemoteTarget {
+  private normalizeRemote(remote: RemoteOptions, udp6: boolean): RemoteTarget {
     const family = isIP(remote.address);
     let address = remote.address;
-    if (family === 0 || (family === 6 && !this.ipv6)) {
-      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${this.ipv6 ? 'udp6' : 'udp4'} sockets` });
+    if (family === 0 || (family === 6 && !udp6)) {
+      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${udp6 ? 'udp6' : 'udp4'} sockets` });
     }
     // A udp6 socket reaches IPv4 peers through IPv4-mapped addresses (RFC 4291 §2.5.5.2).
-    if (family === 4 && this.ipv6) address = `::ffff:${address}`;
+    if (family === 4 && udp6) address = `::ffff:${address}`;
     const rtcpMux = remote.rtcpMux ?? remote.rtcpPort === remote.rtpPort;
     const rtcpPort = remote.rtcpPort ?? (rtcpMux ? remote.rtpPort : remote.rtpPort + 1);
     for (const p of [remote.rtpPort, rtcpPort]) {

@@ -26,6 +26,8 @@ export const MEDIA_DIRECTIONS: readonly MediaDirection[] = ['sendrecv', 'sendonl
 export interface RelayWorkerConfig {
   index: number;
   bindAddress: string;
+  /** Address for legs created with family 6 when `bindAddress` is IPv4 (null: no IPv6 legs). */
+  bindAddress6: string | null;
   latchWindowMs: number;
   relatchAfterMs: number;
   rtpTimeoutMs: number;
@@ -49,7 +51,7 @@ export interface RemoteTarget {
  * set-ups per second saves most of the cross-thread wake-ups.
  */
 export type RelayRequest =
-  | { op: 'create'; req: number; legId: LegId; rtpPort: number }
+  | { op: 'create'; req: number; legId: LegId; rtpPort: number; family: 4 | 6 }
   | { op: 'remote'; req: number; legId: LegId; remote: RemoteTarget }
   | { op: 'codec'; req: number; legId: LegId; codec: LegCodec | null }
   | { op: 'connect'; req: number; sink: LegId; sources: LegId[] }

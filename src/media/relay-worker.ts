@@ -21,7 +21,7 @@ import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
 const config = workerData as RelayWorkerConfig;
-const socketType = config.bindAddress.includes(':') ? 'udp6' : 'udp4';
+const mainFamily: 4 | 6 = config.bindAddress.includes(':') ? 6 : 4;
 
 interface LegSockets {
   rtp: dgram.Socket;
@@ -39,8 +39,19 @@ const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped:
  * received datagram), so dgram's default `dns.lookup` round (a nextTick and an options object
  * per send) is skipped by answering synchronously.
  */
-function literalLookup(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
-  callback(null, address, socketType === 'udp6' ? 6 : 4);
+function literalLookup4(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
+  callback(null, address, 4);
+}
+
+function literalLookup6(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
+  callback(null, address, 6);
+}
+
+/** Address a leg of `family` binds to: the main bind address, or the IPv6 one for IPv6 legs. */
+function bindAddressOf(family: 4 | 6): string {
+  if (family === mainFamily) return config.bindAddress;
+  if (family === 6 && config.bindAddress6 !== null) return config.bindAddress6;
+  throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `no bind address for IPv${family} legs` });
 }
 
 const outbox = new MessageBatcher<RelayEvent>((m) => port!.postMessage(m));
@@ -49,10 +60,12 @@ function send(event: RelayEvent): void {
   outbox.send(event);
 }
 
-function openSocket(portNumber: number): Promise<dgram.Socket> {
+function openSocket(portNumber: number, family: 4 | 6): Promise<dgram.Socket> {
+  const address = bindAddressOf(family);
+  const six = address.includes(':');
   const socket = dgram.createSocket({
-    type: socketType,
-    lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+    type: six ? 'udp6' : 'udp4',
+    lookup: (six ? literalLookup6 : literalLookup4) as unknown as dgram.SocketOptions['lookup'],
     ...(config.socketBufferBytes > 0
       ? { recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes }
       : {}),
@@ -63,7 +76,7 @@ function openSocket(portNumber: number): Promise<dgram.Socket> {
       reject(err);
     };
     socket.once('error', onError);
-    socket.bind({ port: portNumber, address: config.bindAddress }, () => {
+    socket.bind({ port: portNumber, address }, () => {
       socket.off('error', onError);
       resolve(socket);
     });
@@ -80,19 +93,19 @@ function closeSocket(socket: dgram.Socket): Promise<void> {
   });
 }
 
-async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolean }> {
+async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<{ bound: boolean }> {
   let rtp: dgram.Socket;
   try {
-    rtp = await openSocket(rtpPort);
+    rtp = await openSocket(rtpPort, family);
   } catch (err) {
-    return bindFailure(err, rtpPort);
+    return bindFailure(err, rtpPort, family);
   }
   let rtcp: dgram.Socket;
   try {
-    rtcp = await openSocket(rtpPort + 1);
+    rtcp = await openSocket(rtpPort + 1, family);
   } catch (err) {
     await closeSocket(rtp);
-    return bindFailure(err, rtpPort + 1);
+    return bindFailure(err, rtpPort + 1, family);
   }
   const leg = new RelayLeg(legId, rtpPort, rtp, rtcp, config.latchWindowMs, config.relatchAfterMs);
   // Sending to an unreachable destination surfaces here (or not at all): count, never crash.
@@ -109,9 +122,10 @@ async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolea
   return { bound: true };
 }
 
-function bindFailure(err: unknown, portNumber: number): { bound: boolean } {
+function bindFailure(err: unknown, portNumber: number, family: 4 | 6): { bound: boolean } {
   if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return { bound: false };
-  throw new MediaError('MEDIA_ERR_BIND', { detail: `${config.bindAddress}:${portNumber}`, cause: err });
+  if (err instanceof MediaError) throw err;
+  throw new MediaError('MEDIA_ERR_BIND', { detail: `${bindAddressOf(family)}:${portNumber}`, cause: err });
 }
 
 function graphNode(id: LegId): void {
@@ -150,7 +164,7 @@ async function handle(msg: RelayRequest): Promise<unknown> {
   const now = performance.now();
   switch (msg.op) {
     case 'create':
-      return createLeg(msg.legId, msg.rtpPort);
+      return createLeg(msg.legId, msg.rtpPort, msg.family);
     case 'remote':
       legOf(msg.legId).setRemote(msg.remote, now);
       return null;
