@@ -4,6 +4,9 @@
 export { createMediaEngine, MediaEngine } from './media-engine.ts';
 export type {
   CreateLegOptions,
+  CreatePlayerOptions,
+  CreateRecorderOptions,
+  EndpointInfo,
   DtmfEvent,
   LegCodec,
   LegInfo,
@@ -15,6 +18,7 @@ export type {
 } from './media-engine.ts';
 export type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
 export type { LegMediaStats, SendMode } from './media-graph.ts';
+export type { PlayerSource, ToneSpec } from './player.ts';
 export { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 export type { RelayWorkerLoad } from './relay-worker-handle.ts';
 export { MediaError, MEDIA_ERRORS } from './errors.ts';

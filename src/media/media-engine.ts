@@ -20,6 +20,7 @@ import { PortPool } from './port-pool.ts';
 import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 import { validateLegCodec } from './leg-codec.ts';
 import type { LegCodec } from './leg-codec.ts';
+import type { PlayerSource } from './player.ts';
 import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
@@ -94,6 +95,31 @@ export interface CreateLegOptions {
   family?: 4 | 6;
 }
 
+export interface CreatePlayerOptions {
+  group?: string;
+  near?: LegId;
+  /** A WAV file (any rate, mixed down to mono) or a synthesised tone. */
+  source: PlayerSource;
+  /** Start again at the end (music on hold). Default false: `ended` is emitted at the end. */
+  loop?: boolean;
+}
+
+export interface CreateRecorderOptions {
+  group?: string;
+  near?: LegId;
+  path: string;
+  /** Default 'wav' (16-bit mono). 'ogg-opus' is not available yet. */
+  format?: 'wav' | 'ogg-opus';
+  /** PCM rate of the file: 8000, 16000 (default) or 48000. */
+  rate?: number;
+}
+
+/** A player or recorder: its id (for connect/release) and worker. */
+export interface EndpointInfo {
+  id: LegId;
+  worker: number;
+}
+
 /** Codec settings of a leg, as negotiated in its SDP (see `LegCodec`). */
 export type { LegCodec } from './leg-codec.ts';
 
@@ -135,8 +161,11 @@ export interface MediaEngineEvents {
   dtmf: [event: DtmfEvent];
   /** A player that does not loop reached the end of its source. */
   ended: [id: LegId];
-  /** An endpoint failed without taking the worker down (missing or corrupt player file...). */
-  error: [info: { id: LegId; reason: string }];
+  /**
+   * An endpoint failed without taking the worker down (missing or corrupt player file, a
+   * recorder write error). Not named `error`: an unhandled EventEmitter 'error' would throw.
+   */
+  endpointError: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
 }
@@ -322,6 +351,59 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
+   * A player endpoint: a frame source others can hear (`connect(leg, [player.id])`). A missing
+   * or corrupt file gives silence and an `endpointError` event, never a failure here; a player that
+   * does not loop emits `ended` at the end of its file. Release it with `releaseLeg`.
+   */
+  async createPlayer(options: CreatePlayerOptions): Promise<EndpointInfo> {
+    this.assertOpen();
+    const slot = this.place(options);
+    return this.createEndpoint(slot, options.group ?? null, (id) =>
+      slot.request({ op: 'createPlayer', id, source: options.source, loop: options.loop ?? false }));
+  }
+
+  /**
+   * A recorder endpoint writing what it hears (`connect(recorder.id, [a, b])`) to `path`
+   * (16-bit mono WAV at `rate`, default 16000). `stopRecorder` resolves once the file is complete.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION` (file cannot be created, format unavailable).
+   */
+  async createRecorder(options: CreateRecorderOptions): Promise<EndpointInfo> {
+    this.assertOpen();
+    const slot = this.place(options);
+    const rate = options.rate ?? (options.format === 'ogg-opus' ? 48000 : 16000);
+    if (![8000, 16000, 48000].includes(rate)) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder rate ${rate}` });
+    return this.createEndpoint(slot, options.group ?? null, (id) =>
+      slot.request({ op: 'createRecorder', id, path: options.path, format: options.format ?? 'wav', rate }));
+  }
+
+  /** Stops a recorder and resolves once its file is complete on disk; the endpoint is gone after. */
+  async stopRecorder(id: LegId): Promise<void> {
+    const entry = this.entry(id);
+    this.legs.delete(id);
+    this.leaveGroup(entry);
+    const slot = this.slots[entry.worker];
+    slot.legs.delete(id);
+    await slot.request({ op: 'stopRecorder', id });
+  }
+
+  private async createEndpoint(slot: RelayWorkerHandle, group: string | null, create: (id: LegId) => Promise<unknown>): Promise<EndpointInfo> {
+    const id = this.nextLegId++;
+    slot.legs.add(id);
+    this.joinGroup(group, slot.index);
+    const entry: LegEntry = { worker: slot.index, family: 4, rtpPort: -1, group };
+    try {
+      await create(id);
+    } catch (err) {
+      slot.legs.delete(id);
+      this.leaveGroup(entry);
+      throw err;
+    }
+    if (!slot.legs.has(id)) throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating endpoint ${id}` });
+    this.legs.set(id, entry);
+    return { id, worker: slot.index };
+  }
+
+  /**
    * Terminates worker `index` as a crash would: its endpoints are reported lost through
    * `workerExit`, their ports freed, and a fresh worker takes the slot. For operators (a stuck
    * worker) and for tests of crash handling.
@@ -431,13 +513,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       onEndpointEvent: (event) => {
         switch (event.type) {
           case 'dtmf':
-            if (this.legs.has(event.legId)) this.emit('dtmf', { legId: event.legId, digit: event.digit, durationMs: event.durationMs, source: event.source });
+            if (this.known(event.legId)) this.emit('dtmf', { legId: event.legId, digit: event.digit, durationMs: event.durationMs, source: event.source });
             break;
           case 'ended':
-            if (this.legs.has(event.id)) this.emit('ended', event.id);
+            if (this.known(event.id)) this.emit('ended', event.id);
             break;
           case 'error':
-            if (this.legs.has(event.id)) this.emit('error', { id: event.id, reason: event.reason });
+            if (this.known(event.id)) this.emit('endpointError', { id: event.id, reason: event.reason });
             break;
         }
       },
@@ -460,6 +542,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.slots[handle.index] = this.spawn(handle.index);
     }
     this.emit('workerExit', { worker: handle.index, code, error, lostLegs });
+  }
+
+  /** An endpoint that exists or is being created (its events may precede the create reply). */
+  private known(id: LegId): boolean {
+    if (this.legs.has(id)) return true;
+    for (const slot of this.slots) if (slot.legs.has(id)) return true;
+    return false;
   }
 
   /** The worker of `near`, else of the group, else the least loaded one. */

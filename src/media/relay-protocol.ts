@@ -6,6 +6,7 @@
 import type { MediaErrorCode } from './errors.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { LegMediaStats } from './media-graph.ts';
+import type { PlayerSource } from './player.ts';
 
 /** Engine-wide leg identifier (unique across workers for the engine's lifetime). */
 export type LegId = number;
@@ -54,6 +55,9 @@ export type RelayRequest =
   | { op: 'create'; req: number; legId: LegId; rtpPort: number; family: 4 | 6 }
   | { op: 'remote'; req: number; legId: LegId; remote: RemoteTarget }
   | { op: 'codec'; req: number; legId: LegId; codec: LegCodec | null }
+  | { op: 'createPlayer'; req: number; id: LegId; source: PlayerSource; loop: boolean }
+  | { op: 'createRecorder'; req: number; id: LegId; path: string; format: 'wav' | 'ogg-opus'; rate: number }
+  | { op: 'stopRecorder'; req: number; id: LegId }
   | { op: 'connect'; req: number; sink: LegId; sources: LegId[] }
   | { op: 'bridge'; req: number; a: LegId; b: LegId }
   | { op: 'unbridge'; req: number; legId: LegId }

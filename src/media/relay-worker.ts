@@ -14,6 +14,9 @@ import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay
 import { RelayLeg } from './relay-leg.ts';
 import { MediaGraph } from './media-graph.ts';
 import { graphCodecs, graphResampler } from './graph-codecs.ts';
+import { Player } from './player.ts';
+import type { PlayerSource } from './player.ts';
+import { WavRecorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
@@ -30,6 +33,8 @@ interface LegSockets {
 
 const legs = new Map<LegId, RelayLeg>();
 const graph = new MediaGraph({ codecs: graphCodecs, resampler: graphResampler });
+const recorders = new Map<LegId, WavRecorder>();
+const others = new Set<LegId>();
 const sockets = new Map<LegId, LegSockets>();
 /** Counters of released legs, so the pushed totals never go backwards. */
 const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
@@ -138,7 +143,48 @@ function legOf(legId: LegId): RelayLeg {
   return leg;
 }
 
+async function createPlayer(id: LegId, source: PlayerSource, loop: boolean): Promise<null> {
+  const player = await Player.open(source, loop, {
+    ended: () => send({ type: 'endpoint', event: { type: 'ended', id } }),
+    error: (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }),
+  });
+  graph.addSource(id, player);
+  others.add(id);
+  return null;
+}
+
+async function createRecorder(id: LegId, path: string, format: 'wav' | 'ogg-opus', rate: number): Promise<null> {
+  if (format !== 'wav') throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder format ${format} not available yet` });
+  let recorder: WavRecorder;
+  try {
+    recorder = await WavRecorder.create(path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
+  } catch (err) {
+    throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder ${path}: ${(err as Error).message}`, cause: err });
+  }
+  graph.addSink(id, recorder);
+  recorders.set(id, recorder);
+  others.add(id);
+  return null;
+}
+
+/** Detaches a recorder and resolves once its file is complete. */
+async function stopRecorder(id: LegId): Promise<null> {
+  const recorder = recorders.get(id);
+  if (recorder === undefined) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `recorder ${id} in worker ${config.index}` });
+  recorders.delete(id);
+  others.delete(id);
+  graph.remove(id); // its close() starts the stop; await the same completion
+  await recorder.stop();
+  return null;
+}
+
 async function releaseLeg(legId: LegId): Promise<null> {
+  if (others.has(legId)) {
+    if (recorders.has(legId)) return stopRecorder(legId);
+    others.delete(legId);
+    graph.remove(legId);
+    return null;
+  }
   const leg = legOf(legId);
   graph.remove(legId);
   legs.delete(legId);
@@ -168,6 +214,12 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'remote':
       legOf(msg.legId).setRemote(msg.remote, now);
       return null;
+    case 'createPlayer':
+      return createPlayer(msg.id, msg.source, msg.loop);
+    case 'createRecorder':
+      return createRecorder(msg.id, msg.path, msg.format, msg.rate);
+    case 'stopRecorder':
+      return stopRecorder(msg.id);
     case 'codec':
       legOf(msg.legId);
       graph.setCodec(msg.legId, msg.codec);

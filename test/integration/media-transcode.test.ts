@@ -7,6 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseWav, wavHeader } from '../../src/media/wav-file.ts';
 import { createMediaEngine } from '../../src/media/index.ts';
 import type { LegCodec, MediaEngine } from '../../src/media/index.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
@@ -102,5 +107,91 @@ describe('media graph placement and payload types', () => {
       await rx4.close();
       await rx6.close();
     }
+  });
+});
+
+/** Power of `freq` in `samples` (Goertzel), normalised by length. */
+function goertzel(samples: Int16Array, rate: number, freq: number): number {
+  const k = 2 * Math.cos((2 * Math.PI * freq) / rate);
+  let s1 = 0;
+  let s2 = 0;
+  for (const x of samples) {
+    const s0 = x + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return (s1 * s1 + s2 * s2 - k * s1 * s2) / samples.length;
+}
+
+/** Frequency (step 10 Hz between 200 and 3400) with the most power. */
+function dominant(samples: Int16Array, rate: number): number {
+  let best = 0;
+  let bestPower = -1;
+  for (let f = 200; f <= 3400; f += 10) {
+    const p = goertzel(samples, rate, f);
+    if (p > bestPower) {
+      bestPower = p;
+      best = f;
+    }
+  }
+  return best;
+}
+
+describe('player and recorder endpoints', () => {
+  let engine: MediaEngine;
+  let dir: string;
+  before(async () => {
+    engine = await createMediaEngine({ portRange: [BASE + 200, BASE + 299], bindAddress: HOST, workers: 1 });
+    dir = await mkdtemp(join(tmpdir(), 'strowger-media-'));
+  });
+  after(async () => {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a recorder hearing a 1 kHz tone player writes a WAV whose spectrum peaks at 1 kHz', async () => {
+    const player = await engine.createPlayer({ group: 'rec', source: { tone: { frequencies: [1000] } }, loop: true });
+    const path = join(dir, 'tone.wav');
+    const rec = await engine.createRecorder({ group: 'rec', path, rate: 8000 });
+    assert.equal(rec.worker, player.worker);
+    await engine.connect(rec.id, [player.id]);
+    await sleep(500);
+    await engine.stopRecorder(rec.id);
+    await engine.releaseLeg(player.id);
+    const wav = parseWav(await readFile(path));
+    assert.equal(wav.sampleRate, 8000);
+    assert.ok(wav.samples.length >= 8000 * 0.3, `${wav.samples.length} samples`);
+    assert.ok(Math.abs(dominant(wav.samples.subarray(800), 8000) - 1000) <= 20);
+    const rms = Math.sqrt(wav.samples.reduce((a, x) => a + x * x, 0) / wav.samples.length);
+    assert.ok(rms > 2000 && rms < 8000, `rms ${rms}`);
+  });
+
+  test('a missing player file: error event with the reason, the endpoint stays (silence)', async () => {
+    const errors: { id: number; reason: string }[] = [];
+    engine.on('endpointError', (e) => errors.push(e));
+    const p = await engine.createPlayer({ source: { file: join(dir, 'nope.wav') } });
+    for (let i = 0; i < 50 && errors.length === 0; i++) await sleep(10);
+    assert.equal(errors[0]?.id, p.id);
+    assert.match(errors[0].reason, /nope\.wav.*ENOENT/);
+    assert.equal(await engine.releaseLeg(p.id), true);
+  });
+
+  test('a non-looping file player emits ended; a corrupt file is an error', async () => {
+    const path = join(dir, 'short.wav');
+    const samples = Buffer.alloc(2 * 800); // 100 ms at 8 kHz
+    await writeFile(path, Buffer.concat([wavHeader(8000, samples.length), samples]));
+    await writeFile(join(dir, 'bad.wav'), 'RIFF....WAVEjunk');
+    const ended = once(engine, 'ended');
+    const p = await engine.createPlayer({ group: 'end', source: { file: path } });
+    const rec = await engine.createRecorder({ group: 'end', path: join(dir, 'sink.wav'), rate: 8000 });
+    await engine.connect(rec.id, [p.id]);
+    const [id] = (await ended) as [number];
+    assert.equal(id, p.id);
+    const failed = once(engine, 'endpointError');
+    const bad = await engine.createPlayer({ source: { file: join(dir, 'bad.wav') } });
+    const [info] = (await failed) as [{ id: number; reason: string }];
+    assert.deepEqual([info.id, /no data chunk|fmt/.test(info.reason)], [bad.id, true]);
+    await engine.stopRecorder(rec.id);
+    for (const e of [p, bad]) await engine.releaseLeg(e.id);
   });
 });
