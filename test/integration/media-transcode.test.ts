@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWav, wavHeader } from '../../src/media/wav-file.ts';
 import { createMediaEngine } from '../../src/media/index.ts';
-import type { LegCodec, MediaEngine } from '../../src/media/index.ts';
+import type { LegCodec, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
 import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
 
@@ -164,6 +164,19 @@ describe('player and recorder endpoints', () => {
     assert.ok(Math.abs(dominant(wav.samples.subarray(800), 8000) - 1000) <= 20);
     const rms = Math.sqrt(wav.samples.reduce((a, x) => a + x * x, 0) / wav.samples.length);
     assert.ok(rms > 2000 && rms < 8000, `rms ${rms}`);
+  });
+
+  test('restartWorker reports players and recorders as lost with the legs', async () => {
+    const leg = await engine.createLeg({ group: 'dead' });
+    const player = await engine.createPlayer({ group: 'dead', source: { tone: { frequencies: [440] } }, loop: true });
+    const rec = await engine.createRecorder({ group: 'dead', path: join(dir, 'dead.wav'), rate: 8000 });
+    await engine.connect(rec.id, [player.id]);
+    const exited = once(engine, 'workerExit') as Promise<[WorkerExitInfo]>;
+    await engine.restartWorker(leg.worker);
+    const [info] = await exited;
+    assert.deepEqual([...info.lostLegs].sort((x, y) => x - y), [leg.id, player.id, rec.id]);
+    assert.equal(engine.totals().portsInUse, 0);
+    assert.equal(await engine.releaseLeg(player.id), false);
   });
 
   test('a missing player file: error event with the reason, the endpoint stays (silence)', async () => {
