@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseWav, wavHeader } from '../../src/media/wav-file.ts';
+import { PCMA, PCMU } from '../../src/media/codec/g711.ts';
 import { createMediaEngine } from '../../src/media/index.ts';
 import type { LegCodec, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
@@ -23,7 +24,7 @@ const BASE = 30000 + 2 * Math.floor(Math.random() * 4000);
 const settings = (name: string, pt: number, clockRate: number, te: number | null = null): LegCodec => ({
   pt, name, clockRate, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
 });
-const PCMU = settings('PCMU', 0, 8000, 101);
+const PCMU_TE = settings('PCMU', 0, 8000, 101);
 
 async function ipv6Available(): Promise<boolean> {
   const s = dgram.createSocket('udp6');
@@ -65,8 +66,8 @@ describe('media graph placement and payload types', () => {
     const rx = await startRtpReceiver({ capture: true });
     try {
       const [la, lb] = [await engine.createLeg({ group: 'pt' }), await engine.createLeg({ group: 'pt' })];
-      await engine.setCodec(la.id, PCMU);
-      await engine.setCodec(lb.id, { ...PCMU, pt: 0, telephoneEventPt: 96 });
+      await engine.setCodec(la.id, PCMU_TE);
+      await engine.setCodec(lb.id, { ...PCMU_TE, pt: 0, telephoneEventPt: 96 });
       await engine.setRemote(lb.id, { address: HOST, rtpPort: rx.port });
       await engine.bridge(la.id, lb.id);
       await sendRtp({ host: HOST, port: la.rtpPort, ssrc: 1, payloadType: 8, count: 5, ptimeMs: 0 });
@@ -207,4 +208,66 @@ describe('player and recorder endpoints', () => {
     await engine.stopRecorder(rec.id);
     for (const e of [p, bad]) await engine.releaseLeg(e.id);
   });
+});
+
+describe('transcoding over UDP', () => {
+  let engine: MediaEngine;
+  before(async () => {
+    engine = await createMediaEngine({ portRange: [BASE + 300, BASE + 399], bindAddress: HOST, workers: 1 });
+  });
+  after(() => engine.close());
+
+  /** 20 ms of a 1 kHz sine at -10 dBFS, frame `i`, as PCMU. */
+  function toneFrame(i: number): Buffer {
+    const pcm = new Int16Array(160);
+    for (let n = 0; n < 160; n++) pcm[n] = Math.round(10000 * Math.sin((2 * Math.PI * 1000 * (i * 160 + n)) / 8000));
+    const out = Buffer.alloc(160);
+    PCMU.createEncoder().encode(pcm, out);
+    return out;
+  }
+
+  for (const [name, pt, codec] of [['PCMA', 8, PCMA], ['PCMU', 0, PCMU]] as const) {
+    test(`a 1 kHz tone sent as PCMU into leg A comes out of leg B as ${name} (decoded and measured)`, async () => {
+      const rxA = await startRtpReceiver();
+      const rxB = await startRtpReceiver({ capture: true });
+      try {
+        const a = await engine.createLeg({ group: `t-${name}` });
+        const b = await engine.createLeg({ group: `t-${name}` });
+        await engine.setCodec(a.id, settings('PCMU', 0, 8000));
+        await engine.setCodec(b.id, settings(name, pt, 8000));
+        await engine.setRemote(a.id, { address: HOST, rtpPort: rxA.port });
+        await engine.setRemote(b.id, { address: HOST, rtpPort: rxB.port });
+        // Same codec on a second sink forces the decode path when B hears A *and* a silent player.
+        const quiet = await engine.createPlayer({ group: `t-${name}`, source: { tone: { frequencies: [1000], onMs: 0, offMs: 20 } }, loop: true });
+        await engine.connect(b.id, name === 'PCMU' ? [a.id, quiet.id] : [a.id]);
+        await engine.connect(a.id, [b.id]);
+        await sendRtp({ host: HOST, port: a.rtpPort, socket: rxA.socket, ssrc: 0xa, count: 25, payload: toneFrame });
+        await rxB.waitFor(20);
+        const st = await engine.stats(b.id);
+        assert.equal(st.media.mode, 'transcode');
+        const src = rxB.sources()[0];
+        assert.deepEqual([...src.payloadTypes], [pt]);
+        const dec = codec.createDecoder();
+        const pcm = new Int16Array(160 * src.payloads.length);
+        src.payloads.forEach((p, i) => dec.decode(p, pcm.subarray(i * 160)));
+        // Frames with any energy (the jitter buffer's start and the tail are silence).
+        const frames: Int16Array[] = [];
+        for (let i = 0; i < src.payloads.length; i++) {
+          const f = pcm.subarray(i * 160, i * 160 + 160);
+          if (f.some((x) => Math.abs(x) > 100)) frames.push(f);
+        }
+        const audible = new Int16Array(frames.length * 160);
+        frames.forEach((f, i) => audible.set(f, i * 160));
+        assert.ok(audible.length > 160 * 10, `${audible.length} audible samples`);
+        assert.ok(Math.abs(dominant(audible, 8000) - 1000) <= 20, `dominant ${dominant(audible, 8000)}`);
+        const rms = Math.sqrt(audible.reduce((s, x) => s + x * x, 0) / audible.length);
+        assert.ok(rms > 5000 && rms < 9000, `rms ${rms}`);
+        assert.ok((await engine.stats(a.id)).media.framesDecoded >= 20);
+        for (const e of [a, b, quiet]) await engine.releaseLeg(e.id);
+      } finally {
+        await rxA.close();
+        await rxB.close();
+      }
+    });
+  }
 });
