@@ -4,6 +4,11 @@
 export { createMediaEngine, MediaEngine } from './media-engine.ts';
 export type {
   CreateLegOptions,
+  CreatePlayerOptions,
+  CreateRecorderOptions,
+  EndpointInfo,
+  DtmfEvent,
+  LegCodec,
   LegInfo,
   MediaEngineEvents,
   MediaEngineOptions,
@@ -12,6 +17,8 @@ export type {
   WorkerExitInfo,
 } from './media-engine.ts';
 export type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
+export type { LegMediaStats, SendMode } from './media-graph.ts';
+export type { PlayerSource, ToneSpec } from './player.ts';
 export { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 export type { RelayWorkerLoad } from './relay-worker-handle.ts';
 export { MediaError, MEDIA_ERRORS } from './errors.ts';

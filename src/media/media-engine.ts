@@ -18,6 +18,9 @@ import os from 'node:os';
 import { MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
 import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
+import { validateLegCodec } from './leg-codec.ts';
+import type { LegCodec } from './leg-codec.ts';
+import type { PlayerSource } from './player.ts';
 import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
@@ -32,6 +35,14 @@ export interface MediaEngineOptions {
    * address, or for a wildcard bind the first non-internal interface address of that family.
    */
   advertisedAddress?: string;
+  /**
+   * Local address of legs created with `family: 6` when `bindAddress` is IPv4 (IPv6 callers,
+   * `c=IN IP6`). Default: `::1` for a 127.0.0.1 bind, `::` for a wildcard bind, none otherwise
+   * (then `family: 6` fails with MEDIA_ERR_BAD_OPTION).
+   */
+  bindAddress6?: string;
+  /** Address handed back for IPv6 legs. Default: like `advertisedAddress`, for `bindAddress6`. */
+  advertisedAddress6?: string;
   /** Relay worker threads. Default `os.availableParallelism()`. */
   workers?: number;
   /** A bridged leg that expects RTP and got none for this long emits `timeout`. Default 60000. */
@@ -54,6 +65,8 @@ export interface LegInfo {
   address: string;
   /** Worker the leg lives in; bridge partners must share it. */
   worker: number;
+  /** IP family of the leg's sockets (and of `address`). */
+  family: 4 | 6;
 }
 
 export interface RemoteOptions {
@@ -70,7 +83,45 @@ export interface RemoteOptions {
 export interface CreateLegOptions {
   /** Place the new leg in the same worker as this one, so the two can be bridged. */
   near?: LegId;
+  /**
+   * Placement group (a call id, a room id): every endpoint of a group lives in the same worker,
+   * so they can always be connected. The group is forgotten when its last endpoint is released.
+   */
+  group?: string;
+  /**
+   * IP family of the leg's sockets: that of the remote's SDP address (`c=IN IP4` / `IP6`).
+   * Legs of different families bridge like any others. Default: the family of `bindAddress`.
+   */
+  family?: 4 | 6;
 }
+
+export interface CreatePlayerOptions {
+  group?: string;
+  near?: LegId;
+  /** A WAV file (any rate, mixed down to mono) or a synthesised tone. */
+  source: PlayerSource;
+  /** Start again at the end (music on hold). Default false: `ended` is emitted at the end. */
+  loop?: boolean;
+}
+
+export interface CreateRecorderOptions {
+  group?: string;
+  near?: LegId;
+  path: string;
+  /** Default 'wav' (16-bit mono). 'ogg-opus' is not available yet. */
+  format?: 'wav' | 'ogg-opus';
+  /** PCM rate of the file: 8000, 16000 (default) or 48000. */
+  rate?: number;
+}
+
+/** A player or recorder: its id (for connect/release) and worker. */
+export interface EndpointInfo {
+  id: LegId;
+  worker: number;
+}
+
+/** Codec settings of a leg, as negotiated in its SDP (see `LegCodec`). */
+export type { LegCodec } from './leg-codec.ts';
 
 /** Engine-wide figures for `/api/system/status` and `/metrics`. */
 export interface MediaTotals {
@@ -96,16 +147,40 @@ export interface WorkerExitInfo {
   lostLegs: LegId[];
 }
 
+export interface DtmfEvent {
+  legId: LegId;
+  digit: string;
+  durationMs: number;
+  source: 'rfc4733' | 'inband';
+}
+
 export interface MediaEngineEvents {
   /** No RTP arrived on a bridged leg for `rtpTimeoutMs` (checked every `tickMs`). */
   timeout: [legId: LegId];
+  /** A digit received on a leg (RFC 4733 event end, or in-band tone detected). */
+  dtmf: [event: DtmfEvent];
+  /** A player that does not loop reached the end of its source. */
+  ended: [id: LegId];
+  /**
+   * An endpoint failed without taking the worker down (missing or corrupt player file, a
+   * recorder write error). Not named `error`: an unhandled EventEmitter 'error' would throw.
+   */
+  endpointError: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
 }
 
 interface LegEntry {
   worker: number;
+  family: 4 | 6;
+  /** RTP port of a leg, -1 for players and recorders. */
   rtpPort: number;
+  group: string | null;
+}
+
+interface GroupEntry {
+  worker: number;
+  endpoints: number;
 }
 
 /**
@@ -133,12 +208,16 @@ export async function createMediaEngine(options: MediaEngineOptions): Promise<Me
 export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   readonly bindAddress: string;
   readonly advertisedAddress: string;
+  /** Local address of IPv6 legs on an IPv4 engine, null when there are none. */
+  readonly bindAddress6: string | null;
+  readonly advertisedAddress6: string | null;
   /** Resolves when every worker is ready. */
   readonly started: Promise<void>;
   private readonly pool: PortPool;
   private readonly config: Omit<RelayWorkerConfig, 'index'>;
   private readonly slots: RelayWorkerHandle[] = [];
   private readonly legs = new Map<LegId, LegEntry>();
+  private readonly groups = new Map<string, GroupEntry>();
   private readonly ipv6: boolean;
   private nextLegId = 1;
   private closing: Promise<void> | null = null;
@@ -152,11 +231,19 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (family === 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress "${this.bindAddress}" is not an IP literal` });
     this.ipv6 = family === 6;
     this.advertisedAddress = options.advertisedAddress ?? defaultAdvertisedAddress(this.bindAddress, this.ipv6);
+    let bind6 = options.bindAddress6 ?? null;
+    if (bind6 === null && !this.ipv6) bind6 = this.bindAddress === '127.0.0.1' ? '::1' : this.bindAddress === '0.0.0.0' ? '::' : null;
+    if (bind6 !== null && isIP(bind6) !== 6) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress6 "${bind6}" is not an IPv6 literal` });
+    this.bindAddress6 = this.ipv6 ? null : bind6;
+    this.advertisedAddress6 = this.ipv6
+      ? null
+      : options.advertisedAddress6 ?? (bind6 === null ? null : defaultAdvertisedAddress(bind6, true));
     const workers = options.workers ?? os.availableParallelism();
     if (!Number.isInteger(workers) || workers < 1) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `workers = ${workers}` });
     const latchWindowMs = positive('latchWindowMs', options.latchWindowMs ?? 3000);
     this.config = {
       bindAddress: this.bindAddress,
+      bindAddress6: this.ipv6 ? null : bind6,
       latchWindowMs,
       relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
       rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
@@ -176,8 +263,16 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async createLeg(options: CreateLegOptions = {}): Promise<LegInfo> {
     this.assertOpen();
-    const slot = options.near === undefined ? this.leastLoaded() : this.slots[this.entry(options.near).worker];
-    return this.createOn(slot);
+    const family = options.family ?? (this.ipv6 ? 6 : 4);
+    if (family !== 4 && family !== 6) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `family ${String(family)}` });
+    if (family === 6 && !this.ipv6 && this.bindAddress6 === null) {
+      throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `IPv6 leg requested but no bindAddress6 for bindAddress ${this.bindAddress}` });
+    }
+    if (family === 4 && this.ipv6 && this.bindAddress !== '::') {
+      // A udp6 socket reaches IPv4 peers only when bound to the wildcard (dual stack).
+      throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `IPv4 leg requested on an engine bound to ${this.bindAddress}` });
+    }
+    return this.createOn(this.place(options), options.group ?? null, family);
   }
 
   /** Two legs in the same worker, ready to be bridged (both released if the second fails). */
@@ -199,7 +294,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async setRemote(legId: LegId, remote: RemoteOptions): Promise<void> {
     const entry = this.entry(legId);
-    const target = this.normalizeRemote(remote);
+    const target = this.normalizeRemote(remote, entry.family === 6);
     await this.slots[entry.worker].request({ op: 'remote', legId, remote: target });
   }
 
@@ -209,12 +304,124 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async bridge(a: LegId, b: LegId): Promise<void> {
     if (a === b) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `leg ${a}` });
-    const ea = this.entry(a);
-    const eb = this.entry(b);
-    if (ea.worker !== eb.worker) {
-      throw new MediaError('MEDIA_ERR_CROSS_WORKER', { detail: `leg ${a} in worker ${ea.worker}, leg ${b} in worker ${eb.worker}` });
+    const worker = this.sameWorker([a, b]);
+    await this.slots[worker].request({ op: 'bridge', a, b });
+  }
+
+  /**
+   * What the leg negotiated (what we send to it and accept from it). With settings, RTP of any
+   * other payload type is dropped and counted (`droppedUnknownPt`); the leg can be decoded,
+   * mixed and transcoded. `null` makes it pass-through only again.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async setCodec(legId: LegId, codec: LegCodec | null): Promise<void> {
+    const entry = this.entry(legId);
+    let settings: LegCodec | null = null;
+    if (codec !== null) {
+      settings = {
+        pt: codec.pt,
+        name: codec.name,
+        clockRate: codec.clockRate,
+        channels: codec.channels ?? 1,
+        fmtp: codec.fmtp ?? null,
+        telephoneEventPt: codec.telephoneEventPt ?? null,
+        ptime: codec.ptime ?? 20,
+      };
+      try {
+        validateLegCodec(settings);
+      } catch (err) {
+        throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `codec of leg ${legId}: ${(err as Error).message}` });
+      }
     }
-    await this.slots[ea.worker].request({ op: 'bridge', a, b });
+    await this.slots[entry.worker].request({ op: 'codec', legId, codec: settings });
+  }
+
+  /**
+   * What `sink` hears from now on: the mix of `sources` (replacing what it heard before; `[]`
+   * silences it). Legs, players and recorders may be sinks or sources as their kind allows.
+   * A leg hearing one leg of the same codec is relayed without decoding; anything else goes
+   * through the worker's decode -> mix -> encode path.
+   * @throws MediaError `MEDIA_ERR_CROSS_WORKER` (place them with the same `group`),
+   *   `MEDIA_ERR_SELF_BRIDGE`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async connect(sink: LegId, sources: readonly LegId[]): Promise<void> {
+    if (sources.includes(sink)) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `endpoint ${sink} cannot hear itself` });
+    const worker = this.sameWorker([sink, ...sources]);
+    await this.slots[worker].request({ op: 'connect', sink, sources: [...sources] });
+  }
+
+  /**
+   * A player endpoint: a frame source others can hear (`connect(leg, [player.id])`). A missing
+   * or corrupt file gives silence and an `endpointError` event, never a failure here; a player that
+   * does not loop emits `ended` at the end of its file. Release it with `releaseLeg`.
+   */
+  async createPlayer(options: CreatePlayerOptions): Promise<EndpointInfo> {
+    this.assertOpen();
+    const slot = this.place(options);
+    return this.createEndpoint(slot, options.group ?? null, (id) =>
+      slot.request({ op: 'createPlayer', id, source: options.source, loop: options.loop ?? false }));
+  }
+
+  /**
+   * A recorder endpoint writing what it hears (`connect(recorder.id, [a, b])`) to `path`
+   * (16-bit mono WAV at `rate`, default 16000). `stopRecorder` resolves once the file is complete.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION` (file cannot be created, format unavailable).
+   */
+  async createRecorder(options: CreateRecorderOptions): Promise<EndpointInfo> {
+    this.assertOpen();
+    const slot = this.place(options);
+    const rate = options.rate ?? (options.format === 'ogg-opus' ? 48000 : 16000);
+    if (![8000, 16000, 48000].includes(rate)) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder rate ${rate}` });
+    return this.createEndpoint(slot, options.group ?? null, (id) =>
+      slot.request({ op: 'createRecorder', id, path: options.path, format: options.format ?? 'wav', rate }));
+  }
+
+  /** Stops a recorder and resolves once its file is complete on disk; the endpoint is gone after. */
+  async stopRecorder(id: LegId): Promise<void> {
+    const entry = this.entry(id);
+    this.legs.delete(id);
+    this.leaveGroup(entry);
+    const slot = this.slots[entry.worker];
+    slot.legs.delete(id);
+    await slot.request({ op: 'stopRecorder', id });
+  }
+
+  private async createEndpoint(slot: RelayWorkerHandle, group: string | null, create: (id: LegId) => Promise<unknown>): Promise<EndpointInfo> {
+    const id = this.nextLegId++;
+    slot.legs.add(id);
+    this.joinGroup(group, slot.index);
+    const entry: LegEntry = { worker: slot.index, family: 4, rtpPort: -1, group };
+    try {
+      await create(id);
+    } catch (err) {
+      slot.legs.delete(id);
+      this.leaveGroup(entry);
+      throw err;
+    }
+    if (!slot.legs.has(id)) throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating endpoint ${id}` });
+    this.legs.set(id, entry);
+    return { id, worker: slot.index };
+  }
+
+  /**
+   * Terminates worker `index` as a crash would: its endpoints are reported lost through
+   * `workerExit`, their ports freed, and a fresh worker takes the slot. For operators (a stuck
+   * worker) and for tests of crash handling.
+   */
+  async restartWorker(index: number): Promise<void> {
+    this.assertOpen();
+    const slot = this.slots[index];
+    if (slot === undefined) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `worker ${index} of ${this.slots.length}` });
+    const exited = new Promise<void>((resolve) => {
+      const onExit = (info: WorkerExitInfo): void => {
+        if (info.worker !== index) return;
+        this.off('workerExit', onExit);
+        resolve();
+      };
+      this.on('workerExit', onExit);
+    });
+    await slot.kill();
+    await exited;
   }
 
   /** Stops relaying between `legId` and its partner (both sides). No-op when not bridged. */
@@ -238,6 +445,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const entry = this.legs.get(legId);
     if (entry === undefined) return false;
     this.legs.delete(legId);
+    this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
     try {
@@ -246,7 +454,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       // A worker that exited took the sockets with it: the ports are free either way.
       if (!(err instanceof MediaError) || (err.code !== 'MEDIA_ERR_WORKER_EXITED' && err.code !== 'MEDIA_ERR_CLOSED')) throw err;
     } finally {
-      this.pool.release(entry.rtpPort);
+      if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
     return true;
   }
@@ -288,16 +496,12 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all(this.slots.map((s) => s.terminate()));
-      for (const entry of this.legs.values()) this.pool.release(entry.rtpPort);
+      for (const entry of this.legs.values()) if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
       this.legs.clear();
+      this.groups.clear();
       for (const slot of this.slots) slot.legs.clear();
     })();
     return this.closing;
-  }
-
-  /** @internal Test hook: makes worker `index` throw, to exercise crash handling. */
-  async crashWorkerForTest(index: number): Promise<void> {
-    await this.slots[index].request({ op: 'crash' });
   }
 
   private spawn(index: number): RelayWorkerHandle {
@@ -306,6 +510,19 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         if (this.legs.has(legId)) this.emit('timeout', legId);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onEndpointEvent: (event) => {
+        switch (event.type) {
+          case 'dtmf':
+            if (this.known(event.legId)) this.emit('dtmf', { legId: event.legId, digit: event.digit, durationMs: event.durationMs, source: event.source });
+            break;
+          case 'ended':
+            if (this.known(event.id)) this.emit('ended', event.id);
+            break;
+          case 'error':
+            if (this.known(event.id)) this.emit('endpointError', { id: event.id, reason: event.reason });
+            break;
+        }
+      },
     });
   }
 
@@ -316,8 +533,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       const entry = this.legs.get(legId);
       if (entry === undefined) continue;
       this.legs.delete(legId);
-      this.pool.release(entry.rtpPort);
+      this.leaveGroup(entry);
+      if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
+    for (const [group, g] of this.groups) if (g.worker === handle.index) this.groups.delete(group);
     // Restart only a worker that had started: one dying at start-up would die again, forever.
     if (this.closing === null && handle.isReady && this.slots[handle.index] === handle) {
       this.slots[handle.index] = this.spawn(handle.index);
@@ -325,17 +544,64 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.emit('workerExit', { worker: handle.index, code, error, lostLegs });
   }
 
-  private async createOn(slot: RelayWorkerHandle): Promise<LegInfo> {
+  /** An endpoint that exists or is being created (its events may precede the create reply). */
+  private known(id: LegId): boolean {
+    if (this.legs.has(id)) return true;
+    for (const slot of this.slots) if (slot.legs.has(id)) return true;
+    return false;
+  }
+
+  /** The worker of `near`, else of the group, else the least loaded one. */
+  private place(options: { near?: LegId; group?: string }): RelayWorkerHandle {
+    if (options.near !== undefined) return this.slots[this.entry(options.near).worker];
+    if (options.group !== undefined) {
+      const g = this.groups.get(options.group);
+      if (g !== undefined) return this.slots[g.worker];
+    }
+    return this.leastLoaded();
+  }
+
+  /** Counts a new endpoint of `group` on `worker` (reserved before the worker answers). */
+  private joinGroup(group: string | null, worker: number): void {
+    if (group === null) return;
+    const g = this.groups.get(group);
+    if (g === undefined) this.groups.set(group, { worker, endpoints: 1 });
+    else g.endpoints++;
+  }
+
+  private leaveGroup(entry: LegEntry): void {
+    if (entry.group === null) return;
+    const g = this.groups.get(entry.group);
+    if (g === undefined || g.worker !== entry.worker) return;
+    if (--g.endpoints === 0) this.groups.delete(entry.group);
+  }
+
+  /** The worker all `ids` live in. @throws MediaError `MEDIA_ERR_CROSS_WORKER`. */
+  private sameWorker(ids: readonly LegId[]): number {
+    const first = this.entry(ids[0]);
+    for (let i = 1; i < ids.length; i++) {
+      const e = this.entry(ids[i]);
+      if (e.worker !== first.worker) {
+        throw new MediaError('MEDIA_ERR_CROSS_WORKER', { detail: `endpoint ${ids[0]} in worker ${first.worker}, endpoint ${ids[i]} in worker ${e.worker}` });
+      }
+    }
+    return first.worker;
+  }
+
+  private async createOn(slot: RelayWorkerHandle, group: string | null, family: 4 | 6): Promise<LegInfo> {
     const legId = this.nextLegId++;
     slot.legs.add(legId);
+    this.joinGroup(group, slot.index);
+    const reserved: LegEntry = { worker: slot.index, family, rtpPort: -1, group };
     let rtpPort: number;
     try {
       rtpPort = await this.pool.acquire(async (port) => {
-        const result = await slot.request<{ bound: boolean }>({ op: 'create', legId, rtpPort: port });
+        const result = await slot.request<{ bound: boolean }>({ op: 'create', legId, rtpPort: port, family });
         return result.bound;
       });
     } catch (err) {
       slot.legs.delete(legId);
+      this.leaveGroup(reserved);
       throw err;
     }
     if (!slot.legs.has(legId)) {
@@ -343,8 +609,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       this.pool.release(rtpPort);
       throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating leg ${legId}` });
     }
-    this.legs.set(legId, { worker: slot.index, rtpPort });
-    return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address: this.advertisedAddress, worker: slot.index };
+    this.legs.set(legId, { worker: slot.index, family, rtpPort, group });
+    const address = family === 6 && !this.ipv6 ? this.advertisedAddress6! : this.advertisedAddress;
+    return { id: legId, rtpPort, rtcpPort: rtpPort + 1, address, worker: slot.index, family };
   }
 
   private leastLoaded(): RelayWorkerHandle {
@@ -364,14 +631,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (this.closing !== null) throw new MediaError('MEDIA_ERR_CLOSED');
   }
 
-  private normalizeRemote(remote: RemoteOptions): RemoteTarget {
+  private normalizeRemote(remote: RemoteOptions, udp6: boolean): RemoteTarget {
     const family = isIP(remote.address);
     let address = remote.address;
-    if (family === 0 || (family === 6 && !this.ipv6)) {
-      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${this.ipv6 ? 'udp6' : 'udp4'} sockets` });
+    if (family === 0 || (family === 6 && !udp6)) {
+      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${udp6 ? 'udp6' : 'udp4'} sockets` });
     }
     // A udp6 socket reaches IPv4 peers through IPv4-mapped addresses (RFC 4291 §2.5.5.2).
-    if (family === 4 && this.ipv6) address = `::ffff:${address}`;
+    if (family === 4 && udp6) address = `::ffff:${address}`;
     const rtcpMux = remote.rtcpMux ?? remote.rtcpPort === remote.rtpPort;
     const rtcpPort = remote.rtcpPort ?? (rtcpMux ? remote.rtpPort : remote.rtpPort + 1);
     for (const p of [remote.rtpPort, rtcpPort]) {

@@ -7,6 +7,7 @@
  * fields, the RTP header goes into one scratch object per thread, and the received Buffer is
  * sent on as is (dgram allocates one Buffer per datagram; we add no copy).
  */
+import type { LegCodec } from './leg-codec.ts';
 import { isRtcpMuxed, rtcpSenderSsrc } from './rtcp-check.ts';
 import type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
 import { RtpHeader, readRtpHeader } from './rtp-header.ts';
@@ -52,8 +53,49 @@ export class StreamCounters {
 /** Scratch header shared by every leg of the thread: packets are handled one at a time. */
 const scratch = new RtpHeader();
 
+/**
+ * A zero-decode route from one leg to another: the packet leaves as received, with only the
+ * payload type byte rewritten when the two legs negotiated different numbers for the same
+ * codec (or for telephone-event).
+ */
+export interface PassEdge {
+  readonly to: RelayLeg;
+  /** PT to write on audio packets, -1 to keep the received one. */
+  readonly audioPt: number;
+  /** PT to write on telephone-event packets, -1 to keep the received one. */
+  readonly eventPt: number;
+}
+
+/** Where the graph takes the RTP of a leg it decodes or whose DTMF it listens to. */
+export interface RtpInbound {
+  /** An accepted audio packet; the payload is `msg[offset, offset + h.payloadLength)`. */
+  audio(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
+  /** An accepted telephone-event packet (RFC 4733). */
+  event(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
+}
+
+/** Builds the pass-through route `from` -> `to`, with the PT rewrites their codecs need. */
+export function passEdge(from: RelayLeg, to: RelayLeg): PassEdge {
+  const a = from.codec;
+  const b = to.codec;
+  return {
+    to,
+    audioPt: a !== null && b !== null && a.pt !== b.pt ? b.pt : -1,
+    eventPt: a !== null && b !== null && b.telephoneEventPt !== null && a.telephoneEventPt !== b.telephoneEventPt ? b.telephoneEventPt : -1,
+  };
+}
+
 export class RelayLeg {
+  /** Bridge partner (set by `bridgeLegs` or the graph's `bridge`), for stats and transfers. */
   peer: RelayLeg | null = null;
+  /** What we negotiated with this leg's endpoint; null = pass-through only, any PT accepted. */
+  codec: LegCodec | null = null;
+  /** Zero-decode routes of this leg's RTP (usually zero or one). */
+  passEdges: PassEdge[] = [];
+  /** Decode path / DTMF listener of this leg's RTP, null when nobody decodes it. */
+  inbound: RtpInbound | null = null;
+  /** RTP whose payload type was not negotiated on this leg (never forwarded). */
+  droppedUnknownPt = 0;
   direction: MediaDirection = 'sendrecv';
   /** We forward what the endpoint sends (direction sendrecv or recvonly). */
   receives = true;
@@ -93,14 +135,46 @@ export class RelayLeg {
     const s = this.rtp;
     s.packetsIn++;
     s.bytesIn += msg.length;
-    if (readRtpHeader(msg, scratch) < 0) {
+    const offset = readRtpHeader(msg, scratch);
+    if (offset < 0) {
       s.droppedInvalid++;
       return;
     }
     if (!s.latch.accept(address, port, scratch.ssrc, now)) return;
     s.lastInAt = now;
-    const peer = this.peer;
-    if (peer === null || !this.receives || !peer.sends || !peer.transmitRtp(msg)) s.droppedUnrouted++;
+    const pt = scratch.payloadType;
+    const codec = this.codec;
+    let isEvent = false;
+    if (codec !== null) {
+      if (pt === codec.telephoneEventPt) isEvent = true;
+      else if (pt !== codec.pt) {
+        // Not negotiated on this leg: never forwarded, whatever the other side accepts.
+        this.droppedUnknownPt++;
+        return;
+      }
+    }
+    if (!this.receives) {
+      s.droppedUnrouted++;
+      return;
+    }
+    let routed = false;
+    const edges = this.passEdges;
+    for (let i = 0; i < edges.length; i++) {
+      const e = edges[i];
+      if (!e.to.sends) continue;
+      const newPt = isEvent ? e.eventPt : e.audioPt;
+      // Rewritten in place: dgram tries a synchronous send first, so with several edges each
+      // sees its own PT (a queued send under EAGAIN could see a later one; rare, harmless).
+      if (newPt >= 0) msg[1] = (msg[1] & 0x80) | newPt;
+      if (e.to.transmitRtp(msg)) routed = true;
+    }
+    const inbound = this.inbound;
+    if (inbound !== null) {
+      if (isEvent) inbound.event(scratch, msg, offset, now);
+      else inbound.audio(scratch, msg, offset, now);
+      routed = true;
+    }
+    if (!routed) s.droppedUnrouted++;
   }
 
   /** A datagram arrived on our RTCP port (or was demultiplexed off the RTP port). */
@@ -116,8 +190,10 @@ export class RelayLeg {
     if (!s.latch.accept(address, port, ssrc, now)) return;
     s.lastInAt = now;
     // RTCP ignores the direction: RFC 3264 §5.1 keeps RTCP flowing on held/inactive streams.
-    const peer = this.peer;
-    if (peer === null || !peer.transmitRtcp(msg)) s.droppedUnrouted++;
+    // It follows the zero-decode route only: on the decode path the streams are ours, and
+    // reports about someone else's SSRCs would mislead the receiver.
+    const edges = this.passEdges;
+    if (edges.length === 0 || !edges[0].to.transmitRtcp(msg)) s.droppedUnrouted++;
   }
 
   /** Sends RTP to our endpoint: the latched source, else the SDP address. */
@@ -196,13 +272,13 @@ export class RelayLeg {
   }
 
   /**
-   * Coarse timeout check, run every tick rather than per packet. Only a bridged leg we expect
-   * RTP from (direction sendrecv/recvonly) can time out; it fires once, then again only after
+   * Coarse timeout check, run every tick rather than per packet. Only a leg someone listens to
+   * (relayed or decoded) that we expect RTP from (direction sendrecv/recvonly) can time out; it fires once, then again only after
    * RTP resumed and stopped anew.
    * @returns true when the timeout event must be emitted now.
    */
   checkTimeout(now: number, timeoutMs: number): boolean {
-    if (this.peer === null || !this.receives) {
+    if ((this.passEdges.length === 0 && this.inbound === null) || !this.receives) {
       this.timedOut = false;
       return false;
     }
@@ -216,7 +292,7 @@ export class RelayLeg {
     return true;
   }
 
-  snapshot(worker: number, timeOrigin: number): LegStats {
+  snapshot(worker: number, timeOrigin: number, media: LegStats['media']): LegStats {
     return {
       id: this.id,
       worker,
@@ -228,6 +304,7 @@ export class RelayLeg {
       rtp: this.rtp.snapshot(timeOrigin),
       rtcp: this.rtcp.snapshot(timeOrigin),
       socketErrors: this.socketErrors,
+      media,
     };
   }
 }
@@ -241,6 +318,8 @@ export function bridgeLegs(a: RelayLeg, b: RelayLeg, now: number): void {
   unbridgeLeg(b);
   a.peer = b;
   b.peer = a;
+  a.passEdges = [passEdge(a, b)];
+  b.passEdges = [passEdge(b, a)];
   a.arm(now);
   b.arm(now);
 }
@@ -251,4 +330,6 @@ export function unbridgeLeg(leg: RelayLeg): void {
   if (peer === null) return;
   peer.peer = null;
   leg.peer = null;
+  peer.passEdges = [];
+  leg.passEdges = [];
 }

@@ -4,6 +4,9 @@
  * the thread boundary.
  */
 import type { MediaErrorCode } from './errors.ts';
+import type { LegCodec } from './leg-codec.ts';
+import type { LegMediaStats } from './media-graph.ts';
+import type { PlayerSource } from './player.ts';
 
 /** Engine-wide leg identifier (unique across workers for the engine's lifetime). */
 export type LegId = number;
@@ -24,6 +27,8 @@ export const MEDIA_DIRECTIONS: readonly MediaDirection[] = ['sendrecv', 'sendonl
 export interface RelayWorkerConfig {
   index: number;
   bindAddress: string;
+  /** Address for legs created with family 6 when `bindAddress` is IPv4 (null: no IPv6 legs). */
+  bindAddress6: string | null;
   latchWindowMs: number;
   relatchAfterMs: number;
   rtpTimeoutMs: number;
@@ -47,15 +52,18 @@ export interface RemoteTarget {
  * set-ups per second saves most of the cross-thread wake-ups.
  */
 export type RelayRequest =
-  | { op: 'create'; req: number; legId: LegId; rtpPort: number }
+  | { op: 'create'; req: number; legId: LegId; rtpPort: number; family: 4 | 6 }
   | { op: 'remote'; req: number; legId: LegId; remote: RemoteTarget }
+  | { op: 'codec'; req: number; legId: LegId; codec: LegCodec | null }
+  | { op: 'createPlayer'; req: number; id: LegId; source: PlayerSource; loop: boolean }
+  | { op: 'createRecorder'; req: number; id: LegId; path: string; format: 'wav' | 'ogg-opus'; rate: number }
+  | { op: 'stopRecorder'; req: number; id: LegId }
+  | { op: 'connect'; req: number; sink: LegId; sources: LegId[] }
   | { op: 'bridge'; req: number; a: LegId; b: LegId }
   | { op: 'unbridge'; req: number; legId: LegId }
   | { op: 'direction'; req: number; legId: LegId; direction: MediaDirection }
   | { op: 'release'; req: number; legId: LegId }
-  | { op: 'stats'; req: number; legId: LegId }
-  /** Test hook: throws inside the worker to exercise crash handling. */
-  | { op: 'crash'; req: number };
+  | { op: 'stats'; req: number; legId: LegId };
 
 /** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
 export interface StreamStats {
@@ -94,6 +102,8 @@ export interface LegStats {
    * (a callback costs a nextTick per packet), so such sends show only as missing packets.
    */
   socketErrors: number;
+  /** Codec, relay/transcode mode and decode-path counters (see `LegMediaStats`). */
+  media: LegMediaStats;
 }
 
 /** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */
@@ -107,10 +117,23 @@ export interface RelayTick {
   dropped: number;
   /** CPU time of the worker thread (user + system) in ms, -1 when the OS does not tell. */
   cpuMs: number;
+  /** 20 ms clock of the decode path: ticks run, ticks late by more than half a frame, skipped. */
+  clockTicks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  /** Sinks on the decode path now (legs we encode for, recorders). */
+  decodeSinks: number;
 }
+
+/** Something an endpoint reports to the engine (forwarded as an engine event of that name). */
+export type EndpointEvent =
+  | { type: 'dtmf'; legId: LegId; digit: string; durationMs: number; source: 'rfc4733' | 'inband' }
+  | { type: 'ended'; id: LegId }
+  | { type: 'error'; id: LegId; reason: string };
 
 export type RelayEvent =
   | { type: 'ready' }
+  | { type: 'endpoint'; event: EndpointEvent }
   | { type: 'reply'; req: number; ok: true; result: unknown }
   | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }
   | { type: 'timeout'; legId: LegId }

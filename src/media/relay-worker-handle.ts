@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { MediaError, isMediaErrorCode } from './errors.ts';
-import type { LegId, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
+import type { EndpointEvent, LegId, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
 import { spawnWorker } from './spawn-worker.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 
@@ -17,6 +17,8 @@ export type RelayCommand = DistributiveOmit<RelayRequest, 'req'>;
 
 export interface RelayWorkerHooks {
   onTimeout(legId: LegId): void;
+  /** DTMF, player ended, endpoint error: forwarded as engine events. */
+  onEndpointEvent(event: EndpointEvent): void;
   /** The worker died without `terminate()` being asked for. */
   onExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void;
 }
@@ -36,6 +38,12 @@ export interface RelayWorkerLoad {
   cpuMs: number;
   /** Epoch ms when these figures arrived. */
   sampledAt: number;
+  /** Decode-path clock since the worker started: ticks run, late (> 10 ms) and skipped ones. */
+  clockTicks: number;
+  lateTicks: number;
+  skippedTicks: number;
+  /** Sinks on the decode path (encoded legs, recorders). */
+  decodeSinks: number;
 }
 
 interface Pending {
@@ -43,10 +51,13 @@ interface Pending {
   reject(err: Error): void;
 }
 
-const ZERO_TICK: RelayTick = { type: 'tick', legs: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, cpuMs: -1 };
+const ZERO_TICK: RelayTick = {
+  type: 'tick', legs: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, cpuMs: -1,
+  clockTicks: 0, lateTicks: 0, skippedTicks: 0, decodeSinks: 0,
+};
 
 export class RelayWorkerHandle {
-  /** Legs the engine placed on this worker (reserved at create time, before the reply). */
+  /** Endpoints (legs, players, recorders) the engine placed on this worker, reserved at create time. */
   readonly legs = new Set<LegId>();
   /** Latest cumulative counters pushed by the worker. */
   lastTick: RelayTick = ZERO_TICK;
@@ -91,6 +102,9 @@ export class RelayWorkerHandle {
         case 'timeout':
           hooks.onTimeout(event.legId);
           break;
+        case 'endpoint':
+          hooks.onEndpointEvent(event.event);
+          break;
         case 'tick':
           this.onTick(event);
           break;
@@ -123,6 +137,17 @@ export class RelayWorkerHandle {
       this.pending.set(req, { resolve: resolve as (value: unknown) => void, reject });
       this.outbox.send({ ...command, req } as RelayRequest);
     });
+  }
+
+  /**
+   * Terminates the worker as if it had died: pending requests fail with
+   * `MEDIA_ERR_WORKER_EXITED` and `onExit` runs (the engine reports the lost endpoints and
+   * respawns the slot).
+   */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    this.error ??= new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${this.index} restarted on request` });
+    await this.worker.terminate();
   }
 
   /** Stops the worker; its sockets close with its event loop. Idempotent. */
@@ -159,9 +184,16 @@ export class RelayWorkerHandle {
         cpuPercent: tick.cpuMs < 0 || prev.cpuMs < 0 ? -1 : ((tick.cpuMs - prev.cpuMs) / (seconds * 1000)) * 100,
         cpuMs: tick.cpuMs,
         sampledAt: Date.now(),
+        clockTicks: tick.clockTicks,
+        lateTicks: tick.lateTicks,
+        skippedTicks: tick.skippedTicks,
+        decodeSinks: tick.decodeSinks,
       };
     } else {
-      this.load = { ...emptyLoad(this.index), legs: tick.legs, cpuMs: tick.cpuMs, sampledAt: Date.now() };
+      this.load = {
+        ...emptyLoad(this.index), legs: tick.legs, cpuMs: tick.cpuMs, sampledAt: Date.now(),
+        clockTicks: tick.clockTicks, lateTicks: tick.lateTicks, skippedTicks: tick.skippedTicks, decodeSinks: tick.decodeSinks,
+      };
     }
     this.lastTick = tick;
     this.lastTickAt = now;
@@ -180,5 +212,9 @@ function emptyLoad(index: number): RelayWorkerLoad {
     cpuPercent: -1,
     cpuMs: -1,
     sampledAt: 0,
+    clockTicks: 0,
+    lateTicks: 0,
+    skippedTicks: 0,
+    decodeSinks: 0,
   };
 }

@@ -11,7 +11,12 @@ import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
-import { RelayLeg, bridgeLegs, unbridgeLeg } from './relay-leg.ts';
+import { RelayLeg } from './relay-leg.ts';
+import { MediaGraph } from './media-graph.ts';
+import { graphCodecs, graphResampler } from './graph-codecs.ts';
+import { Player } from './player.ts';
+import type { PlayerSource } from './player.ts';
+import { WavRecorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
@@ -19,7 +24,7 @@ import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
 const config = workerData as RelayWorkerConfig;
-const socketType = config.bindAddress.includes(':') ? 'udp6' : 'udp4';
+const mainFamily: 4 | 6 = config.bindAddress.includes(':') ? 6 : 4;
 
 interface LegSockets {
   rtp: dgram.Socket;
@@ -27,6 +32,9 @@ interface LegSockets {
 }
 
 const legs = new Map<LegId, RelayLeg>();
+const graph = new MediaGraph({ codecs: graphCodecs, resampler: graphResampler });
+const recorders = new Map<LegId, WavRecorder>();
+const others = new Set<LegId>();
 const sockets = new Map<LegId, LegSockets>();
 /** Counters of released legs, so the pushed totals never go backwards. */
 const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
@@ -36,8 +44,19 @@ const retired = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped:
  * received datagram), so dgram's default `dns.lookup` round (a nextTick and an options object
  * per send) is skipped by answering synchronously.
  */
-function literalLookup(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
-  callback(null, address, socketType === 'udp6' ? 6 : 4);
+function literalLookup4(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
+  callback(null, address, 4);
+}
+
+function literalLookup6(address: string, family: unknown, callback: (err: null, address: string, family: number) => void): void {
+  callback(null, address, 6);
+}
+
+/** Address a leg of `family` binds to: the main bind address, or the IPv6 one for IPv6 legs. */
+function bindAddressOf(family: 4 | 6): string {
+  if (family === mainFamily) return config.bindAddress;
+  if (family === 6 && config.bindAddress6 !== null) return config.bindAddress6;
+  throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `no bind address for IPv${family} legs` });
 }
 
 const outbox = new MessageBatcher<RelayEvent>((m) => port!.postMessage(m));
@@ -46,10 +65,12 @@ function send(event: RelayEvent): void {
   outbox.send(event);
 }
 
-function openSocket(portNumber: number): Promise<dgram.Socket> {
+function openSocket(portNumber: number, family: 4 | 6): Promise<dgram.Socket> {
+  const address = bindAddressOf(family);
+  const six = address.includes(':');
   const socket = dgram.createSocket({
-    type: socketType,
-    lookup: literalLookup as unknown as dgram.SocketOptions['lookup'],
+    type: six ? 'udp6' : 'udp4',
+    lookup: (six ? literalLookup6 : literalLookup4) as unknown as dgram.SocketOptions['lookup'],
     ...(config.socketBufferBytes > 0
       ? { recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes }
       : {}),
@@ -60,7 +81,7 @@ function openSocket(portNumber: number): Promise<dgram.Socket> {
       reject(err);
     };
     socket.once('error', onError);
-    socket.bind({ port: portNumber, address: config.bindAddress }, () => {
+    socket.bind({ port: portNumber, address }, () => {
       socket.off('error', onError);
       resolve(socket);
     });
@@ -77,19 +98,19 @@ function closeSocket(socket: dgram.Socket): Promise<void> {
   });
 }
 
-async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolean }> {
+async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<{ bound: boolean }> {
   let rtp: dgram.Socket;
   try {
-    rtp = await openSocket(rtpPort);
+    rtp = await openSocket(rtpPort, family);
   } catch (err) {
-    return bindFailure(err, rtpPort);
+    return bindFailure(err, rtpPort, family);
   }
   let rtcp: dgram.Socket;
   try {
-    rtcp = await openSocket(rtpPort + 1);
+    rtcp = await openSocket(rtpPort + 1, family);
   } catch (err) {
     await closeSocket(rtp);
-    return bindFailure(err, rtpPort + 1);
+    return bindFailure(err, rtpPort + 1, family);
   }
   const leg = new RelayLeg(legId, rtpPort, rtp, rtcp, config.latchWindowMs, config.relatchAfterMs);
   // Sending to an unreachable destination surfaces here (or not at all): count, never crash.
@@ -102,12 +123,18 @@ async function createLeg(legId: LegId, rtpPort: number): Promise<{ bound: boolea
   rtcp.on('message', (msg, rinfo) => leg.receiveRtcp(msg, rinfo.address, rinfo.port, performance.now()));
   legs.set(legId, leg);
   sockets.set(legId, { rtp, rtcp });
+  graph.addLeg(leg);
   return { bound: true };
 }
 
-function bindFailure(err: unknown, portNumber: number): { bound: boolean } {
+function bindFailure(err: unknown, portNumber: number, family: 4 | 6): { bound: boolean } {
   if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return { bound: false };
-  throw new MediaError('MEDIA_ERR_BIND', { detail: `${config.bindAddress}:${portNumber}`, cause: err });
+  if (err instanceof MediaError) throw err;
+  throw new MediaError('MEDIA_ERR_BIND', { detail: `${bindAddressOf(family)}:${portNumber}`, cause: err });
+}
+
+function graphNode(id: LegId): void {
+  if (!graph.has(id)) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `endpoint ${id} in worker ${config.index}` });
 }
 
 function legOf(legId: LegId): RelayLeg {
@@ -116,9 +143,50 @@ function legOf(legId: LegId): RelayLeg {
   return leg;
 }
 
+async function createPlayer(id: LegId, source: PlayerSource, loop: boolean): Promise<null> {
+  const player = await Player.open(source, loop, {
+    ended: () => send({ type: 'endpoint', event: { type: 'ended', id } }),
+    error: (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }),
+  });
+  graph.addSource(id, player);
+  others.add(id);
+  return null;
+}
+
+async function createRecorder(id: LegId, path: string, format: 'wav' | 'ogg-opus', rate: number): Promise<null> {
+  if (format !== 'wav') throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder format ${format} not available yet` });
+  let recorder: WavRecorder;
+  try {
+    recorder = await WavRecorder.create(path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
+  } catch (err) {
+    throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder ${path}: ${(err as Error).message}`, cause: err });
+  }
+  graph.addSink(id, recorder);
+  recorders.set(id, recorder);
+  others.add(id);
+  return null;
+}
+
+/** Detaches a recorder and resolves once its file is complete. */
+async function stopRecorder(id: LegId): Promise<null> {
+  const recorder = recorders.get(id);
+  if (recorder === undefined) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `recorder ${id} in worker ${config.index}` });
+  recorders.delete(id);
+  others.delete(id);
+  graph.remove(id); // its close() starts the stop; await the same completion
+  await recorder.stop();
+  return null;
+}
+
 async function releaseLeg(legId: LegId): Promise<null> {
+  if (others.has(legId)) {
+    if (recorders.has(legId)) return stopRecorder(legId);
+    others.delete(legId);
+    graph.remove(legId);
+    return null;
+  }
   const leg = legOf(legId);
-  unbridgeLeg(leg);
+  graph.remove(legId);
   legs.delete(legId);
   retired.packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
   retired.packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
@@ -134,7 +202,7 @@ async function releaseLeg(legId: LegId): Promise<null> {
 
 function droppedOf(leg: RelayLeg): number {
   const { rtp, rtcp } = leg;
-  return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted +
+  return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted + leg.droppedUnknownPt +
     rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted;
 }
 
@@ -142,15 +210,33 @@ async function handle(msg: RelayRequest): Promise<unknown> {
   const now = performance.now();
   switch (msg.op) {
     case 'create':
-      return createLeg(msg.legId, msg.rtpPort);
+      return createLeg(msg.legId, msg.rtpPort, msg.family);
     case 'remote':
       legOf(msg.legId).setRemote(msg.remote, now);
       return null;
+    case 'createPlayer':
+      return createPlayer(msg.id, msg.source, msg.loop);
+    case 'createRecorder':
+      return createRecorder(msg.id, msg.path, msg.format, msg.rate);
+    case 'stopRecorder':
+      return stopRecorder(msg.id);
+    case 'codec':
+      legOf(msg.legId);
+      graph.setCodec(msg.legId, msg.codec);
+      return null;
+    case 'connect':
+      graphNode(msg.sink);
+      for (const s of msg.sources) graphNode(s);
+      graph.connect(msg.sink, msg.sources);
+      return null;
     case 'bridge':
-      bridgeLegs(legOf(msg.a), legOf(msg.b), now);
+      legOf(msg.a);
+      legOf(msg.b);
+      graph.bridge(msg.a, msg.b, now);
       return null;
     case 'unbridge':
-      unbridgeLeg(legOf(msg.legId));
+      legOf(msg.legId);
+      graph.unbridge(msg.legId);
       return null;
     case 'direction':
       legOf(msg.legId).setDirection(msg.direction, now);
@@ -158,13 +244,7 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'release':
       return releaseLeg(msg.legId);
     case 'stats':
-      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin);
-    case 'crash':
-      setImmediate(() => {
-        outbox.flush(); // this request's reply goes out before the thread dies
-        throw new Error(`relay worker ${config.index} crashed on request (test hook)`);
-      });
-      return null;
+      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId));
   }
 }
 
@@ -195,7 +275,11 @@ function tick(): void {
     bytesOut += leg.rtp.bytesOut + leg.rtcp.bytesOut;
     dropped += droppedOf(leg);
   }
-  send({ type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs() });
+  const clock = graph.clock;
+  send({
+    type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs(),
+    clockTicks: clock.ticks, lateTicks: clock.lateTicks, skippedTicks: clock.skippedTicks, decodeSinks: graph.decodeSinks,
+  });
 }
 
 setInterval(tick, config.tickMs);

@@ -1,0 +1,486 @@
+/**
+ * The endpoint graph of one media worker. Endpoints are RTP legs, players (frame sources) and
+ * recorders (frame sinks); `connect(sink, sources)` says what a sink hears:
+ *
+ * - bridge a <-> b: `connect(a, [b])` + `connect(b, [a])`;
+ * - a held party hears the player: `connect(held, [player])`;
+ * - a recorder hears both legs: `connect(recorder, [a, b])`;
+ * - a room: each member hears every other member.
+ *
+ * After every change the graph works out, per sink, how its audio travels:
+ * - **relay** (zero decode): the sink is an RTP leg hearing exactly one RTP leg with the same
+ *   codec (`canPassThrough`): packets go straight from socket to socket, PT byte rewritten;
+ * - **transcode**: each source is decoded (jitter buffer -> decoder), frames are resampled to
+ *   the sink's rate, mixed (saturating) and encoded per sink with its own SSRC/seq/timestamp,
+ *   driven by the worker's 20 ms {@link MediaClock}. A source may be relayed to one sink and
+ *   decoded for another (a recorded call stays zero-decode between its legs).
+ *
+ * The clock runs only while some sink is on the decode path. Sockets, codecs, resamplers and
+ * the clock are injected, so the rules are tested without network or time.
+ */
+import type { AudioCodec } from './codec/types.ts';
+import { frameSamples } from './frame-endpoint.ts';
+import type { FrameResampler, FrameSink, FrameSource } from './frame-endpoint.ts';
+import { canPassThrough } from './leg-codec.ts';
+import type { LegCodec } from './leg-codec.ts';
+import { MediaClock, realClockDriver } from './media-clock.ts';
+import type { ClockDriver } from './media-clock.ts';
+import { accumulate, saturate } from './mixer.ts';
+import type { LegId } from './relay-protocol.ts';
+import { passEdge } from './relay-leg.ts';
+import type { RelayLeg, RtpInbound } from './relay-leg.ts';
+import type { RtpHeader } from './rtp-header.ts';
+import { RtpLegSink, RtpLegSource } from './rtp-leg-audio.ts';
+
+/** Finds the implementation of a negotiated codec; null when we cannot decode it. */
+export type CodecLookup = (name: string, clockRate: number, channels: number) => AudioCodec | null;
+export type ResamplerFactory = (fromRate: number, toRate: number) => FrameResampler;
+
+/** A player or any other source the worker creates (closed when removed). */
+export interface SourceEndpoint extends FrameSource {
+  close(): void;
+}
+
+/** A recorder or any other sink the worker creates. */
+export interface SinkEndpoint extends FrameSink {
+  close(): void;
+}
+
+export type SendMode = 'idle' | 'relay' | 'transcode';
+
+/** Decode-path counters of one RTP leg (see `LegStats.media`). */
+export interface LegMediaStats {
+  codec: string | null;
+  /** How the leg gets what it sends: relayed packets, our own encoded frames, or nothing. */
+  mode: SendMode;
+  framesDecoded: number;
+  framesEncoded: number;
+  jitter: { late: number; lost: number; duplicate: number; concealed: number; overflow: number; resets: number };
+  droppedUnknownPt: number;
+  dtmfIn: number;
+  dtmfOut: number;
+}
+
+interface RtpNode {
+  kind: 'rtp';
+  id: LegId;
+  leg: RelayLeg;
+  source: RtpLegSource | null;
+  sink: RtpLegSink | null;
+  mode: SendMode;
+  /** Totals of decode/encode paths already torn down, so stats never go backwards. */
+  retired: { decoded: number; encoded: number; late: number; lost: number; duplicate: number; concealed: number; overflow: number; resets: number };
+  dtmfIn: number;
+  dtmfOut: number;
+}
+
+interface SourceNode {
+  kind: 'source';
+  id: LegId;
+  source: SourceEndpoint;
+}
+
+interface SinkNode {
+  kind: 'sink';
+  id: LegId;
+  sink: SinkEndpoint;
+}
+
+type GraphNode = RtpNode | SourceNode | SinkNode;
+
+/** A source as the tick sees it: advanced once, resampled once per rate that hears it. */
+interface SourceState {
+  source: FrameSource;
+  active: boolean;
+  taps: { rate: number; resampler: FrameResampler; out: Int16Array }[];
+}
+
+interface MixPlan {
+  sink: FrameSink;
+  samples: number;
+  inputs: Int16Array[];
+  /** Parallel to `inputs`: the state whose `active` says whether to mix it this tick. */
+  states: SourceState[];
+  acc: Int32Array;
+  out: Int16Array;
+}
+
+export interface MediaGraphOptions {
+  codecs: CodecLookup;
+  resampler: ResamplerFactory;
+  clock?: ClockDriver;
+  /** Jitter buffer delay in packets (default 3 = 60 ms at 20 ms ptime). */
+  jitterPackets?: number;
+}
+
+export class MediaGraph {
+  readonly clock: MediaClock;
+  private readonly nodes = new Map<LegId, GraphNode>();
+  /** sink -> what it hears. */
+  private readonly heard = new Map<LegId, LegId[]>();
+  private readonly bridges = new Map<LegId, LegId>();
+  private states: SourceState[] = [];
+  private plans: MixPlan[] = [];
+
+  constructor(private readonly options: MediaGraphOptions) {
+    this.clock = new MediaClock(() => this.tick(), options.clock ?? realClockDriver);
+  }
+
+  has(id: LegId): boolean {
+    return this.nodes.has(id);
+  }
+
+  addLeg(leg: RelayLeg): void {
+    this.nodes.set(leg.id, {
+      kind: 'rtp',
+      id: leg.id,
+      leg,
+      source: null,
+      sink: null,
+      mode: 'idle',
+      retired: { decoded: 0, encoded: 0, late: 0, lost: 0, duplicate: 0, concealed: 0, overflow: 0, resets: 0 },
+      dtmfIn: 0,
+      dtmfOut: 0,
+    });
+  }
+
+  addSource(id: LegId, source: SourceEndpoint): void {
+    this.nodes.set(id, { kind: 'source', id, source });
+  }
+
+  addSink(id: LegId, sink: SinkEndpoint): void {
+    this.nodes.set(id, { kind: 'sink', id, sink });
+  }
+
+  /** Removes an endpoint and every connection to or from it. */
+  remove(id: LegId): void {
+    const node = this.nodes.get(id);
+    if (node === undefined) return;
+    this.detachBridge(id);
+    this.heard.delete(id);
+    for (const [sink, sources] of this.heard) {
+      if (!sources.includes(id)) continue;
+      const rest = sources.filter((s) => s !== id);
+      if (rest.length === 0) this.heard.delete(sink);
+      else this.heard.set(sink, rest);
+    }
+    this.nodes.delete(id);
+    if (node.kind === 'rtp') {
+      this.dropSource(node);
+      this.dropSink(node);
+      node.leg.passEdges = [];
+      node.leg.inbound = null;
+    } else if (node.kind === 'source') {
+      node.source.close();
+    } else {
+      node.sink.close();
+    }
+    this.recompute();
+  }
+
+  setCodec(id: LegId, codec: LegCodec | null): void {
+    const node = this.rtpNode(id);
+    node.leg.codec = codec;
+    // The codec changed under the decode path: rebuild it.
+    this.dropSource(node);
+    this.dropSink(node);
+    this.recompute();
+  }
+
+  /** What `sink` hears from now on (replacing what it heard). An empty list silences it. */
+  connect(sink: LegId, sources: readonly LegId[]): void {
+    this.node(sink);
+    for (const s of sources) {
+      this.node(s);
+      if (s === sink) throw new RangeError(`endpoint ${s} cannot hear itself`);
+    }
+    if (sources.length === 0) this.heard.delete(sink);
+    else this.heard.set(sink, [...new Set(sources)]);
+    this.recompute();
+  }
+
+  /** `a` hears `b` and `b` hears `a`; each leaves a previous bridge partner first. */
+  bridge(a: LegId, b: LegId, now: number): void {
+    this.detachBridge(a);
+    this.detachBridge(b);
+    this.bridges.set(a, b);
+    this.bridges.set(b, a);
+    this.heard.set(a, [b]);
+    this.heard.set(b, [a]);
+    const na = this.node(a);
+    const nb = this.node(b);
+    if (na.kind === 'rtp' && nb.kind === 'rtp') {
+      na.leg.peer = nb.leg;
+      nb.leg.peer = na.leg;
+      na.leg.arm(now);
+      nb.leg.arm(now);
+    }
+    this.recompute();
+  }
+
+  /** Undoes `bridge` for `id` and its partner (both stop hearing each other). */
+  unbridge(id: LegId): void {
+    this.node(id);
+    this.detachBridge(id);
+    this.recompute();
+  }
+
+  /** What `sink` hears (for stats and tests). */
+  sourcesOf(sink: LegId): readonly LegId[] {
+    return this.heard.get(sink) ?? [];
+  }
+
+  modeOf(id: LegId): SendMode {
+    return this.rtpNode(id).mode;
+  }
+
+  stats(id: LegId): LegMediaStats {
+    const node = this.rtpNode(id);
+    const r = node.retired;
+    const jb = node.source?.jitter;
+    return {
+      codec: node.leg.codec === null ? null : `${node.leg.codec.name}/${node.leg.codec.clockRate}`,
+      mode: node.mode,
+      framesDecoded: r.decoded + (node.source?.framesDecoded ?? 0),
+      framesEncoded: r.encoded + (node.sink?.framesEncoded ?? 0),
+      jitter: {
+        late: r.late + (jb?.late ?? 0),
+        lost: r.lost + (jb?.lost ?? 0),
+        duplicate: r.duplicate + (jb?.duplicate ?? 0),
+        concealed: r.concealed + (node.source?.framesConcealed ?? 0),
+        overflow: r.overflow + (jb?.overflow ?? 0),
+        resets: r.resets + (jb?.resets ?? 0),
+      },
+      droppedUnknownPt: node.leg.droppedUnknownPt,
+      dtmfIn: node.dtmfIn,
+      dtmfOut: node.dtmfOut,
+    };
+  }
+
+  /** Frames produced on the decode path since start (for the worker's tick report). */
+  get decodeSinks(): number {
+    return this.plans.length;
+  }
+
+  /** One 20 ms frame: advance every heard source, then mix and deliver per sink. */
+  tick(): void {
+    const states = this.states;
+    for (let i = 0; i < states.length; i++) {
+      const st = states[i];
+      st.active = st.source.advance();
+      if (!st.active) continue;
+      const taps = st.taps;
+      for (let t = 0; t < taps.length; t++) taps[t].resampler.process(st.source.frame, taps[t].out);
+    }
+    const plans = this.plans;
+    for (let p = 0; p < plans.length; p++) {
+      const plan = plans[p];
+      const n = plan.samples;
+      for (let i = 0; i < plan.inputs.length; i++) {
+        if (plan.states[i].active) accumulate(plan.acc, plan.inputs[i], n);
+      }
+      saturate(plan.acc, plan.out, n);
+      plan.sink.writeFrame(plan.out);
+    }
+  }
+
+  /** Re-derives pass edges, decode paths and mix plans from the connections. */
+  private recompute(): void {
+    const decodeSinks = new Map<LegId, LegId[]>();
+    for (const node of this.nodes.values()) if (node.kind === 'rtp') node.leg.passEdges = [];
+    for (const [sinkId, sources] of this.heard) {
+      const sink = this.nodes.get(sinkId)!;
+      if (sink.kind === 'rtp' && sources.length === 1) {
+        const src = this.nodes.get(sources[0])!;
+        if (src.kind === 'rtp' && canPassThrough(src.leg.codec, sink.leg.codec)) {
+          src.leg.passEdges.push(passEdge(src.leg, sink.leg));
+          continue;
+        }
+      }
+      if (sink.kind === 'source') continue;
+      if (sink.kind === 'rtp' && !this.decodable(sink)) continue;
+      const usable = sources.filter((s) => {
+        const n = this.nodes.get(s)!;
+        return n.kind === 'source' || (n.kind === 'rtp' && this.decodable(n));
+      });
+      // Nothing it can hear (e.g. a codec we cannot decode): it stays quiet, no clock for it.
+      if (usable.length > 0) decodeSinks.set(sinkId, usable);
+    }
+
+    // Which RTP legs are decoded, and at which rate each endpoint works.
+    const decoded = new Set<LegId>();
+    for (const sources of decodeSinks.values()) for (const s of sources) decoded.add(s);
+    const rate = new Map<LegId, number>();
+    const rateOf = (id: LegId): number => {
+      let r = rate.get(id);
+      if (r === undefined) {
+        r = this.naturalRate(id, decodeSinks);
+        rate.set(id, r);
+      }
+      return r;
+    };
+
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'rtp') continue;
+      node.mode = 'idle';
+      // Source side.
+      if (decoded.has(node.id)) {
+        const r = rateOf(node.id);
+        if (node.source === null || node.source.rate !== r) {
+          this.dropSource(node);
+          const settings = node.leg.codec!;
+          const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
+          node.source = new RtpLegSource(codec, settings, r, this.options.jitterPackets ?? 3);
+        }
+      } else {
+        this.dropSource(node);
+      }
+      // Sink side.
+      if (decodeSinks.has(node.id)) {
+        const r = rateOf(node.id);
+        if (node.sink === null || node.sink.rate !== r) {
+          this.dropSink(node);
+          const settings = node.leg.codec!;
+          const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
+          node.sink = new RtpLegSink(codec, settings, r, node.leg);
+        }
+        node.mode = 'transcode';
+      } else {
+        this.dropSink(node);
+      }
+      node.leg.inbound = node.source === null ? null : this.inboundOf(node);
+    }
+    for (const node of this.nodes.values()) {
+      if (node.kind === 'rtp') for (const e of node.leg.passEdges) (this.nodes.get(e.to.id) as RtpNode).mode = 'relay';
+    }
+
+    // Mix plans and per-tick source states.
+    const stateOf = new Map<LegId, SourceState>();
+    const plans: MixPlan[] = [];
+    for (const [sinkId, sources] of decodeSinks) {
+      const node = this.nodes.get(sinkId)!;
+      const sink: FrameSink = node.kind === 'rtp' ? node.sink! : (node as SinkNode).sink;
+      const n = frameSamples(sink.rate);
+      const plan: MixPlan = { sink, samples: n, inputs: [], states: [], acc: new Int32Array(n), out: new Int16Array(n) };
+      for (const s of sources) {
+        const src = this.nodes.get(s)!;
+        const source: FrameSource = src.kind === 'rtp' ? src.source! : (src as SourceNode).source;
+        let st = stateOf.get(s);
+        if (st === undefined) {
+          st = { source, active: false, taps: [] };
+          stateOf.set(s, st);
+        }
+        let input = source.frame;
+        if (source.rate !== sink.rate) {
+          let tap = st.taps.find((t) => t.rate === sink.rate);
+          if (tap === undefined) {
+            tap = { rate: sink.rate, resampler: this.options.resampler(source.rate, sink.rate), out: new Int16Array(n) };
+            st.taps.push(tap);
+          }
+          input = tap.out;
+        }
+        plan.inputs.push(input);
+        plan.states.push(st);
+      }
+      plans.push(plan);
+    }
+    this.states = [...stateOf.values()];
+    this.plans = plans;
+    if (plans.length > 0) this.clock.start();
+    else this.clock.stop();
+  }
+
+  /** PCM rate an endpoint works at on the decode path. */
+  private naturalRate(id: LegId, decodeSinks: Map<LegId, LegId[]>): number {
+    const node = this.nodes.get(id)!;
+    if (node.kind === 'source') return node.source.rate;
+    if (node.kind === 'sink') return node.sink.rate;
+    return this.fixedRate(id, decodeSinks);
+  }
+
+  /**
+   * The rate of a leg's codec. Opus can run at 8-48 kHz (RFC 7587 §3.1.1): it takes the highest
+   * rate among the endpoints it exchanges audio with, so an Opus <-> PCMU call needs no
+   * resampler at all.
+   */
+  private fixedRate(id: LegId, decodeSinks?: Map<LegId, LegId[]>): number {
+    const node = this.nodes.get(id)!;
+    if (node.kind === 'source') return node.source.rate;
+    if (node.kind === 'sink') return node.sink.rate;
+    const c = node.leg.codec!;
+    const codec = this.options.codecs(c.name, c.clockRate, c.channels)!;
+    const natural = codec.info.sampleRate;
+    if (c.name.toLowerCase() !== 'opus' || decodeSinks === undefined) return natural;
+    let best = 8000;
+    const consider = (other: LegId): void => {
+      const o = this.nodes.get(other)!;
+      const r = o.kind === 'rtp' && o.leg.codec !== null && o.leg.codec.name.toLowerCase() === 'opus' ? natural : this.fixedRate(other);
+      if (r > best) best = r;
+    };
+    for (const s of decodeSinks.get(id) ?? []) consider(s);
+    for (const [sink, sources] of decodeSinks) if (sources.includes(id)) consider(sink);
+    for (const allowed of [8000, 12000, 16000, 24000, 48000]) if (allowed >= best) return Math.min(allowed, natural);
+    return natural;
+  }
+
+  private decodable(node: RtpNode): boolean {
+    const c = node.leg.codec;
+    return c !== null && this.options.codecs(c.name, c.clockRate, c.channels) !== null;
+  }
+
+  private inboundOf(node: RtpNode): RtpInbound {
+    const source = node.source!;
+    return {
+      audio: (h: RtpHeader, msg: Buffer, offset: number) => source.push(h, msg, offset),
+      event: () => {},
+    };
+  }
+
+  private dropSource(node: RtpNode): void {
+    const s = node.source;
+    if (s === null) return;
+    const r = node.retired;
+    r.decoded += s.framesDecoded;
+    r.concealed += s.framesConcealed;
+    r.late += s.jitter.late;
+    r.lost += s.jitter.lost;
+    r.duplicate += s.jitter.duplicate;
+    r.overflow += s.jitter.overflow;
+    r.resets += s.jitter.resets;
+    s.close();
+    node.source = null;
+  }
+
+  private dropSink(node: RtpNode): void {
+    const s = node.sink;
+    if (s === null) return;
+    node.retired.encoded += s.framesEncoded;
+    s.close();
+    node.sink = null;
+  }
+
+  private detachBridge(id: LegId): void {
+    const partner = this.bridges.get(id);
+    if (partner === undefined) return;
+    this.bridges.delete(id);
+    this.bridges.delete(partner);
+    if (this.heard.get(id)?.length === 1 && this.heard.get(id)![0] === partner) this.heard.delete(id);
+    if (this.heard.get(partner)?.length === 1 && this.heard.get(partner)![0] === id) this.heard.delete(partner);
+    const a = this.nodes.get(id);
+    const b = this.nodes.get(partner);
+    if (a?.kind === 'rtp') a.leg.peer = null;
+    if (b?.kind === 'rtp') b.leg.peer = null;
+  }
+
+  private node(id: LegId): GraphNode {
+    const n = this.nodes.get(id);
+    if (n === undefined) throw new RangeError(`unknown endpoint ${id}`);
+    return n;
+  }
+
+  private rtpNode(id: LegId): RtpNode {
+    const n = this.node(id);
+    if (n.kind !== 'rtp') throw new RangeError(`endpoint ${id} is not an RTP leg`);
+    return n;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The worker's endpoint graph with fake sockets, fake codecs and a hand-driven clock: which
+ * edges stay zero-decode, what the decode path sends (PT, SSRC, sequence, timestamps per
+ * codec), mixing with saturation, PT drop, and the jitter buffer as the graph uses it.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MediaGraph } from '../../../src/media/media-graph.ts';
+import type { SinkEndpoint, SourceEndpoint } from '../../../src/media/media-graph.ts';
+import { RelayLeg } from '../../../src/media/relay-leg.ts';
+import type { UdpPort } from '../../../src/media/relay-leg.ts';
+import type { LegCodec } from '../../../src/media/leg-codec.ts';
+import type { ClockDriver } from '../../../src/media/media-clock.ts';
+import { writeRtpHeader } from '../../../src/media/rtp-writer.ts';
+import { RtpHeader, readRtpHeader } from '../../../src/media/rtp-header.ts';
+import { CONCEAL_MARK, fakeCodecs, fakeResampler } from './fake-codecs.ts';
+
+class RecordingPort implements UdpPort {
+  readonly sent: Buffer[] = [];
+  send(msg: Uint8Array): void {
+    this.sent.push(Buffer.from(msg)); // copy: the decode path reuses its packet buffer
+  }
+}
+
+/** A clock that never fires by itself: tests call `graph.tick()`. */
+const manualClock: ClockDriver = { now: () => 0, schedule: () => () => {} };
+
+interface Leg {
+  leg: RelayLeg;
+  out: RecordingPort;
+  remotePort: number;
+}
+
+let nextId = 1;
+function makeLeg(graph: MediaGraph, codec: LegCodec | null): Leg {
+  const out = new RecordingPort();
+  const id = nextId++;
+  const leg = new RelayLeg(id, 10000 + id * 2, out, new RecordingPort(), 3000, 2000);
+  const remotePort = 4000 + id * 2;
+  leg.setRemote({ address: '192.0.2.1', rtpPort: remotePort, rtcpPort: remotePort + 1, rtcpMux: false }, 0);
+  graph.addLeg(leg);
+  if (codec !== null) graph.setCodec(id, codec);
+  return { leg, out, remotePort };
+}
+
+const codec = (name: string, pt: number, te: number | null = null): LegCodec => ({
+  pt, name, clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
+});
+
+function graph(): MediaGraph {
+  return new MediaGraph({ codecs: fakeCodecs, resampler: fakeResampler, clock: manualClock });
+}
+
+/** A FAKE8 packet whose 160 samples all equal `value`. */
+function pcmPacket(pt: number, seq: number, value: number, samples = 160, ssrc = 0x5150): Buffer {
+  const pkt = Buffer.alloc(12 + samples * 2);
+  writeRtpHeader(pkt, { marker: false, payloadType: pt, sequenceNumber: seq & 0xffff, timestamp: seq * 160, ssrc });
+  for (let i = 0; i < samples; i++) pkt.writeInt16BE(value, 12 + i * 2);
+  return pkt;
+}
+
+function receive(l: Leg, pkt: Buffer, now = 0): void {
+  l.leg.receiveRtp(pkt, '192.0.2.1', l.remotePort, now);
+}
+
+function parse(pkt: Buffer): { h: RtpHeader; samples: number[] } {
+  const h = new RtpHeader();
+  const off = readRtpHeader(pkt, h);
+  const samples: number[] = [];
+  for (let i = off; i + 1 < off + h.payloadLength; i += 2) samples.push(pkt.readInt16BE(i));
+  return { h, samples };
+}
+
+describe('MediaGraph routing', () => {
+  test('same codec both ways: zero-decode relay, PT byte rewritten, same Buffer object', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE8', 97));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['relay', 'relay']);
+    assert.equal(g.clock.running, false, 'no clock for pure relay');
+    const pkt = pcmPacket(96, 1, 7);
+    receive(a, pkt);
+    assert.equal(b.out.sent.length, 1);
+    assert.equal(b.out.sent[0][1] & 0x7f, 97);
+    assert.deepEqual(b.out.sent[0].subarray(2), pkt.subarray(2));
+  });
+
+  test('legs without codec settings relay as before (legacy pass-through)', () => {
+    const g = graph();
+    const a = makeLeg(g, null);
+    const b = makeLeg(g, null);
+    g.bridge(a.leg.id, b.leg.id, 0);
+    receive(a, pcmPacket(0, 1, 7));
+    receive(a, pcmPacket(33, 2, 7));
+    assert.equal(b.out.sent.length, 2);
+    assert.equal(g.modeOf(b.leg.id), 'relay');
+  });
+
+  test('RTP with a PT not negotiated on the leg is dropped and counted, never forwarded', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96, 101));
+    const b = makeLeg(g, codec('FAKE8', 96, 101));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    receive(a, pcmPacket(0, 1, 7));
+    receive(a, pcmPacket(8, 2, 7));
+    receive(a, pcmPacket(96, 3, 7));
+    assert.equal(b.out.sent.length, 1);
+    assert.equal(g.stats(a.leg.id).droppedUnknownPt, 2);
+    assert.equal(a.leg.rtp.droppedUnrouted, 0);
+  });
+
+  test('different codecs: decode path, own SSRC/seq, timestamps in the sink clock', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['transcode', 'transcode']);
+    assert.equal(g.clock.running, true);
+    for (let seq = 0; seq < 6; seq++) receive(a, pcmPacket(96, seq, 100 + seq));
+    for (let t = 0; t < 6; t++) g.tick();
+    const sent = b.out.sent.map(parse);
+    assert.equal(sent.length, 6);
+    assert.deepEqual(sent.map((p) => p.samples[0]), [100, 101, 102, 103, 104, 105]);
+    for (const p of sent) {
+      assert.equal(p.h.payloadType, 9);
+      assert.equal(p.samples.length, 320, '20 ms at 16 kHz');
+      assert.equal(p.h.ssrc, sent[0].h.ssrc);
+      assert.notEqual(p.h.ssrc, 0x5150, 'the sink has its own SSRC');
+    }
+    for (let i = 1; i < sent.length; i++) {
+      assert.equal(sent[i].h.sequenceNumber, (sent[i - 1].h.sequenceNumber + 1) & 0xffff);
+      // G.722-style: 16 kHz audio, RTP clock 8000 -> 160 per 20 ms (RFC 3551 §4.5.2).
+      assert.equal((sent[i].h.timestamp - sent[i - 1].h.timestamp) >>> 0, 160);
+    }
+    assert.equal(sent[0].h.marker, true);
+    assert.equal(sent[1].h.marker, false);
+    const st = g.stats(b.leg.id);
+    assert.equal(st.framesEncoded, 6);
+    assert.equal(g.stats(a.leg.id).framesDecoded, 6);
+  });
+
+  test('a leg hearing two sources mixes them with saturation', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE8', 96));
+    const c = makeLeg(g, codec('FAKE8', 96));
+    g.connect(c.leg.id, [a.leg.id, b.leg.id]);
+    assert.equal(g.modeOf(c.leg.id), 'transcode');
+    for (let seq = 0; seq < 3; seq++) {
+      receive(a, pcmPacket(96, seq, seq === 0 ? 1000 : 30000));
+      receive(b, pcmPacket(96, seq, seq === 0 ? 234 : 30000, 160, 0x6666));
+    }
+    g.tick();
+    g.tick();
+    const sent = c.out.sent.map(parse);
+    assert.equal(sent[0].samples[0], 1234);
+    assert.equal(sent[1].samples[0], 32767, 'clipped, not wrapped');
+  });
+
+  test('loss is concealed, late and duplicate packets are dropped and counted', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.connect(b.leg.id, [a.leg.id]);
+    receive(a, pcmPacket(96, 10, 10));
+    receive(a, pcmPacket(96, 12, 12)); // 11 is late
+    receive(a, pcmPacket(96, 13, 13));
+    receive(a, pcmPacket(96, 13, 13)); // duplicate
+    g.tick(); // plays 10
+    receive(a, pcmPacket(96, 9, 9)); // after its turn
+    g.tick(); // 11 missing -> concealed
+    receive(a, pcmPacket(96, 11, 11)); // too late now
+    g.tick();
+    g.tick();
+    const values = b.out.sent.map((p) => parse(p).samples[0]);
+    assert.deepEqual(values, [10, CONCEAL_MARK, 12, 13]);
+    const j = g.stats(a.leg.id).jitter;
+    assert.deepEqual([j.late, j.lost, j.duplicate, j.concealed], [2, 1, 1, 1]);
+  });
+
+  test('playout waits for three packets (60 ms) before the first frame', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.connect(b.leg.id, [a.leg.id]);
+    const heard: number[] = [];
+    for (let seq = 0; seq < 5; seq++) {
+      receive(a, pcmPacket(96, seq, 100 + seq));
+      g.tick();
+      heard.push(parse(b.out.sent.at(-1)!).samples[0]);
+    }
+    assert.deepEqual(heard, [0, 0, 100, 101, 102]);
+  });
+
+  test('packets reordered inside the buffer come out in sequence order', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 97));
+    g.connect(b.leg.id, [a.leg.id]);
+    for (const seq of [65534, 0, 65535, 2, 1]) receive(a, pcmPacket(96, seq, seq & 0xff)); // across the wrap
+    for (let t = 0; t < 5; t++) g.tick();
+    assert.deepEqual(b.out.sent.map((p) => parse(p).samples[0]), [254, 255, 0, 1, 2]);
+    assert.equal(g.stats(a.leg.id).jitter.lost, 0);
+  });
+
+  test('a recorder hearing a relayed call decodes without breaking the relay', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE8', 96));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    const frames: number[] = [];
+    const rec: SinkEndpoint = { rate: 16000, writeFrame: (pcm) => frames.push(pcm[0], pcm.length), close() {} };
+    g.addSink(99, rec);
+    g.connect(99, [a.leg.id, b.leg.id]);
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['relay', 'relay']);
+    for (let seq = 0; seq < 3; seq++) receive(a, pcmPacket(96, seq, 50));
+    g.tick();
+    assert.equal(b.out.sent.length, 3, 'relayed at once');
+    assert.deepEqual(frames, [50, 320]);
+  });
+
+  test('a held party hears the player; removing the player leaves silence', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    let n = 0;
+    const player: SourceEndpoint = {
+      rate: 8000,
+      frame: new Int16Array(160),
+      advance() {
+        this.frame.fill(++n);
+        return true;
+      },
+      close() {},
+    };
+    g.addSource(50, player);
+    g.connect(a.leg.id, [50]);
+    g.tick();
+    g.tick();
+    assert.deepEqual(a.out.sent.map((p) => parse(p).samples[0]), [1, 2]);
+    g.remove(50);
+    assert.deepEqual(g.sourcesOf(a.leg.id), []);
+    assert.equal(g.clock.running, false);
+  });
+
+  test('direction: a sendonly source is not mixed; an inactive sink sends nothing but keeps time', () => {
+    const g = graph();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    b.leg.setDirection('inactive', 0);
+    for (let seq = 0; seq < 3; seq++) receive(a, pcmPacket(96, seq, 5));
+    g.tick();
+    assert.equal(b.out.sent.length, 0);
+    b.leg.setDirection('sendrecv', 0);
+    g.tick();
+    assert.equal(b.out.sent.length, 1);
+  });
+});
