@@ -15,7 +15,8 @@ import { Resampler } from '../src/media/codec/resampler.ts';
 import type { AudioCodec } from '../src/media/codec/types.ts';
 
 const require = createRequire(import.meta.url);
-const WARMUP_FRAMES = 300;
+/** Enough for V8 to tier the WASM up to TurboFan (the first ~500 Opus frames run on Liftoff, ~5× slower). */
+const WARMUP_FRAMES = 1000;
 const MIN_MS = Number(process.env.BENCH_CODECS_MS ?? 600);
 
 /** One second of speech-like test audio at `rate`: three partials, vibrato and noise bursts. */
