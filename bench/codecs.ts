@@ -4,8 +4,8 @@
  * its reasons are in bench/README.md). Reference from the same run: a plain JS loop copying a
  * 960-sample frame (the least any per-frame stage costs), so ratios compare across machines.
  *
- * Frames per second per core = 1e6 / (encode + decode µs): how many one-way transcoded frames
- * a core sustains. A call transcoding both ways at 50 frames/s per direction needs 100 of them.
+ * Frames per second per core = 1e6 / (encode + decode µs): encode+decode pairs a core sustains.
+ * A call transcoding both ways needs 50 a second (per 20 ms: one encode one way, one decode the other).
  * Candidates that are not installed are reported and skipped.
  */
 import { createRequire } from 'node:module';
