@@ -17,6 +17,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   idle: ['idle.ts'],
   bindings: ['sip-bindings.ts'],
   soak: ['soak.ts'],
+  codecs: ['codecs.ts'],
 };
 
 interface BenchModule {
