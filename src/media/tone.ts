@@ -54,7 +54,7 @@ export function isDtmfDigit(s: string): s is DtmfDigit {
 /**
  * Peak amplitude (16-bit linear) of a sine at 0 dBm0. G.711's full-scale sine is +3.14 dBm0
  * (A-law; µ-law +3.17, ITU-T G.711 table 5 / G.168), i.e. 32767 at +3.14 dBm0, so
- * 0 dBm0 = 32767 / 10^(3.14/20) ≈ 22788.
+ * 0 dBm0 = 32767 / 10^(3.14/20) ≈ 22826.
  */
 export const DBM0_REFERENCE_PEAK = 32767 / 10 ** (3.14 / 20);
 
