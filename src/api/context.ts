@@ -21,6 +21,8 @@ export interface ApiContext {
   status: Map<string, StatusProvider>;
   /** Hooks the PBX core registers so API writes reach live state (e.g. device deleted → drop registrations). */
   events: import('node:events').EventEmitter;
+  /** Music on hold: setting, uploads, and the WAV the hold feature plays. */
+  moh: import('../pbx/moh.ts').MohService;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }
