@@ -20,23 +20,26 @@ import { MohRejectedError, MohToolError, MohUnknownFileError } from '../../pbx/m
 import { MOH_CHANNELS } from '../../pbx/moh-format.ts';
 import { IdParams, Ok } from './schemas.ts';
 
-const MohFile = Type.Object({
+/** An uploaded file's fields. No `examples` inside: OpenAPI 3.0 has none in nested schemas (the union in MohStatus). */
+const mohFileFields = {
   id: Type.Integer(),
   name: Type.String(),
   original_filename: Type.String(),
-  original_format: Type.String({ description: 'Container as ffprobe names it', examples: ['mp3'] }),
-  original_codec: Type.String({ examples: ['mp3'] }),
-  original_sample_rate: Type.Integer({ examples: [44100] }),
-  original_channels: Type.Integer({ examples: [2] }),
+  original_format: Type.String({ description: 'Container as ffprobe names it' }),
+  original_codec: Type.String(),
+  original_sample_rate: Type.Integer(),
+  original_channels: Type.Integer(),
   original_size: Type.Integer({ description: 'Bytes uploaded' }),
   duration: Type.Number({ description: 'Seconds of audio stored' }),
-  sample_rate: Type.Integer({ description: 'Of the stored file: always 16000', examples: [16000] }),
-  channels: Type.Integer({ description: 'Of the stored file: always 1', examples: [1] }),
+  sample_rate: Type.Integer({ description: 'Of the stored file: always 16000' }),
+  channels: Type.Integer({ description: 'Of the stored file: always 1' }),
   size: Type.Integer({ description: 'Bytes of the stored WAV' }),
   in_use: Type.Boolean({ description: 'The current MOH source' }),
   created_at: Type.String({ format: 'date-time' }),
-}, {
-  description: 'An uploaded MOH file, stored as WAV 16-bit PCM mono 16 kHz',
+};
+const MOH_FILE_DESCRIPTION = 'An uploaded MOH file, stored as WAV 16-bit PCM mono 16 kHz';
+const MohFile = Type.Object(mohFileFields, {
+  description: MOH_FILE_DESCRIPTION,
   examples: [{ id: 1, name: 'Jazz loop', original_filename: 'jazz loop.mp3', original_format: 'mp3', original_codec: 'mp3', original_sample_rate: 44100, original_channels: 2, original_size: 2400000, duration: 150.2, sample_rate: 16000, channels: 1, size: 4806444, in_use: true, created_at: '2026-01-01T00:00:00.000Z' }],
 });
 
@@ -48,7 +51,7 @@ const Source = Type.Union([
 const MohStatus = Type.Object({
   enabled: Type.Boolean({ description: 'false: a held party hears silence' }),
   source: Type.String({ description: '"default" or the id of the uploaded file in use, as a string', examples: ['default'] }),
-  file: Type.Union([MohFile, Type.Null()], { description: 'The uploaded file in use; null for the default' }),
+  file: Type.Union([Type.Object(mohFileFields, { description: MOH_FILE_DESCRIPTION }), Type.Null()], { description: 'The uploaded file in use; null for the default' }),
 }, { examples: [{ enabled: true, source: 'default', file: null }] });
 
 const MohUpdate = Type.Object({
