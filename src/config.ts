@@ -26,6 +26,8 @@ export interface Config {
   rtpPorts: [number, number];
   calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
   natsUrl: string | undefined;
+  /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
+  moh: { maxBytes: number; maxSeconds: number };
 }
 
 export interface SipConfig {
@@ -190,5 +192,9 @@ export function loadConfig(env: Env = process.env): Config {
       mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
     },
     natsUrl: env.NATS_URL || undefined,
+    moh: {
+      maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
+      maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
+    },
   };
 }

@@ -14,6 +14,7 @@ import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { startSipServer } from './pbx/sip-server.ts';
 import { createEventBus } from './events.ts';
+import { MohService } from './pbx/moh.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -46,9 +47,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await completeSetup(store.db, box, { email: config.adminEmail, passwordHash: await hashPassword(config.adminPassword) });
       logger.info({ email: config.adminEmail }, 'setup completed from STROWGER_ADMIN_EMAIL');
     }
+    const moh = new MohService({ db: store.db, box, dataDir: config.dataDir, limits: config.moh, logger });
+    await moh.sweepTemp();
     const ctx: ApiContext = {
       config, store, box, logger, startedAt: Date.now(), version: VERSION,
-      status: new Map(), events: createEventBus(),
+      status: new Map(), events: createEventBus(), moh,
     };
     if (opts.sip !== false) {
       const sip = await startSipServer({

@@ -22,6 +22,8 @@ export interface ApiContext {
   status: Map<string, StatusProvider>;
   /** API writes announce themselves here so live state follows (catalogue: `src/events.ts`). */
   events: EventBus;
+  /** Music on hold: setting, uploads, and the WAV the hold feature plays. */
+  moh: import('../pbx/moh.ts').MohService;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

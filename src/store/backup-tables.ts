@@ -32,6 +32,7 @@ export const BACKUP_TABLES = [
   { name: 'blocklist', pk: 'id', serial: true },
   { name: 'trunks', pk: 'id', serial: true },
   { name: 'cdrs', pk: 'id', serial: true },
+  { name: 'moh_files', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];
 
 /**

@@ -181,6 +181,30 @@ export interface ActiveCallsTable {
   updated_at: string;
 }
 
+/**
+ * Music-on-hold files uploaded by an admin, each converted to the internal format (WAV,
+ * 16-bit PCM, mono, 16 kHz) and stored as `<data dir>/media/moh/<id>.wav`. The `original_*`
+ * columns describe what was uploaded; the others describe the stored file.
+ */
+export interface MohFilesTable {
+  id: Generated<number>;
+  name: string;
+  original_filename: string;
+  /** ffprobe's container name, e.g. `mp3`, `ogg`, `wav`, `mov,mp4,m4a,3gp,3g2,mj2`. */
+  original_format: string;
+  /** ffprobe's codec name of the audio stream used, e.g. `mp3`, `vorbis`, `pcm_s16le`. */
+  original_codec: string;
+  original_sample_rate: number;
+  original_channels: number;
+  original_size: number;
+  /** Of the stored audio, in milliseconds (integers stay exact on both engines). */
+  duration_ms: number;
+  sample_rate: number;
+  /** Bytes of the stored WAV file. */
+  size: number;
+  created_at: string;
+}
+
 export interface DB {
   trunks: TrunksTable;
   cdrs: CdrsTable;
@@ -195,6 +219,7 @@ export interface DB {
   dids: DidsTable;
   routes: RoutesTable;
   blocklist: BlocklistTable;
+  moh_files: MohFilesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -210,3 +235,4 @@ export type RegistrationRow = Selectable<RegistrationsTable>;
 export type TrunkRow = Selectable<TrunksTable>;
 export type CdrRow = Selectable<CdrsTable>;
 export type ActiveCallRow = Selectable<ActiveCallsTable>;
+export type MohFileRow = Selectable<MohFilesTable>;

@@ -64,7 +64,7 @@ async function describe(b2bua: B2bua, call: Call, withMedia: boolean) {
   };
 }
 
-/** Active calls (seed 003 "Active Calls"): list, inspect, hang up. Hold/transfer/MOH answer 501 until their issue lands. */
+/** Active calls (seed 003 "Active Calls"): list, inspect, hang up. Hold/transfer answer 501 until their issue lands (MOH: moh.ts). */
 export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['calls'];
@@ -83,11 +83,6 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   });
 
   const notYet = (what: string) => async () => { throw notImplemented(`${what} is not available yet: it lands with the media features (hold, transfer and music on hold)`); };
-  const stub = { schema: { tags, summary: 'Not implemented yet (501)', response: errorResponses(401, 501) } };
-  app.get('/calls/moh', stub, notYet('Music on hold'));
-  app.put('/calls/moh', { ...stub, config: { auth: 'admin' } }, notYet('Music on hold'));
-  app.post('/calls/moh/upload', { ...stub, config: { auth: 'admin' } }, notYet('Music on hold upload'));
-  app.post('/calls/moh/validate', { ...stub, config: { auth: 'admin' } }, notYet('Music on hold validation'));
 
   app.get('/calls/:callID', {
     schema: { tags, summary: 'One active call: both legs, state, codec, packets and bytes per direction', params: CallParams, response: { 200: ActiveCall, ...errorResponses(401, 404, 503) } },
