@@ -37,3 +37,31 @@ export { loadOrCreateSelfSignedCert } from './tls-self-signed.ts';
 export { SipEndpoint } from './endpoint.ts';
 export type { EndpointOptions, IncomingRequest, RequestHandler } from './endpoint.ts';
 export { Dialog, dialogKey } from './dialog.ts';
+
+// Transfer: REFER (RFC 3515), Replaces (RFC 3891), Referred-By (RFC 3892), refer NOTIFY
+// (RFC 6665, message/sipfrag RFC 3420), Refer-Sub (RFC 4488).
+export { SipReferError, SipReferErrorCode } from './refer-errors.ts';
+export { parseReplaces, formatReplaces } from './header-replaces.ts';
+export type { Replaces } from './header-replaces.ts';
+export { replacesOfRequest, replacesDialogKey, replacesDecision } from './replaces-dialog.ts';
+export type { ReplacedDialog } from './replaces-dialog.ts';
+export { parseReferTo, referToOfRequest, formatReferTo, triggeredRequestHeaders, escapeUriHeaderValue } from './header-refer-to.ts';
+export type { ReferTo, FormatReferToOptions } from './header-refer-to.ts';
+export { parseReferredBy, formatReferredBy } from './header-referred-by.ts';
+export type { ReferredBy } from './header-referred-by.ts';
+export { parseEvent, formatEvent, eventTypeIs, parseSubscriptionState, formatSubscriptionState } from './header-event.ts';
+export type { EventHeader, SubscriptionState } from './header-event.ts';
+export { SIPFRAG_CONTENT_TYPE, sipfragOfStatus, parseSipfragStatus, isSipfragContentType } from './sipfrag.ts';
+export type { SipfragStatus } from './sipfrag.ts';
+export {
+  REFER_EVENT,
+  NOREFERSUB_OPTION_TAG,
+  DEFAULT_REFER_EXPIRES,
+  ReferNotifier,
+  referSubscriptionWanted,
+  referAcceptance,
+  createReferNotify,
+  referRequestHeaders,
+  readReferNotify,
+} from './refer-subscription.ts';
+export type { ReferAcceptance, ReferNotify, ReferNotifierOptions, ReferRequestOptions, ReferNotifyReport } from './refer-subscription.ts';
