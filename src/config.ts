@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { trustedList } from './pbx/sip-guard.ts';
 
 export interface Config {
   httpPort: number;
@@ -39,7 +40,8 @@ export interface SipConfig {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   digestAlgorithms: Array<'SHA-256' | 'MD5'>;
-  ban: { maxFailures: number; windowMs: number; banMs: number };
+  /** Digest failure bans (`pbx/sip-guard.ts`): per username at an address, and per address for enumeration. */
+  ban: { maxFailures: number; maxUsernames: number; windowMs: number; banMs: number; userBanMs: number; trustedNetworks: string[] };
   minExpires: number;
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
@@ -101,6 +103,17 @@ function digestAlgorithms(env: Env): Array<'SHA-256' | 'MD5'> {
   const items = list(env, 'STROWGER_SIP_DIGEST_ALGORITHMS', 'SHA-256,MD5').map((s) => s.toUpperCase());
   for (const a of items) if (a !== 'SHA-256' && a !== 'MD5') throw new ConfigError('STROWGER_SIP_DIGEST_ALGORITHMS', `unknown algorithm "${a}" (SHA-256, MD5)`);
   return items as Array<'SHA-256' | 'MD5'>;
+}
+
+/** CIDRs or addresses, checked here so a typo stops the server instead of trusting nothing. */
+function networks(env: Env, name: string): string[] {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    trustedList(items);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  return items;
 }
 
 function trustProxy(raw: string | undefined): boolean | string {
@@ -175,8 +188,11 @@ export function loadConfig(env: Env = process.env): Config {
       digestAlgorithms: digestAlgorithms(env),
       ban: {
         maxFailures: int(env, 'STROWGER_SIP_BAN_FAILURES', 10, 1, 100000),
+        maxUsernames: int(env, 'STROWGER_SIP_BAN_USERNAMES', 10, 2, 100000),
         windowMs: int(env, 'STROWGER_SIP_BAN_WINDOW_SECONDS', 60, 1, 86400) * 1000,
         banMs: int(env, 'STROWGER_SIP_BAN_SECONDS', 600, 0, 30 * 86400) * 1000,
+        userBanMs: int(env, 'STROWGER_SIP_LOCK_SECONDS', 600, 0, 30 * 86400) * 1000,
+        trustedNetworks: networks(env, 'STROWGER_SIP_TRUSTED_NETWORKS'),
       },
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),

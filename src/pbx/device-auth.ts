@@ -2,7 +2,10 @@
  * Digest authentication of a request from a device (RFC 3261 §22): the registrar's 401 and
  * the call engine's 407 follow the same steps — challenge when no credentials, `stale=true`
  * for an expired nonce, one answer for unknown user and wrong password, failures counted
- * toward the source's ban. On any outcome but success this has already answered.
+ * toward a lock of the username at the source address, or a ban of the address when many
+ * usernames fail from it (`sip-guard.ts`); a locked username gets `403` (RFC 3261 §21.4.4:
+ * "authorization will not help") whatever it sends. On any outcome but success this has
+ * already answered.
  *
  * One challenge per response by default (issue 12): each device is sent the algorithm of its
  * `digest_algorithm` setting, because real UAs mishandle several challenges — Debian's
@@ -17,7 +20,7 @@ import type { DigestAlgorithm, DigestHash } from '../sip/digest-algorithm.ts';
 import { parseDigestCredentials } from '../sip/digest-credentials.ts';
 import type { DigestAlgorithmSetting } from '../store/devices.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
-import type { SipGuard } from './sip-guard.ts';
+import type { SipBan, SipGuard } from './sip-guard.ts';
 
 export type DeviceAuthResult =
   | { ok: true; username: string; deviceId: number }
@@ -78,16 +81,30 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
   };
 
   const fail = async (r: IncomingRequest, reason: DigestVerifyResult['kind'], username: string | null): Promise<DeviceAuthResult> => {
-    const ip = r.source.remoteAddress;
-    if (guard.recordFailure(ip)) log.warn({ ip }, 'source banned after repeated digest failures');
+    const ban = guard.recordFailure(r.source.remoteAddress, username);
+    if (ban !== null) logBan(ban);
     await challenge(r, username);
     return { ok: false, failure: { reason, username } };
   };
+  const logBan = (ban: SipBan) => {
+    const detail = { ban_id: ban.id, address: ban.address, username: ban.username, reason: ban.reason, count: ban.count, expires_at: new Date(ban.expiresAt).toISOString() };
+    if (ban.username === null) log.warn(detail, `SIP address banned: failed digest attempts for ${ban.count} usernames (enumeration)`);
+    else log.warn(detail, `SIP username locked at this address after ${ban.count} failed digest attempts`);
+  };
+  const locked = (r: IncomingRequest): DeviceAuthResult => {
+    r.reply(403, 'Forbidden');
+    return { ok: false, failure: null };
+  };
 
   return async function authenticate(r: IncomingRequest): Promise<DeviceAuthResult> {
+    const ip = r.source.remoteAddress;
+    if (guard.isLocked(ip, claimedUser(r))) return locked(r);
     const auth = credentialsFor(r);
     if (auth === null) { await challenge(r, claimedUser(r)); return { ok: false, failure: null }; }
     const result = await digest.verify(auth, { method: r.msg.method, requestUri: r.msg.requestUriText, lookupHa1 });
+    // Checked after verifying too (the digest username need not be the From user), and
+    // whatever the outcome, so a locked username learns nothing about its password.
+    if (guard.isLocked(ip, result.username)) return locked(r);
     if (result.kind === 'stale') { await challenge(r, result.username, true); return { ok: false, failure: null }; }
     if (result.kind !== 'ok') return fail(r, result.kind, result.username ?? null);
     // Right password, but an algorithm this device is not set to use (e.g. MD5 for a SHA-256
@@ -95,6 +112,7 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
     if (!(await algorithmsOf(result.username)).includes(result.algorithm)) return fail(r, 'unsupported_algorithm', result.username);
     const deviceId = await credentials.deviceId(result.username);
     if (deviceId === null) { await challenge(r, null); return { ok: false, failure: null }; }
+    guard.recordSuccess(ip, result.username);
     return { ok: true, username: result.username, deviceId };
   };
 }

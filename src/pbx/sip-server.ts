@@ -88,7 +88,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     port: ports[protocol] ?? ports.udp ?? sip.port,
   });
 
-  const guard = new SipGuard({ maxFailures: sip.ban.maxFailures, windowMs: sip.ban.windowMs, banMs: sip.ban.banMs });
+  const guard = new SipGuard(sip.ban);
   const endpoint = new SipEndpoint({
     transports,
     advertise,
@@ -155,6 +155,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       transactions: endpoint.transactions.size,
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
+      locked_usernames: guard.lockedUsers(),
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
     }),

@@ -142,4 +142,28 @@ describe('baresip with the server defaults', () => {
       await t.close();
     }
   });
+
+  test('a phone retrying a wrong password locks only its own username there: another phone at 127.0.0.1 registers (issue 12)', async () => {
+    const t = await startTestServer('sqlite', { STROWGER_RTP_PORTS: '22420-22439' });
+    const phones: BaresipPhone[] = [];
+    try {
+      for (const user of ['dave', 'erin']) await api(t, 'POST', '/api/devices', { name: user, username: user, password: DEVICE_PASSWORD });
+      // baresip answers every 401 again with the same wrong password (up to 16 times): the
+      // 10th failure (STROWGER_SIP_BAN_FAILURES) locks "dave" at 127.0.0.1, and the 403 that
+      // follows stops it.
+      const wrong = await startBaresip({ user: 'dave', password: 'not-the-password', port: t.sipPort, timeoutMs: 15000 });
+      phones.push(wrong);
+      await assert.rejects(wrong.registered, /REGISTER_FAIL 403 Forbidden/);
+      const sent = wrong.output().match(/^REGISTER sip:/gm)?.length ?? 0;
+      assert.ok(sent >= 11, `baresip sent ${sent} REGISTERs`);
+      const bans = (await t.request('GET', '/api/security/bans', { cookie: t.adminCookie })).body.data;
+      assert.deepEqual(bans.map((b: any) => [b.address, b.username, b.reason]), [['127.0.0.1', 'dave', 'repeated_failures']]);
+      const right = await startBaresip({ user: 'erin', password: DEVICE_PASSWORD, port: t.sipPort });
+      phones.push(right);
+      await right.registered;
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+      await t.close();
+    }
+  });
 });
