@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { trustedList } from './pbx/sip-guard.ts';
+import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
 
 export interface Config {
   httpPort: number;
@@ -42,6 +42,8 @@ export interface SipConfig {
   digestAlgorithms: Array<'SHA-256' | 'MD5'>;
   /** Digest failure bans (`pbx/sip-guard.ts`): per username at an address, and per address for enumeration. */
   ban: { maxFailures: number; maxUsernames: number; windowMs: number; banMs: number; userBanMs: number; trustedNetworks: string[] };
+  /** Lower-case User-Agent substrings whose requests are dropped silently; [] = no filter. */
+  scannerUserAgents: string[];
   minExpires: number;
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
@@ -114,6 +116,13 @@ function networks(env: Env, name: string): string[] {
     throw new ConfigError(name, (err as Error).message);
   }
   return items;
+}
+
+/** Unset: the built-in list of attack tools; set: exactly the given substrings (empty = filter off). */
+function scannerUserAgents(env: Env): string[] {
+  const raw = env.STROWGER_SIP_SCANNER_USER_AGENTS;
+  if (raw === undefined) return [...DEFAULT_SCANNER_AGENTS];
+  return raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 }
 
 function trustProxy(raw: string | undefined): boolean | string {
@@ -194,6 +203,7 @@ export function loadConfig(env: Env = process.env): Config {
         userBanMs: int(env, 'STROWGER_SIP_LOCK_SECONDS', 600, 0, 30 * 86400) * 1000,
         trustedNetworks: networks(env, 'STROWGER_SIP_TRUSTED_NETWORKS'),
       },
+      scannerUserAgents: scannerUserAgents(env),
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),

@@ -35,8 +35,13 @@ export interface SipGuardOptions {
   maxTrackedIps?: number;
 }
 
+/**
+ * The classic SIP attack tools' User-Agents: sipvicious (`friendly-scanner` is its default
+ * disguise), sipcli, VaxSIPUserAgent, sip-scan, iWar, SIPScan, smap, sundayddr, pplsip.
+ * Not `sipsak`: a common admin tool for checking a server (issue 12).
+ */
 export const DEFAULT_SCANNER_AGENTS: readonly string[] = [
-  'friendly-scanner', 'sipvicious', 'sipcli', 'sip-scan', 'sipsak', 'iwar', 'sundayddr', 'vaxsipuseragent', 'pplsip', 'smap',
+  'friendly-scanner', 'sipvicious', 'sipcli', 'vaxsipuseragent', 'sip-scan', 'iwar', 'sipscan', 'smap', 'sundayddr', 'pplsip',
 ];
 
 /** Why a ban was set; stable strings for the API and logs. */

@@ -88,7 +88,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     port: ports[protocol] ?? ports.udp ?? sip.port,
   });
 
-  const guard = new SipGuard(sip.ban);
+  const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
   const endpoint = new SipEndpoint({
     transports,
     advertise,
@@ -156,6 +156,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
       locked_usernames: guard.lockedUsers(),
+      scanner_drops: guard.scannerDrops,
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
     }),

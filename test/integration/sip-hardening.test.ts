@@ -113,15 +113,23 @@ describe('SIP hardening: bans, scanners, no user enumeration', () => {
     test(`User-Agent: ${ua} gets no answer (OPTIONS, REGISTER, INVITE)`, async () => {
       const c = await udp('127.0.0.6');
       const before = (await status()).counters.dropped;
+      const dropsBefore = (await status()).scanner_drops;
       for (const method of ['OPTIONS', 'REGISTER', 'INVITE']) {
         c.send(c.build({ method, user: '3001', headers: [`User-Agent: ${ua}`, `Contact: <sip:3001@${c.sentBy}>`] }));
       }
       assert.equal(await c.silence(300), null);
       assert.equal((await status()).counters.dropped, before + 3);
+      assert.equal((await status()).scanner_drops, dropsBefore + 3);
       // The same host with an ordinary User-Agent is answered (not a ban).
       assert.equal((await c.request({ method: 'OPTIONS', headers: ['User-Agent: Yealink SIP-T46U'] })).status, 200);
     });
   }
+
+  test('sipsak (an admin tool, not a scanner) is answered with the default scanner list', async () => {
+    const c = await udp('127.0.0.6');
+    const r = await c.request({ method: 'OPTIONS', headers: ['User-Agent: sipsak 0.9.8.1'] });
+    assert.equal(r.status, 200);
+  });
 
   test('unknown user and wrong password get the same 401 (header for header, except nonce and tag)', async () => {
     const c = await udp('127.0.0.3');
@@ -150,6 +158,27 @@ describe('SIP hardening: bans, scanners, no user enumeration', () => {
     const auth = answerChallenge(wrong.final.getHeaders('www-authenticate'), { username: '3001', password: PASSWORD, method: 'REGISTER', uri: c.serverUri });
     const ok = await c.request({ method: 'REGISTER', user: '3001', headers: [`Contact: <sip:3001@${c.sentBy}>`, `Authorization: ${auth}`] });
     assert.equal(ok.status, 200);
+  });
+});
+
+describe('SIP scanner filter configured (STROWGER_SIP_SCANNER_USER_AGENTS)', () => {
+  let t: TestServer;
+  before(async () => { t = await startTestServer('sqlite', { STROWGER_SIP_SCANNER_USER_AGENTS: 'EvilBot, sipsak' }); });
+  after(async () => { await t?.close(); });
+
+  test('the configured substrings are dropped and counted, the built-in list no longer applies', async () => {
+    const c = await SipTestClient.udp(t.sipPort, '127.0.0.1', '127.0.0.11');
+    try {
+      for (const ua of ['evilbot/2.0', 'sipsak 0.9.8.1']) {
+        c.send(c.build({ method: 'OPTIONS', headers: [`User-Agent: ${ua}`] }));
+        assert.equal(await c.silence(200), null, ua);
+      }
+      assert.equal((await c.request({ method: 'OPTIONS', headers: ['User-Agent: friendly-scanner'] })).status, 200);
+      const sip = (await t.request('GET', '/api/system/status', { cookie: t.adminCookie })).body.sip;
+      assert.equal(sip.scanner_drops, 2);
+    } finally {
+      await c.close();
+    }
   });
 });
 

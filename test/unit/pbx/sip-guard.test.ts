@@ -95,10 +95,21 @@ test('lift ends a ban or lock by id and forgets the failures behind it', () => {
   assert.deepEqual(g.list(), []);
 });
 
-test('known scanner user agents are recognised case-insensitively', () => {
+test('the default scanner list: classic attack tools, case-insensitively, counted; not sipsak (an admin tool)', () => {
   const g = new SipGuard();
-  assert.equal(g.isScanner('friendly-scanner'), true);
-  assert.equal(g.isScanner('SIPVicious 0.3'), true);
-  assert.equal(g.isScanner('Linphone/5.0'), false);
+  for (const ua of ['friendly-scanner', 'SIPVicious 0.3', 'sipcli/v1.8', 'VaxSIPUserAgent/3.1', 'sip-scan', 'iWar', 'SIPScan', 'smap 0.6']) {
+    assert.equal(g.isScanner(ua), true, ua);
+  }
+  assert.equal(g.scannerDrops, 8);
+  for (const ua of ['sipsak 0.9.8.1', 'Linphone/5.0', 'baresip v1.0.0 (x86_64/linux)', 'JsSIP 3.10.0']) assert.equal(g.isScanner(ua), false, ua);
   assert.equal(g.isScanner(null), false);
+  assert.equal(g.scannerDrops, 8);
+});
+
+test('a configured scanner list replaces the default; an empty one turns the filter off', () => {
+  const custom = new SipGuard({ scannerAgents: ['EvilBot'] });
+  assert.equal(custom.isScanner('evilbot/2'), true);
+  assert.equal(custom.isScanner('friendly-scanner'), false);
+  const none = new SipGuard({ scannerAgents: [] });
+  assert.equal(none.isScanner('friendly-scanner'), false);
 });
