@@ -42,6 +42,8 @@ export interface SipConfig {
   digestAlgorithms: Array<'SHA-256' | 'MD5'>;
   /** Digest failure bans (`pbx/sip-guard.ts`): per username at an address, and per address for enumeration. */
   ban: { maxFailures: number; maxUsernames: number; windowMs: number; banMs: number; userBanMs: number; trustedNetworks: string[] };
+  /** Server header of SIP responses; undefined = `Strowger/<version>`, '' = none. */
+  serverHeader: string | undefined;
   /** Lower-case User-Agent substrings whose requests are dropped silently; [] = no filter. */
   scannerUserAgents: string[];
   minExpires: number;
@@ -125,6 +127,15 @@ function scannerUserAgents(env: Env): string[] {
   return raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 }
 
+/** A header value (RFC 3261 §25.1 TEXT-UTF8: no control characters), or undefined when unset. */
+function headerValue(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const v = raw.trim();
+  if (/[\x00-\x1f\x7f]/.test(v) || v.length > 200) throw new ConfigError(name, 'must be printable text of at most 200 characters');
+  return v;
+}
+
 function trustProxy(raw: string | undefined): boolean | string {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
@@ -204,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
         trustedNetworks: networks(env, 'STROWGER_SIP_TRUSTED_NETWORKS'),
       },
       scannerUserAgents: scannerUserAgents(env),
+      serverHeader: headerValue(env, 'STROWGER_SIP_SERVER_HEADER'),
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),

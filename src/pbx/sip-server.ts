@@ -92,7 +92,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const endpoint = new SipEndpoint({
     transports,
     advertise,
-    userAgent: `Strowger/${deps.version}`,
+    server: sip.serverHeader ?? `Strowger/${deps.version}`,
     // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
     supported: ['timer', '100rel'],
     filter: (msg, source) => {
