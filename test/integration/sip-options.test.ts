@@ -154,3 +154,30 @@ describe('Server header on SIP responses (STROWGER_SIP_SERVER_HEADER, issue 12)'
     assert.deepEqual((await serverHeaders({ STROWGER_SIP_SERVER_HEADER: '' })).values, [[], [], []]);
   });
 });
+
+describe('RFC 5118 IPv6 references in the Request-URI (RFC 5954 §4.1)', () => {
+  let t: TestServer;
+  let c: SipTestClient;
+  before(async () => {
+    t = await startTestServer('sqlite');
+    c = await SipTestClient.udp(t.sipPort);
+  });
+  after(async () => {
+    await c?.close();
+    await t?.close();
+  });
+
+  const cases: Array<[string, string, number]> = [
+    ['§4.8 ipv6-bug-abnf-3-colons', 'sip:[2001:db8:::192.0.2.1]', 400],
+    ['three colons in a row', 'sip:[2001:db8:::10:5070]', 400],
+    ['§4.9 ipv6-correct-abnf-2-colons', 'sip:[2001:db8::192.0.2.1]', 200],
+    ['§4.3 port-ambiguous', 'sip:[2001:db8::10:5070]', 200],
+    ['§4.4 port-unambiguous', 'sip:[2001:db8::10]:5070', 200],
+  ];
+  for (const [name, uri, status] of cases) {
+    test(`OPTIONS ${uri} (${name}) gets ${status}`, async () => {
+      const res = await c.request({ method: 'OPTIONS', uri });
+      assert.equal(res.status, status, `${res.status} ${res.reason}`);
+    });
+  }
+});
