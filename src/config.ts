@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
 
 export interface Config {
   httpPort: number;
@@ -41,7 +42,12 @@ export interface SipConfig {
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
   digestAlgorithms: Array<'SHA-256' | 'MD5'>;
-  ban: { maxFailures: number; windowMs: number; banMs: number };
+  /** Digest failure bans (`pbx/sip-guard.ts`): per username at an address, and per address for enumeration. */
+  ban: { maxFailures: number; maxUsernames: number; windowMs: number; banMs: number; userBanMs: number; trustedNetworks: string[] };
+  /** Server header of SIP responses; undefined = `Strowger/<version>`, '' = none. */
+  serverHeader: string | undefined;
+  /** Lower-case User-Agent substrings whose requests are dropped silently; [] = no filter. */
+  scannerUserAgents: string[];
   minExpires: number;
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
@@ -103,6 +109,33 @@ function digestAlgorithms(env: Env): Array<'SHA-256' | 'MD5'> {
   const items = list(env, 'STROWGER_SIP_DIGEST_ALGORITHMS', 'SHA-256,MD5').map((s) => s.toUpperCase());
   for (const a of items) if (a !== 'SHA-256' && a !== 'MD5') throw new ConfigError('STROWGER_SIP_DIGEST_ALGORITHMS', `unknown algorithm "${a}" (SHA-256, MD5)`);
   return items as Array<'SHA-256' | 'MD5'>;
+}
+
+/** CIDRs or addresses, checked here so a typo stops the server instead of trusting nothing. */
+function networks(env: Env, name: string): string[] {
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  try {
+    trustedList(items);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  return items;
+}
+
+/** Unset: the built-in list of attack tools; set: exactly the given substrings (empty = filter off). */
+function scannerUserAgents(env: Env): string[] {
+  const raw = env.STROWGER_SIP_SCANNER_USER_AGENTS;
+  if (raw === undefined) return [...DEFAULT_SCANNER_AGENTS];
+  return raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+}
+
+/** A header value (RFC 3261 §25.1 TEXT-UTF8: no control characters), or undefined when unset. */
+function headerValue(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined) return undefined;
+  const v = raw.trim();
+  if (/[\x00-\x1f\x7f]/.test(v) || v.length > 200) throw new ConfigError(name, 'must be printable text of at most 200 characters');
+  return v;
 }
 
 function trustProxy(raw: string | undefined): boolean | string {
@@ -177,9 +210,14 @@ export function loadConfig(env: Env = process.env): Config {
       digestAlgorithms: digestAlgorithms(env),
       ban: {
         maxFailures: int(env, 'STROWGER_SIP_BAN_FAILURES', 10, 1, 100000),
+        maxUsernames: int(env, 'STROWGER_SIP_BAN_USERNAMES', 10, 2, 100000),
         windowMs: int(env, 'STROWGER_SIP_BAN_WINDOW_SECONDS', 60, 1, 86400) * 1000,
         banMs: int(env, 'STROWGER_SIP_BAN_SECONDS', 600, 0, 30 * 86400) * 1000,
+        userBanMs: int(env, 'STROWGER_SIP_LOCK_SECONDS', 600, 0, 30 * 86400) * 1000,
+        trustedNetworks: networks(env, 'STROWGER_SIP_TRUSTED_NETWORKS'),
       },
+      scannerUserAgents: scannerUserAgents(env),
+      serverHeader: headerValue(env, 'STROWGER_SIP_SERVER_HEADER'),
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),

@@ -2,15 +2,25 @@
  * Digest authentication of a request from a device (RFC 3261 §22): the registrar's 401 and
  * the call engine's 407 follow the same steps — challenge when no credentials, `stale=true`
  * for an expired nonce, one answer for unknown user and wrong password, failures counted
- * toward the source's ban. On any outcome but success this has already answered.
+ * toward a lock of the username at the source address, or a ban of the address when many
+ * usernames fail from it (`sip-guard.ts`); a locked username gets `403` (RFC 3261 §21.4.4:
+ * "authorization will not help") whatever it sends. On any outcome but success this has
+ * already answered.
+ *
+ * One challenge per response by default (issue 12): each device is sent the algorithm of its
+ * `digest_algorithm` setting, because real UAs mishandle several challenges — Debian's
+ * baresip 1.0.0 rejects the whole 401 when any challenge is not MD5, JsSIP keeps only the last
+ * WWW-Authenticate, sipp 3.6 answers the first. Unknown users get what a device with the
+ * default setting gets (MD5), so the challenge does not tell whether a user exists.
  */
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { DigestServer, DigestVerifyResult } from '../sip/digest-server.ts';
-import type { DigestHash } from '../sip/digest-algorithm.ts';
+import type { DigestAlgorithm, DigestHash } from '../sip/digest-algorithm.ts';
 import { parseDigestCredentials } from '../sip/digest-credentials.ts';
+import type { DigestAlgorithmSetting } from '../store/devices.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
-import type { SipGuard } from './sip-guard.ts';
+import type { SipBan, SipGuard } from './sip-guard.ts';
 
 export type DeviceAuthResult =
   | { ok: true; username: string; deviceId: number }
@@ -30,12 +40,38 @@ export interface DeviceAuthDeps {
   log: Logger;
 }
 
+const MD5_ONLY: readonly DigestAlgorithm[] = ['MD5'];
+const SHA256_ONLY: readonly DigestAlgorithm[] = ['SHA-256'];
+
+/**
+ * The algorithms a device is challenged with and may answer with, in order: its setting's one
+ * algorithm, or for `both` every algorithm the server accepts (STROWGER_SIP_DIGEST_ALGORITHMS
+ * order). `null` (unknown user) is treated as the default setting, MD5. A setting the server
+ * does not accept (STROWGER_SIP_DIGEST_ALGORITHMS=SHA-256 and a device on MD5) falls back to
+ * what it does accept, as `both` would.
+ */
+export function digestAlgorithmsFor(setting: DigestAlgorithmSetting | null, accepted: readonly DigestAlgorithm[]): readonly DigestAlgorithm[] {
+  if (setting === 'both') return accepted;
+  const one = setting === 'SHA-256' ? SHA256_ONLY : MD5_ONLY;
+  return accepted.includes(one[0]!) ? one : accepted;
+}
+
 export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS) {
   const { digest, credentials, guard, log } = deps;
   const k = KINDS[kind];
   // Hoisted: closures made per request cost an allocation each on the registrar's hot path.
   const lookupHa1 = (user: string, realm: string, hash: DigestHash) => credentials.ha1(user, realm, hash);
-  const challenge = (r: IncomingRequest, stale = false) => r.reply(k.status, k.reason, { headers: { [k.challenge]: digest.challenges({ stale }) } });
+  const algorithmsOf = async (username: string | null | undefined) =>
+    digestAlgorithmsFor(username ? await credentials.digestAlgorithm(username) : null, digest.algorithms);
+  const challenge = async (r: IncomingRequest, username: string | null | undefined, stale = false) => {
+    const algorithms = await algorithmsOf(username);
+    r.reply(k.status, k.reason, { headers: { [k.challenge]: digest.challenges({ stale, algorithms }) } });
+  };
+  /**
+   * Whose challenge to send before any credentials: the AOR being registered (a device may
+   * only register its own, §10.3 step 4) or the caller (From) of other requests.
+   */
+  const claimedUser = (r: IncomingRequest) => (kind === 'www' ? r.msg.to.uri.user : r.msg.from.uri.user);
 
   /** The credentials meant for our realm (a request may carry several, §22.4). */
   const credentialsFor = (r: IncomingRequest): string | null => {
@@ -44,19 +80,39 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
     return all.find((v) => parseDigestCredentials(v)?.realm === digest.realm) ?? all[0]!;
   };
 
+  const fail = async (r: IncomingRequest, reason: DigestVerifyResult['kind'], username: string | null): Promise<DeviceAuthResult> => {
+    const ban = guard.recordFailure(r.source.remoteAddress, username);
+    if (ban !== null) logBan(ban);
+    await challenge(r, username);
+    return { ok: false, failure: { reason, username } };
+  };
+  const logBan = (ban: SipBan) => {
+    const detail = { ban_id: ban.id, address: ban.address, username: ban.username, reason: ban.reason, count: ban.count, expires_at: new Date(ban.expiresAt).toISOString() };
+    if (ban.username === null) log.warn(detail, `SIP address banned: failed digest attempts for ${ban.count} usernames (enumeration)`);
+    else log.warn(detail, `SIP username locked at this address after ${ban.count} failed digest attempts`);
+  };
+  const locked = (r: IncomingRequest): DeviceAuthResult => {
+    r.reply(403, 'Forbidden');
+    return { ok: false, failure: null };
+  };
+
   return async function authenticate(r: IncomingRequest): Promise<DeviceAuthResult> {
+    const ip = r.source.remoteAddress;
+    if (guard.isLocked(ip, claimedUser(r))) return locked(r);
     const auth = credentialsFor(r);
-    if (auth === null) { challenge(r); return { ok: false, failure: null }; }
+    if (auth === null) { await challenge(r, claimedUser(r)); return { ok: false, failure: null }; }
     const result = await digest.verify(auth, { method: r.msg.method, requestUri: r.msg.requestUriText, lookupHa1 });
-    if (result.kind === 'stale') { challenge(r, true); return { ok: false, failure: null }; }
-    if (result.kind !== 'ok') {
-      const ip = r.source.remoteAddress;
-      if (guard.recordFailure(ip)) log.warn({ ip }, 'source banned after repeated digest failures');
-      r.reply(k.status, k.reason, { headers: { [k.challenge]: digest.challengesFor(result) } });
-      return { ok: false, failure: { reason: result.kind, username: result.username ?? null } };
-    }
+    // Checked after verifying too (the digest username need not be the From user), and
+    // whatever the outcome, so a locked username learns nothing about its password.
+    if (guard.isLocked(ip, result.username)) return locked(r);
+    if (result.kind === 'stale') { await challenge(r, result.username, true); return { ok: false, failure: null }; }
+    if (result.kind !== 'ok') return fail(r, result.kind, result.username ?? null);
+    // Right password, but an algorithm this device is not set to use (e.g. MD5 for a SHA-256
+    // device): refused, or the setting would not protect anything.
+    if (!(await algorithmsOf(result.username)).includes(result.algorithm)) return fail(r, 'unsupported_algorithm', result.username);
     const deviceId = await credentials.deviceId(result.username);
-    if (deviceId === null) { challenge(r); return { ok: false, failure: null }; }
+    if (deviceId === null) { await challenge(r, null); return { ok: false, failure: null }; }
+    guard.recordSuccess(ip, result.username);
     return { ok: true, username: result.username, deviceId };
   };
 }

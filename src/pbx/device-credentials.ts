@@ -5,13 +5,14 @@
  * guessing names costs one query per name per few seconds.
  */
 import type { SecretBox } from '../store/secret-box.ts';
-import { findDeviceCredentials } from '../store/devices.ts';
+import { findDeviceCredentials, type DigestAlgorithmSetting } from '../store/devices.ts';
 import { computeHa1 } from '../sip/digest-algorithm.ts';
 import type { Db } from '../store/db.ts';
 
 interface Entry {
   deviceId: number | null;
   password: string | null;
+  digestAlgorithm: DigestAlgorithmSetting | null;
   ha1: Map<string, string>;
   expires: number;
 }
@@ -35,8 +36,8 @@ export class DeviceCredentialCache {
     if (hit && hit.expires > now) return hit;
     const creds = await findDeviceCredentials(this.db, this.box, username);
     const entry: Entry = creds
-      ? { deviceId: creds.id, password: creds.password, ha1: new Map(), expires: now + (this.opts.ttlMs ?? 60_000) }
-      : { deviceId: null, password: null, ha1: new Map(), expires: now + (this.opts.negativeTtlMs ?? 5_000) };
+      ? { deviceId: creds.id, password: creds.password, digestAlgorithm: creds.digestAlgorithm, ha1: new Map(), expires: now + (this.opts.ttlMs ?? 60_000) }
+      : { deviceId: null, password: null, digestAlgorithm: null, ha1: new Map(), expires: now + (this.opts.negativeTtlMs ?? 5_000) };
     if (this.entries.size >= (this.opts.maxEntries ?? 200_000)) this.entries.clear();
     this.entries.set(username, entry);
     return entry;
@@ -53,6 +54,11 @@ export class DeviceCredentialCache {
       e.ha1.set(key, v);
     }
     return v;
+  }
+
+  /** The device's digest setting (which challenge it is sent), or null for an unknown user. */
+  async digestAlgorithm(username: string): Promise<DigestAlgorithmSetting | null> {
+    return (await this.get(username)).digestAlgorithm;
   }
 
   async deviceId(username: string): Promise<number | null> {

@@ -88,11 +88,11 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     port: ports[protocol] ?? ports.udp ?? sip.port,
   });
 
-  const guard = new SipGuard({ maxFailures: sip.ban.maxFailures, windowMs: sip.ban.windowMs, banMs: sip.ban.banMs });
+  const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
   const endpoint = new SipEndpoint({
     transports,
     advertise,
-    userAgent: `Strowger/${deps.version}`,
+    server: sip.serverHeader ?? `Strowger/${deps.version}`,
     // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
     supported: ['timer', '100rel'],
     filter: (msg, source) => {
@@ -155,6 +155,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       transactions: endpoint.transactions.size,
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
+      locked_usernames: guard.lockedUsers(),
+      scanner_drops: guard.scannerDrops,
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
     }),

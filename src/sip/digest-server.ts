@@ -4,9 +4,12 @@
  * Choices:
  * - Nonces are stateless (timestamp + HMAC, `digest-nonce.ts`): they work
  *   across restarts and cluster nodes sharing `secret`.
- * - Every challenge carries qop="auth" and one value per algorithm, SHA-256
- *   first (RFC 8760 §2.4: "the server SHOULD send the challenges in order
- *   of preference, most preferred first").
+ * - Every challenge carries qop="auth". By default a 401 holds one value per
+ *   algorithm, SHA-256 first (RFC 8760 §2.4: "the server SHOULD send the
+ *   challenges in order of preference, most preferred first"); callers may
+ *   narrow it to a subset per request, because real UAs mishandle several
+ *   challenges: Debian's baresip 1.0.0 rejects the whole 401 when any of them
+ *   is not MD5, JsSIP keeps only the last header, sipp 3.6 answers the first.
  * - qop=auth is required. The RFC 2069 form (no qop, no nc, no cnonce)
  *   cannot be protected against replay within the nonce lifetime, so it is
  *   refused unless `allowRfc2069` is set, and then only for MD5 (the only
@@ -84,15 +87,26 @@ export type DigestVerifyResult =
   | { readonly kind: 'stale'; readonly username: string }
   | { readonly kind: DigestFailure; readonly username?: string };
 
+/** Options of {@link DigestServer.challenges}. */
+export interface DigestChallengeOptions {
+  readonly stale?: boolean;
+  /** The algorithms to offer, in order; default: every accepted one. */
+  readonly algorithms?: readonly DigestAlgorithm[];
+}
+
 export interface DigestServer {
   readonly realm: string;
+  /** Accepted algorithms, most preferred first (the default offer). */
+  readonly algorithms: readonly DigestAlgorithm[];
   /**
    * Header values for WWW-Authenticate (or Proxy-Authenticate), one per
-   * algorithm, sharing one fresh nonce.
+   * algorithm, sharing one fresh nonce. `algorithms` (default: all accepted,
+   * in order) narrows the offer; values not accepted are skipped, and an
+   * offer left empty falls back to the first accepted algorithm.
    */
-  challenges(opts?: { readonly stale?: boolean }): string[];
+  challenges(opts?: DigestChallengeOptions): string[];
   /** Challenge values to send after a failed {@link verify}. */
-  challengesFor(result: DigestVerifyResult): string[];
+  challengesFor(result: DigestVerifyResult, opts?: { readonly algorithms?: readonly DigestAlgorithm[] }): string[];
   /** Checks an Authorization (or Proxy-Authorization) header value. */
   verify(authorization: string, opts: DigestVerifyOptions): Promise<DigestVerifyResult>;
   /** Nonces currently tracked for replay protection. */
@@ -125,19 +139,28 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
   // Every challenge differs only in its nonce (base64url: nothing to quote), so each
   // algorithm's value is formatted once around a marker and reassembled per 401.
   const MARK = '\u0000';
-  const templates = (stale: boolean) => algorithms.map((algorithm) => {
+  type Template = readonly [string, string];
+  const template = (algorithm: DigestAlgorithm, stale: boolean): Template => {
     const text = formatDigestChallenge({ realm, nonce: MARK, algorithm, qop: ['auth'], stale });
     const at = text.indexOf(MARK);
-    return [text.slice(0, at), text.slice(at + MARK.length)] as const;
-  });
-  const fresh = templates(false);
-  const staleTemplates = templates(true);
+    return [text.slice(0, at), text.slice(at + MARK.length)];
+  };
+  const fresh = new Map<DigestAlgorithm, Template>(algorithms.map((a) => [a, template(a, false)]));
+  const staleTemplates = new Map<DigestAlgorithm, Template>(algorithms.map((a) => [a, template(a, true)]));
 
-  function challenges(opts?: { readonly stale?: boolean }): string[] {
+  function challenges(opts?: DigestChallengeOptions): string[] {
     const nonce = createNonce(secret, realm, clock.now());
     const parts = opts?.stale === true ? staleTemplates : fresh;
-    const out = new Array<string>(parts.length);
-    for (let i = 0; i < parts.length; i++) out[i] = parts[i]![0] + nonce + parts[i]![1];
+    const offer = opts?.algorithms ?? algorithms;
+    const out: string[] = [];
+    for (const a of offer) {
+      const t = parts.get(a);
+      if (t !== undefined) out.push(t[0] + nonce + t[1]);
+    }
+    if (out.length === 0) {
+      const t = parts.get(algorithms[0]!)!;
+      out.push(t[0] + nonce + t[1]);
+    }
     return out;
   }
 
@@ -194,8 +217,9 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
 
   return {
     realm,
+    algorithms,
     challenges,
-    challengesFor: (result) => challenges({ stale: result.kind === 'stale' }),
+    challengesFor: (result, opts) => challenges({ stale: result.kind === 'stale', algorithms: opts?.algorithms }),
     verify,
     get trackedNonces() {
       return tracker.size;

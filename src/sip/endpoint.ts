@@ -39,7 +39,12 @@ export interface EndpointOptions {
   transports: TransportLayer;
   /** Host and port for our Via/Contact on each protocol (public address behind NAT). */
   advertise(protocol: TransportProtocol): { host: string; port: number };
-  userAgent?: string;
+  /**
+   * The Server header (RFC 3261 §20.35) of every response this endpoint makes, e.g.
+   * `Strowger/1.2.0`; undefined or '' omits it. (The transaction layer's own 100 Trying,
+   * hop-by-hop, goes without.)
+   */
+  server?: string;
   /** Option tags we support (Supported header, 420 check). */
   supported?: readonly string[];
   /** Body types each method accepts (415 check). Default: application/sdp for INVITE, UPDATE, PRACK, ACK. */
@@ -83,8 +88,10 @@ export class SipEndpoint {
   /** ACKs for 2xx (no transaction, §17.1.1.3); replaces `options.onAck` when set. */
   ackHandler: ((ack: SipMessage, source: MessageSource) => void) | undefined;
   private handledMethods: ReadonlySet<string> = new Set();
+  private readonly server: string;
 
   constructor(private readonly opts: EndpointOptions) {
+    this.server = opts.server ?? '';
     this.supported = new Set(opts.supported ?? []);
     this.accept = opts.accept ?? DEFAULT_ACCEPT;
     this.transactions = new TransactionLayer<SendTarget>({
@@ -112,7 +119,6 @@ export class SipEndpoint {
     const h: Record<string, string> = { Allow: this.allowHeader, Accept: 'application/sdp', 'Accept-Encoding': 'identity', 'Accept-Language': 'en' };
     // §11.2: an OPTIONS answer SHOULD carry Supported; an empty one says "no extensions" (§20.37).
     h.Supported = [...this.supported].join(', ');
-    if (this.opts.userAgent) h.Server = this.opts.userAgent;
     return h;
   }
 
@@ -181,6 +187,7 @@ export class SipEndpoint {
     // (RFC 3261 §25.1), so anything outside printable ASCII becomes "?" instead of being
     // reflected to the sender.
     const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')})`);
+    if (res && this.server !== '') res.addHeader('Server', this.server);
     if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
@@ -194,11 +201,12 @@ export class SipEndpoint {
       // values, as for a message that did not parse at all (§8.2.6.1 copies them verbatim).
       res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason);
     }
+    if (res && this.server !== '') res.addHeader('Server', this.server);
     if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined);
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server);
     const branch = copyString(msg.topVia?.branch ?? '');
     const merged = mergedKey(msg);
     try {
@@ -292,10 +300,13 @@ class Incoming implements IncomingRequest {
     readonly source: MessageSource,
     /** The endpoint's INVITEs a CANCEL may still reach (INVITE requests only). */
     private readonly pending: Map<ServerTransaction<SendTarget>, IncomingRequest> | undefined = undefined,
+    /** Server header value; '' for none. */
+    private readonly server = '',
   ) {}
 
   reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
     const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
+    if (this.server !== '') res.addHeader('Server', this.server);
     this.tx.respond(res);
     if (status >= 200 && this.pending !== undefined) {
       // Answered: a CANCEL now only gets its 200 (§9.2). The transaction lingers 32 s (Timer L);

@@ -6,6 +6,7 @@
  *     tel:+1-201-555-0123;phone-context=example.com
  *     urn:service:sos              (opaque: scheme + everything after ":")
  */
+import { isIPv6 } from 'node:net';
 import { SipParseError, SipParseErrorCode } from './errors.ts';
 import {
   PASSWORD_CHARS,
@@ -109,7 +110,10 @@ function parseSipUri(s: string, scheme: string, start: number): SipUri {
     const close = s.indexOf(']', i);
     if (close === -1) throw uriError(s, 'unterminated IPv6 reference');
     host = s.slice(i + 1, close).toLowerCase();
-    if (!allIn(IPV6_CHARS, host) || host.indexOf(':') === -1) throw uriError(s, 'invalid IPv6 address');
+    // RFC 5954 §4.1: IPv6address is RFC 3986's, not RFC 3261's buggy ABNF that let
+    // `2001:db8:::192.0.2.1` through (RFC 5118 §4.8 "ipv6-bug-abnf-3-colons"). isIPv6 also
+    // takes zone ids (`%eth0`), which the character check has already refused.
+    if (!allIn(IPV6_CHARS, host) || !isIPv6(host)) throw uriError(s, 'invalid IPv6 address');
     i = close + 1;
   } else {
     const end = scan(HOSTNAME_CHARS, s, i);

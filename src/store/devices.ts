@@ -9,6 +9,18 @@ import type { SecretBox } from './secret-box.ts';
 import { isoNow } from './time.ts';
 import type { Db } from './db.ts';
 
+/**
+ * Which digest challenge a device is sent (RFC 8760): one algorithm, or `both` for phones
+ * known to choose among several challenges (the server's preference order applies).
+ */
+export type DigestAlgorithmSetting = 'MD5' | 'SHA-256' | 'both';
+export const DIGEST_ALGORITHM_SETTINGS: readonly DigestAlgorithmSetting[] = ['MD5', 'SHA-256', 'both'];
+
+/** A stored value as a setting; anything unexpected reads as the default, MD5. */
+export function toDigestAlgorithmSetting(v: string): DigestAlgorithmSetting {
+  return (DIGEST_ALGORITHM_SETTINGS as readonly string[]).includes(v) ? v as DigestAlgorithmSetting : 'MD5';
+}
+
 /** A device as the API shows it: the password never leaves the store. */
 export interface Device {
   id: number;
@@ -20,13 +32,14 @@ export interface Device {
   user_id: number | null;
   caller_id: string | null;
   dnd_enabled: boolean;
+  digest_algorithm: DigestAlgorithmSetting;
   created_at: string;
   updated_at: string;
 }
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {
@@ -38,6 +51,7 @@ export function toDevice(row: DeviceListRow): Device {
     user_id: row.user_id,
     caller_id: row.caller_id,
     dnd_enabled: row.dnd_enabled === 1,
+    digest_algorithm: toDigestAlgorithmSetting(row.digest_algorithm),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -51,6 +65,8 @@ export interface NewDevice {
   userId: number | null;
   callerId: string | null;
   dndEnabled: boolean;
+  /** Default MD5. */
+  digestAlgorithm?: DigestAlgorithmSetting;
 }
 
 /** Inserts a device; undefined when the username is taken (atomic: ON CONFLICT DO NOTHING). */
@@ -64,6 +80,7 @@ export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promis
     user_id: d.userId,
     caller_id: d.callerId,
     dnd_enabled: d.dndEnabled ? 1 : 0,
+    digest_algorithm: d.digestAlgorithm ?? 'MD5',
     created_at: now,
     updated_at: now,
   }).onConflict((oc) => oc.column('username').doNothing()).returningAll().executeTakeFirst();
@@ -77,6 +94,7 @@ export interface DevicePatch {
   userId?: number | null;
   callerId?: string | null;
   dndEnabled?: boolean;
+  digestAlgorithm?: DigestAlgorithmSetting;
 }
 
 export async function updateDevice(db: Db, box: SecretBox, id: number, p: DevicePatch): Promise<DeviceRow | undefined> {
@@ -88,6 +106,7 @@ export async function updateDevice(db: Db, box: SecretBox, id: number, p: Device
   if (p.userId !== undefined) set.user_id = p.userId;
   if (p.callerId !== undefined) set.caller_id = p.callerId;
   if (p.dndEnabled !== undefined) set.dnd_enabled = p.dndEnabled ? 1 : 0;
+  if (p.digestAlgorithm !== undefined) set.digest_algorithm = p.digestAlgorithm;
   return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 
@@ -144,6 +163,7 @@ export interface DeviceCredentials {
   username: string;
   /** The clear SIP password, for deriving digest HA1. Keep it out of logs. */
   password: string;
+  digestAlgorithm: DigestAlgorithmSetting;
 }
 
 /**
@@ -156,7 +176,7 @@ export interface DeviceCredentials {
  * if (creds) ha1 = md5(`${creds.username}:${realm}:${creds.password}`);
  */
 export async function findDeviceCredentials(db: Db, box: SecretBox, username: string): Promise<DeviceCredentials | undefined> {
-  const row = await db.selectFrom('devices').select(['id', 'username', 'password_enc']).where('username', '=', username).executeTakeFirst();
+  const row = await db.selectFrom('devices').select(['id', 'username', 'password_enc', 'digest_algorithm']).where('username', '=', username).executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, username: row.username, password: box.open(row.password_enc) };
+  return { id: row.id, username: row.username, password: box.open(row.password_enc), digestAlgorithm: toDigestAlgorithmSetting(row.digest_algorithm) };
 }

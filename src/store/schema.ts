@@ -53,6 +53,8 @@ export interface DevicesTable {
   user_id: number | null;
   caller_id: string | null;
   dnd_enabled: Generated<number>;
+  /** Digest challenge the device is sent: 'MD5' (default), 'SHA-256' or 'both' (see DigestAlgorithmSetting). */
+  digest_algorithm: Generated<string>;
   created_at: string;
   updated_at: string;
 }

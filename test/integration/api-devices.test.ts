@@ -41,10 +41,10 @@ for (const engine of ENGINES) {
       const { id, created_at, updated_at, ...rest } = r.body;
       assert.equal(typeof id, 'number');
       assert.equal(created_at, updated_at);
-      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false });
+      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5' });
       assert.deepEqual(events, [['pbx.device.changed', { id, username: '1001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '1001');
-      assert.deepEqual(creds, { id, username: '1001', password: PASSWORD });
+      assert.deepEqual(creds, { id, username: '1001', password: PASSWORD, digestAlgorithm: 'MD5' });
       assert.equal(await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, 'nobody'), undefined);
       const raw = await t.server.ctx.store.db.selectFrom('devices').select('password_enc').where('id', '=', id).executeTakeFirstOrThrow();
       assert.ok(raw.password_enc.startsWith('v1:') && !raw.password_enc.includes(PASSWORD));
@@ -194,6 +194,27 @@ for (const engine of ENGINES) {
       assert.deepEqual(await list(cookie), before);
     });
 
+    test('digest_algorithm (issue 12): MD5 by default, SHA-256 or both on create and update, anything else a validation error', async () => {
+      const r = await create({ name: 'Strong', username: 'digest-1', password: PASSWORD, digest_algorithm: 'SHA-256' });
+      assert.equal(r.status, 201);
+      assert.equal(r.body.digest_algorithm, 'SHA-256');
+      assert.equal((await t.request('GET', `/api/devices/${r.body.id}`, { cookie: t.adminCookie })).body.digest_algorithm, 'SHA-256');
+      const both = await t.request('PUT', `/api/devices/${r.body.id}`, { cookie: t.adminCookie, body: { digest_algorithm: 'both' } });
+      assert.equal(both.status, 200);
+      assert.equal(both.body.digest_algorithm, 'both');
+      const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, 'digest-1');
+      assert.equal(creds?.digestAlgorithm, 'both');
+      for (const bad of ['md5', 'SHA-512-256', '', 1]) {
+        const c = await create({ name: 'Bad', username: 'digest-2', password: PASSWORD, digest_algorithm: bad });
+        assert.equal(c.status, 400, JSON.stringify(bad));
+        assert.equal(c.body.error.code, 'validation_error');
+        const u = await t.request('PUT', `/api/devices/${r.body.id}`, { cookie: t.adminCookie, body: { digest_algorithm: bad } });
+        assert.equal(u.status, 400, JSON.stringify(bad));
+      }
+      assert.equal((await t.request('GET', `/api/devices/${r.body.id}`, { cookie: t.adminCookie })).body.digest_algorithm, 'both');
+      await t.request('DELETE', `/api/devices/${r.body.id}`, { cookie: t.adminCookie });
+    });
+
     test('a list is the bytes Fastify serializes, as JSON, the same on a repeat', async () => {
       const get = () => fetch(`${t.baseUrl}/api/devices?limit=2&offset=1`, { headers: { cookie: t.adminCookie } });
       const [a, b] = [await get(), await get()];
@@ -203,7 +224,7 @@ for (const engine of ENGINES) {
       assert.equal(a.headers.get('content-length'), String(Buffer.byteLength(text)));
       const body = JSON.parse(text);
       assert.equal(text, JSON.stringify(body));
-      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'created_at', 'updated_at']);
+      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'created_at', 'updated_at']);
       assert.deepEqual(body.pagination.limit, 2);
       assert.deepEqual(body.pagination.offset, 1);
     });

@@ -7,9 +7,9 @@
  * dominant frequency; the call is booked when a CDR row says `answered`.
  *
  * Digest: baresip 1.0.0 gives up on a 401 that carries any challenge other than MD5 (its
- * REGISTER fails with ENOSYS, "Function not implemented"), and the server's default sends
- * SHA-256 and MD5 challenges (issue 12), so the server here offers MD5 only; the first test
- * pins the defaults' failure until issue 12 lands.
+ * REGISTER fails with ENOSYS, "Function not implemented"). Since issue 12 a device is sent one
+ * challenge, MD5 unless its `digest_algorithm` says otherwise, so every server here runs with
+ * the default digest settings.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,8 +70,6 @@ describe('baresip phones through Strowger', () => {
       STROWGER_SIP_HOST: '127.0.0.1,::1',
       STROWGER_RTP_PORTS: '22200-22399',
       STROWGER_MEDIA_WORKERS: '1',
-      // baresip 1.0.0 answers MD5 challenges only and rejects a 401 that has any other (issue 12).
-      STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5',
     });
     for (const user of ['alice', 'bob']) await api(t, 'POST', '/api/devices', { name: user, username: user, password: DEVICE_PASSWORD });
   });
@@ -132,7 +130,7 @@ describe('baresip phones through Strowger', () => {
 });
 
 describe('baresip with the server defaults', () => {
-  test('registers with the default digest challenges', { todo: 'issue 12: baresip 1.0.0 rejects a 401 with a SHA-256 challenge ("Register: Function not implemented")' }, async () => {
+  test('registering with the server\'s default digest settings', async () => {
     const t = await startTestServer('sqlite', { STROWGER_RTP_PORTS: '22400-22419' });
     let phone: BaresipPhone | undefined;
     try {
@@ -141,6 +139,30 @@ describe('baresip with the server defaults', () => {
       await phone.registered;
     } finally {
       await phone?.close();
+      await t.close();
+    }
+  });
+
+  test('a phone retrying a wrong password locks only its own username there: another phone at 127.0.0.1 registers (issue 12)', async () => {
+    const t = await startTestServer('sqlite', { STROWGER_RTP_PORTS: '22420-22439' });
+    const phones: BaresipPhone[] = [];
+    try {
+      for (const user of ['dave', 'erin']) await api(t, 'POST', '/api/devices', { name: user, username: user, password: DEVICE_PASSWORD });
+      // baresip answers every 401 again with the same wrong password (up to 16 times): the
+      // 10th failure (STROWGER_SIP_BAN_FAILURES) locks "dave" at 127.0.0.1, and the 403 that
+      // follows stops it.
+      const wrong = await startBaresip({ user: 'dave', password: 'not-the-password', port: t.sipPort, timeoutMs: 15000 });
+      phones.push(wrong);
+      await assert.rejects(wrong.registered, /REGISTER_FAIL 403 Forbidden/);
+      const sent = wrong.output().match(/^REGISTER sip:/gm)?.length ?? 0;
+      assert.ok(sent >= 11, `baresip sent ${sent} REGISTERs`);
+      const bans = (await t.request('GET', '/api/security/bans', { cookie: t.adminCookie })).body.data;
+      assert.deepEqual(bans.map((b: any) => [b.address, b.username, b.reason]), [['127.0.0.1', 'dave', 'repeated_failures']]);
+      const right = await startBaresip({ user: 'erin', password: DEVICE_PASSWORD, port: t.sipPort });
+      phones.push(right);
+      await right.registered;
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
       await t.close();
     }
   });

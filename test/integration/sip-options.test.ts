@@ -123,3 +123,61 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('Server header on SIP responses (STROWGER_SIP_SERVER_HEADER, issue 12)', () => {
+  /** One response of each kind: a handler's (OPTIONS 200), the registrar's 401, a stateless 400. */
+  async function serverHeaders(env: Record<string, string>): Promise<{ version: string; values: string[][] }> {
+    const t = await startTestServer('sqlite', env);
+    const c = await SipTestClient.udp(t.sipPort);
+    try {
+      const options = await c.request({ method: 'OPTIONS' });
+      const challenge = await c.request({ method: 'REGISTER', user: 'nobody', headers: ['Contact: <sip:nobody@127.0.0.1:5099>'] });
+      assert.equal(challenge.status, 401);
+      // A Via without a branch's transport: the endpoint's stateless 400 (validate-request).
+      c.send(c.build({ method: 'OPTIONS' }).replace(/^CSeq: .*$/m, 'CSeq: 1 INVITE'));
+      const bad = (await c.reply()).msg;
+      assert.equal(bad.status, 400);
+      return { version: t.server.ctx.version, values: [options, challenge, bad].map((m) => m.getHeaders('server')) };
+    } finally {
+      await c.close();
+      await t.close();
+    }
+  }
+
+  test('default: Strowger/<version> on every response, once', async () => {
+    const { version, values } = await serverHeaders({});
+    assert.deepEqual(values, [[`Strowger/${version}`], [`Strowger/${version}`], [`Strowger/${version}`]]);
+  });
+
+  test('configured value, and empty omits the header', async () => {
+    assert.deepEqual((await serverHeaders({ STROWGER_SIP_SERVER_HEADER: 'Acme PBX 7' })).values, [['Acme PBX 7'], ['Acme PBX 7'], ['Acme PBX 7']]);
+    assert.deepEqual((await serverHeaders({ STROWGER_SIP_SERVER_HEADER: '' })).values, [[], [], []]);
+  });
+});
+
+describe('RFC 5118 IPv6 references in the Request-URI (RFC 5954 §4.1)', () => {
+  let t: TestServer;
+  let c: SipTestClient;
+  before(async () => {
+    t = await startTestServer('sqlite');
+    c = await SipTestClient.udp(t.sipPort);
+  });
+  after(async () => {
+    await c?.close();
+    await t?.close();
+  });
+
+  const cases: Array<[string, string, number]> = [
+    ['§4.8 ipv6-bug-abnf-3-colons', 'sip:[2001:db8:::192.0.2.1]', 400],
+    ['three colons in a row', 'sip:[2001:db8:::10:5070]', 400],
+    ['§4.9 ipv6-correct-abnf-2-colons', 'sip:[2001:db8::192.0.2.1]', 200],
+    ['§4.3 port-ambiguous', 'sip:[2001:db8::10:5070]', 200],
+    ['§4.4 port-unambiguous', 'sip:[2001:db8::10]:5070', 200],
+  ];
+  for (const [name, uri, status] of cases) {
+    test(`OPTIONS ${uri} (${name}) gets ${status}`, async () => {
+      const res = await c.request({ method: 'OPTIONS', uri });
+      assert.equal(res.status, status, `${res.status} ${res.reason}`);
+    });
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * Issue 4, points 1 (SHA-256, WebSocket) and 2: registrar rules checked with our own client
- * over raw sockets, so every header is under the test's control: the default challenge order
- * (SHA-256 first, RFC 8760 §2.4), 423 + Min-Expires (RFC 3261 §10.3 step 7), several contacts
+ * over raw sockets, so every header is under the test's control: one challenge per 401 by the
+ * device's `digest_algorithm` (issue 12; `both` in RFC 8760 §2.4 order, SHA-256 first), 423 + Min-Expires (RFC 3261 §10.3 step 7), several contacts
  * ordered by q, RFC 5626 instance/reg-id, the source address kept for NAT, and WS (RFC 7118).
  */
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { PASSWORD, SipTestClient } from './sip-client.ts';
+import { answerChallenge } from '../../src/sip/digest-client.ts';
 
 describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
   let t: TestServer;
@@ -21,8 +22,10 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
   before(async () => {
     wsPort = await getFreePort('tcp');
     t = await startTestServer('sqlite', { STROWGER_SIP_WS_PORT: String(wsPort) });
-    for (const username of ['2001', '2002', '2003', '2004', '2005', '2006']) {
-      const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: `Phone ${username}`, username, password: PASSWORD } });
+    const algorithms: Record<string, string> = { '2005': 'SHA-256', '2006': 'SHA-256', '2007': 'both' };
+    for (const username of ['2001', '2002', '2003', '2004', '2005', '2006', '2007']) {
+      const digest_algorithm = algorithms[username];
+      const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: `Phone ${username}`, username, password: PASSWORD, ...(digest_algorithm ? { digest_algorithm } : {}) } });
       assert.equal(r.status, 201);
     }
   });
@@ -31,13 +34,12 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
     await t?.close();
   });
 
-  test('default challenge offers SHA-256 first, then MD5; our client answers SHA-256 and gets 200', async () => {
+  test('a device with the default setting gets one MD5 challenge (issue 12) and registers with it', async () => {
     const c = await udp();
     const { challenge, final } = await c.register({ user: '2001', headers: ['Expires: 600'] });
     const offers = challenge.getHeaders('www-authenticate');
-    assert.equal(offers.length, 2);
-    assert.match(offers[0]!, /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=SHA-256, qop="auth"$/);
-    assert.match(offers[1]!, /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=MD5, qop="auth"$/);
+    assert.equal(offers.length, 1);
+    assert.match(offers[0]!, /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=MD5, qop="auth"$/);
     assert.equal(final.status, 200);
     assert.deepEqual(final.getHeaders('contact'), [`<sip:2001@${c.sentBy};transport=udp>;expires=600`]);
     const rows = await registrations('2001');
@@ -45,10 +47,37 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
     assert.equal(rows[0].expires_in, 600);
   });
 
-  test('MD5 still works when the client picks it', async () => {
+  test('a SHA-256 device gets only a SHA-256 challenge, registers with it, and an MD5 answer is refused', async () => {
     const c = await udp();
-    const { final } = await c.register({ user: '2005', algorithm: 'MD5' });
+    const { challenge, final } = await c.register({ user: '2005' });
+    assert.deepEqual(challenge.getHeaders('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['SHA-256']);
     assert.equal(final.status, 200);
+    // The right password hashed with MD5 over the same nonce: the device is set to SHA-256.
+    const md5 = challenge.getHeaders('www-authenticate')[0]!.replace('algorithm=SHA-256', 'algorithm=MD5');
+    const auth = answerChallenge([md5], { username: '2005', password: PASSWORD, method: 'REGISTER', uri: c.serverUri });
+    const refused = await c.request({ method: 'REGISTER', user: '2005', headers: [`Contact: <sip:2005@${c.sentBy}>`, `Authorization: ${auth}`] });
+    assert.equal(refused.status, 401);
+    assert.deepEqual(refused.getHeaders('www-authenticate').map((v) => /algorithm=([\w-]+)/.exec(v)?.[1]), ['SHA-256']);
+  });
+
+  test('a device set to both gets SHA-256 then MD5 (STROWGER_SIP_DIGEST_ALGORITHMS order), one nonce; MD5 works too', async () => {
+    const c = await udp();
+    const { challenge, final } = await c.register({ user: '2007', algorithm: 'MD5' });
+    const offers = challenge.getHeaders('www-authenticate');
+    assert.equal(offers.length, 2);
+    const sha = /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=SHA-256, qop="auth"$/.exec(offers[0]!);
+    const md5 = /^Digest realm="strowger\.test", nonce="([^"]+)", algorithm=MD5, qop="auth"$/.exec(offers[1]!);
+    assert.ok(sha && md5 && sha[1] === md5[1], offers.join('\n'));
+    assert.equal(final.status, 200);
+  });
+
+  test('an unknown user gets the default challenge, like a device that exists', async () => {
+    const c = await udp();
+    const r = await c.request({ method: 'REGISTER', user: 'nobody-here', headers: [`Contact: <sip:nobody-here@${c.sentBy}>`] });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.getHeaders('www-authenticate').map((v) => v.replace(/nonce="[^"]+"/, '')), [
+      'Digest realm="strowger.test", , algorithm=MD5, qop="auth"',
+    ]);
   });
 
   test('too short an Expires gets 423 with Min-Expires and no binding; too long is capped', async () => {

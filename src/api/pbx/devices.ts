@@ -33,6 +33,12 @@ const SipPassword = Type.String({ minLength: 8, maxLength: 128, examples: ['secu
 const Vendor = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$', examples: ['grandstream'] });
 /** Shown in From headers: no control characters, quotes or angle brackets. */
 const CallerId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\x00-\\x1f\\x7f"<>]+$', examples: ['+15551234567'] });
+/** Which digest challenge the device is sent (issue 12; README "Digest and real phones"). */
+const DigestAlgorithmField = Type.Union([Type.Literal('MD5'), Type.Literal('SHA-256'), Type.Literal('both')], {
+  description: 'Digest challenge sent to this device: MD5 (default; every phone knows it), SHA-256 (RFC 8760), or both '
+    + '(one challenge per algorithm, in the order of STROWGER_SIP_DIGEST_ALGORITHMS) for phones known to handle several',
+  examples: ['MD5'],
+});
 // Null first: with Ajv's coerceTypes a string branch tried first would turn null into "".
 const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
@@ -45,9 +51,10 @@ const DeviceSchema = Type.Object({
   user_id: Type.Union([Type.Integer(), Type.Null()], { description: 'Owner' }),
   caller_id: Type.Union([Type.String(), Type.Null()]),
   dnd_enabled: Type.Boolean(),
+  digest_algorithm: DigestAlgorithmField,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
+}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
 const DeviceEventSchema = Type.Object({
   id: Type.Integer(),
@@ -68,6 +75,7 @@ const CreateDevice = Type.Object({
   caller_id: Type.Optional(Nullable(CallerId)),
   user_id: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   dnd_enabled: Type.Optional(Type.Boolean()),
+  digest_algorithm: Type.Optional(DigestAlgorithmField),
 }, { examples: [{ name: 'Office Phone', username: '1001', password: 'secure-password', type: 'grandstream' }] });
 
 const UpdateDevice = Type.Partial(CreateDevice, { examples: [{ name: 'Updated Name' }] });
@@ -107,7 +115,7 @@ async function visibleDevice(db: Db, user: User, id: number): Promise<DeviceRow>
 
 function changedFields(patch: DevicePatch): string {
   const names: Record<keyof DevicePatch, string> = {
-    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled',
+    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm',
   };
   return (Object.keys(patch) as Array<keyof DevicePatch>).map((k) => names[k]).join(', ');
 }
@@ -152,7 +160,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       const inserted = await insertDevice(tx, ctx.box, {
         name: b.name, username: b.username, password: b.password, type,
         userId: b.user_id !== undefined ? b.user_id : user.id,
-        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false,
+        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5',
       });
       if (!inserted) throw usernameTaken();
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
@@ -189,6 +197,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (b.user_id !== undefined) patch.userId = b.user_id;
       if (b.caller_id !== undefined) patch.callerId = b.caller_id;
       if (b.dnd_enabled !== undefined) patch.dndEnabled = b.dnd_enabled;
+      if (b.digest_algorithm !== undefined) patch.digestAlgorithm = b.digest_algorithm;
       const updated = await updateDevice(tx, ctx.box, row.id, patch);
       if (!updated) throw notFound('Device');
       if (Object.keys(patch).length > 0) await insertDeviceEvent(tx, event(req, row.id, 'updated', `Updated ${changedFields(patch)}`));

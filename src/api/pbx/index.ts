@@ -21,6 +21,7 @@ import { cdrsRoutes } from './cdrs.ts';
 import { registrationsRoutes } from './registrations.ts';
 import { callsRoutes } from './calls.ts';
 import { mohRoutes } from './moh.ts';
+import { securityRoutes } from './security.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -31,7 +32,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
-    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes]) {
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes]) {
     await app.register(routes, ctx);
   }
 }

@@ -7,6 +7,7 @@ import * as m010 from './2026-11-24-010-registrations.ts';
 import * as m024 from './2026-11-24-024-trunks.ts';
 import * as m025 from './2026-11-24-025-cdrs.ts';
 import * as m040 from './2026-11-24-040-moh-files.ts';
+import * as m041 from './2026-11-25-040-device-digest-algorithm.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -14,4 +15,5 @@ export const migrations = {
   '2026-11-24-024-trunks': m024,
   '2026-11-24-025-cdrs': m025,
   '2026-11-24-040-moh-files': m040,
+  '2026-11-25-040-device-digest-algorithm': m041,
 };

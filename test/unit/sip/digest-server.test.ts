@@ -36,6 +36,17 @@ describe('digest-server', () => {
     assert.match(server.challenges({ stale: true })[1], /, stale=true$/);
   });
 
+  test('challenges narrowed per request: one value, in the order asked; unaccepted ones skipped', () => {
+    const { server } = setup();
+    assert.deepEqual(server.challenges({ algorithms: ['MD5'] }).map((v) => parseDigestChallenges(v)[0].algorithm), ['MD5']);
+    assert.deepEqual(server.challenges({ algorithms: ['MD5', 'SHA-256'] }).map((v) => parseDigestChallenges(v)[0].algorithm), ['MD5', 'SHA-256']);
+    assert.match(server.challenges({ algorithms: ['SHA-256'], stale: true }).join('|'), /^Digest [^|]*algorithm=SHA-256, qop="auth", stale=true$/);
+    const md5Only = setup({ algorithms: ['MD5'] }).server;
+    // Asking for nothing the server accepts still yields a usable challenge.
+    assert.deepEqual(md5Only.challenges({ algorithms: ['SHA-256'] }).map((v) => parseDigestChallenges(v)[0].algorithm), ['MD5']);
+    assert.deepEqual(server.algorithms, ['SHA-256', 'MD5']);
+  });
+
   for (const algorithm of ['SHA-256', 'MD5', 'SHA-256-sess', 'MD5-sess'] as const) {
     test(`round trip client <-> server with ${algorithm}`, async () => {
       const { server } = setup({ algorithms: [algorithm] });

@@ -37,6 +37,30 @@ describe('parseUri (RFC 3261 §19.1, RFC 5118, RFC 3966)', () => {
     assert.equal(formatUri(u), 'sip:[2001:db8::9:1]:5060;maddr=[2001:db8::9:255]');
   });
 
+  // RFC 5118 §4 request-URIs; §4.8 is invalid since RFC 5954 §4.1 fixed RFC 3261's IPv6 ABNF.
+  const rfc5118: Array<[string, string, string | null]> = [
+    ['§4.1 ipv6-good', 'sip:[2001:db8::10]', '2001:db8::10'],
+    ['§4.3 port-ambiguous (an address, no port)', 'sip:[2001:db8::10:5070]', '2001:db8::10:5070'],
+    ['§4.4 port-unambiguous', 'sip:[2001:db8::10]:5070', '2001:db8::10'],
+    ['§4.7 IPv4-mapped', 'sip:[::ffff:192.0.2.10]', '::ffff:192.0.2.10'],
+    ['§4.9 ipv6-correct-abnf-2-colons', 'sip:[2001:db8::192.0.2.1]', '2001:db8::192.0.2.1'],
+    ['§4.8 ipv6-bug-abnf-3-colons', 'sip:[2001:db8:::192.0.2.1]', null],
+    ['three colons, no IPv4 part', 'sip:[2001:db8:::10:5070]', null],
+    ['two "::"', 'sip:[2001::db8::10]', null],
+    ['a group of five hex digits', 'sip:[2001:db8::10000]', null],
+    ['nine groups', 'sip:[1:2:3:4:5:6:7:8:9]', null],
+    ['IPv4 part out of range', 'sip:[::ffff:192.0.2.256]', null],
+    ['zone id', 'sip:[fe80::1%25eth0]', null],
+    ['not IPv6 at all', 'sip:[example.com]', null],
+    ['§4.2 ipv6-bad (no brackets)', 'sip:2001:db8::10', null],
+  ];
+  for (const [name, uri, host] of rfc5118) {
+    test(`RFC 5118 ${name}: ${uri} ${host === null ? 'is refused' : 'parses'}`, () => {
+      if (host === null) assert.throws(() => parseUri(uri), SipParseError);
+      else assert.equal(parseUri(uri).host, host);
+    });
+  }
+
   test('tel URI (RFC 3966)', () => {
     const u = parseUri('tel:+1-201-555-0123;phone-context=example.com');
     assert.equal(u.scheme, 'tel');
