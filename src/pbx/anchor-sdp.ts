@@ -11,7 +11,7 @@
  *   otherwise the offerer's leg uses the offerer's first codec we support (transcode), and the
  *   answer sent to the offerer names only that codec;
  * - an offer with no codec we can decode → 488 with `Warning: 305` (RFC 3261 §20.43), an offer
- *   with no audio stream at all → 488 with `Warning: 304`.
+ *   with no audio stream at all → 488 with `Warning: 304` ("Media type not available").
  * `ptime`, `rtcp-mux` and direction attributes travel unchanged. Only the first audio stream is
  * anchored; other streams are disabled (port 0) in what we pass on (RFC 3264 §8.2), so no media
  * bypasses the relay.
@@ -69,13 +69,13 @@ export function createLegMedia(endpoint: { id: LegId; address: string; rtpPort: 
 export class AnchorError extends Error {
   readonly sipStatus = 488;
   constructor(readonly warning: 304 | 305, detail: string) {
-    super(`${warning === 304 ? 'Incompatible media type' : 'Incompatible media format'}: ${detail}`);
+    super(`${warning === 304 ? 'Media type not available' : 'Incompatible media format'}: ${detail}`);
     this.name = 'AnchorError';
   }
 
   /** `Warning` header value (RFC 3261 §20.43: warn-code SP warn-agent SP warn-text). */
   header(agent: string): string {
-    return `${this.warning} ${agent} "${this.warning === 304 ? 'Incompatible media type' : 'Incompatible media format'}"`;
+    return `${this.warning} ${agent} "${this.warning === 304 ? 'Media type not available' : 'Incompatible media format'}"`;
   }
 }
 

@@ -1,17 +1,11 @@
 /**
- * The clock and timers of call logic, injected so a whole call flow (ring timeout, 2xx
- * retransmission, session timer, reliable provisionals) runs in unit tests without sleeps.
+ * The clock and timers of call logic: the SIP layer's `Timers` (src/sip/timers.ts), injected so
+ * whole call flows (ring timeout, 2xx retransmission, session timer, reliable provisionals)
+ * run in unit tests on `FakeTimers`, without sleeps.
  */
+import type { TimerHandle, Timers } from '../sip/timers.ts';
 
-/** Opaque handle of a pending timer. */
-export type TimerHandle = { readonly __timer: unique symbol } | NodeJS.Timeout;
-
-export interface Timers {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle | undefined): void;
-}
+export type { TimerHandle, Timers } from '../sip/timers.ts';
 
 /** Node's clock. Timers are unref'd: a pending call timer never keeps the process alive. */
 export const realTimers: Timers = {
@@ -21,7 +15,10 @@ export const realTimers: Timers = {
     t.unref?.();
     return t;
   },
-  clearTimeout: (h) => {
-    if (h !== undefined) clearTimeout(h as NodeJS.Timeout);
-  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** Clears `handle` when set (call timers are optional fields). */
+export function clearTimer(timers: Timers, handle: TimerHandle | undefined): void {
+  if (handle !== undefined) timers.clearTimeout(handle);
+}

@@ -19,7 +19,7 @@ import { MediaError } from '../media/errors.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
-import type { Timers, TimerHandle } from './call-timers.ts';
+import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { AnchorError, anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
 import { ALLOW, contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
@@ -255,7 +255,7 @@ export class Call {
     leg.won(res.status);
     this.answering = true;
     this.cancelForks(leg);
-    this.env.timers.clearTimeout(this.ringTimer);
+    clearTimer(this.env.timers, this.ringTimer);
     if (leg.dialog) this.env.bindDialog(leg.dialog.key, this, 'b');
     let body: string | undefined;
     if (res.body.length > 0) body = await this.anchor(res.body, this.lateOffer ? 'offer' : 'answer', this.calleeMedia, this.caller.media);
@@ -410,8 +410,8 @@ export class Call {
     this.state = 'ended';
     this.answering = false;
     this.endedAt = this.env.timers.now();
-    this.env.timers.clearTimeout(this.ringTimer);
-    this.env.timers.clearTimeout(this.maxTimer);
+    clearTimer(this.env.timers, this.ringTimer);
+    clearTimer(this.env.timers, this.maxTimer);
     this.caller.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);

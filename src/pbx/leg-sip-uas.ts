@@ -10,7 +10,7 @@ import type { SendTarget } from '../sip/transport-types.ts';
 import { Dialog, dialogKey } from '../sip/dialog.ts';
 import { randomTag } from '../sip/message-build.ts';
 import type { LegMedia } from './anchor-sdp.ts';
-import type { TimerHandle } from './call-timers.ts';
+import { clearTimer, type TimerHandle } from './call-timers.ts';
 import { ReliableProvisionals } from './reliable-provisional.ts';
 import { expiryDelayMs, sessionTimerHeaders, type SessionTimerDecision } from './session-timer.ts';
 import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
@@ -140,7 +140,7 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
 
   /** An ACK in this dialog. True when it acknowledges the INVITE's 2xx (not a re-INVITE's). */
   onAck(ack: SipMessage): boolean {
-    this.env.timers.clearTimeout(this.retransmit);
+    clearTimer(this.env.timers, this.retransmit);
     this.retransmit = undefined;
     this.final = undefined;
     return ack.cseq.seq === this.req.msg.cseq.seq;
@@ -167,7 +167,7 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
   private armSessionTimer(): void {
     const st = this.sessionTimer;
     if (st.kind !== 'on' || !this.dialog || this.stopped) return;
-    this.env.timers.clearTimeout(this.sessionTimerHandle);
+    clearTimer(this.env.timers, this.sessionTimerHandle);
     if (st.refresher === 'uac') {
       this.sessionTimerHandle = this.env.timers.setTimeout(() => {
         this.env.log.info({ interval: st.interval }, 'call: session timer expired without refresh');
@@ -215,8 +215,8 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
   /** No more timers: the call is over. */
   stop(): void {
     this.stopped = true;
-    this.env.timers.clearTimeout(this.retransmit);
-    this.env.timers.clearTimeout(this.sessionTimerHandle);
+    clearTimer(this.env.timers, this.retransmit);
+    clearTimer(this.env.timers, this.sessionTimerHandle);
     this.reliable?.stop();
   }
 

@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { SipMessage } from '../sip/message.ts';
-import { realTimers, type TimerHandle, type Timers } from './call-timers.ts';
+import { clearTimer, realTimers, type TimerHandle, type Timers } from './call-timers.ts';
 
 export interface ReliableProvisionalOptions {
   t1: number;
@@ -72,7 +72,7 @@ export class ReliableProvisionals {
     const m = rack ? /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(rack) : null;
     const p = this.pending;
     if (!m || !p || Number(m[1]) !== p.rseq || Number(m[2]) !== inviteCseq) return false;
-    this.timers.clearTimeout(p.timer);
+    clearTimer(this.timers, p.timer);
     this.pending = undefined;
     const next = this.waiting;
     this.waiting = undefined;
@@ -82,7 +82,7 @@ export class ReliableProvisionals {
 
   /** The final response went out (or the call ended): no more retransmissions. */
   stop(): void {
-    if (this.pending) this.timers.clearTimeout(this.pending.timer);
+    if (this.pending) clearTimer(this.timers, this.pending.timer);
     this.pending = undefined;
     this.waiting = undefined;
   }
