@@ -12,7 +12,8 @@ import { buildApp } from './api/app.ts';
 import type { ApiContext } from './api/context.ts';
 import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
-import { startSipServer } from './pbx/sip-server.ts';
+import { firstSipHost, startSipServer } from './pbx/sip-server.ts';
+import { createMediaEngine } from './media/media-engine.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 
@@ -54,14 +55,24 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       status: new Map(), events: createEventBus(), moh,
     };
     if (opts.sip !== false) {
+      const firstHost = firstSipHost(config.sip);
+      const media = await createMediaEngine({
+        portRange: config.rtpPorts,
+        bindAddress: firstHost ?? '0.0.0.0',
+        advertisedAddress: config.publicIp ?? firstHost,
+        workers: config.calls.mediaWorkers,
+        rtpTimeoutMs: config.calls.rtpTimeoutMs,
+      });
+      // Closed after the SIP server (its calls release their legs first).
+      closers.unshift(() => media.close());
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        rtpPorts: config.rtpPorts, calls: config.calls,
+        media, calls: config.calls,
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());
-      ctx.status.set('media', () => ({ status: 'running', ...sip.media.totals(), active_calls: sip.b2bua.calls.size }));
+      ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());
     }
     const app = await buildApp(ctx);

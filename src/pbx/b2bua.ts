@@ -8,15 +8,15 @@ import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { DB } from '../store/schema.ts';
+import { findDeviceById } from '../store/devices.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { dialogKey } from '../sip/dialog.ts';
-import { SdpError } from '../sdp/index.ts';
-import type { MediaEngine } from '../media/media-engine.ts';
-import { MediaError } from '../media/errors.ts';
+import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
+import type { LegStats } from '../media/relay-protocol.ts';
 import { matchInboundTrunk, trunkCredentials } from '../store/trunks.ts';
 import type { NewCdr } from '../store/cdrs.ts';
 import { CallRecordWriter } from './call-cdr-writer.ts';
@@ -25,7 +25,8 @@ import type { LocationService } from './location-service.ts';
 import type { SipGuard } from './sip-guard.ts';
 import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision } from './call-router.ts';
 import { RouterCache } from './call-router-cache.ts';
-import { Call, type CallEnv } from './call.ts';
+import { Call, sdpFailure, type CallEnv, type CallSnapshot } from './call.ts';
+import { realTimers, type Timers } from './call-timers.ts';
 import { negotiateSessionTimer } from './session-timer.ts';
 import { createDeviceAuth } from './device-auth.ts';
 
@@ -47,6 +48,34 @@ export interface B2buaOptions {
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE), seconds. Default 90. */
   minSessionExpires?: number;
   events?: import('node:events').EventEmitter;
+  /** Clock and timers of the calls; default Node's. */
+  timers?: Timers;
+}
+
+export type { CallSnapshot };
+
+/** Media counters of one leg as the API shows them. */
+export interface LegMediaView {
+  localPort: number;
+  /** `address:port` media is sent to: the latched source, else the SDP's. */
+  remote: string | null;
+  packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
+  rtcpPacketsIn: number; rtcpPacketsOut: number;
+}
+
+/** A call with its legs' media counters (null when not asked for, or the leg is gone). */
+export interface CallView extends CallSnapshot {
+  media: { a: LegMediaView | null; b: LegMediaView | null };
+}
+
+function mediaView(s: LegStats | null): LegMediaView | null {
+  if (!s) return null;
+  return {
+    localPort: s.rtpPort,
+    remote: s.rtp.latched ? `${s.rtp.latched.address}:${s.rtp.latched.port}` : s.remote ? `${s.remote.address}:${s.remote.rtpPort}` : null,
+    packetsIn: s.rtp.packetsIn, packetsOut: s.rtp.packetsOut, bytesIn: s.rtp.bytesIn, bytesOut: s.rtp.bytesOut,
+    rtcpPacketsIn: s.rtcp.packetsIn, rtcpPacketsOut: s.rtcp.packetsOut,
+  };
 }
 
 export class B2bua {
@@ -78,6 +107,21 @@ export class B2bua {
       const call = this.byLeg.get(legId);
       if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
     });
+    o.media.on('workerExit', (info) => this.onWorkerExit(info));
+  }
+
+  /**
+   * A media worker died with its legs: every call with a leg there ends with cause
+   * `media_failure` (BYE or final answer to both sides, CDR written); other calls go on.
+   */
+  private onWorkerExit(info: WorkerExitInfo): void {
+    const hit = new Set<Call>();
+    for (const legId of info.lostLegs) {
+      const call = this.byLeg.get(legId);
+      if (call) hit.add(call);
+    }
+    if (hit.size > 0 || info.code !== 0) this.log.error({ worker: info.worker, code: info.code, err: info.error, calls: hit.size }, 'media worker exited; ending its calls');
+    for (const call of hit) call.hangup('system', 'media_failure');
   }
 
   private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
@@ -129,19 +173,17 @@ export class B2bua {
       this.reject(r, who, { status: 503, reason: 'Service Unavailable (no media ports)', disposition: 'failed', cause: 'no_media_ports', direction: decision.direction, didId: decision.didId, didNumber: decision.didNumber });
       return;
     }
-    const call = new Call(this.env, r, decision, who, legs[0], legs[1]);
-    call.sessionTimer = sessionTimer;
+    const call = new Call(this.env, r, decision, who, legs, sessionTimer);
     this.calls.set(call.id, call);
-    this.byLeg.set(legs[0].id, call);
-    this.byLeg.set(legs[1].id, call);
+    for (const id of call.mediaLegIds) this.byLeg.set(id, call);
     try {
       await call.start();
     } catch (err) {
       // Whatever stops the offer from being set up ends the call here, so it never lingers with
-      // its legs: errors of our catalogues carry their status (SDP 400/488, media 488/503).
-      const status = err instanceof SdpError || err instanceof MediaError ? err.sipStatus : 500;
-      if (status >= 500) this.log.error({ err }, 'call set-up failed'); else this.log.info({ err: (err as Error).message }, 'unusable SDP offer');
-      if (r.tx.lastStatus < 200) r.reply(status, status === 488 ? 'Not Acceptable Here' : status === 400 ? 'Bad Request (SDP)' : undefined);
+      // its legs: errors of our catalogues carry their status (SDP 400, 488 with a Warning, media 488/503).
+      const f = sdpFailure(err, this.o.domain) ?? { status: 500, reason: undefined, headers: undefined };
+      if (f.status >= 500) this.log.error({ err }, 'call set-up failed'); else this.log.info({ err: (err as Error).message }, 'unusable SDP offer');
+      call.caller.reject(f.status, f.reason, f.headers);
       call.hangup('system', 'failed');
     }
   }
@@ -165,7 +207,7 @@ export class B2bua {
   private async authenticate(r: IncomingRequest): Promise<CallOrigin['device'] | null> {
     const auth = await this.deviceAuth(r);
     if (!auth.ok) return null;
-    const row = await this.o.db.selectFrom('devices').select(['caller_id']).where('id', '=', auth.deviceId).executeTakeFirst();
+    const row = await findDeviceById(this.o.db, auth.deviceId);
     return { id: auth.deviceId, username: auth.username, callerId: row?.caller_id ?? null };
   }
 
@@ -173,6 +215,7 @@ export class B2bua {
     return {
     endpoint: this.o.endpoint,
     media: this.o.media,
+    timers: this.o.timers ?? realTimers,
     logger: this.o.logger.child({ component: 'call' }),
     domain: this.o.domain,
     t1: this.o.t1 ?? 500,
@@ -192,16 +235,16 @@ export class B2bua {
     unbindDialog: (key: string) => { this.dialogs.delete(key); },
     answered: (call: Call) => {
       this.counters.answered++;
-      this.records.open(call.callStart());
       // Re-bridging re-arms the RTP timeout from the answer, not from the start of ringing.
-      void this.o.media.bridge(call.legA.id, call.legB.id).catch(() => {});
+      const [a, b] = call.mediaLegIds;
+      void this.o.media.bridge(a, b).catch(() => {});
+      return this.records.open(call.callStart());
     },
-    finished: (call: Call, cdr: NewCdr) => {
+    finished: (call: Call, cdr: NewCdr, journalled: boolean) => {
       this.counters.ended++;
       this.calls.delete(call.id);
-      this.byLeg.delete(call.legA.id);
-      this.byLeg.delete(call.legB.id);
-      this.writeCdr(cdr, call.answeredAt !== null);
+      for (const id of call.mediaLegIds) this.byLeg.delete(id);
+      this.writeCdr(cdr, journalled);
     },
     };
   }
@@ -211,12 +254,39 @@ export class B2bua {
   }
 
   /** Media counters of one relay leg; null when the leg is gone. */
-  async legStats(legId: number): Promise<import('../media/relay-protocol.ts').LegStats | null> {
+  private async legStats(legId: number): Promise<LegStats | null> {
     try {
       return await this.o.media.stats(legId);
     } catch {
       return null;
     }
+  }
+
+  /** Active calls, oldest first. */
+  listCalls(): CallSnapshot[] {
+    return [...this.calls.values()].map((c) => c.snapshot()).sort((x, y) => x.startedAt - y.startedAt);
+  }
+
+  /** One call, with its legs' media counters when `media` is set; undefined when unknown. */
+  async describeCall(id: string, opts: { media?: boolean } = {}): Promise<CallView | undefined> {
+    const call = this.calls.get(id);
+    if (!call) return undefined;
+    const snap = call.snapshot();
+    if (!opts.media) return { ...snap, media: { a: null, b: null } };
+    const [a, b] = await Promise.all([this.legStats(snap.legs.a.mediaLegId), this.legStats(snap.legs.b.mediaLegId)]);
+    return { ...snap, media: { a: mediaView(a), b: mediaView(b) } };
+  }
+
+  /** Hangs a call up from the API (BYE both sides, or CANCEL while ringing). False when unknown. */
+  hangupCall(id: string): boolean {
+    const call = this.calls.get(id);
+    if (!call) return false;
+    call.hangup('api', 'api_hangup');
+    return true;
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
   }
 
   /** Resolves once every CDR and journal row queued so far is committed. */

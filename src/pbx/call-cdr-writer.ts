@@ -11,7 +11,9 @@
  * record, so one bad row costs only itself.
  *
  * `flushed()` resolves once everything queued so far is committed: shutdown waits on it,
- * which keeps "a finished call has its CDR" true across a clean stop.
+ * which keeps "a finished call has its CDR" true across a clean stop. `open()` resolves once
+ * its journal row is committed: the B2BUA holds the caller's 200 until then ("answered means
+ * journaled"), so the answer waits for its batch and nothing else changes.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -22,9 +24,11 @@ interface Batch {
   opens: CallStart[];
   closes: NewCdr[];
   inserts: NewCdr[];
+  /** Resolvers of `open()` calls waiting for this batch's commit. */
+  committed: Array<() => void>;
 }
 
-const emptyBatch = (): Batch => ({ opens: [], closes: [], inserts: [] });
+const emptyBatch = (): Batch => ({ opens: [], closes: [], inserts: [], committed: [] });
 
 /**
  * A call answered and ended within one batch never needs its journal row: the row would be
@@ -53,10 +57,17 @@ export class CallRecordWriter {
 
   constructor(private readonly db: Kysely<DB>, private readonly log: Logger) {}
 
-  /** Journals an answered call, so a crash still ends in a CDR (see `closeOrphanedCalls`). */
-  open(call: CallStart): void {
-    this.queued.opens.push(call);
+  /**
+   * Journals an answered call, so a crash still ends in a CDR (see `closeOrphanedCalls`).
+   * Resolves once the batch holding the row is committed (or given up on, which is logged):
+   * never rejects, so an answer is delayed by a failing store but not lost.
+   */
+  open(call: CallStart): Promise<void> {
+    const batch = this.queued;
+    batch.opens.push(call);
+    const done = new Promise<void>((resolve) => batch.committed.push(resolve));
     this.kick();
+    return done;
   }
 
   /** The CDR of an ended call; `journalled` when `open` was called for it. */
@@ -103,6 +114,8 @@ export class CallRecordWriter {
     } catch (err) {
       this.log.warn({ err, records: n }, 'CDR batch failed; writing its records one by one');
       await this.oneByOne(b);
+    } finally {
+      for (const resolve of b.committed) resolve();
     }
   }
 

@@ -1,11 +1,8 @@
 /**
- * SDP handling of an anchored call leg: read where the peer wants media, and rewrite an SDP
- * so the other side sends its media to our relay port instead (c=, m=, a=rtcp, o=).
- * Only the first audio stream is anchored; other streams are disabled (port 0) in what we
- * pass on, which RFC 3264 §8.2 allows and keeps media from bypassing the relay.
+ * SDP bookkeeping of an anchored call leg: where its peer wants media, and our o= line towards
+ * that peer. The anchoring itself (one function for every offer and answer) is `anchor-sdp.ts`.
  */
 import { randomInt } from 'node:crypto';
-import { parseSdp, serializeSdp, cloneSdp, effectiveConnection, rewriteConnection, getAttribute, parseRtcp, codecs, isOnHold, hasAttribute, type SessionDescription } from '../sdp/index.ts';
 
 export interface MediaTarget {
   address: string;
@@ -25,43 +22,4 @@ export class SdpOrigin {
   next(): string {
     return String(this.version++);
   }
-}
-
-export function readSdp(body: Buffer): SessionDescription {
-  return parseSdp(body.toString('utf8'));
-}
-
-export function mediaTarget(sd: SessionDescription): MediaTarget | null {
-  const media = sd.media.find((m) => m.type === 'audio' && m.port !== 0);
-  if (!media) return null;
-  const conn = effectiveConnection(sd, media);
-  if (!conn) return null;
-  const rtcpAttr = getAttribute(media, 'rtcp');
-  const rtcp = rtcpAttr ? parseRtcp(rtcpAttr) : null;
-  const first = codecs(media)[0];
-  return {
-    address: conn.address,
-    rtpPort: media.port,
-    rtcpPort: rtcp?.port,
-    rtcpMux: hasAttribute(media, 'rtcp-mux'),
-    codec: first ? `${first.name}/${first.clockRate}` : null,
-    hold: isOnHold(sd, media),
-  };
-}
-
-/** The SDP to send to the other side: media pointed at our relay leg. */
-export function rewriteSdp(sd: SessionDescription, relay: { address: string; rtpPort: number }, origin: SdpOrigin): string {
-  const out = cloneSdp(sd);
-  let anchored = false;
-  const ports = out.media.map((m) => {
-    if (!anchored && m.type === 'audio' && m.port !== 0) { anchored = true; return relay.rtpPort; }
-    m.port = 0;
-    return 0;
-  });
-  rewriteConnection(out, { address: relay.address, ports });
-  out.origin = {
-    username: 'strowger', sessionId: origin.sessionId, sessionVersion: origin.next(),
-    netType: 'IN', addrType: relay.address.includes(':') ? 'IP6' : 'IP4', address: relay.address,
-  };
-  return serializeSdp(out);
 }

@@ -6,6 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { SipMessage } from '../sip/message.ts';
+import { clearTimer, realTimers, type TimerHandle, type Timers } from './call-timers.ts';
 
 export interface ReliableProvisionalOptions {
   t1: number;
@@ -13,12 +14,14 @@ export interface ReliableProvisionalOptions {
   send(msg: SipMessage): void;
   /** No PRACK after 64*T1 (§3: the UAS SHOULD then reject the request with a 5xx). */
   onTimeout(): void;
+  /** Default: Node's timers. */
+  timers?: Timers;
 }
 
 interface Pending {
   msg: SipMessage;
   rseq: number;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 export class ReliableProvisionals {
@@ -27,7 +30,11 @@ export class ReliableProvisionals {
   private pending: Pending | undefined;
   private waiting: ((headers: Record<string, string>) => SipMessage) | undefined;
 
-  constructor(private readonly o: ReliableProvisionalOptions) {}
+  private readonly timers: Timers;
+
+  constructor(private readonly o: ReliableProvisionalOptions) {
+    this.timers = o.timers ?? realTimers;
+  }
 
   /** True while a reliable provisional waits for its PRACK. */
   get busy(): boolean {
@@ -55,9 +62,9 @@ export class ReliableProvisionals {
       this.o.send(msg);
       interval *= 2;
       wait = Math.min(interval, limit - elapsed);
-      if (this.pending) this.pending.timer = setTimeout(tick, wait);
+      if (this.pending) this.pending.timer = this.timers.setTimeout(tick, wait);
     };
-    this.pending = { msg, rseq, timer: setTimeout(tick, wait) };
+    this.pending = { msg, rseq, timer: this.timers.setTimeout(tick, wait) };
   }
 
   /** A PRACK's RAck ("rseq cseq method", §7.2): true when it acknowledges the pending one. */
@@ -65,7 +72,7 @@ export class ReliableProvisionals {
     const m = rack ? /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(rack) : null;
     const p = this.pending;
     if (!m || !p || Number(m[1]) !== p.rseq || Number(m[2]) !== inviteCseq) return false;
-    clearTimeout(p.timer);
+    clearTimer(this.timers, p.timer);
     this.pending = undefined;
     const next = this.waiting;
     this.waiting = undefined;
@@ -75,7 +82,7 @@ export class ReliableProvisionals {
 
   /** The final response went out (or the call ended): no more retransmissions. */
   stop(): void {
-    if (this.pending) clearTimeout(this.pending.timer);
+    if (this.pending) clearTimer(this.timers, this.pending.timer);
     this.pending = undefined;
     this.waiting = undefined;
   }

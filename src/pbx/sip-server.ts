@@ -15,7 +15,7 @@ import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
-import { createMediaEngine, type MediaEngine } from '../media/media-engine.ts';
+import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
 import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
@@ -32,8 +32,9 @@ export interface SipServerDeps {
   logger: Logger;
   events: EventBus;
   version: string;
-  rtpPorts: [number, number];
-  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
+  /** The media engine the calls anchor their RTP in: created (and closed) by the caller. */
+  media: MediaEngine;
+  calls: { ringTimeoutMs: number; maxCallMs: number };
 }
 
 export interface SipServer {
@@ -49,6 +50,11 @@ export interface SipServer {
   advertise(protocol: TransportProtocol): { host: string; port: number };
   status(): Record<string, unknown>;
   close(): Promise<void>;
+}
+
+/** The first SIP listen address that is not a wildcard: media binds there too by default. */
+export function firstSipHost(sip: SipConfig): string | undefined {
+  return sip.hosts.find((h) => !isWildcard(h));
 }
 
 function isWildcard(address: string): boolean {
@@ -82,7 +88,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   await transports.start();
   const ports: Partial<Record<TransportProtocol, number>> = {};
   for (const t of transports.transports) ports[t.protocol] ??= t.local.port;
-  const firstHost = sip.hosts.find((h) => !isWildcard(h));
+  const firstHost = firstSipHost(sip);
   const advertise = (protocol: TransportProtocol) => ({
     host: deps.publicIp ?? firstHost ?? '127.0.0.1',
     port: ports[protocol] ?? ports.udp ?? sip.port,
@@ -130,13 +136,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   // Calls that were up when the process died get their CDR before new calls are taken.
   const orphans = await closeOrphanedCalls(deps.db, 'server_restart');
   if (orphans.length) log.warn({ count: orphans.length }, 'closed calls left open by a previous run (server_restart)');
-  const media = await createMediaEngine({
-    portRange: deps.rtpPorts,
-    bindAddress: firstHost ?? '0.0.0.0',
-    advertisedAddress: deps.publicIp ?? firstHost,
-    workers: deps.calls.mediaWorkers,
-    rtpTimeoutMs: deps.calls.rtpTimeoutMs,
-  });
+  const media = deps.media;
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
@@ -167,7 +167,6 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       await b2bua.close();
       location.close();
       endpoint.close();
-      await media.close();
       await transports.close();
     },
   };

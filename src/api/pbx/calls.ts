@@ -4,9 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { ApiError, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
-import type { Call } from '../../pbx/call.ts';
-import type { LegStats } from '../../media/relay-protocol.ts';
-import type { B2bua } from '../../pbx/b2bua.ts';
+import type { CallSnapshot, CallView, LegMediaView } from '../../pbx/b2bua.ts';
 import { Ok } from './schemas.ts';
 
 const Media = Type.Object({
@@ -36,30 +34,26 @@ const ActiveCall = Type.Object({
 
 const CallParams = Type.Object({ callID: Type.String({ minLength: 1, maxLength: 128 }) });
 
-function media(s: LegStats | null) {
-  if (!s) return null;
+function media(m: LegMediaView | null) {
+  if (!m) return null;
   return {
-    local_port: s.rtpPort,
-    remote: s.rtp.latched ? `${s.rtp.latched.address}:${s.rtp.latched.port}` : s.remote ? `${s.remote.address}:${s.remote.rtpPort}` : null,
-    packets_in: s.rtp.packetsIn, packets_out: s.rtp.packetsOut, bytes_in: s.rtp.bytesIn, bytes_out: s.rtp.bytesOut,
-    rtcp_packets_in: s.rtcp.packetsIn, rtcp_packets_out: s.rtcp.packetsOut,
+    local_port: m.localPort, remote: m.remote,
+    packets_in: m.packetsIn, packets_out: m.packetsOut, bytes_in: m.bytesIn, bytes_out: m.bytesOut,
+    rtcp_packets_in: m.rtcpPacketsIn, rtcp_packets_out: m.rtcpPacketsOut,
   };
 }
 
-async function describe(b2bua: B2bua, call: Call, withMedia: boolean) {
-  const stats = async (id: number) => (withMedia ? b2bua.legStats(id) : null);
-  const [a, b] = await Promise.all([stats(call.legA.id), stats(call.legB.id)]);
-  const aSrc = call.a.source;
-  const bTarget = call.winner?.sendTarget;
+/** The API shape of a call, from its snapshot (and media counters when read). */
+function shape(call: CallSnapshot, m: CallView['media'] = { a: null, b: null }) {
   return {
-    id: call.id, state: call.state, direction: call.decision.direction, caller: call.origin.caller, callee: call.origin.callee,
-    did_number: call.decision.didNumber, codec: call.codec,
+    id: call.id, state: call.state, direction: call.direction, caller: call.caller, callee: call.callee,
+    did_number: call.didNumber, codec: call.codec,
     start_time: new Date(call.startedAt).toISOString(),
     answer_time: call.answeredAt === null ? null : new Date(call.answeredAt).toISOString(),
     duration: Math.round((Date.now() - call.startedAt) / 100) / 10,
     legs: {
-      a: { sip_call_id: call.aCallId, peer: `${aSrc.protocol}:${aSrc.remoteAddress}:${aSrc.remotePort}`, media: media(a) },
-      b: { sip_call_id: call.bCallId, peer: bTarget ? `${bTarget.protocol}:${bTarget.address}:${bTarget.port}` : null, media: media(b) },
+      a: { sip_call_id: call.legs.a.sipCallId ?? '', peer: call.legs.a.peer, media: media(m.a) },
+      b: { sip_call_id: call.legs.b.sipCallId ?? '', peer: call.legs.b.peer, media: media(m.b) },
     },
   };
 }
@@ -76,10 +70,9 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   app.get('/calls', {
     schema: { tags, summary: 'Active calls (any logged-in user)', querystring: PaginationQuery, response: { 200: ListOf(ActiveCall), ...errorResponses(400, 401, 503) } },
   }, async (req) => {
-    const b2bua = engine();
-    const all = [...b2bua.calls.values()].sort((x, y) => x.startedAt - y.startedAt);
+    const all = engine().listCalls();
     const slice = all.slice(req.query.offset, req.query.offset + req.query.limit);
-    return page(await Promise.all(slice.map((c) => describe(b2bua, c, false))), all.length, req.query);
+    return page(slice.map((c) => shape(c)), all.length, req.query);
   });
 
   const notYet = (what: string) => async () => { throw notImplemented(`${what} is not available yet: it lands with the media features (hold, transfer and music on hold)`); };
@@ -87,19 +80,16 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   app.get('/calls/:callID', {
     schema: { tags, summary: 'One active call: both legs, state, codec, packets and bytes per direction', params: CallParams, response: { 200: ActiveCall, ...errorResponses(401, 404, 503) } },
   }, async (req) => {
-    const b2bua = engine();
-    const call = b2bua.find(req.params.callID);
+    const call = await engine().describeCall(req.params.callID, { media: true });
     if (!call) throw notFound('Call');
-    return describe(b2bua, call, true);
+    return shape(call, call.media);
   });
 
   app.delete('/calls/:callID', {
     config: { auth: 'admin' },
     schema: { tags, summary: 'Hang up a call (BYE to both legs, or CANCEL while ringing); the CDR says hangup_by api (admin)', params: CallParams, response: { 200: Ok, ...errorResponses(401, 403, 404, 503) } },
   }, async (req) => {
-    const call = engine().find(req.params.callID);
-    if (!call) throw notFound('Call');
-    call.hangup('api', 'api_hangup');
+    if (!engine().hangupCall(req.params.callID)) throw notFound('Call');
     return { success: true };
   });
 

@@ -1,0 +1,244 @@
+/**
+ * The one place where a call anchors SDP (RFC 3264 offer/answer through a B2BUA): an SDP that
+ * arrived on one leg sets that leg's remote media and negotiated codec, and comes back as the
+ * SDP to send onwards, pointed at the other leg's media endpoint.
+ *
+ * Codec policy (pass-through preferred, transcoding as the fallback):
+ * - an offer goes onwards with the offerer's codecs first, in its order and with its payload
+ *   types, then the codecs we can transcode that it did not offer (PCMU, PCMA, G722,
+ *   opus/48000/2) and one telephone-event per clock rate in use (RFC 4733 §7.1.1);
+ * - an answer with a codec the offerer offered: both legs carry it (pass-through, no decode);
+ *   otherwise the offerer's leg uses the offerer's first codec we support (transcode), and the
+ *   answer sent to the offerer names only that codec;
+ * - an offer with no codec we can decode → 488 with `Warning: 305` (RFC 3261 §20.43), an offer
+ *   with no audio stream at all → 488 with `Warning: 304` ("Media type not available").
+ * `ptime`, `rtcp-mux` and direction attributes travel unchanged. Only the first audio stream is
+ * anchored; other streams are disabled (port 0) in what we pass on (RFC 3264 §8.2), so no media
+ * bypasses the relay.
+ */
+import {
+  parseSdp, serializeSdp, cloneSdp, effectiveConnection, rewriteConnection, getAttribute, parseRtcp, parsePacketTime,
+  codecs, isOnHold, hasAttribute, isTelephoneEvent, negotiate, removeAttributes, SdpError,
+  type Codec, type CodecCapability, type MediaDescription, type SessionDescription,
+} from '../sdp/index.ts';
+import type { LegId } from '../media/relay-protocol.ts';
+import type { MediaEngine } from '../media/media-engine.ts';
+import type { LegCodec } from '../media/leg-codec.ts';
+import { SdpOrigin, type MediaTarget } from './call-sdp.ts';
+
+/** Codecs the media graph can decode and encode, in our preference order. */
+export const TRANSCODABLE: readonly CodecCapability[] = [
+  { name: 'PCMU', clockRate: 8000 },
+  { name: 'PCMA', clockRate: 8000 },
+  { name: 'G722', clockRate: 8000 },
+  { name: 'opus', clockRate: 48000, channels: 2 },
+];
+
+const STATIC_PT: Record<string, number> = { 'pcmu/8000': 0, 'pcma/8000': 8, 'g722/8000': 9 };
+
+export type { LegCodec };
+
+/** The SDP state of one leg's media endpoint; owned by the leg, changed only by this module. */
+export interface LegMedia {
+  /** The media engine's endpoint: where our side of this leg's RTP lives. */
+  readonly endpoint: { id: LegId; address: string; rtpPort: number };
+  /** Our o= towards this leg's peer (RFC 3264 §8: one session id, version bumped per SDP). */
+  readonly origin: SdpOrigin;
+  /** Where the peer wants media, from its last SDP. */
+  remote: MediaTarget | null;
+  /** The peer's last offer: its format list and the codecs of it we support (offer order). */
+  offer: { formats: readonly string[]; codecs: readonly Codec[]; supported: readonly Codec[] } | null;
+  codec: LegCodec | null;
+}
+
+export function createLegMedia(endpoint: { id: LegId; address: string; rtpPort: number }): LegMedia {
+  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null };
+}
+
+/** An offer we cannot carry: 488 with the RFC 3261 §20.43 warning that says why. */
+export class AnchorError extends Error {
+  readonly sipStatus = 488;
+  constructor(readonly warning: 304 | 305, detail: string) {
+    super(`${warning === 304 ? 'Media type not available' : 'Incompatible media format'}: ${detail}`);
+    this.name = 'AnchorError';
+  }
+
+  /** `Warning` header value (RFC 3261 §20.43: warn-code SP warn-agent SP warn-text). */
+  header(agent: string): string {
+    return `${this.warning} ${agent} "${this.warning === 304 ? 'Media type not available' : 'Incompatible media format'}"`;
+  }
+}
+
+/** What the anchoring function needs of the media engine. */
+export type LegMediaEngine = Pick<MediaEngine, 'setRemote' | 'setCodec'>;
+
+/**
+ * Every change of a leg's media goes through here: remote address and negotiated codec (the
+ * engine then chooses pass-through or transcoding per bridge).
+ */
+export async function applyLegMedia(engine: LegMediaEngine, legId: LegId, remote: MediaTarget | null, codec: LegCodec | null): Promise<void> {
+  if (remote) await engine.setRemote(legId, { address: remote.address, rtpPort: remote.rtpPort, rtcpPort: remote.rtcpPort, rtcpMux: remote.rtcpMux });
+  if (codec) await engine.setCodec(legId, codec);
+}
+
+export type SdpRole = 'offer' | 'answer';
+
+/**
+ * Anchors an SDP received on leg `from` (offer or answer) and returns the SDP to send to the
+ * peer of leg `to`, with our media endpoint of `to` in c=/m=/a=rtcp and our o= for that peer.
+ * For an answer, `to` is the leg that made the offer (its `offer` must be recorded).
+ *
+ * @throws SdpError (400) for a body that does not parse; AnchorError (488) for an offer we
+ *   cannot carry; MediaError (488 for an unusable address or port) from the engine.
+ */
+export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, role: SdpRole, from: LegMedia, to: LegMedia): Promise<string> {
+  const sd = parseSdp(typeof body === 'string' ? body : body.toString('utf8'));
+  const out = cloneSdp(sd);
+  const index = out.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  const audio = index < 0 ? undefined : out.media[index];
+  const remote = audio ? mediaTargetOf(sd, sd.media[index]) : null;
+  if (role === 'offer') {
+    if (!audio) {
+      if (sd.media.some((m) => m.port !== 0)) throw new AnchorError(304, 'no audio stream offered');
+    } else {
+      const supported = supportedCodecs(sd, audio);
+      from.offer = { formats: [...sd.media[index].formats], codecs: codecs(sd.media[index]), supported };
+      appendTranscodable(audio, supported);
+    }
+    from.remote = remote;
+    await applyLegMedia(engine, from.endpoint.id, remote, null);
+  } else {
+    from.remote = remote;
+    if (audio) answerCodecs(sd, audio, from, to);
+    await applyLegMedia(engine, from.endpoint.id, remote, from.codec);
+    await applyLegMedia(engine, to.endpoint.id, null, to.codec);
+  }
+  return pointAt(out, to);
+}
+
+/** Where the peer of an SDP wants the first audio stream's media. */
+function mediaTargetOf(sd: SessionDescription, media: MediaDescription): MediaTarget | null {
+  const conn = effectiveConnection(sd, media);
+  if (!conn) return null;
+  const rtcpAttr = getAttribute(media, 'rtcp');
+  const rtcp = rtcpAttr ? parseRtcp(rtcpAttr) : null;
+  const first = codecs(media)[0];
+  return {
+    address: conn.address, rtpPort: media.port, rtcpPort: rtcp?.port, rtcpMux: hasAttribute(media, 'rtcp-mux'),
+    codec: first ? `${first.name}/${first.clockRate}` : null, hold: isOnHold(sd, media),
+  };
+}
+
+/** The offered codecs we can decode, in the offerer's order (through `negotiate`). */
+function supportedCodecs(sd: SessionDescription, audio: MediaDescription): Codec[] {
+  try {
+    const n = negotiate({ ...sd, media: [audio] }, [...TRANSCODABLE, ...teCapabilities()]);
+    return n.media[0]?.codecs.filter((c) => !isTelephoneEvent(c)) ?? [];
+  } catch (err) {
+    if (err instanceof SdpError && err.code === 'SDP_ERR_NO_COMMON_CODEC') {
+      throw new AnchorError(305, `offered ${codecs(audio).map((c) => `${c.name}/${c.clockRate}`).join(', ') || 'nothing'}`);
+    }
+    throw err;
+  }
+}
+
+function teCapabilities(): CodecCapability[] {
+  return [{ name: 'telephone-event', clockRate: 8000 }, { name: 'telephone-event', clockRate: 48000 }];
+}
+
+const sameCodec = (a: { name: string; clockRate: number; channels?: number }, b: { name: string; clockRate: number; channels?: number }) =>
+  a.name.toLowerCase() === b.name.toLowerCase() && a.clockRate === b.clockRate && (a.channels ?? 1) === (b.channels ?? 1);
+
+/** Adds the transcodable codecs the offerer left out, and telephone-event per clock rate. */
+function appendTranscodable(audio: MediaDescription, supported: readonly Codec[]): void {
+  const offered = codecs(audio);
+  const used = new Set(audio.formats.map(Number));
+  let next = 96;
+  const freePt = (preferred: number | undefined): number => {
+    if (preferred !== undefined && !used.has(preferred)) { used.add(preferred); return preferred; }
+    while (used.has(next) && next < 127) next++;
+    used.add(next);
+    return next;
+  };
+  const add = (name: string, clockRate: number, channels: number, fmtp: string | null) => {
+    const pt = freePt(STATIC_PT[`${name.toLowerCase()}/${clockRate}`]);
+    audio.formats.push(String(pt));
+    audio.attributes.push({ name: 'rtpmap', value: `${pt} ${name}/${clockRate}${channels > 1 ? `/${channels}` : ''}` });
+    if (fmtp !== null) audio.attributes.push({ name: 'fmtp', value: `${pt} ${fmtp}` });
+  };
+  const rates = new Set(supported.map((c) => c.clockRate));
+  for (const cap of TRANSCODABLE) {
+    if (offered.some((c) => sameCodec(c, cap))) continue;
+    add(cap.name, cap.clockRate, cap.channels ?? 1, null);
+    rates.add(cap.clockRate);
+  }
+  for (const rate of rates) {
+    if (offered.some((c) => isTelephoneEvent(c) && c.clockRate === rate)) continue;
+    add('telephone-event', rate, 1, '0-16');
+  }
+}
+
+function legCodec(codec: Codec, all: readonly Codec[], media: MediaDescription): LegCodec {
+  const te = all.find((c) => isTelephoneEvent(c) && c.clockRate === codec.clockRate);
+  const ptime = getAttribute(media, 'ptime');
+  const ms = typeof ptime === 'string' ? parsePacketTime(ptime) : null;
+  return {
+    pt: codec.pt, name: codec.name, clockRate: codec.clockRate, channels: codec.channels, fmtp: codec.fmtp,
+    telephoneEventPt: te?.pt ?? null, ptime: ms ?? 20,
+  };
+}
+
+/**
+ * Sets both legs' codecs from an answer received on `from` to the offer made by `to`, and
+ * trims the answer (mutating `audio`) to what the offerer can read.
+ */
+function answerCodecs(sd: SessionDescription, audio: MediaDescription, from: LegMedia, to: LegMedia): void {
+  const answered = codecs(audio);
+  const primary = answered.find((c) => !isTelephoneEvent(c) && c.name.toUpperCase() !== 'CN');
+  from.codec = primary ? legCodec(primary, answered, audio) : null;
+  const offer = to.offer;
+  if (!offer || !primary) { to.codec = from.codec; return; }
+  const passed = offer.codecs.find((c) => c.pt === primary.pt && sameCodec(c, primary));
+  if (passed) {
+    // Pass-through: the offerer reads the answer as it is, minus the codecs only we added.
+    to.codec = legCodec(passed, offer.codecs, audio);
+    keepFormats(audio, new Set(offer.formats.filter((f) => audio.formats.includes(f))));
+    return;
+  }
+  // Transcode: the offerer's leg carries its first codec we support, and its answer says so.
+  const mine = offer.supported[0];
+  if (!mine) { to.codec = from.codec; return; }
+  to.codec = legCodec(mine, offer.codecs, audio);
+  const te = offer.codecs.find((c) => isTelephoneEvent(c) && c.clockRate === mine.clockRate);
+  removeAttributes(audio, (a) => a.name === 'rtpmap' || a.name === 'fmtp');
+  audio.formats = [];
+  for (const c of te ? [mine, te] : [mine]) {
+    audio.formats.push(String(c.pt));
+    audio.attributes.push({ name: 'rtpmap', value: `${c.pt} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}` });
+    if (c.fmtp !== null) audio.attributes.push({ name: 'fmtp', value: `${c.pt} ${c.fmtp}` });
+  }
+  void sd;
+}
+
+/** Keeps only `formats` on the m= line, with their rtpmap and fmtp lines. */
+function keepFormats(audio: MediaDescription, formats: Set<string>): void {
+  audio.formats = audio.formats.filter((f) => formats.has(f));
+  removeAttributes(audio, (a) => (a.name === 'rtpmap' || a.name === 'fmtp') && a.value !== null && !formats.has(a.value.split(/\s/, 1)[0] ?? ''));
+}
+
+/** c=, m= port, a=rtcp and o= pointed at our endpoint of `to`; other streams disabled. */
+function pointAt(out: SessionDescription, to: LegMedia): string {
+  const relay = to.endpoint;
+  let anchored = false;
+  const ports = out.media.map((m) => {
+    if (!anchored && m.type === 'audio' && m.port !== 0) { anchored = true; return relay.rtpPort; }
+    m.port = 0;
+    return 0;
+  });
+  rewriteConnection(out, { address: relay.address, ports });
+  out.origin = {
+    username: 'strowger', sessionId: to.origin.sessionId, sessionVersion: to.origin.next(),
+    netType: 'IN', addrType: relay.address.includes(':') ? 'IP6' : 'IP4', address: relay.address,
+  };
+  return serializeSdp(out);
+}
