@@ -12,7 +12,7 @@ import { buildApp } from './api/app.ts';
 import type { ApiContext } from './api/context.ts';
 import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
-import { firstSipHost, startSipServer } from './pbx/sip-server.ts';
+import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
 import { createMediaEngine } from './media/media-engine.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
@@ -59,6 +59,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const media = await createMediaEngine({
         portRange: config.rtpPorts,
         bindAddress: firstHost ?? '0.0.0.0',
+        // IPv6 media where SIP listens on IPv6 too: IPv6 callers get IPv6 legs (see pbx/media-family.ts).
+        bindAddress6: firstSipHost6(config.sip),
         advertisedAddress: config.publicIp ?? firstHost,
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,

@@ -275,11 +275,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     return this.createOn(this.place(options), options.group ?? null, family);
   }
 
-  /** Two legs in the same worker, ready to be bridged (both released if the second fails). */
-  async createLegPair(): Promise<[LegInfo, LegInfo]> {
-    const a = await this.createLeg();
+  /** Two legs in the same worker, ready to be bridged (both released if the second fails); `families` as in {@link CreateLegOptions.family}. */
+  async createLegPair(families: readonly [(4 | 6)?, (4 | 6)?] = []): Promise<[LegInfo, LegInfo]> {
+    const a = await this.createLeg({ family: families[0] });
     try {
-      return [a, await this.createLeg({ near: a.id })];
+      return [a, await this.createLeg({ near: a.id, family: families[1] })];
     } catch (err) {
       await this.releaseLeg(a.id);
       throw err;

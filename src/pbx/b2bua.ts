@@ -19,6 +19,7 @@ import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
 import type { LegStats } from '../media/relay-protocol.ts';
 import { matchInboundTrunk, trunkCredentials } from '../store/trunks.ts';
 import type { NewCdr } from '../store/cdrs.ts';
+import { legFamilies } from './media-family.ts';
 import { CallRecordWriter } from './call-cdr-writer.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
@@ -41,7 +42,7 @@ export interface B2buaOptions {
   guard: SipGuard;
   logger: Logger;
   domain: string;
-  advertise(protocol: TransportProtocol): { host: string; port: number };
+  advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
   ringTimeoutMs: number;
   maxCallMs: number;
   t1?: number;
@@ -167,7 +168,7 @@ export class B2bua {
     }
     let legs;
     try {
-      legs = await this.o.media.createLegPair();
+      legs = await this.o.media.createLegPair(legFamilies(this.o.media.advertisedAddress6 !== null, msg.body, r.source.remoteAddress, decision.targets[0]));
     } catch (err) {
       this.log.error({ err }, 'no media ports');
       this.reject(r, who, { status: 503, reason: 'Service Unavailable (no media ports)', disposition: 'failed', cause: 'no_media_ports', direction: decision.direction, didId: decision.didId, didNumber: decision.didNumber });
@@ -220,7 +221,7 @@ export class B2bua {
     domain: this.o.domain,
     t1: this.o.t1 ?? 500,
     maxCallMs: this.o.maxCallMs,
-    advertise: (p: TransportProtocol) => this.o.advertise(p),
+    advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
       if (target.kind === 'contact') {
         const b = target.binding;

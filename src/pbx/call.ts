@@ -7,6 +7,7 @@
  *
  * New features add a leg kind (`leg-types.ts`) or a bridge behaviour, not methods here.
  */
+import { addressFamily } from '../sip/endpoint.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/message.ts';
@@ -39,7 +40,7 @@ export interface CallEnv {
   domain: string;
   t1: number;
   maxCallMs: number;
-  advertise(protocol: SendTarget['protocol']): { host: string; port: number };
+  advertise(protocol: SendTarget['protocol'], family?: 4 | 6): { host: string; port: number };
   /** Resolves a target to where its INVITE goes (DNS for trunk hosts). */
   sendTargetFor(target: CallTarget): Promise<SendTarget>;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
@@ -207,7 +208,7 @@ export class Call {
   }
 
   private buildInvite(target: CallTarget, to: SendTarget, body: string | undefined, cseq: number): SipMessage {
-    const adv = this.env.advertise(to.protocol);
+    const adv = this.env.advertise(to.protocol, addressFamily(to.address));
     const msg = this.caller.req.msg;
     const display = msg.from.displayName;
     const fromHost = target.kind === 'trunk' ? (target.trunk.from_domain ?? adv.host) : this.env.domain;

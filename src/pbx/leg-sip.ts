@@ -2,6 +2,7 @@
  * What both SIP leg kinds share: the environment they send through, our Contact, and the
  * transaction-less requests of a dialog (ACK for a 2xx, §13.2.2.4 and §17.1.1.3) and BYE.
  */
+import { addressFamily } from '../sip/endpoint.ts';
 import type { Logger } from 'pino';
 import type { SipEndpoint } from '../sip/endpoint.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
@@ -22,7 +23,7 @@ export interface SipLegEnv {
   /** RFC 3261 T1 in ms. */
   t1: number;
   log: Logger;
-  advertise(protocol: TransportProtocol): { host: string; port: number };
+  advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
 }
 
 /** A leg that has (or will have) a SIP dialog: what in-dialog relaying needs of it. */
@@ -33,14 +34,14 @@ export interface SipDialogLeg {
 }
 
 export function contactFor(env: SipLegEnv, target: SendTarget): string {
-  const adv = env.advertise(target.protocol);
+  const adv = env.advertise(target.protocol, addressFamily(target.address));
   return `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${target.protocol}>`;
 }
 
 /** ACK for a 2xx: its own transaction-less request in the dialog (§13.2.2.4, §17.1.1.3). */
 export function sendAck(env: SipLegEnv, dialog: Dialog, cseq: number, target: SendTarget, body?: string): void {
   const ack = dialog.createRequest('ACK', { cseq, body, contentType: body ? 'application/sdp' : undefined });
-  ack.addHeader('Via', formatVia(env.endpoint.via(target.protocol)), { first: true });
+  ack.addHeader('Via', formatVia(env.endpoint.via(target.protocol, undefined, addressFamily(target.address))), { first: true });
   void env.endpoint.sendStateless(ack, target).catch(() => {});
 }
 

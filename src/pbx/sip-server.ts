@@ -47,7 +47,7 @@ export interface SipServer {
   b2bua: B2bua;
   /** Bound ports by protocol (first listener of each). */
   ports: Partial<Record<TransportProtocol, number>>;
-  advertise(protocol: TransportProtocol): { host: string; port: number };
+  advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
   status(): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -55,6 +55,12 @@ export interface SipServer {
 /** The first SIP listen address that is not a wildcard: media binds there too by default. */
 export function firstSipHost(sip: SipConfig): string | undefined {
   return sip.hosts.find((h) => !isWildcard(h));
+}
+
+/** The first IPv6 address SIP binds to (`::` when it binds the IPv6 wildcard), if any. */
+export function firstSipHost6(sip: SipConfig): string | undefined {
+  const v6 = sip.hosts.filter((h) => h.includes(':')).map((h) => h.replace(/^\[|\]$/g, ''));
+  return v6.find((h) => h !== '::') ?? v6[0];
 }
 
 function isWildcard(address: string): boolean {
@@ -89,8 +95,15 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const ports: Partial<Record<TransportProtocol, number>> = {};
   for (const t of transports.transports) ports[t.protocol] ??= t.local.port;
   const firstHost = firstSipHost(sip);
-  const advertise = (protocol: TransportProtocol) => ({
-    host: deps.publicIp ?? firstHost ?? '127.0.0.1',
+  const firstHost6 = firstSipHost6(sip);
+  // A peer reached over IPv6 must be handed an IPv6 address (baresip cannot send to an IPv4
+  // Contact from its IPv6 socket); STROWGER_PUBLIC_IP is taken for the family it is written in.
+  const publicIp6 = deps.publicIp?.includes(':') ? deps.publicIp : undefined;
+  const publicIp4 = publicIp6 === undefined ? deps.publicIp : undefined;
+  const advertise = (protocol: TransportProtocol, family: 4 | 6 = 4) => ({
+    host: family === 6 && (publicIp6 ?? firstHost6) !== undefined && firstHost6 !== '::'
+      ? (publicIp6 ?? firstHost6)!
+      : deps.publicIp ?? publicIp4 ?? firstHost ?? '127.0.0.1',
     port: ports[protocol] ?? ports.udp ?? sip.port,
   });
 

@@ -38,7 +38,8 @@ export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 export interface EndpointOptions {
   transports: TransportLayer;
   /** Host and port for our Via/Contact on each protocol (public address behind NAT). */
-  advertise(protocol: TransportProtocol): { host: string; port: number };
+  /** Host and port for Via/Contact on `protocol`; `family` 6 when the peer is reached over IPv6. */
+  advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
   /**
    * The Server header (RFC 3261 §20.35) of every response this endpoint makes, e.g.
    * `Strowger/1.2.0`; undefined or '' omits it. (The transaction layer's own 100 Trying,
@@ -123,14 +124,14 @@ export class SipEndpoint {
   }
 
   /** Our Via for a request leaving on `protocol` (with rport, RFC 3581 §4). */
-  via(protocol: TransportProtocol, branch = randomBranch()): Via {
-    const a = this.opts.advertise(protocol);
+  via(protocol: TransportProtocol, branch = randomBranch(), family: 4 | 6 = 4): Via {
+    const a = this.opts.advertise(protocol, family);
     return new Via(protocol.toUpperCase(), a.host, a.port, new Map<string, string | null>([['branch', branch], ['rport', null]]));
   }
 
   /** Starts a client transaction; a top Via of ours is added when the request has none. */
   request(req: SipMessage, target: SendTarget, handlers: ClientTransactionHandlers<SendTarget>): ClientTransaction<SendTarget> {
-    if (req.via.length === 0) req.addHeader('Via', formatVia(this.via(target.protocol)), { first: true });
+    if (req.via.length === 0) req.addHeader('Via', formatVia(this.via(target.protocol, undefined, addressFamily(target.address))), { first: true });
     return this.transactions.request(req, target, handlers);
   }
 
@@ -363,4 +364,9 @@ function targetSource(target: SendTarget, _msg: SipMessage): MessageSource {
     protocol: target.protocol, remoteAddress: target.address, remotePort: target.port,
     localAddress: '', localPort: target.localPort ?? 0, connectionId: target.connectionId,
   };
+}
+
+/** 6 for an IPv6 literal (not IPv4-mapped), else 4: which of our addresses a peer can reach. */
+export function addressFamily(address: string): 4 | 6 {
+  return address.includes(':') && !address.startsWith('::ffff:') ? 6 : 4;
 }
