@@ -62,7 +62,7 @@ export interface PassEdge {
   readonly to: RelayLeg;
   /** PT to write on audio packets, -1 to keep the received one. */
   readonly audioPt: number;
-  /** PT to write on telephone-event packets, -1 to keep the received one. */
+  /** PT to write on telephone-event packets, -1 to keep the received one, DROP_EVENTS (-2) to drop them. */
   readonly eventPt: number;
 }
 
