@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { frameSamples } from './frame-endpoint.ts';
 import type { SourceEndpoint } from './media-graph.ts';
-import { parseWav, toGraphRate } from './wav-file.ts';
+import { readWav } from './audio-file/wav.ts';
+import { toGraphRate } from './graph-rate.ts';
 
 /** A tone: the sum of `frequencies` (dual tones for DTMF/ringback), on/off cadence. */
 export interface ToneSpec {
@@ -53,7 +54,7 @@ export class Player implements SourceEndpoint {
       return new Player(top > 3400 ? 16000 : 8000, t, loop, hooks);
     }
     try {
-      const audio = toGraphRate(parseWav(await readFile(source.file)));
+      const audio = toGraphRate(readWav(await readFile(source.file)));
       const p = new Player(audio.sampleRate, null, loop, hooks);
       p.samples = audio.samples;
       return p;

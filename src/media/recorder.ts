@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { SinkEndpoint } from './media-graph.ts';
-import { wavHeader } from './wav-file.ts';
+import { wavHeader } from './audio-file/wav.ts';
 
 export class WavRecorder implements SinkEndpoint {
   /** Bytes of audio written so far (excluding the header). */

@@ -1,6 +1,7 @@
 /**
- * The little WAV (RIFF) knowledge MOH needs: write 16-bit PCM mono, and read back the format
- * and length of a file ffmpeg wrote (to measure what was really decoded).
+ * The little WAV (RIFF) knowledge MOH needs beyond `media/audio-file/wav.ts`: write a whole
+ * 16-bit PCM mono file at once, and read back only the format and length of a file ffmpeg
+ * wrote (to measure what was really decoded, without loading it).
  *
  * Canonical layout written here (all little-endian):
  *
@@ -9,6 +10,7 @@
  *                        | u16 block align | u16 bits per sample
  *    36  "data" | u32 data bytes | samples…
  */
+import { wavHeader } from '../media/audio-file/wav.ts';
 
 export interface WavInfo {
   /** 1 = integer PCM (WAVE_FORMAT_PCM), 0xfffe = WAVE_FORMAT_EXTENSIBLE. */
@@ -23,26 +25,12 @@ export interface WavInfo {
   durationMs: number;
 }
 
-const HEADER_BYTES = 44;
-
 /** A canonical 44-byte-header WAV holding `samples` (16-bit PCM, mono). */
 export function encodeWavMono16(samples: Int16Array, sampleRate: number): Buffer {
-  const dataBytes = samples.length * 2;
-  const out = Buffer.alloc(HEADER_BYTES + dataBytes);
-  out.write('RIFF', 0, 'ascii');
-  out.writeUInt32LE(HEADER_BYTES - 8 + dataBytes, 4);
-  out.write('WAVE', 8, 'ascii');
-  out.write('fmt ', 12, 'ascii');
-  out.writeUInt32LE(16, 16);
-  out.writeUInt16LE(1, 20);
-  out.writeUInt16LE(1, 22);
-  out.writeUInt32LE(sampleRate, 24);
-  out.writeUInt32LE(sampleRate * 2, 28);
-  out.writeUInt16LE(2, 32);
-  out.writeUInt16LE(16, 34);
-  out.write('data', 36, 'ascii');
-  out.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i]!, HEADER_BYTES + i * 2);
+  const header = wavHeader(sampleRate, samples.length * 2);
+  const out = Buffer.alloc(header.length + samples.length * 2);
+  header.copy(out, 0);
+  for (let i = 0; i < samples.length; i++) out.writeInt16LE(samples[i]!, header.length + i * 2);
   return out;
 }
 

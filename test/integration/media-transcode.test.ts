@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseWav, wavHeader } from '../../src/media/wav-file.ts';
+import { readWav, wavHeader } from '../../src/media/audio-file/wav.ts';
 import { PCMA, PCMU } from '../../src/media/codec/g711.ts';
 import { createMediaEngine } from '../../src/media/index.ts';
 import type { LegCodec, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
@@ -159,7 +159,7 @@ describe('player and recorder endpoints', () => {
     await sleep(500);
     await engine.stopRecorder(rec.id);
     await engine.releaseLeg(player.id);
-    const wav = parseWav(await readFile(path));
+    const wav = readWav(await readFile(path));
     assert.equal(wav.sampleRate, 8000);
     assert.ok(wav.samples.length >= 8000 * 0.3, `${wav.samples.length} samples`);
     assert.ok(Math.abs(dominant(wav.samples.subarray(800), 8000) - 1000) <= 20);
