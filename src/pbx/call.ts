@@ -225,7 +225,9 @@ export class Call {
       cseq,
       maxForwards: mf === null ? 70 : Math.max(0, mf - 1),
       contact: contactFor(this.legEnv, to),
-      headers: { Allow: ALLOW, 'User-Agent': 'Strowger' },
+      // RFC 3262 towards the callee: a caller that requires 100rel (early media it must not
+      // miss) gets the same guarantee end to end; every other callee may still use it.
+      headers: { Allow: ALLOW, 'User-Agent': 'Strowger', ...(this.caller.requires100rel() ? { Require: '100rel' } : { Supported: '100rel' }) },
       body,
       contentType: body === undefined ? undefined : 'application/sdp',
     });

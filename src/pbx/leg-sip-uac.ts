@@ -46,6 +46,8 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
   private tx: ClientTransaction<SendTarget> | undefined;
   private authTried = false;
   private byeSent = false;
+  /** Highest RSeq we PRACKed (RFC 3262 §4): a retransmitted reliable provisional is not relayed twice. */
+  private lastRseq = -1;
   /** The body of our ACK (a late offer's answer), resent with it for a retransmitted 2xx. */
   lastAckBody: string | undefined;
 
@@ -78,6 +80,7 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     if (s < 200) {
       if (s === 100) return;
       if (res.toTag && !this.dialog) this.dialog = Dialog.asUac(this.invite, res);
+      if (this.isReliable(res) && !this.prack(res)) return;
       this.events.provisional(this, res);
       return;
     }
@@ -94,6 +97,31 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     }
     this.env.log.info({ status: s }, 'call: fork failed');
     this.finish(s);
+  }
+
+  private isReliable(res: SipMessage): boolean {
+    return res.getHeaders('require').some((v) => v.split(',').some((t) => t.trim().toLowerCase() === '100rel'));
+  }
+
+  /**
+   * RFC 3262 §4: a reliable provisional is acknowledged with a PRACK in its early dialog,
+   * `RAck: <RSeq> <CSeq number> INVITE`. Provisionals arrive in RSeq order; a retransmission
+   * (same or older RSeq) is not acknowledged or relayed again — the PRACK transaction already
+   * retransmits itself. @returns false when the provisional must not be relayed.
+   */
+  private prack(res: SipMessage): boolean {
+    const rseq = Number(res.getHeader('rseq')?.trim());
+    if (!Number.isInteger(rseq) || rseq < 0 || rseq > 0xffffffff) return true; // malformed: relay, cannot PRACK
+    if (rseq <= this.lastRseq) return false;
+    this.lastRseq = rseq;
+    const dialog = this.dialog?.remoteTag === res.toTag ? this.dialog : Dialog.asUac(this.invite, res);
+    const prack = dialog.createRequest('PRACK', { headers: { RAck: `${rseq} ${this.invite.cseq.seq} INVITE` } });
+    try {
+      this.env.endpoint.request(prack, this.target, { onResponse: () => {} });
+    } catch (err) {
+      this.env.log.warn({ err }, 'call: PRACK not sent');
+    }
+    return true;
   }
 
   private finish(status: number): void {

@@ -94,7 +94,7 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
     this.reliable.provisional(send, body !== undefined);
   }
 
-  private requires100rel(): boolean {
+  requires100rel(): boolean {
     return this.req.msg.getHeaders('require').some((v) => v.trim().toLowerCase() === '100rel');
   }
 

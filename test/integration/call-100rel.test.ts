@@ -1,7 +1,8 @@
 /**
  * Reliable provisionals on the caller's leg (RFC 3262): a caller requiring 100rel gets its
  * 180 with Require: 100rel and RSeq, its PRACK answered 200 in the early dialog, then the
- * call completes normally; a PRACK that acknowledges nothing gets 481.
+ * call completes normally; a PRACK that acknowledges nothing gets 481. The callee leg then
+ * requires 100rel as well and PRACKs the callee's reliable provisionals.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,6 +36,20 @@ describe('100rel / PRACK (RFC 3262)', () => {
     assert.equal(far.stats.successful, 1, `callee: ${far.errors}`);
     const cdr = await nextCdr(t, n);
     assert.deepEqual([cdr.disposition, cdr.hangup_by], ['answered', 'caller']);
+    await assertIdle(t);
+  });
+
+  test('the callee leg asks for 100rel too: its reliable 180 gets our PRACK (RAck), then the call completes', async () => {
+    const uas = await startSippServer({ scenario: 'uas-100rel.xml', traceMessages: true });
+    await api(t, 'PUT', `/api/trunks/${outTrunk}`, { port: uas.port });
+    const n = await cdrCount(t);
+    const caller = await runSipp(trunkCall(t, DID, '+15550100901', { scenario: 'uac-100rel.xml' }));
+    assert.equal(caller.stats.successful, 1, `${caller.errors}\n${caller.stdout.slice(-600)}`);
+    const far = await uas.stop();
+    // The callee scenario fails unless the INVITE said Require: 100rel and a PRACK with RAck 1 came.
+    assert.equal(far.stats.successful, 1, `callee: ${far.errors}\n${far.messages?.slice(-2000)}`);
+    assert.equal((far.messages?.match(/^PRACK /gm) ?? []).length, 1, 'one PRACK, none for the retransmitted 180');
+    assert.equal((await nextCdr(t, n)).disposition, 'answered');
     await assertIdle(t);
   });
 });
