@@ -40,6 +40,8 @@ export const HANGUP_CAUSES = [
   // RFC 4028 session expiry), media silence, limits, shutdown and crash recovery.
   'no_ack', 'no_prack', 'session_expired', 'session_refresh_failed', 'rtp_timeout', 'max_duration',
   'shutdown', 'server_restart',
+  // The media worker carrying the call died (its sockets went with it).
+  'media_failure',
 ] as const;
 export type HangupCause = (typeof HANGUP_CAUSES)[number];
 
