@@ -72,6 +72,11 @@ export interface RtpInbound {
   audio(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
   /** An accepted telephone-event packet (RFC 4733). */
   event(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
+  /**
+   * Someone hears this leg's audio (decode path). False when only its DTMF is listened to:
+   * then the leg is not "listened to" for the RTP timeout.
+   */
+  readonly listening: boolean;
 }
 
 /** Builds the pass-through route `from` -> `to`, with the PT rewrites their codecs need. */
@@ -278,7 +283,7 @@ export class RelayLeg {
    * @returns true when the timeout event must be emitted now.
    */
   checkTimeout(now: number, timeoutMs: number): boolean {
-    if ((this.passEdges.length === 0 && this.inbound === null) || !this.receives) {
+    if ((this.passEdges.length === 0 && (this.inbound === null || !this.inbound.listening)) || !this.receives) {
       this.timedOut = false;
       return false;
     }
