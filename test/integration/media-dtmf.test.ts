@@ -19,7 +19,7 @@ import { dtmfTone } from '../../src/media/tone.ts';
 import type { DtmfDigit } from '../../src/media/tone.ts';
 
 const HOST = '127.0.0.1';
-const BASE = 34000 + 2 * Math.floor(Math.random() * 3000);
+const BASE = 40000 + 2 * Math.floor(Math.random() * 2000);
 const settings = (name: string, pt: number, te: number | null): LegCodec => ({
   pt, name, clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
 });
