@@ -519,6 +519,7 @@ export class MediaGraph {
     const receiver = node.dtmfRx.receiver;
     return {
       listening: source !== null,
+      // Not called unless `listening` (the leg is decoded).
       audio: source === null ? () => {} : (h: RtpHeader, msg: Buffer, offset: number) => source.push(h, msg, offset),
       event: receiver === null
         ? () => {}

@@ -175,9 +175,13 @@ export class RelayLeg {
     }
     const inbound = this.inbound;
     if (inbound !== null) {
-      if (isEvent) inbound.event(scratch, msg, offset, now);
-      else inbound.audio(scratch, msg, offset, now);
-      routed = true;
+      if (isEvent) {
+        inbound.event(scratch, msg, offset, now);
+        routed = true;
+      } else if (inbound.listening) {
+        inbound.audio(scratch, msg, offset, now);
+        routed = true;
+      }
     }
     if (!routed) s.droppedUnrouted++;
   }
