@@ -55,6 +55,7 @@ export class LegDtmfIn {
   detector: InbandDtmfDetector | null = null;
   digits = 0;
   private detectorRate = 0;
+  private silence = new Int16Array(0);
 
   constructor(codec: LegCodec | null, private readonly listener: DtmfInListener, now?: () => number) {
     this.receiver = codec === null || codec.telephoneEventPt === null
@@ -86,6 +87,7 @@ export class LegDtmfIn {
     }
     if (this.detector !== null && this.detectorRate === rate) return;
     this.detectorRate = rate;
+    this.silence = new Int16Array(frameSamples(rate));
     this.detector = new InbandDtmfDetector({
       sampleRate: rate,
       onDigit: (digit) => this.listener.begin(digit, 'inband'),
@@ -94,6 +96,16 @@ export class LegDtmfIn {
         this.listener.end(digit, durationMs, 'inband');
       },
     });
+  }
+
+  /**
+   * One frame of the decoded leg for the detector; `frame` null when the source was silent this
+   * tick (jitter buffer empty: DTX, or the phone stopped sending after the tone), so the key's
+   * end is still seen.
+   */
+  inspect(frame: Int16Array | null): void {
+    const d = this.detector;
+    if (d !== null) d.process(frame ?? this.silence);
   }
 }
 

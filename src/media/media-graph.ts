@@ -330,9 +330,8 @@ export class MediaGraph {
     for (let i = 0; i < states.length; i++) {
       const st = states[i];
       st.active = st.source.advance();
+      st.dtmf?.inspect(st.active ? st.source.frame : null);
       if (!st.active) continue;
-      const detector = st.dtmf?.detector;
-      if (detector != null) detector.process(st.source.frame);
       const taps = st.taps;
       for (let t = 0; t < taps.length; t++) taps[t].resampler.process(st.source.frame, taps[t].out);
     }

@@ -303,3 +303,16 @@ describe('MediaGraph DTMF: sendDtmf', () => {
     assert.throws(() => g.sendDtmf(b.leg.id, ['1'], 100), RangeError);
   });
 });
+
+describe('MediaGraph DTMF: in-band end without audio after it', () => {
+  test('a phone that stops sending after the tone still gets its digit reported', () => {
+    const { g, events } = setup();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9, 101));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    let seq = 0;
+    for (const f of toneFrames('6', 100, 100)) { receive(a, pcmPacket(96, seq++, f)); g.tick(); }
+    for (let i = 0; i < 6; i++) g.tick(); // nothing arrives any more
+    assert.deepEqual(events.map((e) => [e.digit, e.source]), [['6', 'inband']]);
+  });
+});
