@@ -19,6 +19,8 @@ import { MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
 import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 import { validateLegCodec } from './leg-codec.ts';
+import { isDtmfDigit } from './tone.ts';
+import type { DtmfDigit } from './tone.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { PlayerSource } from './player.ts';
 import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
@@ -428,6 +430,31 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   async unbridge(legId: LegId): Promise<void> {
     const entry = this.entry(legId);
     await this.slots[entry.worker].request({ op: 'unbridge', legId });
+  }
+
+  /**
+   * Plays `digits` (0-9, *, #, A-D; case-insensitive) to a leg's endpoint, each `durationMs`
+   * long with 80 ms between them: RFC 4733 telephone-events when the leg negotiated
+   * telephone-event (`setCodec`), else Q.23 tones in its audio. Resolves once queued, not once
+   * played. A relayed leg is sent our own stream while the digits play, then relayed again.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION` (bad digit or duration, leg without codec
+   *   settings), `MEDIA_ERR_LEG_NOT_FOUND`.
+   * @example
+   * await engine.sendDtmf(callee.id, '1234#'); // IVR / call API
+   */
+  async sendDtmf(legId: LegId, digits: string, durationMs = 100): Promise<void> {
+    const list: DtmfDigit[] = [];
+    for (const ch of digits.toUpperCase()) {
+      if (!isDtmfDigit(ch)) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `DTMF digit "${ch}"` });
+      list.push(ch);
+    }
+    if (list.length === 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: 'no DTMF digits' });
+    // Q.24 receivers need >= 40 ms; 8 s is beyond any key press (callers clamp, e.g. SIP INFO).
+    if (!Number.isFinite(durationMs) || durationMs < 40 || durationMs > 8000) {
+      throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `DTMF duration ${durationMs} ms (40..8000)` });
+    }
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'dtmf', legId, digits: list, durationMs });
   }
 
   /** Hold/mute: see {@link MediaDirection} for which packets each direction lets through. */

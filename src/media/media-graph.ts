@@ -15,6 +15,19 @@
  *   driven by the worker's 20 ms {@link MediaClock}. A source may be relayed to one sink and
  *   decoded for another (a recorded call stays zero-decode between its legs).
  *
+ * DTMF (RFC 4733 §2.5, see `leg-dtmf.ts`): telephone-event packets of a leg that negotiated it
+ * are reported once per key press (`onDtmf`), whether the leg is relayed or decoded; a decoded
+ * leg without telephone-event is scanned for in-band tones. A relayed sink gets the events as
+ * the source sent them (PT rewritten; `canPassThrough` relays a telephone-event source only to
+ * a sink that has it too). A sink on the decode path gets each digit regenerated: RFC 4733 with
+ * its own SSRC/sequence/timestamp if it negotiated telephone-event (audio muted meanwhile),
+ * else Q.23 tones; in-band digits are regenerated only for telephone-event sinks (the tone is
+ * in the audio already). `sendDtmf` plays digits to a leg; a relayed leg is moved to the
+ * decode path while they play (its stream then carries our SSRC) and back to relay after.
+ * A relay without telephone-event on either side (PCMU <-> PCMU) is not decoded for in-band
+ * detection: the tones reach the other side as audio, and decoding every such call for
+ * `dtmf` events would cost the zero-decode relay its figure.
+ *
  * The clock runs only while some sink is on the decode path. Sockets, codecs, resamplers and
  * the clock are injected, so the rules are tested without network or time.
  */
@@ -25,12 +38,15 @@ import { canPassThrough } from './leg-codec.ts';
 import type { LegCodec } from './leg-codec.ts';
 import { MediaClock, realClockDriver } from './media-clock.ts';
 import type { ClockDriver } from './media-clock.ts';
+import { LegDtmfIn, LegDtmfOut } from './leg-dtmf.ts';
+import type { DtmfInListener, DtmfSource } from './leg-dtmf.ts';
 import { accumulate, saturate } from './mixer.ts';
 import type { LegId } from './relay-protocol.ts';
 import { passEdge } from './relay-leg.ts';
 import type { RelayLeg, RtpInbound } from './relay-leg.ts';
 import type { RtpHeader } from './rtp-header.ts';
 import { RtpLegSink, RtpLegSource } from './rtp-leg-audio.ts';
+import type { DtmfDigit } from './tone.ts';
 
 /** Finds the implementation of a negotiated codec; null when we cannot decode it. */
 export type CodecLookup = (name: string, clockRate: number, channels: number) => AudioCodec | null;
@@ -70,8 +86,12 @@ interface RtpNode {
   mode: SendMode;
   /** Totals of decode/encode paths already torn down, so stats never go backwards. */
   retired: { decoded: number; encoded: number; late: number; lost: number; duplicate: number; concealed: number; overflow: number; resets: number };
+  /** Digits received from the leg (reported through `onDtmf`). */
   dtmfIn: number;
-  dtmfOut: number;
+  dtmfRx: LegDtmfIn;
+  dtmfTx: LegDtmfOut;
+  /** Decode-path sinks hearing this leg: where its digits are regenerated. */
+  dtmfTargets: LegDtmfOut[];
 }
 
 interface SourceNode {
@@ -91,6 +111,8 @@ type GraphNode = RtpNode | SourceNode | SinkNode;
 /** A source as the tick sees it: advanced once, resampled once per rate that hears it. */
 interface SourceState {
   source: FrameSource;
+  /** DTMF input of an RTP source (its in-band detector, if any, reads the decoded frame). */
+  dtmf: LegDtmfIn | null;
   active: boolean;
   taps: { rate: number; resampler: FrameResampler; out: Int16Array }[];
 }
@@ -111,6 +133,18 @@ export interface MediaGraphOptions {
   clock?: ClockDriver;
   /** Jitter buffer delay in packets (default 3 = 60 ms at 20 ms ptime). */
   jitterPackets?: number;
+  /** A digit received on a leg, once per key press (at its end). */
+  onDtmf?: (event: GraphDtmfEvent) => void;
+  /** Monotonic ms for the RFC 4733 receivers' timeout (default `performance.now`). */
+  now?: () => number;
+}
+
+/** What `onDtmf` reports (the worker forwards it as the engine's `dtmf` event). */
+export interface GraphDtmfEvent {
+  legId: LegId;
+  digit: DtmfDigit;
+  durationMs: number;
+  source: DtmfSource;
 }
 
 export class MediaGraph {
@@ -121,6 +155,8 @@ export class MediaGraph {
   private readonly bridges = new Map<LegId, LegId>();
   private states: SourceState[] = [];
   private plans: MixPlan[] = [];
+  /** RTP legs on the decode path only because DTMF is being played to them. */
+  private forced: RtpNode[] = [];
 
   constructor(private readonly options: MediaGraphOptions) {
     this.clock = new MediaClock(() => this.tick(), options.clock ?? realClockDriver);
@@ -131,7 +167,7 @@ export class MediaGraph {
   }
 
   addLeg(leg: RelayLeg): void {
-    this.nodes.set(leg.id, {
+    const node: RtpNode = {
       kind: 'rtp',
       id: leg.id,
       leg,
@@ -140,8 +176,12 @@ export class MediaGraph {
       mode: 'idle',
       retired: { decoded: 0, encoded: 0, late: 0, lost: 0, duplicate: 0, concealed: 0, overflow: 0, resets: 0 },
       dtmfIn: 0,
-      dtmfOut: 0,
-    });
+      dtmfRx: null as unknown as LegDtmfIn,
+      dtmfTx: new LegDtmfOut(leg.codec),
+      dtmfTargets: [],
+    };
+    node.dtmfRx = new LegDtmfIn(leg.codec, this.dtmfListener(node), this.options.now);
+    this.nodes.set(leg.id, node);
   }
 
   addSource(id: LegId, source: SourceEndpoint): void {
@@ -181,6 +221,8 @@ export class MediaGraph {
   setCodec(id: LegId, codec: LegCodec | null): void {
     const node = this.rtpNode(id);
     node.leg.codec = codec;
+    node.dtmfRx = new LegDtmfIn(codec, this.dtmfListener(node), this.options.now);
+    node.dtmfTx.setCodec(codec);
     // The codec changed under the decode path: rebuild it.
     this.dropSource(node);
     this.dropSink(node);
@@ -253,7 +295,7 @@ export class MediaGraph {
       },
       droppedUnknownPt: node.leg.droppedUnknownPt,
       dtmfIn: node.dtmfIn,
-      dtmfOut: node.dtmfOut,
+      dtmfOut: node.dtmfTx.digits,
     };
   }
 
@@ -262,12 +304,33 @@ export class MediaGraph {
     return this.plans.length;
   }
 
+  /**
+   * Plays `digits` to an RTP leg, each `durationMs`: RFC 4733 events when it negotiated
+   * telephone-event, else tones. A relayed leg goes through the decode path until they are done.
+   * @throws RangeError when the leg has no codec we can encode (legacy pass-through).
+   */
+  sendDtmf(id: LegId, digits: readonly DtmfDigit[], durationMs: number): void {
+    const node = this.rtpNode(id);
+    if (!this.decodable(node)) throw new RangeError(`leg ${id} has no codec to play DTMF with`);
+    node.dtmfTx.enqueue(digits, durationMs);
+    if (node.sink === null) this.recompute();
+  }
+
+  /**
+   * Reports RFC 4733 events whose end packets were all lost (receiver timeout). Runs on every
+   * tick of the 20 ms clock; the worker also calls it on its coarse tick for relay-only calls.
+   */
+  pollDtmf(): void {
+    for (const node of this.nodes.values()) if (node.kind === 'rtp') node.dtmfRx.receiver?.tick();
+  }
+
   /** One 20 ms frame: advance every heard source, then mix and deliver per sink. */
   tick(): void {
     const states = this.states;
     for (let i = 0; i < states.length; i++) {
       const st = states[i];
       st.active = st.source.advance();
+      st.dtmf?.inspect(st.active ? st.source.frame : null);
       if (!st.active) continue;
       const taps = st.taps;
       for (let t = 0; t < taps.length; t++) taps[t].resampler.process(st.source.frame, taps[t].out);
@@ -282,15 +345,31 @@ export class MediaGraph {
       saturate(plan.acc, plan.out, n);
       plan.sink.writeFrame(plan.out);
     }
+    this.pollDtmf();
+    // Legs moved to the decode path for sendDtmf go back to relay once their digits are out.
+    const forced = this.forced;
+    for (let i = 0; i < forced.length; i++) {
+      if (!forced[i].dtmfTx.busy) {
+        this.recompute();
+        break;
+      }
+    }
   }
 
   /** Re-derives pass edges, decode paths and mix plans from the connections. */
   private recompute(): void {
     const decodeSinks = new Map<LegId, LegId[]>();
-    for (const node of this.nodes.values()) if (node.kind === 'rtp') node.leg.passEdges = [];
+    const forced: RtpNode[] = [];
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'rtp') continue;
+      node.leg.passEdges = [];
+      node.dtmfTargets = [];
+      if (node.dtmfTx.busy && this.decodable(node)) forced.push(node);
+    }
+    const isForced = (n: GraphNode): boolean => n.kind === 'rtp' && forced.includes(n);
     for (const [sinkId, sources] of this.heard) {
       const sink = this.nodes.get(sinkId)!;
-      if (sink.kind === 'rtp' && sources.length === 1) {
+      if (sink.kind === 'rtp' && sources.length === 1 && !isForced(sink)) {
         const src = this.nodes.get(sources[0])!;
         if (src.kind === 'rtp' && canPassThrough(src.leg.codec, sink.leg.codec)) {
           src.leg.passEdges.push(passEdge(src.leg, sink.leg));
@@ -304,8 +383,11 @@ export class MediaGraph {
         return n.kind === 'source' || (n.kind === 'rtp' && this.decodable(n));
       });
       // Nothing it can hear (e.g. a codec we cannot decode): it stays quiet, no clock for it.
-      if (usable.length > 0) decodeSinks.set(sinkId, usable);
+      if (usable.length > 0 || isForced(sink)) decodeSinks.set(sinkId, usable);
     }
+    // Playing DTMF to a leg that hears nothing: a plan of silence carries the digits.
+    for (const node of forced) if (!decodeSinks.has(node.id)) decodeSinks.set(node.id, []);
+    this.forced = forced.filter((n) => decodeSinks.has(n.id) && !this.heardDecoding(n.id, decodeSinks));
 
     // Which RTP legs are decoded, and at which rate each endpoint works.
     const decoded = new Set<LegId>();
@@ -344,11 +426,13 @@ export class MediaGraph {
           const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
           node.sink = new RtpLegSink(codec, settings, r, node.leg);
         }
+        node.sink.dtmf = node.dtmfTx;
         node.mode = 'transcode';
       } else {
         this.dropSink(node);
       }
-      node.leg.inbound = node.source === null ? null : this.inboundOf(node);
+      node.dtmfRx.setDecoded(node.source === null ? 0 : node.source.rate);
+      node.leg.inbound = node.source === null && node.dtmfRx.receiver === null ? null : this.inboundOf(node);
     }
     for (const node of this.nodes.values()) {
       if (node.kind === 'rtp') for (const e of node.leg.passEdges) (this.nodes.get(e.to.id) as RtpNode).mode = 'relay';
@@ -365,9 +449,10 @@ export class MediaGraph {
       for (const s of sources) {
         const src = this.nodes.get(s)!;
         const source: FrameSource = src.kind === 'rtp' ? src.source! : (src as SourceNode).source;
+        if (src.kind === 'rtp' && node.kind === 'rtp') src.dtmfTargets.push(node.dtmfTx);
         let st = stateOf.get(s);
         if (st === undefined) {
-          st = { source, active: false, taps: [] };
+          st = { source, dtmf: src.kind === 'rtp' ? src.dtmfRx : null, active: false, taps: [] };
           stateOf.set(s, st);
         }
         let input = source.frame;
@@ -429,10 +514,42 @@ export class MediaGraph {
   }
 
   private inboundOf(node: RtpNode): RtpInbound {
-    const source = node.source!;
+    const source = node.source;
+    const receiver = node.dtmfRx.receiver;
     return {
-      audio: (h: RtpHeader, msg: Buffer, offset: number) => source.push(h, msg, offset),
-      event: () => {},
+      listening: source !== null,
+      // Not called unless `listening` (the leg is decoded).
+      audio: source === null ? () => {} : (h: RtpHeader, msg: Buffer, offset: number) => source.push(h, msg, offset),
+      event: receiver === null
+        ? () => {}
+        : (h: RtpHeader, msg: Buffer, offset: number) => {
+          if (h.payloadLength >= 4) receiver.receive(h.timestamp, h.marker, msg, offset);
+          else receiver.invalid++;
+        },
+    };
+  }
+
+  /** Whether `id` is a decode sink for a reason other than DTMF (it hears something decodable). */
+  private heardDecoding(id: LegId, decodeSinks: Map<LegId, LegId[]>): boolean {
+    const sources = this.heard.get(id);
+    if (sources === undefined || (decodeSinks.get(id)?.length ?? 0) === 0) return false;
+    const sink = this.nodes.get(id)!;
+    if (sink.kind !== 'rtp' || sources.length !== 1) return true;
+    const src = this.nodes.get(sources[0])!;
+    return !(src.kind === 'rtp' && canPassThrough(src.leg.codec, sink.leg.codec));
+  }
+
+  /** Routes a leg's digits: counted and reported at the end, regenerated on its decode-path sinks. */
+  private dtmfListener(node: RtpNode): DtmfInListener {
+    return {
+      begin: (digit, source) => {
+        for (const t of node.dtmfTargets) if (source === 'rfc4733' || t.usesEvents) t.begin(digit);
+      },
+      end: (digit, durationMs, source) => {
+        node.dtmfIn++;
+        this.options.onDtmf?.({ legId: node.id, digit, durationMs: Math.round(durationMs), source });
+        for (const t of node.dtmfTargets) if (source === 'rfc4733' || t.usesEvents) t.end(digit, durationMs);
+      },
     };
   }
 

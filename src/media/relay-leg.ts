@@ -72,6 +72,11 @@ export interface RtpInbound {
   audio(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
   /** An accepted telephone-event packet (RFC 4733). */
   event(h: RtpHeader, msg: Buffer, offset: number, now: number): void;
+  /**
+   * Someone hears this leg's audio (decode path). False when only its DTMF is listened to:
+   * then the leg is not "listened to" for the RTP timeout.
+   */
+  readonly listening: boolean;
 }
 
 /** `PassEdge.eventPt` of a sink that did not negotiate telephone-event: events are not sent to it. */
@@ -174,9 +179,13 @@ export class RelayLeg {
     }
     const inbound = this.inbound;
     if (inbound !== null) {
-      if (isEvent) inbound.event(scratch, msg, offset, now);
-      else inbound.audio(scratch, msg, offset, now);
-      routed = true;
+      if (isEvent) {
+        inbound.event(scratch, msg, offset, now);
+        routed = true;
+      } else if (inbound.listening) {
+        inbound.audio(scratch, msg, offset, now);
+        routed = true;
+      }
     }
     if (!routed) s.droppedUnrouted++;
   }
@@ -282,7 +291,7 @@ export class RelayLeg {
    * @returns true when the timeout event must be emitted now.
    */
   checkTimeout(now: number, timeoutMs: number): boolean {
-    if ((this.passEdges.length === 0 && this.inbound === null) || !this.receives) {
+    if ((this.passEdges.length === 0 && (this.inbound === null || !this.inbound.listening)) || !this.receives) {
       this.timedOut = false;
       return false;
     }

@@ -7,6 +7,7 @@ import type { MediaErrorCode } from './errors.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { LegMediaStats } from './media-graph.ts';
 import type { PlayerSource } from './player.ts';
+import type { DtmfDigit } from './tone.ts';
 
 /** Engine-wide leg identifier (unique across workers for the engine's lifetime). */
 export type LegId = number;
@@ -62,6 +63,7 @@ export type RelayRequest =
   | { op: 'bridge'; req: number; a: LegId; b: LegId }
   | { op: 'unbridge'; req: number; legId: LegId }
   | { op: 'direction'; req: number; legId: LegId; direction: MediaDirection }
+  | { op: 'dtmf'; req: number; legId: LegId; digits: DtmfDigit[]; durationMs: number }
   | { op: 'release'; req: number; legId: LegId }
   | { op: 'stats'; req: number; legId: LegId };
 

@@ -32,7 +32,11 @@ interface LegSockets {
 }
 
 const legs = new Map<LegId, RelayLeg>();
-const graph = new MediaGraph({ codecs: graphCodecs, resampler: graphResampler });
+const graph = new MediaGraph({
+  codecs: graphCodecs,
+  resampler: graphResampler,
+  onDtmf: (e) => send({ type: 'endpoint', event: { type: 'dtmf', legId: e.legId, digit: e.digit, durationMs: e.durationMs, source: e.source } }),
+});
 const recorders = new Map<LegId, WavRecorder>();
 const others = new Set<LegId>();
 const sockets = new Map<LegId, LegSockets>();
@@ -241,6 +245,14 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'direction':
       legOf(msg.legId).setDirection(msg.direction, now);
       return null;
+    case 'dtmf':
+      legOf(msg.legId);
+      try {
+        graph.sendDtmf(msg.legId, msg.digits, msg.durationMs);
+      } catch (err) {
+        throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: (err as Error).message });
+      }
+      return null;
     case 'release':
       return releaseLeg(msg.legId);
     case 'stats':
@@ -275,6 +287,9 @@ function tick(): void {
     bytesOut += leg.rtp.bytesOut + leg.rtcp.bytesOut;
     dropped += droppedOf(leg);
   }
+  // RFC 4733 events of relay-only calls whose end packets were lost (the 20 ms clock does
+  // this for decoded calls, but relay-only calls run no clock).
+  graph.pollDtmf();
   const clock = graph.clock;
   send({
     type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs(),

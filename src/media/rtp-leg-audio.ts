@@ -11,6 +11,7 @@ import { frameSamples } from './frame-endpoint.ts';
 import type { FrameSink, FrameSource } from './frame-endpoint.ts';
 import { JB_EMPTY, JB_LOST, JitterBuffer } from './jitter-buffer.ts';
 import type { LegCodec } from './leg-codec.ts';
+import type { LegDtmfOut } from './leg-dtmf.ts';
 import { ticksPerFrame } from './leg-codec.ts';
 import type { RelayLeg } from './relay-leg.ts';
 import type { RtpHeader } from './rtp-header.ts';
@@ -111,7 +112,18 @@ export class RtpLegSink implements FrameSink {
     this.packetizer = new RtpPacketizer(ticksPerFrame(settings));
   }
 
+  /** DTMF played to this leg (set by the graph), consulted before every frame is encoded. */
+  dtmf: LegDtmfOut | null = null;
+
   writeFrame(pcm: Int16Array): void {
+    const dtmf = this.dtmf;
+    // An RFC 4733 packet replaces the frame's audio (RFC 4733 §2.5); time runs on.
+    const eventLength = dtmf === null ? 0 : dtmf.frame(pcm, this.rate, this.packetizer, this.packet);
+    if (eventLength > 0) {
+      if (this.leg.sends) this.send(eventLength);
+      this.packetizer.skip();
+      return;
+    }
     if (!this.leg.sends) {
       this.packetizer.skip();
       return;

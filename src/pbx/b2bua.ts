@@ -30,6 +30,7 @@ import { Call, sdpFailure, type CallEnv, type CallSnapshot } from './call.ts';
 import { realTimers, type Timers } from './call-timers.ts';
 import { negotiateSessionTimer } from './session-timer.ts';
 import { createDeviceAuth } from './device-auth.ts';
+import { CallDigits, digitOfMedia, handleDtmfInfo } from './call-dtmf.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -88,6 +89,8 @@ export class B2bua {
   private readonly log: Logger;
   private readonly records: CallRecordWriter;
   counters = { attempts: 0, answered: 0, rejected: 0, ended: 0 };
+  /** Digits pressed in calls (SIP INFO, RFC 4733, in-band), for IVR, voicemail, the API. */
+  readonly digits = new CallDigits();
   private readonly env: CallEnv;
   private readonly deviceAuth;
 
@@ -102,6 +105,7 @@ export class B2bua {
     o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
     o.endpoint.onRequest('PRACK', (r) => this.inDialog(r, (call, side) => call.prack(side, r)));
+    o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, o.media, this.digits, this.log)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
     o.media.on('timeout', (legId) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.
@@ -109,6 +113,11 @@ export class B2bua {
       if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
     });
     o.media.on('workerExit', (info) => this.onWorkerExit(info));
+    o.media.on('dtmf', (e) => {
+      const call = this.byLeg.get(e.legId);
+      const digit = call && digitOfMedia(call, e);
+      if (digit) this.digits.emit(digit);
+    });
   }
 
   /**

@@ -189,10 +189,13 @@ export class TelephoneEventReceiver {
     this.now = options.now ?? (() => performance.now());
   }
 
-  /** Feeds one packet: its RTP timestamp (unsigned 32-bit), marker bit and payload. */
-  receive(timestamp: number, marker: boolean, payload: Uint8Array): void {
+  /**
+   * Feeds one packet: its RTP timestamp (unsigned 32-bit), marker bit and payload (from
+   * `offset`, so the caller need not slice the datagram).
+   */
+  receive(timestamp: number, marker: boolean, payload: Uint8Array, offset = 0): void {
     const p = this.scratch;
-    if (!readTelephoneEvent(payload, p)) {
+    if (!readTelephoneEvent(payload, p, offset)) {
       this.invalid++;
       return;
     }
