@@ -24,14 +24,15 @@ export interface LegCodec {
 /**
  * Whether audio from `source` may go to `sink` untouched (zero-decode relay, only the PT byte
  * rewritten). Same codec = same encoding name and clock rate, or neither leg has settings
- * (legacy pass-through). telephone-event does not decide it: a sink that declined
- * telephone-event (we offer it to every callee) still gets the audio relayed, and the source's
- * RFC 4733 packets are dropped on that route rather than paying a decode and encode of every
- * frame of the call for digits that may never come.
+ * (legacy pass-through). DTMF must survive too: a source that negotiated telephone-event can
+ * only be relayed to a sink that negotiated it as well; otherwise that direction is decoded so
+ * its digits can be regenerated as tones (cheap for G.711, and rare: we offer telephone-event to
+ * every callee).
  */
 export function canPassThrough(source: LegCodec | null, sink: LegCodec | null): boolean {
   if (source === null || sink === null) return source === sink;
-  return source.clockRate === sink.clockRate && source.name.toLowerCase() === sink.name.toLowerCase();
+  if (source.clockRate !== sink.clockRate || source.name.toLowerCase() !== sink.name.toLowerCase()) return false;
+  return source.telephoneEventPt === null || sink.telephoneEventPt !== null;
 }
 
 /** RTP clock ticks per 20 ms frame of this codec (G.722: 160 at its nominal 8000 Hz clock). */

@@ -62,7 +62,7 @@ export interface PassEdge {
   readonly to: RelayLeg;
   /** PT to write on audio packets, -1 to keep the received one. */
   readonly audioPt: number;
-  /** PT to write on telephone-event packets, -1 to keep the received one, DROP_EVENTS (-2) to drop them. */
+  /** PT to write on telephone-event packets, -1 to keep the received one */
   readonly eventPt: number;
 }
 
@@ -79,9 +79,6 @@ export interface RtpInbound {
   readonly listening: boolean;
 }
 
-/** `PassEdge.eventPt` of a sink that did not negotiate telephone-event: events are not sent to it. */
-const DROP_EVENTS = -2;
-
 /** Builds the pass-through route `from` -> `to`, with the PT rewrites their codecs need. */
 export function passEdge(from: RelayLeg, to: RelayLeg): PassEdge {
   const a = from.codec;
@@ -89,7 +86,7 @@ export function passEdge(from: RelayLeg, to: RelayLeg): PassEdge {
   return {
     to,
     audioPt: a !== null && b !== null && a.pt !== b.pt ? b.pt : -1,
-    eventPt: a === null || b === null ? -1 : b.telephoneEventPt === null ? DROP_EVENTS : a.telephoneEventPt !== b.telephoneEventPt ? b.telephoneEventPt : -1,
+    eventPt: a !== null && b !== null && b.telephoneEventPt !== null && a.telephoneEventPt !== b.telephoneEventPt ? b.telephoneEventPt : -1,
   };
 }
 
@@ -171,7 +168,6 @@ export class RelayLeg {
       const e = edges[i];
       if (!e.to.sends) continue;
       const newPt = isEvent ? e.eventPt : e.audioPt;
-      if (newPt === DROP_EVENTS) continue;
       // Rewritten in place: dgram tries a synchronous send first, so with several edges each
       // sees its own PT (a queued send under EAGAIN could see a later one; rare, harmless).
       if (newPt >= 0) msg[1] = (msg[1] & 0x80) | newPt;
