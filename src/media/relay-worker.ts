@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
 import { RelayLeg } from './relay-leg.ts';
 import { MediaGraph } from './media-graph.ts';
-import { graphCodecs, graphResampler } from './graph-codecs.ts';
+import { graphCodecs, graphResampler, warmUpCodecs } from './graph-codecs.ts';
 import { Player } from './player.ts';
 import type { PlayerSource } from './player.ts';
 import { WavRecorder } from './recorder.ts';
@@ -284,3 +284,4 @@ function tick(): void {
 
 setInterval(tick, config.tickMs);
 send({ type: 'ready' });
+void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)
