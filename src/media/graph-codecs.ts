@@ -9,7 +9,32 @@ import type { AudioCodec } from './codec/types.ts';
 import type { FrameResampler } from './frame-endpoint.ts';
 import type { CodecLookup, ResamplerFactory } from './media-graph.ts';
 
-export const graphCodecs: CodecLookup = (name: string, clockRate: number): AudioCodec | null => findCodec(name, clockRate) ?? null;
+/**
+ * name -> clock rate -> codec (null: we cannot decode it). Names come from SDP, so a peer could
+ * invent many: past {@link MAX_CACHED_NAMES} lookups are no longer remembered.
+ */
+const lookups = new Map<string, Map<number, AudioCodec | null>>();
+const MAX_CACHED_NAMES = 64;
+
+/**
+ * `findCodec` memoised: the graph asks for every leg's codec on each recompute (every connect,
+ * bridge, release), i.e. O(legs) lookups per change, and `findCodec` lower-cases and scans.
+ */
+export const graphCodecs: CodecLookup = (name: string, clockRate: number): AudioCodec | null => {
+  let byRate = lookups.get(name);
+  if (byRate === undefined) {
+    if (lookups.size >= MAX_CACHED_NAMES) return findCodec(name, clockRate) ?? null;
+    byRate = new Map();
+    lookups.set(name, byRate);
+  }
+  let codec = byRate.get(clockRate);
+  if (codec === undefined) {
+    if (byRate.size >= 8) return findCodec(name, clockRate) ?? null;
+    codec = findCodec(name, clockRate) ?? null;
+    byRate.set(clockRate, codec);
+  }
+  return codec;
+};
 
 export const graphResampler: ResamplerFactory = (fromRate: number, toRate: number): FrameResampler => {
   const r = new Resampler(fromRate, toRate);

@@ -16,7 +16,8 @@ import { MediaGraph } from './media-graph.ts';
 import { graphCodecs, graphResampler, warmUpCodecs } from './graph-codecs.ts';
 import { Player } from './player.ts';
 import type { PlayerSource } from './player.ts';
-import { WavRecorder } from './recorder.ts';
+import { openRecorder } from './recorder.ts';
+import type { Recorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
@@ -33,7 +34,7 @@ interface LegSockets {
 
 const legs = new Map<LegId, RelayLeg>();
 const graph = new MediaGraph({ codecs: graphCodecs, resampler: graphResampler });
-const recorders = new Map<LegId, WavRecorder>();
+const recorders = new Map<LegId, Recorder>();
 const others = new Set<LegId>();
 const sockets = new Map<LegId, LegSockets>();
 /** Counters of released legs, so the pushed totals never go backwards. */
@@ -154,10 +155,9 @@ async function createPlayer(id: LegId, source: PlayerSource, loop: boolean): Pro
 }
 
 async function createRecorder(id: LegId, path: string, format: 'wav' | 'ogg-opus', rate: number): Promise<null> {
-  if (format !== 'wav') throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder format ${format} not available yet` });
-  let recorder: WavRecorder;
+  let recorder: Recorder;
   try {
-    recorder = await WavRecorder.create(path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
+    recorder = await openRecorder(format, path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
   } catch (err) {
     throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder ${path}: ${(err as Error).message}`, cause: err });
   }

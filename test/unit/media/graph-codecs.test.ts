@@ -39,3 +39,14 @@ test('warmUpCodecs runs every frame in slices that yield, and leaves libopus fas
 test('warmUpCodecs(0) does nothing', async () => {
   assert.deepEqual(await warmUpCodecs(0), { frames: 0, busyMs: 0, wallMs: 0 });
 });
+
+test('graphCodecs finds codecs case-insensitively, by clock rate, and null for unknown ones', async () => {
+  const { graphCodecs } = await import('../../../src/media/graph-codecs.ts');
+  assert.equal(graphCodecs('opus', 48000, 2)?.info.name, 'opus');
+  assert.equal(graphCodecs('OPUS', 48000, 2)?.info.name, 'opus');
+  assert.equal(graphCodecs('pcmu', 8000, 1)?.info.name, 'PCMU');
+  assert.equal(graphCodecs('PCMU', 16000, 1), null);
+  assert.equal(graphCodecs('G729', 8000, 1), null);
+  for (let i = 0; i < 100; i++) assert.equal(graphCodecs(`x-${i}`, 8000, 1), null); // past the cache bound
+  assert.equal(graphCodecs('G722', 8000, 1)?.info.name, 'G722');
+});
