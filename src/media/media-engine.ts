@@ -110,7 +110,7 @@ export interface CreateRecorderOptions {
   group?: string;
   near?: LegId;
   path: string;
-  /** Default 'wav' (16-bit mono). 'ogg-opus' is not available yet. */
+  /** Default 'wav' (16-bit mono); 'ogg-opus': mono Opus in Ogg (RFC 7845). */
   format?: 'wav' | 'ogg-opus';
   /** PCM rate of the file: 8000, 16000 (default) or 48000. */
   rate?: number;
@@ -366,7 +366,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   /**
    * A recorder endpoint writing what it hears (`connect(recorder.id, [a, b])`) to `path`
-   * (16-bit mono WAV at `rate`, default 16000). `stopRecorder` resolves once the file is complete.
+   * (16-bit mono WAV at `rate`, default 16000; or Ogg-Opus, default 48000). `stopRecorder` resolves once the file is complete.
    * @throws MediaError `MEDIA_ERR_BAD_OPTION` (file cannot be created, format unavailable).
    */
   async createRecorder(options: CreateRecorderOptions): Promise<EndpointInfo> {

@@ -13,10 +13,11 @@ import { performance } from 'node:perf_hooks';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
 import { RelayLeg } from './relay-leg.ts';
 import { MediaGraph } from './media-graph.ts';
-import { graphCodecs, graphResampler } from './graph-codecs.ts';
+import { graphCodecs, graphResampler, warmUpCodecs } from './graph-codecs.ts';
 import { Player } from './player.ts';
 import type { PlayerSource } from './player.ts';
-import { WavRecorder } from './recorder.ts';
+import { openRecorder } from './recorder.ts';
+import type { Recorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
@@ -37,7 +38,7 @@ const graph = new MediaGraph({
   resampler: graphResampler,
   onDtmf: (e) => send({ type: 'endpoint', event: { type: 'dtmf', legId: e.legId, digit: e.digit, durationMs: e.durationMs, source: e.source } }),
 });
-const recorders = new Map<LegId, WavRecorder>();
+const recorders = new Map<LegId, Recorder>();
 const others = new Set<LegId>();
 const sockets = new Map<LegId, LegSockets>();
 /** Counters of released legs, so the pushed totals never go backwards. */
@@ -158,10 +159,9 @@ async function createPlayer(id: LegId, source: PlayerSource, loop: boolean): Pro
 }
 
 async function createRecorder(id: LegId, path: string, format: 'wav' | 'ogg-opus', rate: number): Promise<null> {
-  if (format !== 'wav') throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder format ${format} not available yet` });
-  let recorder: WavRecorder;
+  let recorder: Recorder;
   try {
-    recorder = await WavRecorder.create(path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
+    recorder = await openRecorder(format, path, rate, (reason) => send({ type: 'endpoint', event: { type: 'error', id, reason } }));
   } catch (err) {
     throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `recorder ${path}: ${(err as Error).message}`, cause: err });
   }
@@ -299,3 +299,4 @@ function tick(): void {
 
 setInterval(tick, config.tickMs);
 send({ type: 'ready' });
+void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)

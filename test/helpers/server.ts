@@ -27,6 +27,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+// Test servers start often and most never transcode Opus: skip the media workers' Opus warm-up
+// (README, STROWGER_OPUS_WARMUP) unless a run asks for it; workers read it from the environment.
+process.env.STROWGER_OPUS_WARMUP ??= '0';
+
 export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
   const db = await createTestDatabase(engine);
   const sipPort = env.STROWGER_SIP_PORT ? Number(env.STROWGER_SIP_PORT) : await getFreePort('udp+tcp');
