@@ -90,7 +90,6 @@ function assertMoh(pcm: Int16Array, what: string): void {
 
 function assertTone(pcm: Int16Array, what: string): void {
   const s = spectrum(pcm);
-  console.log('SPECTRUM', what, JSON.stringify(s));
   assert.ok(s.samples >= 4000, `${what}: at least 0.5 s of audio, got ${s.samples} samples`);
   for (const power of s.chord) assert.ok(s.tone > 100 * power, `${what}: the caller's ${TONE_HZ} Hz tone, no MOH: ${JSON.stringify(s)}`);
 }
