@@ -148,8 +148,9 @@ export class CallHold {
         result = await this.reinvite(leg, side, hold);
         if (!result.ok && result.status === 491) throw new HoldError('HOLD_ERR_GLARE', `The ${party} answered 491 Request Pending twice`, 491);
       }
-      if (!result.ok) throw new HoldError('HOLD_ERR_REJECTED', `The ${party} answered the re-INVITE with ${result.status} ${result.reason}`, result.status);
+      // A call that ended meanwhile is what the client needs to know, whatever the party answered.
       if (!this.d.answered() || this.stopped) throw new HoldError('HOLD_ERR_NOT_ANSWERED', 'The call ended');
+      if (!result.ok) throw new HoldError('HOLD_ERR_REJECTED', `The ${party} answered the re-INVITE with ${result.status} ${result.reason}`, result.status);
       await this.accepted(leg, side, result.answer);
       this.api = hold ? side : null;
       this.d.log.info({ party, hold }, hold ? 'call: party held (API)' : 'call: party resumed (API)');
