@@ -49,10 +49,12 @@ export interface LegMedia {
   /** The peer's last offer: its format list and the codecs of it we support (offer order). */
   offer: { formats: readonly string[]; codecs: readonly Codec[]; supported: readonly Codec[] } | null;
   codec: LegCodec | null;
+  /** The last SDP we produced for this leg's peer (a hold re-offer starts from it, RFC 3264 §8.4). */
+  lastSent: string | null;
 }
 
 export function createLegMedia(endpoint: { id: LegId; address: string; rtpPort: number }): LegMedia {
-  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null };
+  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null, lastSent: null };
 }
 
 /** An offer we cannot carry: 488 with the RFC 3261 §20.43 warning that says why. */
@@ -117,7 +119,7 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
 }
 
 /** Where the peer of an SDP wants the first audio stream's media. */
-function mediaTargetOf(sd: SessionDescription, media: MediaDescription): MediaTarget | null {
+export function mediaTargetOf(sd: SessionDescription, media: MediaDescription): MediaTarget | null {
   const conn = effectiveConnection(sd, media);
   if (!conn) return null;
   const rtcpAttr = getAttribute(media, 'rtcp');
@@ -240,5 +242,6 @@ function pointAt(out: SessionDescription, to: LegMedia): string {
     username: 'strowger', sessionId: to.origin.sessionId, sessionVersion: to.origin.next(),
     netType: 'IN', addrType: relay.address.includes(':') ? 'IP6' : 'IP4', address: relay.address,
   };
-  return serializeSdp(out);
+  to.lastSent = serializeSdp(out);
+  return to.lastSent;
 }

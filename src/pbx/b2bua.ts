@@ -27,6 +27,7 @@ import type { SipGuard } from './sip-guard.ts';
 import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision } from './call-router.ts';
 import { RouterCache } from './call-router-cache.ts';
 import { Call, sdpFailure, type CallEnv, type CallSnapshot } from './call.ts';
+import type { HoldParty } from './call-hold.ts';
 import { realTimers, type Timers } from './call-timers.ts';
 import { negotiateSessionTimer } from './session-timer.ts';
 import { createDeviceAuth } from './device-auth.ts';
@@ -52,6 +53,8 @@ export interface B2buaOptions {
   events?: import('node:events').EventEmitter;
   /** Clock and timers of the calls; default Node's. */
   timers?: Timers;
+  /** Music on hold played to held parties; none: they hear silence. */
+  moh?: { currentMohFile(): Promise<string | null> };
 }
 
 export type { CallSnapshot };
@@ -118,6 +121,8 @@ export class B2bua {
       const digit = call && digitOfMedia(call, e);
       if (digit) this.digits.emit(digit);
     });
+    // A player whose file vanished or is corrupt gives silence; the call stays up.
+    o.media.on('endpointError', (info) => this.log.error({ endpoint: info.id, reason: info.reason }, 'media endpoint failed (music on hold or prompt): playing silence'));
   }
 
   /**
@@ -230,6 +235,7 @@ export class B2bua {
     domain: this.o.domain,
     t1: this.o.t1 ?? 500,
     maxCallMs: this.o.maxCallMs,
+    hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
       if (target.kind === 'contact') {
@@ -293,6 +299,19 @@ export class B2bua {
     if (!call) return false;
     call.hangup('api', 'api_hangup');
     return true;
+  }
+
+  /**
+   * Holds (`hold` true) or resumes `party` of an answered call through a re-INVITE to it
+   * (`call-hold.ts`). Resolves with the call's snapshot once the party accepted; undefined
+   * when the call is unknown.
+   * @throws HoldError when nothing changed (see `CallHold.request`).
+   */
+  async holdCall(id: string, hold: boolean, party: HoldParty = 'callee'): Promise<CallSnapshot | undefined> {
+    const call = this.calls.get(id);
+    if (!call) return undefined;
+    await call.hold.request(hold, party);
+    return call.snapshot();
   }
 
   get activeCalls(): number {

@@ -26,6 +26,7 @@ import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
 import { ALLOW, contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
+import { CallHold, type HoldEnv, type HoldSnapshot } from './call-hold.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
 
@@ -54,6 +55,8 @@ export interface CallEnv {
   answered(call: Call): Promise<void>;
   /** The call is over; `journalled` when `answered` was called for it. */
   finished(call: Call, cdr: NewCdr, journalled: boolean): void;
+  /** Hold and music on hold (`call-hold.ts`); without it hold requests fail and phone holds relay only. */
+  hold?: HoldEnv;
 }
 
 /** A call as the API and logs see it: plain data. */
@@ -68,6 +71,7 @@ export interface CallSnapshot {
   startedAt: number;
   answeredAt: number | null;
   legs: { a: LegSnapshot; b: LegSnapshot };
+  hold: HoldSnapshot;
 }
 
 /** Response preference when every fork failed (RFC 3261 §16.7 step 6, simplified). */
@@ -120,6 +124,8 @@ export class Call {
   /** In-dialog re-INVITE from one side waiting for the other side's answer. */
   private reinvite: { from: 'a' | 'b'; req: IncomingRequest } | undefined;
   private pendingReinviteAck: { leg: SipUacLeg; cseq: number } | undefined;
+  /** Hold by API or by a phone, and music on hold (`call-hold.ts`). */
+  readonly hold: CallHold;
 
   constructor(
     private readonly env: CallEnv,
@@ -138,6 +144,12 @@ export class Call {
     }, createLegMedia(endpoints[0]), req);
     this.caller.sessionTimer = sessionTimer;
     this.calleeMedia = createLegMedia(endpoints[1]);
+    this.hold = new CallHold({
+      env: env.hold, legEnv: this.legEnv, timers: env.timers, log: this.log,
+      leg: (side) => (side === 'a' ? this.caller : this.winner), endpoints: () => this.mediaLegIds,
+      answered: () => this.state === 'answered', relaying: () => this.reinvite !== undefined,
+      sdpSentToCaller: (body) => this.caller.sdpSent(body),
+    });
   }
 
   /** Every leg of the call, caller first. */
@@ -324,7 +336,7 @@ export class Call {
     const toLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? winner : this.caller;
     if (this.state !== 'answered' || !fromLeg || !toLeg?.dialog) { req.reply(481, 'Call/Transaction Does Not Exist'); return; }
     const isInvite = req.msg.method === 'INVITE';
-    if (isInvite && this.reinvite) { req.reply(491, 'Request Pending'); return; }
+    if (isInvite && (this.reinvite || this.hold.pending)) { req.reply(491, 'Request Pending'); return; }
     const hasOffer = req.msg.body.length > 0;
     let body: string | undefined;
     if (hasOffer) {
@@ -354,6 +366,7 @@ export class Call {
           else sendAck(this.legEnv, toLeg.dialog, fwd.cseq.seq, toLeg.target);
         }
         if (from === 'b' && answer) this.caller.sdpSent(answer);
+        if (res.status < 300 && hasOffer) this.hold.phoneOffer(from, fromLeg.media.remote?.hold ?? false);
         req.reply(res.status, res.reason, { body: answer, contentType: answer ? 'application/sdp' : undefined, headers: res.status < 300 ? { Contact: contactFor(this.legEnv, req.tx.source), ...(from === 'a' ? this.caller.sessionTimerReplyHeaders() : {}) } : undefined });
       })().catch((err) => { this.log.warn({ err }, 'call: in-dialog answer relay failed'); try { req.reply(500); } catch { /* answered */ } });
     });
@@ -416,6 +429,7 @@ export class Call {
     clearTimer(this.env.timers, this.ringTimer);
     clearTimer(this.env.timers, this.maxTimer);
     this.caller.stop();
+    this.hold.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
     for (const f of this.forks) f.release();
@@ -439,7 +453,7 @@ export class Call {
     return {
       id: this.id, state: this.state, direction: this.decision.direction, caller: this.origin.caller, callee: this.origin.callee,
       didNumber: this.decision.didNumber, codec: this.codec, startedAt: this.startedAt, answeredAt: this.answeredAt,
-      legs: { a: this.caller.snapshot(), b },
+      legs: { a: this.caller.snapshot(), b }, hold: this.hold.snapshot(),
     };
   }
 

@@ -18,6 +18,7 @@ import { createRegistrar } from './registrar.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import type { MohService } from './moh.ts';
 import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
 import type { Db } from '../store/db.ts';
 
@@ -35,6 +36,8 @@ export interface SipServerDeps {
   /** The media engine the calls anchor their RTP in: created (and closed) by the caller. */
   media: MediaEngine;
   calls: { ringTimeoutMs: number; maxCallMs: number };
+  /** Music on hold for held parties (`POST /api/calls/{id}/hold`, phone holds); none: silence. */
+  moh?: Pick<MohService, 'currentMohFile'>;
 }
 
 export interface SipServer {
@@ -153,7 +156,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
-    minSessionExpires: sip.minSessionExpires,
+    minSessionExpires: sip.minSessionExpires, moh: deps.moh,
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');

@@ -64,6 +64,11 @@ export interface BaresipOptions {
   audioIn?: string;
   /** Where {@link BaresipPhone.close} leaves the received (decoded) audio as a WAV file. */
   audioOut?: string;
+  /**
+   * Where {@link BaresipPhone.close} copies every received-audio file, in order (`000.wav`, …):
+   * baresip starts a new one each time a re-INVITE restarts the stream (hold, resume).
+   */
+  audioOutDir?: string;
   /** `answermode=auto`: answer incoming calls at once. */
   autoAnswer?: boolean;
   /** Registration interval in seconds. Default 600. */
@@ -302,6 +307,10 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
       if (dec.length > 0) {
         copyFileSync(path.join(soundDir, dec[dec.length - 1]!), opts.audioOut);
       }
+    }
+    if (opts.audioOutDir) {
+      const dec = readdirSync(soundDir).filter((f) => f.endsWith('-dec.wav')).sort();
+      dec.forEach((f, i) => copyFileSync(path.join(soundDir, f), path.join(opts.audioOutDir!, `${String(i).padStart(3, '0')}.wav`)));
     }
     rmSync(dir, { recursive: true, force: true });
   })();

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
+import { ApiError, conflict, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
+import { HoldError } from '../../pbx/call-hold.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import type { CallSnapshot, CallView, LegMediaView } from '../../pbx/b2bua.ts';
 import { Ok } from './schemas.ts';
@@ -30,7 +31,15 @@ const ActiveCall = Type.Object({
   answer_time: Type.Union([Type.Null(), Type.String({ format: 'date-time' })]),
   duration: Type.Number({ description: 'Seconds since the call started' }),
   legs: Type.Object({ a: Leg, b: Leg }),
-}, { examples: [{ id: '5f0c…', state: 'answered', direction: 'inbound', caller: '+15551234567', callee: '+15557654321', did_number: '+15557654321', codec: 'PCMA/8000', start_time: '2026-01-01T00:00:00.000Z', answer_time: '2026-01-01T00:00:03.000Z', duration: 42.1, legs: { a: { sip_call_id: 'a84b4c76e66710', peer: 'udp:203.0.113.5:5060', media: null }, b: { sip_call_id: '9f3e…', peer: 'udp:198.51.100.7:5060', media: null } } }] });
+  on_hold: Type.Boolean({ description: 'A party hears music on hold (held through the API or by the other party\'s phone)' }),
+  held_by: Type.Union([Type.Null(), Type.Union([Type.Literal('api'), Type.Literal('caller'), Type.Literal('callee')])], { description: 'Who holds: the API, or the phone of the caller or callee' }),
+  held_party: Type.Union([Type.Null(), Type.Union([Type.Literal('caller'), Type.Literal('callee')])], { description: 'The party that hears music on hold' }),
+}, { examples: [{ id: '5f0c…', state: 'answered', direction: 'inbound', caller: '+15551234567', callee: '+15557654321', did_number: '+15557654321', codec: 'PCMA/8000', start_time: '2026-01-01T00:00:00.000Z', answer_time: '2026-01-01T00:00:03.000Z', duration: 42.1, legs: { a: { sip_call_id: 'a84b4c76e66710', peer: 'udp:203.0.113.5:5060', media: null }, b: { sip_call_id: '9f3e…', peer: 'udp:198.51.100.7:5060', media: null } }, on_hold: false, held_by: null, held_party: null }] });
+
+const HoldBody = Type.Object({
+  hold: Type.Boolean({ description: 'true: hold the party (re-INVITE with a=sendonly, music on hold to it); false: resume (re-INVITE with a=sendrecv)' }),
+  leg: Type.Optional(Type.Union([Type.Literal('caller'), Type.Literal('callee')], { description: 'The party to hold or resume; default callee' })),
+}, { additionalProperties: false });
 
 const CallParams = Type.Object({ callID: Type.String({ minLength: 1, maxLength: 128 }) });
 
@@ -55,10 +64,11 @@ function shape(call: CallSnapshot, m: CallView['media'] = { a: null, b: null }) 
       a: { sip_call_id: call.legs.a.sipCallId ?? '', peer: call.legs.a.peer, media: media(m.a) },
       b: { sip_call_id: call.legs.b.sipCallId ?? '', peer: call.legs.b.peer, media: media(m.b) },
     },
+    on_hold: call.hold.onHold, held_by: call.hold.heldBy, held_party: call.hold.heldParty,
   };
 }
 
-/** Active calls (seed 003 "Active Calls"): list, inspect, hang up. Hold/transfer answer 501 until their issue lands (MOH: moh.ts). */
+/** Active calls (seed 003 "Active Calls"): list, inspect, hang up, hold. Transfer answers 501 until its issue lands (MOH: moh.ts). */
 export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['calls'];
@@ -94,7 +104,33 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   });
 
   const callStub = { schema: { tags, summary: 'Not implemented yet (501)', params: CallParams, response: errorResponses(401, 501) } };
-  app.post('/calls/:callID/hold', callStub, notYet('Hold'));
+  app.post('/calls/:callID/hold', {
+    config: { auth: 'admin' },
+    schema: {
+      tags, params: CallParams, body: HoldBody,
+      summary: 'Hold or resume a party of an answered call (admin)',
+      description: [
+        'Re-INVITEs the party (`leg`, default the callee) with our last SDP to it and `a=sendonly` (RFC 3264 §8.4, new o= version), then loops',
+        'the music on hold to it; the other party hears silence. `hold: false` re-INVITEs with `a=sendrecv` and restores the bridge.',
+        'Asking for the state the call is already in answers 200 without a re-INVITE. 409 `conflict`: the call is not answered or has ended,',
+        'another hold change or re-INVITE is in progress, the other party is held, the hold comes from a phone (only it can resume), or the',
+        'party answered 491 twice (one retry after 0-4 s, RFC 3261 §14.1). 502 `bad_gateway`: the party rejected the re-INVITE; nothing changed.',
+      ].join(' '),
+      response: { 200: ActiveCall, ...errorResponses(400, 401, 403, 404, 409, 502, 503) },
+    },
+  }, async (req) => {
+    let snap;
+    try {
+      snap = await engine().holdCall(req.params.callID, req.body.hold, req.body.leg ?? 'callee');
+    } catch (err) {
+      if (!(err instanceof HoldError)) throw err;
+      if (err.code === 'HOLD_ERR_REJECTED') throw new ApiError('bad_gateway', err.message, { sip_status: err.status });
+      if (err.code === 'HOLD_ERR_UNAVAILABLE') throw new ApiError('service_unavailable', err.message);
+      throw conflict(err.message);
+    }
+    if (!snap) throw notFound('Call');
+    return shape(snap);
+  });
   app.post('/calls/:callID/transfer', callStub, notYet('Transfer'));
   app.delete('/calls/:callID/transfer', callStub, notYet('Transfer'));
 }

@@ -157,7 +157,7 @@ export interface Harness {
   settle(): Promise<void>;
 }
 
-export async function startCall(o: { body?: string; forks?: number; ringTimeoutMs?: number; headers?: Record<string, string>; sessionTimer?: Call['caller']['sessionTimer']; holdJournal?: boolean } = {}): Promise<Harness> {
+export async function startCall(o: { body?: string; forks?: number; ringTimeoutMs?: number; headers?: Record<string, string>; sessionTimer?: Call['caller']['sessionTimer']; holdJournal?: boolean; env?: Partial<CallEnv> } = {}): Promise<Harness> {
   const endpoint = new FakeEndpoint();
   const media = new FakeMedia();
   const timers = new FakeTimers();
@@ -183,6 +183,7 @@ export async function startCall(o: { body?: string; forks?: number; ringTimeoutM
       return new Promise<void>((resolve) => waiting.push(resolve));
     },
     finished: (_call, cdr, journalled) => { cdrs.push({ cdr, journalled }); },
+    ...o.env,
   };
   const legs: [LegInfo, LegInfo] = [
     { id: 1, rtpPort: 20000, rtcpPort: 20001, address: '127.0.0.1', worker: 0, family: 4 },
