@@ -9,21 +9,24 @@
  *
  * After every change the graph works out, per sink, how its audio travels:
  * - **relay** (zero decode): the sink is an RTP leg hearing exactly one RTP leg with the same
- *   codec (`canPassThrough`): packets go straight from socket to socket, PT byte rewritten;
+ *   codec (`canPassThrough`): packets go straight from socket to socket, PT byte rewritten and
+ *   SSRC/sequence/timestamp rewritten into the sink's stream (`rtp-out-stream.ts`);
  * - **transcode**: each source is decoded (jitter buffer -> decoder), frames are resampled to
- *   the sink's rate, mixed (saturating) and encoded per sink with its own SSRC/seq/timestamp,
- *   driven by the worker's 20 ms {@link MediaClock}. A source may be relayed to one sink and
+ *   the sink's rate, mixed (saturating) and encoded per sink in its stream, driven by the
+ *   worker's 20 ms {@link MediaClock}.
+ * Either way a sink leg sends ONE stream (its SSRC, sequence + 1 per packet, a timeline that
+ * follows wall time) across every switch: hold/resume, transfer, DTMF played to a relayed leg. A source may be relayed to one sink and
  *   decoded for another (a recorded call stays zero-decode between its legs).
  *
  * DTMF (RFC 4733 §2.5, see `leg-dtmf.ts`): telephone-event packets of a leg that negotiated it
  * are reported once per key press (`onDtmf`), whether the leg is relayed or decoded; a decoded
  * leg without telephone-event is scanned for in-band tones. A relayed sink gets the events as
  * the source sent them (PT rewritten; `canPassThrough` relays a telephone-event source only to
- * a sink that has it too). A sink on the decode path gets each digit regenerated: RFC 4733 with
- * its own SSRC/sequence/timestamp if it negotiated telephone-event (audio muted meanwhile),
+ * a sink that has it too). A sink on the decode path gets each digit regenerated: RFC 4733 in
+ * its stream if it negotiated telephone-event (audio muted meanwhile),
  * else Q.23 tones; in-band digits are regenerated only for telephone-event sinks (the tone is
  * in the audio already). `sendDtmf` plays digits to a leg; a relayed leg is moved to the
- * decode path while they play (its stream then carries our SSRC) and back to relay after.
+ * decode path while they play (same stream: the packetizer continues it) and back to relay after.
  * A relay without telephone-event on either side (PCMU <-> PCMU) is not decoded for in-band
  * detection: the tones reach the other side as audio, and decoding every such call for
  * `dtmf` events would cost the zero-decode relay its figure.
@@ -424,7 +427,7 @@ export class MediaGraph {
           this.dropSink(node);
           const settings = node.leg.codec!;
           const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
-          node.sink = new RtpLegSink(codec, settings, r, node.leg);
+          node.sink = new RtpLegSink(codec, settings, r, node.leg, this.options.now);
         }
         node.sink.dtmf = node.dtmfTx;
         node.mode = 'transcode';

@@ -5,12 +5,15 @@
  *
  * Hot path (`receiveRtp`/`receiveRtcp`): O(1), no allocation in our code — counters are number
  * fields, the RTP header goes into one scratch object per thread, and the received Buffer is
- * sent on as is (dgram allocates one Buffer per datagram; we add no copy).
+ * sent on with its header rewritten in place (dgram allocates one Buffer per datagram; we add
+ * no copy): PT byte, and SSRC/sequence/timestamp into the sink leg's one outgoing stream
+ * ({@link RtpOutStream}), so that switching what feeds a leg never breaks its stream.
  */
 import type { LegCodec } from './leg-codec.ts';
 import { isRtcpMuxed, rtcpSenderSsrc } from './rtcp-check.ts';
 import type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from './relay-protocol.ts';
 import { RtpHeader, readRtpHeader } from './rtp-header.ts';
+import { RtpOutStream } from './rtp-out-stream.ts';
 import { SourceLatch } from './source-latch.ts';
 
 /** The part of `dgram.Socket` the relay uses. */
@@ -54,9 +57,9 @@ export class StreamCounters {
 const scratch = new RtpHeader();
 
 /**
- * A zero-decode route from one leg to another: the packet leaves as received, with only the
- * payload type byte rewritten when the two legs negotiated different numbers for the same
- * codec (or for telephone-event).
+ * A zero-decode route from one leg to another: the packet leaves with its payload as received,
+ * the payload type byte rewritten when the two legs negotiated different numbers for the same
+ * codec (or for telephone-event), SSRC/sequence/timestamp rewritten into the sink's stream.
  */
 export interface PassEdge {
   readonly to: RelayLeg;
@@ -110,6 +113,11 @@ export class RelayLeg {
   readonly rtp: StreamCounters;
   readonly rtcp: StreamCounters;
   socketErrors = 0;
+  /**
+   * What we send to this leg's endpoint: one SSRC, sequence and timeline whether the packets
+   * are relayed (from whichever source) or ours (decode path, player, DTMF).
+   */
+  readonly out: RtpOutStream;
   /** Monotonic ms from which the RTP timeout counts (bridge, new remote, new direction). */
   armedAt = 0;
   /** The timeout event fired and RTP has not resumed since. */
@@ -122,7 +130,9 @@ export class RelayLeg {
     readonly rtcpSocket: UdpPort,
     latchWindowMs: number,
     relatchAfterMs: number,
+    random: () => number = Math.random,
   ) {
+    this.out = new RtpOutStream(random);
     this.rtp = new StreamCounters(latchWindowMs, relatchAfterMs);
     this.rtcp = new StreamCounters(latchWindowMs, relatchAfterMs);
   }
@@ -164,14 +174,17 @@ export class RelayLeg {
     }
     let routed = false;
     const edges = this.passEdges;
+    const byte1 = msg[1];
     for (let i = 0; i < edges.length; i++) {
       const e = edges[i];
-      if (!e.to.sends) continue;
+      const to = e.to;
+      if (!to.sends) continue;
       const newPt = isEvent ? e.eventPt : e.audioPt;
       // Rewritten in place: dgram tries a synchronous send first, so with several edges each
-      // sees its own PT (a queued send under EAGAIN could see a later one; rare, harmless).
-      if (newPt >= 0) msg[1] = (msg[1] & 0x80) | newPt;
-      if (e.to.transmitRtp(msg)) routed = true;
+      // sees its own header (a queued send under EAGAIN could see a later one; rare, harmless).
+      msg[1] = newPt >= 0 ? (byte1 & 0x80) | newPt : byte1;
+      to.out.relay(msg, scratch, isEvent, now, to.codec === null ? 8000 : to.codec.clockRate);
+      if (to.transmitRtp(msg)) routed = true;
     }
     const inbound = this.inbound;
     if (inbound !== null) {

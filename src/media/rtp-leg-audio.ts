@@ -2,8 +2,8 @@
  * The decode path of an RTP leg, both ways:
  * - {@link RtpLegSource}: what the leg's endpoint sends, as frames (jitter buffer -> decoder,
  *   concealment on loss) for the sinks that hear it;
- * - {@link RtpLegSink}: what the leg hears, encoded and packetized with the leg's own SSRC,
- *   sequence and timestamp.
+ * - {@link RtpLegSink}: what the leg hears, encoded and packetized in the leg's one outgoing
+ *   stream (its SSRC, sequence and timeline, continued from whatever was sent before).
  * Every buffer is allocated when the path is set up; a frame allocates nothing.
  */
 import type { AudioCodec, AudioDecoder, AudioEncoder } from './codec/types.ts';
@@ -105,17 +105,24 @@ export class RtpLegSink implements FrameSink {
   private readonly packet = Buffer.alloc(RTP_FIXED_HEADER_LENGTH + 1500);
   private readonly payloadView = this.packet.subarray(RTP_FIXED_HEADER_LENGTH);
   private view: Buffer = this.packet.subarray(0, 0);
+  private started = false;
 
-  constructor(codec: AudioCodec, readonly settings: LegCodec, rate: number, readonly leg: RelayLeg) {
+  /** @param now monotonic ms, for the stream's time reference (default `performance.now`). */
+  constructor(codec: AudioCodec, readonly settings: LegCodec, rate: number, readonly leg: RelayLeg, now?: () => number) {
     this.encoder = codec.createEncoder({ sampleRate: rate, fmtp: settings.fmtp });
     this.rate = this.encoder.sampleRate;
-    this.packetizer = new RtpPacketizer(ticksPerFrame(settings));
+    this.packetizer = new RtpPacketizer(ticksPerFrame(settings), leg.out, now);
   }
 
   /** DTMF played to this leg (set by the graph), consulted before every frame is encoded. */
   dtmf: LegDtmfOut | null = null;
 
   writeFrame(pcm: Int16Array): void {
+    if (!this.started) {
+      // Taken over at the first frame, not at set-up: the relay may still have sent meanwhile.
+      this.started = true;
+      this.packetizer.resume();
+    }
     const dtmf = this.dtmf;
     // An RFC 4733 packet replaces the frame's audio (RFC 4733 §2.5); time runs on.
     const eventLength = dtmf === null ? 0 : dtmf.frame(pcm, this.rate, this.packetizer, this.packet);

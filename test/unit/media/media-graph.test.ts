@@ -72,7 +72,7 @@ function parse(pkt: Buffer): { h: RtpHeader; samples: number[] } {
 }
 
 describe('MediaGraph routing', () => {
-  test('same codec both ways: zero-decode relay, PT byte rewritten, same Buffer object', () => {
+  test('same codec both ways: zero-decode relay, PT byte and SSRC/seq/timestamp rewritten, payload as received', () => {
     const g = graph();
     const a = makeLeg(g, codec('FAKE8', 96));
     const b = makeLeg(g, codec('FAKE8', 97));
@@ -80,10 +80,14 @@ describe('MediaGraph routing', () => {
     assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['relay', 'relay']);
     assert.equal(g.clock.running, false, 'no clock for pure relay');
     const pkt = pcmPacket(96, 1, 7);
+    const original = Buffer.from(pkt);
     receive(a, pkt);
     assert.equal(b.out.sent.length, 1);
     assert.equal(b.out.sent[0][1] & 0x7f, 97);
-    assert.deepEqual(b.out.sent[0].subarray(2), pkt.subarray(2));
+    assert.deepEqual(b.out.sent[0].subarray(12), original.subarray(12), 'payload as received');
+    const h = parse(b.out.sent[0]).h;
+    assert.deepEqual([h.ssrc, h.sequenceNumber, h.timestamp], [b.leg.out.ssrc, b.leg.out.seq, b.leg.out.ts]);
+    assert.notEqual(h.ssrc, 0x5150);
   });
 
   test('legs without codec settings relay as before (legacy pass-through)', () => {

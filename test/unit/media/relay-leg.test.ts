@@ -44,12 +44,19 @@ function rtp(ssrc: number, seq: number): Buffer {
 const rr = (ssrc: number): Buffer => Buffer.from(`80c90001${ssrc.toString(16).padStart(8, '0')}`, 'hex');
 
 describe('RelayLeg forwarding', () => {
-  test('RTP from A leaves B\'s RTP socket towards B\'s SDP address, the same Buffer object', () => {
+  test('RTP from A leaves B\'s RTP socket towards B\'s SDP address: same Buffer, payload as received, header in B\'s stream', () => {
     const f = fixture();
     const pkt = rtp(0x1111, 1);
+    const original = Buffer.from(pkt);
     f.a.receiveRtp(pkt, '192.0.2.1', 4000, 10);
     assert.equal(f.bRtp.sent.length, 1);
-    assert.equal(f.bRtp.sent[0].msg, pkt);
+    assert.equal(f.bRtp.sent[0].msg, pkt, 'rewritten in place, no copy');
+    assert.deepEqual(pkt.subarray(12), original.subarray(12), 'payload untouched');
+    assert.equal(pkt[0], original[0]);
+    assert.equal(pkt[1], original[1] | 0x80, 'same PT, marker: first packet of B\'s stream');
+    assert.equal(pkt.readUInt32BE(8), f.b.out.ssrc, 'B\'s SSRC, not the caller\'s');
+    assert.equal(pkt.readUInt16BE(2), f.b.out.seq);
+    assert.equal(pkt.readUInt32BE(4), f.b.out.ts);
     assert.deepEqual([f.bRtp.sent[0].address, f.bRtp.sent[0].port], ['192.0.2.2', 6000]);
     assert.deepEqual([f.a.rtp.packetsIn, f.a.rtp.bytesIn, f.b.rtp.packetsOut, f.b.rtp.bytesOut], [1, 172, 1, 172]);
   });
