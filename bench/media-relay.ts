@@ -148,11 +148,14 @@ async function senderMain(): Promise<void> {
         if (pt === PCMU_PT ? msg.length !== 172 : pt !== OPUS_PT) corrupt++;
         return;
       }
-      // SSRC = run << 16 | stream: stream bit 0 is the direction (0 = A side, 1 = B side); the
-      // run tag keeps stragglers of the previous run out of this one's count.
-      if (ssrc >>> 16 !== run) return;
-      received[ssrc & 1]++;
-      if (msg.length !== PACKET_BYTES || msg[PACKET_BYTES - 1] !== (ssrc & 0xff)) corrupt++;
+      // Tag (first 4 payload octets; the relay rewrites the SSRC into the sink leg's stream) =
+      // run << 16 | stream: stream bit 0 is the direction (0 = A side, 1 = B side); the run tag
+      // keeps stragglers of the previous run out of this one's count.
+      if (msg.length < 16) return;
+      const tag = msg.readUInt32BE(12);
+      if (tag >>> 16 !== run) return;
+      received[tag & 1]++;
+      if (msg.length !== PACKET_BYTES || msg[PACKET_BYTES - 1] !== (tag & 0xff)) corrupt++;
     });
     // With a synchronous lookup, 'listening' fires inside bind(): pass the callback to bind.
     await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
@@ -222,6 +225,7 @@ async function pace(
     const buf = transcode ? Buffer.alloc(12) : Buffer.alloc(PACKET_BYTES, s & 0xff);
     const payloadType = transcode && (s & 1) === 0 ? OPUS_PT : PCMU_PT;
     writeRtpHeader(buf, { marker: false, payloadType, sequenceNumber: 0, timestamp: 0, ssrc: ((run << 16) | s) >>> 0 });
+    if (!transcode) buf.writeUInt32BE(((run << 16) | s) >>> 0, 12);
     return buf;
   });
   const pair: Buffer[] = [packets[0], packets[0]];

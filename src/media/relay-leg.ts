@@ -215,7 +215,13 @@ export class RelayLeg {
     // It follows the zero-decode route only: on the decode path the streams are ours, and
     // reports about someone else's SSRCs would mislead the receiver.
     const edges = this.passEdges;
-    if (edges.length === 0 || !edges[0].to.transmitRtcp(msg)) s.droppedUnrouted++;
+    if (edges.length === 0) {
+      s.droppedUnrouted++;
+      return;
+    }
+    const to = edges[0].to;
+    to.out.relaySenderReport(msg);
+    if (!to.transmitRtcp(msg)) s.droppedUnrouted++;
   }
 
   /** Sends RTP to our endpoint: the latched source, else the SDP address. */

@@ -89,6 +89,18 @@ export class RtpOutStream {
     }
   }
 
+  /**
+   * An RTCP compound relayed to this leg whose first packet is an SR (RFC 3550 §6.4.1) from the
+   * source we relay: its sender SSRC and RTP timestamp are put in this stream, so the endpoint
+   * can tie the report to the RTP it gets. Report blocks and SDES chunks are left as sent (they
+   * name SSRCs of the far side's view; rewriting them needs the reverse mapping).
+   */
+  relaySenderReport(msg: Buffer): void {
+    if (!this.mapped || msg.length < 28 || msg[1] !== 200 || msg.readUInt32BE(4) !== this.sourceSsrc) return;
+    msg.writeUInt32BE(this.ssrc, 4);
+    msg.writeUInt32BE((msg.readUInt32BE(16) + this.tsDelta) >>> 0, 16);
+  }
+
   /** The packetizer sent a packet (`at` = -1 for an RFC 4733 one); the next relayed packet remaps. */
   sent(seq: number, ts: number, at: number): void {
     this.mapped = false;

@@ -5,11 +5,15 @@
  * (sendonly narrowed to PCMU, then sendrecv), the call reports who holds whom, and the call
  * goes on and ends cleanly.
  *
- * What bob's phone decodes across the switches is not checked yet (skipped test below): the
- * media engine sends a leg the relayed stream with the caller's SSRC/sequence/timestamps and the
- * player's frames with its own packetizer's, so every hold and resume changes SSRC and jumps
- * the timestamp; baresip 1.0's jitter buffer then discards what follows ("rtp timestamp wraps
- * backwards -- discard"). sipp and the test receiver of call-hold.test.ts do not care.
+ * What bob's phone decodes across the switches is not checked yet (skipped test below). The
+ * engine now sends each leg one continuous stream (`src/media/rtp-out-stream.ts`: one SSRC,
+ * sequence + 1, timestamps following wall time across relay/player switches), and baresip no
+ * longer logs "SSRC changed", "rtp timestamp wraps backwards -- discard" or "discard old frame"
+ * as it did before. But bob's decoded-audio dump (sndfile, no player module loaded) still stops
+ * at the first re-INVITE bob receives (1.48 s of tone, then nothing, while baresip reports
+ * ~64 kbit/s received to the end) — with the old engine too. Not the stream any more: something
+ * in baresip 1.0's handling of the re-INVITE (stream/decoder update without a player), to be
+ * found before the audio part can be checked here.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,7 +64,7 @@ function phases(out: readonly string[]): string[] {
 }
 
 describe('hold with baresip phones', () => {
-  test.skip('bob hears tone -> MOH -> tone -> MOH -> tone (needs one continuous outgoing RTP stream per leg across relay/player switches in src/media; baresip drops the rest)');
+  test.skip('bob hears tone -> MOH -> tone -> MOH -> tone (the stream is continuous now, but baresip 1.0\'s sndfile dump stops at the first re-INVITE to bob, old engine too: see the header)');
 
   let t: TestServer;
 

@@ -78,6 +78,28 @@ describe('RelayLeg forwarding', () => {
     assert.equal(f.a.rtp.packetsIn, 2);
   });
 
+  test('an SR relayed to B gets B\'s SSRC and its RTP timestamp in B\'s timeline; other RTCP as sent', () => {
+    const f = fixture();
+    const pkt = rtp(0x1111, 1); // timestamp 160
+    f.a.receiveRtp(pkt, '192.0.2.1', 4000, 10);
+    const relayedTs = pkt.readUInt32BE(4);
+    // SR: V=2 PT=200 length 6, SSRC 0x1111, NTP (8 octets), RTP ts 480, packet and octet counts.
+    const sr = Buffer.from('80c80006' + '00001111' + '0102030405060708' + '000001e0' + '00000001' + '000000ac', 'hex');
+    f.a.receiveRtcp(sr, '192.0.2.1', 4001, 20);
+    const out = f.bRtcp.sent[0].msg as Buffer;
+    assert.equal(out.readUInt32BE(4), f.b.out.ssrc);
+    assert.equal(out.readUInt32BE(16), (relayedTs + 320) >>> 0, 'same offset from the relayed RTP as in the source');
+    assert.equal(out.subarray(8, 16).toString('hex'), '0102030405060708', 'NTP time as sent');
+    const foreign = Buffer.from(sr);
+    foreign.writeUInt32BE(0x9999, 4);
+    const before = Buffer.from(foreign);
+    f.a.receiveRtcp(foreign, '192.0.2.1', 4001, 30);
+    assert.deepEqual(f.bRtcp.sent[1].msg, before, 'an SR of another SSRC is not ours to map');
+    const r = rr(0x1111);
+    f.a.receiveRtcp(r, '192.0.2.1', 4001, 40);
+    assert.equal((f.bRtcp.sent[2].msg as Buffer).readUInt32BE(4), 0x1111, 'RR left as sent');
+  });
+
   test('RTCP goes RTCP socket to RTCP port; rtcp-mux RTCP arriving on the RTP port too', () => {
     const f = fixture();
     f.a.receiveRtcp(rr(0x1111), '192.0.2.1', 4001, 0);
