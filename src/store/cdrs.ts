@@ -40,6 +40,10 @@ export const HANGUP_CAUSES = [
   // RFC 4028 session expiry), media silence, limits, shutdown and crash recovery.
   'no_ack', 'no_prack', 'session_expired', 'session_refresh_failed', 'rtp_timeout', 'max_duration',
   'shutdown', 'server_restart',
+  // Transfer (RFC 3515 REFER, RFC 3891 Replaces, or the API): the pairing before the transfer
+  // ends `transferred` (the continuing call gets its own CDR); a blind API transfer whose
+  // target failed ends the call `transfer_failed`.
+  'transferred', 'transfer_failed',
 ] as const;
 export type HangupCause = (typeof HANGUP_CAUSES)[number];
 

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
+import { ApiError, badRequest, conflict, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
+import { transferTargetUser } from '../../pbx/call-transfer.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import type { CallSnapshot, CallView, LegMediaView } from '../../pbx/b2bua.ts';
 import { Ok } from './schemas.ts';
@@ -32,6 +33,10 @@ const ActiveCall = Type.Object({
   legs: Type.Object({ a: Leg, b: Leg }),
 }, { examples: [{ id: '5f0c…', state: 'answered', direction: 'inbound', caller: '+15551234567', callee: '+15557654321', did_number: '+15557654321', codec: 'PCMA/8000', start_time: '2026-01-01T00:00:00.000Z', answer_time: '2026-01-01T00:00:03.000Z', duration: 42.1, legs: { a: { sip_call_id: 'a84b4c76e66710', peer: 'udp:203.0.113.5:5060', media: null }, b: { sip_call_id: '9f3e…', peer: 'udp:198.51.100.7:5060', media: null } } }] });
 
+const TransferBody = Type.Object({
+  target: Type.String({ minLength: 1, maxLength: 256, description: 'A number, a device username or a sip:/tel: URI (its user part is routed like a dialled number)' }),
+  type: Type.Optional(Type.Union([Type.Literal('blind'), Type.Literal('attended')], { default: 'blind' })),
+}, { additionalProperties: false });
 const CallParams = Type.Object({ callID: Type.String({ minLength: 1, maxLength: 128 }) });
 
 function media(m: LegMediaView | null) {
@@ -95,6 +100,39 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
 
   const callStub = { schema: { tags, summary: 'Not implemented yet (501)', params: CallParams, response: errorResponses(401, 501) } };
   app.post('/calls/:callID/hold', callStub, notYet('Hold'));
-  app.post('/calls/:callID/transfer', callStub, notYet('Transfer'));
-  app.delete('/calls/:callID/transfer', callStub, notYet('Transfer'));
+  app.post('/calls/:callID/transfer', {
+    config: { auth: 'admin' },
+    schema: {
+      tags, params: CallParams, body: TransferBody,
+      summary: 'Transfer the call: the caller is kept and connected to the target, the callee is released (admin)',
+      description: 'blind: the callee is hung up at once; the answer comes when the target answered (200, the call now connects caller and target) or failed (502 with its SIP status, 504 when it did not answer; the call is then ended with hangup_cause transfer_failed). '
+        + 'attended: caller and callee keep talking while the target rings; on answer the callee is hung up; on failure the call goes on. '
+        + 'The CDR of the caller-callee pairing ends with hangup_cause transferred; the continuing call gets its own CDR (call_id <id>-t<n>); the call keeps its id here.',
+      response: { 200: ActiveCall, ...errorResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    },
+  }, async (req) => {
+    const user = transferTargetUser(req.body.target);
+    if (!user) throw badRequest('target must be a number, a username or a sip:/tel: URI', [{ field: 'target', message: 'not a dialable number or URI' }]);
+    const pending = engine().transferCall(req.params.callID, user, req.body.type ?? 'blind');
+    if (!pending) throw notFound('Call');
+    const r = await pending;
+    if ('refused' in r) throw conflict(r.refused === 'pending' ? 'A transfer of this call is already pending' : 'The call is not answered (or has ended)');
+    if (!r.ok) {
+      const details = { sip_status: r.status, reason: r.reason };
+      if (r.status === 408 || r.status === 480) throw new ApiError('gateway_timeout', `The transfer target did not answer (${r.status} ${r.reason})`, details);
+      throw new ApiError('bad_gateway', `The transfer target failed: ${r.status} ${r.reason}`, details);
+    }
+    const call = await engine().describeCall(req.params.callID);
+    if (!call) throw notFound('Call');
+    return shape(call);
+  });
+  app.delete('/calls/:callID/transfer', {
+    config: { auth: 'admin' },
+    schema: { tags, params: CallParams, summary: 'Cancel a pending transfer (CANCEL to the ringing target; the call goes on) (admin)', response: { 200: Ok, ...errorResponses(401, 403, 404, 409, 503) } },
+  }, async (req) => {
+    const r = engine().cancelTransfer(req.params.callID);
+    if (r === 'unknown') throw notFound('Call');
+    if (r === 'none') throw conflict('No transfer of this call is pending');
+    return { success: true };
+  });
 }

@@ -15,7 +15,9 @@ export const API_ERROR_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   not_implemented: 501,
+  bad_gateway: 502,
   service_unavailable: 503,
+  gateway_timeout: 504,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
