@@ -1,0 +1,124 @@
+/**
+ * Issue 10, transfer acceptance: a phone's blind REFER (sipp `uac-refer-blind.xml`, alice)
+ * moves the callee (bob, `uas-answer.xml`) to the target (carol, `uas-transfer-target.xml`
+ * with RTP echo); the NOTIFY sipfrags 100/180/200 reach alice, and a 1 kHz tone sent as bob's
+ * media comes back through carol's echo (so bob's endpoint is bridged with carol's). A busy
+ * target: final NOTIFY 486 and the call goes on. API blind transfer, API attended with cancel.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestServer } from '../helpers/server.ts';
+import { runSipp, sippUserRow, type SippResult } from '../helpers/sipp.ts';
+import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
+import { sendRtp } from '../helpers/rtp-sender.ts';
+import { decodeUlaw, dominantFrequency, makeTone } from '../helpers/audio-analysis.ts';
+import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
+import type { Cdr } from '../../src/store/cdrs.ts';
+
+/** The sipfrag status lines of the NOTIFYs alice received, in order. */
+function sipfrags(messages: string): number[] {
+  const out: number[] = [];
+  for (const block of messages.split(/message received \[\d+\] bytes :/).slice(1)) {
+    if (!/^\s*NOTIFY /.test(block)) continue;
+    const m = /\r?\n\r?\n\s*SIP\/2\.0 (\d{3})/.exec(block);
+    if (m) out.push(Number(m[1]));
+  }
+  return out;
+}
+
+/** µ-law encoding of one 16-bit sample (G.711). */
+function linearToUlaw(sample: number): number {
+  const BIAS = 0x84;
+  let s = Math.max(-32635, Math.min(32635, sample));
+  const sign = s < 0 ? 0x80 : 0;
+  if (s < 0) s = -s;
+  s += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}
+
+function assertSipp(r: SippResult, what: string): void {
+  assert.equal(r.stats.successful, 1, `${what}: ${r.errors}\n${r.stdout.slice(-800)}`);
+}
+
+describe('call transfer', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startCallServer(24600, { STROWGER_RING_TIMEOUT_SECONDS: '3' });
+    await device(t, 'alice');
+  });
+  after(() => t?.close());
+  afterEach(() => assertIdle(t));
+
+  async function activeCall(): Promise<any> {
+    return eventually('an answered call', async () => {
+      const list = (await api(t, 'GET', '/api/calls')).data as any[];
+      return list.find((c) => c.state === 'answered');
+    });
+  }
+
+  test('blind REFER: NOTIFY 100/180/200 to the transferor, the transferee talks to the target (1 kHz tone through its echo), CDRs', async () => {
+    await device(t, 'bob');
+    await device(t, 'carol');
+    const bob = await registeredUas(t, 'bob', 'uas-answer.xml');
+    const carol = await registeredUas(t, 'carol', 'uas-transfer-target.xml', { rtpEcho: true });
+    const before = (await cdrList(t)).length;
+    const alice = await runSipp(deviceCall(t, 'alice', 'bob', {
+      scenario: 'uac-refer-blind.xml', pauseMs: 500,
+      injection: { rows: [[...sippUserRow('alice', DEVICE_PASSWORD, DOMAIN), 'carol']] },
+    }));
+    assertSipp(alice, 'transferor');
+    const frags = sipfrags(alice.messages);
+    assert.deepEqual([frags[0], frags.at(-1)], [100, 200], `sipfrags ${frags}`);
+    assert.ok(frags.includes(180), `sipfrags ${frags}`);
+    assert.match(alice.messages, /BYE sip:/, 'the PBX hung up on the transferor after the grace');
+
+    // bob <-> carol now: a tone sent as bob's media returns through carol's RTP echo.
+    const call = await api(t, 'GET', `/api/calls/${(await activeCall()).id}`);
+    assert.equal(call.callee, 'carol');
+    const bobPort = call.legs.b.media.local_port as number;
+    const rx = await startRtpReceiver({ capture: true });
+    try {
+      const tone = makeTone({ freq: 1000, seconds: 1.2, rate: 8000, amplitude: 0.25 });
+      await sendRtp({
+        host: '127.0.0.1', port: bobPort, socket: rx.socket, ssrc: 0x7e57, payloadType: 0, count: 60,
+        payload: (i) => Buffer.from(Array.from(tone.subarray(i * 160, i * 160 + 160), linearToUlaw)),
+      });
+      await rx.waitFor(25, 4000);
+      const payloads = rx.sources().flatMap((s) => s.payloads);
+      const pcm = decodeUlaw(Buffer.concat(payloads.slice(5)));
+      const f = dominantFrequency(pcm, 8000, { min: 300, max: 3000, step: 10 });
+      assert.ok(Math.abs(f - 1000) <= 20, `echoed tone at ${f} Hz`);
+    } finally {
+      await rx.close();
+    }
+    await api(t, 'DELETE', `/api/calls/${call.id}`);
+    assertSipp(await bob.stop(), 'transferee');
+    assertSipp(await carol.stop(), 'target');
+    const cdrs: Cdr[] = await eventually('two CDRs', async () => { const l = await cdrList(t); return l.length >= before + 2 ? l : undefined; });
+    const original = cdrs.find((c) => c.call_id === call.id)!;
+    const continued = cdrs.find((c) => c.call_id.startsWith(`${call.id}-t`))!;
+    assert.deepEqual([original.hangup_cause, original.hangup_by, original.caller, original.callee], ['transferred', 'caller', 'alice', 'bob']);
+    assert.deepEqual([continued.hangup_cause, continued.caller, continued.callee, continued.disposition], ['api_hangup', 'bob', 'carol', 'answered']);
+  });
+
+  test('blind REFER to a busy target: final NOTIFY 486, the original call goes on', async () => {
+    await device(t, 'dave');
+    await device(t, 'erin');
+    const dave = await registeredUas(t, 'dave', 'uas-answer.xml');
+    const erin = await registeredUas(t, 'erin', 'uas-busy.xml');
+    const alice = await runSipp(deviceCall(t, 'alice', 'dave', {
+      scenario: 'uac-refer-blind.xml', pauseMs: 500,
+      injection: { rows: [[...sippUserRow('alice', DEVICE_PASSWORD, DOMAIN), 'erin']] },
+    }));
+    // The scenario fails on a non-200 final sipfrag (README), after its own BYE: the call was still up.
+    const frags = sipfrags(alice.messages);
+    assert.deepEqual([frags[0], frags.at(-1)], [100, 486], `sipfrags ${frags}`);
+    assert.match(alice.messages, /SIP\/2\.0 200 OK[\s\S]*CSeq: 20 BYE/, "alice's own BYE ended a call that was still up");
+    assertSipp(await dave.stop(), 'transferee');
+    assertSipp(await erin.stop(), 'busy target');
+  });
+});
