@@ -121,4 +121,80 @@ describe('call transfer', () => {
     assertSipp(await dave.stop(), 'transferee');
     assertSipp(await erin.stop(), 'busy target');
   });
+
+  /** alice calls `callee` and waits for the PBX's BYE; resolves with the answered call's id and alice's sipp. */
+  async function aliceCalls(callee: string) {
+    const alice = runSipp(deviceCall(t, 'alice', callee, { scenario: 'uac-wait-bye.xml' }));
+    const call = await activeCall();
+    return { alice, id: call.id as string };
+  }
+
+  async function assertToneThrough(port: number): Promise<void> {
+    const rx = await startRtpReceiver({ capture: true });
+    try {
+      const tone = makeTone({ freq: 1000, seconds: 1.2, rate: 8000, amplitude: 0.25 });
+      await sendRtp({
+        host: '127.0.0.1', port, socket: rx.socket, ssrc: 0x7e58, payloadType: 0, count: 60,
+        payload: (i) => Buffer.from(Array.from(tone.subarray(i * 160, i * 160 + 160), linearToUlaw)),
+      });
+      await rx.waitFor(25, 4000);
+      const pcm = decodeUlaw(Buffer.concat(rx.sources().flatMap((s) => s.payloads).slice(5)));
+      const f = dominantFrequency(pcm, 8000, { min: 300, max: 3000, step: 10 });
+      assert.ok(Math.abs(f - 1000) <= 20, `echoed tone at ${f} Hz`);
+    } finally {
+      await rx.close();
+    }
+  }
+
+  test('API blind transfer: the callee is released, the caller talks to the target (tone), 200 with the call; bad input 400/404/409', async () => {
+    await device(t, 'frank');
+    await device(t, 'grace');
+    const frank = await registeredUas(t, 'frank', 'uas-answer.xml');
+    const grace = await registeredUas(t, 'grace', 'uas-transfer-target.xml', { rtpEcho: true });
+    const { alice, id } = await aliceCalls('frank');
+    const bad = await t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'a b' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'bad_request');
+    const unknown = await t.request('POST', '/api/calls/nope/transfer', { cookie: t.adminCookie, body: { target: 'grace' } });
+    assert.equal(unknown.status, 404);
+    const none = await t.request('DELETE', `/api/calls/${id}/transfer`, { cookie: t.adminCookie });
+    assert.equal(none.status, 409);
+    const r = await t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'sip:grace@strowger.test', type: 'blind' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual([r.body.id, r.body.caller, r.body.callee, r.body.state], [id, 'alice', 'grace', 'answered']);
+    assertSipp(await frank.stop(), 'released callee');
+    const call = await api(t, 'GET', `/api/calls/${id}`);
+    await assertToneThrough(call.legs.a.media.local_port);
+    await api(t, 'DELETE', `/api/calls/${id}`);
+    assertSipp(await alice, 'kept caller');
+    assertSipp(await grace.stop(), 'target');
+    const cdrs = await cdrList(t);
+    assert.deepEqual(cdrs.filter((c) => c.call_id === id || c.call_id.startsWith(`${id}-t`)).map((c) => [c.callee, c.hangup_cause, c.hangup_by]).sort(),
+      [['frank', 'transferred', 'api'], ['grace', 'api_hangup', 'api']]);
+  });
+
+  test('API attended transfer: the target rings while the parties talk; DELETE cancels it (CANCEL), the call goes on', async () => {
+    await device(t, 'henry');
+    await device(t, 'ivan');
+    const henry = await registeredUas(t, 'henry', 'uas-answer.xml');
+    const ivan = await registeredUas(t, 'ivan', 'uas-no-answer.xml');
+    const { alice, id } = await aliceCalls('henry');
+    const pending = t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'ivan', type: 'attended' } });
+    // The target's endpoint exists once the INVITE is on its way; let it ring (180) before cancelling.
+    await eventually('the target ringing', () => t.server.ctx.sip!.media.totals().legs === 3);
+    await new Promise((r) => setTimeout(r, 300));
+    await eventually('a pending transfer to cancel', async () => {
+      const d = await t.request('DELETE', `/api/calls/${id}/transfer`, { cookie: t.adminCookie });
+      return d.status === 200;
+    });
+    const r = await pending;
+    assert.equal(r.status, 502, JSON.stringify(r.body));
+    assert.equal(r.body.error.details.sip_status, 487);
+    const call = await api(t, 'GET', `/api/calls/${id}`);
+    assert.deepEqual([call.state, call.callee], ['answered', 'henry'], 'the original call goes on');
+    assertSipp(await ivan.stop(), 'cancelled target');
+    await api(t, 'DELETE', `/api/calls/${id}`);
+    assertSipp(await alice, 'caller');
+    assertSipp(await henry.stop(), 'callee');
+  });
 });
