@@ -264,6 +264,7 @@ export class B2bua {
       advertise: env.advertise, sendTargetFor: env.sendTargetFor, trunkCredentials: env.trunkCredentials,
       media: this.o.media,
       route: (dialed, call, side) => transferRoute({ db: this.o.db, trunks: () => this.cache.enabledTrunks(), router: this.router }, dialed, call, side),
+      findDialog: (key) => this.dialogs.get(key),
       swapped: async (call, cdr, oldLegId, newLegId) => {
         this.writeCdr(cdr, true);
         this.byLeg.delete(oldLegId);

@@ -44,6 +44,8 @@ export interface TransferEnv {
    * `oldLegId` (released here) to `newLegId`.
    */
   swapped(call: Call, cdr: NewCdr, oldLegId: number, newLegId: number): Promise<void>;
+  /** The call and side a dialog key (`Dialog.key`) belongs to, for Replaces (RFC 3891 §3). */
+  findDialog(key: string): { call: Call; side: 'a' | 'b' } | undefined;
 }
 
 export type RingResult = { ok: true; leg: SipUacLeg } | { ok: false; status: number; reason: string };

@@ -12,7 +12,8 @@
  *   NOTIFY with the target's final status (`Subscription-State: terminated`). The target is
  *   routed as if X dialled it. On success X is detached: its BYE is answered, or we BYE it after
  *   `graceMs` (RFC 5589 §6.1 leaves the BYE to the transferor). On failure the call goes on.
- *   A `Replaces` in the Refer-To (attended transfer) is refused with 501 for now.
+ *   A `Replaces` in the Refer-To (attended transfer, RFC 5589 §7) joins the other party with
+ *   the party of the consultation call it names (`attended`).
  * - API (`transfer`): the callee side is replaced; the caller is kept. `blind`: the callee is
  *   hung up at once and the caller is connected to the target when it answers; if the target
  *   fails the call ends `transfer_failed`. `attended`: the parties keep talking while the
@@ -25,7 +26,7 @@
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import { dialogKey } from '../sip/dialog.ts';
-import { ReferNotifier, createReferNotify, referAcceptance, referToOfRequest, SipReferError, type ReferNotify, type ReferTo } from '../sip/index.ts';
+import { ReferNotifier, createReferNotify, referAcceptance, referToOfRequest, replacesDecision, replacesDialogKey, SipReferError, type Replaces, type ReferNotify, type ReferTo } from '../sip/index.ts';
 import type { CdrHangupBy, NewCdr } from '../store/cdrs.ts';
 import type { Call } from './call.ts';
 import { clearTimer, type TimerHandle } from './call-timers.ts';
@@ -86,7 +87,6 @@ export class CallTransfers {
       throw err;
     }
     if (referTo.method !== 'INVITE') { r.reply(403, 'Forbidden (only INVITE can be referred)'); return; }
-    if (referTo.replaces) { r.reply(501, 'Not Implemented (Replaces)'); return; }
     const user = referTo.target.user ?? (referTo.target.scheme === 'tel' ? referTo.target.opaque : null);
     if (!user) { r.reply(404, 'Not Found'); return; }
     r.reply(202, 'Accepted', { headers: Object.fromEntries(acceptance.headers) });
@@ -104,6 +104,7 @@ export class CallTransfers {
       }
     };
     notify(notifier.start());
+    if (referTo.replaces) { await this.attended(call, side, referTo.replaces, (s, reason) => notify(notifier.progress(s, reason))); return; }
     const referredBy = r.msg.getHeader('referred-by');
     const keep = side === 'a' ? 'b' : 'a';
     this.log.info({ call: call.id, from: side, to: user }, 'transfer: REFER accepted');
@@ -113,8 +114,50 @@ export class CallTransfers {
       notify(notifier.progress(result.status, result.reason));
       return;
     }
-    const old = await this.swap(call, side, result.leg, user, side === 'a' ? 'caller' : 'callee');
+    let old: Party;
+    try {
+      old = await this.swap(call, side, result.leg, user, side === 'a' ? 'caller' : 'callee');
+    } catch (err) {
+      this.log.error({ err, call: call.id }, 'transfer: swap failed; the call goes on');
+      result.leg.bye();
+      void this.env.media.releaseLeg(result.leg.media.endpoint.id).catch(() => {});
+      notify(notifier.progress(500, 'Server Internal Error'));
+      return;
+    }
     notify(notifier.progress(200, 'OK'));
+    this.detach(old, this.opts.graceMs ?? 2000);
+  }
+
+  /**
+   * Attended transfer by REFER (RFC 5589 §7): X talks to Y in `call` and to Z in the call
+   * whose dialog with X the Replaces names (as we see it: to-tag ours, from-tag X's, RFC 3891
+   * §3). Y's endpoint is bridged with Z's, Z's leg moves into `call` in X's place, X's legs
+   * of both calls are let go (BYE in the consultation call now; in this one after the grace).
+   * The consultation call's CDR ends `transferred`. Z must be a party we called (X placed the
+   * consultation call): otherwise the final NOTIFY says 501.
+   */
+  private async attended(call: Call, side: 'a' | 'b', replaces: Replaces, final: (status: number, reason?: string) => void): Promise<void> {
+    const hit = this.env.findDialog(replacesDialogKey(replaces));
+    const decision = replacesDecision(replaces, hit && hit.call !== call ? { state: hit.call.state === 'answered' ? 'confirmed' : hit.call.state === 'ended' ? 'terminated' : 'early', initiatedLocally: hit.side === 'b' } : null);
+    if (decision !== 0 || !hit || hit.call.state !== 'answered') { final(decision || 481); return; }
+    const consult = hit.call;
+    const zSide = hit.side === 'a' ? 'b' : 'a';
+    const z = consult.handOver(zSide, hit.side === 'a' ? 'caller' : 'callee');
+    if (!z) { final(501, 'Not Implemented'); return; }
+    const zName = zSide === 'b' ? consult.origin.callee : consult.origin.caller;
+    this.log.info({ call: call.id, consult: consult.id, to: zName }, 'transfer: attended (Replaces)');
+    let old: Party;
+    try {
+      old = await this.swap(call, side, z, zName, side === 'a' ? 'caller' : 'callee');
+    } catch (err) {
+      // e.g. the two calls' endpoints live in different media workers: Z is let go too.
+      this.log.error({ err, call: call.id }, 'transfer: attended swap failed');
+      z.bye();
+      void this.env.media.releaseLeg(z.media.endpoint.id).catch(() => {});
+      final(500, 'Server Internal Error');
+      return;
+    }
+    final(200, 'OK');
     this.detach(old, this.opts.graceMs ?? 2000);
   }
 

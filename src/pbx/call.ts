@@ -111,6 +111,8 @@ export class Call {
   private aLeg: SipUacLeg | undefined;
   /** The CDR's `call_id`: a new one after a transfer (the original's CDR ends `transferred`). */
   cdrId = this.id;
+  /** The party given to another call by `handOver`: neither hung up nor released here. */
+  private handedOver: SipUacLeg | undefined;
   private readonly legEnv: SipLegEnv;
   private readonly log: Logger;
   private lateOffer = false;
@@ -185,6 +187,21 @@ export class Call {
     if (side === 'a') this.aLeg = leg; else { this.winner = leg; this.calleeMedia = leg.media; }
     if (leg.dialog) this.env.bindDialog(leg.dialog.key, this, side);
     return old;
+  }
+
+  /**
+   * Attended transfer (call-transfer.ts): this call ends (BYE to the other party, CDR with
+   * `transferred`) except for side `keep`'s party, whose leg, dialog and media endpoint are
+   * handed over to another call. Only a party we called (a `SipUacLeg`) can be handed over;
+   * undefined (nothing changed) otherwise or when the call is not answered.
+   */
+  handOver(keep: 'a' | 'b', by: CdrHangupBy): SipUacLeg | undefined {
+    const leg = keep === 'b' ? this.winner : this.aLeg;
+    if (this.state !== 'answered' || !leg) return undefined;
+    this.handedOver = leg;
+    (keep === 'b' ? this.partyA : this.winner)?.bye();
+    this.end(by, 'transferred', 200);
+    return leg;
   }
 
   /** Answered, and our 2xx to the caller still waits for its ACK (§13.3.1.4). */
@@ -446,7 +463,7 @@ export class Call {
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
     if (this.aLeg?.dialog) this.env.unbindDialog(this.aLeg.dialog.key);
     for (const f of this.forks) f.release();
-    for (const id of this.mediaLegIds) void this.env.media.releaseLeg(id).catch(() => {});
+    for (const id of this.mediaLegIds) if (id !== this.handedOver?.media.endpoint.id) void this.env.media.releaseLeg(id).catch(() => {});
     const disposition: CdrDisposition = answered ? 'answered' : cause === 'caller_cancel' ? 'cancelled' : dispositionFor(sipCode);
     this.log.info({ disposition, cause, by }, 'call: ended');
     this.env.finished(this, {

@@ -8,19 +8,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import { parseSdp, codecs } from '../../../src/sdp/index.ts';
-import { parseSipfragStatus } from '../../../src/sip/index.ts';
+import { escapeUriHeaderValue, formatReplaces, parseSipfragStatus } from '../../../src/sip/index.ts';
+import { dialogKey } from '../../../src/sip/dialog.ts';
 import type { SipMessage } from '../../../src/sip/message.ts';
 import { CallTransfers, transferTargetUser } from '../../../src/pbx/call-transfer.ts';
 import type { TransferEnv } from '../../../src/pbx/call-transfer-attempt.ts';
 import type { CallEndpoint } from '../../../src/pbx/leg-sip.ts';
 import type { CallTarget, RouteDecision } from '../../../src/pbx/call-router.ts';
 import type { NewCdr } from '../../../src/store/cdrs.ts';
-import { calleeSdp, calleeTag, fromCallee, fromCaller, incoming, startCall, type Harness } from './call-harness.ts';
+import { CALLER_CALL_ID, CALLER_TAG, calleeSdp, calleeTag, fromCallee, fromCaller, incoming, startCall, type Harness } from './call-harness.ts';
 
 const TARGET: CallTarget = { kind: 'trunk', number: '2000', trunk: { id: 7, host: '198.51.100.50', port: 5060, transport: 'udp', caller_id: null, from_domain: null } as unknown as Extract<CallTarget, { kind: 'trunk' }>['trunk'] };
 
 /** An answered call (caller PCMA+PCMU, callee answered PCMA) and a transfer service on the same fakes. */
-async function answered(o: { reject?: RouteDecision } = {}) {
+async function answered(o: { reject?: RouteDecision; findDialog?: TransferEnv['findDialog'] } = {}) {
   const h = await startCall();
   const [invite] = h.endpoint.sent('INVITE');
   invite!.respond(200, { toTag: calleeTag(), body: calleeSdp() });
@@ -47,6 +48,7 @@ async function answered(o: { reject?: RouteDecision } = {}) {
     sendTargetFor: async () => ({ protocol: 'udp', address: '198.51.100.50', port: 5060 }),
     trunkCredentials: async () => undefined,
     swapped: async (_call, cdr, oldLegId, newLegId) => { swaps.push({ cdr, oldLegId, newLegId }); },
+    findDialog: (key) => o.findDialog?.(key),
   };
   return { h, transfers: new CallTransfers(env, { graceMs: 2000 }), swaps, routed, nears, calleeInvite: invite! };
 }
@@ -210,4 +212,40 @@ test('transfer targets: numbers, usernames, sip: and tel: URIs; junk is refused'
   assert.equal(transferTargetUser('tel:+15551234567'), '+15551234567');
   assert.equal(transferTargetUser('a b'), null);
   assert.equal(transferTargetUser('sip:@x'), null);
+});
+
+test('attended REFER with Replaces: Y is joined with Z of the consultation call, X leaves both calls, NOTIFY 100/200, CDRs transferred', async () => {
+  // Call 2 (consultation): X called Z; X is its caller, Z its answered callee.
+  const c2 = await startCall();
+  c2.endpoint.sent('INVITE')[0]!.respond(200, { toTag: calleeTag(), body: calleeSdp('0', ['a=rtpmap:0 PCMU/8000'], 8000) });
+  await c2.settle();
+  await c2.call.onAckFromA(fromCaller(c2.call, 'ACK', 1));
+  const z = c2.call.partyB!;
+  const key2 = dialogKey(CALLER_CALL_ID, c2.call.caller.tag, CALLER_TAG);
+  const { h, transfers, swaps } = await answered({ findDialog: (key) => (key === key2 ? { call: c2.call, side: 'a' } : undefined) });
+  const replaces = escapeUriHeaderValue(formatReplaces({ callId: CALLER_CALL_ID, toTag: c2.call.caller.tag, fromTag: CALLER_TAG, earlyOnly: false }));
+  const req = refer(h, `<sip:z@strowger.test?Replaces=${replaces}>`);
+  await transfers.refer(h.call, 'a', req);
+  await h.settle();
+  assert.equal(req.replies[0]!.status, 202);
+  assert.deepEqual(frags(h.endpoint.sent('NOTIFY')), [100, 200]);
+  assert.equal(h.call.partyA, z, "Z's leg took X's place in call 1");
+  assert.equal(h.endpoint.sent('INVITE').length, 1, 'nothing new is dialled');
+  assert.deepEqual(h.media.bridged.at(-1), [2, z.media.endpoint.id]);
+  assert.equal(c2.call.state, 'ended');
+  assert.deepEqual([c2.cdrs[0]!.cdr.hangup_cause, c2.cdrs[0]!.cdr.hangup_by], ['transferred', 'caller']);
+  assert.equal(c2.endpoint.sent('BYE').length, 1, 'X gets BYE in the consultation call; Z does not');
+  assert.equal(c2.endpoint.sent('BYE')[0]!.msg.callId, CALLER_CALL_ID);
+  assert.deepEqual(c2.media.released, [1], "Z's endpoint stays");
+  assert.equal(swaps[0]!.cdr.hangup_cause, 'transferred');
+  h.timers.advance(2000);
+  assert.equal(h.endpoint.sent('BYE').length, 1, 'X gets BYE in call 1 after the grace');
+});
+
+test('attended REFER naming no dialog of ours: final NOTIFY 481, the call goes on', async () => {
+  const { h, transfers } = await answered();
+  const replaces = escapeUriHeaderValue(formatReplaces({ callId: 'nope@x', toTag: 'a', fromTag: 'b', earlyOnly: false }));
+  await transfers.refer(h.call, 'a', refer(h, `<sip:z@strowger.test?Replaces=${replaces}>`));
+  assert.deepEqual(frags(h.endpoint.sent('NOTIFY')), [100, 481]);
+  assert.equal(h.call.state, 'answered');
 });
