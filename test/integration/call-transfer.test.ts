@@ -14,6 +14,10 @@ import { sendRtp } from '../helpers/rtp-sender.ts';
 import { decodeUlaw, dominantFrequency, makeTone } from '../helpers/audio-analysis.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
+import { escapeUriHeaderValue, formatReplaces } from '../../src/sip/index.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** The sipfrag status lines of the NOTIFYs alice received, in order. */
 function sipfrags(messages: string): number[] {
@@ -196,5 +200,39 @@ describe('call transfer', () => {
     await api(t, 'DELETE', `/api/calls/${id}`);
     assertSipp(await alice, 'caller');
     assertSipp(await henry.stop(), 'callee');
+  });
+
+  test('attended REFER with Replaces: the transferee talks to the consulted party (tone), both of the transferor\'s calls end, CDRs', async () => {
+    await device(t, 'jack');
+    await device(t, 'kate');
+    const jack = await registeredUas(t, 'jack', 'uas-answer.xml');
+    const kate = await registeredUas(t, 'kate', 'uas-answer.xml', { rtpEcho: true });
+    const dir = await mkdtemp(path.join(tmpdir(), 'transfer-'));
+    const logFile = path.join(dir, 'consult.log');
+    try {
+      const consult = runSipp(deviceCall(t, 'alice', 'kate', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile] }));
+      const m = await eventually('the consultation dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 8000);
+      const replaces = escapeUriHeaderValue(formatReplaces({ callId: m[1]!, toTag: m[3]!, fromTag: m[2]!, earlyOnly: false }));
+      const before = (await cdrList(t)).length;
+      const alice = await runSipp(deviceCall(t, 'alice', 'jack', {
+        scenario: 'uac-refer-attended.xml', pauseMs: 500,
+        injection: { rows: [[...sippUserRow('alice', DEVICE_PASSWORD, DOMAIN), 'kate', replaces]] },
+      }));
+      assertSipp(alice, 'transferor');
+      const frags = sipfrags(alice.messages);
+      assert.deepEqual([frags[0], frags.at(-1)], [100, 200], `sipfrags ${frags}`);
+      assertSipp(await consult, 'consultation call (BYE from the PBX)');
+      const call = await api(t, 'GET', `/api/calls/${(await activeCall()).id}`);
+      assert.deepEqual([call.caller, call.callee], ['jack', 'kate']);
+      await assertToneThrough(call.legs.b.media.local_port);
+      await api(t, 'DELETE', `/api/calls/${call.id}`);
+      assertSipp(await jack.stop(), 'transferee');
+      assertSipp(await kate.stop(), 'consulted party');
+      const cdrs: Cdr[] = await eventually('three CDRs', async () => { const l = await cdrList(t); return l.length >= before + 3 ? l : undefined; });
+      const causes = cdrs.slice(0, cdrs.length - before).map((c) => `${c.caller}>${c.callee}:${c.hangup_cause}`).sort();
+      assert.deepEqual(causes, ['alice>jack:transferred', 'alice>kate:transferred', 'jack>kate:api_hangup']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
