@@ -63,7 +63,7 @@ function shape(call: CallSnapshot, m: CallView['media'] = { a: null, b: null }) 
   };
 }
 
-/** Active calls (seed 003 "Active Calls"): list, inspect, hang up. Hold/transfer answer 501 until their issue lands (MOH: moh.ts). */
+/** Active calls (seed 003 "Active Calls"): list, inspect, hang up, transfer (call-transfer.ts). Hold answers 501 until it lands (MOH: moh.ts). */
 export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['calls'];
