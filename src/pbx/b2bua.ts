@@ -32,6 +32,8 @@ import { realTimers, type Timers } from './call-timers.ts';
 import { negotiateSessionTimer } from './session-timer.ts';
 import { createDeviceAuth } from './device-auth.ts';
 import { CallDigits, digitOfMedia, handleDtmfInfo } from './call-dtmf.ts';
+import { CallTransfers, type RingResult, type TransferRefusal, type TransferType } from './call-transfer.ts';
+import { transferRoute } from './call-transfer-route.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -96,6 +98,7 @@ export class B2bua {
   readonly digits = new CallDigits();
   private readonly env: CallEnv;
   private readonly deviceAuth;
+  private readonly transfers: CallTransfers;
 
   constructor(private readonly o: B2buaOptions) {
     this.env = this.createEnv();
@@ -105,7 +108,9 @@ export class B2bua {
     this.cache = new RouterCache({ db: o.db, events: o.events });
     this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
-    o.endpoint.onRequest('BYE', (r) => this.inDialog(r, (call, side) => call.byeFrom(side, r)));
+    this.transfers = this.createTransfers();
+    o.endpoint.onRequest('BYE', (r) => this.transfers.byeDetached(r) ? undefined : this.inDialog(r, (call, side) => call.byeFrom(side, r)));
+    o.endpoint.onRequest('REFER', (r) => this.inDialog(r, (call, side) => this.transfers.refer(call, side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
     o.endpoint.onRequest('PRACK', (r) => this.inDialog(r, (call, side) => call.prack(side, r)));
     o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, o.media, this.digits, this.log)));
@@ -259,10 +264,45 @@ export class B2bua {
     finished: (call: Call, cdr: NewCdr, journalled: boolean) => {
       this.counters.ended++;
       this.calls.delete(call.id);
+      this.transfers.callEnded(call);
       for (const id of call.mediaLegIds) this.byLeg.delete(id);
       this.writeCdr(cdr, journalled);
     },
     };
+  }
+
+  /** Transfers (call-transfer.ts): routing as a party of the call, and the swap's bookkeeping. */
+  private createTransfers(): CallTransfers {
+    const env = this.env;
+    return new CallTransfers({
+      endpoint: env.endpoint, timers: env.timers, logger: env.logger, domain: env.domain, t1: env.t1,
+      advertise: env.advertise, sendTargetFor: env.sendTargetFor, trunkCredentials: env.trunkCredentials,
+      media: this.o.media,
+      route: (dialed, call, side) => transferRoute({ db: this.o.db, trunks: () => this.cache.enabledTrunks(), router: this.router }, dialed, call, side),
+      findDialog: (key) => this.dialogs.get(key),
+      swapped: async (call, cdr, oldLegId, newLegId) => {
+        this.writeCdr(cdr, true);
+        this.byLeg.delete(oldLegId);
+        this.byLeg.set(newLegId, call);
+        void this.o.media.releaseLeg(oldLegId).catch(() => {});
+        await this.records.open(call.callStart());
+      },
+    });
+  }
+
+  /**
+   * API transfer of a call's callee side to `target` (call-transfer.ts says what happens).
+   * undefined when the call is unknown.
+   */
+  transferCall(id: string, target: string, type: TransferType): Promise<RingResult | { refused: TransferRefusal }> | undefined {
+    const call = this.calls.get(id);
+    return call ? this.transfers.transfer(call, target, type) : undefined;
+  }
+
+  /** Cancels a pending API transfer: 'cancelled', 'none' (nothing pending) or 'unknown' (no such call). */
+  cancelTransfer(id: string): 'cancelled' | 'none' | 'unknown' {
+    if (!this.calls.has(id)) return 'unknown';
+    return this.transfers.cancel(id) ? 'cancelled' : 'none';
   }
 
   private writeCdr(cdr: NewCdr, journalled: boolean): void {

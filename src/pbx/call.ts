@@ -110,7 +110,13 @@ export class Call {
   readonly bCallId = randomCallId();
   readonly bFromTag = randomTag();
   /** The callee side's media endpoint, shared by the forks until one answers. */
-  private readonly calleeMedia: LegMedia;
+  private calleeMedia: LegMedia;
+  /** The leg that took the caller's place after a transfer (call-transfer.ts); else the caller is side a. */
+  private aLeg: SipUacLeg | undefined;
+  /** The CDR's `call_id`: a new one after a transfer (the original's CDR ends `transferred`). */
+  cdrId = this.id;
+  /** The party given to another call by `handOver`: neither hung up nor released here. */
+  private handedOver: SipUacLeg | undefined;
   private readonly legEnv: SipLegEnv;
   private readonly log: Logger;
   private lateOffer = false;
@@ -159,16 +165,55 @@ export class Call {
 
   /** Media endpoint ids of the call (caller side, callee side). */
   get mediaLegIds(): [number, number] {
-    return [this.caller.media.endpoint.id, this.calleeMedia.endpoint.id];
+    return [this.partyA.media.endpoint.id, this.calleeMedia.endpoint.id];
   }
 
   /** The caller side's media endpoint (benchmarks address it directly). */
   get legA(): LegMedia['endpoint'] {
-    return this.caller.media.endpoint;
+    return this.partyA.media.endpoint;
   }
 
   get legB(): LegMedia['endpoint'] {
     return this.calleeMedia.endpoint;
+  }
+
+  /** Side a's party: the caller, or the leg that replaced it in a transfer. */
+  get partyA(): CallLeg & SipDialogLeg & { bye(): void } {
+    return this.aLeg ?? this.caller;
+  }
+
+  /** Side b's party once answered. */
+  get partyB(): SipUacLeg | undefined {
+    return this.winner;
+  }
+
+  /**
+   * Transfer hook (call-transfer.ts): the answered `leg` takes side `side`'s place. The old
+   * party's dialog is unbound and its timers stopped; it is not hung up (the caller of this
+   * decides: BYE now, or after the transferor's final NOTIFY) and its media endpoint is left
+   * for the caller to release. Returns the old party.
+   */
+  replaceParty(side: 'a' | 'b', leg: SipUacLeg): CallLeg & SipDialogLeg & { bye(): void } {
+    const old = side === 'a' ? this.partyA : this.winner!;
+    if (old === this.caller) { this.caller.stop(); for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key); } else if (old.dialog) this.env.unbindDialog(old.dialog.key);
+    if (side === 'a') this.aLeg = leg; else { this.winner = leg; this.calleeMedia = leg.media; }
+    if (leg.dialog) this.env.bindDialog(leg.dialog.key, this, side);
+    return old;
+  }
+
+  /**
+   * Attended transfer (call-transfer.ts): this call ends (BYE to the other party, CDR with
+   * `transferred`) except for side `keep`'s party, whose leg, dialog and media endpoint are
+   * handed over to another call. Only a party we called (a `SipUacLeg`) can be handed over;
+   * undefined (nothing changed) otherwise or when the call is not answered.
+   */
+  handOver(keep: 'a' | 'b', by: CdrHangupBy): SipUacLeg | undefined {
+    const leg = keep === 'b' ? this.winner : this.aLeg;
+    if (this.state !== 'answered' || !leg) return undefined;
+    this.handedOver = leg;
+    (keep === 'b' ? this.partyA : this.winner)?.bye();
+    this.end(by, 'transferred', 200);
+    return leg;
   }
 
   /** Answered, and our 2xx to the caller still waits for its ACK (§13.3.1.4). */
@@ -332,8 +377,8 @@ export class Call {
   /** A re-INVITE or UPDATE inside the dialog: pass it to the other side with the SDP re-anchored. */
   async inDialogUpdate(from: 'a' | 'b', req: IncomingRequest): Promise<void> {
     const winner = this.winner;
-    const fromLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? this.caller : winner;
-    const toLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? winner : this.caller;
+    const fromLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? this.partyA : winner;
+    const toLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? winner : this.partyA;
     if (this.state !== 'answered' || !fromLeg || !toLeg?.dialog) { req.reply(481, 'Call/Transaction Does Not Exist'); return; }
     const isInvite = req.msg.method === 'INVITE';
     if (isInvite && (this.reinvite || this.hold.pending)) { req.reply(491, 'Request Pending'); return; }
@@ -379,7 +424,7 @@ export class Call {
       this.winner?.bye();
       this.end('caller', 'caller_bye', 200);
     } else {
-      this.caller.hangup('callee_bye');
+      this.partyA.hangup('callee_bye');
       this.end('callee', 'callee_bye', 200);
     }
   }
@@ -388,7 +433,7 @@ export class Call {
   hangup(by: CdrHangupBy, cause: string): void {
     if (this.state === 'ended') return;
     if (this.state === 'answered') {
-      this.caller.bye();
+      this.partyA.bye();
       this.winner?.bye();
       this.end(by, cause, 200);
       return;
@@ -432,8 +477,9 @@ export class Call {
     this.hold.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
+    if (this.aLeg?.dialog) this.env.unbindDialog(this.aLeg.dialog.key);
     for (const f of this.forks) f.release();
-    for (const id of this.mediaLegIds) void this.env.media.releaseLeg(id).catch(() => {});
+    for (const id of this.mediaLegIds) if (id !== this.handedOver?.media.endpoint.id) void this.env.media.releaseLeg(id).catch(() => {});
     const disposition: CdrDisposition = answered ? 'answered' : cause === 'caller_cancel' ? 'cancelled' : dispositionFor(sipCode);
     this.log.info({ disposition, cause, by }, 'call: ended');
     this.env.finished(this, {
@@ -453,16 +499,16 @@ export class Call {
     return {
       id: this.id, state: this.state, direction: this.decision.direction, caller: this.origin.caller, callee: this.origin.callee,
       didNumber: this.decision.didNumber, codec: this.codec, startedAt: this.startedAt, answeredAt: this.answeredAt,
-      legs: { a: this.caller.snapshot(), b }, hold: this.hold.snapshot(),
+      legs: { a: this.partyA.snapshot(), b }, hold: this.hold.snapshot(),
     };
   }
 
   callStart(): CallStart {
     const won = this.winner?.callTarget;
     return {
-      call_id: this.id,
-      a_call_id: this.aCallId,
-      b_call_id: this.bCallId,
+      call_id: this.cdrId,
+      a_call_id: this.aLeg?.invite.callId ?? this.aCallId,
+      b_call_id: this.winner?.invite.callId ?? this.bCallId,
       caller: this.origin.caller,
       callee: this.origin.callee,
       did_id: this.decision.didId,

@@ -12,7 +12,7 @@ import { formatVia } from '../sip/header-via.ts';
 import type { Timers } from './call-timers.ts';
 
 /** Methods our call legs accept, in the Allow of INVITEs and 2xx we send (RFC 3261 §20.5). */
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO';
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, REFER';
 
 /** The part of the SIP endpoint a call uses (a recorder in unit tests). */
 export type CallEndpoint = Pick<SipEndpoint, 'request' | 'sendStateless' | 'via'>;

@@ -42,6 +42,10 @@ export const HANGUP_CAUSES = [
   'shutdown', 'server_restart',
   // The media worker carrying the call died (its sockets went with it).
   'media_failure',
+  // Transfer (RFC 3515 REFER, RFC 3891 Replaces, or the API): the pairing before the transfer
+  // ends `transferred` (the continuing call gets its own CDR); a blind API transfer whose
+  // target failed ends the call `transfer_failed`.
+  'transferred', 'transfer_failed',
 ] as const;
 export type HangupCause = (typeof HANGUP_CAUSES)[number];
 

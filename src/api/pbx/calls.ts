@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError, conflict, errorResponses, notFound, notImplemented } from '../shared/errors.ts';
+import { ApiError, badRequest, conflict, errorResponses, notFound } from '../shared/errors.ts';
 import { HoldError } from '../../pbx/call-hold.ts';
+import { transferTargetUser } from '../../pbx/call-transfer.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import type { CallSnapshot, CallView, LegMediaView } from '../../pbx/b2bua.ts';
 import { Ok } from './schemas.ts';
@@ -41,6 +42,10 @@ const HoldBody = Type.Object({
   leg: Type.Optional(Type.Union([Type.Literal('caller'), Type.Literal('callee')], { description: 'The party to hold or resume; default callee' })),
 }, { additionalProperties: false });
 
+const TransferBody = Type.Object({
+  target: Type.String({ minLength: 1, maxLength: 256, description: 'A number, a device username or a sip:/tel: URI (its user part is routed like a dialled number)' }),
+  type: Type.Optional(Type.Union([Type.Literal('blind'), Type.Literal('attended')], { default: 'blind' })),
+}, { additionalProperties: false });
 const CallParams = Type.Object({ callID: Type.String({ minLength: 1, maxLength: 128 }) });
 
 function media(m: LegMediaView | null) {
@@ -68,7 +73,7 @@ function shape(call: CallSnapshot, m: CallView['media'] = { a: null, b: null }) 
   };
 }
 
-/** Active calls (seed 003 "Active Calls"): list, inspect, hang up, hold. Transfer answers 501 until its issue lands (MOH: moh.ts). */
+/** Active calls (seed 003 "Active Calls"): list, inspect, hang up, hold (call-hold.ts), transfer (call-transfer.ts); MOH: moh.ts. */
 export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['calls'];
@@ -85,7 +90,6 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     return page(slice.map((c) => shape(c)), all.length, req.query);
   });
 
-  const notYet = (what: string) => async () => { throw notImplemented(`${what} is not available yet: it lands with the media features (hold, transfer and music on hold)`); };
 
   app.get('/calls/:callID', {
     schema: { tags, summary: 'One active call: both legs, state, codec, packets and bytes per direction', params: CallParams, response: { 200: ActiveCall, ...errorResponses(401, 404, 503) } },
@@ -103,7 +107,6 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     return { success: true };
   });
 
-  const callStub = { schema: { tags, summary: 'Not implemented yet (501)', params: CallParams, response: errorResponses(401, 501) } };
   app.post('/calls/:callID/hold', {
     config: { auth: 'admin' },
     schema: {
@@ -131,6 +134,39 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     if (!snap) throw notFound('Call');
     return shape(snap);
   });
-  app.post('/calls/:callID/transfer', callStub, notYet('Transfer'));
-  app.delete('/calls/:callID/transfer', callStub, notYet('Transfer'));
+  app.post('/calls/:callID/transfer', {
+    config: { auth: 'admin' },
+    schema: {
+      tags, params: CallParams, body: TransferBody,
+      summary: 'Transfer the call: the caller is kept and connected to the target, the callee is released (admin)',
+      description: 'blind: the callee is hung up at once; the answer comes when the target answered (200, the call now connects caller and target) or failed (502 with its SIP status, 504 when it did not answer; the call is then ended with hangup_cause transfer_failed). '
+        + 'attended: caller and callee keep talking while the target rings; on answer the callee is hung up; on failure the call goes on. '
+        + 'The CDR of the caller-callee pairing ends with hangup_cause transferred; the continuing call gets its own CDR (call_id <id>-t<n>); the call keeps its id here.',
+      response: { 200: ActiveCall, ...errorResponses(400, 401, 403, 404, 409, 502, 503, 504) },
+    },
+  }, async (req) => {
+    const user = transferTargetUser(req.body.target);
+    if (!user) throw badRequest('target must be a number, a username or a sip:/tel: URI', [{ field: 'target', message: 'not a dialable number or URI' }]);
+    const pending = engine().transferCall(req.params.callID, user, req.body.type ?? 'blind');
+    if (!pending) throw notFound('Call');
+    const r = await pending;
+    if ('refused' in r) throw conflict(r.refused === 'pending' ? 'A transfer of this call is already pending' : 'The call is not answered (or has ended)');
+    if (!r.ok) {
+      const details = { sip_status: r.status, reason: r.reason };
+      if (r.status === 408 || r.status === 480) throw new ApiError('gateway_timeout', `The transfer target did not answer (${r.status} ${r.reason})`, details);
+      throw new ApiError('bad_gateway', `The transfer target failed: ${r.status} ${r.reason}`, details);
+    }
+    const call = await engine().describeCall(req.params.callID);
+    if (!call) throw notFound('Call');
+    return shape(call);
+  });
+  app.delete('/calls/:callID/transfer', {
+    config: { auth: 'admin' },
+    schema: { tags, params: CallParams, summary: 'Cancel a pending transfer (CANCEL to the ringing target; the call goes on) (admin)', response: { 200: Ok, ...errorResponses(401, 403, 404, 409, 503) } },
+  }, async (req) => {
+    const r = engine().cancelTransfer(req.params.callID);
+    if (r === 'unknown') throw notFound('Call');
+    if (r === 'none') throw conflict('No transfer of this call is pending');
+    return { success: true };
+  });
 }

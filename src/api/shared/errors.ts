@@ -17,6 +17,7 @@ export const API_ERROR_STATUS = {
   not_implemented: 501,
   bad_gateway: 502,
   service_unavailable: 503,
+  gateway_timeout: 504,
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERROR_STATUS;
