@@ -93,6 +93,20 @@ async function portIsFree(port: number): Promise<boolean> {
 const BASE = 24000 + 2 * Math.floor(Math.random() * 2000);
 const RANGE: [number, number] = [BASE, BASE + 199];
 
+/**
+ * What a relay must keep of a packet: version/flags, payload type and payload. SSRC, sequence,
+ * timestamp and the marker are the leg's own outgoing stream (src/media/rtp-out-stream.ts).
+ */
+const content = (pkts: Buffer[]): string[] => pkts.map((p) => `${p[0]} ${p[1] & 0x7f} ${p.subarray(12).toString('hex')}`);
+
+/** The relayed packets form one stream: one SSRC that is not the source's, consecutive sequence numbers. */
+function assertOneStream(pkts: Buffer[], sourceSsrc: number): void {
+  const ssrcs = new Set(pkts.map((p) => p.readUInt32BE(8)));
+  assert.equal(ssrcs.size, 1, 'one SSRC');
+  assert.ok(!ssrcs.has(sourceSsrc), 'the leg\'s own SSRC, not the source\'s');
+  for (let i = 1; i < pkts.length; i++) assert.equal(pkts[i].readUInt16BE(2), (pkts[i - 1].readUInt16BE(2) + 1) & 0xffff, `sequence at ${i}`);
+}
+
 describe('media relay engine over UDP', () => {
   let engine: MediaEngine;
   const timeouts: number[] = [];
@@ -132,8 +146,10 @@ describe('media relay engine over UDP', () => {
     assert.deepEqual([la.address, la.rtcpPort - la.rtpPort, la.rtpPort % 2], [HOST, 1, 0]);
     const [sentA, sentB] = await Promise.all([a.stream(la.rtpPort, 0xa0a0a0a0, 50), b.stream(lb.rtpPort, 0xb0b0b0b0, 50)]);
     await Promise.all([a.waitFor(50), b.waitFor(50)]);
-    assert.deepEqual(b.received, sentA);
-    assert.deepEqual(a.received, sentB);
+    assert.deepEqual(content(b.received), content(sentA));
+    assert.deepEqual(content(a.received), content(sentB));
+    assertOneStream(b.received, 0xa0a0a0a0);
+    assertOneStream(a.received, 0xb0b0b0b0);
     const stats = await engine.stats(la.id);
     assert.equal(stats.bridgedTo, lb.id);
     assert.deepEqual(
@@ -169,7 +185,7 @@ describe('media relay engine over UDP', () => {
     await a.waitFor(1);
     const sentA = await a.stream(la.rtpPort, 0xa1, 10);
     await bReal.waitFor(10);
-    assert.deepEqual(bReal.received, sentA);
+    assert.deepEqual(content(bReal.received), content(sentA));
     assert.equal(bSdp.received.length, 0);
     assert.deepEqual((await engine.stats(lb.id)).rtp.latched, { address: HOST, port: bReal.port });
     await engine.releaseLeg(la.id);
@@ -185,7 +201,7 @@ describe('media relay engine over UDP', () => {
     await a.send(rtpPacket(0xa2, 1), la.rtpPort);
     await b.waitFor(2);
     await sleep(50);
-    assert.deepEqual(b.received, [rtpPacket(0xa2, 0), rtpPacket(0xa2, 1)]);
+    assert.deepEqual(content(b.received), content([rtpPacket(0xa2, 0), rtpPacket(0xa2, 1)]));
     // B's media still goes to A, not to the hijacker.
     await b.send(rtpPacket(0xb2, 0), lb.rtpPort);
     await a.waitFor(1);
@@ -208,7 +224,7 @@ describe('media relay engine over UDP', () => {
     await engine.setDirection(la.id, 'sendrecv');
     await a.send(rtpPacket(0xa3, 1), la.rtpPort);
     await b.waitFor(1);
-    assert.deepEqual(b.received, [rtpPacket(0xa3, 1)]);
+    assert.deepEqual(content(b.received), content([rtpPacket(0xa3, 1)]));
     assert.equal((await engine.stats(la.id)).rtp.droppedUnrouted, 1);
     await assert.rejects(engine.setDirection(la.id, 'upside-down' as never), isMediaError('MEDIA_ERR_BAD_OPTION'));
     await engine.releaseLeg(la.id);
@@ -241,7 +257,7 @@ describe('media relay engine over UDP', () => {
     await engine.setRemote(lb.id, { address: HOST, rtpPort: b.port });
     await a.send(rtpPacket(0xa5, 5), la.rtpPort);
     await b.waitFor(1);
-    assert.deepEqual(b.received, [rtpPacket(0xa5, 5)]);
+    assert.deepEqual(content(b.received), content([rtpPacket(0xa5, 5)]));
     assert.equal(exits.length, 0);
     await engine.releaseLeg(la.id);
     await engine.releaseLeg(lb.id);
@@ -331,7 +347,7 @@ describe('media relay engine over UDP', () => {
     assert.equal(again[0].worker, la.worker);
     await a.send(rtpPacket(0xa7, 0), again[0].rtpPort);
     await b.waitFor(1);
-    assert.deepEqual(b.received, [rtpPacket(0xa7, 0)]);
+    assert.deepEqual(content(b.received), content([rtpPacket(0xa7, 0)]));
     await engine.releaseLeg(again[0].id);
     await engine.releaseLeg(again[1].id);
     assert.equal(engine.totals().portsInUse, 0);
@@ -368,7 +384,7 @@ describe('media engine lifecycle', () => {
       const got = once(b, 'message');
       a.send(rtpPacket(0x6, 0), la.rtpPort, '::1');
       const [msg] = (await got) as [Buffer];
-      assert.deepEqual(msg, rtpPacket(0x6, 0));
+      assert.deepEqual(content([msg]), content([rtpPacket(0x6, 0)]));
     } finally {
       a.close();
       b.close();
