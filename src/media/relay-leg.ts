@@ -155,6 +155,14 @@ export class RelayLeg {
       s.droppedInvalid++;
       return;
     }
+    // Nothing is known of this endpoint's media until its SDP arrived (e.g. a callee that starts
+    // sending right after its 200 OK, before we processed it): its packets cannot be latched,
+    // typed or routed yet, and relaying them raw would hand the other party a codec it never
+    // negotiated.
+    if (this.remote === null) {
+      s.droppedUnrouted++;
+      return;
+    }
     if (!s.latch.accept(address, port, scratch.ssrc, now)) return;
     s.lastInAt = now;
     const pt = scratch.payloadType;

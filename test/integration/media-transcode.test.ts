@@ -69,6 +69,8 @@ describe('media graph placement and payload types', () => {
       await engine.setCodec(la.id, PCMU_TE);
       await engine.setCodec(lb.id, { ...PCMU_TE, pt: 0, telephoneEventPt: 96 });
       await engine.setRemote(lb.id, { address: HOST, rtpPort: rx.port });
+      // A's SDP was seen (no RTP is taken from an endpoint before that); it sends from another port (latched).
+      await engine.setRemote(la.id, { address: HOST, rtpPort: 9 });
       await engine.bridge(la.id, lb.id);
       await sendRtp({ host: HOST, port: la.rtpPort, ssrc: 1, payloadType: 8, count: 5, ptimeMs: 0 });
       await sendRtp({ host: HOST, port: la.rtpPort, ssrc: 1, payloadType: 0, count: 5, ptimeMs: 0 });

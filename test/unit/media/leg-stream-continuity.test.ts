@@ -9,52 +9,22 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MediaGraph } from '../../../src/media/media-graph.ts';
 import type { SourceEndpoint } from '../../../src/media/media-graph.ts';
-import { RelayLeg } from '../../../src/media/relay-leg.ts';
-import type { UdpPort } from '../../../src/media/relay-leg.ts';
 import type { LegCodec } from '../../../src/media/leg-codec.ts';
-import type { ClockDriver } from '../../../src/media/media-clock.ts';
 import { writeRtpHeader } from '../../../src/media/rtp-writer.ts';
 import { RtpHeader, readRtpHeader } from '../../../src/media/rtp-header.ts';
 import { RtpOutStream } from '../../../src/media/rtp-out-stream.ts';
 import { fakeCodecs, fakeResampler } from './fake-codecs.ts';
-
-class RecordingPort implements UdpPort {
-  readonly sent: Buffer[] = [];
-  send(msg: Uint8Array): void {
-    this.sent.push(Buffer.from(msg)); // copy: relayed packets are rewritten in place
-  }
-}
-
-const manualClock: ClockDriver = { now: () => 0, schedule: () => () => {} };
-
-interface Leg {
-  leg: RelayLeg;
-  out: RecordingPort;
-  remotePort: number;
-}
+import { fakeLegCodec, makeLeg, manualClock, type FakeLeg as Leg } from './graph-fakes.ts';
 
 const SOURCE_SSRC = 0x5150;
 
 function setup(): { g: MediaGraph; clock: { ms: number }; makeLeg: (c: LegCodec) => Leg } {
   const clock = { ms: 1000 };
   const g = new MediaGraph({ codecs: fakeCodecs, resampler: fakeResampler, clock: manualClock, now: () => clock.ms });
-  let nextId = 1;
-  const makeLeg = (c: LegCodec): Leg => {
-    const out = new RecordingPort();
-    const id = nextId++;
-    const leg = new RelayLeg(id, 10000 + id * 2, out, new RecordingPort(), 3000, 2000);
-    const remotePort = 4000 + id * 2;
-    leg.setRemote({ address: '192.0.2.1', rtpPort: remotePort, rtcpPort: remotePort + 1, rtcpMux: false }, 0);
-    g.addLeg(leg);
-    g.setCodec(id, c);
-    return { leg, out, remotePort };
-  };
-  return { g, clock, makeLeg };
+  return { g, clock, makeLeg: (c: LegCodec) => makeLeg(g, c) };
 }
 
-const codec = (pt: number, te: number | null = null): LegCodec => ({
-  pt, name: 'FAKE8', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
-});
+const codec = (pt: number, te: number | null = null): LegCodec => fakeLegCodec('FAKE8', pt, te);
 
 /** A FAKE8 packet of the caller's stream: its SSRC, seq, timestamp = seq * 160 + `tsOffset`. */
 function pcmPacket(pt: number, seq: number, value: number, ssrc = SOURCE_SSRC, tsOffset = 0x10000000): Buffer {

@@ -8,10 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MediaGraph } from '../../../src/media/media-graph.ts';
 import type { GraphDtmfEvent } from '../../../src/media/media-graph.ts';
-import { RelayLeg } from '../../../src/media/relay-leg.ts';
-import type { UdpPort } from '../../../src/media/relay-leg.ts';
 import type { LegCodec } from '../../../src/media/leg-codec.ts';
-import type { ClockDriver } from '../../../src/media/media-clock.ts';
 import { writeRtpHeader } from '../../../src/media/rtp-writer.ts';
 import { RtpHeader, readRtpHeader } from '../../../src/media/rtp-header.ts';
 import { InbandDtmfDetector } from '../../../src/media/dtmf/inband-detector.ts';
@@ -19,37 +16,9 @@ import { TelephoneEvent, readTelephoneEvent, writeTelephoneEvent } from '../../.
 import { dtmfTone } from '../../../src/media/tone.ts';
 import type { DtmfDigit } from '../../../src/media/tone.ts';
 import { fakeCodecs, fakeResampler } from './fake-codecs.ts';
+import { fakeLegCodec, makeLeg, manualClock, type FakeLeg as Leg } from './graph-fakes.ts';
 
-class RecordingPort implements UdpPort {
-  readonly sent: Buffer[] = [];
-  send(msg: Uint8Array): void {
-    this.sent.push(Buffer.from(msg));
-  }
-}
-
-const manualClock: ClockDriver = { now: () => 0, schedule: () => () => {} };
-
-interface Leg {
-  leg: RelayLeg;
-  out: RecordingPort;
-  remotePort: number;
-}
-
-let nextId = 1;
-function makeLeg(g: MediaGraph, c: LegCodec | null): Leg {
-  const out = new RecordingPort();
-  const id = nextId++;
-  const leg = new RelayLeg(id, 10000 + id * 2, out, new RecordingPort(), 3000, 2000);
-  const remotePort = 4000 + id * 2;
-  leg.setRemote({ address: '192.0.2.1', rtpPort: remotePort, rtcpPort: remotePort + 1, rtcpMux: false }, 0);
-  g.addLeg(leg);
-  if (c !== null) g.setCodec(id, c);
-  return { leg, out, remotePort };
-}
-
-const codec = (name: string, pt: number, te: number | null = null): LegCodec => ({
-  pt, name, clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
-});
+const codec = fakeLegCodec;
 
 function setup(): { g: MediaGraph; events: GraphDtmfEvent[]; clock: { t: number } } {
   const events: GraphDtmfEvent[] = [];

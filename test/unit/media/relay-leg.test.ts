@@ -140,6 +140,19 @@ describe('RelayLeg forwarding', () => {
     assert.equal(f.a.rtp.droppedUnrouted, 2);
   });
 
+  test('RTP from an endpoint whose SDP has not been seen is not relayed (a callee sending before its 200 is processed)', () => {
+    const out = new RecordingPort();
+    const early = new RelayLeg(3, 10004, new RecordingPort(), new RecordingPort(), 3000, 2000);
+    const c = new RelayLeg(4, 10006, out, new RecordingPort(), 3000, 2000);
+    c.setRemote({ address: '192.0.2.3', rtpPort: 7000, rtcpPort: 7001, rtcpMux: false }, 0);
+    bridgeLegs(early, c, 0);
+    early.receiveRtp(rtp(5, 1), '192.0.2.9', 5000, 0);
+    assert.deepEqual([out.sent.length, early.rtp.droppedUnrouted, early.rtp.latch.latched], [0, 1, false]);
+    early.setRemote({ address: '192.0.2.9', rtpPort: 5000, rtcpPort: 5001, rtcpMux: false }, 1);
+    early.receiveRtp(rtp(5, 2), '192.0.2.9', 5000, 2);
+    assert.equal(out.sent.length, 1, 'relayed once the SDP is known');
+  });
+
   test('re-bridging detaches the old partner (transfer)', () => {
     const f = fixture();
     const c = new RelayLeg(3, 10004, new RecordingPort(), new RecordingPort(), 3000, 2000);
