@@ -34,6 +34,7 @@ import { OpusEncoder } from '../src/media/codec/opus.ts';
 import { LINEAR_TO_ULAW, g711Compress } from '../src/media/codec/g711.ts';
 import { currentRssMb, footprint } from './memory.ts';
 import { warmUpCodecs } from '../src/media/graph-codecs.ts';
+import { RtpOutStream } from '../src/media/rtp-out-stream.ts';
 
 const SLICE_NOTE = '5 ms slices';
 
@@ -613,7 +614,8 @@ async function decodePathFootprint(calls: number): Promise<{ calls: number; heap
   const { opusWasm } = await import('../src/media/codec/opus-wasm.ts');
   const opus = { pt: OPUS_PT, name: 'opus', clockRate: 48000, channels: 2, fmtp: null, telephoneEventPt: null, ptime: 20 };
   const pcmu = { pt: PCMU_PT, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 };
-  const leg = { sends: false } as unknown as ConstructorParameters<typeof RtpLegSink>[3];
+  // A sink only needs its leg's outgoing stream and `sends` here: nothing is transmitted.
+  const leg = { sends: false, out: new RtpOutStream() } as unknown as ConstructorParameters<typeof RtpLegSink>[3];
   opusWasm();
   const wasm0 = opusWasm().exports.memory.buffer.byteLength;
   const f0 = await footprint();
