@@ -102,11 +102,11 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   // A peer reached over IPv6 must be handed an IPv6 address (baresip cannot send to an IPv4
   // Contact from its IPv6 socket); STROWGER_PUBLIC_IP is taken for the family it is written in.
   const publicIp6 = deps.publicIp?.includes(':') ? deps.publicIp : undefined;
-  const publicIp4 = publicIp6 === undefined ? deps.publicIp : undefined;
+  const host4 = (publicIp6 === undefined ? deps.publicIp : undefined) ?? firstHost ?? '127.0.0.1';
+  // The IPv6 wildcard names no address a peer could use: fall back to the IPv4 host then.
+  const host6 = publicIp6 ?? (firstHost6 !== '::' ? firstHost6 : undefined);
   const advertise = (protocol: TransportProtocol, family: 4 | 6 = 4) => ({
-    host: family === 6 && (publicIp6 ?? firstHost6) !== undefined && firstHost6 !== '::'
-      ? (publicIp6 ?? firstHost6)!
-      : deps.publicIp ?? publicIp4 ?? firstHost ?? '127.0.0.1',
+    host: family === 6 && host6 !== undefined ? host6 : host4,
     port: ports[protocol] ?? ports.udp ?? sip.port,
   });
 
