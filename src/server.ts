@@ -61,7 +61,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         bindAddress: firstHost ?? '0.0.0.0',
         // IPv6 media where SIP listens on IPv6 too: IPv6 callers get IPv6 legs (see pbx/media-family.ts).
         bindAddress6: firstSipHost6(config.sip),
-        advertisedAddress: config.publicIp ?? firstHost,
+        advertisedAddress: (config.publicIp?.includes(':') ? undefined : config.publicIp) ?? firstHost,
+        advertisedAddress6: config.publicIp?.includes(':') && firstSipHost6(config.sip) !== undefined ? config.publicIp : undefined,
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
       });
