@@ -28,6 +28,7 @@ import { Worker } from 'node:worker_threads';
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import { createMediaEngine } from '../src/media/index.ts';
 import type { MediaEngine } from '../src/media/index.ts';
+import type { LegCodec } from '../src/media/leg-codec.ts';
 import type { RelayWorkerLoad } from '../src/media/relay-worker-handle.ts';
 import { writeRtpHeader, writeSequence, writeTimestamp } from '../src/media/rtp-writer.ts';
 import { OpusEncoder } from '../src/media/codec/opus.ts';
@@ -318,8 +319,12 @@ class Sender {
   }
 }
 
-/** Adds bridged calls until there are `calls`; returns the engine port each stream targets. */
-async function growCalls(engine: MediaEngine, ports: number[], targets: number[], calls: number): Promise<void> {
+/**
+ * Adds bridged calls until there are `calls`, noting the engine port each stream targets (and the
+ * leg ids when asked). With `codecs`, leg A and leg B get those negotiated codecs (transcoding
+ * when they differ); without, the legs are pass-through.
+ */
+async function growCalls(engine: MediaEngine, ports: number[], targets: number[], calls: number, o: { codecs?: [LegCodec, LegCodec]; legIds?: number[]; batch?: number } = {}): Promise<void> {
   const batch: Promise<void>[] = [];
   for (let i = targets.length / 2; i < calls; i++) {
     batch.push(
@@ -328,12 +333,17 @@ async function growCalls(engine: MediaEngine, ports: number[], targets: number[]
         // Stream 2i (A side) leaves sender socket 2i % K, stream 2i+1 (B side) the next one.
         await engine.setRemote(a.id, { address: HOST, rtpPort: ports[(2 * i) % ports.length] });
         await engine.setRemote(b.id, { address: HOST, rtpPort: ports[(2 * i + 1) % ports.length] });
+        if (o.codecs) {
+          await engine.setCodec(a.id, o.codecs[0]);
+          await engine.setCodec(b.id, o.codecs[1]);
+        }
         await engine.bridge(a.id, b.id);
         targets[2 * i] = a.rtpPort;
         targets[2 * i + 1] = b.rtpPort;
+        o.legIds?.push(a.id, b.id);
       })(),
     );
-    if (batch.length === 200) await Promise.all(batch.splice(0));
+    if (batch.length === (o.batch ?? 200)) await Promise.all(batch.splice(0));
   }
   await Promise.all(batch);
 }
@@ -498,27 +508,11 @@ async function jitterSums(engine: MediaEngine, legs: number[]): Promise<JitterSu
   return sums;
 }
 
-/** Grows the transcoded calls to `calls`: leg A negotiated Opus (PT 111), leg B PCMU. */
-async function growTranscoded(engine: MediaEngine, ports: number[], targets: number[], legIds: number[], calls: number): Promise<void> {
-  const batch: Promise<void>[] = [];
-  for (let i = targets.length / 2; i < calls; i++) {
-    batch.push(
-      (async () => {
-        const [a, b] = await engine.createLegPair();
-        await engine.setRemote(a.id, { address: HOST, rtpPort: ports[(2 * i) % ports.length] });
-        await engine.setRemote(b.id, { address: HOST, rtpPort: ports[(2 * i + 1) % ports.length] });
-        await engine.setCodec(a.id, { pt: OPUS_PT, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1', telephoneEventPt: null, ptime: 20 });
-        await engine.setCodec(b.id, { pt: PCMU_PT, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 });
-        await engine.bridge(a.id, b.id);
-        targets[2 * i] = a.rtpPort;
-        targets[2 * i + 1] = b.rtpPort;
-        legIds.push(a.id, b.id);
-      })(),
-    );
-    if (batch.length === 100) await Promise.all(batch.splice(0));
-  }
-  await Promise.all(batch);
-}
+/** Leg A of a transcoded call negotiated Opus (PT 111), leg B PCMU. */
+const TRANSCODED: [LegCodec, LegCodec] = [
+  { pt: OPUS_PT, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1', telephoneEventPt: null, ptime: 20 },
+  { pt: PCMU_PT, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 },
+];
 
 /** The worker's pushed counters, once a fresh push has arrived (so CPU and ticks are current). */
 async function freshLoad(engine: MediaEngine): Promise<RelayWorkerLoad> {
@@ -542,7 +536,7 @@ async function runTranscode(engine: MediaEngine, sender: Sender, steps: number[]
   console.log('calls  late ticks        lost A>B  lost B>A  concealed  worker CPU  us/frame  calls/core  sender   RSS/call');
   console.log('  (late: ticks > 10 ms behind / ticks, skipped in brackets; lost: frames the receivers never got; us/frame: worker CPU per 20 ms frame carried one way; calls/core: 100 frames/s per call at 100 % CPU)');
   for (const calls of steps) {
-    await growTranscoded(engine, sender.ports, targets, legIds, calls);
+    await growCalls(engine, sender.ports, targets, calls, { codecs: TRANSCODED, legIds, batch: 100 });
     // Warm-up traffic: the new legs latch onto the sender and their jitter buffers settle.
     await sender.run(targets, 500, 'transcode');
     await sleep(200);
