@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMediaEngine, MediaError } from '../../src/media/index.ts';
 import type { LegInfo, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
 import { writeRtpHeader } from '../../src/media/rtp-writer.ts';
+import { ipv6Available } from '../helpers/ipv6.ts';
 
 const HOST = '127.0.0.1';
 const PTIME_MS = 20;
@@ -393,15 +394,3 @@ describe('media engine lifecycle', () => {
   });
 });
 
-async function ipv6Available(): Promise<boolean> {
-  const s = dgram.createSocket('udp6');
-  try {
-    s.bind(0, '::1');
-    await once(s, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}

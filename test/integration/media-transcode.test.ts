@@ -5,7 +5,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { createMediaEngine } from '../../src/media/index.ts';
 import type { LegCodec, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
 import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
+import { ipv6Available } from '../helpers/ipv6.ts';
 
 const HOST = '127.0.0.1';
 const BASE = 30000 + 2 * Math.floor(Math.random() * 4000);
@@ -25,19 +25,6 @@ const settings = (name: string, pt: number, clockRate: number, te: number | null
   pt, name, clockRate, channels: 1, fmtp: null, telephoneEventPt: te, ptime: 20,
 });
 const PCMU_TE = settings('PCMU', 0, 8000, 101);
-
-async function ipv6Available(): Promise<boolean> {
-  const s = dgram.createSocket('udp6');
-  try {
-    s.bind(0, '::1');
-    await once(s, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
 
 describe('media graph placement and payload types', () => {
   let engine: MediaEngine;
