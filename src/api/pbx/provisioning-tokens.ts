@@ -45,6 +45,11 @@ const CreateToken = Type.Object({
   expires_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 8760, default: 24 })),
 }, { examples: [{ device_id: 1, expires_hours: 24 }] });
 const TokenParams = Type.Object({ token: Type.String({ maxLength: 128 }) });
+/**
+ * The QR route's segment is the token itself (seed: `/tokens/{token}/qrcode`), but the router
+ * shares one parameter name per position with `DELETE /tokens/{id}`, so it is called `id`.
+ */
+const QrParams = Type.Object({ id: Type.String({ maxLength: 128, description: 'The token itself (as returned once at creation), not its numeric id' }) });
 
 /** Base of the URLs we hand out: the address the admin reached us at. */
 function baseUrl(req: FastifyRequest): string {
@@ -84,19 +89,20 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
     return reply.status(201).send({ ...toProvisioningToken(row), token, url, qrcode_url: `${baseUrl(req)}/api/provisioning/tokens/${token}/qrcode` });
   });
 
-  app.get('/provisioning/tokens/:token/qrcode', {
+  app.get('/provisioning/tokens/:id/qrcode', {
     schema: {
-      tags, summary: 'QR code (PNG) of the provisioning URL of a token (the token itself in the path)', params: TokenParams,
+      tags, summary: 'QR code (PNG) of the provisioning URL of a token (the token itself in the path)', params: QrParams,
       response: { 200: { description: 'image/png', type: 'string', format: 'binary' }, ...errorResponses(401, 403, 404, 410) },
     },
   }, async (req, reply) => {
-    const row = TOKEN_RE.test(req.params.token) ? await findTokenByPlaintext(db, req.params.token) : undefined;
+    const plaintext = req.params.id;
+    const row = TOKEN_RE.test(plaintext) ? await findTokenByPlaintext(db, plaintext) : undefined;
     if (!row) throw notFound('Token');
     await visibleDevice(db, currentUser(req), row.device_id);
     const state = tokenState(row);
     if (state === 'revoked') throw forbidden('This token was revoked');
     if (state === 'expired') throw new ApiError('gone', 'This token has expired');
-    const png = await QRCode.toBuffer(`${baseUrl(req)}/api/provision/${req.params.token}`, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
+    const png = await QRCode.toBuffer(`${baseUrl(req)}/api/provision/${plaintext}`, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
     return reply.type('image/png').header('cache-control', 'no-store').send(png);
   });
 
@@ -123,7 +129,7 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
   app.get('/provision/:token', {
     config: { auth: 'public' },
     schema: {
-      tags, summary: 'The configuration file of the device a token belongs to (public: the token is the credential)', params: TokenParams,
+      tags, summary: 'The configuration file of the device a token belongs to (public: the token is the credential)', params: TokenParams, security: [],
       response: { 200: { description: 'The vendor\'s configuration (XML, key/value text or JSON)', type: 'string' }, ...errorResponses(403, 404, 410, 429) },
     },
   }, async (req, reply) => {

@@ -13,6 +13,13 @@ export interface ServerSide {
 }
 
 const DEFAULT_EXPIRES = 3600;
+
+/**
+ * Line-based formats (Yealink, Fanvil) cannot carry control characters: a newline in a device
+ * name would start a key of its own. Device names and passwords are free text in the API, so
+ * they are cleaned here, once, for every vendor.
+ */
+const oneLine = (v: string) => v.replace(/[\x00-\x1f\x7f]/g, ' ');
 /** TLS port phones are told when TLS is off here but a profile asks for it anyway (RFC 3261 §19.1.2). */
 const TLS_DEFAULT_PORT = 5061;
 
@@ -25,12 +32,10 @@ export function buildAccount(
   const transport: Transport = config.transport ?? 'udp';
   const port = config.sip_port ?? (transport === 'tls' ? server.tlsPort ?? TLS_DEFAULT_PORT : server.sipPort);
   const codecs = (config.codecs ?? CODECS).filter((c) => vendor.codecs.includes(c));
-  const settings: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config.settings ?? {})) settings[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   return {
     username: device.username,
-    password: device.password,
-    displayName: device.name,
+    password: oneLine(device.password),
+    displayName: oneLine(device.name),
     domain: server.domain,
     server: config.sip_server ?? server.host,
     port,
@@ -41,6 +46,6 @@ export function buildAccount(
     srtp: config.srtp ?? 'off',
     ntpServer: config.ntp_server ?? null,
     timezone: config.timezone ?? null,
-    settings,
+    settings: config.settings ?? {},
   };
 }

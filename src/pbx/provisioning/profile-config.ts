@@ -26,8 +26,8 @@ export const ProfileConfig = Type.Object({
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_+/-]+$', examples: ['Europe/Berlin'] })),
   settings: Type.Optional(Type.Record(
     Type.String({ maxLength: 64 }),
-    Type.Union([Type.String({ maxLength: 512, pattern: SINGLE_LINE }), Type.Integer(), Type.Boolean()]),
-    { description: 'Raw vendor keys written as given (e.g. Grandstream P-values); see GET /api/provisioning/vendors for each vendor\'s key syntax' },
+    Type.String({ maxLength: 512, pattern: SINGLE_LINE }),
+    { description: 'Raw vendor keys written as given (e.g. Grandstream P-values); see GET /api/provisioning/vendors for each vendor\'s key syntax. Values are text: numbers and booleans are stored as their text' },
   )),
 }, { additionalProperties: false, examples: [{ transport: 'udp', codecs: ['G722', 'PCMU'], dtmf_mode: 'rfc4733', settings: { P1362: 'en' } }] });
 export type ProfileConfig = Static<typeof ProfileConfig>;
