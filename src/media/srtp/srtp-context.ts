@@ -10,14 +10,14 @@
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { deriveSessionKeys, type SessionKeys } from './srtp-kdf.ts';
 import { ReplayWindow } from './replay-window.ts';
+import { AesCtr } from './aes-ctr.ts';
 import type { SrtpSuite } from './srtp-suites.ts';
 
 const HMAC_SHA1_KEY_LENGTH = 20;
 const RTCP_HEADER = 8;
 const E_FLAG = 0x80000000;
 const MAX_SRTCP_INDEX = 0x7fffffff;
-/** Every suite we speak has a 128-bit key (SRTP_SUITES). */
-const CTR = 'aes-128-ctr';
+/** Every GCM suite we speak has a 128-bit key (SRTP_SUITES). */
 const GCM = 'aes-128-gcm';
 
 export interface SrtpStats {
@@ -50,9 +50,14 @@ export class SrtpContext {
   private readonly rtcpIn = new Map<number, ReplayWindow>();
 
   /** Session keys as given; `fromMasterKey` derives them (RFC 3711 §4.3). Tests use this with RFC vectors. */
+  private readonly rtpCtr: AesCtr | null;
+  private readonly rtcpCtr: AesCtr | null;
+
   constructor(readonly suite: SrtpSuite, rtp: SessionKeys, rtcp: SessionKeys) {
     this.rtp = rtp;
     this.rtcp = rtcp;
+    this.rtpCtr = suite.kind === 'cm' ? new AesCtr(rtp.encryption) : null;
+    this.rtcpCtr = suite.kind === 'cm' ? new AesCtr(rtcp.encryption) : null;
   }
 
   static fromMasterKey(suite: SrtpSuite, masterKey: Buffer, masterSalt: Buffer): SrtpContext {
@@ -113,9 +118,8 @@ export class SrtpContext {
       c.final();
       return Buffer.concat([p.subarray(0, RTCP_HEADER), ct, c.getAuthTag(), trailer]);
     }
-    const iv = cmIv(this.rtcp.salt, ssrc, 0, index);
-    const ct = createCipheriv(CTR, this.rtcp.encryption, iv).update(p.subarray(RTCP_HEADER));
-    const body = Buffer.concat([p.subarray(0, RTCP_HEADER), ct, u32(word)]);
+    const body = Buffer.concat([p, u32(word)]);
+    this.rtcpCtr!.apply(cmIv(this.rtcp.salt, ssrc, 0, index), body, RTCP_HEADER, p.length);
     return Buffer.concat([body, hmac(this.rtcp.auth, body).subarray(0, this.suite.rtcpTagLength)]);
   }
 
@@ -139,8 +143,8 @@ export class SrtpContext {
       if (!tagEqual(hmac(this.rtcp.auth, body).subarray(0, tag), p.subarray(p.length - tag))) out = null;
       else if (!encrypted) out = Buffer.from(p.subarray(0, wordAt));
       else {
-        const iv = cmIv(this.rtcp.salt, ssrc, 0, index);
-        out = Buffer.concat([p.subarray(0, RTCP_HEADER), createDecipheriv(CTR, this.rtcp.encryption, iv).update(p.subarray(RTCP_HEADER, wordAt))]);
+        out = Buffer.from(p.subarray(0, wordAt));
+        this.rtcpCtr!.apply(cmIv(this.rtcp.salt, ssrc, 0, index), out, RTCP_HEADER, wordAt);
       }
     }
     if (!out) { this.stats.authFailures++; return null; }
@@ -151,9 +155,8 @@ export class SrtpContext {
 
   private sealCm(p: Buffer, h: number, ssrc: number, roc: number, seq: number): Buffer {
     const out = Buffer.allocUnsafe(p.length + this.suite.tagLength);
-    p.copy(out, 0, 0, h);
-    const c = createCipheriv(CTR, this.rtp.encryption, cmIv(this.rtp.salt, ssrc, roc, seq));
-    c.update(p.subarray(h)).copy(out, h);
+    p.copy(out);
+    this.rtpCtr!.apply(cmIv(this.rtp.salt, ssrc, roc, seq), out, h, p.length);
     rtpTag(this.rtp.auth, out.subarray(0, p.length), roc).copy(out, p.length, 0, this.suite.tagLength);
     return out;
   }
@@ -162,9 +165,8 @@ export class SrtpContext {
     const end = p.length - this.suite.tagLength;
     const expected = rtpTag(this.rtp.auth, p.subarray(0, end), roc).subarray(0, this.suite.tagLength);
     if (!tagEqual(expected, p.subarray(end))) return null;
-    const out = Buffer.allocUnsafe(end);
-    p.copy(out, 0, 0, h);
-    createDecipheriv(CTR, this.rtp.encryption, cmIv(this.rtp.salt, ssrc, roc, seq)).update(p.subarray(h, end)).copy(out, h);
+    const out = Buffer.from(p.subarray(0, end));
+    this.rtpCtr!.apply(cmIv(this.rtp.salt, ssrc, roc, seq), out, h, end);
     return out;
   }
 
