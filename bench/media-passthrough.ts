@@ -5,7 +5,9 @@
  *
  * - **rtpengine** (Debian `rtpengine-daemon`), started by the bench in userspace (no kernel
  *   forwarding), one worker thread, calls set up over its ng protocol (`bench/rtpengine.ts`);
- * - a one-socket **Node UDP echo** in a worker thread: the floor of any relay built on dgram.
+ * - a one-socket **Node UDP echo** in a worker thread: the floor of any relay built on dgram;
+ * - with `MEDIA_BENCH_DGRAM=1`, the engine itself on the public dgram API (`socket.send`, the
+ *   'message' event: how the relay worked before `src/media/udp-direct.ts`), a second engine.
  *
  * The load comes from `relay-loadgen.c`, built with gcc at run time and pinned to the other CPU
  * (sendmmsg/recvmmsg: it is not the bottleneck); without gcc, the Node sender process of
@@ -20,6 +22,7 @@
  *   npm run bench -- media
  *   MEDIA_BENCH_STEPS=500,1000,1500 MEDIA_BENCH_STEP_MS=5000 node --import tsx bench/media-passthrough.ts
  */
+import dgram from 'node:dgram';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
@@ -59,6 +62,8 @@ export interface PassthroughStep {
   calls: number;
   packetsPerSecond: number;
   engine: RelayFigures | null;
+  /** The same engine on the public dgram API (STROWGER_MEDIA_DIRECT_UDP=0), with MEDIA_BENCH_DGRAM=1. */
+  dgram: RelayFigures | null;
   echo: RelayFigures | null;
   rtpengine: RelayFigures | null;
 }
@@ -139,9 +144,11 @@ export async function run(): Promise<PassthroughStep[]> {
   const build = buildLoadGen();
   const gen: LoadGenerator = 'path' in build ? await CLoadGen.start(build, SOCKETS, pin ? 0 : null) : await nodeSender();
   const noRtpengine = rtpengineMissing();
-  const rtpengine = noRtpengine === null ? await Rtpengine.start({ ngPort: 22000 + (process.pid % 1000), portMin: 40000, portMax: 40000 + maxCalls * 4 + 400, cpu: relayCpu }) : null;
+  const rtpengine = noRtpengine === null ? await Rtpengine.start({ ngPort: await freeUdpPort(), portMin: 46000, portMax: 46000 + maxCalls * 4 + 400, cpu: relayCpu }) : null;
   const unpin = relayCpu !== null ? pinSelf(relayCpu) : () => {};
   const engine = await createMediaEngine({ portRange: [20000, 20000 + maxCalls * 4 + 400], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
+  // "Before": a second engine whose worker uses dgram's send()/'message' (the env is read there).
+  const dgramEngine = process.env.MEDIA_BENCH_DGRAM === '1' ? await engineOnDgram(20000 + maxCalls * 4 + 500, maxCalls) : null;
   const echo = await startEcho();
 
   console.log(`pass-through relay: 1 engine worker${relayCpu !== null ? ` pinned to CPU ${relayCpu}` : ' (not pinned)'}, 20 ms packets of 172 octets both ways, ${stepMs} ms per step; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
@@ -152,6 +159,8 @@ export async function run(): Promise<PassthroughStep[]> {
 
   const results: PassthroughStep[] = [];
   const engineTargets: number[] = [];
+  const dgramTargets: number[] = [];
+  let dgramOn = dgramEngine !== null;
   const rtpeTargets: number[] = [];
   let rtpeCalls = 0;
   let engineOn = true;
@@ -159,12 +168,16 @@ export async function run(): Promise<PassthroughStep[]> {
   try {
     for (const calls of steps) {
       if (!engineOn && !rtpeOn) break;
-      const step: PassthroughStep = { calls, packetsPerSecond: calls * 100, engine: null, echo: null, rtpengine: null };
+      const step: PassthroughStep = { calls, packetsPerSecond: calls * 100, engine: null, dgram: null, echo: null, rtpengine: null };
       if (engineOn) {
         step.engine = await measureEngine(engine, gen, engineTargets, calls, stepMs);
         engineOn = !lost(step.engine);
         const echoTargets = engineTargets.map(() => echo.port);
         step.echo = await measureInProcess(gen, echoTargets, echoMs);
+      }
+      if (dgramEngine !== null && dgramOn) {
+        step.dgram = await measureEngine(dgramEngine, gen, dgramTargets, calls, stepMs);
+        dgramOn = !lost(step.dgram);
       }
       if (rtpengine !== null && rtpeOn) {
         for (; rtpeCalls < calls; rtpeCalls += 100) {
@@ -186,6 +199,7 @@ export async function run(): Promise<PassthroughStep[]> {
       }
       results.push(step);
       console.log(`${pad(calls, 5)}${row('engine', step.engine)}`);
+      if (dgramEngine !== null) console.log(`     ${row('on dgram', step.dgram)}`);
       console.log(`     ${row('echo', step.echo)}`);
       if (rtpengine !== null) console.log(`     ${row('rtpengine', step.rtpengine)}`);
     }
@@ -195,8 +209,29 @@ export async function run(): Promise<PassthroughStep[]> {
     await gen.stop();
     await echo.stop();
     await engine.close();
+    await dgramEngine?.close();
     await rtpengine?.stop();
     unpin();
+  }
+}
+
+/** A UDP port free right now on 127.0.0.1 (for rtpengine's control socket). */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, HOST, resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(resolve));
+  return port;
+}
+
+async function engineOnDgram(portFrom: number, maxCalls: number): Promise<MediaEngine> {
+  const saved = process.env.STROWGER_MEDIA_DIRECT_UDP;
+  process.env.STROWGER_MEDIA_DIRECT_UDP = '0'; // copied into the worker's env when it starts
+  try {
+    return await createMediaEngine({ portRange: [portFrom, portFrom + maxCalls * 4 + 400], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
+  } finally {
+    if (saved === undefined) delete process.env.STROWGER_MEDIA_DIRECT_UDP;
+    else process.env.STROWGER_MEDIA_DIRECT_UDP = saved;
   }
 }
 
