@@ -72,6 +72,7 @@ export function rtpengineMissing(): string | null {
 export class Rtpengine {
   private readonly pending = new Map<string, (reply: Record<string, Bencoded>) => void>();
   private cookie = 0;
+  private closed = false;
   private calls = 0;
   private readonly clkTck: number;
 
@@ -109,7 +110,7 @@ export class Rtpengine {
     const r = new Rtpengine(child, control, o.ngPort, version);
     for (let i = 0; ; i++) {
       if (child.exitCode !== null) throw new Error(`rtpengine exited (${child.exitCode}): ${stderr}`);
-      const pong = await Promise.race([r.command({ command: 'ping' }), sleep(200).then(() => null)]);
+      const pong = await Promise.race([r.command({ command: 'ping' }).catch(() => null), sleep(200).then(() => null)]);
       if (pong !== null && pong.result === 'pong') return r;
       if (i === 50) {
         await r.stop();
@@ -118,11 +119,31 @@ export class Rtpengine {
     }
   }
 
+  /**
+   * One ng command. A lost datagram is sent again with the same cookie every 500 ms (rtpengine
+   * answers a repeated cookie from its cache, so an offer is never applied twice); after 10
+   * tries the command fails.
+   */
   command(dict: Record<string, Bencoded>): Promise<Record<string, Bencoded>> {
     const cookie = `c${++this.cookie}`;
-    return new Promise((resolve) => {
-      this.pending.set(cookie, resolve);
-      this.control.send(`${cookie} ${bencode(dict)}`, this.ngPort, '127.0.0.1');
+    const datagram = `${cookie} ${bencode(dict)}`;
+    return new Promise((resolve, reject) => {
+      let tries = 0;
+      const attempt = (): void => {
+        if (this.closed) return;
+        if (++tries > 10) {
+          this.pending.delete(cookie);
+          reject(new Error(`rtpengine: no answer to ${String(dict.command)}`));
+          return;
+        }
+        this.control.send(datagram, this.ngPort, '127.0.0.1');
+        timer = setTimeout(attempt, 500);
+      };
+      let timer = setTimeout(attempt, 0);
+      this.pending.set(cookie, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
     });
   }
 
@@ -155,6 +176,7 @@ export class Rtpengine {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
     this.control.close();
     if (this.child.exitCode === null) {
       const exited = once(this.child, 'exit');
