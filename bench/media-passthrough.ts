@@ -39,6 +39,14 @@ const HOST = '127.0.0.1';
 const SOCKETS = 8;
 const BIG_BUFFER = 4 << 20;
 /**
+ * Media port ranges, 4 ports per call each. The integration tests take theirs in 20000-48000
+ * (fixed or random bases), so the engine and rtpengine stay out of it: a bench run beside a
+ * test run must not take the test's ports ("503 no media ports"). The optional dgram engine
+ * (MEDIA_BENCH_DGRAM=1) has no room left outside and may meet a test's range.
+ */
+const PORTS = { engine: 50000, rtpengine: 10000, dgramEngine: 36000 };
+
+/**
  * A system that lost more than this while using >= SATURATED % of a core ran out of CPU: it is
  * not driven to the next step. Loss with less CPU means other processes took the core (a shared
  * machine): the next steps still tell the CPU per packet.
@@ -149,11 +157,11 @@ export async function run(): Promise<PassthroughStep[]> {
   const build = buildLoadGen();
   const gen: LoadGenerator = 'path' in build ? await CLoadGen.start(build, SOCKETS, pin ? 0 : null) : await nodeSender();
   const noRtpengine = rtpengineMissing();
-  const rtpengine = noRtpengine === null ? await Rtpengine.start({ ngPort: await freeUdpPort(), portMin: 46000, portMax: 46000 + maxCalls * 4 + 400, cpu: relayCpu }) : null;
+  const rtpengine = noRtpengine === null ? await Rtpengine.start({ ngPort: await freeUdpPort(), portMin: PORTS.rtpengine, portMax: PORTS.rtpengine + maxCalls * 4 + 400, cpu: relayCpu }) : null;
   const unpin = relayCpu !== null ? pinSelf(relayCpu) : () => {};
-  const engine = await createMediaEngine({ portRange: [20000, 20000 + maxCalls * 4 + 400], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
+  const engine = await createMediaEngine({ portRange: [PORTS.engine, Math.min(65534, PORTS.engine + maxCalls * 4 + 400)], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
   // "Before": a second engine whose worker uses dgram's send()/'message' (the env is read there).
-  const dgramEngine = process.env.MEDIA_BENCH_DGRAM === '1' ? await engineOnDgram(20000 + maxCalls * 4 + 500, maxCalls) : null;
+  const dgramEngine = process.env.MEDIA_BENCH_DGRAM === '1' ? await engineOnDgram(PORTS.dgramEngine, maxCalls) : null;
   const echo = await startEcho();
 
   console.log(`pass-through relay: 1 engine worker${relayCpu !== null ? ` pinned to CPU ${relayCpu}` : ' (not pinned)'}, 20 ms packets of 172 octets both ways, ${stepMs} ms per step; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
