@@ -152,5 +152,5 @@ function graph(): void {
   console.log(`  leg A: ${s.framesDecoded} decoded, ${s.jitter.concealed} concealed, ${s.framesEncoded} encoded`);
 }
 
-codecs();
+if (process.env.TRANSCODE_MICRO_CODECS !== "0") codecs();
 graph();
