@@ -353,6 +353,8 @@ export interface TranscodeStep {
   workerCpu: number;
   /** Worker CPU per transcoded frame (one 20 ms frame carried one way: jitter, decode, encode, send). */
   usPerFrame: number;
+  /** Worker CPU per call per 20 ms: both ways, receives and sends included (2 × usPerFrame). */
+  usPerCallTick: number;
   senderCpu: number;
   senderLateMs: number;
   /** Growth of the process RSS since before the first transcoded call, per call. */
@@ -362,16 +364,18 @@ export interface TranscodeStep {
 interface JitterSums {
   decoded: number;
   concealed: number;
+  encoded: number;
 }
 
 /** Sum of decode-path counters over `legs` (stats round trips, batched by the engine). */
 async function jitterSums(engine: MediaEngine, legs: number[]): Promise<JitterSums> {
-  const sums: JitterSums = { decoded: 0, concealed: 0 };
+  const sums: JitterSums = { decoded: 0, concealed: 0, encoded: 0 };
   for (let i = 0; i < legs.length; i += 200) {
     const stats = await Promise.all(legs.slice(i, i + 200).map((id) => engine.stats(id)));
     for (const st of stats) {
       sums.decoded += st.media.framesDecoded;
       sums.concealed += st.media.jitter.concealed;
+      sums.encoded += st.media.framesEncoded;
     }
   }
   return sums;
@@ -402,8 +406,9 @@ async function runTranscode(engine: MediaEngine, sender: Sender, steps: number[]
   const legIds: number[] = [];
   const base = await footprint();
   console.log(`\ntranscoded calls: Opus (${OPUS_SOURCE_RATE / 1000} kHz source, PT ${OPUS_PT}) <-> PCMU, 20 ms frames both ways, all on engine worker 0, ${stepMs} ms per step; RSS before: ${base.rss.toFixed(0)} MB`);
-  console.log('calls  late ticks        lost A>B  lost B>A  concealed  worker CPU  us/frame  calls/core  sender   RSS/call');
-  console.log('  (late: ticks > 10 ms behind / ticks, skipped in brackets; lost: frames the receivers never got; us/frame: worker CPU per 20 ms frame carried one way; calls/core: 100 frames/s per call at 100 % CPU)');
+  console.log('calls  late ticks        lost A>B  lost B>A  concealed  worker CPU  us/frame  us/call/tick  calls/core  sender   RSS/call');
+  console.log('  (late: clock ticks > 10 ms behind / ticks, 4 phase ticks per 20 ms each running a quarter of the calls, skipped in brackets; lost: frames the receivers never got;');
+  console.log('   us/frame: worker CPU per 20 ms frame carried one way; us/call/tick: both ways; calls/core: 100 frames/s per call at 100 % CPU)');
   for (const calls of steps) {
     await growCalls(engine, sender.ports, targets, calls, { codecs: TRANSCODED, legIds, batch: 100 });
     // Warm-up traffic: the new legs latch onto the sender and their jitter buffers settle.
@@ -419,8 +424,9 @@ async function runTranscode(engine: MediaEngine, sender: Sender, steps: number[]
     const lateTicks = l1.lateTicks - l0.lateTicks;
     const cpuMs = l1.cpuMs - l0.cpuMs;
     const spanMs = l1.sampledAt - l0.sampledAt;
-    // Frames the worker carried, one way each: 2 per call per tick run (A>B and B>A).
-    const frames = 2 * calls * ticks;
+    // Frames the worker carried, one way each (A>B and B>A): what its encoders produced. The
+    // clock runs 4 phase ticks per 20 ms frame, each for a quarter of the calls.
+    const frames = j1.encoded - j0.encoded;
     const decoded = j1.decoded - j0.decoded;
     const concealed = j1.concealed - j0.concealed;
     const step: TranscodeStep = {
@@ -434,6 +440,7 @@ async function runTranscode(engine: MediaEngine, sender: Sender, steps: number[]
       concealedPct: pct(concealed, decoded + concealed),
       workerCpu: (100 * cpuMs) / spanMs,
       usPerFrame: (1000 * cpuMs) / frames,
+      usPerCallTick: (2000 * cpuMs) / frames,
       senderCpu: (100 * r.cpuMs) / r.elapsedMs,
       senderLateMs: r.lateMs,
       rssPerCallKb: ((rssNow - base.rss) * 1024) / calls,
@@ -448,6 +455,7 @@ async function runTranscode(engine: MediaEngine, sender: Sender, steps: number[]
         pad(`${step.concealedPct.toFixed(3)}%`, 9),
         pad(`${step.workerCpu.toFixed(1)}%`, 10),
         pad(step.usPerFrame.toFixed(1), 8),
+        pad(step.usPerCallTick.toFixed(1), 12),
         pad(Math.round(1e6 / (step.usPerFrame * 100)), 10),
         pad(`${step.senderCpu.toFixed(0)}%`, 6),
         pad(`${step.rssPerCallKb.toFixed(0)} KB`, 9),

@@ -31,8 +31,12 @@
  * detection: the tones reach the other side as audio, and decoding every such call for
  * `dtmf` events would cost the zero-decode relay its figure.
  *
- * The clock runs only while some sink is on the decode path. Sockets, codecs, resamplers and
- * the clock are injected, so the rules are tested without network or time.
+ * The clock runs only while some sink is on the decode path. Its 20 ms frame is split into
+ * {@link CLOCK_PHASES} ticks (5 ms apart); each group of endpoints that exchange audio (a call,
+ * a room) is assigned one phase, the least loaded when it first appears, and keeps it while it
+ * exists, so the codec work of many calls is spread over the frame rather than done in one
+ * burst (bench/README.md "transcoded calls"). Sockets, codecs, resamplers and the clock are
+ * injected, so the rules are tested without network or time.
  */
 import type { AudioCodec } from './codec/types.ts';
 import { frameSamples } from './frame-endpoint.ts';
@@ -43,7 +47,8 @@ import { MediaClock, realClockDriver } from './media-clock.ts';
 import type { ClockDriver } from './media-clock.ts';
 import { LegDtmfIn, LegDtmfOut } from './leg-dtmf.ts';
 import type { DtmfInListener, DtmfSource } from './leg-dtmf.ts';
-import { accumulate, saturate } from './mixer.ts';
+import { CLOCK_PHASES, assignPhases, runPhase } from './graph-phases.ts';
+import type { MixPlan, Phase, SourceState } from './graph-phases.ts';
 import type { LegId } from './relay-protocol.ts';
 import { passEdge } from './relay-leg.ts';
 import type { RelayLeg, RtpInbound } from './relay-leg.ts';
@@ -66,6 +71,8 @@ export interface SinkEndpoint extends FrameSink {
 }
 
 export type SendMode = 'idle' | 'relay' | 'transcode';
+
+
 
 /** Decode-path counters of one RTP leg (see `LegStats.media`). */
 export interface LegMediaStats {
@@ -111,25 +118,6 @@ interface SinkNode {
 
 type GraphNode = RtpNode | SourceNode | SinkNode;
 
-/** A source as the tick sees it: advanced once, resampled once per rate that hears it. */
-interface SourceState {
-  source: FrameSource;
-  /** DTMF input of an RTP source (its in-band detector, if any, reads the decoded frame). */
-  dtmf: LegDtmfIn | null;
-  active: boolean;
-  taps: { rate: number; resampler: FrameResampler; out: Int16Array }[];
-}
-
-interface MixPlan {
-  sink: FrameSink;
-  samples: number;
-  inputs: Int16Array[];
-  /** Parallel to `inputs`: the state whose `active` says whether to mix it this tick. */
-  states: SourceState[];
-  acc: Int32Array;
-  out: Int16Array;
-}
-
 export interface MediaGraphOptions {
   codecs: CodecLookup;
   resampler: ResamplerFactory;
@@ -156,13 +144,15 @@ export class MediaGraph {
   /** sink -> what it hears. */
   private readonly heard = new Map<LegId, LegId[]>();
   private readonly bridges = new Map<LegId, LegId>();
-  private states: SourceState[] = [];
-  private plans: MixPlan[] = [];
+  private phases: Phase[] = [];
+  /** Phase of each decode-path sink, kept across recomputes so a call never changes phase. */
+  private phaseOf = new Map<LegId, number>();
+  private sinkCount = 0;
   /** RTP legs on the decode path only because DTMF is being played to them. */
   private forced: RtpNode[] = [];
 
   constructor(private readonly options: MediaGraphOptions) {
-    this.clock = new MediaClock(() => this.tick(), options.clock ?? realClockDriver);
+    this.clock = new MediaClock((phase) => this.tickPhase(phase), options.clock ?? realClockDriver, 3, undefined, CLOCK_PHASES);
   }
 
   has(id: LegId): boolean {
@@ -304,7 +294,7 @@ export class MediaGraph {
 
   /** Frames produced on the decode path since start (for the worker's tick report). */
   get decodeSinks(): number {
-    return this.plans.length;
+    return this.sinkCount;
   }
 
   /**
@@ -327,28 +317,19 @@ export class MediaGraph {
     for (const node of this.nodes.values()) if (node.kind === 'rtp') node.dtmfRx.receiver?.tick();
   }
 
-  /** One 20 ms frame: advance every heard source, then mix and deliver per sink. */
+  /** One whole 20 ms frame: every phase in turn (tests drive the graph with this). */
   tick(): void {
-    const states = this.states;
-    for (let i = 0; i < states.length; i++) {
-      const st = states[i];
-      st.active = st.source.advance();
-      st.dtmf?.inspect(st.active ? st.source.frame : null);
-      if (!st.active) continue;
-      const taps = st.taps;
-      for (let t = 0; t < taps.length; t++) taps[t].resampler.process(st.source.frame, taps[t].out);
-    }
-    const plans = this.plans;
-    for (let p = 0; p < plans.length; p++) {
-      const plan = plans[p];
-      const n = plan.samples;
-      for (let i = 0; i < plan.inputs.length; i++) {
-        if (plan.states[i].active) accumulate(plan.acc, plan.inputs[i], n);
-      }
-      saturate(plan.acc, plan.out, n);
-      plan.sink.writeFrame(plan.out);
-    }
-    this.pollDtmf();
+    for (let p = 0; p < CLOCK_PHASES; p++) this.tickPhase(p);
+  }
+
+  /**
+   * One phase of a frame: advance the phase's sources, then mix and deliver per sink. The last
+   * phase also polls the RFC 4733 receivers (once per frame).
+   */
+  tickPhase(phase: number): void {
+    const ph = this.phases[phase];
+    if (ph !== undefined) runPhase(ph);
+    if (phase === CLOCK_PHASES - 1) this.pollDtmf();
     // Legs moved to the decode path for sendDtmf go back to relay once their digits are out.
     const forced = this.forced;
     for (let i = 0; i < forced.length; i++) {
@@ -441,9 +422,9 @@ export class MediaGraph {
       if (node.kind === 'rtp') for (const e of node.leg.passEdges) (this.nodes.get(e.to.id) as RtpNode).mode = 'relay';
     }
 
-    // Mix plans and per-tick source states.
+    // Mix plans and per-tick source states, grouped by phase.
     const stateOf = new Map<LegId, SourceState>();
-    const plans: MixPlan[] = [];
+    const planOf = new Map<LegId, MixPlan>();
     for (const [sinkId, sources] of decodeSinks) {
       const node = this.nodes.get(sinkId)!;
       const sink: FrameSink = node.kind === 'rtp' ? node.sink! : (node as SinkNode).sink;
@@ -470,11 +451,13 @@ export class MediaGraph {
         plan.inputs.push(input);
         plan.states.push(st);
       }
-      plans.push(plan);
+      planOf.set(sinkId, plan);
     }
-    this.states = [...stateOf.values()];
-    this.plans = plans;
-    if (plans.length > 0) this.clock.start();
+    const { phases, phaseOf } = assignPhases(decodeSinks, stateOf, planOf, this.phaseOf);
+    this.phases = phases;
+    this.phaseOf = phaseOf;
+    this.sinkCount = planOf.size;
+    if (planOf.size > 0) this.clock.start();
     else this.clock.stop();
   }
 
@@ -604,3 +587,4 @@ export class MediaGraph {
     return n;
   }
 }
+

@@ -119,7 +119,7 @@ export interface RelayTick {
   dropped: number;
   /** CPU time of the worker thread (user + system) in ms, -1 when the OS does not tell. */
   cpuMs: number;
-  /** 20 ms clock of the decode path: ticks run, ticks late by more than half a frame, skipped. */
+  /** 20 ms clock of the decode path (4 phase ticks per frame): ticks run, ticks late by more than half a frame, skipped. */
   clockTicks: number;
   lateTicks: number;
   skippedTicks: number;

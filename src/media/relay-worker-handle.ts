@@ -38,7 +38,7 @@ export interface RelayWorkerLoad {
   cpuMs: number;
   /** Epoch ms when these figures arrived. */
   sampledAt: number;
-  /** Decode-path clock since the worker started: ticks run, late (> 10 ms) and skipped ones. */
+  /** Decode-path clock since the worker started: ticks run (4 phase ticks per 20 ms frame), late (> 10 ms) and skipped ones. */
   clockTicks: number;
   lateTicks: number;
   skippedTicks: number;

@@ -2,7 +2,7 @@
 export type { AudioCodec, AudioDecoder, AudioEncoder, CodecInfo, CodecParams } from './types.ts';
 export { PCMU, PCMA, LINEAR_TO_ULAW, LINEAR_TO_ALAW, ULAW_TO_LINEAR, ALAW_TO_LINEAR, g711Compress, g711Expand } from './g711.ts';
 export { G722, G722Encoder, G722Decoder } from './g722.ts';
-export { OPUS, OpusEncoder, OpusDecoder, OPUS_RATES, OPUS_COMPLEXITY } from './opus.ts';
+export { OPUS, OpusEncoder, OpusDecoder, OPUS_RATES, OPUS_COMPLEXITY, OPUS_NB_COMPLEXITY, opusComplexity } from './opus.ts';
 export type { OpusEncoderSettings } from './opus.ts';
 export { Resampler, RESAMPLER_RATES } from './resampler.ts';
 export { FadeConcealer, FADE_MS } from './fade-concealer.ts';

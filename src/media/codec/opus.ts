@@ -5,7 +5,7 @@
  *
  * libopus runs natively at 8, 12, 16, 24 and 48 kHz, so `CodecParams.sampleRate` picks the PCM
  * rate and an Opus↔PCMU bridge needs no resampler. The encoder is set for a server: VOIP
- * application, voice signal, low complexity ({@link OPUS_COMPLEXITY}, see bench/README.md for
+ * application, voice signal, low complexity ({@link opusComplexity}, see bench/README.md for
  * the measured cost of each level) and 20 ms frames.
  *
  * fmtp (RFC 7587 §6.1) read by the **encoder** is the one the remote side sent: it describes what
@@ -23,10 +23,25 @@ import type { AudioCodec, AudioDecoder, AudioEncoder, CodecParams } from './type
 export const OPUS_RATES: readonly number[] = [8000, 12000, 16000, 24000, 48000];
 
 /**
- * Encoder complexity 0–10 (libopus default 10). Measured on this project's machines (bench
- * `codecs`): 10 → 3 cuts encode time by about 2× with no audible loss for speech.
+ * Encoder complexity 0–10 (libopus default 10) for wideband and wider coding. Measured on this
+ * project's machines (bench `codecs`): 10 → 3 cuts encode time by about 2× with no audible loss
+ * for speech.
  */
 export const OPUS_COMPLEXITY = 3;
+
+/**
+ * Complexity when the encoder codes narrowband or mediumband (PCM at 8/12 kHz, or the receiver's
+ * `maxplaybackrate` ≤ 12000): what an Opus leg bridged to G.711 gets. SILK at complexity 2+ adds
+ * the delayed-decision quantizer (2 states); at 8 kHz that is ~40 % of the encode time (42 → 25
+ * µs per 20 ms frame) for a result within 0.1 dB (SNR, segmental SNR) and 0.05 dB (log-spectral
+ * distance) of complexity 3 on speech-like audio (bench/README.md "transcoded calls").
+ */
+export const OPUS_NB_COMPLEXITY = 1;
+
+/** The complexity {@link OpusEncoder} uses for a coded audio rate (PCM rate capped by maxplaybackrate). */
+export function opusComplexity(codedRate: number): number {
+  return codedRate <= 12000 ? OPUS_NB_COMPLEXITY : OPUS_COMPLEXITY;
+}
 
 /** Packet loss we tell the encoder to expect when FEC is on; it sizes the LBRR data. */
 const FEC_LOSS_PERCENT = 10;
@@ -90,7 +105,8 @@ export class OpusEncoder implements AudioEncoder {
   private readonly pcmPtr: number;
   private readonly outPtr: number;
 
-  constructor(params?: CodecParams) {
+  /** @param complexity libopus complexity 0-10 (default {@link opusComplexity} of the coded rate; benchmarks vary it). */
+  constructor(params?: CodecParams, complexity?: number) {
     this.sampleRate = checkRate(params);
     const f = parseFmtp(params?.fmtp);
     const maxPlayback = fmtpInt(f, 'maxplaybackrate') ?? 48000;
@@ -104,7 +120,7 @@ export class OpusEncoder implements AudioEncoder {
       maxBandwidth: bandwidthFor(Math.min(maxPlayback, this.sampleRate)),
       bitrate: maxAverage !== undefined ? Math.max(6000, Math.min(510000, maxAverage)) : defaultBitrate,
       cbr: fmtpFlag(f, 'cbr'),
-      complexity: OPUS_COMPLEXITY,
+      complexity: complexity ?? opusComplexity(Math.min(maxPlayback, this.sampleRate)),
     };
     const wasm = (this.wasm = opusWasm());
     const x = wasm.exports;

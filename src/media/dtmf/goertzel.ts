@@ -57,20 +57,66 @@ export class GoertzelBank {
     this.s2 = new Float64Array(frequencies.length);
   }
 
-  /** Runs every filter over `pcm[offset .. offset+length)`. */
+  /**
+   * Runs every filter over `pcm[offset .. offset+length)`. Four filters share one pass over the
+   * samples (their state stays in registers): ~2x faster than one pass per filter, which
+   * matters because every decoded leg without telephone-event runs this on each frame.
+   */
   accumulate(pcm: Int16Array, offset: number, length: number): void {
     const end = offset + length;
-    for (let k = 0; k < this.coef.length; k++) {
-      const c = this.coef[k];
-      let s1 = this.s1[k];
-      let s2 = this.s2[k];
+    const coef = this.coef;
+    const st1 = this.s1;
+    const st2 = this.s2;
+    const count = coef.length;
+    let k = 0;
+    for (; k + 4 <= count; k += 4) {
+      const c0 = coef[k];
+      const c1 = coef[k + 1];
+      const c2 = coef[k + 2];
+      const c3 = coef[k + 3];
+      let a1 = st1[k];
+      let a2 = st2[k];
+      let b1 = st1[k + 1];
+      let b2 = st2[k + 1];
+      let d1 = st1[k + 2];
+      let d2 = st2[k + 2];
+      let e1 = st1[k + 3];
+      let e2 = st2[k + 3];
+      for (let i = offset; i < end; i++) {
+        const x = pcm[i];
+        const a0 = x + c0 * a1 - a2;
+        a2 = a1;
+        a1 = a0;
+        const b0 = x + c1 * b1 - b2;
+        b2 = b1;
+        b1 = b0;
+        const d0 = x + c2 * d1 - d2;
+        d2 = d1;
+        d1 = d0;
+        const e0 = x + c3 * e1 - e2;
+        e2 = e1;
+        e1 = e0;
+      }
+      st1[k] = a1;
+      st2[k] = a2;
+      st1[k + 1] = b1;
+      st2[k + 1] = b2;
+      st1[k + 2] = d1;
+      st2[k + 2] = d2;
+      st1[k + 3] = e1;
+      st2[k + 3] = e2;
+    }
+    for (; k < count; k++) {
+      const c = coef[k];
+      let s1 = st1[k];
+      let s2 = st2[k];
       for (let i = offset; i < end; i++) {
         const s0 = pcm[i] + c * s1 - s2;
         s2 = s1;
         s1 = s0;
       }
-      this.s1[k] = s1;
-      this.s2[k] = s2;
+      st1[k] = s1;
+      st2[k] = s2;
     }
   }
 

@@ -108,13 +108,11 @@ export class InbandDtmfDetector {
       const n = Math.min(end - i, this.blockSize - this.fillCount);
       this.bank.accumulate(pcm, i, n);
       // Energy per half block, for the coverage check.
+      const split = i + Math.max(0, Math.min(n, this.half - this.fillCount));
       let e1 = 0;
       let e2 = 0;
-      for (let k = 0; k < n; k++) {
-        const x = pcm[i + k];
-        if (this.fillCount + k < this.half) e1 += x * x;
-        else e2 += x * x;
-      }
+      for (let k = i; k < split; k++) e1 += pcm[k] * pcm[k];
+      for (let k = split, stop = i + n; k < stop; k++) e2 += pcm[k] * pcm[k];
       this.energyFirst += e1;
       this.energySecond += e2;
       this.fillCount += n;

@@ -56,6 +56,22 @@ describe('MediaClock', () => {
     assert.equal(ticks, 5);
   });
 
+  test('with 4 phases it ticks every 5 ms, phases 0-3 in turn, and skips in phase ticks after a stall', () => {
+    const d = new FakeDriver();
+    const phases: number[] = [];
+    const clock = new MediaClock((p) => phases.push(p), d, 3, 10, 4);
+    clock.start();
+    for (let i = 1; i <= 8; i++) d.runTo(1000 + i * 5);
+    assert.deepEqual(phases, [0, 1, 2, 3, 0, 1, 2, 3]);
+    assert.equal(d.pending!.at, 1045);
+    phases.length = 0;
+    d.runTo(1045 + 100); // 100 ms stall: 21 phase ticks due, 3 frames (12) run, the oldest 9 skipped
+    assert.equal(clock.skippedTicks, 9);
+    assert.equal(phases.length, 12);
+    assert.deepEqual(phases.slice(0, 4), [1, 2, 3, 0], 'phases stay in turn across the skip');
+    assert.equal(clock.lateTicks, 9, 'the ticks more than 10 ms behind (all but the last 3)');
+  });
+
   test('stop cancels the timer', () => {
     const d = new FakeDriver();
     const clock = new MediaClock(() => {}, d);

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MediaGraph } from '../../../src/media/media-graph.ts';
+import { CLOCK_PHASES } from '../../../src/media/graph-phases.ts';
 import type { SinkEndpoint, SourceEndpoint } from '../../../src/media/media-graph.ts';
 import type { LegCodec } from '../../../src/media/leg-codec.ts';
 import { writeRtpHeader } from '../../../src/media/rtp-writer.ts';
@@ -227,5 +228,39 @@ describe('MediaGraph routing', () => {
     b.leg.setDirection('sendrecv', 0);
     g.tick();
     assert.equal(b.out.sent.length, 1);
+  });
+});
+
+describe('MediaGraph clock phases', () => {
+  /** A transcoded call (FAKE8 <-> FAKE16): both legs on the decode path. */
+  function call(g: MediaGraph): [Leg, Leg] {
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    return [a, b];
+  }
+
+  test('calls are spread over the 4 phases of a frame; a call keeps its phase when others come and go', () => {
+    const g = graph();
+    const calls = Array.from({ length: 8 }, () => call(g));
+    const phaseOfCall = (c: [Leg, Leg]): number[] => {
+      const sentBefore = c.map((l) => l.out.sent.length);
+      const hits: number[] = [];
+      for (let p = 0; p < CLOCK_PHASES; p++) {
+        const before = c.map((l) => l.out.sent.length);
+        g.tickPhase(p);
+        if (c[0].out.sent.length > before[0]) hits.push(p);
+        assert.equal(c[1].out.sent.length - before[1], c[0].out.sent.length - before[0], 'both legs of a call in one phase');
+      }
+      assert.equal(c[0].out.sent.length - sentBefore[0], 1, 'one frame per leg per frame of the clock');
+      return hits;
+    };
+    const phases = calls.map((c) => phaseOfCall(c)[0]);
+    assert.deepEqual([0, 1, 2, 3].map((p) => phases.filter((x) => x === p).length), [2, 2, 2, 2]);
+    g.remove(calls[0][0].leg.id);
+    g.remove(calls[0][1].leg.id);
+    const added = call(g);
+    assert.deepEqual(calls.slice(1).map((c) => phaseOfCall(c)[0]), phases.slice(1), 'the others did not move');
+    assert.equal(phaseOfCall(added)[0], phases[0], 'the new call fills the least loaded phase');
   });
 });

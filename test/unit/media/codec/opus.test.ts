@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OPUS, OpusEncoder } from '../../../../src/media/codec/opus.ts';
+import { OPUS, OPUS_COMPLEXITY, OPUS_NB_COMPLEXITY, OpusDecoder, OpusEncoder } from '../../../../src/media/codec/opus.ts';
 import { MediaError } from '../../../../src/media/errors.ts';
-import { dominantFrequency, sine, snrDb, toneAmplitude } from './audio-helpers.ts';
+import { bestDelay, dominantFrequency, sine, snrDb, toneAmplitude } from './audio-helpers.ts';
 
 /** Encodes `pcm` in 20 ms frames; returns the packets. */
 function encodeFrames(enc: ReturnType<typeof OPUS.createEncoder>, pcm: Int16Array): Buffer[] {
@@ -56,6 +56,43 @@ describe('Opus (RFC 7587) over libopus WASM', () => {
     );
     assert.equal(new OpusEncoder({ sampleRate: 8000 }).settings.maxBandwidth, 1101);
     assert.throws(() => OPUS.createEncoder({ sampleRate: 44100 }), MediaError);
+  });
+
+  test('narrowband coding uses the cheaper complexity; wideband keeps the default', () => {
+    assert.equal(new OpusEncoder({ sampleRate: 8000 }).settings.complexity, OPUS_NB_COMPLEXITY);
+    assert.equal(new OpusEncoder({ sampleRate: 12000 }).settings.complexity, OPUS_NB_COMPLEXITY);
+    assert.equal(new OpusEncoder({ sampleRate: 48000, fmtp: 'maxplaybackrate=8000' }).settings.complexity, OPUS_NB_COMPLEXITY);
+    assert.equal(new OpusEncoder({ sampleRate: 16000 }).settings.complexity, OPUS_COMPLEXITY);
+    assert.equal(new OpusEncoder({ sampleRate: 48000 }).settings.complexity, OPUS_COMPLEXITY);
+    assert.equal(new OpusEncoder({ sampleRate: 8000 }, 5).settings.complexity, 5);
+  });
+
+  test('at 8 kHz, the narrowband complexity codes a voiced signal within 0.5 dB SNR of complexity 3', () => {
+    // A voice-like harmonic series (gliding 100-180 Hz fundamental up to 3.4 kHz), 2 s.
+    const rate = 8000;
+    const pcm = new Int16Array(2 * rate);
+    for (let i = 0; i < pcm.length; i++) {
+      const t = i / rate;
+      const f0 = 140 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
+      let v = 0;
+      for (let h = 1; h * f0 < 3400; h++) v += (4000 / h) * Math.sin(2 * Math.PI * h * f0 * t + h);
+      pcm[i] = Math.round(v);
+    }
+    const snrAt = (complexity: number): number => {
+      const enc = new OpusEncoder({ sampleRate: rate }, complexity);
+      const dec = new OpusDecoder({ sampleRate: rate });
+      const out = new Int16Array(pcm.length);
+      const frame = new Int16Array(960);
+      encodeFrames(enc, pcm).forEach((p, k) => out.set(frame.subarray(0, dec.decode(p, frame)), k * 160));
+      enc.close();
+      dec.close();
+      const delay = bestDelay(pcm.subarray(rate / 2), out.subarray(rate / 2), 200);
+      return snrDb(pcm, out, delay, rate / 2);
+    };
+    const nb = snrAt(OPUS_NB_COMPLEXITY);
+    const ref = snrAt(3);
+    assert.ok(nb > 1, `SNR ${nb.toFixed(2)} dB (complexity 3: ${ref.toFixed(2)} dB)`);
+    assert.ok(nb > ref - 0.5, `complexity ${OPUS_NB_COMPLEXITY}: ${nb.toFixed(2)} dB vs complexity 3: ${ref.toFixed(2)} dB`);
   });
 
   test('usedtx=1: silence stops producing packets (encode returns 0)', () => {
