@@ -77,6 +77,8 @@ export interface DidsTable {
   twilio_sid: string | null;
   created_at: string;
   updated_at: string;
+  /** Set by a Twilio sync that no longer found the number on the account. */
+  released_at: string | null;
 }
 
 export interface RoutesTable {
@@ -207,6 +209,53 @@ export interface MohFilesTable {
   created_at: string;
 }
 
+/** SMS/MMS, inbound and outbound; queued rows are the send queue (see migration 130). */
+export interface MessagesTable {
+  id: Generated<number>;
+  direction: 'inbound' | 'outbound';
+  did_id: number | null;
+  did_number: string | null;
+  from_number: string;
+  to_number: string;
+  /** The other party: `to` of an outbound message, `from` of an inbound one (conversation key). */
+  peer_number: string;
+  body: string;
+  /** JSON array of http(s) URLs. */
+  media_urls: string;
+  status: string;
+  twilio_sid: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  read: Generated<number>;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  user_id: number | null;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+}
+
+/** Twilio's view of calls reaching us through its voice webhooks (see migration 131). */
+export interface TwilioCallsTable {
+  call_sid: string;
+  direction: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  did_id: number | null;
+  status: string;
+  duration: number | null;
+  recording_sid: string | null;
+  recording_url: string | null;
+  recording_status: string | null;
+  recording_duration: number | null;
+  transcription_sid: string | null;
+  transcription_status: string | null;
+  transcription_text: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   trunks: TrunksTable;
   cdrs: CdrsTable;
@@ -222,6 +271,8 @@ export interface DB {
   routes: RoutesTable;
   blocklist: BlocklistTable;
   moh_files: MohFilesTable;
+  messages: MessagesTable;
+  twilio_calls: TwilioCallsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -238,3 +289,5 @@ export type TrunkRow = Selectable<TrunksTable>;
 export type CdrRow = Selectable<CdrsTable>;
 export type ActiveCallRow = Selectable<ActiveCallsTable>;
 export type MohFileRow = Selectable<MohFilesTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type TwilioCallRow = Selectable<TwilioCallsTable>;

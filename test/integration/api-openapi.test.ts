@@ -20,7 +20,9 @@ const REQUIRED: Array<[string, string]> = [
 ];
 
 /** POST/PUT actions that take no request body. */
-const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync']);
+const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync',
+  'put /api/messages/conversation/{number}/read', 'put /api/messages/{id}/read', 'post /api/messages/{id}/resend',
+  'post /api/messages/{id}/sync', 'post /api/messages/{id}/cancel']);
 
 /**
  * Every route Fastify registered, from `printRoutes({ commonPrefix: false })`: each tree line
