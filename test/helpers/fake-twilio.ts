@@ -61,8 +61,8 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
 }
 
 /** POSTs a form-encoded webhook as Twilio would, signed for `signedUrl` (default: the URL posted to). */
-export async function postWebhook(url: string, params: Record<string, string>, opts: { authToken?: string; signedUrl?: string; signature?: string | null } = {}) {
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+export async function postWebhook(url: string, params: Record<string, string>, opts: { authToken?: string; signedUrl?: string; signature?: string | null; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers };
   const signature = opts.signature === undefined ? twilioSignature(opts.authToken ?? FAKE_AUTH_TOKEN, opts.signedUrl ?? url, params) : opts.signature;
   if (signature !== null) headers['x-twilio-signature'] = signature;
   const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
