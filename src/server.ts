@@ -63,6 +63,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       statusCallbackUrl: config.twilio.publicUrl && `${config.twilio.publicUrl}/api/webhooks/sms/status`,
     });
     ctx.events.on('sms.message.queued', () => sms.kick());
+    ctx.status.set('twilio', () => ctx.twilio.status());
     sms.start();
     closers.unshift(() => sms.close());
     if (opts.sip !== false) {

@@ -5,6 +5,7 @@
  */
 import { createTwilioRest, type TwilioCredentials, type TwilioRest } from '../integrations/twilio/rest-client.ts';
 import { getConfigValue } from '../store/system-config.ts';
+import { countQueued } from '../store/message-outbox.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Db } from '../store/db.ts';
 
@@ -36,5 +37,16 @@ export class TwilioAccount {
     const key = `${c.accountSid}\u0000${c.authToken}`;
     if (this.cached?.key !== key) this.cached = { key, rest: createTwilioRest({ ...c, apiBase: this.opts.apiBase }) };
     return this.cached.rest;
+  }
+
+  /** The `twilio` slot of `GET /api/system/status`. */
+  async status(): Promise<Record<string, unknown>> {
+    const c = await this.credentials();
+    return {
+      status: c ? 'configured' : 'not_configured',
+      account_sid: c?.accountSid ?? null,
+      api_base: this.opts.apiBase ?? null,
+      sms_queued: await countQueued(this.opts.db),
+    };
   }
 }

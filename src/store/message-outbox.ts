@@ -112,3 +112,9 @@ export async function applyTwilioStatus(db: Db, sid: string, u: TwilioStatusUpda
     ...(failed || u.errorCode !== null ? { error_code: u.errorCode, error_message: u.errorMessage } : {}),
   }).where('id', '=', row.id).returningAll().executeTakeFirst();
 }
+
+/** Messages waiting in the queue (for the system status). */
+export async function countQueued(db: Db): Promise<number> {
+  const r = await db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'queued').executeTakeFirstOrThrow();
+  return Number(r.n);
+}

@@ -59,6 +59,11 @@ for (const engine of ENGINES) {
       assert.equal((await dids())['+15551110001'].released_at, null);
     });
 
+    test('GET /api/system/status shows the Twilio account and the SMS queue', async () => {
+      const r = await s.t.request('GET', '/api/system/status', { cookie: s.t.adminCookie });
+      assert.deepEqual(r.body.twilio, { status: 'configured', account_sid: FAKE_ACCOUNT_SID, api_base: s.fake.url, sms_queued: 0 });
+    });
+
     test('Twilio failing → 502 with its status and code, nothing changed', async () => {
       const before_ = await dids();
       s.fake.setNumbers([]);
