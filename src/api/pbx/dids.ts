@@ -6,13 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError, conflict, errorResponses, notFound, validationError } from '../shared/errors.ts';
+import { conflict, errorResponses, notFound, validationError } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import { DID_CAPABILITIES, deleteDid, findDidById, findDidByNumber, insertDid, listDids, toDid, updateDid } from '../../store/dids.ts';
 import { E164_PATTERN } from '../../pbx/phone-number.ts';
 import { IdParams, Ok } from './schemas.ts';
 import { syncDidsWithAccount } from '../../store/did-sync.ts';
-import { TwilioRestError } from '../../integrations/twilio/rest-client.ts';
+import { twilioNotConfigured, viaTwilio } from './twilio-errors.ts';
 
 const SyncResult = Type.Object({
   created: Type.Integer({ description: 'Numbers of the account that became DIDs' }),
@@ -92,14 +92,8 @@ export async function didsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     },
   }, async () => {
     const rest = await ctx.twilio.rest();
-    if (!rest) throw new ApiError('conflict', 'Twilio is not configured: set twilio_account_sid and twilio_auth_token in /api/system/config', { reason: 'twilio_not_configured' });
-    let numbers;
-    try {
-      numbers = await rest.listIncomingNumbers();
-    } catch (err) {
-      if (!(err instanceof TwilioRestError)) throw err;
-      throw new ApiError('bad_gateway', `Twilio: ${err.message}`, { twilio_status: err.status, twilio_code: err.code });
-    }
+    if (!rest) throw twilioNotConfigured();
+    const numbers = await viaTwilio(() => rest.listIncomingNumbers());
     const result = await db.transaction().execute((tx) => syncDidsWithAccount(tx, numbers.map((n) => ({
       sid: n.sid, phoneNumber: n.phoneNumber, friendlyName: n.friendlyName,
       capabilities: DID_CAPABILITIES.filter((c) => n.capabilities[c]),

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { ApiError, conflict, errorResponses, notFound, validationError } from '../shared/errors.ts';
+import { conflict, errorResponses, notFound, validationError } from '../shared/errors.ts';
 import { currentUser } from '../shared/auth.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import { findDidById, toDid } from '../../store/dids.ts';
@@ -18,11 +18,9 @@ import {
   markMessageRead, messageStats, RESENDABLE_STATUSES, toMessage,
 } from '../../store/messages.ts';
 import { applyTwilioStatus, cancelQueuedMessage, requeueMessage } from '../../store/message-outbox.ts';
-import { TwilioRestError } from '../../integrations/twilio/rest-client.ts';
+import { twilioNotConfigured, viaTwilio } from './twilio-errors.ts';
 import { IdParams, Ok } from './schemas.ts';
 import { Conversation, ListQuery, MarkedRead, MessageRef, MessageSchema, NumberParams, SendMessage, Stats, UnreadCount } from './messages-schemas.ts';
-
-const twilioNotConfigured = () => new ApiError('conflict', 'Twilio is not configured: set twilio_account_sid and twilio_auth_token in /api/system/config', { reason: 'twilio_not_configured' });
 
 export async function messagesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -131,14 +129,9 @@ export async function messagesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiC
     if (!existing.twilio_sid) throw conflict(`The message has not reached Twilio (status ${existing.status}): nothing to sync`);
     const rest = await ctx.twilio.rest();
     if (!rest) throw twilioNotConfigured();
-    try {
-      const t = await rest.fetchMessage(existing.twilio_sid);
-      const row = existing.direction === 'outbound' ? await applyTwilioStatus(db, t.sid, t) : existing;
-      return toMessage(row ?? existing);
-    } catch (err) {
-      if (!(err instanceof TwilioRestError)) throw err;
-      throw new ApiError('bad_gateway', `Twilio: ${err.message}`, { twilio_status: err.status, twilio_code: err.code });
-    }
+    const t = await viaTwilio(() => rest.fetchMessage(existing.twilio_sid!));
+    const row = existing.direction === 'outbound' ? await applyTwilioStatus(db, t.sid, t) : existing;
+    return toMessage(row ?? existing);
   });
 
   app.post('/messages/:id/cancel', {
