@@ -182,11 +182,14 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
     url: `http://127.0.0.1:${port}`,
     requests, messages, calls,
     setNumbers(list) {
-      numbers = list.map((n) => ({
-        sid: n.sid ?? sid('PN'), account_sid: accountSid, phone_number: n.phone_number, friendly_name: n.friendly_name ?? n.phone_number,
-        capabilities: { voice: true, sms: true, mms: false, fax: false, ...n.capabilities },
-        date_created: rfc2822(), date_updated: rfc2822(), uri: `${base}/IncomingPhoneNumbers/${n.sid}.json`,
-      }));
+      numbers = list.map((n) => {
+        const s = n.sid ?? sid('PN');
+        return {
+          sid: s, account_sid: accountSid, phone_number: n.phone_number, friendly_name: n.friendly_name ?? n.phone_number,
+          capabilities: { voice: true, sms: true, mms: false, fax: false, ...n.capabilities },
+          date_created: rfc2822(), date_updated: rfc2822(), uri: `${base}/IncomingPhoneNumbers/${s}.json`,
+        };
+      });
     },
     failNext(n, status = 500) { failures = { n, status }; },
     rejectNextMessage(status, code, message) { rejection = { status, code, message }; },
