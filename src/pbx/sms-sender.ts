@@ -103,7 +103,9 @@ export class SmsSender {
       if (!rest) throw new TwilioRestError('Twilio credentials are not configured', null, null, true);
       const sent = await rest.createMessage({
         from: row.from_number, to: row.to_number, body: row.body,
-        mediaUrls: JSON.parse(row.media_urls) as string[], statusCallback: this.opts.statusCallbackUrl,
+        mediaUrls: JSON.parse(row.media_urls) as string[],
+        // The id lets a callback that arrives before Twilio's create answer find the message.
+        statusCallback: this.opts.statusCallbackUrl && `${this.opts.statusCallbackUrl}?message_id=${row.id}`,
       });
       await recordHandOff(db, row.id, attempts, sent);
       logger.info({ message_id: row.id, sid: sent.sid, attempts }, 'sms handed to Twilio');

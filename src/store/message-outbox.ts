@@ -47,13 +47,19 @@ export async function nextDueAt(db: Db): Promise<string | null> {
   return (r?.at as string | null | undefined) ?? null;
 }
 
-/** Twilio accepted the message. */
+/**
+ * Twilio accepted the message. Its status moves to `sending` unless a status callback got
+ * there first (Twilio may call back before its create answer reaches us); a cancel that raced
+ * with the hand-off is overridden, because the message did go out.
+ */
 export async function recordHandOff(db: Db, id: number, attempts: number, twilio: { sid: string; status: string }): Promise<void> {
   const now = isoNow();
+  const current = await db.selectFrom('messages').select('status').where('id', '=', id).executeTakeFirst();
   const status = statusAfterHandOff(twilio.status);
+  const moveStatus = current?.status === 'queued' || current?.status === 'canceled';
   await db.updateTable('messages').set({
-    status, twilio_sid: twilio.sid, attempts, next_attempt_at: null, error_code: null, error_message: null, updated_at: now,
-    ...(rank(status) >= 2 ? { sent_at: now } : {}),
+    twilio_sid: twilio.sid, attempts, next_attempt_at: null, updated_at: now,
+    ...(moveStatus ? { status, error_code: null, error_message: null, ...(rank(status) >= 2 ? { sent_at: now } : {}) } : {}),
   }).where('id', '=', id).execute();
 }
 
@@ -97,16 +103,21 @@ export interface TwilioStatusUpdate {
 }
 
 /**
- * Applies a status Twilio reported (callback or fetch) to the message with this sid, unless
- * the message is already further along. Returns the row as it is afterwards.
+ * Applies a status Twilio reported (callback or fetch) to the message with this sid — or, for
+ * a callback that beat the create answer, to the outbound message `messageId` (from the
+ * callback URL) that has no sid yet — unless the message is already further along. Returns
+ * the row as it is afterwards.
  */
-export async function applyTwilioStatus(db: Db, sid: string, u: TwilioStatusUpdate): Promise<MessageRow | undefined> {
-  const row = await db.selectFrom('messages').selectAll().where('twilio_sid', '=', sid).executeTakeFirst();
+export async function applyTwilioStatus(db: Db, sid: string, u: TwilioStatusUpdate, messageId?: number): Promise<MessageRow | undefined> {
+  let row = await db.selectFrom('messages').selectAll().where('twilio_sid', '=', sid).executeTakeFirst();
+  if (!row && messageId !== undefined) {
+    row = await db.selectFrom('messages').selectAll().where('id', '=', messageId).where('twilio_sid', 'is', null).where('direction', '=', 'outbound').executeTakeFirst();
+  }
   if (!row || row.direction !== 'outbound' || rank(u.status) < rank(row.status)) return row;
   const now = isoNow();
   const failed = u.status === 'failed' || u.status === 'undelivered';
   return db.updateTable('messages').set({
-    status: u.status, updated_at: now,
+    status: u.status, twilio_sid: sid, updated_at: now,
     ...(rank(u.status) >= 2 && !row.sent_at ? { sent_at: now } : {}),
     ...(u.status === 'delivered' || u.status === 'read' ? { delivered_at: row.delivered_at ?? now } : {}),
     ...(failed || u.errorCode !== null ? { error_code: u.errorCode, error_message: u.errorMessage } : {}),

@@ -86,10 +86,10 @@ for (const engine of ENGINES) {
       const posted = twilioPosts().at(-1)!;
       assert.equal(posted.path, `/2010-04-01/Accounts/${FAKE_ACCOUNT_SID}/Messages.json`);
       assert.ok(posted.authorized);
-      assert.deepEqual(posted.form, { From: '+15551230001', To: TO, Body: 'Hello, world!', StatusCallback: `${PUBLIC_URL}/api/webhooks/sms/status` });
+      assert.deepEqual(posted.form, { From: '+15551230001', To: TO, Body: 'Hello, world!', StatusCallback: `${PUBLIC_URL}/api/webhooks/sms/status?message_id=${r.body.id}` });
 
       const cb = (MessageStatus: string, extra: Record<string, string> = {}) =>
-        s.webhook('sms/status', { MessageSid: sending.twilio_sid, MessageStatus, AccountSid: FAKE_ACCOUNT_SID, From: '+15551230001', To: TO, ...extra });
+        s.webhook(`sms/status?message_id=${r.body.id}`, { MessageSid: sending.twilio_sid, MessageStatus, AccountSid: FAKE_ACCOUNT_SID, From: '+15551230001', To: TO, ...extra });
       assert.equal((await cb('sent')).status, 200);
       const sent = (await s.t.request('GET', `/api/messages/${r.body.id}`, { cookie: userCookie })).body;
       assert.equal(sent.status, 'sent');
@@ -267,6 +267,17 @@ describe('/api/messages: the queue survives a restart; cancel while queued', () 
     const sent = await s.waitForStatus(m.id, 'sending');
     assert.equal(sent.attempts, 2);
     assert.equal(s.fake.messages.size, 1);
+  });
+
+  test("a status callback that beats Twilio's create answer finds the message by the id in its URL", async () => {
+    const m = await queuedAfterOneFailure('raced');
+    const sid = 'SM' + '9'.repeat(32);
+    const cb = await s.webhook(`sms/status?message_id=${m.id}`, { MessageSid: sid, MessageStatus: 'sent', AccountSid: FAKE_ACCOUNT_SID });
+    assert.equal(cb.status, 200);
+    const after_ = (await s.t.request('GET', `/api/messages/${m.id}`, { cookie: s.t.adminCookie })).body;
+    assert.deepEqual([after_.status, after_.twilio_sid], ['sent', sid]);
+    const unsigned = await s.webhook(`sms/status?message_id=${m.id}`, { MessageSid: sid, MessageStatus: 'delivered' }, { signedUrl: `${PUBLIC_URL}/api/webhooks/sms/status?message_id=1` });
+    assert.equal(unsigned.status, 403, 'the query string is signed too');
   });
 
   test('without Twilio credentials sending is refused (409), nothing stored', async () => {

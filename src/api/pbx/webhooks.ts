@@ -33,6 +33,8 @@ const SmsForm = Form({ MessageSid: Sid('(SM|MM)') }, ['AccountSid', 'From', 'To'
 const RecordingForm = Form({ CallSid: Sid('CA') }, ['RecordingSid', 'RecordingUrl', 'RecordingStatus', 'RecordingDuration']);
 const TranscriptionForm = Form({ CallSid: Sid('CA') }, ['TranscriptionSid', 'TranscriptionText', 'TranscriptionStatus', 'RecordingSid']);
 
+const StatusQuery = Type.Object({ message_id: Type.Optional(Type.Integer({ minimum: 1 })) });
+
 const TwiML = { description: 'TwiML', content: { 'text/xml': { schema: { type: 'string' } } } };
 
 /** Twilio's media URLs of an MMS: MediaUrl0 … MediaUrl{NumMedia-1}, http(s) only. */
@@ -104,10 +106,12 @@ export async function webhooksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiC
     return done(reply);
   });
 
-  app.post('/webhooks/sms/status', route('Message status callback (Twilio)', SmsForm), async (req, reply) => {
+  const statusRoute = route('Message status callback (Twilio); `message_id` is the query parameter our StatusCallback URL carries', SmsForm);
+  app.post('/webhooks/sms/status', { ...statusRoute, schema: { ...statusRoute.schema, querystring: StatusQuery } }, async (req, reply) => {
     const p = req.body as Params;
     const status = p.MessageStatus ?? p.SmsStatus;
-    if (status) await applyTwilioStatus(db, p.MessageSid!, { status, errorCode: intOrNull(p.ErrorCode), errorMessage: p.ErrorMessage ?? null });
+    const update = { status: status ?? '', errorCode: intOrNull(p.ErrorCode), errorMessage: p.ErrorMessage ?? null };
+    if (status) await applyTwilioStatus(db, p.MessageSid!, update, (req.query as { message_id?: number }).message_id);
     return done(reply);
   });
 
