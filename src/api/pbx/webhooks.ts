@@ -19,6 +19,7 @@ import { upsertTwilioCall } from '../../store/twilio-calls.ts';
 import { insertInboundMessage } from '../../store/messages.ts';
 import { applyTwilioStatus } from '../../store/message-outbox.ts';
 import { twilioDialUri } from '../../pbx/twilio-dial-uri.ts';
+import { deliverSmsOverSip } from '../../pbx/sms-sip-delivery.ts';
 
 type Params = Record<string, string | undefined>;
 
@@ -103,6 +104,12 @@ export async function webhooksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiC
       mediaUrls: mediaUrlsOf(p), status: 'received',
     });
     req.log.info({ sid: p.MessageSid, message_id: row?.id, duplicate: !row }, 'sms received');
+    // A copy to the DID's phones (RFC 3428), after the answer: Twilio does not wait for phones.
+    const sip = ctx.sip;
+    if (row && did && sip) {
+      void deliverSmsOverSip({ db, endpoint: sip.endpoint, location: sip.location, domain: ctx.config.domain, logger: ctx.logger }, { didId: did.id, from: row.from_number, body: row.body, mediaUrls: JSON.parse(row.media_urls) as string[] })
+        .catch((err) => req.log.warn({ err }, 'sms relay to phones failed'));
+    }
     return done(reply);
   });
 
