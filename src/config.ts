@@ -31,6 +31,19 @@ export interface Config {
   moh: { maxBytes: number; maxSeconds: number };
   /** Public provisioning fetches (`GET /api/provision/{token}`) allowed per client address per minute. */
   provisionRatePerMinute: number;
+  /** Twilio: webhook signature URL base, REST base override (tests), SMS outbox retries. */
+  twilio: TwilioConfig;
+}
+
+export interface TwilioConfig {
+  /** Public base URL Twilio calls (webhook signatures are computed on it); undefined = from the request. */
+  publicUrl: string | undefined;
+  /** Replaces https://<product>.twilio.com for REST calls (tests point it at a local fake); undefined = Twilio. */
+  apiBase: string | undefined;
+  /** Send attempts per outbound message before it is `failed`. */
+  smsMaxAttempts: number;
+  /** First retry delay; doubled per attempt. */
+  smsRetryBaseMs: number;
 }
 
 export interface SipConfig {
@@ -237,5 +250,26 @@ export function loadConfig(env: Env = process.env): Config {
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
     },
     provisionRatePerMinute: int(env, 'STROWGER_PROVISION_RATE_PER_MINUTE', 30, 1, 100000),
+    twilio: {
+      publicUrl: httpUrl(env, 'STROWGER_PUBLIC_URL'),
+      apiBase: httpUrl(env, 'STROWGER_TWILIO_API_BASE'),
+      smsMaxAttempts: int(env, 'STROWGER_SMS_MAX_ATTEMPTS', 5, 1, 100),
+      smsRetryBaseMs: int(env, 'STROWGER_SMS_RETRY_BASE_MS', 5000, 1, 3600_000),
+    },
   };
+}
+
+/** An absolute http(s) URL without query or fragment, trailing slash removed; undefined when unset. */
+function httpUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL, got "${raw}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
+  if (u.search || u.hash) throw new ConfigError(name, 'must not have a query or fragment');
+  return raw.replace(/\/+$/, '');
 }

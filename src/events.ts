@@ -60,6 +60,11 @@ export interface DndChanged {
   enabled: boolean;
 }
 
+/** An outbound SMS/MMS entered the send queue (new or resent): a sender should run a pass. */
+export interface MessageQueued {
+  id: number;
+}
+
 /**
  * Event name → listener arguments (one payload each). This is `EventEmitter<Events>`'s map,
  * so `emit`/`on` check both the name and the payload.
@@ -74,6 +79,7 @@ export interface Events {
   'pbx.dnd.changed': [DndChanged];
   /** A backup replaced every table: whatever was cached from the store is stale. */
   'system.restored': [RestoreResult];
+  'sms.message.queued': [MessageQueued];
 }
 
 export type EventName = keyof Events;
@@ -82,6 +88,7 @@ export type EventName = keyof Events;
 export const EVENT_NAMES = [
   'pbx.device.changed', 'pbx.device.deleted', 'pbx.dids.changed', 'pbx.routes.changed',
   'pbx.trunk.changed', 'pbx.blocklist.changed', 'pbx.dnd.changed', 'system.restored',
+  'sms.message.queued',
 ] as const satisfies readonly EventName[];
 
 // Compile-time check that EVENT_NAMES lists every event: `true` only when none is missing.

@@ -16,6 +16,8 @@ import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts
 import { createMediaEngine } from './media/media-engine.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
+import { TwilioAccount } from './pbx/twilio-account.ts';
+import { SmsSender } from './pbx/sms-sender.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -53,7 +55,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const ctx: ApiContext = {
       config, store, box, logger, startedAt: Date.now(), version: VERSION,
       status: new Map(), events: createEventBus(), moh,
+      twilio: new TwilioAccount({ db: store.db, box, apiBase: config.twilio.apiBase }),
     };
+    const sms = new SmsSender({
+      db: store.db, account: ctx.twilio, logger: logger.child({ component: 'sms' }),
+      maxAttempts: config.twilio.smsMaxAttempts, retryBaseMs: config.twilio.smsRetryBaseMs,
+      statusCallbackUrl: config.twilio.publicUrl && `${config.twilio.publicUrl}/api/webhooks/sms/status`,
+    });
+    ctx.events.on('sms.message.queued', () => sms.kick());
+    ctx.status.set('twilio', () => ctx.twilio.status());
+    sms.start();
+    closers.unshift(() => sms.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({

@@ -24,6 +24,8 @@ export interface ApiContext {
   events: EventBus;
   /** Music on hold: setting, uploads, and the WAV the hold feature plays. */
   moh: import('../pbx/moh.ts').MohService;
+  /** The Twilio account of the system config (REST client, webhook auth token). */
+  twilio: import('../pbx/twilio-account.ts').TwilioAccount;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

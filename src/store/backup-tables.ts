@@ -35,6 +35,8 @@ export const BACKUP_TABLES = [
   { name: 'trunks', pk: 'id', serial: true },
   { name: 'cdrs', pk: 'id', serial: true },
   { name: 'moh_files', pk: 'id', serial: true },
+  { name: 'messages', pk: 'id', serial: true },
+  { name: 'twilio_calls', pk: 'call_sid', serial: false },
 ] as const satisfies readonly BackupTable[];
 
 /**

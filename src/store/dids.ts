@@ -15,6 +15,8 @@ export interface Did {
   friendly_name: string | null;
   capabilities: DidCapability[];
   twilio_sid: string | null;
+  /** Set when a Twilio sync no longer found the number on the account. */
+  released_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -27,6 +29,7 @@ export function toDid(row: DidRow): Did {
     friendly_name: row.friendly_name,
     capabilities: JSON.parse(row.capabilities) as DidCapability[],
     twilio_sid: row.twilio_sid,
+    released_at: row.released_at,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

@@ -79,6 +79,8 @@ export interface DidsTable {
   twilio_sid: string | null;
   created_at: string;
   updated_at: string;
+  /** Set by a Twilio sync that no longer found the number on the account. */
+  released_at: string | null;
 }
 
 export interface RoutesTable {
@@ -209,6 +211,53 @@ export interface MohFilesTable {
   created_at: string;
 }
 
+/** SMS/MMS, inbound and outbound; queued rows are the send queue (see migration 130). */
+export interface MessagesTable {
+  id: Generated<number>;
+  direction: 'inbound' | 'outbound';
+  did_id: number | null;
+  did_number: string | null;
+  from_number: string;
+  to_number: string;
+  /** The other party: `to` of an outbound message, `from` of an inbound one (conversation key). */
+  peer_number: string;
+  body: string;
+  /** JSON array of http(s) URLs. */
+  media_urls: string;
+  status: string;
+  twilio_sid: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  read: Generated<number>;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  user_id: number | null;
+  created_at: string;
+  updated_at: string;
+  sent_at: string | null;
+  delivered_at: string | null;
+}
+
+/** Twilio's view of calls reaching us through its voice webhooks (see migration 131). */
+export interface TwilioCallsTable {
+  call_sid: string;
+  direction: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  did_id: number | null;
+  status: string;
+  duration: number | null;
+  recording_sid: string | null;
+  recording_url: string | null;
+  recording_status: string | null;
+  recording_duration: number | null;
+  transcription_sid: string | null;
+  transcription_status: string | null;
+  transcription_text: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface ProvisioningProfilesTable {
   id: Generated<number>;
   name: string;
@@ -249,6 +298,8 @@ export interface DB {
   routes: RoutesTable;
   blocklist: BlocklistTable;
   moh_files: MohFilesTable;
+  messages: MessagesTable;
+  twilio_calls: TwilioCallsTable;
   provisioning_profiles: ProvisioningProfilesTable;
   provisioning_tokens: ProvisioningTokensTable;
 }
@@ -267,5 +318,7 @@ export type TrunkRow = Selectable<TrunksTable>;
 export type CdrRow = Selectable<CdrsTable>;
 export type ActiveCallRow = Selectable<ActiveCallsTable>;
 export type MohFileRow = Selectable<MohFilesTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type TwilioCallRow = Selectable<TwilioCallsTable>;
 export type ProvisioningProfileRow = Selectable<ProvisioningProfilesTable>;
 export type ProvisioningTokenRow = Selectable<ProvisioningTokensTable>;

@@ -43,7 +43,7 @@ for (const engine of ENGINES) {
       assert.equal(typeof id, 'number');
       assert.match(created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.equal(updated_at, created_at);
-      assert.deepEqual(rest, { phone_number: '+15551234567', number: '+15551234567', friendly_name: 'Main Line', capabilities: ['voice', 'sms'], twilio_sid: null });
+      assert.deepEqual(rest, { phone_number: '+15551234567', number: '+15551234567', friendly_name: 'Main Line', capabilities: ['voice', 'sms'], twilio_sid: null, released_at: null });
 
       const b = await create({ number: '+442079460000' });
       assert.equal(b.status, 201);
@@ -121,10 +121,10 @@ for (const engine of ENGINES) {
       assert.equal((await t.request('GET', `/api/routes/${route.body.id}`, { cookie: t.adminCookie })).status, 404);
     });
 
-    test('sync answers 501 until the Twilio integration lands', async () => {
+    test('sync without Twilio credentials is a 409 naming the missing setting (with the fake: twilio-dids-sync.test.ts)', async () => {
       const r = await t.request('POST', '/api/dids/sync', { cookie: t.adminCookie });
-      assert.equal(r.status, 501);
-      assert.deepEqual(r.body, { error: { code: 'not_implemented', message: 'DID sync from Twilio is not available yet: it lands with the Twilio integration', details: null } });
+      assert.equal(r.status, 409);
+      assert.deepEqual(r.body, { error: { code: 'conflict', message: 'Twilio is not configured: set twilio_account_sid and twilio_auth_token in /api/system/config', details: { reason: 'twilio_not_configured' } } });
     });
   });
 }

@@ -27,7 +27,9 @@ REQUIRED.push(
   ['delete', '/api/provisioning/tokens/{id}'], ['get', '/api/provisioning/tokens/{id}/qrcode'], ['get', '/api/provisioning/events'],
   ['get', '/api/provision/{token}'],
 );
-const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync']);
+const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync',
+  'put /api/messages/conversation/{number}/read', 'put /api/messages/{id}/read', 'post /api/messages/{id}/resend',
+  'post /api/messages/{id}/sync', 'post /api/messages/{id}/cancel']);
 
 /**
  * Every route Fastify registered, from `printRoutes({ commonPrefix: false })`: each tree line

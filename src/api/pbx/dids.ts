@@ -6,11 +6,19 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
-import { conflict, errorResponses, notFound, notImplemented, validationError } from '../shared/errors.ts';
+import { conflict, errorResponses, notFound, validationError } from '../shared/errors.ts';
 import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import { DID_CAPABILITIES, deleteDid, findDidById, findDidByNumber, insertDid, listDids, toDid, updateDid } from '../../store/dids.ts';
 import { E164_PATTERN } from '../../pbx/phone-number.ts';
 import { IdParams, Ok } from './schemas.ts';
+import { syncDidsWithAccount } from '../../store/did-sync.ts';
+import { twilioNotConfigured, viaTwilio } from './twilio-errors.ts';
+
+const SyncResult = Type.Object({
+  created: Type.Integer({ description: 'Numbers of the account that became DIDs' }),
+  updated: Type.Integer({ description: 'DIDs whose friendly name, capabilities or Twilio sid changed (or that came back)' }),
+  removed: Type.Integer({ description: 'DIDs whose number left the account: marked released_at, kept with their routes' }),
+}, { examples: [{ created: 2, updated: 1, removed: 0 }] });
 
 const E164 = Type.String({ pattern: E164_PATTERN, description: 'E.164: "+" then 1-15 digits, the first not 0', examples: ['+15551234567'] });
 const Capabilities = Type.Array(Type.Union(DID_CAPABILITIES.map((c) => Type.Literal(c))), { minItems: 1, uniqueItems: true, examples: [['voice', 'sms']] });
@@ -24,9 +32,10 @@ const DidSchema = Type.Object({
   friendly_name: Type.Union([Type.String(), Type.Null()]),
   capabilities: Type.Array(Type.String()),
   twilio_sid: Type.Union([Type.String(), Type.Null()]),
+  released_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'Set when a Twilio sync no longer found the number on the account' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-}, { examples: [{ id: 1, phone_number: '+15551234567', number: '+15551234567', friendly_name: 'Main Line', capabilities: ['voice', 'sms'], twilio_sid: null, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
+}, { examples: [{ id: 1, phone_number: '+15551234567', number: '+15551234567', friendly_name: 'Main Line', capabilities: ['voice', 'sms'], twilio_sid: null, released_at: null, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
 const CreateDid = Type.Object({
   phone_number: Type.Optional(E164),
@@ -77,11 +86,20 @@ export async function didsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
   app.post('/dids/sync', {
     config: admin,
     schema: {
-      tags, summary: 'Sync DIDs from the Twilio account (admin). Not implemented yet: answers 501 until the Twilio integration lands',
-      response: errorResponses(401, 403, 501),
+      tags, summary: "Sync DIDs with the Twilio account's numbers (admin)",
+      description: 'New numbers become DIDs; known ones (by Twilio sid, else by number) take Twilio\'s friendly name and capabilities; DIDs whose number left the account are marked released_at (kept with their routes). DIDs never linked to Twilio are untouched.',
+      response: { 200: SyncResult, ...errorResponses(401, 403, 409, 502) },
     },
   }, async () => {
-    throw notImplemented('DID sync from Twilio is not available yet: it lands with the Twilio integration');
+    const rest = await ctx.twilio.rest();
+    if (!rest) throw twilioNotConfigured();
+    const numbers = await viaTwilio(() => rest.listIncomingNumbers());
+    const result = await db.transaction().execute((tx) => syncDidsWithAccount(tx, numbers.map((n) => ({
+      sid: n.sid, phoneNumber: n.phoneNumber, friendlyName: n.friendlyName,
+      capabilities: DID_CAPABILITIES.filter((c) => n.capabilities[c]),
+    }))));
+    for (const id of result.changedIds) ctx.events.emit('pbx.dids.changed', { id });
+    return { created: result.created, updated: result.updated, removed: result.removed };
   });
 
   app.get('/dids/:id', {

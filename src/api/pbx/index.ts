@@ -24,6 +24,8 @@ import { mohRoutes } from './moh.ts';
 import { securityRoutes } from './security.ts';
 import { provisioningProfileRoutes } from './provisioning-profiles.ts';
 import { provisioningTokenRoutes } from './provisioning-tokens.ts';
+import { webhooksRoutes } from './webhooks.ts';
+import { messagesRoutes } from './messages.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -35,7 +37,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
     devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes,
-    provisioningProfileRoutes, provisioningTokenRoutes]) {
+    provisioningProfileRoutes, provisioningTokenRoutes, webhooksRoutes, messagesRoutes]) {
     await app.register(routes, ctx);
   }
 }

@@ -51,9 +51,9 @@ const TokenParams = Type.Object({ token: Type.String({ maxLength: 128 }) });
  */
 const QrParams = Type.Object({ id: Type.String({ maxLength: 128, description: 'The token itself (as returned once at creation), not its numeric id' }) });
 
-/** Base of the URLs we hand out: the address the admin reached us at. */
-function baseUrl(req: FastifyRequest): string {
-  return `${req.protocol}://${req.host}`;
+/** Base of the URLs we hand out: STROWGER_PUBLIC_URL, else the address the admin reached us at. */
+function baseUrl(ctx: ApiContext, req: FastifyRequest): string {
+  return ctx.config.twilio.publicUrl?.replace(/\/+$/, '') ?? `${req.protocol}://${req.host}`;
 }
 
 /** The device ids `user` may see tokens and events of; null = all (admin). */
@@ -85,8 +85,8 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
     const hours = req.body.expires_hours ?? 24;
     const { row, token } = await createToken(db, { deviceId: device.id, expiresInMs: hours * 3600_000, createdBy: user.id });
     await insertDeviceEvent(db, { deviceId: device.id, category: 'provisioning', type: 'token_created', detail: `token ${row.token_prefix}… valid ${hours} h`, sourceIp: req.ip });
-    const url = `${baseUrl(req)}/api/provision/${token}`;
-    return reply.status(201).send({ ...toProvisioningToken(row), token, url, qrcode_url: `${baseUrl(req)}/api/provisioning/tokens/${token}/qrcode` });
+    const url = `${baseUrl(ctx, req)}/api/provision/${token}`;
+    return reply.status(201).send({ ...toProvisioningToken(row), token, url, qrcode_url: `${baseUrl(ctx, req)}/api/provisioning/tokens/${token}/qrcode` });
   });
 
   app.get('/provisioning/tokens/:id/qrcode', {
@@ -102,7 +102,7 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
     const state = tokenState(row);
     if (state === 'revoked') throw forbidden('This token was revoked');
     if (state === 'expired') throw new ApiError('gone', 'This token has expired');
-    const png = await QRCode.toBuffer(`${baseUrl(req)}/api/provision/${plaintext}`, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
+    const png = await QRCode.toBuffer(`${baseUrl(ctx, req)}/api/provision/${plaintext}`, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
     return reply.type('image/png').header('cache-control', 'no-store').send(png);
   });
 

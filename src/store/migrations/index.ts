@@ -9,6 +9,9 @@ import * as m025 from './2026-11-24-025-cdrs.ts';
 import * as m040 from './2026-11-24-040-moh-files.ts';
 import * as m041 from './2026-11-25-040-device-digest-algorithm.ts';
 import * as m140 from './2026-12-04-140-provisioning.ts';
+import * as m130 from './2026-12-04-130-messages.ts';
+import * as m131 from './2026-12-04-131-twilio-calls.ts';
+import * as m132 from './2026-12-04-132-did-released.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -18,4 +21,7 @@ export const migrations = {
   '2026-11-24-040-moh-files': m040,
   '2026-11-25-040-device-digest-algorithm': m041,
   '2026-12-04-140-provisioning': m140,
+  '2026-12-04-130-messages': m130,
+  '2026-12-04-131-twilio-calls': m131,
+  '2026-12-04-132-did-released': m132,
 };
