@@ -152,7 +152,7 @@ export class B2bua {
 
   private onAck(ack: SipMessage): void {
     const hit = this.dialogs.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
-    if (hit?.side === 'a') void hit.call.onAckFromA(ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
+    if (hit) void hit.call.onAck(hit.side, ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
   }
 
   private async onInvite(r: IncomingRequest): Promise<void> {
