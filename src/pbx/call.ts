@@ -19,13 +19,14 @@ import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
-import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
-import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv, type SipParty } from './leg-sip.ts';
+import { codecLabel, type CallLeg } from './leg-types.ts';
+import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
 import { buildCalleeInvite } from './call-invite.ts';
+import { callSnapshot, callStartOf, type CallSnapshot } from './call-snapshot.ts';
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
-import { CallHold, type HoldEnv, type HoldSnapshot } from './call-hold.ts';
+import { CallHold, type HoldEnv } from './call-hold.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
 
@@ -68,21 +69,7 @@ export interface CallEnv {
   hold?: HoldEnv;
 }
 
-/** A call as the API and logs see it: plain data. */
-export interface CallSnapshot {
-  id: string;
-  state: CallState;
-  direction: string;
-  caller: string;
-  callee: string;
-  didNumber: string | null;
-  codec: string | null;
-  startedAt: number;
-  answeredAt: number | null;
-  legs: { a: LegSnapshot; b: LegSnapshot };
-  hold: HoldSnapshot;
-}
-
+export type { CallSnapshot };
 export { dispositionFor, sdpFailure };
 
 export class Call {
@@ -472,33 +459,10 @@ export class Call {
   }
 
   snapshot(): CallSnapshot {
-    const b: LegSnapshot = this.partyB?.snapshot() ?? {
-      id: '', kind: 'sip-uac', sipCallId: this.bCallId, peer: null, mediaLegId: this.calleeMedia.endpoint.id, codec: this.codec,
-    };
-    return {
-      id: this.id, state: this.state, direction: this.decision.direction, caller: this.origin.caller, callee: this.origin.callee,
-      didNumber: this.decision.didNumber, codec: this.codec, startedAt: this.startedAt, answeredAt: this.answeredAt,
-      legs: { a: this.partyA.snapshot(), b }, hold: this.hold.snapshot(),
-    };
+    return callSnapshot(this);
   }
 
   callStart(): CallStart {
-    const won = this.winner?.callTarget;
-    return {
-      call_id: this.cdrId,
-      a_call_id: this.aLeg?.dialog?.callId ?? this.aCallId,
-      b_call_id: this.partyB?.dialog?.callId ?? this.bCallId,
-      caller: this.origin.caller,
-      callee: this.origin.callee,
-      did_id: this.decision.didId,
-      did_number: this.decision.didNumber,
-      caller_device_id: this.origin.callerDeviceId,
-      callee_device_id: this.origin.calleeDeviceId !== undefined ? this.origin.calleeDeviceId : won?.kind === 'contact' ? won.deviceId : this.decision.calleeDeviceId,
-      trunk_id: this.origin.trunkId ?? (won?.kind === 'trunk' ? won.trunk.id : null),
-      direction: this.decision.direction,
-      start_time: new Date(this.startedAt).toISOString(),
-      answer_time: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
-      codec: this.codec,
-    };
+    return callStartOf(this);
   }
 }

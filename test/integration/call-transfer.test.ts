@@ -8,7 +8,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
-import { runSipp, sippUserRow, type SippResult } from '../helpers/sipp.ts';
+import { runSipp, sippUserRow } from '../helpers/sipp.ts';
 import { assertSipp, assertToneThrough, sipfrags } from './transfer-fixtures.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
