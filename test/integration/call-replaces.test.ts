@@ -75,7 +75,7 @@ describe('INVITE with Replaces', () => {
   async function aliceCallsBob(logName: string) {
     const logFile = path.join(dir, logName);
     const alice = runSipp(deviceCall(t, 'alice', 'bob', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile] }));
-    const m = await eventually('alice\'s dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 8000);
+    const m = await eventually('alice\'s dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 20000);
     return { alice, callId: m[1]!, pbxTag: m[3]!, aliceTag: m[2]! };
   }
 

@@ -37,7 +37,7 @@ describe('attended transfer across media workers', () => {
 
   /** The Replaces of the consultation dialog, from the CONSULT line its sipp logs. */
   async function consultReplaces(logFile: string): Promise<string> {
-    const m = await eventually('the consultation dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 8000);
+    const m = await eventually('the consultation dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 20000);
     return escapeUriHeaderValue(formatReplaces({ callId: m[1]!, toTag: m[3]!, fromTag: m[2]!, earlyOnly: false }));
   }
 
