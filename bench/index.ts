@@ -13,7 +13,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   api: ['api.ts'],
   sip: ['sip-parser.ts', 'sip-register.ts'],
   calls: ['calls.ts'],
-  media: ['media-relay.ts'],
+  media: ['media-passthrough.ts', 'media-relay.ts'],
   idle: ['idle.ts'],
   bindings: ['sip-bindings.ts'],
   soak: ['soak.ts'],

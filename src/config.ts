@@ -29,6 +29,8 @@ export interface Config {
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
+  /** Public provisioning fetches (`GET /api/provision/{token}`) allowed per client address per minute. */
+  provisionRatePerMinute: number;
 }
 
 export interface SipConfig {
@@ -234,5 +236,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
     },
+    provisionRatePerMinute: int(env, 'STROWGER_PROVISION_RATE_PER_MINUTE', 30, 1, 100000),
   };
 }

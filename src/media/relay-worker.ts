@@ -21,6 +21,7 @@ import type { Recorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
+import { directSender, onDatagram } from './udp-direct.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
@@ -117,15 +118,15 @@ async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<
     await closeSocket(rtp);
     return bindFailure(err, rtpPort + 1, family);
   }
-  const leg = new RelayLeg(legId, rtpPort, rtp, rtcp, config.latchWindowMs, config.relatchAfterMs);
+  const leg = new RelayLeg(legId, rtpPort, { send: directSender(rtp) }, { send: directSender(rtcp) }, config.latchWindowMs, config.relatchAfterMs);
   // Sending to an unreachable destination surfaces here (or not at all): count, never crash.
   const onError = (): void => {
     leg.socketErrors++;
   };
   rtp.on('error', onError);
   rtcp.on('error', onError);
-  rtp.on('message', (msg, rinfo) => leg.receiveRtp(msg, rinfo.address, rinfo.port, performance.now()));
-  rtcp.on('message', (msg, rinfo) => leg.receiveRtcp(msg, rinfo.address, rinfo.port, performance.now()));
+  onDatagram(rtp, (msg, address, from) => leg.receiveRtp(msg, address, from, performance.now()));
+  onDatagram(rtcp, (msg, address, from) => leg.receiveRtcp(msg, address, from, performance.now()));
   legs.set(legId, leg);
   sockets.set(legId, { rtp, rtcp });
   graph.addLeg(leg);

@@ -61,3 +61,19 @@ export async function listDeviceEvents(db: Db, deviceId: number, limit: number, 
   ]);
   return { rows, total: Number(count.n) };
 }
+
+/**
+ * A page of one category's events across devices, newest first; `deviceIds` non-null
+ * restricts to those devices (events without a device, such as fetches with an unknown
+ * token, are then left out).
+ */
+export async function listEventsByCategory(db: Db, category: string, deviceIds: readonly number[] | null, limit: number, offset: number): Promise<{ rows: DeviceEventRow[]; total: number }> {
+  if (deviceIds !== null && deviceIds.length === 0) return { rows: [], total: 0 };
+  let q = db.selectFrom('device_events').where('category', '=', category);
+  if (deviceIds !== null) q = q.where('device_id', 'in', deviceIds);
+  const [rows, count] = await Promise.all([
+    q.selectAll().orderBy('id', 'desc').limit(limit).offset(offset).execute(),
+    q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(count.n) };
+}

@@ -39,7 +39,7 @@ export interface Device {
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'provisioning_profile_id', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {

@@ -55,6 +55,8 @@ export interface DevicesTable {
   dnd_enabled: Generated<number>;
   /** Digest challenge the device is sent: 'MD5' (default), 'SHA-256' or 'both' (see DigestAlgorithmSetting). */
   digest_algorithm: Generated<string>;
+  /** The provisioning profile its configuration is rendered from (null: vendor defaults). */
+  provisioning_profile_id: Generated<number | null>;
   created_at: string;
   updated_at: string;
 }
@@ -207,6 +209,31 @@ export interface MohFilesTable {
   created_at: string;
 }
 
+export interface ProvisioningProfilesTable {
+  id: Generated<number>;
+  name: string;
+  vendor: string;
+  /** JSON of the profile's settings (validated per vendor by the API). */
+  config: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProvisioningTokensTable {
+  id: Generated<number>;
+  device_id: number;
+  /** SHA-256 hex of the token: the plaintext is shown once, when the token is created. */
+  token_hash: string;
+  /** The token's first characters, so a list can tell tokens apart without revealing them. */
+  token_prefix: string;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  use_count: Generated<number>;
+  created_by: number | null;
+  created_at: string;
+}
+
 export interface DB {
   trunks: TrunksTable;
   cdrs: CdrsTable;
@@ -222,6 +249,8 @@ export interface DB {
   routes: RoutesTable;
   blocklist: BlocklistTable;
   moh_files: MohFilesTable;
+  provisioning_profiles: ProvisioningProfilesTable;
+  provisioning_tokens: ProvisioningTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -238,3 +267,5 @@ export type TrunkRow = Selectable<TrunksTable>;
 export type CdrRow = Selectable<CdrsTable>;
 export type ActiveCallRow = Selectable<ActiveCallsTable>;
 export type MohFileRow = Selectable<MohFilesTable>;
+export type ProvisioningProfileRow = Selectable<ProvisioningProfilesTable>;
+export type ProvisioningTokenRow = Selectable<ProvisioningTokensTable>;

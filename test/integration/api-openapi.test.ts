@@ -20,6 +20,13 @@ const REQUIRED: Array<[string, string]> = [
 ];
 
 /** POST/PUT actions that take no request body. */
+REQUIRED.push(
+  ['get', '/api/provisioning/vendors'], ['get', '/api/provisioning/profiles'], ['post', '/api/provisioning/profiles'],
+  ['get', '/api/provisioning/profiles/{id}'], ['put', '/api/provisioning/profiles/{id}'], ['delete', '/api/provisioning/profiles/{id}'],
+  ['post', '/api/provisioning/device'], ['get', '/api/provisioning/tokens'], ['post', '/api/provisioning/tokens'],
+  ['delete', '/api/provisioning/tokens/{id}'], ['get', '/api/provisioning/tokens/{id}/qrcode'], ['get', '/api/provisioning/events'],
+  ['get', '/api/provision/{token}'],
+);
 const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync']);
 
 /**

@@ -56,7 +56,7 @@ const DeviceSchema = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 }, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
-const DeviceEventSchema = Type.Object({
+export const DeviceEventSchema = Type.Object({
   id: Type.Integer(),
   device_id: Type.Union([Type.Integer(), Type.Null()]),
   category: Type.String({ examples: ['provisioning'], description: 'provisioning | registration | auth' }),
@@ -107,7 +107,7 @@ const usernameTaken = () => conflict('A device with this username already exists
  * The device `id` as `user` may see it: an admin sees all, a user only their own;
  * anything else is 404.
  */
-async function visibleDevice(db: Db, user: User, id: number): Promise<DeviceRow> {
+export async function visibleDevice(db: Db, user: User, id: number): Promise<DeviceRow> {
   const row = await findDeviceById(db, id);
   if (!row || (user.role !== 'admin' && row.user_id !== user.id)) throw notFound('Device');
   return row;

@@ -22,6 +22,8 @@ import { registrationsRoutes } from './registrations.ts';
 import { callsRoutes } from './calls.ts';
 import { mohRoutes } from './moh.ts';
 import { securityRoutes } from './security.ts';
+import { provisioningProfileRoutes } from './provisioning-profiles.ts';
+import { provisioningTokenRoutes } from './provisioning-tokens.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -32,7 +34,8 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
-    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes]) {
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes,
+    provisioningProfileRoutes, provisioningTokenRoutes]) {
     await app.register(routes, ctx);
   }
 }

@@ -11,6 +11,7 @@ export const API_ERROR_STATUS = {
   authorization_error: 403,
   not_found: 404,
   conflict: 409,
+  gone: 410,
   payload_too_large: 413,
   rate_limited: 429,
   internal_error: 500,

@@ -1,0 +1,104 @@
+/**
+ * Per-datagram UDP I/O of the relay worker without `dgram.Socket`'s per-call layers.
+ *
+ * `socket.send(msg, port, address)` costs, before the `sendmsg` itself: argument normalisation
+ * (an array for the buffer list, port and string validation, a health check), a lookup call and
+ * an `afterDns` closure, an async-id scope, and a new native-backed `SendWrap` object — per
+ * packet, all garbage a moment later. Receiving goes through `EventEmitter.emit('message')`.
+ * On the relay's hot path that was ~40 % of the CPU per packet (bench/README.md, "media").
+ *
+ * So, where Node exposes them, we call the socket's libuv handle directly — the same call
+ * `dgram` makes last (`handle.send(req, list, count, port, ip, hasCallback)`): the handle tries a
+ * synchronous send first and answers `bytes + 1`; only when the kernel queue is full (EAGAIN) does
+ * it keep `req` for an asynchronous send and answer 0, and only then do we hand the next
+ * packet a fresh `req` (the queued one keeps its buffer alive through `req.list`). Receiving, the
+ * handle's `onmessage` calls our function directly, with the `rinfo` it built anyway.
+ *
+ * The internals are checked once per thread (`SendWrap` from `process.binding('udp_wrap')`, the
+ * socket's state symbol, the handle's `send`); when anything is missing — another Node major
+ * changed them — every call falls back to the public `dgram` API, same behaviour, slower. The
+ * relay only ever sends to IP literals, so skipping dgram's lookup changes nothing.
+ * `STROWGER_MEDIA_DIRECT_UDP=0` forces the public API (comparison, or a Node that misbehaves).
+ */
+import type dgram from 'node:dgram';
+
+/** The part of the libuv UDP handle (node's `UDPWrap`) that dgram calls. */
+interface UdpHandle {
+  send(req: object, list: Uint8Array[], count: number, port: number, address: string, hasCallback: boolean): number;
+  onmessage: (nread: number, handle: UdpHandle, buf: Buffer, rinfo: { address: string; port: number }) => void;
+}
+
+interface Internals {
+  SendWrap: new () => { list?: Uint8Array[] };
+  state: symbol;
+}
+
+let internals: Internals | null | undefined;
+
+function probe(socket: dgram.Socket): Internals | null {
+  if (internals !== undefined) return internals;
+  internals = null;
+  if (process.env.STROWGER_MEDIA_DIRECT_UDP === '0') return null;
+  try {
+    const binding = (process as unknown as { binding(name: string): { SendWrap?: Internals['SendWrap'] } }).binding('udp_wrap');
+    const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+    const handle = state === undefined ? undefined : (socket as unknown as Record<symbol, { handle?: UdpHandle }>)[state]?.handle;
+    if (typeof binding.SendWrap === 'function' && state !== undefined && typeof handle?.send === 'function' && typeof handle.onmessage === 'function') {
+      internals = { SendWrap: binding.SendWrap, state };
+    }
+  } catch {
+    internals = null;
+  }
+  return internals;
+}
+
+/** The request object and buffer list for the next direct send (one per thread: sends are synchronous). */
+let req: { list?: Uint8Array[] } | null = null;
+let list: Uint8Array[] = [];
+
+/** True when this thread sends and receives through the handles (after the first bound socket). */
+export function usingDirectUdp(): boolean {
+  return internals != null;
+}
+
+/**
+ * `send(msg, port, address)` for a bound socket, to an IP literal. Errors are not reported (as
+ * with `socket.send` without a callback); a closed socket sends nothing.
+ */
+export function directSender(socket: dgram.Socket): (msg: Uint8Array, port: number, address: string) => void {
+  const found = probe(socket);
+  if (found === null) return (msg, port, address) => socket.send(msg, port, address);
+  const state = (socket as unknown as Record<symbol, { handle: UdpHandle | null }>)[found.state];
+  const SendWrap = found.SendWrap;
+  return (msg, port, address) => {
+    const handle = state.handle;
+    if (handle === null) return;
+    if (req === null) {
+      req = new SendWrap();
+      list = [msg];
+    } else {
+      list[0] = msg;
+    }
+    // >= 1: sent synchronously (bytes + 1); 0: queued with `req`; < 0: failed (req untouched by
+    // the handle, but never reused after an error, to be safe).
+    if (handle.send(req, list, 1, port, address, false) < 1) {
+      req.list = list;
+      req = null;
+    }
+  };
+}
+
+/** Calls `onDatagram(msg, address, port)` for every datagram the bound socket receives. */
+export function onDatagram(socket: dgram.Socket, onDatagram: (msg: Buffer, address: string, port: number) => void): void {
+  const found = probe(socket);
+  const handle = found === null ? null : (socket as unknown as Record<symbol, { handle: UdpHandle | null }>)[found.state].handle;
+  if (handle === null) {
+    socket.on('message', (msg, rinfo) => onDatagram(msg, rinfo.address, rinfo.port));
+    return;
+  }
+  const dgramOnMessage = handle.onmessage;
+  handle.onmessage = (nread, h, buf, rinfo) => {
+    if (nread < 0) dgramOnMessage(nread, h, buf, rinfo); // dgram turns it into an 'error' event
+    else onDatagram(buf, rinfo.address, rinfo.port);
+  };
+}
