@@ -4,8 +4,9 @@
  * leg leave from its bridged leg's ports towards that leg's endpoint, without decoding.
  *
  * Packets never touch this thread: each leg lives in one of N relay workers (one per core by
- * default), which owns its sockets. Two legs can only be bridged inside one worker, so a call's
- * legs are created together (`createLegPair`) or with a placement hint (`{ near }`).
+ * default), which owns its sockets. A call's legs are created together (`createLegPair`) or
+ * with a placement hint (`{ near }`) so their bridge stays inside one worker; legs of
+ * different workers are bridged through a loopback link (`worker-link.ts`).
  *
  * Worker crash: the engine emits `workerExit` with the ids of the legs that died with it. Those
  * legs are gone (their sockets closed with the thread, their ports return to the pool, later
@@ -26,6 +27,7 @@ import type { PlayerSource } from './player.ts';
 import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
+import { WorkerLinks } from './worker-link.ts';
 
 export interface MediaEngineOptions {
   /** Inclusive port range for RTP/RTCP pairs (`STROWGER_RTP_PORTS`, e.g. [10000, 20000]). */
@@ -178,6 +180,8 @@ interface LegEntry {
   /** RTP port of a leg, -1 for players and recorders. */
   rtpPort: number;
   group: string | null;
+  /** The codec last set (`setCodec`), for links between workers. */
+  codec?: LegCodec | null;
 }
 
 interface GroupEntry {
@@ -223,6 +227,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private readonly ipv6: boolean;
   private nextLegId = 1;
   private closing: Promise<void> | null = null;
+  private readonly links: WorkerLinks;
 
   constructor(options: MediaEngineOptions) {
     super();
@@ -256,6 +261,17 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.started = Promise.all(this.slots.map((s) => s.ready)).then(() => undefined);
     // Callers await `started` (createMediaEngine does); this only keeps an unawaited failure quiet.
     this.started.catch(() => {});
+    const wildcard = this.bindAddress === '0.0.0.0' || this.bindAddress === '::';
+    this.links = new WorkerLinks({
+      address: wildcard ? (this.ipv6 ? '::1' : '127.0.0.1') : this.bindAddress,
+      workerOf: (id) => this.entry(id).worker,
+      codecOf: (id) => this.legs.get(id)?.codec ?? null,
+      createIn: (worker) => this.createOn(this.slots[worker], null, this.ipv6 ? 6 : 4),
+      setRemote: (id, remote) => this.setRemote(id, remote),
+      setCodec: (id, codec) => this.setCodec(id, codec),
+      bridgeIn: async (a, b) => { await this.slots[this.sameWorker([a, b])].request({ op: 'bridge', a, b }); },
+      release: (id) => this.releaseLeg(id),
+    });
   }
 
   /**
@@ -301,13 +317,15 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
-   * Relays `a` <-> `b`. A leg already bridged elsewhere leaves its old partner first.
-   * @throws MediaError `MEDIA_ERR_CROSS_WORKER`, `MEDIA_ERR_SELF_BRIDGE`, `MEDIA_ERR_LEG_NOT_FOUND`.
+   * Relays `a` <-> `b`. A leg already bridged elsewhere leaves its old partner first. Legs of
+   * different workers are joined through a link (`worker-link.ts`).
+   * @throws MediaError `MEDIA_ERR_SELF_BRIDGE`, `MEDIA_ERR_LEG_NOT_FOUND`.
    */
   async bridge(a: LegId, b: LegId): Promise<void> {
     if (a === b) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `leg ${a}` });
-    const worker = this.sameWorker([a, b]);
-    await this.slots[worker].request({ op: 'bridge', a, b });
+    if (this.entry(a).worker !== this.entry(b).worker) { await this.links.bridge(a, b); return; }
+    await Promise.all([this.links.drop(a), this.links.drop(b)]);
+    await this.slots[this.entry(a).worker].request({ op: 'bridge', a, b });
   }
 
   /**
@@ -336,6 +354,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       }
     }
     await this.slots[entry.worker].request({ op: 'codec', legId, codec: settings });
+    entry.codec = settings;
+    await this.links.codecChanged(legId);
   }
 
   /**
@@ -429,6 +449,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   /** Stops relaying between `legId` and its partner (both sides). No-op when not bridged. */
   async unbridge(legId: LegId): Promise<void> {
     const entry = this.entry(legId);
+    await this.links.drop(legId);
     await this.slots[entry.worker].request({ op: 'unbridge', legId });
   }
 
@@ -475,6 +496,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
+    void this.links.drop(legId);
     try {
       await slot.request({ op: 'release', legId });
     } catch (err) {
@@ -534,7 +556,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private spawn(index: number): RelayWorkerHandle {
     return new RelayWorkerHandle(index, { ...this.config, index }, {
       onTimeout: (legId) => {
-        if (this.legs.has(legId)) this.emit('timeout', legId);
+        if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
       onEndpointEvent: (event) => {
@@ -564,6 +586,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
     for (const [group, g] of this.groups) if (g.worker === handle.index) this.groups.delete(group);
+    this.links.lost(lostLegs);
     // Restart only a worker that had started: one dying at start-up would die again, forever.
     if (this.closing === null && handle.isReady && this.slots[handle.index] === handle) {
       this.slots[handle.index] = this.spawn(handle.index);

@@ -18,7 +18,7 @@
  */
 import {
   parseSdp, serializeSdp, cloneSdp, effectiveConnection, rewriteConnection, getAttribute, parseRtcp, parsePacketTime,
-  codecs, isOnHold, hasAttribute, isTelephoneEvent, negotiate, removeAttributes, SdpError,
+  codecs, isOnHold, hasAttribute, isTelephoneEvent, negotiate, removeAttributes, SdpError, getDirection, setDirection, answerDirection,
   type Codec, type CodecCapability, type MediaDescription, type SessionDescription,
 } from '../sdp/index.ts';
 import type { LegId } from '../media/relay-protocol.ts';
@@ -116,6 +116,34 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
     await applyLegMedia(engine, to.endpoint.id, null, to.codec);
   }
   return pointAt(out, to);
+}
+
+/**
+ * Answers an offer received on `leg` ourselves, for a leg that joins media already flowing
+ * (an INVITE with Replaces: there is no peer to pass the offer to). The answer names one codec:
+ * `prefer` (the other party's codec: the bridge stays a zero-decode relay) when offered, else
+ * the offerer's first codec we support (the bridge transcodes), with its telephone-event.
+ *
+ * @throws like `anchorSdp` for an offer.
+ */
+export async function answerOffer(engine: LegMediaEngine, body: Buffer | string, leg: LegMedia, prefer: LegCodec | null): Promise<string> {
+  const sd = parseSdp(typeof body === 'string' ? body : body.toString('utf8'));
+  const index = sd.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
+  if (index < 0) throw new AnchorError(304, 'no audio stream offered');
+  const audio = sd.media[index];
+  const supported = supportedCodecs(sd, audio);
+  const all = codecs(audio);
+  const pick = (prefer ? supported.find((c) => sameCodec(c, prefer)) : undefined) ?? supported[0]!;
+  leg.offer = { formats: [...audio.formats], codecs: all, supported };
+  leg.remote = mediaTargetOf(sd, audio);
+  leg.codec = legCodec(pick, all, audio);
+  await applyLegMedia(engine, leg.endpoint.id, leg.remote, leg.codec);
+  const out = cloneSdp(sd);
+  const answer = out.media[index];
+  const te = all.find((c) => isTelephoneEvent(c) && c.clockRate === pick.clockRate);
+  keepFormats(answer, new Set([String(pick.pt), ...(te ? [String(te.pt)] : [])]));
+  setDirection(answer, answerDirection(getDirection(audio, sd)));
+  return pointAt(out, leg);
 }
 
 /** Where the peer of an SDP wants the first audio stream's media. */

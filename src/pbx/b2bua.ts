@@ -34,6 +34,8 @@ import { createDeviceAuth } from './device-auth.ts';
 import { CallDigits, digitOfMedia, handleDtmfInfo } from './call-dtmf.ts';
 import { CallTransfers, type RingResult, type TransferRefusal, type TransferType } from './call-transfer.ts';
 import { transferRoute } from './call-transfer-route.ts';
+import { inviteWithReplaces, type ReplacesEnv } from './call-replaces.ts';
+import { replacesOfRequest, SipReferError } from '../sip/index.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -152,7 +154,7 @@ export class B2bua {
 
   private onAck(ack: SipMessage): void {
     const hit = this.dialogs.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
-    if (hit?.side === 'a') void hit.call.onAckFromA(ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
+    if (hit) void hit.call.onAck(hit.side, ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
   }
 
   private async onInvite(r: IncomingRequest): Promise<void> {
@@ -178,6 +180,7 @@ export class B2bua {
     const uri = msg.requestUri;
     const dialed = uri.scheme === 'tel' ? (uri.opaque ?? uri.host) : (uri.user ?? '');
     const caller = origin.device?.username ?? msg.from.uri.user ?? 'anonymous';
+    if (msg.getHeader('replaces') !== null) { await this.onReplaces(r, { name: caller, deviceId: origin.device?.id ?? null }, sessionTimer); return; }
     this.counters.attempts++;
     const decision = await this.router(dialed, caller, origin);
     const who = { callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed };
@@ -206,6 +209,24 @@ export class B2bua {
       call.caller.reject(f.status, f.reason, f.headers);
       call.hangup('system', 'failed');
     }
+  }
+
+  /** INVITE with Replaces (RFC 3891, `call-replaces.ts`): takes over a party of a call, or 400/481/486/603. */
+  private async onReplaces(r: IncomingRequest, who: { name: string; deviceId: number | null }, sessionTimer: ReturnType<typeof negotiateSessionTimer>): Promise<void> {
+    let replaces;
+    try {
+      replaces = replacesOfRequest(r.msg)!;
+    } catch (err) {
+      if (!(err instanceof SipReferError)) throw err;
+      r.reply(400, 'Bad Request', { headers: { Warning: `399 ${this.o.domain} "${err.message.replace(/["\\]/g, '')}"` } });
+      return;
+    }
+    const env: ReplacesEnv = {
+      legEnv: { endpoint: this.env.endpoint, timers: this.env.timers, t1: this.env.t1, log: this.env.logger, advertise: this.env.advertise },
+      media: this.o.media, domain: this.o.domain, log: this.log, transfers: this.transfers,
+      findDialog: (key) => this.dialogs.get(key),
+    };
+    await inviteWithReplaces(env, r, replaces, who, sessionTimer);
   }
 
   /** Answers a call attempt that will not ring anything, with its CDR (rejects are CDRs too). */

@@ -10,6 +10,7 @@ import { findDeviceById } from '../store/devices.ts';
 import type { Trunk } from '../store/trunks.ts';
 import type { Call } from './call.ts';
 import type { CallOrigin, CallRouter, RouteDecision } from './call-router.ts';
+import { SipUacLeg } from './leg-sip-uac.ts';
 
 export interface TransferRouteDeps {
   db: Db;
@@ -26,9 +27,10 @@ export async function transferRoute(deps: TransferRouteDeps, dialed: string, cal
     deviceId = call.origin.callerDeviceId;
     if (call.origin.trunkId !== null) trunk = (await deps.trunks()).find((t) => t.id === call.origin.trunkId);
   } else if (side === 'b') {
-    const won = call.partyB?.callTarget;
-    if (won?.kind === 'contact') deviceId = won.deviceId;
-    else if (won?.kind === 'trunk') trunk = won.trunk;
+    const b = call.partyB;
+    const won = b instanceof SipUacLeg ? b.callTarget : undefined;
+    if (won?.kind === 'trunk') trunk = won.trunk;
+    else deviceId = call.callStart().callee_device_id ?? null;
   }
   if (deviceId !== null) {
     const row = await findDeviceById(deps.db, deviceId);

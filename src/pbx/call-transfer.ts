@@ -30,15 +30,17 @@ import { ReferNotifier, createReferNotify, referAcceptance, referToOfRequest, re
 import type { CdrHangupBy, NewCdr } from '../store/cdrs.ts';
 import type { Call } from './call.ts';
 import { clearTimer, type TimerHandle } from './call-timers.ts';
-import type { CallLeg } from './leg-types.ts';
-import { contactFor, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
+import { contactFor, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import type { SipUacLeg } from './leg-sip-uac.ts';
 import { TransferAttempt, type RingResult, type TransferEnv } from './call-transfer-attempt.ts';
 
 export type { TransferEnv, RingResult };
 export type TransferType = 'blind' | 'attended';
 
-type Party = CallLeg & SipDialogLeg & { bye(): void };
+type Party = SipParty;
+
+/** The device a transfer leg rang, null for a trunk. */
+const deviceOf = (leg: SipUacLeg): number | null => (leg.callTarget.kind === 'contact' ? leg.callTarget.deviceId : null);
 
 /** Why an API transfer could not start. */
 export type TransferRefusal = 'not_answered' | 'pending';
@@ -116,7 +118,7 @@ export class CallTransfers {
     }
     let old: Party;
     try {
-      old = await this.swap(call, side, result.leg, user, side === 'a' ? 'caller' : 'callee');
+      old = await this.swap(call, side, result.leg, { name: user, deviceId: deviceOf(result.leg) }, side === 'a' ? 'caller' : 'callee');
     } catch (err) {
       this.log.error({ err, call: call.id }, 'transfer: swap failed; the call goes on');
       result.leg.bye();
@@ -133,8 +135,9 @@ export class CallTransfers {
    * whose dialog with X the Replaces names (as we see it: to-tag ours, from-tag X's, RFC 3891
    * §3). Y's endpoint is bridged with Z's, Z's leg moves into `call` in X's place, X's legs
    * of both calls are let go (BYE in the consultation call now; in this one after the grace).
-   * The consultation call's CDR ends `transferred`. Z must be a party we called (X placed the
-   * consultation call): otherwise the final NOTIFY says 501.
+   * The consultation call's CDR ends `transferred`. Either of them may have placed the
+   * consultation call (Z is then its callee or its caller), and the two calls' legs may live
+   * in different media workers (the engine links them).
    */
   private async attended(call: Call, side: 'a' | 'b', replaces: Replaces, final: (status: number, reason?: string) => void): Promise<void> {
     const hit = this.env.findDialog(replacesDialogKey(replaces));
@@ -142,15 +145,16 @@ export class CallTransfers {
     if (decision !== 0 || !hit || hit.call.state !== 'answered') { final(decision || 481); return; }
     const consult = hit.call;
     const zSide = hit.side === 'a' ? 'b' : 'a';
-    const z = consult.handOver(zSide, hit.side === 'a' ? 'caller' : 'callee');
-    if (!z) { final(501, 'Not Implemented'); return; }
     const zName = zSide === 'b' ? consult.origin.callee : consult.origin.caller;
+    const zDevice = (zSide === 'b' ? consult.callStart().callee_device_id : consult.origin.callerDeviceId) ?? null;
+    const z = consult.handOver(zSide, hit.side === 'a' ? 'caller' : 'callee');
+    if (!z) { final(481); return; }
     this.log.info({ call: call.id, consult: consult.id, to: zName }, 'transfer: attended (Replaces)');
     let old: Party;
     try {
-      old = await this.swap(call, side, z, zName, side === 'a' ? 'caller' : 'callee');
+      old = await this.swap(call, side, z, { name: zName, deviceId: zDevice }, side === 'a' ? 'caller' : 'callee');
     } catch (err) {
-      // e.g. the two calls' endpoints live in different media workers: Z is let go too.
+      // Z is let go too: the consultation call is over already.
       this.log.error({ err, call: call.id }, 'transfer: attended swap failed');
       z.bye();
       void this.env.media.releaseLeg(z.media.endpoint.id).catch(() => {});
@@ -180,7 +184,7 @@ export class CallTransfers {
       if (type === 'blind' && (call.state as string) !== 'ended') call.hangup('system', 'transfer_failed');
       return result;
     }
-    const old = await this.swap(call, 'b', result.leg, target, 'api');
+    const old = await this.swap(call, 'b', result.leg, { name: target, deviceId: deviceOf(result.leg) }, 'api');
     if (type === 'attended') old.bye();
     return result;
   }
@@ -226,24 +230,26 @@ export class CallTransfers {
 
   /**
    * The target answered: bridge the kept party with it, put its leg on the transferor's side,
-   * write the CDR of the pairing before. Returns the transferor's leg (not hung up).
+   * write the CDR of the pairing before (hangup cause `cause`). Returns the transferor's leg
+   * (not hung up). Also the swap of an INVITE with Replaces (`call-replaces.ts`).
    */
-  private async swap(call: Call, xSide: 'a' | 'b', leg: SipUacLeg, target: string, by: CdrHangupBy): Promise<Party> {
+  async swap(call: Call, xSide: 'a' | 'b', leg: Party, target: { name: string; deviceId: number | null }, by: CdrHangupBy, cause = 'transferred'): Promise<Party> {
     const kept = xSide === 'a' ? call.partyB! : call.partyA;
     await this.env.media.bridge(kept.media.endpoint.id, leg.media.endpoint.id);
     const now = this.env.timers.now();
     const before = call.callStart();
-    const cdr: NewCdr = { ...before, end_time: new Date(now).toISOString(), disposition: 'answered', hangup_cause: 'transferred', hangup_by: by, sip_code: 200 };
+    const cdr: NewCdr = { ...before, end_time: new Date(now).toISOString(), disposition: 'answered', hangup_cause: cause, hangup_by: by, sip_code: 200 };
     const old = call.replaceParty(xSide, leg);
     if (xSide === 'a') {
       call.origin.caller = call.origin.callee;
       call.origin.callerDeviceId = before.callee_device_id ?? null;
     }
-    call.origin.callee = target;
+    call.origin.callee = target.name;
+    call.origin.calleeDeviceId = target.deviceId;
     call.answeredAt = now;
     call.cdrId = `${call.id}-t${++this.seq}`;
     await this.env.swapped(call, cdr, old.media.endpoint.id, leg.media.endpoint.id);
-    this.log.info({ call: call.id, side: xSide, to: target, cdr: call.cdrId }, 'transfer: parties swapped');
+    this.log.info({ call: call.id, side: xSide, to: target.name, cdr: call.cdrId }, 'transfer: parties swapped');
     return old;
   }
 

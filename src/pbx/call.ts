@@ -7,28 +7,38 @@
  *
  * New features add a leg kind (`leg-types.ts`) or a bridge behaviour, not methods here.
  */
-import { addressFamily } from '../sip/endpoint.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
-import { createRequest, randomCallId, randomTag } from '../sip/message-build.ts';
-import { SdpError } from '../sdp/index.ts';
+import { randomCallId, randomTag } from '../sip/message-build.ts';
 import type { LegInfo, MediaEngine } from '../media/media-engine.ts';
-import { MediaError } from '../media/errors.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
-import { AnchorError, anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
-import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
-import { ALLOW, contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
+import { anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { codecLabel, type CallLeg } from './leg-types.ts';
+import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
+import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
+import { buildCalleeInvite } from './call-invite.ts';
+import { callSnapshot, callStartOf, type CallSnapshot } from './call-snapshot.ts';
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
-import { CallHold, type HoldEnv, type HoldSnapshot } from './call-hold.ts';
+import { CallHold, type HoldEnv } from './call-hold.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
+
+/** Who the call is between, as CDRs name them (changed by transfers and Replaces). */
+export interface CallOrigin {
+  callerDeviceId: number | null;
+  trunkId: number | null;
+  caller: string;
+  callee: string;
+  /** Set when the callee side was replaced by a device (else from the answering fork). */
+  calleeDeviceId?: number | null;
+}
 
 /** What a call needs of the media engine. */
 export type CallMedia = Pick<MediaEngine, 'setRemote' | 'setCodec' | 'bridge' | 'releaseLeg'>;
@@ -59,44 +69,8 @@ export interface CallEnv {
   hold?: HoldEnv;
 }
 
-/** A call as the API and logs see it: plain data. */
-export interface CallSnapshot {
-  id: string;
-  state: CallState;
-  direction: string;
-  caller: string;
-  callee: string;
-  didNumber: string | null;
-  codec: string | null;
-  startedAt: number;
-  answeredAt: number | null;
-  legs: { a: LegSnapshot; b: LegSnapshot };
-  hold: HoldSnapshot;
-}
-
-/** Response preference when every fork failed (RFC 3261 §16.7 step 6, simplified). */
-function better(a: number, b: number): number {
-  const rank = (s: number) => (s >= 600 ? 0 : s === 486 ? 1 : s >= 300 && s < 400 ? 2 : s === 408 || s === 480 || s === 487 ? 5 : s >= 500 ? 4 : 3);
-  return rank(a) <= rank(b) ? a : b;
-}
-
-export function dispositionFor(status: number): CdrDisposition {
-  if (status === 486 || status === 600) return 'busy';
-  if (status === 603 || status === 403) return 'rejected';
-  if (status === 408 || status === 480) return 'no_answer';
-  if (status === 487) return 'cancelled';
-  return 'failed';
-}
-
-/** SIP answer for an SDP that cannot be anchored: status and headers (`Warning`, RFC 3261 §20.43). */
-export function sdpFailure(err: unknown, agent: string): { status: number; reason: string | undefined; headers: Record<string, string> | undefined } | null {
-  if (err instanceof AnchorError) return { status: 488, reason: 'Not Acceptable Here', headers: { Warning: err.header(agent) } };
-  if (err instanceof SdpError || err instanceof MediaError) {
-    const status = err.sipStatus;
-    return { status, reason: status === 488 ? 'Not Acceptable Here' : status === 400 ? 'Bad Request (SDP)' : undefined, headers: undefined };
-  }
-  return null;
-}
+export type { CallSnapshot };
+export { dispositionFor, sdpFailure };
 
 export class Call {
   readonly id = randomBytes(12).toString('hex');
@@ -111,12 +85,13 @@ export class Call {
   readonly bFromTag = randomTag();
   /** The callee side's media endpoint, shared by the forks until one answers. */
   private calleeMedia: LegMedia;
-  /** The leg that took the caller's place after a transfer (call-transfer.ts); else the caller is side a. */
-  private aLeg: SipUacLeg | undefined;
+  /** The legs that took a side's place (transfer, Replaces); else side a is the caller, side b the winner. */
+  private aLeg: SipParty | undefined;
+  private bLeg: SipParty | undefined;
   /** The CDR's `call_id`: a new one after a transfer (the original's CDR ends `transferred`). */
   cdrId = this.id;
   /** The party given to another call by `handOver`: neither hung up nor released here. */
-  private handedOver: SipUacLeg | undefined;
+  private handedOver: SipParty | undefined;
   private readonly legEnv: SipLegEnv;
   private readonly log: Logger;
   private lateOffer = false;
@@ -129,7 +104,7 @@ export class Call {
   private maxTimer: TimerHandle | undefined;
   /** In-dialog re-INVITE from one side waiting for the other side's answer. */
   private reinvite: { from: 'a' | 'b'; req: IncomingRequest } | undefined;
-  private pendingReinviteAck: { leg: SipUacLeg; cseq: number } | undefined;
+  private pendingReinviteAck: { leg: SipParty; cseq: number } | undefined;
   /** Hold by API or by a phone, and music on hold (`call-hold.ts`). */
   readonly hold: CallHold;
 
@@ -137,7 +112,7 @@ export class Call {
     private readonly env: CallEnv,
     req: IncomingRequest,
     readonly decision: Extract<RouteDecision, { kind: 'dial' }>,
-    readonly origin: { callerDeviceId: number | null; trunkId: number | null; caller: string; callee: string },
+    readonly origin: CallOrigin,
     endpoints: readonly [LegInfo, LegInfo],
     sessionTimer: SessionTimerDecision = { kind: 'off' },
   ) {
@@ -152,7 +127,7 @@ export class Call {
     this.calleeMedia = createLegMedia(endpoints[1]);
     this.hold = new CallHold({
       env: env.hold, legEnv: this.legEnv, timers: env.timers, log: this.log,
-      leg: (side) => (side === 'a' ? this.caller : this.winner), endpoints: () => this.mediaLegIds,
+      leg: (side) => (side === 'a' ? this.partyA : this.partyB), endpoints: () => this.mediaLegIds,
       answered: () => this.state === 'answered', relaying: () => this.reinvite !== undefined,
       sdpSentToCaller: (body) => this.caller.sdpSent(body),
     });
@@ -177,26 +152,33 @@ export class Call {
     return this.calleeMedia.endpoint;
   }
 
-  /** Side a's party: the caller, or the leg that replaced it in a transfer. */
-  get partyA(): CallLeg & SipDialogLeg & { bye(): void } {
+  /** Side a's party: the caller, or the leg that replaced it. */
+  get partyA(): SipParty {
     return this.aLeg ?? this.caller;
   }
 
-  /** Side b's party once answered. */
-  get partyB(): SipUacLeg | undefined {
-    return this.winner;
+  /** Side b's party once answered: the winning fork, or the leg that replaced it. */
+  get partyB(): SipParty | undefined {
+    return this.bLeg ?? this.winner;
+  }
+
+  /** The party on `side`. */
+  party(side: 'a' | 'b'): SipParty | undefined {
+    return side === 'a' ? this.partyA : this.partyB;
   }
 
   /**
-   * Transfer hook (call-transfer.ts): the answered `leg` takes side `side`'s place. The old
-   * party's dialog is unbound and its timers stopped; it is not hung up (the caller of this
-   * decides: BYE now, or after the transferor's final NOTIFY) and its media endpoint is left
-   * for the caller to release. Returns the old party.
+   * Transfer and Replaces hook: the answered `leg` takes side `side`'s place. The old party's
+   * dialog is unbound and its timers stopped; it is not hung up (the caller of this decides:
+   * BYE now, or after the transferor's final NOTIFY) and its media endpoint is left for the
+   * caller to release. A leg of ours as UAS (from another call, or a new INVITE) now reports
+   * to this call. Returns the old party.
    */
-  replaceParty(side: 'a' | 'b', leg: SipUacLeg): CallLeg & SipDialogLeg & { bye(): void } {
-    const old = side === 'a' ? this.partyA : this.winner!;
+  replaceParty(side: 'a' | 'b', leg: SipParty): SipParty {
+    const old = this.party(side)!;
     if (old === this.caller) { this.caller.stop(); for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key); } else if (old.dialog) this.env.unbindDialog(old.dialog.key);
-    if (side === 'a') this.aLeg = leg; else { this.winner = leg; this.calleeMedia = leg.media; }
+    if (side === 'a') this.aLeg = leg; else { this.bLeg = leg; this.calleeMedia = leg.media; }
+    if (leg instanceof SipUasLeg) leg.rebind({ bindDialog: (key) => this.env.bindDialog(key, this, side), failed: (cause) => this.hangup('system', cause) });
     if (leg.dialog) this.env.bindDialog(leg.dialog.key, this, side);
     return old;
   }
@@ -204,14 +186,14 @@ export class Call {
   /**
    * Attended transfer (call-transfer.ts): this call ends (BYE to the other party, CDR with
    * `transferred`) except for side `keep`'s party, whose leg, dialog and media endpoint are
-   * handed over to another call. Only a party we called (a `SipUacLeg`) can be handed over;
-   * undefined (nothing changed) otherwise or when the call is not answered.
+   * handed over to another call (`replaceParty` there). undefined (nothing changed) when the
+   * call is not answered.
    */
-  handOver(keep: 'a' | 'b', by: CdrHangupBy): SipUacLeg | undefined {
-    const leg = keep === 'b' ? this.winner : this.aLeg;
+  handOver(keep: 'a' | 'b', by: CdrHangupBy): SipParty | undefined {
+    const leg = this.party(keep);
     if (this.state !== 'answered' || !leg) return undefined;
     this.handedOver = leg;
-    (keep === 'b' ? this.partyA : this.winner)?.bye();
+    this.party(keep === 'a' ? 'b' : 'a')?.bye();
     this.end(by, 'transferred', 200);
     return leg;
   }
@@ -256,38 +238,15 @@ export class Call {
         failed: (l) => this.onForkFailed(l),
       }, this.calleeMedia, {
         target, sendTarget, body,
-        buildInvite: (cseq, b) => this.buildInvite(target, sendTarget, b, cseq),
+        buildInvite: (cseq, b) => buildCalleeInvite({
+          legEnv: this.legEnv, domain: this.env.domain, callerInvite: this.caller.req.msg, callerId: this.decision.callerId,
+          callId: this.bCallId, fromTag: this.bFromTag, requires100rel: this.caller.requires100rel(),
+        }, target, sendTarget, b, cseq),
         trunkCredentials: (id) => this.env.trunkCredentials(id),
       });
       this.forks.push(leg);
       leg.send();
     }
-  }
-
-  private buildInvite(target: CallTarget, to: SendTarget, body: string | undefined, cseq: number): SipMessage {
-    const adv = this.env.advertise(to.protocol, addressFamily(to.address));
-    const msg = this.caller.req.msg;
-    const display = msg.from.displayName;
-    const fromHost = target.kind === 'trunk' ? (target.trunk.from_domain ?? adv.host) : this.env.domain;
-    const requestUri = target.kind === 'contact' ? target.binding.contactUri : `sip:${target.number}@${target.trunk.host}:${target.trunk.port}`;
-    const toUri = target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : `<sip:${target.number}@${target.trunk.host}>`;
-    const mf = msg.maxForwards;
-    const fromUser = target.kind === 'trunk' && target.trunk.caller_id ? target.trunk.caller_id : this.decision.callerId;
-    return createRequest({
-      method: 'INVITE',
-      uri: requestUri,
-      from: `${display ? `"${display.replace(/["\\]/g, '')}" ` : ''}<sip:${fromUser}@${fromHost}>;tag=${this.bFromTag}`,
-      to: toUri,
-      callId: this.bCallId,
-      cseq,
-      maxForwards: mf === null ? 70 : Math.max(0, mf - 1),
-      contact: contactFor(this.legEnv, to),
-      // RFC 3262 towards the callee: a caller that requires 100rel (early media it must not
-      // miss) gets the same guarantee end to end; every other callee may still use it.
-      headers: { Allow: ALLOW, 'User-Agent': 'Strowger', ...(this.caller.requires100rel() ? { Require: '100rel' } : { Supported: '100rel' }) },
-      body,
-      contentType: body === undefined ? undefined : 'application/sdp',
-    });
   }
 
   private get settled(): boolean {
@@ -352,8 +311,17 @@ export class Call {
     req.reply(481, 'Call/Transaction Does Not Exist');
   }
 
-  /** ACK from the caller (§13.2.2.4): ends 2xx retransmission; a late offer's answer rides on it. */
-  async onAckFromA(ack: SipMessage): Promise<void> {
+  /**
+   * ACK in a dialog of `side` (§13.2.2.4): ends our 2xx retransmission; a late offer's answer
+   * rides on the caller's; an ACK of side a for a re-INVITE lets us ACK side b's 2xx.
+   */
+  async onAck(side: 'a' | 'b', ack: SipMessage): Promise<void> {
+    const party = this.party(side);
+    if (party !== this.caller) {
+      const initial = party instanceof SipUasLeg && party.onAck(ack);
+      if (side === 'a' && !initial) this.reinviteAck();
+      return;
+    }
     if (!this.caller.onAck(ack)) { this.reinviteAck(); return; }
     const winner = this.winner;
     if (!this.ackPending || !winner) return;
@@ -371,14 +339,13 @@ export class Call {
     const p = this.pendingReinviteAck;
     if (!p) return;
     this.pendingReinviteAck = undefined;
-    if (p.leg.dialog) sendAck(this.legEnv, p.leg.dialog, p.cseq, p.leg.target);
+    if (p.leg.dialog && p.leg.target) sendAck(this.legEnv, p.leg.dialog, p.cseq, p.leg.target);
   }
 
   /** A re-INVITE or UPDATE inside the dialog: pass it to the other side with the SDP re-anchored. */
   async inDialogUpdate(from: 'a' | 'b', req: IncomingRequest): Promise<void> {
-    const winner = this.winner;
-    const fromLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? this.partyA : winner;
-    const toLeg: (CallLeg & SipDialogLeg) | undefined = from === 'a' ? winner : this.partyA;
+    const fromLeg: SipParty | undefined = this.party(from);
+    const toLeg: SipParty | undefined = this.party(from === 'a' ? 'b' : 'a');
     if (this.state !== 'answered' || !fromLeg || !toLeg?.dialog) { req.reply(481, 'Call/Transaction Does Not Exist'); return; }
     const isInvite = req.msg.method === 'INVITE';
     if (isInvite && (this.reinvite || this.hold.pending)) { req.reply(491, 'Request Pending'); return; }
@@ -395,7 +362,7 @@ export class Call {
       }
     }
     fromLeg.dialog?.refreshTarget(req.msg);
-    if (from === 'a') this.caller.refreshed();
+    if (fromLeg instanceof SipUasLeg) fromLeg.refreshed();
     if (isInvite) this.reinvite = { from, req };
     this.log.info({ method: req.msg.method, from }, 'call: in-dialog offer relayed');
     requestInDialog(this.legEnv, toLeg, req.msg.method, body, {}, (res, fwd) => {
@@ -407,12 +374,12 @@ export class Call {
         if (res.status < 300 && isInvite && toLeg.dialog && toLeg.target) {
           // Our 2xx to the caller's re-INVITE is ACKed by the caller, then we ACK the callee's;
           // for the callee's re-INVITE we ACK the caller's 2xx ourselves now.
-          if (from === 'a') this.pendingReinviteAck = { leg: toLeg as SipUacLeg, cseq: fwd.cseq.seq };
+          if (from === 'a') this.pendingReinviteAck = { leg: toLeg, cseq: fwd.cseq.seq };
           else sendAck(this.legEnv, toLeg.dialog, fwd.cseq.seq, toLeg.target);
         }
-        if (from === 'b' && answer) this.caller.sdpSent(answer);
+        if (answer && toLeg !== fromLeg && fromLeg instanceof SipUasLeg) fromLeg.sdpSent(answer);
         if (res.status < 300 && hasOffer) this.hold.phoneOffer(from, fromLeg.media.remote?.hold ?? false);
-        req.reply(res.status, res.reason, { body: answer, contentType: answer ? 'application/sdp' : undefined, headers: res.status < 300 ? { Contact: contactFor(this.legEnv, req.tx.source), ...(from === 'a' ? this.caller.sessionTimerReplyHeaders() : {}) } : undefined });
+        req.reply(res.status, res.reason, { body: answer, contentType: answer ? 'application/sdp' : undefined, headers: res.status < 300 ? { Contact: contactFor(this.legEnv, req.tx.source), ...(fromLeg instanceof SipUasLeg ? fromLeg.sessionTimerReplyHeaders() : {}) } : undefined });
       })().catch((err) => { this.log.warn({ err }, 'call: in-dialog answer relay failed'); try { req.reply(500); } catch { /* answered */ } });
     });
   }
@@ -421,7 +388,7 @@ export class Call {
   byeFrom(side: 'a' | 'b', req: IncomingRequest): void {
     req.reply(200, 'OK');
     if (side === 'a') {
-      this.winner?.bye();
+      this.partyB?.bye();
       this.end('caller', 'caller_bye', 200);
     } else {
       this.partyA.hangup('callee_bye');
@@ -434,7 +401,7 @@ export class Call {
     if (this.state === 'ended') return;
     if (this.state === 'answered') {
       this.partyA.bye();
-      this.winner?.bye();
+      this.partyB?.bye();
       this.end(by, cause, 200);
       return;
     }
@@ -473,11 +440,10 @@ export class Call {
     this.endedAt = this.env.timers.now();
     clearTimer(this.env.timers, this.ringTimer);
     clearTimer(this.env.timers, this.maxTimer);
-    this.caller.stop();
+    if (this.handedOver !== this.caller) this.caller.stop();
     this.hold.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
-    if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
-    if (this.aLeg?.dialog) this.env.unbindDialog(this.aLeg.dialog.key);
+    for (const leg of [this.winner, this.aLeg, this.bLeg]) if (leg?.dialog) this.env.unbindDialog(leg.dialog.key);
     for (const f of this.forks) f.release();
     for (const id of this.mediaLegIds) if (id !== this.handedOver?.media.endpoint.id) void this.env.media.releaseLeg(id).catch(() => {});
     const disposition: CdrDisposition = answered ? 'answered' : cause === 'caller_cancel' ? 'cancelled' : dispositionFor(sipCode);
@@ -493,33 +459,10 @@ export class Call {
   }
 
   snapshot(): CallSnapshot {
-    const b: LegSnapshot = this.winner?.snapshot() ?? {
-      id: '', kind: 'sip-uac', sipCallId: this.bCallId, peer: null, mediaLegId: this.calleeMedia.endpoint.id, codec: this.codec,
-    };
-    return {
-      id: this.id, state: this.state, direction: this.decision.direction, caller: this.origin.caller, callee: this.origin.callee,
-      didNumber: this.decision.didNumber, codec: this.codec, startedAt: this.startedAt, answeredAt: this.answeredAt,
-      legs: { a: this.partyA.snapshot(), b }, hold: this.hold.snapshot(),
-    };
+    return callSnapshot(this);
   }
 
   callStart(): CallStart {
-    const won = this.winner?.callTarget;
-    return {
-      call_id: this.cdrId,
-      a_call_id: this.aLeg?.invite.callId ?? this.aCallId,
-      b_call_id: this.winner?.invite.callId ?? this.bCallId,
-      caller: this.origin.caller,
-      callee: this.origin.callee,
-      did_id: this.decision.didId,
-      did_number: this.decision.didNumber,
-      caller_device_id: this.origin.callerDeviceId,
-      callee_device_id: won?.kind === 'contact' ? won.deviceId : this.decision.calleeDeviceId,
-      trunk_id: this.origin.trunkId ?? (won?.kind === 'trunk' ? won.trunk.id : null),
-      direction: this.decision.direction,
-      start_time: new Date(this.startedAt).toISOString(),
-      answer_time: this.answeredAt === null ? null : new Date(this.answeredAt).toISOString(),
-      codec: this.codec,
-    };
+    return callStartOf(this);
   }
 }

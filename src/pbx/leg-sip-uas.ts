@@ -43,10 +43,15 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
 
   constructor(
     private readonly env: SipLegEnv,
-    private readonly events: UasLegEvents,
+    private events: UasLegEvents,
     readonly media: LegMedia,
     readonly req: IncomingRequest,
   ) {}
+
+  /** The leg now belongs to another call (attended transfer, Replaces): its events go there. */
+  rebind(events: UasLegEvents): void {
+    this.events = events;
+  }
 
   get callId(): string {
     return this.req.msg.callId;

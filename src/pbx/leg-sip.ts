@@ -10,6 +10,7 @@ import type { Dialog } from '../sip/dialog.ts';
 import type { SipMessage } from '../sip/message.ts';
 import { formatVia } from '../sip/header-via.ts';
 import type { Timers } from './call-timers.ts';
+import type { CallLeg } from './leg-types.ts';
 
 /** Methods our call legs accept, in the Allow of INVITEs and 2xx we send (RFC 3261 §20.5). */
 export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO, REFER';
@@ -32,6 +33,9 @@ export interface SipDialogLeg {
   /** Where this leg's in-dialog requests go. */
   readonly target: SendTarget | undefined;
 }
+
+/** A party of an answered call: a SIP leg (either kind) with its dialog, hung up by BYE. */
+export type SipParty = CallLeg & SipDialogLeg & { bye(): void };
 
 export function contactFor(env: SipLegEnv, target: SendTarget): string {
   const adv = env.advertise(target.protocol, addressFamily(target.address));

@@ -46,6 +46,9 @@ export const HANGUP_CAUSES = [
   // ends `transferred` (the continuing call gets its own CDR); a blind API transfer whose
   // target failed ends the call `transfer_failed`.
   'transferred', 'transfer_failed',
+  // An INVITE with Replaces (RFC 3891: call pickup, a transfer completed between phones) took
+  // a party's place: the pairing before ends `replaced`, the continuing call gets its own CDR.
+  'replaced',
 ] as const;
 export type HangupCause = (typeof HANGUP_CAUSES)[number];
 

@@ -227,3 +227,16 @@ export function decodeAlaw(payload: Uint8Array): Int16Array {
   for (let i = 0; i < payload.length; i++) out[i] = alawToLinear(payload[i]!);
   return out;
 }
+
+/** µ-law encoding of one 16-bit sample (G.711). */
+export function linearToUlaw(sample: number): number {
+  const BIAS = 0x84;
+  let s = Math.max(-32635, Math.min(32635, sample));
+  const sign = s < 0 ? 0x80 : 0;
+  if (s < 0) s = -s;
+  s += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (s >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}

@@ -8,44 +8,14 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
-import { runSipp, sippUserRow, type SippResult } from '../helpers/sipp.ts';
-import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
-import { sendRtp } from '../helpers/rtp-sender.ts';
-import { decodeUlaw, dominantFrequency, makeTone } from '../helpers/audio-analysis.ts';
+import { runSipp, sippUserRow } from '../helpers/sipp.ts';
+import { assertSipp, assertToneThrough, sipfrags } from './transfer-fixtures.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
 import { escapeUriHeaderValue, formatReplaces } from '../../src/sip/index.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-
-/** The sipfrag status lines of the NOTIFYs alice received, in order. */
-function sipfrags(messages: string): number[] {
-  const out: number[] = [];
-  for (const block of messages.split(/message received \[\d+\] bytes :/).slice(1)) {
-    if (!/^\s*NOTIFY /.test(block)) continue;
-    const m = /\r?\n\r?\n\s*SIP\/2\.0 (\d{3})/.exec(block);
-    if (m) out.push(Number(m[1]));
-  }
-  return out;
-}
-
-/** µ-law encoding of one 16-bit sample (G.711). */
-function linearToUlaw(sample: number): number {
-  const BIAS = 0x84;
-  let s = Math.max(-32635, Math.min(32635, sample));
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  s += BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
-function assertSipp(r: SippResult, what: string): void {
-  assert.equal(r.stats.successful, 1, `${what}: ${r.errors}\n${r.stdout.slice(-800)}`);
-}
 
 describe('call transfer', () => {
   let t: TestServer;
@@ -83,22 +53,7 @@ describe('call transfer', () => {
     // bob <-> carol now: a tone sent as bob's media returns through carol's RTP echo.
     const call = await api(t, 'GET', `/api/calls/${(await activeCall()).id}`);
     assert.equal(call.callee, 'carol');
-    const bobPort = call.legs.b.media.local_port as number;
-    const rx = await startRtpReceiver({ capture: true });
-    try {
-      const tone = makeTone({ freq: 1000, seconds: 1.2, rate: 8000, amplitude: 0.25 });
-      await sendRtp({
-        host: '127.0.0.1', port: bobPort, socket: rx.socket, ssrc: 0x7e57, payloadType: 0, count: 60,
-        payload: (i) => Buffer.from(Array.from(tone.subarray(i * 160, i * 160 + 160), linearToUlaw)),
-      });
-      await rx.waitFor(25, 4000);
-      const payloads = rx.sources().flatMap((s) => s.payloads);
-      const pcm = decodeUlaw(Buffer.concat(payloads.slice(5)));
-      const f = dominantFrequency(pcm, 8000, { min: 300, max: 3000, step: 10 });
-      assert.ok(Math.abs(f - 1000) <= 20, `echoed tone at ${f} Hz`);
-    } finally {
-      await rx.close();
-    }
+    await assertToneThrough(call.legs.b.media.local_port);
     await api(t, 'DELETE', `/api/calls/${call.id}`);
     assertSipp(await bob.stop(), 'transferee');
     assertSipp(await carol.stop(), 'target');
@@ -131,23 +86,6 @@ describe('call transfer', () => {
     const alice = runSipp(deviceCall(t, 'alice', callee, { scenario: 'uac-wait-bye.xml' }));
     const call = await activeCall();
     return { alice, id: call.id as string };
-  }
-
-  async function assertToneThrough(port: number): Promise<void> {
-    const rx = await startRtpReceiver({ capture: true });
-    try {
-      const tone = makeTone({ freq: 1000, seconds: 1.2, rate: 8000, amplitude: 0.25 });
-      await sendRtp({
-        host: '127.0.0.1', port, socket: rx.socket, ssrc: 0x7e58, payloadType: 0, count: 60,
-        payload: (i) => Buffer.from(Array.from(tone.subarray(i * 160, i * 160 + 160), linearToUlaw)),
-      });
-      await rx.waitFor(25, 4000);
-      const pcm = decodeUlaw(Buffer.concat(rx.sources().flatMap((s) => s.payloads).slice(5)));
-      const f = dominantFrequency(pcm, 8000, { min: 300, max: 3000, step: 10 });
-      assert.ok(Math.abs(f - 1000) <= 20, `echoed tone at ${f} Hz`);
-    } finally {
-      await rx.close();
-    }
   }
 
   test('API blind transfer: the callee is released, the caller talks to the target (tone), 200 with the call; bad input 400/404/409', async () => {

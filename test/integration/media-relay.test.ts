@@ -268,7 +268,6 @@ describe('media relay engine over UDP', () => {
     const la = await engine.createLeg();
     const other = await engine.createLeg();
     assert.notEqual(la.worker, other.worker, 'least-loaded placement spreads legs');
-    await assert.rejects(engine.bridge(la.id, other.id), isMediaError('MEDIA_ERR_CROSS_WORKER'));
     await assert.rejects(engine.bridge(la.id, la.id), isMediaError('MEDIA_ERR_SELF_BRIDGE'));
     await assert.rejects(engine.setRemote(la.id, { address: 'phone.example.com', rtpPort: 4000 }), isMediaError('MEDIA_ERR_BAD_ADDRESS'));
     await assert.rejects(engine.setRemote(la.id, { address: '::1', rtpPort: 4000 }), isMediaError('MEDIA_ERR_BAD_ADDRESS'));
@@ -278,6 +277,32 @@ describe('media relay engine over UDP', () => {
     assert.equal(near.worker, other.worker);
     for (const l of [la, other, near]) assert.equal(await engine.releaseLeg(l.id), true);
     assert.equal(await engine.releaseLeg(la.id), false);
+  });
+
+  test('legs of different workers bridge through a link: packets both ways, the link goes with the leg', async () => {
+    const [a, b] = [await endpoint(), await endpoint()];
+    const la = await engine.createLeg();
+    const lb = await engine.createLeg();
+    assert.notEqual(la.worker, lb.worker, 'least-loaded placement spreads legs');
+    await engine.setRemote(la.id, { address: HOST, rtpPort: a.port });
+    await engine.setRemote(lb.id, { address: HOST, rtpPort: b.port });
+    await engine.bridge(la.id, lb.id);
+    assert.equal(engine.totals().legs, 4, 'one hidden link leg in each worker');
+    const sent = await a.stream(la.rtpPort, 0xab, 10);
+    await b.waitFor(10);
+    assert.deepEqual(content(b.received), content(sent), 'a -> b through both workers, payload unchanged');
+    assertOneStream(b.received, 0xab);
+    const back = await b.stream(lb.rtpPort, 0xba, 5);
+    await a.waitFor(5);
+    assert.deepEqual(content(a.received), content(back), 'b -> a');
+    await engine.bridge(la.id, lb.id);
+    assert.equal(engine.totals().legs, 4, 're-bridging reuses the link');
+    await engine.releaseLeg(la.id);
+    await engine.releaseLeg(lb.id);
+    const end = Date.now() + 2000;
+    while (engine.totals().legs > 0 && Date.now() < end) await sleep(10);
+    assert.equal(engine.totals().legs, 0, 'link legs released');
+    assert.equal(timeouts.length === 0 || !timeouts.some((id) => id > lb.id), true, 'no timeout reported for link legs');
   });
 
   test('a busy port in the range is skipped', async () => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdp, codecs } from '../../../src/sdp/index.ts';
-import { AnchorError, anchorSdp, createLegMedia } from '../../../src/pbx/anchor-sdp.ts';
+import { AnchorError, anchorSdp, answerOffer, createLegMedia } from '../../../src/pbx/anchor-sdp.ts';
 import { FakeMedia } from './call-harness.ts';
 
 const offerSdp = (m: string, attrs: string[]) => ['v=0', 'o=a 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', m, ...attrs, ''].join('\r\n');
@@ -48,4 +48,20 @@ test('offers we cannot carry: 305 for no decodable codec, 304 for no audio strea
   const [a, b] = legs();
   await assert.rejects(anchorSdp(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), 'offer', a, b), (e) => e instanceof AnchorError && e.warning === 305);
   await assert.rejects(anchorSdp(new FakeMedia(), offerSdp('m=video 4000 RTP/AVP 96', ['a=rtpmap:96 H264/90000']), 'offer', a, b), (e) => e instanceof AnchorError && e.warning === 304 && e.header('h') === '304 h "Media type not available"');
+});
+
+test('answerOffer (a leg joining a bridge, Replaces): the preferred codec when offered, else the offerer\'s first we support; direction mirrored', async () => {
+  const [leg] = legs();
+  const media = new FakeMedia();
+  const offer = offerSdp('m=audio 4000 RTP/AVP 8 0 101', ['a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=sendonly']);
+  const answer = parseSdp(await answerOffer(media, offer, leg, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 }));
+  assert.deepEqual(answer.media[0].formats, ['0', '101'], 'PCMU (the other party\'s codec: relay) and telephone-event');
+  assert.ok(answer.media[0].attributes.some((x) => x.name === 'recvonly'), 'sendonly offer answered recvonly');
+  assert.deepEqual([answer.media[0].port, answer.connection?.address], [20000, '127.0.0.1']);
+  assert.deepEqual([leg.codec?.name, leg.codec?.pt, leg.codec?.telephoneEventPt], ['PCMU', 0, 101]);
+  assert.deepEqual(media.remotes.get(1), { address: '192.0.2.10', rtpPort: 4000 });
+  const [other] = legs();
+  const transcoded = parseSdp(await answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18 8', ['a=rtpmap:18 G729/8000']), other, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 }));
+  assert.deepEqual(transcoded.media[0].formats, ['8'], 'PCMA, the first offered codec we can decode: the bridge transcodes');
+  await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), other, null), (e) => e instanceof AnchorError && e.warning === 305);
 });

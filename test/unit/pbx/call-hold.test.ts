@@ -36,7 +36,7 @@ async function answered(o: { moh?: string | null } = {}) {
   const tag = calleeTag();
   invite.respond(200, { toTag: tag, body: calleeSdp() });
   await h.settle();
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1));
   media.ops.length = 0;
   return { ...h, media, invite, tag };
 }
@@ -197,7 +197,7 @@ test('phone hold: the caller re-INVITEs sendonly, relayed as before; once answer
   assert.deepEqual(h.call.snapshot().hold, { onHold: true, heldBy: 'caller', heldParty: 'callee' });
   await assert.rejects(h.call.hold.request(false), (e: unknown) => e instanceof HoldError && e.code === 'HOLD_ERR_PHONE_HOLD');
 
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 2));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 2));
   h.media.ops.length = 0;
   const resume = incoming(fromCaller(h.call, 'INVITE', 3, CALLER_SDP));
   await h.call.inDialogUpdate('a', resume);

@@ -26,7 +26,7 @@ async function answered(o: { reject?: RouteDecision; findDialog?: TransferEnv['f
   const [invite] = h.endpoint.sent('INVITE');
   invite!.respond(200, { toTag: calleeTag(), body: calleeSdp() });
   await h.settle();
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1));
   const swaps: Array<{ cdr: NewCdr; oldLegId: number; newLegId: number }> = [];
   const routed: Array<{ dialed: string; side: string | null }> = [];
   const nears: Array<number | undefined> = [];
@@ -219,7 +219,7 @@ test('attended REFER with Replaces: Y is joined with Z of the consultation call,
   const c2 = await startCall();
   c2.endpoint.sent('INVITE')[0]!.respond(200, { toTag: calleeTag(), body: calleeSdp('0', ['a=rtpmap:0 PCMU/8000'], 8000) });
   await c2.settle();
-  await c2.call.onAckFromA(fromCaller(c2.call, 'ACK', 1));
+  await c2.call.onAck('a', fromCaller(c2.call, 'ACK', 1));
   const z = c2.call.partyB!;
   const key2 = dialogKey(CALLER_CALL_ID, c2.call.caller.tag, CALLER_TAG);
   const { h, transfers, swaps } = await answered({ findDialog: (key) => (key === key2 ? { call: c2.call, side: 'a' } : undefined) });

@@ -34,7 +34,7 @@ test('answer: the callee gets our re-anchored offer, the caller our 200 pointing
   assert.deepEqual(h.media.remotes.get(2), { address: '198.51.100.7', rtpPort: 6000 });
   assert.equal(h.endpoint.statelessOf('ACK').length, 1, 'the callee 2xx was ACKed');
   assert.equal(h.call.codec, 'PCMA/8000');
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1));
   const bye = incoming(fromCaller(h.call, 'BYE', 2));
   h.call.byeFrom('a', bye);
   assert.equal(bye.replies[0].status, 200);
@@ -123,7 +123,7 @@ async function answered(o: Parameters<typeof startCall>[0] = {}) {
   const tag = calleeTag();
   invite.respond(200, { toTag: tag, body: calleeSdp() });
   await h.settle();
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1));
   return { ...h, invite, tag };
 }
 
@@ -135,7 +135,7 @@ test('2xx retransmission to the caller until its ACK (§13.3.1.4), then silence'
   h.timers.advance(500);
   h.timers.advance(1000);
   assert.equal(h.endpoint.statelessOf('200').length, 2);
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1));
   h.timers.advance(10_000);
   assert.equal(h.endpoint.statelessOf('200').length, 2);
 });
@@ -157,7 +157,7 @@ test('re-INVITE from the caller (hold) reaches the callee sendonly; the 200 come
   assert.match(reinvite.replies[0].body.toString(), /m=audio 20000 /);
   const acks = () => h.endpoint.statelessOf('ACK').filter((a) => a.callId === h.invite.msg.callId).length;
   const before = acks();
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 2));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 2));
   assert.equal(acks(), before + 1, 'the callee 2xx is ACKed once the caller ACKed ours');
 });
 
@@ -234,7 +234,7 @@ test('late offer: INVITE without SDP, the callee offer goes to the caller in the
   const offer = parseSdp(ok.body.toString());
   assert.equal(offer.media[0].port, 20000);
   assert.deepEqual(offer.media[0].formats.slice(0, 2), ['0', '8'], 'the callee codecs first');
-  await h.call.onAckFromA(fromCaller(h.call, 'ACK', 1, CALLER_SDP.replace('RTP/AVP 8 0 101', 'RTP/AVP 0')));
+  await h.call.onAck('a', fromCaller(h.call, 'ACK', 1, CALLER_SDP.replace('RTP/AVP 8 0 101', 'RTP/AVP 0')));
   const [ack] = h.endpoint.statelessOf('ACK');
   assert.ok(ack);
   assert.match(ack.body.toString(), /m=audio 20002 RTP\/AVP 0\r\n/);
