@@ -26,6 +26,7 @@ import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
 import { ALLOW, contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
+import { trunkRequestUri, trunkToUri } from './trunk-target.ts';
 import { CallHold, type HoldEnv, type HoldSnapshot } from './call-hold.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
@@ -42,8 +43,8 @@ export interface CallEnv {
   t1: number;
   maxCallMs: number;
   advertise(protocol: SendTarget['protocol'], family?: 4 | 6): { host: string; port: number };
-  /** Resolves a target to where its INVITE goes (DNS for trunk hosts). */
-  sendTargetFor(target: CallTarget): Promise<SendTarget>;
+  /** Where a target's INVITE may go, in the order to try (RFC 3263 for trunk hosts); throws `SipDnsError` when nowhere. */
+  sendTargetsFor(target: CallTarget): Promise<SendTarget[]>;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
   /** Dialog index maintenance. */
   bindDialog(key: string, call: Call, side: 'a' | 'b'): void;
@@ -243,7 +244,7 @@ export class Call {
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
     for (const target of this.decision.targets) {
-      const sendTarget = await this.env.sendTargetFor(target);
+      const sendTargets = await this.env.sendTargetsFor(target);
       if (this.state === 'ended') return;
       const leg = new SipUacLeg(this.legEnv, {
         provisional: (l, res) => { void this.onProvisional(l, res).catch((err) => this.log.warn({ err }, 'call: provisional relay failed')); },
@@ -255,8 +256,8 @@ export class Call {
         },
         failed: (l) => this.onForkFailed(l),
       }, this.calleeMedia, {
-        target, sendTarget, body,
-        buildInvite: (cseq, b) => this.buildInvite(target, sendTarget, b, cseq),
+        target, sendTargets, body,
+        buildInvite: (cseq, b, to) => this.buildInvite(target, to, b, cseq),
         trunkCredentials: (id) => this.env.trunkCredentials(id),
       });
       this.forks.push(leg);
@@ -269,8 +270,8 @@ export class Call {
     const msg = this.caller.req.msg;
     const display = msg.from.displayName;
     const fromHost = target.kind === 'trunk' ? (target.trunk.from_domain ?? adv.host) : this.env.domain;
-    const requestUri = target.kind === 'contact' ? target.binding.contactUri : `sip:${target.number}@${target.trunk.host}:${target.trunk.port}`;
-    const toUri = target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : `<sip:${target.number}@${target.trunk.host}>`;
+    const requestUri = target.kind === 'contact' ? target.binding.contactUri : trunkRequestUri(target.trunk, target.number);
+    const toUri = target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : trunkToUri(target.trunk, target.number);
     const mf = msg.maxForwards;
     const fromUser = target.kind === 'trunk' && target.trunk.caller_id ? target.trunk.caller_id : this.decision.callerId;
     return createRequest({

@@ -18,6 +18,8 @@ import { createRegistrar } from './registrar.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import { CachingDnsClient } from '../sip/dns-cache.ts';
+import { SipLocator } from '../sip/dns-resolve.ts';
 import type { MohService } from './moh.ts';
 import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
 import type { Db } from '../store/db.ts';
@@ -157,6 +159,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh,
+    locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');

@@ -173,7 +173,7 @@ export async function startCall(o: { body?: string; forks?: number; ringTimeoutM
     t1: 500,
     maxCallMs: 4 * 3600_000,
     advertise: () => ({ host: '127.0.0.1', port: 5060 }),
-    sendTargetFor: async (t) => ({ protocol: 'udp', address: t.kind === 'trunk' ? t.trunk.host : '203.0.113.1', port: 5060 }),
+    sendTargetsFor: async (t) => [{ protocol: 'udp', address: t.kind === 'trunk' ? t.trunk.host : '203.0.113.1', port: 5060 }],
     trunkCredentials: async () => undefined,
     bindDialog: () => {},
     unbindDialog: () => {},
