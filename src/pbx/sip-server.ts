@@ -95,7 +95,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   }
 
   // With port 0 every listener picks its own free port; `ports` says which (tests pick fixed free ports).
-  const transports = new TransportLayer({ listen, tls });
+  const transports = new TransportLayer({ listen, tls, wsAllowedOrigins: sip.wsOrigins });
   await transports.start();
   const ports: Partial<Record<TransportProtocol, number>> = {};
   for (const t of transports.transports) ports[t.protocol] ??= t.local.port;
