@@ -94,6 +94,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     }
   }
 
+  // STROWGER_SIP_TLS_CERTS: more certificates, chosen by the name a client asks for (SNI).
+  if (tls !== undefined && sip.tlsCertPairs.length > 0) {
+    tls = { ...tls, sniCerts: sip.tlsCertPairs.map((p) => ({ cert: readFileSync(p.certFile, 'utf8'), key: readFileSync(p.keyFile, 'utf8') })) };
+  }
   // With port 0 every listener picks its own free port; `ports` says which (tests pick fixed free ports).
   const transports = new TransportLayer({ listen, tls, wsAllowedOrigins: sip.wsOrigins });
   await transports.start();

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect, createServer, rootCertificates } from 'node:tls';
 import type { Socket } from 'node:net';
 import { StreamTransport } from './transport-stream.ts';
+import { sniCallback, type CertPair } from './tls-sni.ts';
 import type { StreamSocketFactory } from './transport-stream.ts';
 import type { TransportContext } from './transport-types.ts';
 
@@ -26,6 +27,8 @@ export interface SipTlsOptions {
   readonly requestClientCert?: boolean;
   /** Handshake must finish within this many ms. Default 10,000. */
   readonly handshakeTimeoutMs?: number;
+  /** More certificates for listeners, presented to clients whose SNI names one of theirs (tls-sni.ts). */
+  readonly sniCerts?: readonly CertPair[];
 }
 
 /** Socket factory for TLS with the given certificate and verification policy. */
@@ -45,6 +48,7 @@ export function tlsSocketFactory(options: SipTlsOptions): StreamSocketFactory {
           // A client certificate is optional; identity is checked above us (digest auth).
           rejectUnauthorized: false,
           handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+          SNICallback: sniCallback(options.sniCerts ?? []),
         },
         (socket) => onSocket(socket as Socket),
       );

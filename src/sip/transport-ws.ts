@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import type { SipTlsOptions } from './transport-tls.ts';
+import { sniCallback } from './tls-sni.ts';
 import { WsConnection } from './transport-ws-connection.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
 
@@ -91,7 +92,7 @@ export class WsTransport implements SipTransport {
     if (protocol === 'wss') {
       const tls = options.tls;
       if (tls?.cert === undefined || tls.key === undefined) throw new Error('a WSS listener needs tls.cert and tls.key');
-      server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca });
+      server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, SNICallback: sniCallback(tls.sniCerts ?? []) });
     } else {
       server = createHttpServer();
     }
