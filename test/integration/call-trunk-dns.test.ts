@@ -10,7 +10,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
-import { getFreePort, spawnSipp, startSippServer, type SippServer } from '../helpers/sipp.ts';
+import { getFreePort, runSipp, startSippServer, type SippServer } from '../helpers/sipp.ts';
 import { startDnsmasq, type Dnsmasq } from '../helpers/dnsmasq.ts';
 import { api, assertIdle, cdrCount, did, inboundTrunk, nextCdr, route, startCallServer, trunkCall } from './call-fixtures.ts';
 
@@ -54,16 +54,19 @@ describe('RFC 3263: trunk host resolved by NAPTR/SRV with failover', () => {
   });
   afterEach(() => assertIdle(t));
 
+  /** A call from the inbound trunk's host forwarded out through the DNS trunk: answered, CDR says so. */
+  async function answeredCall(from: string): Promise<void> {
+    const n = await cdrCount(t);
+    const r = await runSipp(trunkCall(t, DID, from, { scenario: 'uac', pauseMs: 300 }));
+    assert.equal(r.exitCode, 0, r.errors);
+    assert.equal((await nextCdr(t, n)).disposition, 'answered');
+  }
+
   test('SRV over TCP: the first target refuses the connection, the second answers', async () => {
     const trunk = await api(t, 'GET', `/api/trunks/${trunkId}`);
     assert.equal(trunk.port, null);
     assert.equal(trunk.transport, 'tcp');
-    const n = await cdrCount(t);
-    const caller = await spawnSipp(trunkCall(t, DID, '+15550100301', { scenario: 'uac', pauseMs: 300 }));
-    const r = await caller.done;
-    assert.equal(r.exitCode, 0, r.errors);
-    const cdr = await nextCdr(t, n);
-    assert.equal(cdr.disposition, 'answered');
+    await answeredCall('+15550100301');
     // The live target got the INVITE, addressed by the SRV owner name without a port.
     const uas = await tcpUas.stop();
     assert.match(uas.messages, new RegExp(`INVITE sip:${FORWARD_TO.replace('+', '\\+')}@trunk\\.test SIP/2\\.0`));
@@ -71,12 +74,7 @@ describe('RFC 3263: trunk host resolved by NAPTR/SRV with failover', () => {
 
   test('NAPTR → SRV over UDP: the first target answers 503, the second answers', async () => {
     await api(t, 'PUT', `/api/trunks/${trunkId}`, { host: 'carrier.test', transport: null, port: null });
-    const n = await cdrCount(t);
-    const caller = await spawnSipp(trunkCall(t, DID, '+15550100302', { scenario: 'uac', pauseMs: 300 }));
-    const r = await caller.done;
-    assert.equal(r.exitCode, 0, r.errors);
-    const cdr = await nextCdr(t, n);
-    assert.equal(cdr.disposition, 'answered');
+    await answeredCall('+15550100302');
     const busy = await busyUas.stop();
     const live = await udpUas.stop();
     const invites = (log: string) => (log.match(/^INVITE sip:/gm) ?? []).length;
