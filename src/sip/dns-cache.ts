@@ -6,7 +6,7 @@
  * `negativeTtlMs`; server failures and timeouts are not cached. Every entry is capped at
  * `maxTtlMs`, so a long TTL cannot pin a trunk's old address for a day.
  */
-import { Resolver } from 'node:dns/promises';
+import { lookup, Resolver } from 'node:dns/promises';
 import type { NaptrRecord, SrvRecord } from 'node:dns';
 
 /** The four queries RFC 3263 needs; answers already stripped of the cache's bookkeeping. */
@@ -32,6 +32,11 @@ export interface CachingDnsOptions {
   timeoutMs?: number;
   /** Monotonic clock in ms (tests inject one). */
   now?: () => number;
+  /**
+   * When DNS has no A/AAAA for a name, ask the system's `getaddrinfo` (which reads /etc/hosts,
+   * as the trunk lookup did before RFC 3263). Default: on when `servers` is empty.
+   */
+  hostsFallback?: boolean;
   /** The underlying resolver; default a `node:dns` Resolver on `servers`. */
   resolver?: Pick<Resolver, 'resolveNaptr' | 'resolveSrv' | 'resolve4' | 'resolve6'>;
 }
@@ -53,12 +58,14 @@ export class CachingDnsClient implements DnsClient {
   private readonly negativeTtlMs: number;
   private readonly maxTtlMs: number;
   private readonly now: () => number;
+  private readonly hostsFallback: boolean;
 
   constructor(o: CachingDnsOptions = {}) {
     this.recordTtlMs = o.recordTtlMs ?? 60_000;
     this.negativeTtlMs = o.negativeTtlMs ?? 30_000;
     this.maxTtlMs = o.maxTtlMs ?? 300_000;
     this.now = o.now ?? (() => performance.now());
+    this.hostsFallback = o.hostsFallback ?? !(o.servers && o.servers.length > 0);
     if (o.resolver) {
       this.resolver = o.resolver;
     } else {
@@ -77,11 +84,24 @@ export class CachingDnsClient implements DnsClient {
   }
 
   a(name: string): Promise<string[]> {
-    return this.cached(`A ${name}`, async () => withTtl(await this.resolver.resolve4(name, { ttl: true })));
+    return this.cached(`A ${name}`, () => this.withHosts(name, 4, () => this.resolver.resolve4(name, { ttl: true })));
   }
 
   aaaa(name: string): Promise<string[]> {
-    return this.cached(`AAAA ${name}`, async () => withTtl(await this.resolver.resolve6(name, { ttl: true })));
+    return this.cached(`AAAA ${name}`, () => this.withHosts(name, 6, () => this.resolver.resolve6(name, { ttl: true })));
+  }
+
+  /** The DNS answer, else (no records) the hosts-file/getaddrinfo answer, cached like a negative one. */
+  private async withHosts(name: string, family: 4 | 6, query: () => Promise<Array<{ address: string; ttl: number }>>): Promise<{ value: string[]; ttlMs: number }> {
+    let records: Array<{ address: string; ttl: number }> = [];
+    try {
+      records = await query();
+    } catch (err) {
+      if (!this.hostsFallback || !NEGATIVE.has((err as { code?: string }).code ?? '')) throw err;
+    }
+    if (records.length > 0 || !this.hostsFallback) return withTtl(records);
+    const found = await lookup(name, { family, all: true }).catch(() => []);
+    return { value: found.map((f) => f.address), ttlMs: this.negativeTtlMs };
   }
 
   /** Drops every cached answer (e.g. after a trunk's DNS changed and an admin asks to retry). */
