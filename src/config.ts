@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
 
 export interface Config {
@@ -67,6 +68,12 @@ export interface SipConfig {
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
   minSessionExpires: number;
+  /** DNS servers for RFC 3263 lookups of trunk hosts (`ip` or `ip:port`); [] = the system's. */
+  dnsServers: string[];
+  /** Origins allowed to open SIP over WS/WSS (exact `scheme://host[:port]`, or `*`); undefined = default (see README). */
+  wsOrigins: string[] | undefined;
+  /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
+  tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
 }
 
 export class ConfigError extends Error {
@@ -236,6 +243,9 @@ export function loadConfig(env: Env = process.env): Config {
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),
+      dnsServers: dnsServers(env),
+      wsOrigins: wsOrigins(env),
+      tlsCertPairs: tlsCertPairs(env),
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
     calls: {
@@ -272,4 +282,40 @@ function httpUrl(env: Env, name: string): string | undefined {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
   if (u.search || u.hash) throw new ConfigError(name, 'must not have a query or fragment');
   return raw.replace(/\/+$/, '');
+}
+
+/** `1.2.3.4`, `1.2.3.4:5353`, `2001:db8::1` or `[2001:db8::1]:5353`, as `Resolver.setServers` takes them. */
+function dnsServers(env: Env): string[] {
+  const name = 'STROWGER_DNS_SERVERS';
+  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(item) ?? /^([^:]+)(?::(\d+))?$/.exec(item) ?? [item, item, undefined];
+    const portText = m[2];
+    if (isIP(m[1]!) === 0 || (portText !== undefined && !(Number(portText) > 0 && Number(portText) < 65536))) {
+      throw new ConfigError(name, `"${item}" is not an IP address with an optional port`);
+    }
+  }
+  return items;
+}
+
+/** Unset: undefined (the default policy); `*`: any; else origins compared without a trailing slash, lower case. */
+function wsOrigins(env: Env): string[] | undefined {
+  const raw = env.STROWGER_SIP_WS_ORIGINS;
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim().replace(/\/$/, '').toLowerCase()).filter(Boolean);
+  for (const o of items) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError('STROWGER_SIP_WS_ORIGINS', `"${o}" is not an origin like https://pbx.example.com or *`);
+  }
+  return items;
+}
+
+/** `cert.pem:key.pem,cert2.pem:key2.pem`: each file must exist, so a typo stops the server. */
+function tlsCertPairs(env: Env): Array<{ certFile: string; keyFile: string }> {
+  const name = 'STROWGER_SIP_TLS_CERTS';
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
+    const [certFile, keyFile, extra] = pair.split(':');
+    if (!certFile || !keyFile || extra !== undefined) throw new ConfigError(name, `"${pair}" is not cert.pem:key.pem`);
+    for (const f of [certFile, keyFile]) if (!existsSync(f)) throw new ConfigError(name, `${f} does not exist`);
+    return { certFile, keyFile };
+  });
 }

@@ -3,8 +3,6 @@
  * for in-dialog requests, and writes a CDR for every attempt. Calls live in memory on the
  * node that carries them; answered calls are journalled so a crash still ends in a CDR.
  */
-import { isIP } from 'node:net';
-import { lookup } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { DB } from '../store/schema.ts';
@@ -36,6 +34,9 @@ import { CallTransfers, type RingResult, type TransferRefusal, type TransferType
 import { transferRoute } from './call-transfer-route.ts';
 import { inviteWithReplaces, type ReplacesEnv } from './call-replaces.ts';
 import { replacesOfRequest, SipReferError } from '../sip/index.ts';
+import { trunkSendTargets } from './trunk-target.ts';
+import { CachingDnsClient } from '../sip/dns-cache.ts';
+import { SipDnsError, SipLocator } from '../sip/dns-resolve.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -59,6 +60,8 @@ export interface B2buaOptions {
   timers?: Timers;
   /** Music on hold played to held parties; none: they hear silence. */
   moh?: { currentMohFile(): Promise<string | null> };
+  /** RFC 3263 resolution of trunk hosts; default: the system's DNS servers. */
+  locator?: SipLocator;
 }
 
 export type { CallSnapshot };
@@ -87,6 +90,13 @@ function mediaView(s: LegStats | null): LegMediaView | null {
   };
 }
 
+/** A trunk host that resolves to nothing: 503 to the caller (RFC 3263 §4.3 ran out of targets), logged. */
+function dnsFailure(err: unknown, log: Logger): { status: number; reason: string; headers: undefined } | null {
+  if (!(err instanceof SipDnsError)) return null;
+  log.warn({ code: err.code, err: err.message }, 'call: trunk host did not resolve');
+  return { status: 503, reason: 'Service Unavailable (DNS)', headers: undefined };
+}
+
 export class B2bua {
   readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
@@ -101,8 +111,10 @@ export class B2bua {
   private readonly env: CallEnv;
   private readonly deviceAuth;
   private readonly transfers: CallTransfers;
+  private readonly locator: SipLocator;
 
   constructor(private readonly o: B2buaOptions) {
+    this.locator = o.locator ?? new SipLocator({ dns: new CachingDnsClient() });
     this.env = this.createEnv();
     this.log = o.logger.child({ component: 'b2bua' });
     this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
@@ -204,7 +216,7 @@ export class B2bua {
     } catch (err) {
       // Whatever stops the offer from being set up ends the call here, so it never lingers with
       // its legs: errors of our catalogues carry their status (SDP 400, 488 with a Warning, media 488/503).
-      const f = sdpFailure(err, this.o.domain) ?? { status: 500, reason: undefined, headers: undefined };
+      const f = sdpFailure(err, this.o.domain) ?? dnsFailure(err, this.log) ?? { status: 500, reason: undefined, headers: undefined };
       if (f.status >= 500) this.log.error({ err }, 'call set-up failed'); else this.log.info({ err: (err as Error).message }, 'unusable SDP offer');
       call.caller.reject(f.status, f.reason, f.headers);
       call.hangup('system', 'failed');
@@ -263,14 +275,16 @@ export class B2bua {
     maxCallMs: this.o.maxCallMs,
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
-    sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
+    sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {
         const b = target.binding;
-        return { protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined };
+        return [{ protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined }];
       }
-      const t = target.trunk;
-      const address = isIP(t.host) ? t.host : (await lookup(t.host)).address;
-      return { protocol: t.transport, address, port: t.port, serverName: isIP(t.host) ? undefined : t.host };
+      const targets = await trunkSendTargets(this.locator, target.trunk);
+      if (!target.trunk.tls_verify && targets.some((t) => t.protocol === 'tls')) {
+        this.log.warn({ trunk: target.trunk.id, host: target.trunk.host }, 'trunk TLS certificate verification is OFF (tls_verify false): anyone on the path can pose as this carrier');
+      }
+      return targets;
     },
     trunkCredentials: (id: number) => trunkCredentials(this.o.db, this.o.box, id),
     bindDialog: (key: string, call: Call, side: 'a' | 'b') => { this.dialogs.set(key, { call, side }); },
@@ -297,7 +311,7 @@ export class B2bua {
     const env = this.env;
     return new CallTransfers({
       endpoint: env.endpoint, timers: env.timers, logger: env.logger, domain: env.domain, t1: env.t1,
-      advertise: env.advertise, sendTargetFor: env.sendTargetFor, trunkCredentials: env.trunkCredentials,
+      advertise: env.advertise, sendTargetsFor: env.sendTargetsFor, trunkCredentials: env.trunkCredentials,
       media: this.o.media,
       route: (dialed, call, side) => transferRoute({ db: this.o.db, trunks: () => this.cache.enabledTrunks(), router: this.router }, dialed, call, side),
       findDialog: (key) => this.dialogs.get(key),

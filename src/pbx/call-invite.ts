@@ -9,6 +9,7 @@ import type { SendTarget } from '../sip/transport-types.ts';
 import { createRequest } from '../sip/message-build.ts';
 import type { CallTarget } from './call-router.ts';
 import { ALLOW, contactFor, type SipLegEnv } from './leg-sip.ts';
+import { trunkRequestUri, trunkToUri } from './trunk-target.ts';
 
 export interface CalleeInviteContext {
   legEnv: SipLegEnv;
@@ -27,8 +28,8 @@ export function buildCalleeInvite(c: CalleeInviteContext, target: CallTarget, to
   const msg = c.callerInvite;
   const display = msg.from.displayName;
   const fromHost = target.kind === 'trunk' ? (target.trunk.from_domain ?? adv.host) : c.domain;
-  const requestUri = target.kind === 'contact' ? target.binding.contactUri : `sip:${target.number}@${target.trunk.host}:${target.trunk.port}`;
-  const toUri = target.kind === 'contact' ? `<sip:${target.binding.aor}@${c.domain}>` : `<sip:${target.number}@${target.trunk.host}>`;
+  const requestUri = target.kind === 'contact' ? target.binding.contactUri : trunkRequestUri(target.trunk, target.number);
+  const toUri = target.kind === 'contact' ? `<sip:${target.binding.aor}@${c.domain}>` : trunkToUri(target.trunk, target.number);
   const mf = msg.maxForwards;
   const fromUser = target.kind === 'trunk' && target.trunk.caller_id ? target.trunk.caller_id : c.callerId;
   return createRequest({

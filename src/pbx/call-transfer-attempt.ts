@@ -20,6 +20,7 @@ import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { createLegMedia, type LegMedia } from './anchor-sdp.ts';
 import { ALLOW, contactFor, type CallEndpoint, type SipLegEnv } from './leg-sip.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
+import { trunkRequestUri, trunkToUri } from './trunk-target.ts';
 import { anchorTransferAnswer, transferOffer } from './call-transfer-sdp.ts';
 
 /** What transfers need of the PBX around them (given by the B2BUA; faked in unit tests). */
@@ -36,7 +37,7 @@ export interface TransferEnv {
    * routing rules as its own calls); `side` null: as the PBX itself (API transfers).
    */
   route(dialed: string, call: Call, side: 'a' | 'b' | null): Promise<RouteDecision>;
-  sendTargetFor(target: CallTarget): Promise<SendTarget>;
+  sendTargetsFor(target: CallTarget): Promise<SendTarget[]>;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
   /**
    * The parties were swapped: write `cdr` (the pairing before the transfer, journalled), open
@@ -101,8 +102,8 @@ export class TransferAttempt {
     if (decision.kind === 'reject') { this.finish({ ok: false, status: decision.status, reason: decision.reason }); return; }
     const kept = this.keep === 'a' ? this.call.partyA : this.call.partyB;
     if (!kept) { this.finish({ ok: false, status: 481, reason: 'Call/Transaction Does Not Exist' }); return; }
-    const sendTargets = await Promise.all(decision.targets.map((t) => this.env.sendTargetFor(t)));
-    const info = await this.env.media.createLeg({ near: kept.media.endpoint.id, family: addressFamily(sendTargets[0]!.address) });
+    const sendTargets = await Promise.all(decision.targets.map((t) => this.env.sendTargetsFor(t)));
+    const info = await this.env.media.createLeg({ near: kept.media.endpoint.id, family: addressFamily(sendTargets[0]![0]!.address) });
     const media = createLegMedia(info);
     this.media = media;
     if (this.over) { void this.env.media.releaseLeg(info.id).catch(() => {}); return; }
@@ -121,8 +122,8 @@ export class TransferAttempt {
         answered: (l, res) => { void this.onAnswered(l, res); },
         failed: () => this.onForkFailed(),
       }, media, {
-        target, sendTarget: to, body,
-        buildInvite: (cseq, b) => this.buildInvite(target, to, b, cseq, callId, fromTag, display),
+        target, sendTargets: to, body,
+        buildInvite: (cseq, b, at) => this.buildInvite(target, at, b, cseq, callId, fromTag, display),
         trunkCredentials: (id) => this.env.trunkCredentials(id),
       });
       this.forks.push(leg);
@@ -137,9 +138,9 @@ export class TransferAttempt {
     const legEnv = { endpoint: this.env.endpoint, timers: this.env.timers, t1: this.env.t1, log: this.log, advertise: this.env.advertise };
     return createRequest({
       method: 'INVITE',
-      uri: target.kind === 'contact' ? target.binding.contactUri : `sip:${target.number}@${target.trunk.host}:${target.trunk.port}`,
+      uri: target.kind === 'contact' ? target.binding.contactUri : trunkRequestUri(target.trunk, target.number),
       from: `<sip:${fromUser}@${fromHost}>;tag=${fromTag}`,
-      to: target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : `<sip:${target.number}@${target.trunk.host}>`,
+      to: target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : trunkToUri(target.trunk, target.number),
       callId, cseq, maxForwards: 70,
       contact: contactFor(legEnv, to),
       headers: { Allow: ALLOW, 'User-Agent': 'Strowger', ...this.extraHeaders },

@@ -52,8 +52,8 @@ export interface CallEnv {
   t1: number;
   maxCallMs: number;
   advertise(protocol: SendTarget['protocol'], family?: 4 | 6): { host: string; port: number };
-  /** Resolves a target to where its INVITE goes (DNS for trunk hosts). */
-  sendTargetFor(target: CallTarget): Promise<SendTarget>;
+  /** Where a target's INVITE may go, in the order to try (RFC 3263 for trunk hosts); throws `SipDnsError` when nowhere. */
+  sendTargetsFor(target: CallTarget): Promise<SendTarget[]>;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
   /** Dialog index maintenance. */
   bindDialog(key: string, call: Call, side: 'a' | 'b'): void;
@@ -225,7 +225,7 @@ export class Call {
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
     for (const target of this.decision.targets) {
-      const sendTarget = await this.env.sendTargetFor(target);
+      const sendTargets = await this.env.sendTargetsFor(target);
       if (this.state === 'ended') return;
       const leg = new SipUacLeg(this.legEnv, {
         provisional: (l, res) => { void this.onProvisional(l, res).catch((err) => this.log.warn({ err }, 'call: provisional relay failed')); },
@@ -237,11 +237,11 @@ export class Call {
         },
         failed: (l) => this.onForkFailed(l),
       }, this.calleeMedia, {
-        target, sendTarget, body,
-        buildInvite: (cseq, b) => buildCalleeInvite({
+        target, sendTargets, body,
+        buildInvite: (cseq, b, to) => buildCalleeInvite({
           legEnv: this.legEnv, domain: this.env.domain, callerInvite: this.caller.req.msg, callerId: this.decision.callerId,
           callId: this.bCallId, fromTag: this.bFromTag, requires100rel: this.caller.requires100rel(),
-        }, target, sendTarget, b, cseq),
+        }, target, to, b, cseq),
         trunkCredentials: (id) => this.env.trunkCredentials(id),
       });
       this.forks.push(leg);

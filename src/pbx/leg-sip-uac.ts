@@ -26,9 +26,13 @@ export interface UacLegEvents {
 
 export interface UacLegOptions {
   target: CallTarget;
-  sendTarget: SendTarget;
-  /** Builds the INVITE (CSeq given) with the offer `body`, so the digest retry can rebuild it. */
-  buildInvite(cseq: number, body: string | undefined): SipMessage;
+  /**
+   * Where the INVITE may go, in order (RFC 3263 §4.3): the next one is tried when the
+   * current one fails at the transport, times out (Timer B) or answers 503. At least one.
+   */
+  sendTargets: readonly SendTarget[];
+  /** Builds the INVITE (CSeq given) to `to` with the offer `body`, so the digest retry and failover can rebuild it. */
+  buildInvite(cseq: number, body: string | undefined, to: SendTarget): SipMessage;
   body: string | undefined;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
 }
@@ -36,7 +40,10 @@ export interface UacLegOptions {
 export class SipUacLeg implements CallLeg, SipDialogLeg {
   readonly id = randomBytes(6).toString('hex');
   readonly kind = 'sip-uac' as const;
-  readonly target: SendTarget;
+  /** The target the current INVITE went to (then the dialog's). */
+  target: SendTarget;
+  /** Index of `target` in the options' `sendTargets`. */
+  private targetIndex = 0;
   invite: SipMessage;
   dialog: Dialog | undefined;
   /** Final answer received (or given up): nothing more to CANCEL. */
@@ -57,8 +64,8 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     readonly media: LegMedia,
     private readonly o: UacLegOptions,
   ) {
-    this.target = o.sendTarget;
-    this.invite = o.buildInvite(1, o.body);
+    this.target = o.sendTargets[0]!;
+    this.invite = o.buildInvite(1, o.body, this.target);
   }
 
   get callTarget(): CallTarget {
@@ -90,13 +97,47 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
       return;
     }
     if (this.done) return;
+    if (this.shouldFailOver(s)) {
+      this.failOver(res);
+      return;
+    }
     if ((s === 401 || s === 407) && this.o.target.kind === 'trunk' && !this.authTried) {
       this.authTried = true;
       void this.retryWithAuth(res);
       return;
     }
-    this.env.log.info({ status: s }, 'call: fork failed');
+    const error = this.tx?.localFailure === 'transport_error' ? (this.tx.error as { cause?: { message?: string } } | undefined)?.cause?.message : undefined;
+    this.env.log.info({ status: s, local: this.tx?.localFailure, error, target: `${this.target.protocol}:${this.target.address}:${this.target.port}` }, 'call: fork failed');
     this.finish(s);
+  }
+
+  /**
+   * RFC 3263 §4.3: a transport error, a timeout with no answer at all, or a 503 sends the
+   * request to the next target. (A 408 from the server is its answer, not a silent server.)
+   */
+  private shouldFailOver(status: number): boolean {
+    if (this.targetIndex + 1 >= this.o.sendTargets.length) return false;
+    return status === 503 || (status === 408 && this.tx?.localFailure === 'timeout');
+  }
+
+  /** The same request with a new branch (a new transaction) to the next target; dialog state starts over. */
+  private failOver(res: SipMessage): void {
+    const failed = this.target;
+    const cause = this.tx?.localFailure ?? `${res.status} response`;
+    const error = this.tx?.error as { message?: string; cause?: { code?: string; message?: string } } | undefined;
+    this.tx?.release();
+    this.targetIndex++;
+    this.target = this.o.sendTargets[this.targetIndex]!;
+    this.env.log.warn({
+      failed: `${failed.protocol}:${failed.address}:${failed.port}`, cause, error: error?.cause?.message ?? error?.message,
+      next: `${this.target.protocol}:${this.target.address}:${this.target.port}`,
+    }, 'call: target failed, trying the next one (RFC 3263)');
+    this.dialog = undefined;
+    this.authTried = false;
+    this.lastRseq = -1;
+    const body = this.invite.body.length ? this.invite.body.toString('utf8') : undefined;
+    this.invite = this.o.buildInvite(this.invite.cseq.seq + 1, body, this.target);
+    this.send();
   }
 
   private isReliable(res: SipMessage): boolean {
@@ -138,7 +179,7 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     if (!creds || challenges.length === 0) { this.finish(403); return; }
     const answer = new DigestClient({ username: creds.username, password: creds.password }).answer(challenges, { method: 'INVITE', uri: this.invite.requestUriText });
     const body = this.invite.body.length ? this.invite.body.toString('utf8') : undefined;
-    this.invite = this.o.buildInvite(this.invite.cseq.seq + 1, body);
+    this.invite = this.o.buildInvite(this.invite.cseq.seq + 1, body, this.target);
     this.invite.addHeader(res.status === 401 ? 'Authorization' : 'Proxy-Authorization', answer.header);
     this.tx?.release();
     this.send();

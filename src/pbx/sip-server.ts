@@ -18,6 +18,8 @@ import { createRegistrar } from './registrar.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import { CachingDnsClient } from '../sip/dns-cache.ts';
+import { SipLocator } from '../sip/dns-resolve.ts';
 import type { MohService } from './moh.ts';
 import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
 import type { Db } from '../store/db.ts';
@@ -92,8 +94,12 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     }
   }
 
+  // STROWGER_SIP_TLS_CERTS: more certificates, chosen by the name a client asks for (SNI).
+  if (tls !== undefined && sip.tlsCertPairs.length > 0) {
+    tls = { ...tls, sniCerts: sip.tlsCertPairs.map((p) => ({ cert: readFileSync(p.certFile, 'utf8'), key: readFileSync(p.keyFile, 'utf8') })) };
+  }
   // With port 0 every listener picks its own free port; `ports` says which (tests pick fixed free ports).
-  const transports = new TransportLayer({ listen, tls });
+  const transports = new TransportLayer({ listen, tls, wsAllowedOrigins: sip.wsOrigins });
   await transports.start();
   const ports: Partial<Record<TransportProtocol, number>> = {};
   for (const t of transports.transports) ports[t.protocol] ??= t.local.port;
@@ -157,6 +163,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh,
+    locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');

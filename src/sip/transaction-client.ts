@@ -159,6 +159,16 @@ export class ClientTransaction<T> extends TransactionBase<T, ClientTransactionSt
   }
 
   /**
+   * Why the transaction made up the 408/503 it is handing over: `timeout` (Timer B/F) or
+   * `transport_error`; undefined for responses that came from the network. A client moving
+   * on to the next server (RFC 3263 §4.3) needs the difference: a 503 from the server and a
+   * failed send both mean "try the next one", a 408 only when nobody answered at all.
+   */
+  get localFailure(): 'timeout' | 'transport_error' | undefined {
+    return this.pendingReason === 'completed' ? undefined : (this.pendingReason as 'timeout' | 'transport_error');
+  }
+
+  /**
    * The TU is done with this transaction (its dialog or call ended): it hears nothing more,
    * and the transaction no longer holds the TU's objects while it lingers (Timer M keeps an
    * INVITE in Accepted 32 s; late 2xx retransmissions are then absorbed).

@@ -65,6 +65,8 @@ export interface TransportLayerOptions {
   readonly wsPingIntervalMs?: number;
   /** Largest WS message. Default maxHeaderBytes + maxBodyBytes. */
   readonly wsMaxPayloadBytes?: number;
+  /** Origins allowed to open WS/WSS (see `WsTransportOptions.allowedOrigins`). */
+  readonly wsAllowedOrigins?: readonly string[];
   /** Clock and timers for idle accounting (tests inject FakeTimers). */
   readonly timers?: Timers;
   readonly onMessage?: MessageHandler;
@@ -313,6 +315,7 @@ export class TransportLayer implements TransportContext {
             tls: this.options.tls,
             pingIntervalMs: this.options.wsPingIntervalMs,
             maxPayloadBytes: this.options.wsMaxPayloadBytes,
+            allowedOrigins: this.options.wsAllowedOrigins,
           },
           this,
         );

@@ -15,8 +15,11 @@ export interface StreamSocketFactory {
   readonly protocol: 'tcp' | 'tls';
   /** A server that calls `onSocket` for each connection ready to carry SIP (after the TLS handshake). */
   createServer(onSocket: (socket: Socket) => void, ctx: TransportContext): Server;
-  /** A client socket to `address` (canonical IP); `readyEvent` fires when writes may flow. */
-  dial(address: string, target: SendTarget): { socket: Socket; readyEvent: 'connect' | 'secureConnect' };
+  /**
+   * A client socket to `address` (canonical IP); `readyEvent` fires when writes may flow, then
+   * `accept` (if any) may still refuse the peer (a pinned TLS certificate that differs).
+   */
+  dial(address: string, target: SendTarget): { socket: Socket; readyEvent: 'connect' | 'secureConnect'; accept?: () => Error | undefined };
 }
 
 export class StreamTransport implements SipTransport {
@@ -117,7 +120,7 @@ export class StreamTransport implements SipTransport {
 
   /** Opens a connection under the admitted `id`; sends queue until it is ready. */
   private dial(id: number, address: string, target: SendTarget): StreamConnection {
-    const { socket, readyEvent } = this.factory.dial(address, target);
+    const { socket, readyEvent, accept } = this.factory.dial(address, target);
     const where = `${this.protocol}:${address}:${target.port}`;
     const connecting = new Promise<void>((resolve, reject) => {
       const fail = (cause?: unknown): void => {
@@ -129,6 +132,12 @@ export class StreamTransport implements SipTransport {
         socket.destroy();
       }, this.ctx.limits.connectTimeoutMs);
       socket.once(readyEvent, () => {
+        const refused = accept?.();
+        if (refused !== undefined) {
+          fail(refused);
+          socket.destroy();
+          return;
+        }
         clearTimeout(timer);
         resolve();
       });

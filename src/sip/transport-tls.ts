@@ -4,9 +4,11 @@
  * creates TLS sockets. Certificates come from options, or from
  * tls-self-signed.ts for a server without a CA-issued certificate.
  */
-import { connect, createServer } from 'node:tls';
+import { isIP } from 'node:net';
+import { checkServerIdentity, connect, createServer, rootCertificates } from 'node:tls';
 import type { Socket } from 'node:net';
 import { StreamTransport } from './transport-stream.ts';
+import { sniCallback, type CertPair } from './tls-sni.ts';
 import type { StreamSocketFactory } from './transport-stream.ts';
 import type { TransportContext } from './transport-types.ts';
 
@@ -25,6 +27,8 @@ export interface SipTlsOptions {
   readonly requestClientCert?: boolean;
   /** Handshake must finish within this many ms. Default 10,000. */
   readonly handshakeTimeoutMs?: number;
+  /** More certificates for listeners, presented to clients whose SNI names one of theirs (tls-sni.ts). */
+  readonly sniCerts?: readonly CertPair[];
 }
 
 /** Socket factory for TLS with the given certificate and verification policy. */
@@ -44,6 +48,7 @@ export function tlsSocketFactory(options: SipTlsOptions): StreamSocketFactory {
           // A client certificate is optional; identity is checked above us (digest auth).
           rejectUnauthorized: false,
           handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
+          SNICallback: sniCallback(options.sniCerts ?? []),
         },
         (socket) => onSocket(socket as Socket),
       );
@@ -58,19 +63,37 @@ export function tlsSocketFactory(options: SipTlsOptions): StreamSocketFactory {
       return server;
     },
     dial(address, target) {
+      const policy = target.tls;
+      const pin = policy?.fingerprint256?.toUpperCase();
+      // A pinned certificate is checked by its fingerprint alone (often self-signed: no chain to verify).
+      const verify = pin === undefined && (policy?.verify ?? options.verifyPeer ?? true);
+      // `ca` replaces Node's default roots, so a trunk's own CA is added to them, not instead.
+      const ca = policy?.ca !== undefined ? [...rootCertificates, ...asList(options.ca), policy.ca] : options.ca;
+      const name = target.serverName;
       const socket = connect({
         host: address,
         port: target.port,
-        servername: target.serverName,
-        rejectUnauthorized: options.verifyPeer ?? true,
-        ca: options.ca,
+        // SNI carries host names only (RFC 6066 §3); an IP literal is still checked against the certificate.
+        servername: name !== undefined && isIP(name) === 0 ? name : undefined,
+        rejectUnauthorized: verify,
+        // The name checked is the one the user configured (RFC 5922 §4), not the address dialed.
+        checkServerIdentity: (_host, cert) => checkServerIdentity(name ?? address, cert),
+        ca,
         cert: options.cert,
         key: options.key,
       });
       socket.setNoDelay(true);
-      return { socket, readyEvent: 'secureConnect' };
+      const accept = pin === undefined ? undefined : (): Error | undefined => {
+        const got = socket.getPeerCertificate().fingerprint256;
+        return got === pin ? undefined : Object.assign(new Error(`TLS certificate fingerprint ${got} is not the pinned ${pin}`), { code: 'ERR_SIP_TLS_PIN_MISMATCH' });
+      };
+      return { socket, readyEvent: 'secureConnect', accept };
     },
   };
+}
+
+function asList(pem: Pem | Pem[] | undefined): Pem[] {
+  return pem === undefined ? [] : Array.isArray(pem) ? pem : [pem];
 }
 
 /**

@@ -50,8 +50,23 @@ export interface SendTarget {
   readonly connectionId?: number;
   /** Server name for TLS SNI and certificate checks when dialing a new TLS connection. */
   readonly serverName?: string;
+  /** How a new TLS connection checks this server (default: the layer's `tls` options). */
+  readonly tls?: TlsClientPolicy;
   /** UDP: send from the socket bound to this local port (replies leave where requests came in). */
   readonly localPort?: number;
+}
+
+/**
+ * Certificate checks for one TLS server we dial (a trunk), RFC 5922: by default the chain must
+ * lead to a system CA (or `ca`) and name `serverName`.
+ */
+export interface TlsClientPolicy {
+  /** PEM CA(s) trusted besides the system CAs. */
+  readonly ca?: string;
+  /** false: accept any certificate (the caller logs that it asked for this). Default true. */
+  readonly verify?: boolean;
+  /** Pinned SHA-256 fingerprint (`AA:BB:…`): the certificate must be exactly this one, whatever its chain. */
+  readonly fingerprint256?: string;
 }
 
 /** Why a connection closed; passed to `onConnectionClosed`. */

@@ -15,6 +15,7 @@ import type { WebSocket } from 'ws';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import type { SipTlsOptions } from './transport-tls.ts';
+import { sniCallback } from './tls-sni.ts';
 import { WsConnection } from './transport-ws-connection.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
 
@@ -27,6 +28,14 @@ export interface WsTransportOptions {
   readonly maxPayloadBytes?: number;
   /** Certificate for WSS. Required when protocol is 'wss'. */
   readonly tls?: SipTlsOptions;
+  /**
+   * Origins (RFC 6454 `scheme://host[:port]`, lower case) whose pages may open a SIP WebSocket;
+   * `*` allows any. Default (undefined): a browser page of the same host name as the WebSocket
+   * URL's (any scheme and port, so the HTTP server's softphone page on :8080 reaches WSS on
+   * :8443). A handshake without Origin is not from a browser page and is always allowed: the
+   * check stops other sites' pages from using a visitor's browser, not SIP clients (RFC 6455 §10.2).
+   */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export class WsTransport implements SipTransport {
@@ -37,6 +46,7 @@ export class WsTransport implements SipTransport {
   private readonly ctx: TransportContext;
   private readonly connections = new Set<WsConnection>();
   private readonly pingTimer: ReturnType<typeof setInterval> | null;
+  private readonly allowedOrigins: readonly string[] | undefined;
 
   private constructor(
     protocol: 'ws' | 'wss',
@@ -49,6 +59,7 @@ export class WsTransport implements SipTransport {
     this.server = server;
     this.local = local;
     this.ctx = ctx;
+    this.allowedOrigins = options.allowedOrigins;
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -81,7 +92,7 @@ export class WsTransport implements SipTransport {
     if (protocol === 'wss') {
       const tls = options.tls;
       if (tls?.cert === undefined || tls.key === undefined) throw new Error('a WSS listener needs tls.cert and tls.key');
-      server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca });
+      server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, SNICallback: sniCallback(tls.sniCerts ?? []) });
     } else {
       server = createHttpServer();
     }
@@ -133,6 +144,10 @@ export class WsTransport implements SipTransport {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (!originAllowed(req.headers.origin, req.headers.host, this.allowedOrigins)) {
+      refuse(socket, 403, 'Forbidden', `Origin ${req.headers.origin} may not open SIP WebSockets here`);
+      return;
+    }
     if (!offersSip(req.headers['sec-websocket-protocol'])) {
       refuse(socket, 400, 'Bad Request', 'the WebSocket handshake must offer subprotocol "sip" (RFC 7118 section 4.1)');
       return;
@@ -181,6 +196,19 @@ export function offersSip(header: string | string[] | undefined): boolean {
   if (header === undefined) return false;
   const text = Array.isArray(header) ? header.join(',') : header;
   return text.split(',').some((token) => token.trim() === SIP_WS_SUBPROTOCOL);
+}
+
+/** The Origin policy of {@link WsTransportOptions.allowedOrigins}. */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[] | undefined): boolean {
+  if (origin === undefined) return true;
+  const o = origin.trim().toLowerCase();
+  if (allowed !== undefined) return allowed.includes('*') || allowed.includes(o);
+  if (host === undefined) return false;
+  try {
+    return new URL(o).hostname === new URL(`http://${host.toLowerCase()}`).hostname;
+  } catch {
+    return false; // `null` (a sandboxed page, a file:) or garbage
+  }
 }
 
 function refuse(socket: Duplex, status: number, reason: string, body: string): void {

@@ -133,8 +133,10 @@ export interface TrunksTable {
   name: string;
   /** Hostname, IPv4 or IPv6 address (without brackets). */
   host: string;
+  /** 0 = not given: RFC 3263 looks up SRV records. */
   port: number;
-  transport: 'udp' | 'tcp' | 'tls';
+  /** 'auto' = not given: RFC 3263 looks up NAPTR records. */
+  transport: 'udp' | 'tcp' | 'tls' | 'auto';
   username: string | null;
   /** AES-256-GCM under the secret key: the digest client needs the clear password. */
   password_enc: string | null;
@@ -147,6 +149,12 @@ export interface TrunksTable {
   caller_id: string | null;
   created_at: string;
   updated_at: string;
+  /** 1 = verify the TLS server certificate (default), 0 = skip. */
+  tls_verify: Generated<number>;
+  /** PEM CA(s) trusted for this trunk besides the system's. */
+  tls_ca: string | null;
+  /** Pinned SHA-256 certificate fingerprint (AA:BB:…). */
+  tls_fingerprint: string | null;
 }
 
 export interface CdrsTable {

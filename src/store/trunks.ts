@@ -16,6 +16,9 @@ export { matchInboundTrunk, parseCidr, formatCidr } from './trunk-match.ts';
 export const TRUNK_TRANSPORTS = ['udp', 'tcp', 'tls'] as const;
 export type TrunkTransport = (typeof TRUNK_TRANSPORTS)[number];
 
+/** Stored for "no transport given" (RFC 3263 NAPTR decides); the domain type says null. */
+const AUTO_TRANSPORT = 'auto';
+
 /** RFC 3261 §19.1.2: 5060 for sip over UDP/TCP, 5061 for TLS. */
 export function defaultTrunkPort(transport: TrunkTransport): number {
   return transport === 'tls' ? 5061 : 5060;
@@ -26,8 +29,10 @@ export interface Trunk {
   id: number;
   name: string;
   host: string;
-  port: number;
-  transport: TrunkTransport;
+  /** null: none given, SRV records say (RFC 3263 §4.2). */
+  port: number | null;
+  /** null: none given, NAPTR records say (RFC 3263 §4.1). */
+  transport: TrunkTransport | null;
   username: string | null;
   has_password: boolean;
   inbound_hosts: string[];
@@ -37,6 +42,12 @@ export interface Trunk {
   caller_id: string | null;
   created_at: string;
   updated_at: string;
+  /** Check the TLS server's certificate (chain and name); false skips it (logged at each call). */
+  tls_verify: boolean;
+  /** PEM CA(s) trusted besides the system's. */
+  tls_ca: string | null;
+  /** Pinned SHA-256 fingerprint of the server certificate (`AA:BB:…`): accepted whatever its chain. */
+  tls_fingerprint: string | null;
 }
 
 export function toTrunk(row: TrunkRow): Trunk {
@@ -44,8 +55,8 @@ export function toTrunk(row: TrunkRow): Trunk {
     id: row.id,
     name: row.name,
     host: row.host,
-    port: row.port,
-    transport: row.transport,
+    port: row.port === 0 ? null : row.port,
+    transport: row.transport === AUTO_TRANSPORT ? null : row.transport,
     username: row.username,
     has_password: row.password_enc !== null,
     inbound_hosts: JSON.parse(row.inbound_hosts) as string[],
@@ -55,14 +66,17 @@ export function toTrunk(row: TrunkRow): Trunk {
     caller_id: row.caller_id,
     created_at: row.created_at,
     updated_at: row.updated_at,
+    tls_verify: row.tls_verify !== 0,
+    tls_ca: row.tls_ca,
+    tls_fingerprint: row.tls_fingerprint,
   };
 }
 
 export interface NewTrunk {
   name: string;
   host: string;
-  port: number;
-  transport: TrunkTransport;
+  port: number | null;
+  transport: TrunkTransport | null;
   username: string | null;
   password: string | null;
   /** Canonical addresses/CIDRs (see `formatCidr`). */
@@ -71,6 +85,10 @@ export interface NewTrunk {
   enabled: boolean;
   fromDomain: string | null;
   callerId: string | null;
+  /** Default true. */
+  tlsVerify?: boolean;
+  tlsCa?: string | null;
+  tlsFingerprint?: string | null;
 }
 
 /** Makes `id` the only default trunk. Clearing first keeps the partial unique index satisfied. */
@@ -89,8 +107,8 @@ export async function insertTrunk(db: Db, box: SecretBox, t: NewTrunk): Promise<
     const row = await tx.insertInto('trunks').values({
       name: t.name,
       host: t.host,
-      port: t.port,
-      transport: t.transport,
+      port: t.port ?? 0,
+      transport: t.transport ?? AUTO_TRANSPORT,
       username: t.username,
       password_enc: t.password === null ? null : box.seal(t.password),
       inbound_hosts: JSON.stringify(t.inboundHosts),
@@ -98,6 +116,9 @@ export async function insertTrunk(db: Db, box: SecretBox, t: NewTrunk): Promise<
       enabled: t.enabled ? 1 : 0,
       from_domain: t.fromDomain,
       caller_id: t.callerId,
+      tls_verify: t.tlsVerify === false ? 0 : 1,
+      tls_ca: t.tlsCa ?? null,
+      tls_fingerprint: t.tlsFingerprint ?? null,
       created_at: now,
       updated_at: now,
     }).onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
@@ -110,8 +131,8 @@ export async function insertTrunk(db: Db, box: SecretBox, t: NewTrunk): Promise<
 export interface TrunkPatch {
   name?: string;
   host?: string;
-  port?: number;
-  transport?: TrunkTransport;
+  port?: number | null;
+  transport?: TrunkTransport | null;
   username?: string | null;
   /** null removes the password. */
   password?: string | null;
@@ -120,6 +141,9 @@ export interface TrunkPatch {
   enabled?: boolean;
   fromDomain?: string | null;
   callerId?: string | null;
+  tlsVerify?: boolean;
+  tlsCa?: string | null;
+  tlsFingerprint?: string | null;
 }
 
 /** Applies `p` (fields absent are kept); undefined when no trunk has this id. */
@@ -127,8 +151,8 @@ export async function updateTrunk(db: Db, box: SecretBox, id: number, p: TrunkPa
   const set: Updateable<TrunksTable> = { updated_at: isoNow() };
   if (p.name !== undefined) set.name = p.name;
   if (p.host !== undefined) set.host = p.host;
-  if (p.port !== undefined) set.port = p.port;
-  if (p.transport !== undefined) set.transport = p.transport;
+  if (p.port !== undefined) set.port = p.port ?? 0;
+  if (p.transport !== undefined) set.transport = p.transport ?? AUTO_TRANSPORT;
   if (p.username !== undefined) set.username = p.username;
   if (p.password !== undefined) set.password_enc = p.password === null ? null : box.seal(p.password);
   if (p.inboundHosts !== undefined) set.inbound_hosts = JSON.stringify(p.inboundHosts);
@@ -136,6 +160,9 @@ export async function updateTrunk(db: Db, box: SecretBox, id: number, p: TrunkPa
   if (p.enabled !== undefined) set.enabled = p.enabled ? 1 : 0;
   if (p.fromDomain !== undefined) set.from_domain = p.fromDomain;
   if (p.callerId !== undefined) set.caller_id = p.callerId;
+  if (p.tlsVerify !== undefined) set.tls_verify = p.tlsVerify ? 1 : 0;
+  if (p.tlsCa !== undefined) set.tls_ca = p.tlsCa;
+  if (p.tlsFingerprint !== undefined) set.tls_fingerprint = p.tlsFingerprint;
   return inTransaction(db, async (tx) => {
     const row = await tx.updateTable('trunks').set(set).where('id', '=', id).returningAll().executeTakeFirst();
     if (!row || p.isDefault !== true) return row;

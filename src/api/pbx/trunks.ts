@@ -10,6 +10,7 @@
  * `ctx.events` so the call engine reloads its trunk list.
  */
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -41,8 +42,8 @@ const TrunkSchema = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   host: Type.String(),
-  port: Type.Integer(),
-  transport: Transport,
+  port: Type.Union([Type.Integer(), Type.Null()], { description: 'null: none given, the SRV records of host say (RFC 3263 §4.2)' }),
+  transport: Type.Union([Transport, Type.Null()], { description: 'null: none given, the NAPTR records of host say (RFC 3263 §4.1)' }),
   username: Type.Union([Type.String(), Type.Null()]),
   has_password: Type.Boolean({ description: 'Whether a digest password is stored (it is never returned)' }),
   inbound_hosts: Type.Array(Type.String()),
@@ -52,19 +53,22 @@ const TrunkSchema = Type.Object({
   caller_id: Type.Union([Type.String(), Type.Null()], { description: 'Caller id presented when the call has none of its own' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
+  tls_verify: Type.Boolean({ description: 'TLS: verify the server certificate (system CAs + tls_ca, name = host); false skips it' }),
+  tls_ca: Type.Union([Type.String(), Type.Null()], { description: 'TLS: PEM CA certificate(s) trusted for this trunk besides the system CAs' }),
+  tls_fingerprint: Type.Union([Type.String(), Type.Null()], { description: 'TLS: pinned SHA-256 fingerprint of the server certificate (AA:BB:…); accepted whatever its chain' }),
 }, {
   examples: [{
     id: 1, name: 'Carrier A', host: 'sip.carrier.example', port: 5061, transport: 'tls', username: 'acct-4821', has_password: true,
     inbound_hosts: ['203.0.113.0/24'], default: true, enabled: true, from_domain: null, caller_id: '+15551234567',
-    created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z',
+    created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', tls_verify: true, tls_ca: null, tls_fingerprint: null,
   }],
 });
 
 const trunkFields = {
   name: Type.String({ minLength: 1, maxLength: 100, examples: ['Carrier A'] }),
   host: HostText,
-  port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 5060, or 5061 with tls' })),
-  transport: Type.Optional(Transport),
+  port: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 65535, description: 'Default 5060, or 5061 with tls; null (the default when transport is null): look up SRV records' }))),
+  transport: Type.Optional(Nullable(Transport)),
   username: Type.Optional(Nullable(DigestUsername)),
   password: Type.Optional(Nullable(DigestPassword)),
   inbound_hosts: Type.Optional(InboundHosts),
@@ -72,6 +76,9 @@ const trunkFields = {
   enabled: Type.Optional(Type.Boolean()),
   from_domain: Type.Optional(Nullable(HostText)),
   caller_id: Type.Optional(Nullable(CallerId)),
+  tls_verify: Type.Optional(Type.Boolean({ description: 'Default true' })),
+  tls_ca: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 65536, description: 'PEM CA certificate(s)' }))),
+  tls_fingerprint: Type.Optional(Nullable(Type.String({ pattern: '^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$', description: 'SHA-256, hex with or without colons', examples: ['5E:9A:…'] }))),
 };
 const CreateTrunk = Type.Object(trunkFields, {
   examples: [{ name: 'Carrier A', host: 'sip.carrier.example', transport: 'tls', username: 'acct-4821', password: 'carrier-secret', inbound_hosts: ['203.0.113.0/24'], default: true }],
@@ -136,9 +143,16 @@ function toPatch(b: TrunkBody, current: TrunkRow | undefined): TrunkPatch {
   }
   if (b.inbound_hosts !== undefined) p.inboundHosts = normalizeInboundHosts(b.inbound_hosts, errors);
   if (b.transport !== undefined) p.transport = b.transport;
+  const portFor = (t: TrunkTransport | null) => (t === null ? null : defaultTrunkPort(t));
   if (b.port !== undefined) p.port = b.port;
-  else if (!current) p.port = defaultTrunkPort(b.transport ?? 'udp');
-  else if (b.transport !== undefined && current.port === defaultTrunkPort(current.transport)) p.port = defaultTrunkPort(b.transport);
+  else if (!current) p.port = portFor(b.transport === undefined ? 'udp' : b.transport);
+  else if (b.transport !== undefined && current.transport !== 'auto' && current.port === defaultTrunkPort(current.transport)) p.port = portFor(b.transport);
+  if (b.tls_verify !== undefined) p.tlsVerify = b.tls_verify;
+  if (b.tls_ca !== undefined) {
+    if (b.tls_ca !== null && !isPemCa(b.tls_ca)) errors.push({ field: 'tls_ca', message: 'must be one or more PEM certificates' });
+    else p.tlsCa = b.tls_ca;
+  }
+  if (b.tls_fingerprint !== undefined) p.tlsFingerprint = b.tls_fingerprint === null ? null : formatFingerprint(b.tls_fingerprint);
   if (b.username !== undefined) p.username = b.username;
   if (b.password !== undefined) p.password = b.password;
   const username = b.username !== undefined ? b.username : (current?.username ?? null);
@@ -149,6 +163,22 @@ function toPatch(b: TrunkBody, current: TrunkRow | undefined): TrunkPatch {
   if (b.caller_id !== undefined) p.callerId = b.caller_id;
   if (errors.length > 0) throw validationError(errors);
   return p;
+}
+
+/** PEM text holding at least one certificate Node's TLS accepts as a CA. */
+function isPemCa(pem: string): boolean {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return false;
+  try {
+    createSecureContext({ ca: pem });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `5e9a…` or `5E:9A:…` → `5E:9A:…`, the form Node's `fingerprint256` has. */
+function formatFingerprint(text: string): string {
+  return text.replace(/:/g, '').toUpperCase().match(/../g)!.join(':');
 }
 
 const nameTaken = () => conflict('A trunk with this name already exists', [{ field: 'name', message: 'already exists' }]);
@@ -176,9 +206,10 @@ export async function trunksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
   }, async (req, reply) => {
     const p = toPatch(req.body, undefined);
     const row = await insertTrunk(db, ctx.box, {
-      name: req.body.name, host: p.host!, port: p.port!, transport: p.transport ?? 'udp',
+      name: req.body.name, host: p.host!, port: p.port!, transport: p.transport === undefined ? 'udp' : p.transport,
       username: p.username ?? null, password: p.password ?? null, inboundHosts: p.inboundHosts ?? [],
       isDefault: p.isDefault ?? false, enabled: p.enabled ?? true, fromDomain: p.fromDomain ?? null, callerId: p.callerId ?? null,
+      tlsVerify: p.tlsVerify ?? true, tlsCa: p.tlsCa ?? null, tlsFingerprint: p.tlsFingerprint ?? null,
     });
     if (!row) throw nameTaken();
     changed(row.id);

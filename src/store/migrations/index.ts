@@ -12,6 +12,7 @@ import * as m140 from './2026-12-04-140-provisioning.ts';
 import * as m130 from './2026-12-04-130-messages.ts';
 import * as m131 from './2026-12-04-131-twilio-calls.ts';
 import * as m132 from './2026-12-04-132-did-released.ts';
+import * as m120 from './2026-12-04-120-trunk-dns-tls.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -24,4 +25,5 @@ export const migrations = {
   '2026-12-04-130-messages': m130,
   '2026-12-04-131-twilio-calls': m131,
   '2026-12-04-132-did-released': m132,
+  '2026-12-04-120-trunk-dns-tls': m120,
 };

@@ -32,7 +32,7 @@ export interface SentRequest {
   msg: SipMessage;
   target: SendTarget;
   /** Feeds a response (built from the request) to the transaction's handler. */
-  respond(status: number, o?: { toTag?: string; body?: string; headers?: Record<string, string> }): SipMessage;
+  respond(status: number, o?: { toTag?: string; body?: string; headers?: Record<string, string>; local?: 'timeout' | 'transport_error' }): SipMessage;
 }
 
 export class FakeEndpoint {
@@ -41,7 +41,7 @@ export class FakeEndpoint {
 
   request(msg: SipMessage, target: SendTarget, handlers: { onResponse(res: SipMessage, tx: unknown): void }): unknown {
     if (msg.via.length === 0) msg.addHeader('Via', formatVia(this.via(target.protocol)), { first: true });
-    const tx = { lastStatus: 0, released: false, release() { this.released = true; } };
+    const tx = { lastStatus: 0, released: false, localFailure: undefined as string | undefined, release() { this.released = true; } };
     // Round-trip through the parser, as the wire would.
     const wire = parseMessage(msg.toBuffer());
     this.requests.push({
@@ -49,6 +49,8 @@ export class FakeEndpoint {
       respond: (status, o = {}) => {
         const res = parseMessage(serialize(createResponse(wire, status, undefined, { toTag: o.toTag, body: o.body, contentType: o.body ? 'application/sdp' : undefined, headers: { Contact: '<sip:bob@198.51.100.7:5062>', ...o.headers } })));
         tx.lastStatus = status;
+        // A response the transaction made up (Timer B/F, transport error), as `ClientTransaction.localFailure` tells.
+        tx.localFailure = o.local;
         handlers.onResponse(res, tx);
         return res;
       },
@@ -173,7 +175,7 @@ export async function startCall(o: { body?: string; forks?: number; ringTimeoutM
     t1: 500,
     maxCallMs: 4 * 3600_000,
     advertise: () => ({ host: '127.0.0.1', port: 5060 }),
-    sendTargetFor: async (t) => ({ protocol: 'udp', address: t.kind === 'trunk' ? t.trunk.host : '203.0.113.1', port: 5060 }),
+    sendTargetsFor: async (t) => [{ protocol: 'udp', address: t.kind === 'trunk' ? t.trunk.host : '203.0.113.1', port: 5060 }],
     trunkCredentials: async () => undefined,
     bindDialog: () => {},
     unbindDialog: () => {},

@@ -45,7 +45,7 @@ async function answered(o: { reject?: RouteDecision; findDialog?: TransferEnv['f
       routed.push({ dialed, side });
       return o.reject ?? { kind: 'dial', targets: [TARGET], direction: 'internal', ringTimeoutMs: 20_000, didId: null, didNumber: null, calleeDeviceId: null, callerId: 'x' };
     },
-    sendTargetFor: async () => ({ protocol: 'udp', address: '198.51.100.50', port: 5060 }),
+    sendTargetsFor: async () => [{ protocol: 'udp', address: '198.51.100.50', port: 5060 }],
     trunkCredentials: async () => undefined,
     swapped: async (_call, cdr, oldLegId, newLegId) => { swaps.push({ cdr, oldLegId, newLegId }); },
     findDialog: (key) => o.findDialog?.(key),
