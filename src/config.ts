@@ -29,6 +29,21 @@ export interface Config {
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
+  voicemail: VoicemailConfig;
+}
+
+/** Voicemail (src/pbx/voicemail/): recording limits, the owner's access number, mail retries. */
+export interface VoicemailConfig {
+  /** What a device dials to reach its own mailbox menu. */
+  number: string;
+  maxSeconds: number;
+  /** Shorter messages are discarded. */
+  minSeconds: number;
+  /** Recording ends after this much silence; 0 = never. */
+  silenceSeconds: number;
+  /** First retry delay of a failed mail; doubles per attempt, capped at an hour. */
+  mailRetryMs: number;
+  mailMaxAttempts: number;
 }
 
 export interface SipConfig {
@@ -234,5 +249,19 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
     },
+    voicemail: voicemailConfig(env),
+  };
+}
+
+function voicemailConfig(env: Env): VoicemailConfig {
+  const number = env.STROWGER_VOICEMAIL_NUMBER || '*97';
+  if (!/^[0-9*#+]{1,32}$/.test(number)) throw new ConfigError('STROWGER_VOICEMAIL_NUMBER', `expected digits, * or # (at most 32), got "${number}"`);
+  return {
+    number,
+    maxSeconds: int(env, 'STROWGER_VOICEMAIL_MAX_SECONDS', 180, 5, 3600),
+    minSeconds: int(env, 'STROWGER_VOICEMAIL_MIN_SECONDS', 2, 0, 60),
+    silenceSeconds: int(env, 'STROWGER_VOICEMAIL_SILENCE_SECONDS', 10, 0, 600),
+    mailRetryMs: int(env, 'STROWGER_VOICEMAIL_MAIL_RETRY_SECONDS', 60, 1, 86400) * 1000,
+    mailMaxAttempts: int(env, 'STROWGER_VOICEMAIL_MAIL_ATTEMPTS', 10, 1, 100),
   };
 }
