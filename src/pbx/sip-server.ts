@@ -38,6 +38,9 @@ export interface SipServerDeps {
   calls: { ringTimeoutMs: number; maxCallMs: number };
   /** Music on hold for held parties (`POST /api/calls/{id}/hold`, phone holds); none: silence. */
   moh?: Pick<MohService, 'currentMohFile'>;
+  /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
+  localParty?: import('./call-local.ts').LocalPartyFactory;
+  voicemailNumber?: string;
 }
 
 export interface SipServer {
@@ -157,6 +160,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh,
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
