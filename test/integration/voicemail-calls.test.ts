@@ -140,7 +140,8 @@ describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
   test('the owner dials *97: key 1 plays the message (now read), 7 deletes it, # hangs up', async () => {
     const [before] = await messagesOf(`device:${alice}`);
     assert.ok(before);
-    const r = await runSipp(deviceCall(t, '1001', '*97', { scenario: 'uac-voicemail-menu.xml', timeoutMs: 30000 }));
+    // From 127.0.0.2: 127.0.0.1 is the inbound trunk's host, whose calls are not devices' calls.
+    const r = await runSipp(deviceCall(t, '1001', '*97', { scenario: 'uac-voicemail-menu.xml', timeoutMs: 30000, localIp: '127.0.0.2' }));
     assert.equal(r.stats.successful, 1, `${r.errors}\n${r.messages?.slice(-3000)}`);
     assert.deepEqual(await messagesOf(`device:${alice}`), []);
     assert.equal((await t.request('GET', `/api/voicemails/${before.id}`, { cookie: t.adminCookie })).status, 404);
