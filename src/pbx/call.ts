@@ -327,19 +327,27 @@ export class Call {
     let body: string | undefined;
     if (res.body.length > 0) body = await this.anchor(res.body, this.lateOffer ? 'offer' : 'answer', this.calleeMedia, this.caller.media);
     if (this.lateOffer) this.ackPending = true; else leg.ack();
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    if (await this.answerCaller(body)) this.log.info({ codec: this.codec }, 'call: answered');
+  }
+
+  /**
+   * Journals the call and sends the caller our 2xx with `body`, unless the call ended or the
+   * caller cancelled meanwhile (then false). Answered means journaled: the 200 leaves only
+   * once the journal row is committed.
+   */
+  private async answerCaller(body: string | undefined): Promise<boolean> {
+    if ((this.state as CallState) === 'ended') return false;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return false; }
     this.answeredAt = this.env.timers.now();
     this.journalled = true;
-    // Answered means journaled: the 200 leaves only once the journal row is committed.
     await this.env.answered(this);
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    if ((this.state as CallState) === 'ended') return false;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return false; }
     this.state = 'answered';
     this.answering = false;
     this.caller.answer(body);
     this.maxTimer = this.env.timers.setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
-    this.log.info({ codec: this.codec }, 'call: answered');
+    return true;
   }
 
   private onForkFailed(leg: SipUacLeg): void {
@@ -501,17 +509,7 @@ export class Call {
     }
     this.answering = true;
     const body = await answerOfferLocally(this.env.media, this.caller.req.msg.body, this.caller.media);
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
-    this.answeredAt = this.env.timers.now();
-    this.journalled = true;
-    await this.env.answered(this);
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
-    this.state = 'answered';
-    this.answering = false;
-    this.caller.answer(body);
-    this.maxTimer = this.env.timers.setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
+    if (!(await this.answerCaller(body))) return;
     this.localParty = party;
     this.log.info({ target: target.kind, codec: codecLabel(this.caller.media) }, 'call: answered locally');
     party.start({
