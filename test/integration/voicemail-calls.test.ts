@@ -7,7 +7,7 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -114,6 +114,18 @@ describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
     assert.match(mails[0]!.raw, /Subject: New voicemail from \+15550100100/);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(mails.length, 1, 'mailed once');
+  });
+
+  test('a caller who hangs up during the greeting leaves no message and no file', async () => {
+    const didId = await did(t, '+15551250004');
+    await route(t, didId, { action: 'voicemail', action_data: {} });
+    const r = await runSipp(trunkCall(t, '+15551250004', '+15550100100', { pauseMs: 1500 }));
+    assert.equal(r.stats.successful, 1, `${r.errors}\n${r.messages?.slice(-3000)}`);
+    await assertIdle(t);
+    assert.deepEqual(await messagesOf(`did:${didId}`), []);
+    const tmp = join(t.config.dataDir, 'tmp');
+    assert.deepEqual(existsSync(tmp) ? readdirSync(tmp).filter((n) => n.startsWith('voicemail-')) : [], []);
+    assert.equal(existsSync(join(t.config.dataDir, 'media', 'voicemail', `did-${didId}`)), false);
   });
 
   test('ring with voicemail_fallback: no answer within the route timeout goes to the device mailbox', async () => {
