@@ -118,7 +118,9 @@ export class B2bua {
     o.endpoint.onRequest('REFER', (r) => this.inDialog(r, (call, side) => this.transfers.refer(call, side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
     o.endpoint.onRequest('PRACK', (r) => this.inDialog(r, (call, side) => call.prack(side, r)));
-    o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, o.media, this.digits, this.log)));
+    // A call answered locally (voicemail) has no other party to play an INFO digit to.
+    const noPlay = { sendDtmf: () => Promise.resolve() };
+    o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, call.answeredLocally ? noPlay : o.media, this.digits, this.log)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
     o.media.on('timeout', (legId) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.

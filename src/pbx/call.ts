@@ -519,6 +519,11 @@ export class Call {
     });
   }
 
+  /** Answered by the PBX itself (voicemail, mailbox menu): no callee to relay to. */
+  get answeredLocally(): boolean {
+    return this.localParty !== undefined;
+  }
+
   /** A key pressed in this call (B2BUA digit stream): the caller's reach a local party. */
   digit(d: CallDigit): void {
     if (d.side === 'a') this.localParty?.digit(d.digit);
