@@ -66,6 +66,19 @@ export interface MessageQueued {
 }
 
 /**
+ * A mailbox's messages changed: one was left (`added`), read or marked new (`read`), or
+ * deleted. MWI (RFC 3842) recounts the mailbox; the mail outbox wakes on `added`.
+ */
+export interface VoicemailChanged {
+  /** Mailbox key, `device:<id>` or `did:<id>` (src/store/voicemails.ts). */
+  mailbox: string;
+  device_id: number | null;
+  did_id: number | null;
+  voicemail_id: number;
+  reason: 'added' | 'read' | 'deleted';
+}
+
+/**
  * Event name → listener arguments (one payload each). This is `EventEmitter<Events>`'s map,
  * so `emit`/`on` check both the name and the payload.
  */
@@ -77,6 +90,7 @@ export interface Events {
   'pbx.trunk.changed': [TrunkChanged];
   'pbx.blocklist.changed': [BlocklistChanged];
   'pbx.dnd.changed': [DndChanged];
+  'pbx.voicemail.changed': [VoicemailChanged];
   /** A backup replaced every table: whatever was cached from the store is stale. */
   'system.restored': [RestoreResult];
   'sms.message.queued': [MessageQueued];
@@ -89,6 +103,7 @@ export const EVENT_NAMES = [
   'pbx.device.changed', 'pbx.device.deleted', 'pbx.dids.changed', 'pbx.routes.changed',
   'pbx.trunk.changed', 'pbx.blocklist.changed', 'pbx.dnd.changed', 'system.restored',
   'sms.message.queued',
+  'pbx.voicemail.changed',
 ] as const satisfies readonly EventName[];
 
 // Compile-time check that EVENT_NAMES lists every event: `true` only when none is missing.

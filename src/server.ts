@@ -18,6 +18,11 @@ import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { TwilioAccount } from './pbx/twilio-account.ts';
 import { SmsSender } from './pbx/sms-sender.ts';
+import { VoicemailFiles } from './pbx/voicemail/voicemail-files.ts';
+import { VoicemailMailer } from './pbx/voicemail/voicemail-mailer.ts';
+import { voicemailParties } from './pbx/voicemail/voicemail-parties.ts';
+import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
+import { Prompts } from './pbx/voicemail/prompts.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -66,6 +71,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ctx.status.set('twilio', () => ctx.twilio.status());
     sms.start();
     closers.unshift(() => sms.close());
+    ctx.voicemail = new VoicemailFiles({ db: store.db, events: ctx.events, dataDir: config.dataDir, logger });
+    // Before SIP takes calls: a recording in progress would look like an orphan.
+    await ctx.voicemail.sweep();
+    const vmFiles = ctx.voicemail;
+    const mailer = new VoicemailMailer({
+      db: store.db, box, events: ctx.events, logger, audioPath: (row) => vmFiles.absolutePath(row),
+      retryMs: config.voicemail.mailRetryMs, maxAttempts: config.voicemail.mailMaxAttempts,
+    });
+    closers.unshift(() => mailer.close());
+    void mailer.kick();
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
@@ -84,6 +99,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
         media, calls: config.calls, moh,
+        voicemailNumber: config.voicemail.number,
+        localParty: voicemailParties({
+          db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
+          config: config.voicemail, logger,
+        }),
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());

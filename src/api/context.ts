@@ -26,6 +26,8 @@ export interface ApiContext {
   moh: import('../pbx/moh.ts').MohService;
   /** The Twilio account of the system config (REST client, webhook auth token). */
   twilio: import('../pbx/twilio-account.ts').TwilioAccount;
+  /** Voicemail messages: files and rows together (set at start, before the API is built). */
+  voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

@@ -62,6 +62,10 @@ export interface B2buaOptions {
   moh?: { currentMohFile(): Promise<string | null> };
   /** RFC 3263 resolution of trunk hosts; default: the system's DNS servers. */
   locator?: SipLocator;
+  /** Parties answering calls locally (voicemail, mailbox menu; `call-local.ts`). */
+  localParty?: import('./call-local.ts').LocalPartyFactory;
+  /** What a device dials for its mailbox menu; none: no menu. */
+  voicemailNumber?: string;
 }
 
 export type { CallSnapshot };
@@ -120,14 +124,17 @@ export class B2bua {
     this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
-    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
+    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber });
+    this.digits.on((d) => this.calls.get(d.callId)?.digit(d));
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     this.transfers = this.createTransfers();
     o.endpoint.onRequest('BYE', (r) => this.transfers.byeDetached(r) ? undefined : this.inDialog(r, (call, side) => call.byeFrom(side, r)));
     o.endpoint.onRequest('REFER', (r) => this.inDialog(r, (call, side) => this.transfers.refer(call, side, r)));
     o.endpoint.onRequest('UPDATE', (r) => this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)));
     o.endpoint.onRequest('PRACK', (r) => this.inDialog(r, (call, side) => call.prack(side, r)));
-    o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, o.media, this.digits, this.log)));
+    // A call answered locally (voicemail) has no other party to play an INFO digit to.
+    const noPlay = { sendDtmf: () => Promise.resolve() };
+    o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, call.answeredLocally ? noPlay : o.media, this.digits, this.log)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
     o.media.on('timeout', (legId) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.
@@ -274,6 +281,7 @@ export class B2bua {
     t1: this.o.t1 ?? 500,
     maxCallMs: this.o.maxCallMs,
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
+    localParty: this.o.localParty,
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {

@@ -18,7 +18,7 @@ import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cd
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
-import { anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { anchorSdp, answerOfferLocally, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { codecLabel, type CallLeg } from './leg-types.ts';
 import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
@@ -27,6 +27,8 @@ import { callSnapshot, callStartOf, type CallSnapshot } from './call-snapshot.ts
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
 import { CallHold, type HoldEnv } from './call-hold.ts';
+import type { LocalParty, LocalPartyFactory, LocalTarget } from './call-local.ts';
+import type { CallDigit } from './call-dtmf.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
 
@@ -67,6 +69,8 @@ export interface CallEnv {
   finished(call: Call, cdr: NewCdr, journalled: boolean): void;
   /** Hold and music on hold (`call-hold.ts`); without it hold requests fail and phone holds relay only. */
   hold?: HoldEnv;
+  /** Parties that answer calls locally (`call-local.ts`); without it such calls are refused. */
+  localParty?: LocalPartyFactory;
 }
 
 export type { CallSnapshot };
@@ -107,6 +111,8 @@ export class Call {
   private pendingReinviteAck: { leg: SipParty; cseq: number } | undefined;
   /** Hold by API or by a phone, and music on hold (`call-hold.ts`). */
   readonly hold: CallHold;
+  /** The PBX's own party when the call is answered locally (voicemail, mailbox menu). */
+  private localParty: LocalParty | undefined;
 
   constructor(
     private readonly env: CallEnv,
@@ -222,6 +228,7 @@ export class Call {
     const body = this.lateOffer ? undefined : await this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia);
     await this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id);
     req.onCancel = () => this.cancelledByCaller();
+    if (this.decision.local) { await this.answerLocally(this.decision.local); return; }
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
     for (const target of this.decision.targets) {
@@ -279,19 +286,27 @@ export class Call {
     let body: string | undefined;
     if (res.body.length > 0) body = await this.anchor(res.body, this.lateOffer ? 'offer' : 'answer', this.calleeMedia, this.caller.media);
     if (this.lateOffer) this.ackPending = true; else leg.ack();
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    if (await this.answerCaller(body)) this.log.info({ codec: this.codec }, 'call: answered');
+  }
+
+  /**
+   * Journals the call and sends the caller our 2xx with `body`, unless the call ended or the
+   * caller cancelled meanwhile (then false). Answered means journaled: the 200 leaves only
+   * once the journal row is committed.
+   */
+  private async answerCaller(body: string | undefined): Promise<boolean> {
+    if ((this.state as CallState) === 'ended') return false;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return false; }
     this.answeredAt = this.env.timers.now();
     this.journalled = true;
-    // Answered means journaled: the 200 leaves only once the journal row is committed.
     await this.env.answered(this);
-    if ((this.state as CallState) === 'ended') return;
-    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    if ((this.state as CallState) === 'ended') return false;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return false; }
     this.state = 'answered';
     this.answering = false;
     this.caller.answer(body);
     this.maxTimer = this.env.timers.setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
-    this.log.info({ codec: this.codec }, 'call: answered');
+    return true;
   }
 
   private onForkFailed(leg: SipUacLeg): void {
@@ -301,6 +316,7 @@ export class Call {
     let best = 0;
     for (const f of this.forks) best = best === 0 ? f.status : better(best, f.status);
     const status = (best || 480) === 487 ? 480 : (best || 480);
+    if (this.divert(status)) return;
     this.caller.reject(status);
     this.end('callee', status === 486 || status === 600 ? 'busy' : status === 603 ? 'rejected' : status === 408 || status === 480 ? 'no_answer' : 'failed', status);
   }
@@ -425,7 +441,59 @@ export class Call {
   private ringTimeout(): void {
     if (this.settled) return;
     this.log.info('call: no answer');
+    if (this.divert(480)) return;
     this.hangup('system', 'no_answer');
+  }
+
+  /**
+   * The decision's fallback (voicemail) when ringing ended in busy, no answer or unavailable
+   * (`status` is what the caller would get); true when the call went there.
+   */
+  private divert(status: number): boolean {
+    const fallback = this.decision.fallback;
+    if (!fallback || this.lateOffer || !(status === 486 || status === 600 || status === 408 || status === 480 || status === 603)) return false;
+    this.log.info({ status, fallback: fallback.kind }, 'call: to voicemail');
+    void this.answerLocally(fallback).catch((err) => {
+      this.log.error({ err }, 'call: local answer failed');
+      this.hangup('system', 'failed');
+    });
+    return true;
+  }
+
+  /**
+   * The PBX answers the caller itself (`call-local.ts`): our SDP answer to the caller's offer,
+   * journalled like any answer, then the local party plays and records on the caller's
+   * endpoint. A late offer (no SDP in the INVITE) or no party for the target: 480.
+   */
+  private async answerLocally(target: LocalTarget): Promise<void> {
+    const party = this.lateOffer ? undefined : this.env.localParty?.(target);
+    this.cancelForks();
+    clearTimer(this.env.timers, this.ringTimer);
+    if (!party) {
+      this.caller.reject(480, 'Temporarily Unavailable');
+      this.end('system', 'voicemail_unavailable', 480);
+      return;
+    }
+    this.answering = true;
+    const body = await answerOfferLocally(this.env.media, this.caller.req.msg.body, this.caller.media);
+    if (!(await this.answerCaller(body))) return;
+    this.localParty = party;
+    this.log.info({ target: target.kind, codec: codecLabel(this.caller.media) }, 'call: answered locally');
+    party.start({
+      callId: this.id, legId: this.caller.media.endpoint.id, callerNumber: this.origin.caller,
+      callerName: this.caller.req.msg.from.displayName ?? null, called: this.origin.callee,
+      hangup: () => this.hangup('system', 'normal_clearing'),
+    });
+  }
+
+  /** Answered by the PBX itself (voicemail, mailbox menu): no callee to relay to. */
+  get answeredLocally(): boolean {
+    return this.localParty !== undefined;
+  }
+
+  /** A key pressed in this call (B2BUA digit stream): the caller's reach a local party. */
+  digit(d: CallDigit): void {
+    if (d.side === 'a') this.localParty?.digit(d.digit);
   }
 
   private cancelForks(except?: SipUacLeg): void {
@@ -442,6 +510,7 @@ export class Call {
     clearTimer(this.env.timers, this.maxTimer);
     if (this.handedOver !== this.caller) this.caller.stop();
     this.hold.stop();
+    this.localParty?.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
     for (const leg of [this.winner, this.aLeg, this.bLeg]) if (leg?.dialog) this.env.unbindDialog(leg.dialog.key);
     for (const f of this.forks) f.release();

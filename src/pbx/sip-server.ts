@@ -40,6 +40,9 @@ export interface SipServerDeps {
   calls: { ringTimeoutMs: number; maxCallMs: number };
   /** Music on hold for held parties (`POST /api/calls/{id}/hold`, phone holds); none: silence. */
   moh?: Pick<MohService, 'currentMohFile'>;
+  /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
+  localParty?: import('./call-local.ts').LocalPartyFactory;
+  voicemailNumber?: string;
 }
 
 export interface SipServer {
@@ -164,6 +167,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
 
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');

@@ -37,6 +37,7 @@ export const BACKUP_TABLES = [
   { name: 'moh_files', pk: 'id', serial: true },
   { name: 'messages', pk: 'id', serial: true },
   { name: 'twilio_calls', pk: 'call_sid', serial: false },
+  { name: 'voicemails', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];
 
 /**
@@ -45,9 +46,10 @@ export const BACKUP_TABLES = [
  * and a stale binding from backup time would misroute calls; login sessions are per-browser
  * credentials, not configuration, so a restore logs everyone out; the journal of calls in
  * progress describes this node's live calls, not the backup's (a restored row would become a
- * false "server_restart" CDR at the next start).
+ * false "server_restart" CDR at the next start); the voicemail mail outbox holds mails of
+ * the backup's past (resending them after a restore would mail old messages again).
  */
-export const EPHEMERAL_TABLES = ['registrations', 'sessions', 'active_calls'] as const satisfies readonly (keyof DB)[];
+export const EPHEMERAL_TABLES = ['registrations', 'sessions', 'active_calls', 'voicemail_mail_outbox'] as const satisfies readonly (keyof DB)[];
 
 // Compile-time guard: a table added to schema.ts must be classified above.
 type Unclassified = Exclude<keyof DB, (typeof BACKUP_TABLES)[number]['name'] | (typeof EPHEMERAL_TABLES)[number]>;

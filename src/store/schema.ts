@@ -57,6 +57,10 @@ export interface DevicesTable {
   digest_algorithm: Generated<string>;
   /** The provisioning profile its configuration is rendered from (null: vendor defaults). */
   provisioning_profile_id: Generated<number | null>;
+  /** 1: busy, unanswered or unregistered calls to the device go to its mailbox. */
+  voicemail_enabled: Generated<number>;
+  /** Where the device's new voicemails are mailed; null: the system setting `voicemail_email`. */
+  voicemail_email: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -291,6 +295,51 @@ export interface ProvisioningTokensTable {
   created_at: string;
 }
 
+/**
+ * Voicemail messages. `mailbox` is `device:<id>` or `did:<id>` (see src/store/voicemails.ts);
+ * the audio is `<data dir>/media/<file_path>`.
+ */
+export interface VoicemailsTable {
+  id: Generated<number>;
+  mailbox: string;
+  device_id: number | null;
+  did_id: number | null;
+  /** Our call id of the call that left the message. */
+  call_id: string | null;
+  caller_number: string;
+  caller_name: string | null;
+  /** The number or extension the caller dialled. */
+  called: string;
+  duration_seconds: number;
+  /** Relative to `<data dir>/media`, e.g. `voicemail/device-3/17.wav`. */
+  file_path: string;
+  /** Bytes of the stored file. */
+  size: number;
+  /** Container and encoding, e.g. `wav` (16-bit PCM mono 8 kHz). */
+  format: string;
+  read: Generated<number>;
+  read_at: string | null;
+  transcription: string | null;
+  /** `none` | `pending` | `done` | `failed`. */
+  transcription_state: Generated<string>;
+  transcription_engine: string | null;
+  /** `none` (no address) | `pending` | `sent` | `failed`. */
+  mail_state: Generated<string>;
+  mail_error: string | null;
+  created_at: string;
+}
+
+/** Mails still to send, one per voicemail; removed when sent or given up. */
+export interface VoicemailMailOutboxTable {
+  id: Generated<number>;
+  voicemail_id: number;
+  recipient: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+}
+
 export interface DB {
   trunks: TrunksTable;
   cdrs: CdrsTable;
@@ -310,6 +359,8 @@ export interface DB {
   twilio_calls: TwilioCallsTable;
   provisioning_profiles: ProvisioningProfilesTable;
   provisioning_tokens: ProvisioningTokensTable;
+  voicemails: VoicemailsTable;
+  voicemail_mail_outbox: VoicemailMailOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -330,3 +381,5 @@ export type MessageRow = Selectable<MessagesTable>;
 export type TwilioCallRow = Selectable<TwilioCallsTable>;
 export type ProvisioningProfileRow = Selectable<ProvisioningProfilesTable>;
 export type ProvisioningTokenRow = Selectable<ProvisioningTokensTable>;
+export type VoicemailRow = Selectable<VoicemailsTable>;
+export type VoicemailMailOutboxRow = Selectable<VoicemailMailOutboxTable>;

@@ -26,6 +26,7 @@ import { provisioningProfileRoutes } from './provisioning-profiles.ts';
 import { provisioningTokenRoutes } from './provisioning-tokens.ts';
 import { webhooksRoutes } from './webhooks.ts';
 import { messagesRoutes } from './messages.ts';
+import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
@@ -37,7 +38,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
     devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes,
-    provisioningProfileRoutes, provisioningTokenRoutes, webhooksRoutes, messagesRoutes]) {
+    provisioningProfileRoutes, provisioningTokenRoutes, webhooksRoutes, messagesRoutes, voicemailsRoutes]) {
     await app.register(routes, ctx);
   }
 }

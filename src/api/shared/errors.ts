@@ -13,6 +13,7 @@ export const API_ERROR_STATUS = {
   conflict: 409,
   gone: 410,
   payload_too_large: 413,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   internal_error: 500,
   not_implemented: 501,

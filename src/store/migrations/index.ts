@@ -13,6 +13,8 @@ import * as m130 from './2026-12-04-130-messages.ts';
 import * as m131 from './2026-12-04-131-twilio-calls.ts';
 import * as m132 from './2026-12-04-132-did-released.ts';
 import * as m120 from './2026-12-04-120-trunk-dns-tls.ts';
+import * as m100 from './2026-12-04-100-voicemails.ts';
+import * as m101 from './2026-12-04-101-device-voicemail.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -26,4 +28,6 @@ export const migrations = {
   '2026-12-04-131-twilio-calls': m131,
   '2026-12-04-132-did-released': m132,
   '2026-12-04-120-trunk-dns-tls': m120,
+  '2026-12-04-100-voicemails': m100,
+  '2026-12-04-101-device-voicemail': m101,
 };
