@@ -33,7 +33,7 @@ export interface SipDialogLeg {
   readonly target: SendTarget | undefined;
 }
 
-export function contactFor(env: SipLegEnv, target: SendTarget): string {
+export function contactFor(env: Pick<SipLegEnv, 'advertise'>, target: SendTarget): string {
   const adv = env.advertise(target.protocol, addressFamily(target.address));
   return `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${target.protocol}>`;
 }
