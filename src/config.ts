@@ -7,6 +7,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
+import { TRANSCRIPTION_ENGINE_NAMES } from './integrations/transcription/types.ts';
 
 export interface Config {
   httpPort: number;
@@ -29,6 +30,10 @@ export interface Config {
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
+  /** Message-summary subscriptions (RFC 3842): granted Expires bounds; absent Expires gets `maxExpires`. */
+  mwi: { minExpires: number; maxExpires: number };
+  /** Voicemail transcription engine: `none` or a local engine's name (`src/integrations/transcription/`). */
+  transcription: { engine: string };
 }
 
 export interface SipConfig {
@@ -234,5 +239,17 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
     },
+    mwi: {
+      minExpires: int(env, 'STROWGER_MWI_MIN_EXPIRES', 60, 1, 86400),
+      maxExpires: int(env, 'STROWGER_MWI_MAX_EXPIRES', 3600, 60, 7 * 86400),
+    },
+    transcription: { engine: transcriptionEngine(env) },
   };
+}
+
+/** `STROWGER_TRANSCRIPTION_ENGINE`: `none` (default) or `pocketsphinx`. */
+function transcriptionEngine(env: Env): string {
+  const v = (env.STROWGER_TRANSCRIPTION_ENGINE || 'none').trim().toLowerCase();
+  if (!TRANSCRIPTION_ENGINE_NAMES.includes(v)) throw new ConfigError('STROWGER_TRANSCRIPTION_ENGINE', `must be one of ${TRANSCRIPTION_ENGINE_NAMES.join(', ')}, got "${v}"`);
+  return v;
 }

@@ -17,20 +17,12 @@ import { Dialog, dialogKey } from '../sip/dialog.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { EventHeader } from '../sip/header-event.ts';
 import { randomTag } from '../sip/message-build.ts';
-import { MESSAGE_SUMMARY_CONTENT_TYPE, type MessageCounts } from '../sip/message-summary.ts';
+import { MESSAGE_SUMMARY_CONTENT_TYPE } from '../sip/message-summary.ts';
 import type { DeviceAuthResult } from './device-auth.ts';
 import { contactFor, type SipLegEnv } from './leg-sip.ts';
 import type { MwiSubscriptions } from './mwi-subscriptions.ts';
+import type { MwiMailboxes } from './mwi-mailboxes.ts';
 
-/** Which mailboxes exist and who may watch them (backed by the voicemail store). */
-export interface MwiMailboxes {
-  /**
-   * The mailbox a device watches when it subscribes to `user` (the Request-URI user):
-   * `forbidden` for a mailbox that is not the device's, null when there is none by that name.
-   */
-  resolve(device: { id: number; username: string }, user: string): Promise<string | 'forbidden' | null>;
-  counts(mailbox: string): Promise<MessageCounts>;
-}
 
 export interface MwiExpiryPolicy {
   minExpires: number;
@@ -50,7 +42,7 @@ export function subscriptionExpiry(requested: number | null, p: MwiExpiryPolicy)
 export interface MwiSubscribeDeps {
   authenticate(r: IncomingRequest): Promise<DeviceAuthResult>;
   subscriptions: MwiSubscriptions;
-  mailboxes: MwiMailboxes;
+  mailboxes: Pick<MwiMailboxes, 'resolve'>;
   policy: MwiExpiryPolicy;
   domain: string;
   advertise: SipLegEnv['advertise'];
@@ -93,9 +85,9 @@ export function createMwiSubscribeHandler(deps: MwiSubscribeDeps) {
       if (auth.failure) log.info({ ip: r.source.remoteAddress, user: auth.failure.username, reason: auth.failure.reason }, 'SUBSCRIBE authentication failed');
       return;
     }
-    const mailbox = await deps.mailboxes.resolve({ id: auth.deviceId, username: auth.username }, user);
-    if (mailbox === 'forbidden') { r.reply(403, 'Forbidden'); return; }
-    if (mailbox === null) { r.reply(404, 'Not Found'); return; }
+    const box = await deps.mailboxes.resolve({ id: auth.deviceId, username: auth.username }, user);
+    if (box === 'forbidden') { r.reply(403, 'Forbidden'); return; }
+    if (box === null) { r.reply(404, 'Not Found'); return; }
     if (!acceptsSummary(r)) { r.reply(406, 'Not Acceptable', { headers: { Accept: MESSAGE_SUMMARY_CONTENT_TYPE } }); return; }
     const exp = subscriptionExpiry(msg.expires, deps.policy);
     if (!exp.ok) { tooBrief(r, exp.minExpires); return; }
@@ -109,10 +101,10 @@ export function createMwiSubscribeHandler(deps: MwiSubscribeDeps) {
     r.reply(200, 'OK', { toTag, headers: { Contact: contact, Expires: String(exp.seconds) } });
     const dialog = Dialog.asUas(msg, toTag);
     const s = subscriptions.add({
-      key: dialog.key, deviceId: auth.deviceId, username: auth.username, mailbox,
-      account: `sip:${mailbox}@${deps.domain}`, dialog, target, contact, eventId: event.id,
+      key: dialog.key, deviceId: auth.deviceId, username: auth.username, mailbox: box.mailbox,
+      account: `sip:${box.account}@${deps.domain}`, dialog, target, contact, eventId: event.id,
     }, exp.seconds, { notify: exp.seconds > 0 });
-    log.info({ username: auth.username, mailbox, expires: exp.seconds }, 'MWI subscription');
+    log.info({ username: auth.username, mailbox: box.mailbox, expires: exp.seconds }, 'MWI subscription');
     // A fetch (§4.4.3): the state once, in a NOTIFY that also ends the subscription.
     if (exp.seconds === 0) subscriptions.end(s, 'timeout');
   };

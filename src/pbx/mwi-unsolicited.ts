@@ -37,12 +37,13 @@ export class MwiUnsolicited {
   constructor(private readonly deps: MwiUnsolicitedDeps) {}
 
   /**
-   * Sends `counts` of `mailbox` to every registered contact of `username`.
+   * Sends `counts` of the mailbox named `account` (a SIP user part) to every registered
+   * contact of `username`.
    * @returns how many NOTIFYs went out (0 when the device is not registered).
    */
-  notify(username: string, mailbox: string, counts: MessageCounts): number {
+  notify(username: string, accountUser: string, counts: MessageCounts): number {
     const { domain } = this.deps;
-    const account = `sip:${mailbox}@${domain}`;
+    const account = `sip:${accountUser}@${domain}`;
     let n = 0;
     for (const b of this.deps.location.lookup(username)) {
       const target = bindingTarget(b);

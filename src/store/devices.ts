@@ -33,13 +33,15 @@ export interface Device {
   caller_id: string | null;
   dnd_enabled: boolean;
   digest_algorithm: DigestAlgorithmSetting;
+  /** Sent message-summary NOTIFYs without subscribing (unsolicited MWI). */
+  mwi_unsolicited: boolean;
   created_at: string;
   updated_at: string;
 }
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'mwi_unsolicited', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {
@@ -52,6 +54,7 @@ export function toDevice(row: DeviceListRow): Device {
     caller_id: row.caller_id,
     dnd_enabled: row.dnd_enabled === 1,
     digest_algorithm: toDigestAlgorithmSetting(row.digest_algorithm),
+    mwi_unsolicited: row.mwi_unsolicited === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -67,6 +70,8 @@ export interface NewDevice {
   dndEnabled: boolean;
   /** Default MD5. */
   digestAlgorithm?: DigestAlgorithmSetting;
+  /** Default off. */
+  mwiUnsolicited?: boolean;
 }
 
 /** Inserts a device; undefined when the username is taken (atomic: ON CONFLICT DO NOTHING). */
@@ -81,6 +86,7 @@ export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promis
     caller_id: d.callerId,
     dnd_enabled: d.dndEnabled ? 1 : 0,
     digest_algorithm: d.digestAlgorithm ?? 'MD5',
+    mwi_unsolicited: d.mwiUnsolicited ? 1 : 0,
     created_at: now,
     updated_at: now,
   }).onConflict((oc) => oc.column('username').doNothing()).returningAll().executeTakeFirst();
@@ -95,6 +101,7 @@ export interface DevicePatch {
   callerId?: string | null;
   dndEnabled?: boolean;
   digestAlgorithm?: DigestAlgorithmSetting;
+  mwiUnsolicited?: boolean;
 }
 
 export async function updateDevice(db: Db, box: SecretBox, id: number, p: DevicePatch): Promise<DeviceRow | undefined> {
@@ -107,6 +114,7 @@ export async function updateDevice(db: Db, box: SecretBox, id: number, p: Device
   if (p.callerId !== undefined) set.caller_id = p.callerId;
   if (p.dndEnabled !== undefined) set.dnd_enabled = p.dndEnabled ? 1 : 0;
   if (p.digestAlgorithm !== undefined) set.digest_algorithm = p.digestAlgorithm;
+  if (p.mwiUnsolicited !== undefined) set.mwi_unsolicited = p.mwiUnsolicited ? 1 : 0;
   return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 

@@ -55,6 +55,8 @@ export interface DevicesTable {
   dnd_enabled: Generated<number>;
   /** Digest challenge the device is sent: 'MD5' (default), 'SHA-256' or 'both' (see DigestAlgorithmSetting). */
   digest_algorithm: Generated<string>;
+  /** 1: message-summary NOTIFYs without a subscription (unsolicited MWI). */
+  mwi_unsolicited: Generated<number>;
   created_at: string;
   updated_at: string;
 }

@@ -224,7 +224,7 @@ for (const engine of ENGINES) {
       assert.equal(a.headers.get('content-length'), String(Buffer.byteLength(text)));
       const body = JSON.parse(text);
       assert.equal(text, JSON.stringify(body));
-      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'created_at', 'updated_at']);
+      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'mwi_unsolicited', 'created_at', 'updated_at']);
       assert.deepEqual(body.pagination.limit, 2);
       assert.deepEqual(body.pagination.offset, 1);
     });

@@ -52,9 +52,10 @@ const DeviceSchema = Type.Object({
   caller_id: Type.Union([Type.String(), Type.Null()]),
   dnd_enabled: Type.Boolean(),
   digest_algorithm: DigestAlgorithmField,
+  mwi_unsolicited: Type.Boolean({ description: 'Message-waiting NOTIFYs without a subscription, to every registered contact (phones set for unsolicited MWI)' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
+}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', mwi_unsolicited: false, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
 const DeviceEventSchema = Type.Object({
   id: Type.Integer(),
@@ -76,6 +77,7 @@ const CreateDevice = Type.Object({
   user_id: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   dnd_enabled: Type.Optional(Type.Boolean()),
   digest_algorithm: Type.Optional(DigestAlgorithmField),
+  mwi_unsolicited: Type.Optional(Type.Boolean()),
 }, { examples: [{ name: 'Office Phone', username: '1001', password: 'secure-password', type: 'grandstream' }] });
 
 const UpdateDevice = Type.Partial(CreateDevice, { examples: [{ name: 'Updated Name' }] });
@@ -115,7 +117,7 @@ async function visibleDevice(db: Db, user: User, id: number): Promise<DeviceRow>
 
 function changedFields(patch: DevicePatch): string {
   const names: Record<keyof DevicePatch, string> = {
-    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm',
+    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm', mwiUnsolicited: 'mwi_unsolicited',
   };
   return (Object.keys(patch) as Array<keyof DevicePatch>).map((k) => names[k]).join(', ');
 }
@@ -160,7 +162,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       const inserted = await insertDevice(tx, ctx.box, {
         name: b.name, username: b.username, password: b.password, type,
         userId: b.user_id !== undefined ? b.user_id : user.id,
-        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5',
+        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5', mwiUnsolicited: b.mwi_unsolicited ?? false,
       });
       if (!inserted) throw usernameTaken();
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
@@ -198,6 +200,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (b.caller_id !== undefined) patch.callerId = b.caller_id;
       if (b.dnd_enabled !== undefined) patch.dndEnabled = b.dnd_enabled;
       if (b.digest_algorithm !== undefined) patch.digestAlgorithm = b.digest_algorithm;
+      if (b.mwi_unsolicited !== undefined) patch.mwiUnsolicited = b.mwi_unsolicited;
       const updated = await updateDevice(tx, ctx.box, row.id, patch);
       if (!updated) throw notFound('Device');
       if (Object.keys(patch).length > 0) await insertDeviceEvent(tx, event(req, row.id, 'updated', `Updated ${changedFields(patch)}`));
