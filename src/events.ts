@@ -60,6 +60,12 @@ export interface DndChanged {
   enabled: boolean;
 }
 
+/** Messages of a mailbox were added, read (or unread) or deleted: its MWI counts changed. */
+export interface VoicemailChanged {
+  /** Mailbox key, `device:<id>` or `did:<id>` (store/voicemails.ts). */
+  mailbox: string;
+}
+
 /**
  * Event name → listener arguments (one payload each). This is `EventEmitter<Events>`'s map,
  * so `emit`/`on` check both the name and the payload.
@@ -72,6 +78,7 @@ export interface Events {
   'pbx.trunk.changed': [TrunkChanged];
   'pbx.blocklist.changed': [BlocklistChanged];
   'pbx.dnd.changed': [DndChanged];
+  'pbx.voicemail.changed': [VoicemailChanged];
   /** A backup replaced every table: whatever was cached from the store is stale. */
   'system.restored': [RestoreResult];
 }
@@ -82,6 +89,7 @@ export type EventName = keyof Events;
 export const EVENT_NAMES = [
   'pbx.device.changed', 'pbx.device.deleted', 'pbx.dids.changed', 'pbx.routes.changed',
   'pbx.trunk.changed', 'pbx.blocklist.changed', 'pbx.dnd.changed', 'system.restored',
+  'pbx.voicemail.changed',
 ] as const satisfies readonly EventName[];
 
 // Compile-time check that EVENT_NAMES lists every event: `true` only when none is missing.

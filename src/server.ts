@@ -71,7 +71,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh,
+        media, calls: config.calls, moh, mwi: config.mwi,
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());

@@ -50,7 +50,7 @@ export interface MwiSubscription {
 export type NewMwiSubscription = Pick<MwiSubscription, 'key' | 'deviceId' | 'username' | 'mailbox' | 'account' | 'dialog' | 'target' | 'contact' | 'eventId'>;
 
 /** Why a subscription ended: the `reason` of the final NOTIFY (RFC 6665 §4.2.2), or the NOTIFY's failure. */
-export type MwiEndReason = 'timeout' | 'noresource' | 'deactivated' | 'notify_failed';
+export type MwiEndReason = 'timeout' | 'noresource' | 'notify_failed';
 
 export interface MwiSubscriptionsDeps {
   endpoint: Pick<SipEndpoint, 'request'>;

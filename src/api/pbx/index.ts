@@ -23,6 +23,7 @@ import { callsRoutes } from './calls.ts';
 import { mohRoutes } from './moh.ts';
 import { securityRoutes } from './security.ts';
 import { UserSchema } from './schemas.ts';
+import { mwiRoutes } from './mwi.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -35,4 +36,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
     devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes]) {
     await app.register(routes, ctx);
   }
+  await app.register(mwiRoutes, ctx);
 }
