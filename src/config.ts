@@ -34,6 +34,21 @@ export interface Config {
   mwi: { minExpires: number; maxExpires: number };
   /** Voicemail transcription engine: `none` or a local engine's name (`src/integrations/transcription/`). */
   transcription: { engine: string };
+  voicemail: VoicemailConfig;
+}
+
+/** Voicemail (src/pbx/voicemail/): recording limits, the owner's access number, mail retries. */
+export interface VoicemailConfig {
+  /** What a device dials to reach its own mailbox menu. */
+  number: string;
+  maxSeconds: number;
+  /** Shorter messages are discarded. */
+  minSeconds: number;
+  /** Recording ends after this much silence; 0 = never. */
+  silenceSeconds: number;
+  /** First retry delay of a failed mail; doubles per attempt, capped at an hour. */
+  mailRetryMs: number;
+  mailMaxAttempts: number;
 }
 
 export interface SipConfig {
@@ -244,6 +259,20 @@ export function loadConfig(env: Env = process.env): Config {
       maxExpires: int(env, 'STROWGER_MWI_MAX_EXPIRES', 3600, 60, 7 * 86400),
     },
     transcription: { engine: transcriptionEngine(env) },
+    voicemail: voicemailConfig(env),
+  };
+}
+
+function voicemailConfig(env: Env): VoicemailConfig {
+  const number = env.STROWGER_VOICEMAIL_NUMBER || '*97';
+  if (!/^[0-9*#+]{1,32}$/.test(number)) throw new ConfigError('STROWGER_VOICEMAIL_NUMBER', `expected digits, * or # (at most 32), got "${number}"`);
+  return {
+    number,
+    maxSeconds: int(env, 'STROWGER_VOICEMAIL_MAX_SECONDS', 180, 5, 3600),
+    minSeconds: int(env, 'STROWGER_VOICEMAIL_MIN_SECONDS', 2, 0, 60),
+    silenceSeconds: int(env, 'STROWGER_VOICEMAIL_SILENCE_SECONDS', 10, 0, 600),
+    mailRetryMs: int(env, 'STROWGER_VOICEMAIL_MAIL_RETRY_SECONDS', 60, 1, 86400) * 1000,
+    mailMaxAttempts: int(env, 'STROWGER_VOICEMAIL_MAIL_ATTEMPTS', 10, 1, 100),
   };
 }
 

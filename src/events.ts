@@ -60,10 +60,17 @@ export interface DndChanged {
   enabled: boolean;
 }
 
-/** Messages of a mailbox were added, read (or unread) or deleted: its MWI counts changed. */
+/**
+ * A mailbox's messages changed: one was left (`added`), read or marked new (`read`), or
+ * deleted. MWI (RFC 3842) recounts the mailbox; the mail outbox wakes on `added`.
+ */
 export interface VoicemailChanged {
-  /** Mailbox key, `device:<id>` or `did:<id>` (store/voicemails.ts). */
+  /** Mailbox key, `device:<id>` or `did:<id>` (src/store/voicemails.ts). */
   mailbox: string;
+  device_id: number | null;
+  did_id: number | null;
+  voicemail_id: number;
+  reason: 'added' | 'read' | 'deleted';
 }
 
 /**

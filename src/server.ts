@@ -16,6 +16,8 @@ import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts
 import { createMediaEngine } from './media/media-engine.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
+import { VoicemailFiles } from './pbx/voicemail/voicemail-files.ts';
+import { VoicemailMailer } from './pbx/voicemail/voicemail-mailer.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -54,6 +56,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       config, store, box, logger, startedAt: Date.now(), version: VERSION,
       status: new Map(), events: createEventBus(), moh,
     };
+    ctx.voicemail = new VoicemailFiles({ db: store.db, events: ctx.events, dataDir: config.dataDir, logger });
+    // Before SIP takes calls: a recording in progress would look like an orphan.
+    await ctx.voicemail.sweep();
+    const vmFiles = ctx.voicemail;
+    const mailer = new VoicemailMailer({
+      db: store.db, box, events: ctx.events, logger, audioPath: (row) => vmFiles.absolutePath(row),
+      retryMs: config.voicemail.mailRetryMs, maxAttempts: config.voicemail.mailMaxAttempts,
+    });
+    closers.unshift(() => mailer.close());
+    void mailer.kick();
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({

@@ -24,6 +24,8 @@ export interface ApiContext {
   events: EventBus;
   /** Music on hold: setting, uploads, and the WAV the hold feature plays. */
   moh: import('../pbx/moh.ts').MohService;
+  /** Voicemail messages: files and rows together (set at start, before the API is built). */
+  voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

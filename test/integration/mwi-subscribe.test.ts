@@ -96,10 +96,12 @@ describe('MWI: SUBSCRIBE message-summary and NOTIFY (raw UDP client)', () => {
   const ids: Record<string, number> = {};
   const clients: SipTestClient[] = [];
   const udp = async () => { const c = await SipTestClient.udp(t.sipPort); clients.push(c); return c; };
-  const changed = (mailbox: string) => t.server.ctx.events.emit('pbx.voicemail.changed', { mailbox });
+  /** What the voicemail code announces after its write (device mailboxes here). */
+  const changed = (deviceId: number, voicemailId: number, reason: 'added' | 'read' | 'deleted') =>
+    t.server.ctx.events.emit('pbx.voicemail.changed', { mailbox: `device:${deviceId}`, device_id: deviceId, did_id: null, voicemail_id: voicemailId, reason });
   const addMessage = async (deviceId: number) => {
     const row = await insertVoicemail(t.server.ctx.store.db, { mailbox: { kind: 'device', id: deviceId }, callerNumber: '+15550001111', called: '3001', durationSeconds: 4, filePath: `voicemail/x-${randomBytes(3).toString('hex')}.wav`, size: 100, format: 'wav' });
-    changed(`device:${deviceId}`);
+    changed(deviceId, row.id, 'added');
     return row.id;
   };
 
@@ -144,12 +146,12 @@ describe('MWI: SUBSCRIBE message-summary and NOTIFY (raw UDP client)', () => {
     assert.deepEqual(summary(await s.notify()).voice, { new: 2, old: 0, urgentNew: 0, urgentOld: 0 });
 
     await markVoicemailRead(t.server.ctx.store.db, a);
-    changed(`device:${ids['3001']}`);
+    changed(ids['3001']!, a, 'read');
     const n3 = await s.notify();
     assert.equal(n3.body.toString().split('\r\n')[2], 'Voice-Message: 1/1 (0/0)');
 
     await deleteVoicemail(t.server.ctx.store.db, b);
-    changed(`device:${ids['3001']}`);
+    changed(ids['3001']!, b, 'deleted');
     const n4 = await s.notify();
     assert.deepEqual(summary(n4), { waiting: false, account: `sip:3001@${DOMAIN}`, voice: { new: 0, old: 1, urgentNew: 0, urgentOld: 0 } });
 

@@ -1,0 +1,122 @@
+/**
+ * Mails new voicemails (audio attached) through the SMTP server of the system settings
+ * (`smtp_host`, `smtp_port`, `smtp_secure`, `smtp_user`, `smtp_password`, `smtp_from`).
+ *
+ * Works off the persistent outbox (src/store/voicemail-outbox.ts): woken when a message is
+ * added and by a timer at the next due retry. A failed attempt is retried after
+ * `retryMs`, doubling per attempt up to an hour, `maxAttempts` times in all; the state and last
+ * error show on the voicemail in the API. One pass at a time, so a mail is never sent twice
+ * by this node.
+ */
+import { readFile } from 'node:fs/promises';
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Db } from '../../store/db.ts';
+import type { SecretBox } from '../../store/secret-box.ts';
+import type { EventSource, VoicemailChanged } from '../../events.ts';
+import { getConfigValues } from '../../store/system-config.ts';
+import { findVoicemail } from '../../store/voicemails.ts';
+import { dueMails, mailFailed, mailSent, nextMailDue } from '../../store/voicemail-outbox.ts';
+import type { VoicemailMailOutboxRow, VoicemailRow } from '../../store/schema.ts';
+
+const MAX_DELAY_MS = 3600_000;
+
+export interface VoicemailMailerOptions {
+  db: Db;
+  box: SecretBox;
+  events: EventSource;
+  logger: Logger;
+  /** Absolute path of a message's audio. */
+  audioPath(row: VoicemailRow): string;
+  retryMs: number;
+  maxAttempts: number;
+}
+
+export class VoicemailMailer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly onChanged = (e: VoicemailChanged) => { if (e.reason === 'added') this.kick(); };
+
+  constructor(private readonly o: VoicemailMailerOptions) {
+    this.log = o.logger.child({ component: 'voicemail-mail' });
+    o.events.on('pbx.voicemail.changed', this.onChanged);
+  }
+
+  /** Sends what is due now (and what falls due while sending); resolves when the pass ends. */
+  kick(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.running) { this.again = true; return this.running; }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.pass().catch((err: unknown) => this.log.error({ err }, 'voicemail mail pass failed'));
+      } while (this.again && !this.closed);
+      this.running = undefined;
+      await this.schedule();
+    })();
+    return this.running;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.o.events.off('pbx.voicemail.changed', this.onChanged);
+    return this.running ?? Promise.resolve();
+  }
+
+  private async schedule(): Promise<void> {
+    clearTimeout(this.timer);
+    if (this.closed) return;
+    const next = await nextMailDue(this.o.db).catch(() => undefined);
+    if (next === undefined) return;
+    const delay = Math.max(0, Math.min(Date.parse(next) - Date.now(), MAX_DELAY_MS));
+    this.timer = setTimeout(() => void this.kick(), delay);
+    this.timer.unref();
+  }
+
+  private async pass(): Promise<void> {
+    for (const entry of await dueMails(this.o.db)) {
+      if (this.closed) return;
+      try {
+        await this.send(entry);
+        await mailSent(this.o.db, entry);
+        this.log.info({ voicemail: entry.voicemail_id, to: entry.recipient }, 'voicemail mailed');
+      } catch (err) {
+        const reason = (err as Error).message || String(err);
+        const giveUp = entry.attempts + 1 >= this.o.maxAttempts;
+        const retryAt = giveUp ? null : Date.now() + Math.min(this.o.retryMs * 2 ** entry.attempts, MAX_DELAY_MS);
+        await mailFailed(this.o.db, entry, reason, retryAt);
+        this.log.warn({ voicemail: entry.voicemail_id, attempt: entry.attempts + 1, giveUp, reason }, 'voicemail mail failed');
+      }
+    }
+  }
+
+  private async send(entry: VoicemailMailOutboxRow): Promise<void> {
+    const row = await findVoicemail(this.o.db, entry.voicemail_id);
+    if (!row) throw new Error('voicemail deleted');
+    const cfg = await getConfigValues(this.o.db, this.o.box);
+    if (!cfg.smtp_host) throw new Error('SMTP is not configured (system setting smtp_host)');
+    const port = cfg.smtp_port ? Number(cfg.smtp_port) : 587;
+    const transport = nodemailer.createTransport({
+      host: cfg.smtp_host, port, secure: cfg.smtp_secure === 'true',
+      auth: cfg.smtp_user ? { user: cfg.smtp_user, pass: cfg.smtp_password ?? '' } : undefined,
+      connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
+    });
+    try {
+      const from = row.caller_name ? `${row.caller_name} (${row.caller_number})` : row.caller_number;
+      await transport.sendMail({
+        from: cfg.smtp_from ?? `Strowger <voicemail@${cfg.smtp_host}>`,
+        to: entry.recipient,
+        subject: `New voicemail from ${from} (${row.duration_seconds} s)`,
+        text: `A new voicemail was left for ${row.called} by ${from} at ${row.created_at}, ${row.duration_seconds} seconds long.`
+          + (row.transcription ? `\n\nTranscription:\n${row.transcription}\n` : '\n'),
+        attachments: [{ filename: `voicemail-${row.id}.wav`, content: await readFile(this.o.audioPath(row)), contentType: 'audio/wav' }],
+      });
+    } finally {
+      transport.close();
+    }
+  }
+}
