@@ -33,6 +33,8 @@ export interface Device {
   caller_id: string | null;
   dnd_enabled: boolean;
   digest_algorithm: DigestAlgorithmSetting;
+  voicemail_enabled: boolean;
+  voicemail_email: string | null;
   /** Sent message-summary NOTIFYs without subscribing (unsolicited MWI). */
   mwi_unsolicited: boolean;
   created_at: string;
@@ -41,7 +43,7 @@ export interface Device {
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'mwi_unsolicited', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {
@@ -54,6 +56,8 @@ export function toDevice(row: DeviceListRow): Device {
     caller_id: row.caller_id,
     dnd_enabled: row.dnd_enabled === 1,
     digest_algorithm: toDigestAlgorithmSetting(row.digest_algorithm),
+    voicemail_enabled: row.voicemail_enabled === 1,
+    voicemail_email: row.voicemail_email,
     mwi_unsolicited: row.mwi_unsolicited === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -70,6 +74,8 @@ export interface NewDevice {
   dndEnabled: boolean;
   /** Default MD5. */
   digestAlgorithm?: DigestAlgorithmSetting;
+  voicemailEnabled?: boolean;
+  voicemailEmail?: string | null;
   /** Default off. */
   mwiUnsolicited?: boolean;
 }
@@ -86,6 +92,8 @@ export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promis
     caller_id: d.callerId,
     dnd_enabled: d.dndEnabled ? 1 : 0,
     digest_algorithm: d.digestAlgorithm ?? 'MD5',
+    voicemail_enabled: d.voicemailEnabled ? 1 : 0,
+    voicemail_email: d.voicemailEmail ?? null,
     mwi_unsolicited: d.mwiUnsolicited ? 1 : 0,
     created_at: now,
     updated_at: now,
@@ -101,6 +109,8 @@ export interface DevicePatch {
   callerId?: string | null;
   dndEnabled?: boolean;
   digestAlgorithm?: DigestAlgorithmSetting;
+  voicemailEnabled?: boolean;
+  voicemailEmail?: string | null;
   mwiUnsolicited?: boolean;
 }
 
@@ -114,6 +124,8 @@ export async function updateDevice(db: Db, box: SecretBox, id: number, p: Device
   if (p.callerId !== undefined) set.caller_id = p.callerId;
   if (p.dndEnabled !== undefined) set.dnd_enabled = p.dndEnabled ? 1 : 0;
   if (p.digestAlgorithm !== undefined) set.digest_algorithm = p.digestAlgorithm;
+  if (p.voicemailEnabled !== undefined) set.voicemail_enabled = p.voicemailEnabled ? 1 : 0;
+  if (p.voicemailEmail !== undefined) set.voicemail_email = p.voicemailEmail;
   if (p.mwiUnsolicited !== undefined) set.mwi_unsolicited = p.mwiUnsolicited ? 1 : 0;
   return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }

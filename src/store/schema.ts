@@ -55,6 +55,10 @@ export interface DevicesTable {
   dnd_enabled: Generated<number>;
   /** Digest challenge the device is sent: 'MD5' (default), 'SHA-256' or 'both' (see DigestAlgorithmSetting). */
   digest_algorithm: Generated<string>;
+  /** 1: busy, unanswered or unregistered calls to the device go to its mailbox. */
+  voicemail_enabled: Generated<number>;
+  /** Where the device's new voicemails are mailed; null: the system setting `voicemail_email`. */
+  voicemail_email: string | null;
   /** 1: message-summary NOTIFYs without a subscription (unsolicited MWI). */
   mwi_unsolicited: Generated<number>;
   created_at: string;

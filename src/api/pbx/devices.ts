@@ -24,7 +24,7 @@ import {
 } from '../../store/devices.ts';
 import { insertDeviceEvent, listDeviceEvents, toDeviceEvent } from '../../store/device-events.ts';
 import type { DeviceRow } from '../../store/schema.ts';
-import { IdParams, Ok } from './schemas.ts';
+import { Email, IdParams, Ok } from './schemas.ts';
 import type { Db } from '../../store/db.ts';
 
 /** RFC 3261 §25.1 `user`: unreserved / user-unreserved characters (escapes not accepted). */
@@ -52,10 +52,12 @@ const DeviceSchema = Type.Object({
   caller_id: Type.Union([Type.String(), Type.Null()]),
   dnd_enabled: Type.Boolean(),
   digest_algorithm: DigestAlgorithmField,
+  voicemail_enabled: Type.Boolean({ description: 'Busy, unanswered or unregistered calls to the device go to its mailbox' }),
+  voicemail_email: Type.Union([Type.String(), Type.Null()], { description: 'Where its new voicemails are mailed (null: system setting voicemail_email)' }),
   mwi_unsolicited: Type.Boolean({ description: 'Message-waiting NOTIFYs without a subscription, to every registered contact (phones set for unsolicited MWI)' }),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', mwi_unsolicited: false, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
+}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
 const DeviceEventSchema = Type.Object({
   id: Type.Integer(),
@@ -77,6 +79,8 @@ const CreateDevice = Type.Object({
   user_id: Type.Optional(Nullable(Type.Integer({ minimum: 1 }))),
   dnd_enabled: Type.Optional(Type.Boolean()),
   digest_algorithm: Type.Optional(DigestAlgorithmField),
+  voicemail_enabled: Type.Optional(Type.Boolean()),
+  voicemail_email: Type.Optional(Nullable(Email)),
   mwi_unsolicited: Type.Optional(Type.Boolean()),
 }, { examples: [{ name: 'Office Phone', username: '1001', password: 'secure-password', type: 'grandstream' }] });
 
@@ -117,7 +121,8 @@ async function visibleDevice(db: Db, user: User, id: number): Promise<DeviceRow>
 
 function changedFields(patch: DevicePatch): string {
   const names: Record<keyof DevicePatch, string> = {
-    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm', mwiUnsolicited: 'mwi_unsolicited',
+    name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm',
+    voicemailEnabled: 'voicemail_enabled', voicemailEmail: 'voicemail_email', mwiUnsolicited: 'mwi_unsolicited',
   };
   return (Object.keys(patch) as Array<keyof DevicePatch>).map((k) => names[k]).join(', ');
 }
@@ -162,7 +167,8 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       const inserted = await insertDevice(tx, ctx.box, {
         name: b.name, username: b.username, password: b.password, type,
         userId: b.user_id !== undefined ? b.user_id : user.id,
-        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5', mwiUnsolicited: b.mwi_unsolicited ?? false,
+        callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5',
+        voicemailEnabled: b.voicemail_enabled ?? false, voicemailEmail: b.voicemail_email ?? null, mwiUnsolicited: b.mwi_unsolicited ?? false,
       });
       if (!inserted) throw usernameTaken();
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
@@ -200,6 +206,8 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (b.caller_id !== undefined) patch.callerId = b.caller_id;
       if (b.dnd_enabled !== undefined) patch.dndEnabled = b.dnd_enabled;
       if (b.digest_algorithm !== undefined) patch.digestAlgorithm = b.digest_algorithm;
+      if (b.voicemail_enabled !== undefined) patch.voicemailEnabled = b.voicemail_enabled;
+      if (b.voicemail_email !== undefined) patch.voicemailEmail = b.voicemail_email;
       if (b.mwi_unsolicited !== undefined) patch.mwiUnsolicited = b.mwi_unsolicited;
       const updated = await updateDevice(tx, ctx.box, row.id, patch);
       if (!updated) throw notFound('Device');

@@ -9,6 +9,7 @@ import * as m025 from './2026-11-24-025-cdrs.ts';
 import * as m040 from './2026-11-24-040-moh-files.ts';
 import * as m041 from './2026-11-25-040-device-digest-algorithm.ts';
 import * as m100 from './2026-12-04-100-voicemails.ts';
+import * as m101 from './2026-12-04-101-device-voicemail.ts';
 import * as m110 from './2026-12-04-110-device-mwi-unsolicited.ts';
 
 export const migrations = {
@@ -19,5 +20,6 @@ export const migrations = {
   '2026-11-24-040-moh-files': m040,
   '2026-11-25-040-device-digest-algorithm': m041,
   '2026-12-04-100-voicemails': m100,
+  '2026-12-04-101-device-voicemail': m101,
   '2026-12-04-110-device-mwi-unsolicited': m110,
 };
