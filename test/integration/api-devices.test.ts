@@ -41,7 +41,7 @@ for (const engine of ENGINES) {
       const { id, created_at, updated_at, ...rest } = r.body;
       assert.equal(typeof id, 'number');
       assert.equal(created_at, updated_at);
-      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null });
+      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false });
       assert.deepEqual(events, [['pbx.device.changed', { id, username: '1001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '1001');
       assert.deepEqual(creds, { id, username: '1001', password: PASSWORD, digestAlgorithm: 'MD5' });
