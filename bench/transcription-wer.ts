@@ -1,6 +1,6 @@
 /**
  * Word error rate of a transcription engine on the project's own test prompts: sentences of
- * the kind a voicemail holds, spoken by espeak-ng, resampled by sox to telephone rate (8 kHz,
+ * the kind a voicemail holds, spoken by espeak-ng, resampled by sox (`-R`: no random dither, so runs repeat exactly) to telephone rate (8 kHz,
  * what a G.711 message is) and wideband (16 kHz, G.722 / Opus messages), then transcribed.
  *
  *   node --import tsx bench/transcription-wer.ts [engine]      (default pocketsphinx)
@@ -30,7 +30,7 @@ export const WER_SENTENCES = [
 export function speak(text: string, file: string, rate: number): void {
   const raw = `${file}.raw.wav`;
   execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', raw, text]);
-  execFileSync('sox', [raw, '-r', String(rate), '-c', '1', '-b', '16', file]);
+  execFileSync('sox', ['-R', raw, '-r', String(rate), '-c', '1', '-b', '16', file]);
   rmSync(raw);
 }
 

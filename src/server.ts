@@ -18,6 +18,8 @@ import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { VoicemailFiles } from './pbx/voicemail/voicemail-files.ts';
 import { VoicemailMailer } from './pbx/voicemail/voicemail-mailer.ts';
+import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
+import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -66,6 +68,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     closers.unshift(() => mailer.close());
     void mailer.kick();
+    // Transcribes each message announced as added (STROWGER_TRANSCRIPTION_ENGINE; `none`: off).
+    const transcriber = new VoicemailTranscriber({ db: store.db, engine: createTranscriptionEngine(config.transcription.engine), audioPath: (row) => vmFiles.absolutePath(row), logger });
+    transcriber.listen(ctx.events);
+    ctx.transcriber = transcriber;
+    closers.unshift(async () => transcriber.close());
+    void transcriber.resume().catch((err) => logger.error({ err }, 'pending transcriptions not resumed'));
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
