@@ -14,6 +14,7 @@ import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
+import { bindingTarget } from './registrar-bindings.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
 import type { LegStats } from '../media/relay-protocol.ts';
@@ -243,10 +244,7 @@ export class B2bua {
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
-      if (target.kind === 'contact') {
-        const b = target.binding;
-        return { protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined };
-      }
+      if (target.kind === 'contact') return bindingTarget(target.binding);
       const t = target.trunk;
       const address = isIP(t.host) ? t.host : (await lookup(t.host)).address;
       return { protocol: t.transport, address, port: t.port, serverName: isIP(t.host) ? undefined : t.host };

@@ -12,10 +12,9 @@ import type { Logger } from 'pino';
 import type { SipEndpoint } from '../sip/endpoint.ts';
 import { createRequest, randomCallId, randomTag } from '../sip/message-build.ts';
 import { MESSAGE_SUMMARY_CONTENT_TYPE, MESSAGE_SUMMARY_EVENT, formatMessageSummary, type MessageCounts } from '../sip/message-summary.ts';
-import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { contactFor, type SipLegEnv } from './leg-sip.ts';
 import type { LocationService } from './location-service.ts';
-import type { Binding } from './registrar-bindings.ts';
+import { bindingTarget } from './registrar-bindings.ts';
 
 export interface MwiUnsolicitedDeps {
   endpoint: Pick<SipEndpoint, 'request'>;
@@ -23,11 +22,6 @@ export interface MwiUnsolicitedDeps {
   advertise: SipLegEnv['advertise'];
   domain: string;
   log: Logger;
-}
-
-/** Where requests to a registered contact go (the REGISTER's source, over its flow if open). */
-export function bindingTarget(b: Binding): SendTarget {
-  return { protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined };
 }
 
 export class MwiUnsolicited {
