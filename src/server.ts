@@ -18,6 +18,9 @@ import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { VoicemailFiles } from './pbx/voicemail/voicemail-files.ts';
 import { VoicemailMailer } from './pbx/voicemail/voicemail-mailer.ts';
+import { voicemailParties } from './pbx/voicemail/voicemail-parties.ts';
+import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
+import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 
@@ -92,6 +95,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
         media, calls: config.calls, moh, mwi: config.mwi,
+        voicemailNumber: config.voicemail.number,
+        localParty: voicemailParties({
+          db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
+          config: config.voicemail, logger,
+        }),
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());

@@ -58,6 +58,10 @@ export interface B2buaOptions {
   timers?: Timers;
   /** Music on hold played to held parties; none: they hear silence. */
   moh?: { currentMohFile(): Promise<string | null> };
+  /** Parties answering calls locally (voicemail, mailbox menu; `call-local.ts`). */
+  localParty?: import('./call-local.ts').LocalPartyFactory;
+  /** What a device dials for its mailbox menu; none: no menu. */
+  voicemailNumber?: string;
 }
 
 export type { CallSnapshot };
@@ -107,7 +111,8 @@ export class B2bua {
     this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
-    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs });
+    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber });
+    this.digits.on((d) => this.calls.get(d.callId)?.digit(d));
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     this.transfers = this.createTransfers();
     o.endpoint.onRequest('BYE', (r) => this.transfers.byeDetached(r) ? undefined : this.inDialog(r, (call, side) => call.byeFrom(side, r)));
@@ -242,6 +247,7 @@ export class B2bua {
     t1: this.o.t1 ?? 500,
     maxCallMs: this.o.maxCallMs,
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
+    localParty: this.o.localParty,
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetFor: async (target: CallTarget): Promise<SendTarget> => {
       if (target.kind === 'contact') return bindingTarget(target.binding);

@@ -13,6 +13,7 @@ import { matchesAnyPattern } from './phone-number.ts';
 import { evaluateRoutes } from './evaluate-routes.ts';
 import type { LocationService } from './location-service.ts';
 import type { RouterCache } from './call-router-cache.ts';
+import type { LocalTarget } from './call-local.ts';
 
 export type CallTarget =
   | { kind: 'contact'; deviceId: number; binding: Binding }
@@ -37,6 +38,10 @@ export type RouteDecision =
     calleeDeviceId: number | null;
     /** Caller id presented on the outgoing leg. */
     callerId: string;
+    /** Answered by the PBX itself (voicemail, mailbox menu); `targets` is then empty. */
+    local?: LocalTarget;
+    /** Where the call goes when the targets are busy or do not answer (voicemail). */
+    fallback?: LocalTarget;
   };
 
 export interface RouterDeps {
@@ -45,14 +50,23 @@ export interface RouterDeps {
   cache: RouterCache;
   location: LocationService;
   defaultRingTimeoutMs: number;
+  /** What a device dials for its own mailbox menu (e.g. `*97`); none: no menu. */
+  voicemailNumber?: string;
   now?: () => Date;
+}
+
+type Failure = { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause };
+
+/** A device's mailbox, or undefined when the device does not take voicemail. */
+function deviceMailbox(device: DeviceRow | undefined): LocalTarget | undefined {
+  return device?.voicemail_enabled === 1 ? { kind: 'voicemail', mailbox: { kind: 'device', id: device.id } } : undefined;
 }
 
 export function createCallRouter(deps: RouterDeps) {
   const { db, location, cache } = deps;
 
   /** A device's live contacts, or the reason it cannot ring. */
-  async function deviceTargets(device: DeviceRow): Promise<{ targets: CallTarget[] } | { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause }> {
+  async function deviceTargets(device: DeviceRow): Promise<{ targets: CallTarget[] } | Failure> {
     const ownerDnd = device.user_id !== null && (await cache.dndUsers()).has(device.user_id);
     if (device.dnd_enabled === 1 || ownerDnd) return { status: 486, reason: 'Busy Here (DND)', disposition: 'busy', cause: 'dnd' };
     const bindings = location.lookup(device.username);
@@ -71,6 +85,16 @@ export function createCallRouter(deps: RouterDeps) {
     }
     if (targets.length === 0) return lastFailure ?? { status: 480, reason: 'Temporarily Unavailable', disposition: 'failed', cause: 'unavailable' };
     return { targets, calleeDeviceId: ids.length === 1 ? ids[0]! : null };
+  }
+
+  /**
+   * Voicemail when the devices of a ring (or forward) cannot take the call: with the route's
+   * `voicemail_fallback`, the one device's mailbox (several devices: the DID's); without it,
+   * the one device's mailbox when the device has `voicemail_enabled`.
+   */
+  async function ringFallback(ids: readonly number[], routeSays: boolean, didId: number): Promise<LocalTarget | undefined> {
+    if (routeSays) return { kind: 'voicemail', mailbox: ids.length === 1 ? { kind: 'device', id: ids[0]! } : { kind: 'did', id: didId } };
+    return ids.length === 1 ? deviceMailbox(await findDeviceById(db, ids[0]!)) : undefined;
   }
 
   async function trunkTarget(number: string): Promise<CallTarget[] | null> {
@@ -96,21 +120,26 @@ export function createCallRouter(deps: RouterDeps) {
           const code = chosen.action_data.code ?? 603;
           return { kind: 'reject', status: code, reason: chosen.action_data.reason ?? (code === 603 ? 'Decline' : 'Rejected'), disposition: 'rejected', cause: 'rejected', ...base };
         }
-        case 'voicemail':
-          // Voicemail lands with its own issue; until then the caller hears "unavailable".
-          return { kind: 'reject', status: 480, reason: 'Temporarily Unavailable', disposition: 'failed', cause: 'voicemail_unavailable', ...base };
+        case 'voicemail': {
+          const deviceId = chosen.action_data.device_id;
+          const local: LocalTarget = { kind: 'voicemail', mailbox: deviceId === undefined ? { kind: 'did', id: did.id } : { kind: 'device', id: deviceId } };
+          return { kind: 'dial', targets: [], local, ringTimeoutMs: deps.defaultRingTimeoutMs, calleeDeviceId: deviceId ?? null, callerId: caller, ...base };
+        }
         case 'ring': {
-          const r = await devicesTargets(chosen.action_data.device_ids);
-          if (!('targets' in r)) return { kind: 'reject', ...r, ...base };
+          const ids = chosen.action_data.device_ids;
+          const fallback = await ringFallback(ids, chosen.action_data.voicemail_fallback === true, did.id);
+          const r = await devicesTargets(ids);
+          if (!('targets' in r)) return fallback ? { kind: 'dial', targets: [], local: fallback, ringTimeoutMs: 0, calleeDeviceId: ids.length === 1 ? ids[0]! : null, callerId: caller, ...base } : { kind: 'reject', ...r, ...base };
           const timeout = chosen.action_data.timeout ? chosen.action_data.timeout * 1000 : deps.defaultRingTimeoutMs;
-          return { kind: 'dial', targets: r.targets, ringTimeoutMs: timeout, calleeDeviceId: r.calleeDeviceId, callerId: caller, ...base };
+          return { kind: 'dial', targets: r.targets, ringTimeoutMs: timeout, calleeDeviceId: r.calleeDeviceId, callerId: caller, fallback, ...base };
         }
         case 'forward': {
           const data = chosen.action_data;
           if ('device_id' in data) {
+            const fallback = await ringFallback([data.device_id], data.voicemail_fallback === true, did.id);
             const r = await devicesTargets([data.device_id]);
-            if (!('targets' in r)) return { kind: 'reject', ...r, ...base };
-            return { kind: 'dial', targets: r.targets, ringTimeoutMs: deps.defaultRingTimeoutMs, calleeDeviceId: data.device_id, callerId: caller, ...base };
+            if (!('targets' in r)) return fallback ? { kind: 'dial', targets: [], local: fallback, ringTimeoutMs: 0, calleeDeviceId: data.device_id, callerId: caller, ...base } : { kind: 'reject', ...r, ...base };
+            return { kind: 'dial', targets: r.targets, ringTimeoutMs: deps.defaultRingTimeoutMs, calleeDeviceId: data.device_id, callerId: caller, fallback, ...base };
           }
           const targets = await trunkTarget(data.number);
           if (!targets) return { kind: 'reject', status: 503, reason: 'No Trunk Configured', disposition: 'failed', cause: 'no_route', ...base };
@@ -119,12 +148,17 @@ export function createCallRouter(deps: RouterDeps) {
       }
     }
 
-    // From a device: another device by username, else out through the default trunk.
+    // From a device: its mailbox menu, another device by username, else out through the default trunk.
+    const internal = { direction: 'internal' as const, ringTimeoutMs: deps.defaultRingTimeoutMs, didId: null, didNumber: null, callerId: origin.device?.username ?? caller };
+    if (origin.device && deps.voicemailNumber !== undefined && dialed === deps.voicemailNumber) {
+      return { kind: 'dial', targets: [], local: { kind: 'voicemail-menu', deviceId: origin.device.id }, calleeDeviceId: origin.device.id, ...internal };
+    }
     const device = await findDeviceByUsername(db, dialed);
     if (device) {
+      const fallback = deviceMailbox(device);
       const r = await deviceTargets(device);
-      if (!('targets' in r)) return { kind: 'reject', ...r, direction: 'internal' };
-      return { kind: 'dial', targets: r.targets, direction: 'internal', ringTimeoutMs: deps.defaultRingTimeoutMs, didId: null, didNumber: null, calleeDeviceId: device.id, callerId: origin.device?.username ?? caller };
+      if (!('targets' in r)) return fallback ? { kind: 'dial', targets: [], local: fallback, calleeDeviceId: device.id, ...internal } : { kind: 'reject', ...r, direction: 'internal' };
+      return { kind: 'dial', targets: r.targets, calleeDeviceId: device.id, fallback, ...internal };
     }
     if (/^\+?[0-9*#]{2,32}$/.test(dialed)) {
       const targets = await trunkTarget(dialed);

@@ -21,12 +21,14 @@ import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cd
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
-import { AnchorError, anchorSdp, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { AnchorError, anchorSdp, answerOfferLocally, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { codecLabel, type CallLeg, type LegSnapshot } from './leg-types.ts';
 import { ALLOW, contactFor, requestInDialog, sendAck, type CallEndpoint, type SipDialogLeg, type SipLegEnv } from './leg-sip.ts';
 import { SipUasLeg } from './leg-sip-uas.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
 import { CallHold, type HoldEnv, type HoldSnapshot } from './call-hold.ts';
+import type { LocalParty, LocalPartyFactory, LocalTarget } from './call-local.ts';
+import type { CallDigit } from './call-dtmf.ts';
 
 export type CallState = 'ringing' | 'early' | 'answered' | 'ended';
 
@@ -57,6 +59,8 @@ export interface CallEnv {
   finished(call: Call, cdr: NewCdr, journalled: boolean): void;
   /** Hold and music on hold (`call-hold.ts`); without it hold requests fail and phone holds relay only. */
   hold?: HoldEnv;
+  /** Parties that answer calls locally (`call-local.ts`); without it such calls are refused. */
+  localParty?: LocalPartyFactory;
 }
 
 /** A call as the API and logs see it: plain data. */
@@ -132,6 +136,8 @@ export class Call {
   private pendingReinviteAck: { leg: SipUacLeg; cseq: number } | undefined;
   /** Hold by API or by a phone, and music on hold (`call-hold.ts`). */
   readonly hold: CallHold;
+  /** The PBX's own party when the call is answered locally (voicemail, mailbox menu). */
+  private localParty: LocalParty | undefined;
 
   constructor(
     private readonly env: CallEnv,
@@ -240,6 +246,7 @@ export class Call {
     const body = this.lateOffer ? undefined : await this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia);
     await this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id);
     req.onCancel = () => this.cancelledByCaller();
+    if (this.decision.local) { await this.answerLocally(this.decision.local); return; }
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
     for (const target of this.decision.targets) {
@@ -342,6 +349,7 @@ export class Call {
     let best = 0;
     for (const f of this.forks) best = best === 0 ? f.status : better(best, f.status);
     const status = (best || 480) === 487 ? 480 : (best || 480);
+    if (this.divert(status)) return;
     this.caller.reject(status);
     this.end('callee', status === 486 || status === 600 ? 'busy' : status === 603 ? 'rejected' : status === 408 || status === 480 ? 'no_answer' : 'failed', status);
   }
@@ -458,7 +466,64 @@ export class Call {
   private ringTimeout(): void {
     if (this.settled) return;
     this.log.info('call: no answer');
+    if (this.divert(480)) return;
     this.hangup('system', 'no_answer');
+  }
+
+  /**
+   * The decision's fallback (voicemail) when ringing ended in busy, no answer or unavailable
+   * (`status` is what the caller would get); true when the call went there.
+   */
+  private divert(status: number): boolean {
+    const fallback = this.decision.fallback;
+    if (!fallback || this.lateOffer || !(status === 486 || status === 600 || status === 408 || status === 480 || status === 603)) return false;
+    this.log.info({ status, fallback: fallback.kind }, 'call: to voicemail');
+    void this.answerLocally(fallback).catch((err) => {
+      this.log.error({ err }, 'call: local answer failed');
+      this.hangup('system', 'failed');
+    });
+    return true;
+  }
+
+  /**
+   * The PBX answers the caller itself (`call-local.ts`): our SDP answer to the caller's offer,
+   * journalled like any answer, then the local party plays and records on the caller's
+   * endpoint. A late offer (no SDP in the INVITE) or no party for the target: 480.
+   */
+  private async answerLocally(target: LocalTarget): Promise<void> {
+    const party = this.lateOffer ? undefined : this.env.localParty?.(target);
+    this.cancelForks();
+    clearTimer(this.env.timers, this.ringTimer);
+    if (!party) {
+      this.caller.reject(480, 'Temporarily Unavailable');
+      this.end('system', 'voicemail_unavailable', 480);
+      return;
+    }
+    this.answering = true;
+    const body = await answerOfferLocally(this.env.media, this.caller.req.msg.body, this.caller.media);
+    if ((this.state as CallState) === 'ended') return;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    this.answeredAt = this.env.timers.now();
+    this.journalled = true;
+    await this.env.answered(this);
+    if ((this.state as CallState) === 'ended') return;
+    if (this.caller.req.cancelled) { this.hangup('caller', 'caller_cancel'); return; }
+    this.state = 'answered';
+    this.answering = false;
+    this.caller.answer(body);
+    this.maxTimer = this.env.timers.setTimeout(() => this.hangup('system', 'max_duration'), this.env.maxCallMs);
+    this.localParty = party;
+    this.log.info({ target: target.kind, codec: codecLabel(this.caller.media) }, 'call: answered locally');
+    party.start({
+      callId: this.id, legId: this.caller.media.endpoint.id, callerNumber: this.origin.caller,
+      callerName: this.caller.req.msg.from.displayName ?? null, called: this.origin.callee,
+      hangup: () => this.hangup('system', 'normal_clearing'),
+    });
+  }
+
+  /** A key pressed in this call (B2BUA digit stream): the caller's reach a local party. */
+  digit(d: CallDigit): void {
+    if (d.side === 'a') this.localParty?.digit(d.digit);
   }
 
   private cancelForks(except?: SipUacLeg): void {
@@ -475,6 +540,7 @@ export class Call {
     clearTimer(this.env.timers, this.maxTimer);
     this.caller.stop();
     this.hold.stop();
+    this.localParty?.stop();
     for (const key of this.caller.dialogKeys()) this.env.unbindDialog(key);
     if (this.winner?.dialog) this.env.unbindDialog(this.winner.dialog.key);
     if (this.aLeg?.dialog) this.env.unbindDialog(this.aLeg.dialog.key);

@@ -43,6 +43,9 @@ export interface SipServerDeps {
   calls: { ringTimeoutMs: number; maxCallMs: number };
   /** Music on hold for held parties (`POST /api/calls/{id}/hold`, phone holds); none: silence. */
   moh?: Pick<MohService, 'currentMohFile'>;
+  /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
+  localParty?: import('./call-local.ts').LocalPartyFactory;
+  voicemailNumber?: string;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
 }
@@ -166,6 +169,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh,
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).

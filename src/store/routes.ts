@@ -28,8 +28,9 @@ export interface RouteConditions {
 export const ROUTE_ACTIONS = ['ring', 'forward', 'voicemail', 'reject'] as const;
 export type RouteActionName = (typeof ROUTE_ACTIONS)[number];
 
-export interface RingData { device_ids: number[]; timeout?: number }
-export type ForwardData = { device_id: number } | { number: string };
+/** `voicemail_fallback`: busy, unanswered or unregistered → voicemail (see call-router.ts). */
+export interface RingData { device_ids: number[]; timeout?: number; voicemail_fallback?: boolean }
+export type ForwardData = { device_id: number; voicemail_fallback?: boolean } | { number: string };
 export interface VoicemailData { device_id?: number }
 export interface RejectData { code?: number; reason?: string }
 

@@ -5,8 +5,8 @@
  *
  * `action_data` depends on `action`, so it is checked here rather than by the body schema
  * (a union would report every branch's errors):
- *   ring      {device_ids: int[] ≥ 1, timeout?: 1-600 s}
- *   forward   {device_id: int} or {number: E.164}
+ *   ring      {device_ids: int[] ≥ 1, timeout?: 1-600 s, voicemail_fallback?: bool}
+ *   forward   {device_id: int, voicemail_fallback?: bool} or {number: E.164}
  *   voicemail {device_id?: int}
  *   reject    {code?: 400-699 SIP status (default 603 Decline), reason?: string}
  * Device ids must name existing devices when the route is saved.
@@ -43,8 +43,9 @@ const Conditions = Type.Object({
 
 const DeviceId = Type.Integer({ minimum: 1 });
 const strict = { additionalProperties: false };
-const RingData = Type.Object({ device_ids: Type.Array(DeviceId, { minItems: 1, uniqueItems: true }), timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })) }, strict);
-const ForwardToDevice = Type.Object({ device_id: DeviceId }, strict);
+const VoicemailFallback = Type.Optional(Type.Boolean({ description: 'Busy, unanswered or unregistered: the caller is sent to voicemail (the device\'s mailbox; several devices: the DID\'s)' }));
+const RingData = Type.Object({ device_ids: Type.Array(DeviceId, { minItems: 1, uniqueItems: true }), timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })), voicemail_fallback: VoicemailFallback }, strict);
+const ForwardToDevice = Type.Object({ device_id: DeviceId, voicemail_fallback: VoicemailFallback }, strict);
 const ForwardToNumber = Type.Object({ number: Type.String({ pattern: E164_PATTERN }) }, strict);
 const VoicemailData = Type.Object({ device_id: Type.Optional(DeviceId) }, strict);
 const RejectData = Type.Object({ code: Type.Optional(Type.Integer({ minimum: 400, maximum: 699 })), reason: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, strict);
