@@ -9,6 +9,10 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { hasBaresipModule, startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
 import { PASSWORD } from './sip-client.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeToneWav } from '../helpers/audio-analysis.ts';
 import { parseMessageSummary } from '../../src/sip/message-summary.ts';
 import { deleteVoicemail, insertVoicemail, markVoicemailRead } from '../../src/store/voicemails.ts';
 
@@ -71,5 +75,54 @@ describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? fals
     assert.equal(status.body.subscriptions[0].username, '4001');
     assert.equal(status.body.subscriptions[0].notifies, 5);
     assert.equal(status.body.subscriptions[0].expires_in <= 600, true);
+  });
+});
+
+/**
+ * End to end: a caller (baresip) rings a device (baresip with mwi) that does not answer; the
+ * call goes to the device's mailbox (voicemail_enabled), the caller speaks and hangs up, and the
+ * waiting phone gets a NOTIFY `Voice-Message: 1/0`.
+ */
+describe('MWI with baresip: a message left after no answer', { skip: hasBaresipModule('mwi') ? false : 'baresip mwi.so not installed' }, () => {
+  let t: TestServer;
+  const phones: BaresipPhone[] = [];
+  const dir = mkdtempSync(path.join(tmpdir(), 'mwi-e2e-'));
+  // The caller's "message": a tone (a silent recording would be dropped as empty).
+  const toneWav = path.join(dir, 'tone.wav');
+
+  before(async () => {
+    t = await startTestServer('sqlite', { STROWGER_RING_TIMEOUT_SECONDS: '2', STROWGER_VOICEMAIL_MIN_SECONDS: '1' });
+    for (const [username, vm] of [['4101', true], ['4102', false]] as const) {
+      const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: username, username, password: PASSWORD, voicemail_enabled: vm } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    makeToneWav(toneWav, { freq: 700, seconds: 60, rate: 8000 });
+  });
+  after(async () => {
+    for (const p of phones) await p.close();
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the callee\'s phone sees 0/0, then 1/0 once the caller hangs up after speaking', async () => {
+    const callee = await startBaresip({ user: '4101', password: PASSWORD, port: t.sipPort, mwi: true, codecs: ['PCMU'] });
+    phones.push(callee);
+    const caller = await startBaresip({ user: '4102', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: toneWav });
+    phones.push(caller);
+    await Promise.all([callee.registered, caller.registered]);
+    const first = await callee.waitForEvent('MWI_NOTIFY', 8000);
+    assert.match(String(first.param), /Voice-Message: 0\/0/);
+    const seen = callee.events.length;
+    await caller.dial(`sip:4101@127.0.0.1:${t.sipPort}`);
+    // Nobody answers 4101: after the ring timeout the PBX answers with the mailbox.
+    await caller.waitForEvent('CALL_ESTABLISHED', 15000);
+    // `#` skips the greeting to the beep; then a few seconds of tone are the message.
+    await new Promise((r) => setTimeout(r, 1000));
+    await caller.sendDtmf('#');
+    await new Promise((r) => setTimeout(r, 4000));
+    await caller.hangup();
+    const lit = await callee.waitForEvent('MWI_NOTIFY', 15000, seen);
+    const body = parseMessageSummary(String(lit.param).replace(/\\r\\n/g, '\r\n'));
+    assert.deepEqual(body, { waiting: true, account: 'sip:4101@strowger.test', voice: { new: 1, old: 0, urgentNew: 0, urgentOld: 0 } });
   });
 });
