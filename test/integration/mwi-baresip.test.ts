@@ -1,8 +1,8 @@
 /**
  * Issue 11 acceptance, MWI with a real phone: Debian's baresip with its `mwi` module
  * registers, SUBSCRIBEs to message-summary (answering our 401), and reports every NOTIFY
- * body as an `MWI_NOTIFY` event; voicemail rows added, read and deleted in the store (then
- * announced as the voicemail code does) reach it as new counts.
+ * body as an `MWI_NOTIFY` event; messages stored, read and deleted through the voicemail code
+ * (`VoicemailFiles`, which the API and the mailbox menu use) reach it as new counts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeToneWav } from '../helpers/audio-analysis.ts';
 import { parseMessageSummary } from '../../src/sip/message-summary.ts';
-import { deleteVoicemail, insertVoicemail, markVoicemailRead } from '../../src/store/voicemails.ts';
 
 describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? false : 'baresip mwi.so not installed' }, () => {
   let t: TestServer;
@@ -45,13 +44,11 @@ describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? fals
       }
       return summaries()[count - 1]!;
     };
-    const db = t.server.ctx.store.db;
-    const announce = (id: number, reason: 'added' | 'read' | 'deleted') =>
-      t.server.ctx.events.emit('pbx.voicemail.changed', { mailbox: `device:${deviceId}`, device_id: deviceId, did_id: null, voicemail_id: id, reason });
+    const files = t.server.ctx.voicemail!;
     const add = async () => {
-      const row = await insertVoicemail(db, { mailbox: { kind: 'device', id: deviceId }, callerNumber: '+15550002222', called: '4001', durationSeconds: 3, filePath: `voicemail/b-${Date.now()}.wav`, size: 10, format: 'wav' });
-      announce(row.id, 'added');
-      return row.id;
+      const tmp = await files.tempPath();
+      makeToneWav(tmp, { freq: 700, seconds: 1, rate: 8000 });
+      return (await files.store(tmp, { mailbox: { kind: 'device', id: deviceId }, callerNumber: '+15550002222', called: '4001', durationSeconds: 1 }, 'wav')).id;
     };
 
     const first = await waitFor(1);
@@ -62,11 +59,9 @@ describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? fals
     assert.equal(summaries()[1]!.waiting, true);
     const b = await add();
     assert.deepEqual((await waitFor(3)).voice, { new: 2, old: 0, urgentNew: 0, urgentOld: 0 });
-    await markVoicemailRead(db, a);
-    announce(a, 'read');
+    await files.markRead(a, true);
     assert.deepEqual((await waitFor(4)).voice, { new: 1, old: 1, urgentNew: 0, urgentOld: 0 });
-    await deleteVoicemail(db, b);
-    announce(b, 'deleted');
+    await files.remove(b);
     const last = await waitFor(5);
     assert.deepEqual(last, { waiting: false, account: 'sip:4001@strowger.test', voice: { new: 0, old: 1, urgentNew: 0, urgentOld: 0 } });
 
