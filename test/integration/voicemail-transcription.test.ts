@@ -13,7 +13,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
 import { migrateToLatest, openStore, type Store } from '../../src/store/database.ts';
-import { findVoicemail, insertVoicemail } from '../../src/store/voicemails.ts';
+import { findVoicemail, insertVoicemail, setVoicemailTranscription } from '../../src/store/voicemails.ts';
 import { createEventBus } from '../../src/events.ts';
 import { createPocketsphinxEngine, createTranscriptionEngine, wordErrorRate } from '../../src/integrations/transcription/index.ts';
 import { VoicemailTranscriber } from '../../src/pbx/voicemail/voicemail-transcriber.ts';
@@ -78,6 +78,15 @@ for (const engine of ENGINES) {
       const gone = await stored('voicemail/missing.wav');
       const t2 = new VoicemailTranscriber({ db: store.db, engine: createTranscriptionEngine('pocketsphinx'), audioPath, logger: log });
       assert.equal(await t2.transcribe(gone), 'failed');
+    });
+
+    test('messages a restart left pending are transcribed by resume()', async () => {
+      const row = await stored('voicemail/missing.wav');
+      await setVoicemailTranscription(store.db, row.id, { state: 'pending', engine: 'pocketsphinx' });
+      const t = new VoicemailTranscriber({ db: store.db, engine: createPocketsphinxEngine({ binary: '/nonexistent' }), audioPath, logger: log });
+      assert.equal(await t.resume(), 1);
+      assert.equal((await findVoicemail(store.db, row.id))!.transcription_state, 'failed');
+      assert.equal(await t.resume(), 0);
     });
 
     test('the none engine leaves rows untouched; a deleted message is reported as such', async () => {

@@ -59,16 +59,18 @@ export class VoicemailTranscriber {
    */
   transcribe(row: Pick<VoicemailRow, 'id' | 'file_path'>): Promise<TranscriptionState | 'deleted'> {
     if (!this.enabled || this.closed) return Promise.resolve('none');
-    const run = this.queue.then(() => this.run(row));
+    // `pending` at once, not when its turn comes: a restart meanwhile finds it (`resume`).
+    const marked = setVoicemailTranscription(this.o.db, row.id, { state: 'pending', engine: this.o.engine.name });
+    const run = this.queue.then(async () => (await marked) ? this.run(row) : 'deleted' as const);
     this.queue = run.catch(() => {});
     return run;
   }
 
-  /** Queues the messages left `pending` (a restart during a transcription). */
+  /** Transcribes the messages a restart left `pending`; resolves with their count once done. */
   async resume(): Promise<number> {
     if (!this.enabled) return 0;
     const rows = await pendingTranscriptions(this.o.db);
-    for (const row of rows) void this.transcribe(row);
+    await Promise.all(rows.map((row) => this.transcribe(row)));
     return rows.length;
   }
 
@@ -81,7 +83,6 @@ export class VoicemailTranscriber {
   private async run(row: Pick<VoicemailRow, 'id' | 'file_path'>): Promise<TranscriptionState | 'deleted'> {
     const { db, engine } = this.o;
     if (this.closed) return 'pending';
-    if (!(await setVoicemailTranscription(db, row.id, { state: 'pending', engine: engine.name }))) return 'deleted';
     const started = Date.now();
     try {
       const r = await engine.transcribe(this.o.audioPath(row));
