@@ -269,6 +269,25 @@ for (const engine of ENGINES) {
       assert.equal(parseMessage(raw).method, 'NOTIFY');
     });
 
+    test('a DID\'s mailbox: watched by the devices its routes ring, named by its number; did_id push reaches them', async () => {
+      const did = await t.request('POST', '/api/dids', { cookie: t.adminCookie, body: { phone_number: '+15557770009' } });
+      assert.equal(did.status, 201, JSON.stringify(did.body));
+      const route = await t.request('POST', '/api/routes', { cookie: t.adminCookie, body: { name: 'main', did_id: did.body.id, action: 'ring', action_data: { device_ids: [ids['3001']] } } });
+      assert.equal(route.status, 201, JSON.stringify(route.body));
+      const s = new Subscriber(await udp(), '3001', '+15557770009');
+      assert.equal((await s.subscribe(['Event: message-summary', 'Expires: 600'])).status, 200);
+      const n = await s.notify();
+      assert.equal(summary(n).account, `sip:+15557770009@${DOMAIN}`);
+      // 3002 is not rung by the number: its box is not 3002's to watch.
+      assert.equal((await new Subscriber(await udp(), '3002', '+15557770009').subscribe(['Event: message-summary'])).status, 403);
+      await insertVoicemail(t.server.ctx.store.db, { mailbox: { kind: 'did', id: did.body.id }, callerNumber: '+15550003333', called: '+15557770009', durationSeconds: 3, filePath: 'voicemail/d.wav', size: 1, format: 'wav' });
+      const push = await t.request('POST', '/api/mwi/notify', { cookie: t.adminCookie, body: { did_id: did.body.id } });
+      assert.deepEqual(push.body, { mailbox: `did:${did.body.id}`, new: 1, old: 0, subscriptions: 1, unsolicited: 0 });
+      assert.equal((await s.notify()).body.toString(), `Messages-Waiting: yes\r\nMessage-Account: sip:+15557770009@${DOMAIN}\r\nVoice-Message: 1/0 (0/0)\r\n`);
+      await s.inDialog(['Event: message-summary', 'Expires: 0']);
+      await s.notify();
+    });
+
     test('/api/mwi routes: validation, auth, 404, a user sees only their own mailboxes', async () => {
       const none = await t.request('POST', '/api/mwi/notify', { cookie: t.adminCookie, body: {} });
       assert.equal(none.status, 400);
@@ -302,6 +321,17 @@ for (const engine of ENGINES) {
       assert.equal(seen.status, 200);
       assert.deepEqual(seen.body.mailboxes.map((m: any) => m.mailbox), [`device:${own.body.id}`]);
       assert.deepEqual(seen.body.subscriptions, []);
+    });
+
+    test('deleting the device ends its subscriptions with a final NOTIFY (noresource)', async () => {
+      const dev = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: 'Temp', username: '3010', password: PASSWORD } });
+      assert.equal(dev.status, 201);
+      const s = new Subscriber(await udp(), '3010');
+      assert.equal((await s.subscribe(['Event: message-summary', 'Expires: 600'])).status, 200);
+      await s.notify();
+      assert.equal((await t.request('DELETE', `/api/devices/${dev.body.id}`, { cookie: t.adminCookie })).status, 200);
+      assert.equal((await s.notify()).getHeader('subscription-state'), 'terminated;reason=noresource');
+      assert.equal(t.server.ctx.sip!.mwi.status().filter((x) => x.username === '3010').length, 0);
     });
   });
 }
