@@ -20,7 +20,7 @@ const REQUIRED: Array<[string, string]> = [
 ];
 
 /** POST/PUT actions that take no request body. */
-const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync']);
+const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync', 'put /api/voicemails/{id}/read']);
 
 /**
  * Every route Fastify registered, from `printRoutes({ commonPrefix: false })`: each tree line

@@ -22,6 +22,7 @@ import { registrationsRoutes } from './registrations.ts';
 import { callsRoutes } from './calls.ts';
 import { mohRoutes } from './moh.ts';
 import { securityRoutes } from './security.ts';
+import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 
@@ -33,7 +34,8 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   const ctx = { ctx: opts.ctx };
   await app.register(authPlugin, ctx);
   for (const routes of [authRoutes, meRoutes, usersRoutes, keysRoutes, setupRoutes, systemRoutes,
-    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes]) {
+    devicesRoutes, didsRoutes, routesRoutes, blocklistRoutes, dndRoutes, trunksRoutes, cdrsRoutes, registrationsRoutes, callsRoutes, mohRoutes, securityRoutes,
+    voicemailsRoutes]) {
     await app.register(routes, ctx);
   }
   await app.register(mwiRoutes, ctx);

@@ -39,7 +39,6 @@ export class LegAudio {
    * when `interrupt` cut them short. The caller hears silence afterwards.
    */
   async play(files: readonly string[]): Promise<boolean> {
-    this.cancelled = false;
     for (const file of files) {
       if (this.cancelled) break;
       const player = await this.media.createPlayer({ near: this.legId, source: { file } });
@@ -56,10 +55,15 @@ export class LegAudio {
         await this.media.releaseLeg(player.id).catch(() => {});
       }
     }
-    return !this.cancelled;
+    const complete = !this.cancelled;
+    this.cancelled = false;
+    return complete;
   }
 
-  /** Stops what is playing (a key was pressed, the call ended). */
+  /**
+   * Stops what is playing (a key was pressed, the call ended); between two `play`s it cuts
+   * the next one, so a key pressed while a prompt is still being made is not lost.
+   */
   interrupt(): void {
     this.cancelled = true;
     if (this.current !== undefined) this.ends.cut(this.current);
