@@ -2,7 +2,8 @@
  * Issue 11 acceptance, MWI with a real phone: Debian's baresip with its `mwi` module
  * registers, SUBSCRIBEs to message-summary (answering our 401), and reports every NOTIFY
  * body as an `MWI_NOTIFY` event; messages stored, read and deleted through the voicemail code
- * (`VoicemailFiles`, which the API and the mailbox menu use) reach it as new counts.
+ * (stored by `VoicemailFiles` as a deposit does, read and deleted through `/api/voicemails`)
+ * reach it as new counts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,9 +60,10 @@ describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? fals
     assert.equal(summaries()[1]!.waiting, true);
     const b = await add();
     assert.deepEqual((await waitFor(3)).voice, { new: 2, old: 0, urgentNew: 0, urgentOld: 0 });
-    await files.markRead(a, true);
+    // Read and delete through the API, as a user's web page would.
+    assert.equal((await t.request('PUT', `/api/voicemails/${a}/read`, { cookie: t.adminCookie })).status, 200);
     assert.deepEqual((await waitFor(4)).voice, { new: 1, old: 1, urgentNew: 0, urgentOld: 0 });
-    await files.remove(b);
+    assert.deepEqual((await t.request('DELETE', `/api/voicemails/${b}`, { cookie: t.adminCookie })).body, { success: true, deleted: true });
     const last = await waitFor(5);
     assert.deepEqual(last, { waiting: false, account: 'sip:4001@strowger.test', voice: { new: 0, old: 1, urgentNew: 0, urgentOld: 0 } });
 
