@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
+import { TRANSCRIPTION_ENGINE_NAMES } from './integrations/transcription/types.ts';
 
 export interface Config {
   httpPort: number;
@@ -34,6 +35,10 @@ export interface Config {
   provisionRatePerMinute: number;
   /** Twilio: webhook signature URL base, REST base override (tests), SMS outbox retries. */
   twilio: TwilioConfig;
+  /** Message-summary subscriptions (RFC 3842): granted Expires bounds; absent Expires gets `maxExpires`. */
+  mwi: { minExpires: number; maxExpires: number };
+  /** Voicemail transcription engine: `none` or a local engine's name (`src/integrations/transcription/`). */
+  transcription: { engine: string };
   voicemail: VoicemailConfig;
 }
 
@@ -281,6 +286,11 @@ export function loadConfig(env: Env = process.env): Config {
       smsMaxAttempts: int(env, 'STROWGER_SMS_MAX_ATTEMPTS', 5, 1, 100),
       smsRetryBaseMs: int(env, 'STROWGER_SMS_RETRY_BASE_MS', 5000, 1, 3600_000),
     },
+    mwi: {
+      minExpires: int(env, 'STROWGER_MWI_MIN_EXPIRES', 60, 1, 86400),
+      maxExpires: int(env, 'STROWGER_MWI_MAX_EXPIRES', 3600, 60, 7 * 86400),
+    },
+    transcription: { engine: transcriptionEngine(env) },
     voicemail: voicemailConfig(env),
   };
 }
@@ -347,4 +357,11 @@ function tlsCertPairs(env: Env): Array<{ certFile: string; keyFile: string }> {
     for (const f of [certFile, keyFile]) if (!existsSync(f)) throw new ConfigError(name, `${f} does not exist`);
     return { certFile, keyFile };
   });
+}
+
+/** `STROWGER_TRANSCRIPTION_ENGINE`: `none` (default) or `pocketsphinx`. */
+function transcriptionEngine(env: Env): string {
+  const v = (env.STROWGER_TRANSCRIPTION_ENGINE || 'none').trim().toLowerCase();
+  if (!TRANSCRIPTION_ENGINE_NAMES.includes(v)) throw new ConfigError('STROWGER_TRANSCRIPTION_ENGINE', `must be one of ${TRANSCRIPTION_ENGINE_NAMES.join(', ')}, got "${v}"`);
+  return v;
 }

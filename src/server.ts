@@ -23,6 +23,8 @@ import { VoicemailMailer } from './pbx/voicemail/voicemail-mailer.ts';
 import { voicemailParties } from './pbx/voicemail/voicemail-parties.ts';
 import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
 import { Prompts } from './pbx/voicemail/prompts.ts';
+import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
+import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -81,6 +83,12 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     });
     closers.unshift(() => mailer.close());
     void mailer.kick();
+    // Transcribes each message announced as added (STROWGER_TRANSCRIPTION_ENGINE; `none`: off).
+    const transcriber = new VoicemailTranscriber({ db: store.db, engine: createTranscriptionEngine(config.transcription.engine), audioPath: (row) => vmFiles.absolutePath(row), logger });
+    transcriber.listen(ctx.events);
+    ctx.transcriber = transcriber;
+    closers.unshift(async () => transcriber.close());
+    void transcriber.resume().catch((err) => logger.error({ err }, 'pending transcriptions not resumed'));
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
@@ -98,7 +106,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh,
+        media, calls: config.calls, moh, mwi: config.mwi,
         voicemailNumber: config.voicemail.number,
         localParty: voicemailParties({
           db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),

@@ -28,6 +28,8 @@ export interface ApiContext {
   twilio: import('../pbx/twilio-account.ts').TwilioAccount;
   /** Voicemail messages: files and rows together (set at start, before the API is built). */
   voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
+  /** Voicemail transcription (`enabled` false with the `none` engine). */
+  transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

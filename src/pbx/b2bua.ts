@@ -12,6 +12,7 @@ import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
+import { bindingTarget } from './registrar-bindings.ts';
 import { dialogKey } from '../sip/dialog.ts';
 import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
 import type { LegStats } from '../media/relay-protocol.ts';
@@ -285,8 +286,7 @@ export class B2bua {
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {
-        const b = target.binding;
-        return [{ protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined }];
+        return [bindingTarget(target.binding)];
       }
       const targets = await trunkSendTargets(this.locator, target.trunk);
       if (!target.trunk.tls_verify && targets.some((t) => t.protocol === 'tls')) {

@@ -37,7 +37,7 @@ export interface SipDialogLeg {
 /** A party of an answered call: a SIP leg (either kind) with its dialog, hung up by BYE. */
 export type SipParty = CallLeg & SipDialogLeg & { bye(): void };
 
-export function contactFor(env: SipLegEnv, target: SendTarget): string {
+export function contactFor(env: Pick<SipLegEnv, 'advertise'>, target: SendTarget): string {
   const adv = env.advertise(target.protocol, addressFamily(target.address));
   return `<sip:strowger@${adv.host.includes(':') ? `[${adv.host}]` : adv.host}:${adv.port};transport=${target.protocol}>`;
 }

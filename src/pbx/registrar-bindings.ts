@@ -4,6 +4,7 @@
  * No I/O, no clock: the caller passes `now` and persists what this returns.
  */
 import type { Binding } from '../store/registrations.ts';
+import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 
 export type { Binding };
 
@@ -100,4 +101,12 @@ export function applyRegister(existing: readonly Binding[], input: RegisterInput
   // Highest q first (RFC 3261 §16.6 target ordering), newest first among equals.
   const bindings = [...byKey.values()].sort((a, b) => b.q - a.q || b.updatedAt - a.updatedAt);
   return { ok: true, bindings, upserts, removals };
+}
+
+/**
+ * Where requests to a registered contact go: the address the REGISTER came from, over its
+ * flow while that is open (NAT-safe; DESIGN "Responses go back to the request's source").
+ */
+export function bindingTarget(b: Binding): SendTarget {
+  return { protocol: b.transport as TransportProtocol, address: b.sourceIp, port: b.sourcePort, connectionId: b.connectionId ?? undefined, localPort: b.localPort ?? undefined };
 }

@@ -23,6 +23,11 @@ import { SipLocator } from '../sip/dns-resolve.ts';
 import type { MohService } from './moh.ts';
 import type { DeviceChanged, DeviceDeleted, EventBus } from '../events.ts';
 import type { Db } from '../store/db.ts';
+import { createDeviceAuth } from './device-auth.ts';
+import { MwiMailboxes } from './mwi-mailboxes.ts';
+import { MwiService } from './mwi-service.ts';
+import type { MwiExpiryPolicy } from './mwi-subscribe.ts';
+import { SubscribeDispatch } from './subscribe-dispatch.ts';
 
 export interface SipServerDeps {
   sip: SipConfig;
@@ -43,6 +48,8 @@ export interface SipServerDeps {
   /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
   localParty?: import('./call-local.ts').LocalPartyFactory;
   voicemailNumber?: string;
+  /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
+  mwi?: { minExpires: number; maxExpires: number };
 }
 
 export interface SipServer {
@@ -53,6 +60,8 @@ export interface SipServer {
   credentials: DeviceCredentialCache;
   media: MediaEngine;
   b2bua: B2bua;
+  /** Message waiting: SUBSCRIBE message-summary, NOTIFYs on mailbox changes. */
+  mwi: MwiService;
   /** Bound ports by protocol (first listener of each). */
   ports: Partial<Record<TransportProtocol, number>>;
   advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
@@ -170,10 +179,19 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
 
+  // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
+  const subscribe = new SubscribeDispatch();
+  endpoint.onRequest('SUBSCRIBE', subscribe.handle);
+  const mwiPolicy: MwiExpiryPolicy = { minExpires: deps.mwi?.minExpires ?? 60, maxExpires: deps.mwi?.maxExpires ?? 3600, defaultExpires: deps.mwi?.maxExpires ?? 3600 };
+  const mwi = new MwiService({
+    endpoint, dispatch: subscribe, location, mailboxes: new MwiMailboxes(deps.db), events: deps.events, advertise,
+    authenticate: createDeviceAuth({ digest, credentials, guard, log }, 'www'), domain: deps.domain, policy: mwiPolicy, logger,
+  });
+
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, credentials, ports, advertise, media, b2bua,
+    endpoint, transports, location, guard, credentials, ports, advertise, media, b2bua, mwi,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -186,12 +204,14 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       scanner_drops: guard.scannerDrops,
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
+      mwi_subscriptions: mwi.subscriptions.size,
     }),
     close: async () => {
       deps.events.off('pbx.device.changed', onDeviceChanged);
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
       await b2bua.close();
+      mwi.close();
       location.close();
       endpoint.close();
       await transports.close();

@@ -35,13 +35,15 @@ export interface Device {
   digest_algorithm: DigestAlgorithmSetting;
   voicemail_enabled: boolean;
   voicemail_email: string | null;
+  /** Sent message-summary NOTIFYs without subscribing (unsolicited MWI). */
+  mwi_unsolicited: boolean;
   created_at: string;
   updated_at: string;
 }
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'provisioning_profile_id', 'voicemail_enabled', 'voicemail_email', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'provisioning_profile_id', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {
@@ -56,6 +58,7 @@ export function toDevice(row: DeviceListRow): Device {
     digest_algorithm: toDigestAlgorithmSetting(row.digest_algorithm),
     voicemail_enabled: row.voicemail_enabled === 1,
     voicemail_email: row.voicemail_email,
+    mwi_unsolicited: row.mwi_unsolicited === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -73,6 +76,8 @@ export interface NewDevice {
   digestAlgorithm?: DigestAlgorithmSetting;
   voicemailEnabled?: boolean;
   voicemailEmail?: string | null;
+  /** Default off. */
+  mwiUnsolicited?: boolean;
 }
 
 /** Inserts a device; undefined when the username is taken (atomic: ON CONFLICT DO NOTHING). */
@@ -89,6 +94,7 @@ export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promis
     digest_algorithm: d.digestAlgorithm ?? 'MD5',
     voicemail_enabled: d.voicemailEnabled ? 1 : 0,
     voicemail_email: d.voicemailEmail ?? null,
+    mwi_unsolicited: d.mwiUnsolicited ? 1 : 0,
     created_at: now,
     updated_at: now,
   }).onConflict((oc) => oc.column('username').doNothing()).returningAll().executeTakeFirst();
@@ -105,6 +111,7 @@ export interface DevicePatch {
   digestAlgorithm?: DigestAlgorithmSetting;
   voicemailEnabled?: boolean;
   voicemailEmail?: string | null;
+  mwiUnsolicited?: boolean;
 }
 
 export async function updateDevice(db: Db, box: SecretBox, id: number, p: DevicePatch): Promise<DeviceRow | undefined> {
@@ -119,6 +126,7 @@ export async function updateDevice(db: Db, box: SecretBox, id: number, p: Device
   if (p.digestAlgorithm !== undefined) set.digest_algorithm = p.digestAlgorithm;
   if (p.voicemailEnabled !== undefined) set.voicemail_enabled = p.voicemailEnabled ? 1 : 0;
   if (p.voicemailEmail !== undefined) set.voicemail_email = p.voicemailEmail;
+  if (p.mwiUnsolicited !== undefined) set.mwi_unsolicited = p.mwiUnsolicited ? 1 : 0;
   return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 

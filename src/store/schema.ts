@@ -61,6 +61,8 @@ export interface DevicesTable {
   voicemail_enabled: Generated<number>;
   /** Where the device's new voicemails are mailed; null: the system setting `voicemail_email`. */
   voicemail_email: string | null;
+  /** 1: message-summary NOTIFYs without a subscription (unsolicited MWI). */
+  mwi_unsolicited: Generated<number>;
   created_at: string;
   updated_at: string;
 }

@@ -77,6 +77,8 @@ export interface BaresipOptions {
   timeoutMs?: number;
   /** `-s`: SIP trace in the output (shown in failure messages). Default true. */
   sipTrace?: boolean;
+  /** Load the `mwi` module and set `mwi=yes`: the phone SUBSCRIBEs to message-summary after registering. Default false. */
+  mwi?: boolean;
 }
 
 /** One ctrl_tcp event. */
@@ -168,6 +170,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     ...modules.map((m) => `module ${m}.so`),
     'module sndfile.so',
     'module aufile.so',
+    ...(opts.mwi ? ['module_app mwi.so'] : []),
     'module_tmp account.so',
     'module_app menu.so',
     'module_app ctrl_tcp.so',
@@ -187,7 +190,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     `regint=${opts.regint ?? 600}`,
     `audio_codecs=${codecs.map((c) => BARESIP_CODECS[c].name).join(',')}`,
     `answermode=${opts.autoAnswer ? 'auto' : 'manual'}`,
-    'mwi=no',
+    `mwi=${opts.mwi ? 'yes' : 'no'}`,
     'call_transfer=no',
   ];
   const accountLine = `<${aor}>;${params.join(';')}`;

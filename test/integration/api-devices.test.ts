@@ -41,7 +41,7 @@ for (const engine of ENGINES) {
       const { id, created_at, updated_at, ...rest } = r.body;
       assert.equal(typeof id, 'number');
       assert.equal(created_at, updated_at);
-      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null });
+      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false });
       assert.deepEqual(events, [['pbx.device.changed', { id, username: '1001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '1001');
       assert.deepEqual(creds, { id, username: '1001', password: PASSWORD, digestAlgorithm: 'MD5' });
@@ -224,7 +224,7 @@ for (const engine of ENGINES) {
       assert.equal(a.headers.get('content-length'), String(Buffer.byteLength(text)));
       const body = JSON.parse(text);
       assert.equal(text, JSON.stringify(body));
-      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'voicemail_enabled', 'voicemail_email', 'created_at', 'updated_at']);
+      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'created_at', 'updated_at']);
       assert.deepEqual(body.pagination.limit, 2);
       assert.deepEqual(body.pagination.offset, 1);
     });

@@ -69,12 +69,18 @@ for (const engine of ENGINES) {
       assert.deepEqual([res.status, res.reason, res.getHeaders('allow').join(', '), res.cseq.method], [501, 'Not Implemented', ALLOW, 'FROBNICATE']);
     });
 
-    for (const method of ['SUBSCRIBE', 'PUBLISH']) {
+    for (const method of ['PUBLISH', 'MESSAGE']) {
       test(`a known but unhandled method (${method}) gets 405 with Allow`, async () => {
-        const res = await udp.request({ method, headers: method === 'SUBSCRIBE' ? ['Event: presence', 'Expires: 60'] : [] });
+        const res = await udp.request({ method });
         assert.deepEqual([res.status, res.reason, res.getHeaders('allow').join(', ')], [405, 'Method Not Allowed', ALLOW]);
       });
     }
+
+    test('SUBSCRIBE for an event package we do not serve gets 489 with Allow-Events (RFC 6665 §8.2.2)', async () => {
+      assert.match(ALLOW, /\bSUBSCRIBE\b/);
+      const res = await udp.request({ method: 'SUBSCRIBE', headers: ['Event: presence', 'Expires: 60'] });
+      assert.deepEqual([res.status, res.reason, res.getHeader('allow-events')], [489, 'Bad Event', 'message-summary']);
+    });
 
     test('Require: foo gets 420 with Unsupported: foo; a supported tag passes', async () => {
       const res = await udp.request({ method: 'OPTIONS', headers: ['Require: foo'] });
@@ -93,7 +99,7 @@ for (const engine of ENGINES) {
       }
       assert.equal((await udp.request({ method: 'OPTIONS', maxForwards: 0 })).status, 200);
       assert.equal((await udp.request({ method: 'REGISTER', user: 'nobody', maxForwards: 0, headers: ['Contact: <sip:nobody@127.0.0.1:5099>'] })).status, 401);
-      assert.equal((await udp.request({ method: 'SUBSCRIBE', maxForwards: 1 })).status, 405);
+      assert.equal((await udp.request({ method: 'PUBLISH', maxForwards: 1 })).status, 405);
     });
 
     test('an unknown Request-URI scheme gets 416', async () => {

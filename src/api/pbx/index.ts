@@ -28,6 +28,7 @@ import { webhooksRoutes } from './webhooks.ts';
 import { messagesRoutes } from './messages.ts';
 import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
+import { mwiRoutes } from './mwi.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -41,4 +42,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
     provisioningProfileRoutes, provisioningTokenRoutes, webhooksRoutes, messagesRoutes, voicemailsRoutes]) {
     await app.register(routes, ctx);
   }
+  await app.register(mwiRoutes, ctx);
 }
