@@ -273,29 +273,3 @@ function pointAt(out: SessionDescription, to: LegMedia): string {
   to.lastSent = serializeSdp(out);
   return to.lastSent;
 }
-
-/**
- * Answers an offer received on `leg` ourselves, when the other party is local (a prompt
- * player, a recorder, a menu) rather than a SIP peer: the offerer's first codec we can
- * decode and its telephone-event (RFC 4733 digits), pointed at the leg's endpoint. The leg's
- * remote and codec are set in the engine like `anchorSdp` sets them.
- *
- * @throws SdpError (400), AnchorError (488) as `anchorSdp` does for an offer.
- */
-export async function answerOfferLocally(engine: LegMediaEngine, body: Buffer | string, leg: LegMedia): Promise<string> {
-  const sd = parseSdp(typeof body === 'string' ? body : body.toString('utf8'));
-  const index = sd.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
-  if (index < 0) throw new AnchorError(304, 'no audio stream offered');
-  const offered = sd.media[index]!;
-  const supported = supportedCodecs(sd, offered);
-  const all = codecs(offered);
-  const mine = supported[0]!;
-  const te = all.find((c) => isTelephoneEvent(c) && c.clockRate === mine.clockRate);
-  leg.offer = { formats: [...offered.formats], codecs: all, supported };
-  leg.remote = mediaTargetOf(sd, offered);
-  leg.codec = legCodec(mine, all, offered);
-  const out = cloneSdp(sd);
-  keepFormats(out.media[index]!, new Set(te ? [String(mine.pt), String(te.pt)] : [String(mine.pt)]));
-  await applyLegMedia(engine, leg.endpoint.id, leg.remote, leg.codec);
-  return pointAt(out, leg);
-}

@@ -1,6 +1,6 @@
 /**
  * Calls answered by the PBX itself: the caller's leg is answered with our own SDP
- * (`answerOfferLocally`) and a local party — voicemail deposit, the owner's mailbox menu —
+ * (`answerOffer` with no preferred codec) and a local party — voicemail deposit, the owner's mailbox menu —
  * plays to and records from the caller's media endpoint. The call stays a normal `Call`
  * (dialog, BYE, INFO digits, journal and CDR as any answered call); only its callee is local.
  */

@@ -18,7 +18,7 @@ import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cd
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
-import { anchorSdp, answerOfferLocally, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { anchorSdp, answerOffer, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { codecLabel, type CallLeg } from './leg-types.ts';
 import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
@@ -475,7 +475,7 @@ export class Call {
       return;
     }
     this.answering = true;
-    const body = await answerOfferLocally(this.env.media, this.caller.req.msg.body, this.caller.media);
+    const body = await answerOffer(this.env.media, this.caller.req.msg.body, this.caller.media, null);
     if (!(await this.answerCaller(body))) return;
     this.localParty = party;
     this.log.info({ target: target.kind, codec: codecLabel(this.caller.media) }, 'call: answered locally');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdp, codecs } from '../../../src/sdp/index.ts';
-import { AnchorError, anchorSdp, answerOffer, answerOfferLocally, createLegMedia } from '../../../src/pbx/anchor-sdp.ts';
+import { AnchorError, anchorSdp, answerOffer, createLegMedia } from '../../../src/pbx/anchor-sdp.ts';
 import { FakeMedia } from './call-harness.ts';
 
 const offerSdp = (m: string, attrs: string[]) => ['v=0', 'o=a 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', m, ...attrs, ''].join('\r\n');
@@ -63,19 +63,20 @@ test('answerOffer (a leg joining a bridge, Replaces): the preferred codec when o
   const [other] = legs();
   const transcoded = parseSdp(await answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18 8', ['a=rtpmap:18 G729/8000']), other, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 }));
   assert.deepEqual(transcoded.media[0].formats, ['8'], 'PCMA, the first offered codec we can decode: the bridge transcodes');
-  await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), other, null), (e) => e instanceof AnchorError && e.warning === 305);});
+  await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), other, null), (e) => e instanceof AnchorError && e.warning === 305);
+});
 
 test('local answer (voicemail): the offerer\'s first codec we decode and its telephone-event, at our endpoint; the leg is set', async () => {
   const [a] = legs();
   const media = new FakeMedia();
-  const answer = parseSdp(await answerOfferLocally(media, offerSdp('m=audio 4000 RTP/AVP 18 8 0 101', ['a=rtpmap:18 G729/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16']), a));
+  const answer = parseSdp(await answerOffer(media, offerSdp('m=audio 4000 RTP/AVP 18 8 0 101', ['a=rtpmap:18 G729/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16']), a, null));
   assert.deepEqual(answer.media[0].formats, ['8', '101']);
   assert.equal(answer.media[0].port, 20000);
   assert.equal(answer.connection?.address, '127.0.0.1');
   assert.deepEqual([a.codec?.name, a.codec?.pt, a.codec?.telephoneEventPt], ['PCMA', 8, 101]);
   assert.deepEqual(media.remotes.get(1), { address: '192.0.2.10', rtpPort: 4000 });
-  const plain = parseSdp(await answerOfferLocally(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 0', []), legs()[0]));
+  const plain = parseSdp(await answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 0', []), legs()[0], null));
   assert.deepEqual(plain.media[0].formats, ['0'], 'no telephone-event offered, none answered');
-  await assert.rejects(answerOfferLocally(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), legs()[0]), (e) => e instanceof AnchorError && e.warning === 305);
-  await assert.rejects(answerOfferLocally(new FakeMedia(), offerSdp('m=video 4000 RTP/AVP 96', ['a=rtpmap:96 H264/90000']), legs()[0]), (e) => e instanceof AnchorError && e.warning === 304);
+  await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), legs()[0], null), (e) => e instanceof AnchorError && e.warning === 305);
+  await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=video 4000 RTP/AVP 96', ['a=rtpmap:96 H264/90000']), legs()[0], null), (e) => e instanceof AnchorError && e.warning === 304);
 });
