@@ -52,6 +52,8 @@ export interface SipConfig {
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
   minSessionExpires: number;
+  /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
+  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +223,13 @@ export function loadConfig(env: Env = process.env): Config {
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),
+      overload: {
+        targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 90, 1, 100) / 100,
+        maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
+        dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
+        maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 0, 0, 10_000_000),
+        retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
+      },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
     calls: {

@@ -10,6 +10,8 @@ import { TransportLayer, type ListenSpec } from '../sip/transport-layer.ts';
 import type { TransportProtocol } from '../sip/transport-types.ts';
 import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
+import { OverloadControl } from '../sip/overload-control.ts';
+import { startOverloadSampler } from '../sip/overload-probe.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
@@ -45,6 +47,7 @@ export interface SipServer {
   transports: TransportLayer;
   location: LocationService;
   guard: SipGuard;
+  overload: OverloadControl;
   credentials: DeviceCredentialCache;
   media: MediaEngine;
   b2bua: B2bua;
@@ -111,6 +114,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   });
 
   const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
+  const overload = new OverloadControl(sip.overload);
+  const stopSampler = startOverloadSampler(overload);
   const endpoint = new SipEndpoint({
     transports,
     advertise,
@@ -121,6 +126,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
     },
+    overload,
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
@@ -162,7 +168,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, credentials, ports, advertise, media, b2bua,
+    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -175,11 +181,13 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       scanner_drops: guard.scannerDrops,
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
+      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped },
     }),
     close: async () => {
       deps.events.off('pbx.device.changed', onDeviceChanged);
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
+      stopSampler();
       await b2bua.close();
       location.close();
       endpoint.close();

@@ -20,6 +20,7 @@ import { replyTarget, type TransportLayer } from './transport-layer.ts';
 import type { MessageSource, SendTarget, TransportProtocol } from './transport-types.ts';
 import type { Timers } from './timers.ts';
 import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
+import type { OverloadControl } from './overload-control.ts';
 
 /** A request handed to a method handler. */
 export interface IncomingRequest {
@@ -52,6 +53,11 @@ export interface EndpointOptions {
   accept?: ReadonlyMap<string, readonly string[]>;
   /** Return false to drop a message silently before any processing (bans, scanners). */
   filter?(msg: SipMessage, source: MessageSource): boolean;
+  /**
+   * Sheds new INVITEs and REGISTERs (no To tag, no transaction yet) under overload with a
+   * stateless 503 + Retry-After, or drops them; everything else is never shed.
+   */
+  overload?: OverloadControl;
   /** Called for requests whose 2xx needs the ACK (ACK for 2xx has its own branch, §17.1.1.3). */
   onAck?(ack: SipMessage, source: MessageSource): void;
   onStrayResponse?(res: SipMessage, source: MessageSource): void;
@@ -162,6 +168,8 @@ export class SipEndpoint {
         this.transactions.receiveResponse(msg, replyTarget(source));
         return;
       }
+      const overload = this.opts.overload;
+      if (overload !== undefined && overload.active(this.pendingInvites.size) && this.shed(msg, source, overload)) return;
       const bad = validateRequest(msg);
       if (bad) {
         this.counters.badRequests++;
@@ -181,6 +189,23 @@ export class SipEndpoint {
     }
   }
 
+  /**
+   * Sheds `msg` when it starts new work and the controller says so (before validation: a shed
+   * request costs only what its answer needs). A retransmission of a request already taken
+   * goes on to its transaction; a To tag means a dialog we keep (ACK, BYE, re-INVITE).
+   */
+  private shed(msg: SipMessage, source: MessageSource, overload: OverloadControl): boolean {
+    const method = msg.method;
+    const invite = method === 'INVITE';
+    if (!invite && method !== 'REGISTER') return false;
+    if (msg.toTag !== null || this.transactions.findServerTransaction(msg) !== undefined) return false;
+    const decision = overload.admit(invite, this.pendingInvites.size);
+    if (decision === 'accept') return false;
+    // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
+    if (decision === 'reject') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) });
+    return true;
+  }
+
   private rejectUnparseable(err: unknown, source: MessageSource): void {
     if (!(err instanceof SipParseError)) { this.opts.onError?.(err, 'parse'); return; }
     if (!err.isRequest || !err.replyHeaders) return;
@@ -192,10 +217,10 @@ export class SipEndpoint {
     if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
-  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource): void {
+  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>): void {
     let res: SipMessage | null;
     try {
-      res = createResponse(msg, status, reason);
+      res = createResponse(msg, status, reason, headers === undefined ? undefined : { headers });
     } catch {
       // The broken header is one a response copies (To/From with an unbalanced quote or a
       // space in the addr-spec, RFC 4475 §3.1.2.6, §3.1.2.14, §3.1.2.15): answer with the raw
