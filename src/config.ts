@@ -29,6 +29,8 @@ export interface Config {
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
+  /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
+  metricsAllow: string[];
 }
 
 export interface SipConfig {
@@ -243,5 +245,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),
     },
+    metricsAllow: networks(env, 'STROWGER_METRICS_ALLOW'),
   };
 }

@@ -21,6 +21,7 @@ import type { MessageSource, SendTarget, TransportProtocol } from './transport-t
 import type { Timers } from './timers.ts';
 import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
 import type { OverloadControl } from './overload-control.ts';
+import { SipMessageCounters } from './message-counters.ts';
 
 /** A request handed to a method handler. */
 export interface IncomingRequest {
@@ -86,6 +87,8 @@ const DEFAULT_ACCEPT = new Map<string, readonly string[]>([
 export class SipEndpoint {
   readonly transactions: TransactionLayer<SendTarget>;
   readonly counters: EndpointCounters = { received: 0, parseErrors: 0, badRequests: 0, dropped: 0, handlerErrors: 0 };
+  /** Requests by method and responses by status, each way (what the TU sent: no retransmissions, no 100 of the transaction layer). */
+  readonly messages = new SipMessageCounters();
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly supported: ReadonlySet<string>;
   private readonly accept: ReadonlyMap<string, readonly string[]>;
@@ -138,11 +141,13 @@ export class SipEndpoint {
   /** Starts a client transaction; a top Via of ours is added when the request has none. */
   request(req: SipMessage, target: SendTarget, handlers: ClientTransactionHandlers<SendTarget>): ClientTransaction<SendTarget> {
     if (req.via.length === 0) req.addHeader('Via', formatVia(this.via(target.protocol, undefined, addressFamily(target.address))), { first: true });
+    this.messages.requestOut(req.method);
     return this.transactions.request(req, target, handlers);
   }
 
   /** Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core). */
   sendStateless(msg: SipMessage, target: SendTarget): Promise<void> {
+    if (msg.isRequest) this.messages.requestOut(msg.method); else this.messages.responseOut(msg.status);
     return this.opts.transports.send(target, msg.toBuffer());
   }
 
@@ -162,6 +167,7 @@ export class SipEndpoint {
       return;
     }
     try {
+      if (msg.isRequest) this.messages.requestIn(msg.method); else this.messages.responseIn(msg.status);
       if (this.opts.filter && !this.opts.filter(msg, source)) { this.counters.dropped++; return; }
       if (!msg.isRequest) {
         if (validateResponse(msg)) { this.counters.dropped++; return; }
@@ -213,8 +219,7 @@ export class SipEndpoint {
     // (RFC 3261 §25.1), so anything outside printable ASCII becomes "?" instead of being
     // reflected to the sender.
     const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')})`);
-    if (res && this.server !== '') res.addHeader('Server', this.server);
-    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+    if (res) this.sendReply(res, source);
   }
 
   private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>): void {
@@ -227,12 +232,18 @@ export class SipEndpoint {
       // values, as for a message that did not parse at all (§8.2.6.1 copies them verbatim).
       res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason);
     }
-    if (res && this.server !== '') res.addHeader('Server', this.server);
-    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+    if (res) this.sendReply(res, source);
+  }
+
+  /** A stateless response (no transaction): Server header, counted, sent to the source. */
+  private sendReply(res: SipMessage, source: MessageSource): void {
+    if (this.server !== '') res.addHeader('Server', this.server);
+    this.messages.responseOut(res.status);
+    void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server);
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server, this.messages);
     const branch = copyString(msg.topVia?.branch ?? '');
     const merged = mergedKey(msg);
     try {
@@ -328,11 +339,13 @@ class Incoming implements IncomingRequest {
     private readonly pending: Map<ServerTransaction<SendTarget>, IncomingRequest> | undefined = undefined,
     /** Server header value; '' for none. */
     private readonly server = '',
+    private readonly counters: SipMessageCounters | undefined = undefined,
   ) {}
 
   reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
     const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
     if (this.server !== '') res.addHeader('Server', this.server);
+    this.counters?.responseOut(status);
     this.tx.respond(res);
     if (status >= 200 && this.pending !== undefined) {
       // Answered: a CANCEL now only gets its 200 (§9.2). The transaction lingers 32 s (Timer L);
