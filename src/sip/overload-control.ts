@@ -13,9 +13,13 @@
  * - **unanswered INVITEs** (queue depth, read per decision): optional cap.
  *
  * The shed share `p` is an integral controller on utilization: each sample adds
- * `gain × (utilization − target)`, clamped to [0, 1]; while lag is above its limit the share
- * only rises (by `lagStep` at least). It settles where the thread is just below saturation and falls back to 0 within a
- * few samples once the load goes. Which requests are shed follows `p` deterministically (a
+ * `gain × (u − target)`, where u is the utilization smoothed over about a second (EWMA,
+ * `smoothing` per sample: one 100 ms sample is noisy, ±0.2 on a busy machine), clamped to
+ * [0, `maxShare`]; while lag is above its limit the share only rises (by `lagStep` at least)
+ * and may reach 1. `maxShare` < 1 keeps some new work coming in on utilization alone: a
+ * thread starved of CPU by other processes reads as busy whatever it sheds, and shedding
+ * everything would turn that into no service at all. The share settles where the thread is
+ * just below saturation and falls back to 0 within about a second once the load goes. Which requests are shed follows `p` deterministically (a
  * credit counter, no random numbers): with p = 0.25 every fourth new request is shed.
  * Above `dropLagMs` of lag, new requests are dropped without an answer: the 503 would arrive
  * too late to help and costs a send and the ACK it draws.
@@ -45,10 +49,14 @@ export interface OverloadOptions {
   retryAfterSeconds?: number;
   /** Default 100 ms. */
   sampleMs?: number;
-  /** Shed-share change per unit of utilization error per sample. Default 1. */
+  /** Shed-share change per unit of utilization error per sample. Default 0.5. */
   gain?: number;
-  /** Shed-share rise per sample while lag is above `maxLagMs`. Default 0.2. */
+  /** Shed-share rise per sample while lag is above `maxLagMs`. Default 0.05. */
   lagStep?: number;
+  /** Weight of a new utilization sample in the moving average (1 = no smoothing). Default 0.25. */
+  smoothing?: number;
+  /** Highest share utilization alone may shed. Default 0.95. */
+  maxShare?: number;
 }
 
 /** Decision for one new request. */
@@ -75,6 +83,10 @@ export class OverloadControl {
   private readonly maxPending: number;
   private readonly gain: number;
   private readonly lagStep: number;
+  private readonly smoothing: number;
+  private readonly maxShare: number;
+  /** Smoothed utilization. */
+  private utilization = 0;
   private dropping = false;
   private credit = 0;
 
@@ -85,8 +97,10 @@ export class OverloadControl {
     this.maxPending = opts.maxPendingInvites ?? 0;
     this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
     this.sampleMs = opts.sampleMs ?? 100;
-    this.gain = opts.gain ?? 1;
-    this.lagStep = opts.lagStep ?? 0.2;
+    this.gain = opts.gain ?? 0.5;
+    this.lagStep = opts.lagStep ?? 0.05;
+    this.smoothing = opts.smoothing ?? 0.25;
+    this.maxShare = opts.maxShare ?? 0.95;
   }
 
   /** True while any new request may be shed: the caller's cheap test before looking closer. */
@@ -97,12 +111,18 @@ export class OverloadControl {
   /** Feeds one sample: updates the shed share and the drop state. */
   update(s: LoadSample): void {
     this.last = s;
+    this.utilization += this.smoothing * (s.utilization - this.utilization);
     let p = this.shedShare;
-    const error = this.target < 1 ? this.gain * (s.utilization - this.target) : -this.lagStep;
-    // While the loop lags the share only rises: a thread starved of CPU may look idle.
-    if (this.maxLagMs > 0 && s.lagMs > this.maxLagMs) p += this.lagStep + Math.max(0, error);
-    else p += error;
-    this.shedShare = p <= 0 ? 0 : p >= 1 ? 1 : p;
+    const error = this.target < 1 ? this.gain * (this.utilization - this.target) : -this.lagStep;
+    let max = this.maxShare;
+    if (this.maxLagMs > 0 && s.lagMs > this.maxLagMs) {
+      // While the loop lags the share only rises, and may reach 1.
+      p += this.lagStep + Math.max(0, error);
+      max = 1;
+    } else {
+      p += error;
+    }
+    this.shedShare = p <= 0 ? 0 : Math.min(p, max);
     if (this.shedShare === 0) this.credit = 0;
     this.dropping = this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
   }

@@ -24,7 +24,7 @@ describe('OverloadControl', () => {
   });
 
   test('a saturated loop raises the shed share by gain x error per sample; decisions follow it exactly', () => {
-    const c = new OverloadControl({ targetUtilization: 0.9, gain: 2.5 });
+    const c = new OverloadControl({ targetUtilization: 0.9, gain: 2.5, smoothing: 1, maxShare: 1 });
     c.update(busy); // +0.25
     assert.ok(Math.abs(c.shedShare - 0.25) < 1e-9, String(c.shedShare));
     assert.equal(c.active(0), true);
@@ -33,14 +33,14 @@ describe('OverloadControl', () => {
     c.update(busy); // 0.5
     assert.deepEqual(decisions(c, 4).filter((x) => x === 'reject').length, 2);
     for (let i = 0; i < 10; i++) c.update(busy);
-    assert.equal(c.shedShare, 1, 'clamped at 1');
+    assert.equal(c.shedShare, 1, 'clamped at maxShare');
     assert.deepEqual(new Set(decisions(c, 10)), new Set(['reject']));
     assert.equal(c.counters.rejected, 2 + 2 + 10);
     assert.equal(c.counters.dropped, 0);
   });
 
   test('settles where utilization meets the target and lets go once the load is gone', () => {
-    const c = new OverloadControl({ targetUtilization: 0.9 });
+    const c = new OverloadControl({ targetUtilization: 0.9, gain: 1, smoothing: 1 });
     for (let i = 0; i < 5; i++) c.update(busy);
     const held = c.shedShare;
     assert.ok(held > 0.4, String(held));
@@ -55,7 +55,7 @@ describe('OverloadControl', () => {
   });
 
   test('lag above the limit raises the share even when utilization looks low, and never lowers it', () => {
-    const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2 });
+    const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2, gain: 1, smoothing: 1 });
     c.update({ utilization: 0.3, lagMs: 120 });
     assert.ok(Math.abs(c.shedShare - 0.2) < 1e-9, String(c.shedShare));
     c.update({ utilization: 1, lagMs: 120 });
@@ -73,6 +73,20 @@ describe('OverloadControl', () => {
     assert.equal(c.shedShare, 0.5);
     c.update({ utilization: 1, lagMs: 10 });
     assert.equal(c.shedShare, 0.25);
+  });
+
+  test('defaults: a one-sample spike moves little (smoothing), utilization alone never sheds everything, lag may', () => {
+    const c = new OverloadControl();
+    c.update(busy);
+    assert.ok(c.shedShare < 0.05, `one busy sample: ${c.shedShare}`);
+    c.update(idle);
+    assert.equal(c.shedShare, 0);
+    for (let i = 0; i < 100; i++) c.update(busy);
+    assert.equal(c.shedShare, 0.95, 'a CPU-starved thread still lets 5 % in');
+    for (let i = 0; i < 2; i++) c.update({ utilization: 1, lagMs: 500 });
+    assert.equal(c.shedShare, 1, 'a lagging loop sheds everything');
+    for (let i = 0; i < 40 && c.shedShare > 0; i++) c.update(idle);
+    assert.equal(c.shedShare, 0, 'recovers');
   });
 
   test('lag above dropLagMs drops new requests unanswered until it falls', () => {
