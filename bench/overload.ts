@@ -56,9 +56,11 @@ async function offer(b: Bench, rate: number, seconds: number): Promise<Run> {
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
 
+/** Waits (at most `ms`) until no call is up and overload control sheds nothing. */
 async function settle(b: Bench, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (b.server.ctx.sip!.b2bua.calls.size > 0 && Date.now() < deadline) await sleep(50);
+  const sip = b.server.ctx.sip!;
+  while ((sip.b2bua.calls.size > 0 || sip.overload.shedShare > 0) && Date.now() < deadline) await sleep(50);
 }
 
 export interface OverloadResult {
@@ -89,6 +91,7 @@ export async function run(): Promise<OverloadResult> {
   try {
     console.log(`overload: sipp uac -> B2BUA -> sipp UAS 200-only (no media), SQLite; clean rate first (${stepSeconds} s per step), then 2x it for ${seconds} s`);
     console.log(' rate   calls     ok  failed  retrans  setup p99  shed');
+    await settle(b, 10_000); // seeding through the API may have pegged the thread
     await offer(b, 100, 1); // warm-up: JIT, caches, SQLite pages
     await settle(b, 5000);
     let cleanRate = 0;
@@ -105,6 +108,7 @@ export async function run(): Promise<OverloadResult> {
     if (cleanRate === 0) throw new Error('no clean step: lower BENCH_OVERLOAD_RATES');
 
     const offered = cleanRate * 2;
+    await settle(b, 10_000);
     const before = { ...sip.overload.counters };
     const outcomes0 = new Map(sip.b2bua.outcomes);
     let shareSum = 0;

@@ -226,7 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),
       overload: {
-        targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 90, 1, 100) / 100,
+        targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
         maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
         dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
         maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 0, 0, 10_000_000),

@@ -13,9 +13,12 @@
  * - **unanswered INVITEs** (queue depth, read per decision): optional cap.
  *
  * The shed share `p` is an integral controller on utilization: each sample adds
- * `gain × (u − target)`, where u is the utilization smoothed over about a second (EWMA,
+ * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
  * `smoothing` per sample: one 100 ms sample is noisy, ±0.2 on a busy machine), clamped to
- * [0, `maxShare`]; while lag is above its limit the share only rises (by `lagStep` at least)
+ * [0, `maxShare`]. The target is near 1 on purpose: a thread with some idle time left still
+ * answers promptly, so only a pegged thread sheds; as
+ * utilization cannot exceed 1 the share rises by at most `gain × (1 − target)` per sample
+ * and falls fast once there is idle time; while lag is above its limit the share only rises (by `lagStep` at least)
  * and may reach 1. `maxShare` < 1 keeps some new work coming in on utilization alone: a
  * thread starved of CPU by other processes reads as busy whatever it sheds, and shedding
  * everything would turn that into no service at all. The share settles where the thread is
@@ -37,7 +40,7 @@ export interface LoadSample {
 export type LoadProbe = () => LoadSample;
 
 export interface OverloadOptions {
-  /** Utilization the controller holds the thread at; 1 or more turns the utilization signal off. Default 0.9. */
+  /** Utilization the controller holds the thread at; 1 or more turns the utilization signal off. Default 0.97. */
   targetUtilization?: number;
   /** Lag above which the shed share rises by `lagStep` per sample; 0 = off. Default 100 ms. */
   maxLagMs?: number;
@@ -49,11 +52,11 @@ export interface OverloadOptions {
   retryAfterSeconds?: number;
   /** Default 100 ms. */
   sampleMs?: number;
-  /** Shed-share change per unit of utilization error per sample. Default 0.5. */
+  /** Shed-share change per unit of utilization error per sample. Default 3. */
   gain?: number;
   /** Shed-share rise per sample while lag is above `maxLagMs`. Default 0.05. */
   lagStep?: number;
-  /** Weight of a new utilization sample in the moving average (1 = no smoothing). Default 0.25. */
+  /** Weight of a new utilization sample in the moving average (1 = no smoothing). Default 0.5. */
   smoothing?: number;
   /** Highest share utilization alone may shed. Default 0.95. */
   maxShare?: number;
@@ -91,15 +94,15 @@ export class OverloadControl {
   private credit = 0;
 
   constructor(opts: OverloadOptions = {}) {
-    this.target = opts.targetUtilization ?? 0.9;
+    this.target = opts.targetUtilization ?? 0.97;
     this.maxLagMs = opts.maxLagMs ?? 100;
     this.dropLagMs = opts.dropLagMs ?? 1000;
     this.maxPending = opts.maxPendingInvites ?? 0;
     this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
     this.sampleMs = opts.sampleMs ?? 100;
-    this.gain = opts.gain ?? 0.5;
+    this.gain = opts.gain ?? 3;
     this.lagStep = opts.lagStep ?? 0.05;
-    this.smoothing = opts.smoothing ?? 0.25;
+    this.smoothing = opts.smoothing ?? 0.5;
     this.maxShare = opts.maxShare ?? 0.95;
   }
 
