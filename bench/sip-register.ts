@@ -146,10 +146,15 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
-    await calm(server);
-    const warm = await drive(1000, DEVICES, target, rows);
-    if (warm.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm.stats.successful}/${DEVICES} registered\n${warm.errors.slice(0, 2000)}`);
+    // On a loaded machine overload control may answer some with 503: go again, slower.
+    let warm;
+    for (const rate of [1000, 300, 100]) {
+      if (server.ctx.sip!.location.size >= DEVICES) break;
+      await calm(server);
+      warm = await drive(rate, DEVICES, target, rows);
+    }
     const bound = server.ctx.sip!.location.size;
+    if (bound !== DEVICES && warm) throw new Error(`warm-up: ${warm.stats.successful}/${DEVICES} registered\n${warm.errors.slice(0, 2000)}`);
     if (bound !== DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
 
     for (const rate of rates) {

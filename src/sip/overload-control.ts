@@ -15,17 +15,17 @@
  * The shed share `p` is an integral controller on utilization: each sample adds
  * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
  * `smoothing` per sample: one 100 ms sample is noisy, ±0.2 on a busy machine), clamped to
- * [0, `maxShare`]. The target is near 1 on purpose: a thread with some idle time left still
- * answers promptly, so only a pegged thread sheds; as
- * utilization cannot exceed 1 the share rises by at most `gain × (1 − target)` per sample
- * and falls fast once there is idle time; while lag is above its limit the share only rises (by `lagStep` at least)
- * and may reach 1. `maxShare` < 1 keeps some new work coming in on utilization alone: a
- * thread starved of CPU by other processes reads as busy whatever it sheds, and shedding
- * everything would turn that into no service at all. The share settles where the thread is
- * just below saturation and falls back to 0 within about a second once the load goes. Which requests are shed follows `p` deterministically (a
- * credit counter, no random numbers): with p = 0.25 every fourth new request is shed.
- * Above `dropLagMs` of lag, new requests are dropped without an answer: the 503 would arrive
- * too late to help and costs a send and the ACK it draws.
+ * [0, `maxShare`]. The target is near 1 on purpose: a thread with idle time left still answers
+ * promptly, so only a pegged thread sheds; as utilization cannot exceed 1, the share rises by
+ * at most `gain × (1 − target)` per sample and falls fast once there is idle time again.
+ * `maxShare` < 1 keeps some new work coming in: a thread starved of CPU by other processes
+ * reads as busy whatever it sheds, and shedding everything would be a self-made outage.
+ * While lag is above its limit (and u is at least 80 % of the target: lag on a machine
+ * starved by other processes is not ours to shed) the share only rises, by `lagStep` at
+ * least, and with a pegged thread may reach 1. Which requests are shed follows `p`
+ * deterministically (a credit counter, no random numbers): at p = 0.25 every fourth.
+ * Above `dropLagMs` of lag (same condition), new requests are dropped without an answer: the
+ * 503 would arrive too late to help and costs a send and the ACK it draws.
  */
 
 /** What the controller reads each sample. */
@@ -61,6 +61,9 @@ export interface OverloadOptions {
   /** Highest share utilization alone may shed. Default 0.95. */
   maxShare?: number;
 }
+
+/** Lag counts when smoothed utilization is at least this share of the target. */
+const LAG_UTILIZATION_SHARE = 0.8;
 
 /** Decision for one new request. */
 export type Admission = 'accept' | 'reject' | 'drop';
@@ -117,17 +120,20 @@ export class OverloadControl {
     this.utilization += this.smoothing * (s.utilization - this.utilization);
     let p = this.shedShare;
     const error = this.target < 1 ? this.gain * (this.utilization - this.target) : -this.lagStep;
+    // Lag is ours to shed only while the loop is mostly busy with our own work: on a machine
+    // starved by other processes the timers run late whatever we take in.
+    const ours = this.utilization >= LAG_UTILIZATION_SHARE * Math.min(1, this.target);
     let max = this.maxShare;
-    if (this.maxLagMs > 0 && s.lagMs > this.maxLagMs) {
-      // While the loop lags the share only rises, and may reach 1.
+    if (ours && this.maxLagMs > 0 && s.lagMs > this.maxLagMs) {
+      // While our loop lags the share only rises, and once it is pegged too may reach 1.
       p += this.lagStep + Math.max(0, error);
-      max = 1;
+      if (this.utilization >= this.target) max = 1;
     } else {
       p += error;
     }
     this.shedShare = p <= 0 ? 0 : Math.min(p, max);
     if (this.shedShare === 0) this.credit = 0;
-    this.dropping = this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
+    this.dropping = ours && this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
   }
 
   /**

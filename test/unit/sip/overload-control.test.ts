@@ -54,9 +54,11 @@ describe('OverloadControl', () => {
     assert.deepEqual(new Set(decisions(c, 10)), new Set(['accept']));
   });
 
-  test('lag above the limit raises the share even when utilization looks low, and never lowers it', () => {
+  test('lag above the limit raises the share while the loop is busy, never lowers it; a starved idle loop\'s lag is ignored', () => {
     const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2, gain: 1, smoothing: 1 });
-    c.update({ utilization: 0.3, lagMs: 120 });
+    c.update({ utilization: 0.3, lagMs: 400 });
+    assert.equal(c.shedShare, 0, 'lag with an idle loop: other processes took the CPU');
+    c.update({ utilization: 0.8, lagMs: 120 });
     assert.ok(Math.abs(c.shedShare - 0.2) < 1e-9, String(c.shedShare));
     c.update({ utilization: 1, lagMs: 120 });
     assert.ok(Math.abs(c.shedShare - 0.5) < 1e-9, String(c.shedShare));
@@ -65,7 +67,7 @@ describe('OverloadControl', () => {
   });
 
   test('utilization off (target 100 %): lag alone drives the share up and back down', () => {
-    const c = new OverloadControl({ targetUtilization: 1, maxLagMs: 50, lagStep: 0.25 });
+    const c = new OverloadControl({ targetUtilization: 1, maxLagMs: 50, lagStep: 0.25, smoothing: 1 });
     c.update({ utilization: 1, lagMs: 10 });
     assert.equal(c.shedShare, 0);
     c.update({ utilization: 1, lagMs: 80 });
@@ -90,7 +92,9 @@ describe('OverloadControl', () => {
   });
 
   test('lag above dropLagMs drops new requests unanswered until it falls', () => {
-    const c = new OverloadControl({ dropLagMs: 500 });
+    const c = new OverloadControl({ dropLagMs: 500, smoothing: 1 });
+    c.update({ utilization: 0.2, lagMs: 800 });
+    assert.equal(c.active(0), false, 'not while the loop is idle');
     c.update({ utilization: 1, lagMs: 800 });
     assert.equal(c.active(0), true);
     assert.deepEqual(decisions(c, 3), ['drop', 'drop', 'drop']);
