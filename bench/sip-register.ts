@@ -147,15 +147,16 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
     // On a loaded machine overload control may answer some with 503: go again, slower.
-    let warm;
+    // (An attempt comes from a new sipp port, so a device may end with a binding per attempt.)
+    let warm: SippResult | undefined;
     for (const rate of [1000, 300, 100]) {
-      if (server.ctx.sip!.location.size >= DEVICES) break;
+      if (warm?.stats.successful === DEVICES) break;
       await calm(server);
       warm = await drive(rate, DEVICES, target, rows);
     }
+    if (warm?.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm?.stats.successful}/${DEVICES} registered\n${warm?.errors.slice(0, 2000)}`);
     const bound = server.ctx.sip!.location.size;
-    if (bound !== DEVICES && warm) throw new Error(`warm-up: ${warm.stats.successful}/${DEVICES} registered\n${warm.errors.slice(0, 2000)}`);
-    if (bound !== DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
+    if (bound < DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
 
     for (const rate of rates) {
       await settle(1000);
