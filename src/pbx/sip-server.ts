@@ -11,7 +11,8 @@ import type { TransportProtocol } from '../sip/transport-types.ts';
 import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
-import { startOverloadSampler } from '../sip/overload-probe.ts';
+import { eventLoopProbe, startOverloadSampler } from '../sip/overload-probe.ts';
+import { threadCpuMs } from '../media/thread-cpu.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
@@ -115,7 +116,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
 
   const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
   const overload = new OverloadControl(sip.overload);
-  const stopSampler = startOverloadSampler(overload);
+  // Called on the main thread: the CPU time it reads is the signalling thread's.
+  const stopSampler = startOverloadSampler(overload, eventLoopProbe(10, threadCpuMs));
   const endpoint = new SipEndpoint({
     transports,
     advertise,
