@@ -55,7 +55,7 @@ export interface SipConfig {
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
   minSessionExpires: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
-  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number };
+  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number };
 }
 
 export class ConfigError extends Error {
@@ -231,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
         dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
         maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 0, 0, 10_000_000),
         retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
+        maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,
       },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),

@@ -11,7 +11,7 @@ import type { TransportProtocol } from '../sip/transport-types.ts';
 import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
-import { eventLoopProbe, startOverloadSampler } from '../sip/overload-probe.ts';
+import { eventLoopProbe, retransmissionProbe, startOverloadSampler } from '../sip/overload-probe.ts';
 import { threadCpuMs } from '../media/thread-cpu.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
@@ -116,8 +116,6 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
 
   const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
   const overload = new OverloadControl(sip.overload);
-  // Called on the main thread: the CPU time it reads is the signalling thread's.
-  const stopSampler = startOverloadSampler(overload, eventLoopProbe(10, threadCpuMs));
   const endpoint = new SipEndpoint({
     transports,
     advertise,
@@ -132,6 +130,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
+  // Called on the main thread: the CPU time it reads is the signalling thread's.
+  const loop = eventLoopProbe(10, threadCpuMs);
+  const retransmitted = retransmissionProbe(endpoint.transactions.counters);
+  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted() }), close: loop.close });
 
   const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
   const loaded = await location.load();

@@ -24,6 +24,9 @@
  * starved by other processes is not ours to shed) the share only rises, by `lagStep` at
  * least, and with a pegged thread may reach 1. Which requests are shed follows `p`
  * deterministically (a credit counter, no random numbers): at p = 0.25 every fourth.
+ * Clients retransmitting (more than `maxRetransmitted` per new request, smoothed) raise the
+ * share the same way, up to `maxShare`: the one sign of a queue that a thread starved by
+ * other processes still shows. The share falls by at most `maxDecrease` per sample.
  * Above `dropLagMs` of lag (same condition), new requests are dropped without an answer: the
  * 503 would arrive too late to help and costs a send and the ACK it draws.
  */
@@ -34,6 +37,11 @@ export interface LoadSample {
   utilization: number;
   /** Worst event-loop delay seen during the sample, ms. */
   lagMs: number;
+  /**
+   * Retransmitted requests received per new request during the sample (UDP clients resend
+   * after 500 ms without an answer): a direct sign that answers queue, whatever the cause.
+   */
+  retransmitted?: number;
 }
 
 /** Takes a sample covering the time since the previous call. */
@@ -60,6 +68,10 @@ export interface OverloadOptions {
   smoothing?: number;
   /** Highest share utilization alone may shed. Default 0.95. */
   maxShare?: number;
+  /** Retransmissions per new request (smoothed like utilization) above which the share rises like for lag; 0 = off. Default 0.1. */
+  maxRetransmitted?: number;
+  /** Largest fall of the share per sample. Default 0.1 (from 95 % to nothing in a second). */
+  maxDecrease?: number;
 }
 
 /** Lag counts when smoothed utilization is at least this share of the target. */
@@ -91,8 +103,11 @@ export class OverloadControl {
   private readonly lagStep: number;
   private readonly smoothing: number;
   private readonly maxShare: number;
-  /** Smoothed utilization. */
+  private readonly maxRetransmitted: number;
+  private readonly maxDecrease: number;
+  /** Smoothed utilization and retransmission ratio. */
   private utilization = 0;
+  private retransmitted = 0;
   private dropping = false;
   private credit = 0;
 
@@ -107,6 +122,8 @@ export class OverloadControl {
     this.lagStep = opts.lagStep ?? 0.05;
     this.smoothing = opts.smoothing ?? 0.5;
     this.maxShare = opts.maxShare ?? 0.95;
+    this.maxRetransmitted = opts.maxRetransmitted ?? 0.1;
+    this.maxDecrease = opts.maxDecrease ?? 0.1;
   }
 
   /** True while any new request may be shed: the caller's cheap test before looking closer. */
@@ -124,12 +141,14 @@ export class OverloadControl {
     // starved by other processes the timers run late whatever we take in.
     const ours = this.utilization >= LAG_UTILIZATION_SHARE * Math.min(1, this.target);
     let max = this.maxShare;
-    if (ours && this.maxLagMs > 0 && s.lagMs > this.maxLagMs) {
-      // While our loop lags the share only rises, and once it is pegged too may reach 1.
+    this.retransmitted += this.smoothing * ((s.retransmitted ?? 0) - this.retransmitted);
+    const lagging = ours && this.maxLagMs > 0 && s.lagMs > this.maxLagMs;
+    if (lagging || (this.maxRetransmitted > 0 && this.retransmitted > this.maxRetransmitted)) {
+      // While our loop lags or clients resend, the share only rises; with a lagging, pegged loop it may reach 1.
       p += this.lagStep + Math.max(0, error);
-      if (this.utilization >= this.target) max = 1;
+      if (lagging && this.utilization >= this.target) max = 1;
     } else {
-      p += error;
+      p += Math.max(error, -this.maxDecrease);
     }
     this.shedShare = p <= 0 ? 0 : Math.min(p, max);
     if (this.shedShare === 0) this.credit = 0;

@@ -65,3 +65,19 @@ export function startOverloadSampler(control: OverloadControl, source: EventLoop
     source.close();
   };
 }
+
+/**
+ * Retransmitted requests received per new server transaction since the previous call, from
+ * the transaction layer's counters (`absorbed`, `serverCreated`).
+ */
+export function retransmissionProbe(counters: { readonly absorbed: number; readonly serverCreated: number }): () => number {
+  let absorbed = counters.absorbed;
+  let created = counters.serverCreated;
+  return () => {
+    const a = counters.absorbed - absorbed;
+    const c = counters.serverCreated - created;
+    absorbed = counters.absorbed;
+    created = counters.serverCreated;
+    return a / Math.max(1, c);
+  };
+}

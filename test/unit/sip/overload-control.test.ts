@@ -40,7 +40,7 @@ describe('OverloadControl', () => {
   });
 
   test('settles where utilization meets the target and lets go once the load is gone', () => {
-    const c = new OverloadControl({ targetUtilization: 0.9, gain: 1, smoothing: 1 });
+    const c = new OverloadControl({ targetUtilization: 0.9, gain: 1, smoothing: 1, maxDecrease: 1 });
     for (let i = 0; i < 5; i++) c.update(busy);
     const held = c.shedShare;
     assert.ok(held > 0.4, String(held));
@@ -55,7 +55,7 @@ describe('OverloadControl', () => {
   });
 
   test('lag above the limit raises the share while the loop is busy, never lowers it; a starved idle loop\'s lag is ignored', () => {
-    const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2, gain: 1, smoothing: 1 });
+    const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2, gain: 1, smoothing: 1, maxDecrease: 1 });
     c.update({ utilization: 0.3, lagMs: 400 });
     assert.equal(c.shedShare, 0, 'lag with an idle loop: other processes took the CPU');
     c.update({ utilization: 0.8, lagMs: 120 });
@@ -67,7 +67,7 @@ describe('OverloadControl', () => {
   });
 
   test('utilization off (target 100 %): lag alone drives the share up and back down', () => {
-    const c = new OverloadControl({ targetUtilization: 1, maxLagMs: 50, lagStep: 0.25, smoothing: 1 });
+    const c = new OverloadControl({ targetUtilization: 1, maxLagMs: 50, lagStep: 0.25, smoothing: 1, maxDecrease: 1 });
     c.update({ utilization: 1, lagMs: 10 });
     assert.equal(c.shedShare, 0);
     c.update({ utilization: 1, lagMs: 80 });
@@ -89,6 +89,21 @@ describe('OverloadControl', () => {
     assert.equal(c.shedShare, 1, 'a lagging loop sheds everything');
     for (let i = 0; i < 40 && c.shedShare > 0; i++) c.update(idle);
     assert.equal(c.shedShare, 0, 'recovers');
+  });
+
+  test('clients retransmitting raise the share even on a starved thread (up to maxShare); it falls back at most 0.1 per sample', () => {
+    const c = new OverloadControl({ smoothing: 1 });
+    c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0.05 });
+    assert.equal(c.shedShare, 0, 'a few retransmissions are normal');
+    for (let i = 0; i < 40; i++) c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0.6 });
+    assert.equal(c.shedShare, 0.95);
+    c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0 });
+    assert.ok(Math.abs(c.shedShare - 0.85) < 1e-9, String(c.shedShare));
+    for (let i = 0; i < 9; i++) c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0 });
+    assert.equal(c.shedShare, 0, 'nothing shed a second after the retransmissions stop');
+    const off = new OverloadControl({ smoothing: 1, maxRetransmitted: 0 });
+    off.update({ utilization: 0.5, lagMs: 5, retransmitted: 5 });
+    assert.equal(off.shedShare, 0, 'signal off');
   });
 
   test('lag above dropLagMs drops new requests unanswered until it falls', () => {
