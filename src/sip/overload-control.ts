@@ -10,7 +10,7 @@
  *   shows little timer lag while the kernel's receive queue (invisible here) grows;
  * - **event-loop lag** (worst timer delay of the sample): long synchronous work, GC, a machine
  *   starved of CPU;
- * - **unanswered INVITEs** (queue depth, read per decision): optional cap.
+ * - **unanswered INVITEs** (queue depth, read per decision): a cap; it also sees a slow far end.
  *
  * The shed share `p` is an integral controller on utilization: each sample adds
  * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
@@ -54,7 +54,7 @@ export interface OverloadOptions {
   maxLagMs?: number;
   /** Lag above which new requests are dropped unanswered; 0 = never drop. Default 1000 ms. */
   dropLagMs?: number;
-  /** Unanswered INVITEs above which every new INVITE gets 503; 0 = no cap. Default 0. */
+  /** Unanswered INVITEs at which every new INVITE gets 503; 0 = no cap. Default 0 (the server config sets 1,000). */
   maxPendingInvites?: number;
   /** Seconds for `Retry-After`. Default 5. */
   retryAfterSeconds?: number;
