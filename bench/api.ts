@@ -7,7 +7,9 @@
  * autocannon runs in a child process so load generation uses the other core and neither the
  * server's event loop nor its memory (peak RSS is the server's alone).
  *
- * Targets: p99 < 5 ms and >= 30 % of the hello-world requests/s.
+ * Targets (issue 12; relative, as the hello route's own p99 is ~10 ms on the 2-core machine, so
+ * the earlier absolute "p99 < 5 ms at 50 connections" could not be met by any route there):
+ * p99 <= 1.5x the hello-world route's p99 and >= 70 % of its requests/s, in the same run.
  *
  *     npm run bench -- api                         (BENCH_API_SECONDS=10, BENCH_API_CONNECTIONS=50)
  *     node --cpu-prof --import tsx bench/index.ts api   (profile the hot path)
@@ -85,7 +87,7 @@ async function json(base: string, method: string, path: string, body: unknown, h
   return res.json();
 }
 
-export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResult; ratio: number; maxRssMb: number }> {
+export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResult; ratio: number; p99Ratio: number; maxRssMb: number }> {
   const seconds = Number(process.env.BENCH_API_SECONDS ?? 10);
   const loadBefore = loadavg()[0]!;
   const connections = Number(process.env.BENCH_API_CONNECTIONS ?? 50);
@@ -133,6 +135,7 @@ export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResul
     const api1 = await measure('same, 1 connection', `${base}/api/devices?limit=50`, auth, Math.min(seconds, 5), 1);
     const hello1 = await measure('hello, 1 connection', `${base}${HELLO_PATH}`, {}, Math.min(seconds, 5), 1);
     const ratio = api.rps / hello.rps;
+    const p99Ratio = api.p99Ms / Math.max(1, hello.p99Ms);
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
 
     const row = (r: ApiBenchResult) => `${r.name.padEnd(40)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors + r.non2xx}`;
@@ -140,15 +143,16 @@ export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResul
       `seeded ${DEVICES} devices through the API in ${(seedMs / 1000).toFixed(1)} s; ${connections} connections x ${seconds} s each (two halves, A-B-B-A), SQLite; autocannon in a child process`,
       row(api),
       row(hello),
+      `  halves in run order: devices ${a1!.rps.toFixed(0)} req/s p99 ${a1!.p99Ms} ms, hello ${h1!.rps.toFixed(0)} / ${h1!.p99Ms} ms, hello ${h2!.rps.toFixed(0)} / ${h2!.p99Ms} ms, devices ${a2!.rps.toFixed(0)} / ${a2!.p99Ms} ms`,
       row(apiWrites),
       row(api1),
       row(hello1),
-      `ratio: ${(ratio * 100).toFixed(1)} % of hello-world (target >= 30 %): ${ratio >= 0.3 ? 'OK' : 'MISSED'}`,
-      `p99: ${api.p99Ms.toFixed(2)} ms at ${connections} connections, ${api1.p99Ms.toFixed(2)} ms at 1 (target < 5 ms): ${api.p99Ms < 5 ? 'OK' : 'MISSED'} (autocannon rounds latency to whole ms)`,
+      `rate: ${(ratio * 100).toFixed(1)} % of hello-world's (target >= 70 %): ${ratio >= 0.7 ? 'OK' : 'MISSED'}`,
+      `p99: ${api.p99Ms.toFixed(2)} ms at ${connections} connections = ${p99Ratio.toFixed(2)}x hello-world's ${hello.p99Ms.toFixed(2)} ms (target <= 1.5x): ${p99Ratio <= 1.5 ? 'OK' : 'MISSED'}; ${api1.p99Ms.toFixed(2)} ms at 1 connection (autocannon rounds latency to whole ms)`,
       `peak RSS (server process): ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs`,
       '',
     ].join('\n'));
-    return { api, hello, ratio, maxRssMb };
+    return { api, hello, ratio, p99Ratio, maxRssMb };
   } finally {
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -38,6 +38,8 @@ export async function startBench(): Promise<Bench> {
     STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_PORT: '0', STROWGER_SIP_TLS_PORT: 'off',
     STROWGER_RTP_PORTS: '30000-39999', STROWGER_MEDIA_WORKERS: '1', STROWGER_RTP_TIMEOUT_SECONDS: '3600',
     STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password, STROWGER_LOG_LEVEL: 'silent',
+    // Overload-control settings pass through, to compare thresholds (or turn it off) per run.
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('STROWGER_SIP_OVERLOAD_'))),
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   const base = `http://127.0.0.1:${server.httpPort}`;

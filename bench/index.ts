@@ -18,6 +18,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   bindings: ['sip-bindings.ts'],
   soak: ['soak.ts'],
   codecs: ['codecs.ts'],
+  overload: ['overload.ts'],
 };
 
 interface BenchModule {

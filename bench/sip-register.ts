@@ -23,7 +23,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
-import { startServer } from '../src/server.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
 import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 
 const DEVICES = 1000;
@@ -44,6 +44,8 @@ export interface RegisterStep {
   responseMs: number;
   /** Server CPU (user+system) microseconds per exchange; NaN for the reference. */
   cpuUsPerCall: number;
+  /** REGISTERs the server's overload control answered 503 (or dropped); NaN for the reference. */
+  shed: number;
 }
 
 /** `ElapsedTime(C)` of sipp's stat CSV: `HH:MM:SS:uuuuuu` (older builds: `HH:MM:SS`). */
@@ -58,7 +60,7 @@ function responseMs(raw: string | undefined): number {
   return elapsedSeconds(raw) * 1000;
 }
 
-function step(target: string, rate: number, calls: number, r: SippResult, cpuUs: number): RegisterStep {
+function step(target: string, rate: number, calls: number, r: SippResult, cpuUs: number, shed = NaN): RegisterStep {
   const seconds = elapsedSeconds(r.stats.raw['ElapsedTime(C)']) || r.durationMs / 1000;
   return {
     target, rate, calls,
@@ -68,6 +70,7 @@ function step(target: string, rate: number, calls: number, r: SippResult, cpuUs:
     achieved: r.stats.successful / seconds,
     responseMs: responseMs(r.stats.raw['ResponseTime1(C)']),
     cpuUsPerCall: cpuUs / Math.max(1, r.stats.successful),
+    shed,
   };
 }
 
@@ -95,6 +98,17 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
 function settle(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Waits (at most 10 s) until overload control sheds nothing: seeding devices through the API
+ * or the previous step may have pegged the thread, and the next step must start from calm.
+ */
+async function calm(server: RunningServer): Promise<void> {
+  const overload = server.ctx.sip!.overload;
+  for (let i = 0; i < 200 && overload.shedShare > 0; i++) await settle(50);
+}
+
+const shedSoFar = (server: RunningServer): number => server.ctx.sip!.overload.counters.rejected + server.ctx.sip!.overload.counters.dropped;
 
 export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
   const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 3);
@@ -132,20 +146,29 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
-    const warm = await drive(1000, DEVICES, target, rows);
-    if (warm.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm.stats.successful}/${DEVICES} registered\n${warm.errors.slice(0, 2000)}`);
+    // On a loaded machine overload control may answer some with 503: go again, slower.
+    // (An attempt comes from a new sipp port, so a device may end with a binding per attempt.)
+    let warm: SippResult | undefined;
+    for (const rate of [1000, 300, 100]) {
+      if (warm?.stats.successful === DEVICES) break;
+      await calm(server);
+      warm = await drive(rate, DEVICES, target, rows);
+    }
+    if (warm?.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm?.stats.successful}/${DEVICES} registered\n${warm?.errors.slice(0, 2000)}`);
     const bound = server.ctx.sip!.location.size;
-    if (bound !== DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
+    if (bound < DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
 
     for (const rate of rates) {
       await settle(1000);
+      await calm(server);
+      const shed0 = shedSoFar(server);
       const calls = rate * seconds;
       const profile = process.env.BENCH_SIP_PROFILE && rate === rates[rates.length - 1] ? await startProfile() : undefined;
       const cpu0 = process.cpuUsage();
       const r = await drive(rate, calls, target, rows);
       const cpu = process.cpuUsage(cpu0);
       if (profile) await profile.stop(process.env.BENCH_SIP_PROFILE!);
-      steps.push(step('strowger', rate, calls, r, cpu.user + cpu.system));
+      steps.push(step('strowger', rate, calls, r, cpu.user + cpu.system, shedSoFar(server) - shed0));
     }
 
     // Reference: sipp's own registrar, same client, same rates (one user: verifyauth checks
@@ -175,10 +198,11 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     s.target.padEnd(20), String(s.rate).padStart(6), `${s.successful}/${s.calls}`.padStart(13), String(s.failed).padStart(6),
     String(s.retransmissions).padStart(7), s.achieved.toFixed(0).padStart(9), s.responseMs.toFixed(1).padStart(8),
     Number.isNaN(s.cpuUsPerCall) ? '       -' : s.cpuUsPerCall.toFixed(0).padStart(8),
+    Number.isNaN(s.shed) ? '     -' : String(s.shed).padStart(6),
   ].join(' ');
   process.stdout.write([
     `sip-register: REGISTER+digest (2 transactions each) driven by sipp, ${DEVICES} devices, ${seconds} s per step, SQLite, UDP`,
-    `${'target'.padEnd(20)} ${'rate'.padStart(6)} ${'ok/calls'.padStart(13)} ${'failed'.padStart(6)} ${'retrans'.padStart(7)} ${'achieved'.padStart(9)} ${'resp ms'.padStart(8)} ${'cpu us'.padStart(8)}`,
+    `${'target'.padEnd(20)} ${'rate'.padStart(6)} ${'ok/calls'.padStart(13)} ${'failed'.padStart(6)} ${'retrans'.padStart(7)} ${'achieved'.padStart(9)} ${'resp ms'.padStart(8)} ${'cpu us'.padStart(8)} ${'shed'.padStart(6)}`,
     ...steps.map(row),
     ...reference.map(row),
     `highest rate with 0 failures: ${best}/s (reference ${refBest}/s); target >= 5000/s: ${best >= 5000 ? 'OK' : 'MISSED'}`,

@@ -40,6 +40,8 @@ export interface Config {
   /** Voicemail transcription engine: `none` or a local engine's name (`src/integrations/transcription/`). */
   transcription: { engine: string };
   voicemail: VoicemailConfig;
+  /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
+  metricsAllow: string[];
 }
 
 export interface TwilioConfig {
@@ -94,6 +96,8 @@ export interface SipConfig {
   wsOrigins: string[] | undefined;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
+  /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
+  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number };
 }
 
 export class ConfigError extends Error {
@@ -266,6 +270,14 @@ export function loadConfig(env: Env = process.env): Config {
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
       tlsCertPairs: tlsCertPairs(env),
+      overload: {
+        targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
+        maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
+        dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
+        maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 1000, 0, 10_000_000),
+        retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
+        maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,
+      },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
     calls: {
@@ -292,6 +304,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     transcription: { engine: transcriptionEngine(env) },
     voicemail: voicemailConfig(env),
+    metricsAllow: networks(env, 'STROWGER_METRICS_ALLOW'),
   };
 }
 

@@ -14,6 +14,7 @@ import { ApiError, ErrorBody } from './shared/errors.ts';
 import { fieldErrors } from './shared/validation.ts';
 import { healthRoutes } from './health.ts';
 import { pbxApi } from './pbx/index.ts';
+import { metricsRoutes } from './metrics.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -73,5 +74,6 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
 
   await app.register(healthRoutes, { ctx });
   await app.register(pbxApi, { ctx, prefix: '/api' });
+  await app.register(metricsRoutes, { ctx });
   return app as unknown as FastifyInstance;
 }

@@ -24,7 +24,7 @@ import { isDtmfDigit } from './tone.ts';
 import type { DtmfDigit } from './tone.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { PlayerSource } from './player.ts';
-import type { LegId, LegStats, MediaDirection, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
+import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
 import { WorkerLinks } from './worker-link.ts';
@@ -539,6 +539,14 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       totals.perWorker.push({ ...load });
     }
     return totals;
+  }
+
+  /**
+   * Each worker's cumulative counters as of its last tick (once a second), for metrics;
+   * a replaced worker starts again from 0.
+   */
+  workerCounters(): readonly RelayTick[] {
+    return this.slots.map((s) => s.lastTick);
   }
 
   /** Terminates every worker (closing all sockets) and frees every port. Idempotent. */

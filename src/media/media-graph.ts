@@ -72,7 +72,12 @@ export interface SinkEndpoint extends FrameSink {
 
 export type SendMode = 'idle' | 'relay' | 'transcode';
 
-
+/** Decode-path loss counters, summed (see `MediaGraph.jitterTotals`). */
+export interface JitterTotals {
+  lost: number;
+  late: number;
+  concealed: number;
+}
 
 /** Decode-path counters of one RTP leg (see `LegStats.media`). */
 export interface LegMediaStats {
@@ -150,6 +155,8 @@ export class MediaGraph {
   private sinkCount = 0;
   /** RTP legs on the decode path only because DTMF is being played to them. */
   private forced: RtpNode[] = [];
+  /** Jitter-buffer totals of legs already removed, so {@link jitterTotals} never goes backwards. */
+  private readonly removed: JitterTotals = { lost: 0, late: 0, concealed: 0 };
 
   constructor(private readonly options: MediaGraphOptions) {
     this.clock = new MediaClock((phase) => this.tickPhase(phase), options.clock ?? realClockDriver, 3, undefined, CLOCK_PHASES);
@@ -201,6 +208,9 @@ export class MediaGraph {
     if (node.kind === 'rtp') {
       this.dropSource(node);
       this.dropSink(node);
+      this.removed.lost += node.retired.lost;
+      this.removed.late += node.retired.late;
+      this.removed.concealed += node.retired.concealed;
       node.leg.passEdges = [];
       node.leg.inbound = null;
     } else if (node.kind === 'source') {
@@ -290,6 +300,24 @@ export class MediaGraph {
       dtmfIn: node.dtmfIn,
       dtmfOut: node.dtmfTx.digits,
     };
+  }
+
+  /**
+   * Packets the decode path's jitter buffers found lost or late, and frames concealed, over
+   * every leg since start (for the worker's tick report; relayed legs decode nothing, so
+   * their loss shows only in the peers' RTCP). One pass over the endpoints.
+   */
+  jitterTotals(): JitterTotals {
+    const t = { ...this.removed };
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'rtp') continue;
+      const r = node.retired;
+      const s = node.source;
+      t.lost += r.lost + (s?.jitter.lost ?? 0);
+      t.late += r.late + (s?.jitter.late ?? 0);
+      t.concealed += r.concealed + (s?.framesConcealed ?? 0);
+    }
+    return t;
   }
 
   /** Frames produced on the decode path since start (for the worker's tick report). */

@@ -125,6 +125,10 @@ export interface RelayTick {
   skippedTicks: number;
   /** Sinks on the decode path now (legs we encode for, recorders). */
   decodeSinks: number;
+  /** Decode path since start: packets its jitter buffers found lost or late, frames concealed. */
+  jitterLost: number;
+  jitterLate: number;
+  concealed: number;
 }
 
 /** Something an endpoint reports to the engine (forwarded as an engine event of that name). */

@@ -53,7 +53,7 @@ interface Pending {
 
 const ZERO_TICK: RelayTick = {
   type: 'tick', legs: 0, packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0, cpuMs: -1,
-  clockTicks: 0, lateTicks: 0, skippedTicks: 0, decodeSinks: 0,
+  clockTicks: 0, lateTicks: 0, skippedTicks: 0, decodeSinks: 0, jitterLost: 0, jitterLate: 0, concealed: 0,
 };
 
 export class RelayWorkerHandle {

@@ -292,9 +292,11 @@ function tick(): void {
   // this for decoded calls, but relay-only calls run no clock).
   graph.pollDtmf();
   const clock = graph.clock;
+  const jitter = graph.jitterTotals();
   send({
     type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs(),
     clockTicks: clock.ticks, lateTicks: clock.lateTicks, skippedTicks: clock.skippedTicks, decodeSinks: graph.decodeSinks,
+    jitterLost: jitter.lost, jitterLate: jitter.late, concealed: jitter.concealed,
   });
 }
 

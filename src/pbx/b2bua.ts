@@ -111,6 +111,8 @@ export class B2bua {
   private readonly log: Logger;
   private readonly records: CallRecordWriter;
   counters = { attempts: 0, answered: 0, rejected: 0, ended: 0 };
+  /** CDRs written since start by `disposition` and `hangup_cause` (key `disposition/cause`; both from fixed lists). */
+  readonly outcomes = new Map<string, number>();
   /** Digits pressed in calls (SIP INFO, RFC 4733, in-band), for IVR, voicemail, the API. */
   readonly digits = new CallDigits();
   private readonly env: CallEnv;
@@ -349,6 +351,8 @@ export class B2bua {
   }
 
   private writeCdr(cdr: NewCdr, journalled: boolean): void {
+    const key = `${cdr.disposition}/${cdr.hangup_cause}`;
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
     this.records.close(cdr, journalled);
   }
 
@@ -399,6 +403,11 @@ export class B2bua {
 
   get activeCalls(): number {
     return this.calls.size;
+  }
+
+  /** SIP dialogs the calls hold now (each answered or early leg of a call is one). */
+  get dialogCount(): number {
+    return this.dialogs.size;
   }
 
   /** Resolves once every CDR and journal row queued so far is committed. */

@@ -10,6 +10,9 @@ import { TransportLayer, type ListenSpec } from '../sip/transport-layer.ts';
 import type { TransportProtocol } from '../sip/transport-types.ts';
 import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
+import { OverloadControl } from '../sip/overload-control.ts';
+import { eventLoopProbe, retransmissionProbe, startOverloadSampler } from '../sip/overload-probe.ts';
+import { threadCpuMs } from '../media/thread-cpu.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
@@ -57,6 +60,7 @@ export interface SipServer {
   transports: TransportLayer;
   location: LocationService;
   guard: SipGuard;
+  overload: OverloadControl;
   credentials: DeviceCredentialCache;
   media: MediaEngine;
   b2bua: B2bua;
@@ -129,6 +133,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   });
 
   const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
+  const overload = new OverloadControl(sip.overload);
   const endpoint = new SipEndpoint({
     transports,
     advertise,
@@ -139,9 +144,14 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
     },
+    overload,
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
+  // Called on the main thread: the CPU time it reads is the signalling thread's.
+  const loop = eventLoopProbe(10, threadCpuMs);
+  const retransmitted = retransmissionProbe(endpoint.transactions.counters);
+  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted() }), close: loop.close });
 
   const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
   const loaded = await location.load();
@@ -191,7 +201,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, credentials, ports, advertise, media, b2bua, mwi,
+    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, mwi,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -205,11 +215,13 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,
+      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped },
     }),
     close: async () => {
       deps.events.off('pbx.device.changed', onDeviceChanged);
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
+      stopSampler();
       await b2bua.close();
       mwi.close();
       location.close();

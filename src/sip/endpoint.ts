@@ -20,6 +20,8 @@ import { replyTarget, type TransportLayer } from './transport-layer.ts';
 import type { MessageSource, SendTarget, TransportProtocol } from './transport-types.ts';
 import type { Timers } from './timers.ts';
 import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
+import type { OverloadControl } from './overload-control.ts';
+import { SipMessageCounters } from './message-counters.ts';
 
 /** A request handed to a method handler. */
 export interface IncomingRequest {
@@ -52,6 +54,11 @@ export interface EndpointOptions {
   accept?: ReadonlyMap<string, readonly string[]>;
   /** Return false to drop a message silently before any processing (bans, scanners). */
   filter?(msg: SipMessage, source: MessageSource): boolean;
+  /**
+   * Sheds new INVITEs and REGISTERs (no To tag, no transaction yet) under overload with a
+   * stateless 503 + Retry-After, or drops them; everything else is never shed.
+   */
+  overload?: OverloadControl;
   /** Called for requests whose 2xx needs the ACK (ACK for 2xx has its own branch, §17.1.1.3). */
   onAck?(ack: SipMessage, source: MessageSource): void;
   onStrayResponse?(res: SipMessage, source: MessageSource): void;
@@ -80,6 +87,8 @@ const DEFAULT_ACCEPT = new Map<string, readonly string[]>([
 export class SipEndpoint {
   readonly transactions: TransactionLayer<SendTarget>;
   readonly counters: EndpointCounters = { received: 0, parseErrors: 0, badRequests: 0, dropped: 0, handlerErrors: 0 };
+  /** Requests by method and responses by status, each way (what the TU sent: no retransmissions, no 100 of the transaction layer). */
+  readonly messages = new SipMessageCounters();
   private readonly handlers = new Map<string, RequestHandler>();
   private readonly supported: ReadonlySet<string>;
   private readonly accept: ReadonlyMap<string, readonly string[]>;
@@ -132,11 +141,13 @@ export class SipEndpoint {
   /** Starts a client transaction; a top Via of ours is added when the request has none. */
   request(req: SipMessage, target: SendTarget, handlers: ClientTransactionHandlers<SendTarget>): ClientTransaction<SendTarget> {
     if (req.via.length === 0) req.addHeader('Via', formatVia(this.via(target.protocol, undefined, addressFamily(target.address))), { first: true });
+    this.messages.requestOut(req.method);
     return this.transactions.request(req, target, handlers);
   }
 
   /** Sends a message outside any transaction (ACK for 2xx, 2xx retransmissions by the UAS core). */
   sendStateless(msg: SipMessage, target: SendTarget): Promise<void> {
+    if (msg.isRequest) this.messages.requestOut(msg.method); else this.messages.responseOut(msg.status);
     return this.opts.transports.send(target, msg.toBuffer());
   }
 
@@ -156,12 +167,15 @@ export class SipEndpoint {
       return;
     }
     try {
+      if (msg.isRequest) this.messages.requestIn(msg.method); else this.messages.responseIn(msg.status);
       if (this.opts.filter && !this.opts.filter(msg, source)) { this.counters.dropped++; return; }
       if (!msg.isRequest) {
         if (validateResponse(msg)) { this.counters.dropped++; return; }
         this.transactions.receiveResponse(msg, replyTarget(source));
         return;
       }
+      const overload = this.opts.overload;
+      if (overload !== undefined && overload.active(this.pendingInvites.size) && this.shed(msg, source, overload)) return;
       const bad = validateRequest(msg);
       if (bad) {
         this.counters.badRequests++;
@@ -181,6 +195,23 @@ export class SipEndpoint {
     }
   }
 
+  /**
+   * Sheds `msg` when it starts new work and the controller says so (before validation: a shed
+   * request costs only what its answer needs). A retransmission of a request already taken
+   * goes on to its transaction; a To tag means a dialog we keep (ACK, BYE, re-INVITE).
+   */
+  private shed(msg: SipMessage, source: MessageSource, overload: OverloadControl): boolean {
+    const method = msg.method;
+    const invite = method === 'INVITE';
+    if (!invite && method !== 'REGISTER') return false;
+    if (msg.toTag !== null || this.transactions.findServerTransaction(msg) !== undefined) return false;
+    const decision = overload.admit(invite, this.pendingInvites.size);
+    if (decision === 'accept') return false;
+    // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
+    if (decision === 'reject') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) });
+    return true;
+  }
+
   private rejectUnparseable(err: unknown, source: MessageSource): void {
     if (!(err instanceof SipParseError)) { this.opts.onError?.(err, 'parse'); return; }
     if (!err.isRequest || !err.replyHeaders) return;
@@ -188,26 +219,31 @@ export class SipEndpoint {
     // (RFC 3261 §25.1), so anything outside printable ASCII becomes "?" instead of being
     // reflected to the sender.
     const res = createResponseFromReplyHeaders(err.replyHeaders, 400, `Bad Request (${err.message.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')})`);
-    if (res && this.server !== '') res.addHeader('Server', this.server);
-    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+    if (res) this.sendReply(res, source);
   }
 
-  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource): void {
+  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>): void {
     let res: SipMessage | null;
     try {
-      res = createResponse(msg, status, reason);
+      res = createResponse(msg, status, reason, headers === undefined ? undefined : { headers });
     } catch {
       // The broken header is one a response copies (To/From with an unbalanced quote or a
       // space in the addr-spec, RFC 4475 §3.1.2.6, §3.1.2.14, §3.1.2.15): answer with the raw
       // values, as for a message that did not parse at all (§8.2.6.1 copies them verbatim).
       res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason);
     }
-    if (res && this.server !== '') res.addHeader('Server', this.server);
-    if (res) void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
+    if (res) this.sendReply(res, source);
+  }
+
+  /** A stateless response (no transaction): Server header, counted, sent to the source. */
+  private sendReply(res: SipMessage, source: MessageSource): void {
+    if (this.server !== '') res.addHeader('Server', this.server);
+    this.messages.responseOut(res.status);
+    void this.opts.transports.send(replyTarget(source), res.toBuffer()).catch(() => {});
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server);
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server, this.messages);
     const branch = copyString(msg.topVia?.branch ?? '');
     const merged = mergedKey(msg);
     try {
@@ -303,11 +339,13 @@ class Incoming implements IncomingRequest {
     private readonly pending: Map<ServerTransaction<SendTarget>, IncomingRequest> | undefined = undefined,
     /** Server header value; '' for none. */
     private readonly server = '',
+    private readonly counters: SipMessageCounters | undefined = undefined,
   ) {}
 
   reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
     const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
     if (this.server !== '') res.addHeader('Server', this.server);
+    this.counters?.responseOut(status);
     this.tx.respond(res);
     if (status >= 200 && this.pending !== undefined) {
       // Answered: a CANCEL now only gets its 200 (§9.2). The transaction lingers 32 s (Timer L);

@@ -2,7 +2,7 @@ import type { ApiKeyRow } from './schema.ts';
 import { isoNow } from './time.ts';
 import type { Db } from './db.ts';
 
-export const API_KEY_SCOPES = ['pbx', 'gateway', 'call'] as const;
+export const API_KEY_SCOPES = ['pbx', 'gateway', 'call', 'metrics'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export interface ApiKey {

@@ -125,6 +125,15 @@ function userReader(ctx: ApiContext): (id: number) => Promise<User | undefined> 
   return cache ? (id) => cache.get(`auth:user:${id}`, read, id) : read;
 }
 
+/**
+ * Resolves the credential of a request (session cookie or Bearer API key) without deciding
+ * anything: for routes outside `/api` with rules of their own (`GET /metrics`).
+ */
+export function createAuthenticator(ctx: ApiContext): (req: FastifyRequest) => Promise<AuthInfo | null> {
+  const userOf = userReader(ctx);
+  return (req) => resolve(ctx, userOf, req);
+}
+
 export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: ApiContext }) => {
   app.decorateRequest('auth', null);
   const userOf = userReader(opts.ctx);

@@ -1,0 +1,172 @@
+/**
+ * Overload control for new work at the SIP edge (issue 12): decides, per new INVITE or
+ * REGISTER, whether to take it, answer it `503 Service Unavailable` + `Retry-After`
+ * (RFC 3261 §21.5.4) or drop it unanswered. In-dialog requests and responses are never asked
+ * about: they finish work already accepted (an established call must still end with BYE/200).
+ *
+ * Signals, sampled every `sampleMs` from an injected {@link LoadProbe}:
+ * - **event-loop utilization** (share of wall time the main thread was busy): the saturation
+ *   signal. Node reads at most 32 datagrams per socket per loop turn, so a saturated thread
+ *   shows little timer lag while the kernel's receive queue (invisible here) grows;
+ * - **event-loop lag** (worst timer delay of the sample): long synchronous work, GC, a machine
+ *   starved of CPU;
+ * - **unanswered INVITEs** (queue depth, read per decision): a cap; it also sees a slow far end.
+ *
+ * The shed share `p` is an integral controller on utilization: each sample adds
+ * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
+ * `smoothing` per sample: one 100 ms sample is noisy, ±0.2 on a busy machine), clamped to
+ * [0, `maxShare`]. The target is near 1 on purpose: a thread with idle time left still answers
+ * promptly, so only a pegged thread sheds; as utilization cannot exceed 1, the share rises by
+ * at most `gain × (1 − target)` per sample and falls fast once there is idle time again.
+ * `maxShare` < 1 keeps some new work coming in: a thread starved of CPU by other processes
+ * reads as busy whatever it sheds, and shedding everything would be a self-made outage.
+ * While lag is above its limit (and u is at least 80 % of the target: lag on a machine
+ * starved by other processes is not ours to shed) the share only rises, by `lagStep` at
+ * least, and with a pegged thread may reach 1. Which requests are shed follows `p`
+ * deterministically (a credit counter, no random numbers): at p = 0.25 every fourth.
+ * Clients retransmitting (more than `maxRetransmitted` per new request, smoothed) raise the
+ * share the same way, up to `maxShare`: the one sign of a queue that a thread starved by
+ * other processes still shows. The share falls by at most `maxDecrease` per sample.
+ * Above `dropLagMs` of lag (same condition), new requests are dropped without an answer: the
+ * 503 would arrive too late to help and costs a send and the ACK it draws.
+ */
+
+/** What the controller reads each sample. */
+export interface LoadSample {
+  /** Share of the sample's wall time the event loop was busy, 0..1. */
+  utilization: number;
+  /** Worst event-loop delay seen during the sample, ms. */
+  lagMs: number;
+  /**
+   * Retransmitted requests received per new request during the sample (UDP clients resend
+   * after 500 ms without an answer): a direct sign that answers queue, whatever the cause.
+   */
+  retransmitted?: number;
+}
+
+/** Takes a sample covering the time since the previous call. */
+export type LoadProbe = () => LoadSample;
+
+export interface OverloadOptions {
+  /** Utilization the controller holds the thread at; 1 or more turns the utilization signal off. Default 0.97. */
+  targetUtilization?: number;
+  /** Lag above which the shed share rises by `lagStep` per sample; 0 = off. Default 100 ms. */
+  maxLagMs?: number;
+  /** Lag above which new requests are dropped unanswered; 0 = never drop. Default 1000 ms. */
+  dropLagMs?: number;
+  /** Unanswered INVITEs at which every new INVITE gets 503; 0 = no cap. Default 0 (the server config sets 1,000). */
+  maxPendingInvites?: number;
+  /** Seconds for `Retry-After`. Default 5. */
+  retryAfterSeconds?: number;
+  /** Default 100 ms. */
+  sampleMs?: number;
+  /** Shed-share change per unit of utilization error per sample. Default 3. */
+  gain?: number;
+  /** Shed-share rise per sample while lag is above `maxLagMs`. Default 0.05. */
+  lagStep?: number;
+  /** Weight of a new utilization sample in the moving average (1 = no smoothing). Default 0.5. */
+  smoothing?: number;
+  /** Highest share utilization alone may shed. Default 0.95. */
+  maxShare?: number;
+  /** Retransmissions per new request (smoothed like utilization) above which the share rises like for lag; 0 = off. Default 0.1. */
+  maxRetransmitted?: number;
+  /** Largest fall of the share per sample. Default 0.1 (from 95 % to nothing in a second). */
+  maxDecrease?: number;
+}
+
+/** Lag counts when smoothed utilization is at least this share of the target. */
+const LAG_UTILIZATION_SHARE = 0.8;
+
+/** Decision for one new request. */
+export type Admission = 'accept' | 'reject' | 'drop';
+
+export interface OverloadCounters {
+  /** New requests answered 503 by the controller. */
+  rejected: number;
+  /** New requests dropped unanswered. */
+  dropped: number;
+}
+
+export class OverloadControl {
+  readonly counters: OverloadCounters = { rejected: 0, dropped: 0 };
+  readonly retryAfterSeconds: number;
+  readonly sampleMs: number;
+  /** Share of new requests shed now, 0..1. */
+  shedShare = 0;
+  /** The last sample (for metrics and the status page). */
+  last: LoadSample = { utilization: 0, lagMs: 0 };
+  private readonly target: number;
+  private readonly maxLagMs: number;
+  private readonly dropLagMs: number;
+  private readonly maxPending: number;
+  private readonly gain: number;
+  private readonly lagStep: number;
+  private readonly smoothing: number;
+  private readonly maxShare: number;
+  private readonly maxRetransmitted: number;
+  private readonly maxDecrease: number;
+  /** Smoothed utilization and retransmission ratio. */
+  private utilization = 0;
+  private retransmitted = 0;
+  private dropping = false;
+  private credit = 0;
+
+  constructor(opts: OverloadOptions = {}) {
+    this.target = opts.targetUtilization ?? 0.97;
+    this.maxLagMs = opts.maxLagMs ?? 100;
+    this.dropLagMs = opts.dropLagMs ?? 1000;
+    this.maxPending = opts.maxPendingInvites ?? 0;
+    this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
+    this.sampleMs = opts.sampleMs ?? 100;
+    this.gain = opts.gain ?? 3;
+    this.lagStep = opts.lagStep ?? 0.05;
+    this.smoothing = opts.smoothing ?? 0.5;
+    this.maxShare = opts.maxShare ?? 0.95;
+    this.maxRetransmitted = opts.maxRetransmitted ?? 0.1;
+    this.maxDecrease = opts.maxDecrease ?? 0.1;
+  }
+
+  /** True while any new request may be shed: the caller's cheap test before looking closer. */
+  active(pendingInvites: number): boolean {
+    return this.shedShare > 0 || this.dropping || (this.maxPending > 0 && pendingInvites >= this.maxPending);
+  }
+
+  /** Feeds one sample: updates the shed share and the drop state. */
+  update(s: LoadSample): void {
+    this.last = s;
+    this.utilization += this.smoothing * (s.utilization - this.utilization);
+    let p = this.shedShare;
+    const error = this.target < 1 ? this.gain * (this.utilization - this.target) : -this.lagStep;
+    // Lag is ours to shed only while the loop is mostly busy with our own work: on a machine
+    // starved by other processes the timers run late whatever we take in.
+    const ours = this.utilization >= LAG_UTILIZATION_SHARE * Math.min(1, this.target);
+    let max = this.maxShare;
+    this.retransmitted += this.smoothing * ((s.retransmitted ?? 0) - this.retransmitted);
+    const lagging = ours && this.maxLagMs > 0 && s.lagMs > this.maxLagMs;
+    if (lagging || (this.maxRetransmitted > 0 && this.retransmitted > this.maxRetransmitted)) {
+      // While our loop lags or clients resend, the share only rises; with a lagging, pegged loop it may reach 1.
+      p += this.lagStep + Math.max(0, error);
+      if (lagging && this.utilization >= this.target) max = 1;
+    } else {
+      p += Math.max(error, -this.maxDecrease);
+    }
+    this.shedShare = p <= 0 ? 0 : Math.min(p, max);
+    if (this.shedShare === 0) this.credit = 0;
+    this.dropping = ours && this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
+  }
+
+  /**
+   * The decision for one new INVITE (`invite` true) or REGISTER; counts what it sheds.
+   * `pendingInvites`: unanswered INVITE transactions now.
+   */
+  admit(invite: boolean, pendingInvites: number): Admission {
+    if (this.dropping) { this.counters.dropped++; return 'drop'; }
+    if (invite && this.maxPending > 0 && pendingInvites >= this.maxPending) { this.counters.rejected++; return 'reject'; }
+    this.credit += this.shedShare;
+    // The tolerance keeps p = 0.25 at exactly one in four despite rounding (0.2499…).
+    if (this.credit < 1 - 1e-9) return 'accept';
+    this.credit -= 1;
+    this.counters.rejected++;
+    return 'reject';
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Overload control (issue 12, "Overload control"): the controller fed injected samples of
+ * event-loop utilization and lag, and the real probe measuring a loop we block on purpose.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OverloadControl, type Admission, type LoadSample } from '../../../src/sip/overload-control.ts';
+import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
+
+const busy: LoadSample = { utilization: 1, lagMs: 5 };
+const idle: LoadSample = { utilization: 0.2, lagMs: 1 };
+
+function decisions(c: OverloadControl, n: number, invite = true, pending = 0): Admission[] {
+  return Array.from({ length: n }, () => c.admit(invite, pending));
+}
+
+describe('OverloadControl', () => {
+  test('takes everything while the loop is below its target utilization', () => {
+    const c = new OverloadControl();
+    for (let i = 0; i < 20; i++) c.update({ utilization: 0.85, lagMs: 20 });
+    assert.equal(c.shedShare, 0);
+    assert.equal(c.active(0), false);
+    assert.deepEqual(new Set(decisions(c, 100)), new Set(['accept']));
+  });
+
+  test('a saturated loop raises the shed share by gain x error per sample; decisions follow it exactly', () => {
+    const c = new OverloadControl({ targetUtilization: 0.9, gain: 2.5, smoothing: 1, maxShare: 1 });
+    c.update(busy); // +0.25
+    assert.ok(Math.abs(c.shedShare - 0.25) < 1e-9, String(c.shedShare));
+    assert.equal(c.active(0), true);
+    const d = decisions(c, 8);
+    assert.deepEqual(d, ['accept', 'accept', 'accept', 'reject', 'accept', 'accept', 'accept', 'reject']);
+    c.update(busy); // 0.5
+    assert.deepEqual(decisions(c, 4).filter((x) => x === 'reject').length, 2);
+    for (let i = 0; i < 10; i++) c.update(busy);
+    assert.equal(c.shedShare, 1, 'clamped at maxShare');
+    assert.deepEqual(new Set(decisions(c, 10)), new Set(['reject']));
+    assert.equal(c.counters.rejected, 2 + 2 + 10);
+    assert.equal(c.counters.dropped, 0);
+  });
+
+  test('settles where utilization meets the target and lets go once the load is gone', () => {
+    const c = new OverloadControl({ targetUtilization: 0.9, gain: 1, smoothing: 1, maxDecrease: 1 });
+    for (let i = 0; i < 5; i++) c.update(busy);
+    const held = c.shedShare;
+    assert.ok(held > 0.4, String(held));
+    c.update({ utilization: 0.9, lagMs: 5 });
+    assert.equal(c.shedShare, held, 'on target: unchanged');
+    // Load stops: within two samples (0.2 s at the default period) nothing is shed.
+    c.update(idle);
+    c.update(idle);
+    assert.equal(c.shedShare, 0);
+    assert.equal(c.active(0), false);
+    assert.deepEqual(new Set(decisions(c, 10)), new Set(['accept']));
+  });
+
+  test('lag above the limit raises the share while the loop is busy, never lowers it; a starved idle loop\'s lag is ignored', () => {
+    const c = new OverloadControl({ targetUtilization: 0.9, maxLagMs: 50, lagStep: 0.2, gain: 1, smoothing: 1, maxDecrease: 1 });
+    c.update({ utilization: 0.3, lagMs: 400 });
+    assert.equal(c.shedShare, 0, 'lag with an idle loop: other processes took the CPU');
+    c.update({ utilization: 0.8, lagMs: 120 });
+    assert.ok(Math.abs(c.shedShare - 0.2) < 1e-9, String(c.shedShare));
+    c.update({ utilization: 1, lagMs: 120 });
+    assert.ok(Math.abs(c.shedShare - 0.5) < 1e-9, String(c.shedShare));
+    c.update({ utilization: 0.3, lagMs: 10 });
+    assert.equal(c.shedShare, 0);
+  });
+
+  test('utilization off (target 100 %): lag alone drives the share up and back down', () => {
+    const c = new OverloadControl({ targetUtilization: 1, maxLagMs: 50, lagStep: 0.25, smoothing: 1, maxDecrease: 1 });
+    c.update({ utilization: 1, lagMs: 10 });
+    assert.equal(c.shedShare, 0);
+    c.update({ utilization: 1, lagMs: 80 });
+    c.update({ utilization: 1, lagMs: 80 });
+    assert.equal(c.shedShare, 0.5);
+    c.update({ utilization: 1, lagMs: 10 });
+    assert.equal(c.shedShare, 0.25);
+  });
+
+  test('defaults: a one-sample spike moves little (smoothing), utilization alone never sheds everything, lag may', () => {
+    const c = new OverloadControl();
+    c.update(busy);
+    assert.ok(c.shedShare < 0.05, `one busy sample: ${c.shedShare}`);
+    c.update(idle);
+    assert.equal(c.shedShare, 0);
+    for (let i = 0; i < 100; i++) c.update(busy);
+    assert.equal(c.shedShare, 0.95, 'a CPU-starved thread still lets 5 % in');
+    for (let i = 0; i < 2; i++) c.update({ utilization: 1, lagMs: 500 });
+    assert.equal(c.shedShare, 1, 'a lagging loop sheds everything');
+    for (let i = 0; i < 40 && c.shedShare > 0; i++) c.update(idle);
+    assert.equal(c.shedShare, 0, 'recovers');
+  });
+
+  test('clients retransmitting raise the share even on a starved thread (up to maxShare); it falls back at most 0.1 per sample', () => {
+    const c = new OverloadControl({ smoothing: 1 });
+    c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0.05 });
+    assert.equal(c.shedShare, 0, 'a few retransmissions are normal');
+    for (let i = 0; i < 40; i++) c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0.6 });
+    assert.equal(c.shedShare, 0.95);
+    c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0 });
+    assert.ok(Math.abs(c.shedShare - 0.85) < 1e-9, String(c.shedShare));
+    for (let i = 0; i < 9; i++) c.update({ utilization: 0.5, lagMs: 5, retransmitted: 0 });
+    assert.equal(c.shedShare, 0, 'nothing shed a second after the retransmissions stop');
+    const off = new OverloadControl({ smoothing: 1, maxRetransmitted: 0 });
+    off.update({ utilization: 0.5, lagMs: 5, retransmitted: 5 });
+    assert.equal(off.shedShare, 0, 'signal off');
+  });
+
+  test('lag above dropLagMs drops new requests unanswered until it falls', () => {
+    const c = new OverloadControl({ dropLagMs: 500, smoothing: 1 });
+    c.update({ utilization: 0.2, lagMs: 800 });
+    assert.equal(c.active(0), false, 'not while the loop is idle');
+    c.update({ utilization: 1, lagMs: 800 });
+    assert.equal(c.active(0), true);
+    assert.deepEqual(decisions(c, 3), ['drop', 'drop', 'drop']);
+    assert.equal(c.admit(false, 0), 'drop', 'REGISTER too');
+    assert.equal(c.counters.dropped, 4);
+    c.update({ utilization: 0.1, lagMs: 10 });
+    assert.notEqual(c.admit(true, 0), 'drop');
+  });
+
+  test('maxPendingInvites caps unanswered INVITEs (queue depth); REGISTER is not counted against it', () => {
+    const c = new OverloadControl({ maxPendingInvites: 3 });
+    assert.equal(c.active(2), false);
+    assert.equal(c.active(3), true);
+    assert.equal(c.admit(true, 3), 'reject');
+    assert.equal(c.admit(false, 3), 'accept');
+    assert.equal(c.admit(true, 2), 'accept');
+    assert.equal(new OverloadControl().active(1_000_000), false, 'no cap by default');
+  });
+});
+
+describe('eventLoopProbe', () => {
+  test('measures a loop blocked on purpose: lag and utilization', async () => {
+    const p = eventLoopProbe();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      p.probe(); // start a fresh window
+      const until = performance.now() + 120;
+      while (performance.now() < until) { /* block the loop */ }
+      await new Promise((r) => setTimeout(r, 30));
+      const s = p.probe();
+      assert.ok(s.lagMs >= 80, `lag ${s.lagMs} ms`);
+      assert.ok(s.utilization >= 0.6, `utilization ${s.utilization}`);
+      await new Promise((r) => setTimeout(r, 100));
+      const calm = p.probe();
+      assert.ok(calm.lagMs < 80, `lag after ${calm.lagMs} ms`);
+    } finally {
+      p.close();
+    }
+  });
+});
