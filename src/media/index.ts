@@ -30,3 +30,6 @@ export { SourceLatch } from './source-latch.ts';
 export { spawnWorker } from './spawn-worker.ts';
 export { writeRtpHeader, writeSequence, writeTimestamp } from './rtp-writer.ts';
 export type { RtpHeaderFields } from './rtp-writer.ts';
+export type { SrtpKeys, LegSrtpStats } from './srtp/leg-srtp.ts';
+export { SRTP_SUITES, SRTP_SUITE_PREFERENCE, findSrtpSuite } from './srtp/srtp-suites.ts';
+export type { SrtpSuite, SrtpSuiteName } from './srtp/srtp-suites.ts';

@@ -28,6 +28,7 @@ import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig, Rem
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
 import { WorkerLinks } from './worker-link.ts';
+import type { SrtpKeys } from './srtp/leg-srtp.ts';
 
 export interface MediaEngineOptions {
   /** Inclusive port range for RTP/RTCP pairs (`STROWGER_RTP_PORTS`, e.g. [10000, 20000]). */
@@ -356,6 +357,18 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     await this.slots[entry.worker].request({ op: 'codec', legId, codec: settings });
     entry.codec = settings;
     await this.links.codecChanged(legId);
+  }
+
+  /**
+   * SDES-SRTP for a leg (`null`: plain RTP again). What the leg receives is unprotected with
+   * `rxKey` (the endpoint's key) before latching and relaying, failures counted in
+   * `stats(legId).srtp` and dropped; what it sends is protected with `txKey` (ours) last.
+   * Setting the same keys again keeps the running contexts (a re-INVITE repeating the SDP).
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION` (unknown suite, wrong key length), `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async setSrtp(legId: LegId, keys: SrtpKeys | null): Promise<void> {
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'srtp', legId, keys });
   }
 
   /**

@@ -15,6 +15,7 @@ import type { LegId, LegStats, MediaDirection, RemoteTarget, StreamStats } from 
 import { RtpHeader, readRtpHeader } from './rtp-header.ts';
 import { RtpOutStream } from './rtp-out-stream.ts';
 import { SourceLatch } from './source-latch.ts';
+import type { LegSrtp } from './srtp/leg-srtp.ts';
 
 /** The part of `dgram.Socket` the relay uses. */
 export interface UdpPort {
@@ -122,6 +123,12 @@ export class RelayLeg {
   armedAt = 0;
   /** The timeout event fired and RTP has not resumed since. */
   timedOut = false;
+  /**
+   * SDES keys of this leg, null for plain RTP. Received packets are unprotected before anything
+   * else (a packet failing authentication is counted and dropped: never latched, never relayed);
+   * sent packets are protected last, after every header rewrite.
+   */
+  srtp: LegSrtp | null = null;
 
   constructor(
     readonly id: LegId,
@@ -150,6 +157,13 @@ export class RelayLeg {
     const s = this.rtp;
     s.packetsIn++;
     s.bytesIn += msg.length;
+    const srtp = this.srtp;
+    if (srtp !== null) {
+      const plain = srtp.rx.unprotectRtp(msg);
+      if (plain === null) return; // counted in srtp.rx.stats
+      srtp.unprotected++;
+      msg = plain;
+    }
     const offset = readRtpHeader(msg, scratch);
     if (offset < 0) {
       s.droppedInvalid++;
@@ -212,6 +226,13 @@ export class RelayLeg {
     const s = this.rtcp;
     s.packetsIn++;
     s.bytesIn += msg.length;
+    const srtp = this.srtp;
+    if (srtp !== null) {
+      const plain = srtp.rx.unprotectRtcp(msg);
+      if (plain === null) return;
+      srtp.unprotected++;
+      msg = plain;
+    }
     const ssrc = rtcpSenderSsrc(msg);
     if (ssrc < 0) {
       s.droppedInvalid++;
@@ -246,6 +267,10 @@ export class RelayLeg {
     } else {
       return false;
     }
+    if (this.srtp !== null) {
+      msg = this.srtp.tx.protectRtp(msg);
+      this.srtp.protected++;
+    }
     this.rtpSocket.send(msg, port, address);
     this.rtp.packetsOut++;
     this.rtp.bytesOut += msg.length;
@@ -271,6 +296,10 @@ export class RelayLeg {
       port = remote.rtcpPort;
     } else {
       return false;
+    }
+    if (this.srtp !== null) {
+      msg = this.srtp.tx.protectRtcp(msg);
+      this.srtp.protected++;
     }
     (mux ? this.rtpSocket : this.rtcpSocket).send(msg, port, address);
     this.rtcp.packetsOut++;
@@ -341,6 +370,7 @@ export class RelayLeg {
       rtcp: this.rtcp.snapshot(timeOrigin),
       socketErrors: this.socketErrors,
       media,
+      srtp: this.srtp === null ? null : this.srtp.snapshot(),
     };
   }
 }

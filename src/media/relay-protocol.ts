@@ -8,6 +8,7 @@ import type { LegCodec } from './leg-codec.ts';
 import type { LegMediaStats } from './media-graph.ts';
 import type { PlayerSource } from './player.ts';
 import type { DtmfDigit } from './tone.ts';
+import type { LegSrtpStats, SrtpKeys } from './srtp/leg-srtp.ts';
 
 /** Engine-wide leg identifier (unique across workers for the engine's lifetime). */
 export type LegId = number;
@@ -65,7 +66,8 @@ export type RelayRequest =
   | { op: 'direction'; req: number; legId: LegId; direction: MediaDirection }
   | { op: 'dtmf'; req: number; legId: LegId; digits: DtmfDigit[]; durationMs: number }
   | { op: 'release'; req: number; legId: LegId }
-  | { op: 'stats'; req: number; legId: LegId };
+  | { op: 'stats'; req: number; legId: LegId }
+  | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null };
 
 /** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
 export interface StreamStats {
@@ -106,6 +108,8 @@ export interface LegStats {
   socketErrors: number;
   /** Codec, relay/transcode mode and decode-path counters (see `LegMediaStats`). */
   media: LegMediaStats;
+  /** SDES-SRTP of the leg (suite, authentication failures dropped), null for plain RTP. */
+  srtp: LegSrtpStats | null;
 }
 
 /** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */

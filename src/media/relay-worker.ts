@@ -22,6 +22,7 @@ import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 import { directSender, onDatagram } from './udp-direct.ts';
+import { LegSrtp } from './srtp/leg-srtp.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
@@ -205,10 +206,21 @@ async function releaseLeg(legId: LegId): Promise<null> {
   return null;
 }
 
+/** New keys replace the contexts; the same keys again (re-INVITE) keep their ROC and replay state. */
+function setSrtp(leg: RelayLeg, keys: LegSrtp['keys'] | null): void {
+  if (keys === null) { leg.srtp = null; return; }
+  if (leg.srtp !== null && leg.srtp.sameAs(keys)) return;
+  try {
+    leg.srtp = new LegSrtp(keys);
+  } catch (err) {
+    throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `SRTP of leg ${leg.id}: ${(err as Error).message}` });
+  }
+}
+
 function droppedOf(leg: RelayLeg): number {
   const { rtp, rtcp } = leg;
   return rtp.latch.dropped + rtp.droppedInvalid + rtp.droppedUnrouted + leg.droppedUnknownPt +
-    rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted;
+    rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted + (leg.srtp === null ? 0 : leg.srtp.dropped);
 }
 
 async function handle(msg: RelayRequest): Promise<unknown> {
@@ -253,6 +265,9 @@ async function handle(msg: RelayRequest): Promise<unknown> {
       } catch (err) {
         throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: (err as Error).message });
       }
+      return null;
+    case 'srtp':
+      setSrtp(legOf(msg.legId), msg.keys);
       return null;
     case 'release':
       return releaseLeg(msg.legId);
