@@ -18,13 +18,14 @@
  */
 import {
   parseSdp, serializeSdp, cloneSdp, effectiveConnection, rewriteConnection, getAttribute, parseRtcp, parsePacketTime,
-  codecs, isOnHold, hasAttribute, isTelephoneEvent, negotiate, removeAttributes, SdpError, getDirection, setDirection, answerDirection,
+  codecs, isOnHold, PLAIN_RTP_PROTOS, hasAttribute, isTelephoneEvent, negotiate, removeAttributes, SdpError, getDirection, setDirection, answerDirection,
   type Codec, type CodecCapability, type MediaDescription, type SessionDescription,
 } from '../sdp/index.ts';
 import type { LegId } from '../media/relay-protocol.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegCodec } from '../media/leg-codec.ts';
 import { SdpOrigin, type MediaTarget } from './call-sdp.ts';
+import { answerSrtp, applySrtp, createLegSrtp, offerSrtp, srtpOfAnswer, srtpOfOffer, type LegSrtpState } from './anchor-srtp.ts';
 
 /** Codecs the media graph can decode and encode, in our preference order. */
 export const TRANSCODABLE: readonly CodecCapability[] = [
@@ -33,6 +34,9 @@ export const TRANSCODABLE: readonly CodecCapability[] = [
   { name: 'G722', clockRate: 8000 },
   { name: 'opus', clockRate: 48000, channels: 2 },
 ];
+
+/** Profiles we anchor: plain RTP, and SDES-SRTP whose keys `anchor-srtp.ts` accepts or refuses. */
+const ANCHORED_PROTOS: readonly string[] = [...PLAIN_RTP_PROTOS, 'RTP/SAVP', 'RTP/SAVPF'];
 
 const STATIC_PT: Record<string, number> = { 'pcmu/8000': 0, 'pcma/8000': 8, 'g722/8000': 9 };
 
@@ -51,10 +55,12 @@ export interface LegMedia {
   codec: LegCodec | null;
   /** The last SDP we produced for this leg's peer (a hold re-offer starts from it, RFC 3264 §8.4). */
   lastSent: string | null;
+  /** SDES-SRTP policy and keys of this leg (`anchor-srtp.ts`). */
+  readonly srtp: LegSrtpState;
 }
 
 export function createLegMedia(endpoint: { id: LegId; address: string; rtpPort: number }): LegMedia {
-  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null, lastSent: null };
+  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null, lastSent: null, srtp: createLegSrtp() };
 }
 
 /** An offer we cannot carry: 488 with the RFC 3261 §20.43 warning that says why. */
@@ -72,7 +78,9 @@ export class AnchorError extends Error {
 }
 
 /** What the anchoring function needs of the media engine. */
-export type LegMediaEngine = Pick<MediaEngine, 'setRemote' | 'setCodec'>;
+export type LegMediaEngine = Pick<MediaEngine, 'setRemote' | 'setCodec' | 'setSrtp'>;
+
+const refuse = (detail: string): never => { throw new AnchorError(305, detail); };
 
 /**
  * Every change of a leg's media goes through here: remote address and negotiated codec (the
@@ -99,6 +107,7 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
   const index = out.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
   const audio = index < 0 ? undefined : out.media[index];
   const remote = audio ? mediaTargetOf(sd, sd.media[index]) : null;
+  let keys = null;
   if (role === 'offer') {
     if (!audio) {
       if (sd.media.some((m) => m.port !== 0)) throw new AnchorError(304, 'no audio stream offered');
@@ -106,15 +115,22 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
       const supported = supportedCodecs(sd, audio);
       from.offer = { formats: [...sd.media[index].formats], codecs: codecs(sd.media[index]), supported };
       appendTranscodable(audio, supported);
+      keys = srtpOfOffer(from.srtp, sd.media[index], refuse);
+      offerSrtp(to.srtp, audio, refuse);
     }
     from.remote = remote;
     await applyLegMedia(engine, from.endpoint.id, remote, null);
   } else {
     from.remote = remote;
-    if (audio) answerCodecs(sd, audio, from, to);
+    if (audio) {
+      keys = srtpOfAnswer(from.srtp, sd.media[index], refuse);
+      answerCodecs(sd, audio, from, to);
+      answerSrtp(to.srtp, audio);
+    }
     await applyLegMedia(engine, from.endpoint.id, remote, from.codec);
     await applyLegMedia(engine, to.endpoint.id, null, to.codec);
   }
+  if (audio) await applySrtp(engine, from.endpoint.id, from.srtp, keys);
   return pointAt(out, to);
 }
 
@@ -134,15 +150,18 @@ export async function answerOffer(engine: LegMediaEngine, body: Buffer | string,
   const supported = supportedCodecs(sd, audio);
   const all = codecs(audio);
   const pick = (prefer ? supported.find((c) => sameCodec(c, prefer)) : undefined) ?? supported[0]!;
+  const keys = srtpOfOffer(leg.srtp, audio, refuse);
   leg.offer = { formats: [...audio.formats], codecs: all, supported };
   leg.remote = mediaTargetOf(sd, audio);
   leg.codec = legCodec(pick, all, audio);
   await applyLegMedia(engine, leg.endpoint.id, leg.remote, leg.codec);
+  await applySrtp(engine, leg.endpoint.id, leg.srtp, keys);
   const out = cloneSdp(sd);
   const answer = out.media[index];
   const te = all.find((c) => isTelephoneEvent(c) && c.clockRate === pick.clockRate);
   keepFormats(answer, new Set([String(pick.pt), ...(te ? [String(te.pt)] : [])]));
   setDirection(answer, answerDirection(getDirection(audio, sd)));
+  answerSrtp(leg.srtp, answer);
   return pointAt(out, leg);
 }
 
@@ -162,7 +181,7 @@ export function mediaTargetOf(sd: SessionDescription, media: MediaDescription): 
 /** The offered codecs we can decode, in the offerer's order (through `negotiate`). */
 function supportedCodecs(sd: SessionDescription, audio: MediaDescription): Codec[] {
   try {
-    const n = negotiate({ ...sd, media: [audio] }, [...TRANSCODABLE, ...teCapabilities()]);
+    const n = negotiate({ ...sd, media: [audio] }, [...TRANSCODABLE, ...teCapabilities()], { protos: ANCHORED_PROTOS });
     return n.media[0]?.codecs.filter((c) => !isTelephoneEvent(c)) ?? [];
   } catch (err) {
     if (err instanceof SdpError && err.code === 'SDP_ERR_NO_COMMON_CODEC') {

@@ -32,7 +32,7 @@ import type { SessionTimerDecision } from './session-timer.ts';
 
 export interface ReplacesEnv {
   legEnv: SipLegEnv;
-  media: Pick<MediaEngine, 'createLeg' | 'releaseLeg' | 'setRemote' | 'setCodec'>;
+  media: Pick<MediaEngine, 'createLeg' | 'releaseLeg' | 'setRemote' | 'setCodec' | 'setSrtp'>;
   domain: string;
   log: Logger;
   transfers: CallTransfers;

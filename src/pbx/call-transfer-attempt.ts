@@ -26,7 +26,7 @@ import { anchorTransferAnswer, transferOffer } from './call-transfer-sdp.ts';
 /** What transfers need of the PBX around them (given by the B2BUA; faked in unit tests). */
 export interface TransferEnv {
   endpoint: CallEndpoint;
-  media: Pick<MediaEngine, 'createLeg' | 'bridge' | 'releaseLeg' | 'setRemote' | 'setCodec'>;
+  media: Pick<MediaEngine, 'createLeg' | 'bridge' | 'releaseLeg' | 'setRemote' | 'setCodec' | 'setSrtp'>;
   timers: Timers;
   logger: Logger;
   domain: string;

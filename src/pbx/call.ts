@@ -43,7 +43,7 @@ export interface CallOrigin {
 }
 
 /** What a call needs of the media engine. */
-export type CallMedia = Pick<MediaEngine, 'setRemote' | 'setCodec' | 'bridge' | 'releaseLeg'>;
+export type CallMedia = Pick<MediaEngine, 'setRemote' | 'setCodec' | 'setSrtp' | 'bridge' | 'releaseLeg'>;
 
 export interface CallEnv {
   endpoint: CallEndpoint;

@@ -21,6 +21,17 @@ export function toDigestAlgorithmSetting(v: string): DigestAlgorithmSetting {
   return (DIGEST_ALGORITHM_SETTINGS as readonly string[]).includes(v) ? v as DigestAlgorithmSetting : 'MD5';
 }
 
+/**
+ * SDES-SRTP policy of a device's media: `off` plain RTP, `optional` crypto offered on RTP/AVP
+ * and either accepted, `required` RTP/SAVP only (plain refused with 488).
+ */
+export type SrtpPolicy = 'off' | 'optional' | 'required';
+export const SRTP_POLICIES: readonly SrtpPolicy[] = ['off', 'optional', 'required'];
+
+export function toSrtpPolicy(v: string): SrtpPolicy {
+  return (SRTP_POLICIES as readonly string[]).includes(v) ? v as SrtpPolicy : 'off';
+}
+
 /** A device as the API shows it: the password never leaves the store. */
 export interface Device {
   id: number;
@@ -37,13 +48,15 @@ export interface Device {
   voicemail_email: string | null;
   /** Sent message-summary NOTIFYs without subscribing (unsolicited MWI). */
   mwi_unsolicited: boolean;
+  /** SDES-SRTP policy of the media towards the device (`media/srtp`, `pbx/anchor-srtp.ts`). */
+  srtp: SrtpPolicy;
   created_at: string;
   updated_at: string;
 }
 
 /** The columns a list shows: all but the sealed password, which lists never read. */
 export type DeviceListRow = Omit<DeviceRow, 'password_enc'>;
-const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'provisioning_profile_id', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'created_at', 'updated_at'] as const;
+const LIST_COLUMNS = ['id', 'name', 'username', 'type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'provisioning_profile_id', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'srtp', 'created_at', 'updated_at'] as const;
 
 export function toDevice(row: DeviceListRow): Device {
   return {
@@ -59,6 +72,7 @@ export function toDevice(row: DeviceListRow): Device {
     voicemail_enabled: row.voicemail_enabled === 1,
     voicemail_email: row.voicemail_email,
     mwi_unsolicited: row.mwi_unsolicited === 1,
+    srtp: toSrtpPolicy(row.srtp),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -78,6 +92,8 @@ export interface NewDevice {
   voicemailEmail?: string | null;
   /** Default off. */
   mwiUnsolicited?: boolean;
+  /** Default 'off'. */
+  srtp?: SrtpPolicy;
 }
 
 /** Inserts a device; undefined when the username is taken (atomic: ON CONFLICT DO NOTHING). */
@@ -95,6 +111,7 @@ export async function insertDevice(db: Db, box: SecretBox, d: NewDevice): Promis
     voicemail_enabled: d.voicemailEnabled ? 1 : 0,
     voicemail_email: d.voicemailEmail ?? null,
     mwi_unsolicited: d.mwiUnsolicited ? 1 : 0,
+    srtp: d.srtp ?? 'off',
     created_at: now,
     updated_at: now,
   }).onConflict((oc) => oc.column('username').doNothing()).returningAll().executeTakeFirst();
@@ -112,6 +129,7 @@ export interface DevicePatch {
   voicemailEnabled?: boolean;
   voicemailEmail?: string | null;
   mwiUnsolicited?: boolean;
+  srtp?: SrtpPolicy;
 }
 
 export async function updateDevice(db: Db, box: SecretBox, id: number, p: DevicePatch): Promise<DeviceRow | undefined> {
@@ -127,6 +145,7 @@ export async function updateDevice(db: Db, box: SecretBox, id: number, p: Device
   if (p.voicemailEnabled !== undefined) set.voicemail_enabled = p.voicemailEnabled ? 1 : 0;
   if (p.voicemailEmail !== undefined) set.voicemail_email = p.voicemailEmail;
   if (p.mwiUnsolicited !== undefined) set.mwi_unsolicited = p.mwiUnsolicited ? 1 : 0;
+  if (p.srtp !== undefined) set.srtp = p.srtp;
   return db.updateTable('devices').set(set).where('id', '=', id).returningAll().executeTakeFirst();
 }
 

@@ -63,6 +63,8 @@ export interface DevicesTable {
   voicemail_email: string | null;
   /** 1: message-summary NOTIFYs without a subscription (unsolicited MWI). */
   mwi_unsolicited: Generated<number>;
+  /** SDES-SRTP policy towards the device: 'off' (default), 'optional', 'required'. */
+  srtp: Generated<string>;
   created_at: string;
   updated_at: string;
 }

@@ -42,6 +42,11 @@ const DigestAlgorithmField = Type.Union([Type.Literal('MD5'), Type.Literal('SHA-
 // Null first: with Ajv's coerceTypes a string branch tried first would turn null into "".
 const Nullable = <T extends TSchema>(t: T) => Type.Union([Type.Null(), t]);
 
+const SrtpPolicyField = Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+  description: 'SDES-SRTP of the media towards the device: off (plain RTP), optional (crypto offered on RTP/AVP, either accepted), required (RTP/SAVP only; plain offers get 488). Keys travel only over TLS signalling unless STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING=1',
+  examples: ['off'],
+});
+
 const DeviceSchema = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -55,9 +60,10 @@ const DeviceSchema = Type.Object({
   voicemail_enabled: Type.Boolean({ description: 'Busy, unanswered or unregistered calls to the device go to its mailbox' }),
   voicemail_email: Type.Union([Type.String(), Type.Null()], { description: 'Where its new voicemails are mailed (null: system setting voicemail_email)' }),
   mwi_unsolicited: Type.Boolean({ description: 'Message-waiting NOTIFYs without a subscription, to every registered contact (phones set for unsolicited MWI)' }),
+  srtp: SrtpPolicyField,
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' }),
-}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
+}, { examples: [{ id: 1, name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: 1, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false, srtp: 'off', created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z' }] });
 
 export const DeviceEventSchema = Type.Object({
   id: Type.Integer(),
@@ -82,6 +88,7 @@ const CreateDevice = Type.Object({
   voicemail_enabled: Type.Optional(Type.Boolean()),
   voicemail_email: Type.Optional(Nullable(Email)),
   mwi_unsolicited: Type.Optional(Type.Boolean()),
+  srtp: Type.Optional(SrtpPolicyField),
 }, { examples: [{ name: 'Office Phone', username: '1001', password: 'secure-password', type: 'grandstream' }] });
 
 const UpdateDevice = Type.Partial(CreateDevice, { examples: [{ name: 'Updated Name' }] });
@@ -122,7 +129,7 @@ export async function visibleDevice(db: Db, user: User, id: number): Promise<Dev
 function changedFields(patch: DevicePatch): string {
   const names: Record<keyof DevicePatch, string> = {
     name: 'name', username: 'username', password: 'password', type: 'type', userId: 'user_id', callerId: 'caller_id', dndEnabled: 'dnd_enabled', digestAlgorithm: 'digest_algorithm',
-    voicemailEnabled: 'voicemail_enabled', voicemailEmail: 'voicemail_email', mwiUnsolicited: 'mwi_unsolicited',
+    voicemailEnabled: 'voicemail_enabled', voicemailEmail: 'voicemail_email', mwiUnsolicited: 'mwi_unsolicited', srtp: 'srtp',
   };
   return (Object.keys(patch) as Array<keyof DevicePatch>).map((k) => names[k]).join(', ');
 }
@@ -168,7 +175,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
         name: b.name, username: b.username, password: b.password, type,
         userId: b.user_id !== undefined ? b.user_id : user.id,
         callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5',
-        voicemailEnabled: b.voicemail_enabled ?? false, voicemailEmail: b.voicemail_email ?? null, mwiUnsolicited: b.mwi_unsolicited ?? false,
+        voicemailEnabled: b.voicemail_enabled ?? false, voicemailEmail: b.voicemail_email ?? null, mwiUnsolicited: b.mwi_unsolicited ?? false, srtp: b.srtp ?? 'off',
       });
       if (!inserted) throw usernameTaken();
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));
@@ -209,6 +216,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
       if (b.voicemail_enabled !== undefined) patch.voicemailEnabled = b.voicemail_enabled;
       if (b.voicemail_email !== undefined) patch.voicemailEmail = b.voicemail_email;
       if (b.mwi_unsolicited !== undefined) patch.mwiUnsolicited = b.mwi_unsolicited;
+      if (b.srtp !== undefined) patch.srtp = b.srtp;
       const updated = await updateDevice(tx, ctx.box, row.id, patch);
       if (!updated) throw notFound('Device');
       if (Object.keys(patch).length > 0) await insertDeviceEvent(tx, event(req, row.id, 'updated', `Updated ${changedFields(patch)}`));

@@ -3,6 +3,7 @@
  * media engine and `FakeTimers`. Tests play the caller (IncomingRequest fakes) and the callees
  * (responses fed to the recorded INVITE transactions) and read what the call sent.
  */
+import type { SrtpKeys } from '../../../src/media/srtp/leg-srtp.ts';
 import type { LegCodec } from '../../../src/media/leg-codec.ts';
 import pino from 'pino';
 import { parseMessage } from '../../../src/sip/parse-message.ts';
@@ -85,6 +86,8 @@ export class FakeMedia {
   readonly released: number[] = [];
   readonly codecs = new Map<number, LegCodec | null>();
   async setCodec(legId: number, codec: LegCodec | null): Promise<void> { this.codecs.set(legId, codec); }
+  readonly srtp = new Map<number, SrtpKeys | null>();
+  async setSrtp(legId: number, keys: SrtpKeys | null): Promise<void> { this.srtp.set(legId, keys); }
   async setRemote(legId: number, r: { address: string; rtpPort: number }): Promise<void> { this.remotes.set(legId, { address: r.address, rtpPort: r.rtpPort }); }
   async bridge(a: number, b: number): Promise<void> { this.bridged.push([a, b]); }
   async releaseLeg(legId: number): Promise<boolean> { this.released.push(legId); return true; }
