@@ -90,6 +90,8 @@ export interface SipConfig {
   maxExpires: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE). */
   minSessionExpires: number;
+  /** SDES-SRTP keys also in SDP sent over UDP/TCP (readable on the path); default only TLS/WSS. */
+  srtpInsecureSignalling: boolean;
   /** DNS servers for RFC 3263 lookups of trunk hosts (`ip` or `ip:port`); [] = the system's. */
   dnsServers: string[];
   /** Origins allowed to open SIP over WS/WSS (exact `scheme://host[:port]`, or `*`); undefined = default (see README). */
@@ -267,6 +269,7 @@ export function loadConfig(env: Env = process.env): Config {
       minExpires: int(env, 'STROWGER_SIP_MIN_EXPIRES', 60, 1, 86400),
       maxExpires: int(env, 'STROWGER_SIP_MAX_EXPIRES', 7200, 60, 7 * 86400),
       minSessionExpires: int(env, 'STROWGER_SIP_MIN_SE', 90, 1, 86400),
+      srtpInsecureSignalling: env.STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING === '1',
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
       tlsCertPairs: tlsCertPairs(env),

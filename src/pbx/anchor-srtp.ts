@@ -44,6 +44,20 @@ export function createLegSrtp(): LegSrtpState {
   return { policy: 'off', keysAllowed: false, offered: null, answer: null, applied: null };
 }
 
+/** Signalling that may carry keys: TLS, and WSS (WebSocket over TLS). */
+const SECURE_SIGNALLING = new Set(['tls', 'wss']);
+
+/**
+ * The SRTP settings of one leg from the parties it may reach (the caller; the forks of a
+ * callee side, which share one offer): the strictest policy, keys only when every party's
+ * signalling is TLS/WSS or `allowInsecure` (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING).
+ */
+export function legSrtpPolicy(leg: LegSrtpState, parties: ReadonlyArray<{ policy: SrtpPolicy; transport: string }>, allowInsecure: boolean): void {
+  const rank: Record<SrtpPolicy, number> = { off: 0, optional: 1, required: 2 };
+  leg.policy = parties.reduce<SrtpPolicy>((p, x) => (rank[x.policy] > rank[p] ? x.policy : p), 'off');
+  leg.keysAllowed = parties.length > 0 && (allowInsecure || parties.every((x) => SECURE_SIGNALLING.has(x.transport.toLowerCase())));
+}
+
 /** Raised for an offer we refuse: `anchor-sdp.ts` turns it into its 488 (Warning 305). */
 export type SrtpRefusal = (detail: string) => never;
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { DB } from '../store/schema.ts';
-import { findDeviceById } from '../store/devices.ts';
+import { findDeviceById, toSrtpPolicy } from '../store/devices.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { IncomingRequest, SipEndpoint } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
@@ -56,6 +56,8 @@ export interface B2buaOptions {
   t1?: number;
   /** Smallest Session-Expires accepted (RFC 4028 Min-SE), seconds. Default 90. */
   minSessionExpires?: number;
+  /** SDES-SRTP keys also in SDP over UDP/TCP (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING). */
+  srtpInsecureSignalling?: boolean;
   events?: import('node:events').EventEmitter;
   /** Clock and timers of the calls; default Node's. */
   timers?: Timers;
@@ -205,7 +207,10 @@ export class B2bua {
     if (msg.getHeader('replaces') !== null) { await this.onReplaces(r, { name: caller, deviceId: origin.device?.id ?? null }, sessionTimer); return; }
     this.counters.attempts++;
     const decision = await this.router(dialed, caller, origin);
-    const who = { callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed };
+    const who = {
+      callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed,
+      callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol } : undefined,
+    };
     if (decision.kind === 'reject') {
       this.reject(r, who, decision);
       return;
@@ -271,7 +276,7 @@ export class B2bua {
     const auth = await this.deviceAuth(r);
     if (!auth.ok) return null;
     const row = await findDeviceById(this.o.db, auth.deviceId);
-    return { id: auth.deviceId, username: auth.username, callerId: row?.caller_id ?? null };
+    return { id: auth.deviceId, username: auth.username, callerId: row?.caller_id ?? null, srtp: toSrtpPolicy(row?.srtp ?? 'off') };
   }
 
   private createEnv(): CallEnv {
@@ -285,6 +290,7 @@ export class B2bua {
     maxCallMs: this.o.maxCallMs,
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     localParty: this.o.localParty,
+    srtpInsecureSignalling: this.o.srtpInsecureSignalling,
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {

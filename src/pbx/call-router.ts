@@ -5,7 +5,7 @@
  */
 import type { Db } from '../store/db.ts';
 import type { Binding } from '../store/registrations.ts';
-import { findDeviceById, findDeviceByUsername } from '../store/devices.ts';
+import { findDeviceById, findDeviceByUsername, toSrtpPolicy, type SrtpPolicy } from '../store/devices.ts';
 import type { Trunk } from '../store/trunks.ts';
 import type { CdrDirection, CdrDisposition, HangupCause } from '../store/cdrs.ts';
 import type { DeviceRow } from '../store/schema.ts';
@@ -16,12 +16,12 @@ import type { RouterCache } from './call-router-cache.ts';
 import type { LocalTarget } from './call-local.ts';
 
 export type CallTarget =
-  | { kind: 'contact'; deviceId: number; binding: Binding }
+  | { kind: 'contact'; deviceId: number; binding: Binding; srtp?: SrtpPolicy }
   | { kind: 'trunk'; trunk: Trunk; number: string };
 
 export interface CallOrigin {
   /** The calling device, when the INVITE was authenticated as one. */
-  device?: { id: number; username: string; callerId: string | null };
+  device?: { id: number; username: string; callerId: string | null; srtp?: SrtpPolicy };
   /** The trunk, when the INVITE came from its inbound hosts. */
   trunk?: Trunk;
 }
@@ -71,7 +71,7 @@ export function createCallRouter(deps: RouterDeps) {
     if (device.dnd_enabled === 1 || ownerDnd) return { status: 486, reason: 'Busy Here (DND)', disposition: 'busy', cause: 'dnd' };
     const bindings = location.lookup(device.username);
     if (bindings.length === 0) return { status: 480, reason: 'Temporarily Unavailable', disposition: 'failed', cause: 'unavailable' };
-    return { targets: bindings.map((binding) => ({ kind: 'contact' as const, deviceId: device.id, binding })) };
+    return { targets: bindings.map((binding) => ({ kind: 'contact' as const, deviceId: device.id, binding, srtp: toSrtpPolicy(device.srtp) })) };
   }
 
   async function devicesTargets(ids: number[]): Promise<{ targets: CallTarget[]; calleeDeviceId: number | null } | { status: number; reason: string; disposition: CdrDisposition; cause: HangupCause }> {

@@ -19,6 +19,7 @@ import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { anchorSdp, answerOffer, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { legSrtpPolicy, type SrtpPolicy } from './anchor-srtp.ts';
 import { codecLabel, type CallLeg } from './leg-types.ts';
 import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
@@ -40,6 +41,8 @@ export interface CallOrigin {
   callee: string;
   /** Set when the callee side was replaced by a device (else from the answering fork). */
   calleeDeviceId?: number | null;
+  /** The calling device's SRTP policy and the transport its INVITE came over. */
+  callerSrtp?: { policy: SrtpPolicy; transport: string };
 }
 
 /** What a call needs of the media engine. */
@@ -71,6 +74,8 @@ export interface CallEnv {
   hold?: HoldEnv;
   /** Parties that answer calls locally (`call-local.ts`); without it such calls are refused. */
   localParty?: LocalPartyFactory;
+  /** SDES keys also over UDP/TCP signalling (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING). */
+  srtpInsecureSignalling?: boolean;
 }
 
 export type { CallSnapshot };
@@ -131,6 +136,9 @@ export class Call {
     }, createLegMedia(endpoints[0]), req);
     this.caller.sessionTimer = sessionTimer;
     this.calleeMedia = createLegMedia(endpoints[1]);
+    const insecure = env.srtpInsecureSignalling ?? false;
+    legSrtpPolicy(this.caller.media.srtp, origin.callerSrtp ? [origin.callerSrtp] : [], insecure);
+    legSrtpPolicy(this.calleeMedia.srtp, decision.targets.map((t) => (t.kind === 'contact' ? { policy: t.srtp ?? 'off', transport: t.binding.transport } : { policy: 'off' as const, transport: 'udp' })), insecure);
     this.hold = new CallHold({
       env: env.hold, legEnv: this.legEnv, timers: env.timers, log: this.log,
       leg: (side) => (side === 'a' ? this.partyA : this.partyB), endpoints: () => this.mediaLegIds,

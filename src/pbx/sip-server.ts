@@ -184,7 +184,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
-    minSessionExpires: sip.minSessionExpires, moh: deps.moh,
+    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
