@@ -80,6 +80,8 @@ export interface LegMediaView {
   remote: string | null;
   packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
   rtcpPacketsIn: number; rtcpPacketsOut: number;
+  /** SDES-SRTP as the leg's relay runs it (null: plain RTP). */
+  srtp: { suite: string; authFailures: number; replays: number } | null;
 }
 
 /** A call with its legs' media counters (null when not asked for, or the leg is gone). */
@@ -94,6 +96,7 @@ function mediaView(s: LegStats | null): LegMediaView | null {
     remote: s.rtp.latched ? `${s.rtp.latched.address}:${s.rtp.latched.port}` : s.remote ? `${s.remote.address}:${s.remote.rtpPort}` : null,
     packetsIn: s.rtp.packetsIn, packetsOut: s.rtp.packetsOut, bytesIn: s.rtp.bytesIn, bytesOut: s.rtp.bytesOut,
     rtcpPacketsIn: s.rtcp.packetsIn, rtcpPacketsOut: s.rtcp.packetsOut,
+    srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays } : null,
   };
 }
 

@@ -79,6 +79,11 @@ export interface BaresipOptions {
   sipTrace?: boolean;
   /** Load the `mwi` module and set `mwi=yes`: the phone SUBSCRIBEs to message-summary after registering. Default false. */
   mwi?: boolean;
+  /**
+   * Load the `srtp` module and set the account's `mediaenc`: `srtp-mand` offers RTP/SAVP with
+   * SDES keys and refuses plain media; `srtp` offers RTP/AVP with keys (best effort).
+   */
+  mediaenc?: 'srtp' | 'srtp-mand';
 }
 
 /** One ctrl_tcp event. */
@@ -171,6 +176,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     'module sndfile.so',
     'module aufile.so',
     ...(opts.mwi ? ['module_app mwi.so'] : []),
+    ...(opts.mediaenc ? ['module srtp.so'] : []),
     'module_tmp account.so',
     'module_app menu.so',
     'module_app ctrl_tcp.so',
@@ -192,6 +198,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
     `answermode=${opts.autoAnswer ? 'auto' : 'manual'}`,
     `mwi=${opts.mwi ? 'yes' : 'no'}`,
     'call_transfer=no',
+    ...(opts.mediaenc ? [`mediaenc=${opts.mediaenc}`] : []),
   ];
   const accountLine = `<${aor}>;${params.join(';')}`;
 

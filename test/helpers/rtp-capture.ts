@@ -19,6 +19,8 @@ export interface CapturedRtp {
   timestamp: number;
   ssrc: number;
   payload: Buffer;
+  /** The whole RTP (or SRTP) packet as it was on the wire. */
+  raw: Buffer;
 }
 
 export interface RtpCapture {
@@ -69,7 +71,7 @@ export function readRtpPcap(file: string): CapturedRtp[] {
     if (rtp.length < 12 || rtp[0]! >> 6 !== 2) continue;
     let start = 12 + (rtp[0]! & 0x0f) * 4;
     if (rtp[0]! & 0x10) start += 4 + rtp.readUInt16BE(start + 2) * 4;
-    out.push({ at, payloadType: rtp[1]! & 0x7f, seq: rtp.readUInt16BE(2), timestamp: rtp.readUInt32BE(4), ssrc: rtp.readUInt32BE(8), payload: Buffer.from(rtp.subarray(start)) });
+    out.push({ at, payloadType: rtp[1]! & 0x7f, seq: rtp.readUInt16BE(2), timestamp: rtp.readUInt32BE(4), ssrc: rtp.readUInt32BE(8), payload: Buffer.from(rtp.subarray(start)), raw: Buffer.from(rtp) });
   }
   return out;
 }

@@ -14,6 +14,11 @@ const Media = Type.Object({
   remote: Type.Union([Type.Null(), Type.String({ description: 'address:port media is sent to' })]),
   packets_in: Type.Integer(), packets_out: Type.Integer(), bytes_in: Type.Integer(), bytes_out: Type.Integer(),
   rtcp_packets_in: Type.Integer(), rtcp_packets_out: Type.Integer(),
+  srtp: Type.Union([Type.Null(), Type.Object({
+    suite: Type.String({ examples: ['AES_CM_128_HMAC_SHA1_80'] }),
+    auth_failures: Type.Integer({ description: 'SRTP/SRTCP packets from the endpoint that failed authentication (dropped, never relayed)' }),
+    replays: Type.Integer({ description: 'Replayed packets dropped' }),
+  })], { description: 'SDES-SRTP of the leg as the relay runs it; null: plain RTP' }),
 });
 const Leg = Type.Object({
   sip_call_id: Type.String(),
@@ -54,6 +59,7 @@ function media(m: LegMediaView | null) {
     local_port: m.localPort, remote: m.remote,
     packets_in: m.packetsIn, packets_out: m.packetsOut, bytes_in: m.bytesIn, bytes_out: m.bytesOut,
     rtcp_packets_in: m.rtcpPacketsIn, rtcp_packets_out: m.rtcpPacketsOut,
+    srtp: m.srtp && { suite: m.srtp.suite, auth_failures: m.srtp.authFailures, replays: m.srtp.replays },
   };
 }
 

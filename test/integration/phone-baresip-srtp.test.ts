@@ -1,0 +1,140 @@
+/**
+ * SDES-SRTP interop with a real phone: baresip (its `srtp` module, `mediaenc=srtp-mand`: offers
+ * RTP/SAVP with `a=crypto` keys and refuses plain media) registers over TLS as a device whose
+ * policy is `required` and calls a plain-RTP baresip over UDP (policy `off`). Strowger answers
+ * the SRTP side with its own key and relays decrypt → relay → encrypt.
+ *
+ * Asserted: each phone decodes the other's tone; the RTP our leg sends to the SRTP phone is not
+ * plaintext (the tone is not in the payloads as µ-law, and every packet carries the suite's tag)
+ * yet opens, with the key we put in our answer (read from baresip's SIP trace), to the callee's
+ * tone; the plain side carries the caller's tone in clear (so the check can fail); the call's
+ * API view reports the suite measured from the leg. An SRTP offer over UDP signalling (keys in
+ * clear) is refused with 488 and a Warning.
+ */
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { hasBaresipModule, startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
+import { decodeUlaw, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { startRtpCapture, type CapturedRtp } from '../helpers/rtp-capture.ts';
+import { getFreePort } from '../helpers/sipp.ts';
+import { api, assertIdle, DEVICE_PASSWORD, eventually } from './call-fixtures.ts';
+import { SrtpContext } from '../../src/media/srtp/srtp-context.ts';
+import { findSrtpSuite } from '../../src/media/srtp/srtp-suites.ts';
+
+const TONE_A = 1000;
+const TONE_B = 700;
+const dir = mkdtempSync(path.join(tmpdir(), 'phone-srtp-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const toneA = path.join(dir, 'tone-a.wav');
+const toneB = path.join(dir, 'tone-b.wav');
+makeToneWav(toneA, { freq: TONE_A, seconds: 10, rate: 8000, amplitude: 0.4 });
+makeToneWav(toneB, { freq: TONE_B, seconds: 10, rate: 8000, amplitude: 0.4 });
+
+/** Share of the energy of `samples` at `freq` (1 = a pure tone). */
+function toneShare(samples: Int16Array, freq: number): number {
+  const r = rms(samples);
+  return r === 0 ? 0 : goertzelPower(samples, 8000, freq, { window: 'hann' }) / r ** 2;
+}
+
+function assertHeard(file: string, freq: number, who: string): void {
+  const wav = readWavPcm(file);
+  assert.ok(wav.samples.length / wav.sampleRate >= 1.5, `${who}: too little audio`);
+  const f = dominantFrequency(wav.samples, wav.sampleRate, { min: 200, max: 3400 });
+  assert.ok(Math.abs(f - freq) <= 15, `${who}: dominant ${f.toFixed(1)} Hz, want ${freq}`);
+}
+
+const ulaw = (pkts: CapturedRtp[], strip = 0) => decodeUlaw(Buffer.concat(pkts.map((p) => p.payload.subarray(0, p.payload.length - strip))));
+
+describe('SDES-SRTP with baresip', { skip: !hasBaresipModule('srtp') && 'baresip srtp module not installed' }, () => {
+  let t: TestServer;
+  let tlsPort: number;
+
+  before(async () => {
+    tlsPort = await getFreePort('tcp');
+    t = await startTestServer('sqlite', { STROWGER_SIP_TLS_PORT: String(tlsPort), STROWGER_RTP_PORTS: '22400-22599', STROWGER_MEDIA_WORKERS: '1' });
+    await api(t, 'POST', '/api/devices', { name: 'alice', username: 'alice', password: DEVICE_PASSWORD, srtp: 'required' });
+    await api(t, 'POST', '/api/devices', { name: 'bob', username: 'bob', password: DEVICE_PASSWORD, srtp: 'off' });
+  });
+  after(() => t.close());
+  afterEach(() => assertIdle(t));
+
+  test('srtp-mand phone over TLS calls a plain phone: tones both ways, no plaintext on the SRTP leg', async () => {
+    const outA = path.join(dir, 'a.wav');
+    const outB = path.join(dir, 'b.wav');
+    const phones: BaresipPhone[] = [];
+    const captures: Array<{ stop(): Promise<CapturedRtp[]> }> = [];
+    try {
+      const b = await startBaresip({ user: 'bob', password: DEVICE_PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: toneB, audioOut: outB, autoAnswer: true });
+      phones.push(b);
+      const a = await startBaresip({ user: 'alice', password: DEVICE_PASSWORD, port: tlsPort, transport: 'tls', codecs: ['PCMU'], audioIn: toneA, audioOut: outA, mediaenc: 'srtp-mand' });
+      phones.push(a);
+      await Promise.all([a.registered, b.registered]);
+      await a.dial(`sip:bob@127.0.0.1:${tlsPort}`);
+      await a.waitForEvent('CALL_ESTABLISHED', 5000);
+      const call = await eventually('the answered call', async () => ((await api(t, 'GET', '/api/calls')).data as Array<{ id: string; state: string }>).find((c) => c.state === 'answered'));
+      const view = await api(t, 'GET', `/api/calls/${call.id}`);
+      const legA = view.legs.a.media;
+      const legB = view.legs.b.media;
+      assert.ok(legA.srtp && findSrtpSuite(legA.srtp.suite), `caller leg runs SRTP: ${JSON.stringify(legA)}`);
+      assert.equal(legB.srtp, null);
+      const toAlice = await startRtpCapture(path.join(dir, 'to-alice.pcap'), Number(/:(\d+)$/.exec(legA.remote)![1]), legA.local_port);
+      captures.push(toAlice);
+      const toBob = await startRtpCapture(path.join(dir, 'to-bob.pcap'), Number(/:(\d+)$/.exec(legB.remote)![1]), legB.local_port);
+      captures.push(toBob);
+      await sleep(2500);
+      const during = await api(t, 'GET', `/api/calls/${call.id}`);
+      assert.equal(during.legs.a.media.srtp.auth_failures, 0, 'every packet of the phone authenticated');
+      await a.hangup();
+      await Promise.all([a.waitForEvent('CALL_CLOSED', 3000), b.waitForEvent('CALL_CLOSED', 3000)]);
+      await Promise.all(phones.map((p) => p.close()));
+      assertHeard(outB, TONE_A, 'bob heard alice');
+      assertHeard(outA, TONE_B, 'alice heard bob');
+
+      const secure = (await toAlice.stop()).filter((p) => p.payloadType === 0);
+      const plain = (await toBob.stop()).filter((p) => p.payloadType === 0);
+      captures.length = 0;
+      assert.ok(secure.length >= 50 && plain.length >= 50, `captured ${secure.length} / ${plain.length} packets`);
+      const suite = findSrtpSuite(legA.srtp.suite)!;
+      assert.ok(secure.every((p) => p.payload.length === 160 + suite.tagLength), 'each SRTP packet: 160 octets + the tag');
+      assert.ok(toneShare(ulaw(secure, suite.tagLength), TONE_B) < 0.05, 'the callee\'s tone is not readable on the SRTP leg');
+      assert.ok(toneShare(ulaw(plain), TONE_A) > 0.5, 'the plain leg carries the caller\'s tone in clear');
+
+      // Our answer's key (from alice's SIP trace: the a=crypto of the 200 OK she received) opens the packets.
+      const lines = [...a.output().matchAll(/a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)/g)].filter((m) => m[2] === suite.name);
+      const opened = lines.map((m) => {
+        const key = Buffer.from(m[3]!, 'base64');
+        const ctx = SrtpContext.fromMasterKey(suite, key.subarray(0, suite.keyLength), key.subarray(suite.keyLength));
+        return secure.map((p) => ctx.unprotectRtp(p.raw));
+      }).find((list) => list.every((p) => p !== null));
+      assert.ok(opened, `one of the keys in the trace (${lines.length}) opens every packet`);
+      assert.ok(toneShare(decodeUlaw(Buffer.concat(opened.map((p) => p!.subarray(12)))), TONE_B) > 0.5, 'decrypted: the callee\'s tone');
+    } finally {
+      for (const c of captures) await c.stop().catch(() => {});
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+
+  test('an SRTP offer over UDP signalling is refused (488, Warning): keys would travel in clear', async () => {
+    const phones: BaresipPhone[] = [];
+    try {
+      const b = await startBaresip({ user: 'bob', password: DEVICE_PASSWORD, port: t.sipPort, codecs: ['PCMU'], autoAnswer: true });
+      phones.push(b);
+      const a = await startBaresip({ user: 'alice', password: DEVICE_PASSWORD, port: t.sipPort, codecs: ['PCMU'], mediaenc: 'srtp-mand' });
+      phones.push(a);
+      await Promise.all([a.registered, b.registered]);
+      await a.dial(`sip:bob@127.0.0.1:${t.sipPort}`);
+      const closed = await a.waitForEvent('CALL_CLOSED', 5000);
+      assert.match(String(closed.param), /488/);
+      assert.match(a.output(), /Warning: 305 [^\r\n]*"Incompatible media format"/);
+      assert.equal(b.events.some((e) => e.type === 'CALL_INCOMING'), false, 'the callee never rang');
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  });
+});
+
