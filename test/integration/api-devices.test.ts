@@ -41,13 +41,28 @@ for (const engine of ENGINES) {
       const { id, created_at, updated_at, ...rest } = r.body;
       assert.equal(typeof id, 'number');
       assert.equal(created_at, updated_at);
-      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false });
+      assert.deepEqual(rest, { name: 'Office Phone', username: '1001', type: 'grandstream', device_type: 'grandstream', user_id: adminId, caller_id: null, dnd_enabled: false, digest_algorithm: 'MD5', voicemail_enabled: false, voicemail_email: null, mwi_unsolicited: false, srtp: 'off' });
       assert.deepEqual(events, [['pbx.device.changed', { id, username: '1001' }]]);
       const creds = await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, '1001');
       assert.deepEqual(creds, { id, username: '1001', password: PASSWORD, digestAlgorithm: 'MD5' });
       assert.equal(await findDeviceCredentials(t.server.ctx.store.db, t.server.ctx.box, 'nobody'), undefined);
       const raw = await t.server.ctx.store.db.selectFrom('devices').select('password_enc').where('id', '=', id).executeTakeFirstOrThrow();
       assert.ok(raw.password_enc.startsWith('v1:') && !raw.password_enc.includes(PASSWORD));
+    });
+
+    test('srtp policy: set on create and update, stored, anything else a validation error with nothing changed', async () => {
+      const r = await create({ name: 'Secure', username: '1050', password: PASSWORD, srtp: 'required' });
+      assert.equal(r.status, 201);
+      assert.equal(r.body.srtp, 'required');
+      const bad = await t.request('PUT', `/api/devices/${r.body.id}`, { cookie: t.adminCookie, body: { srtp: 'sometimes' } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.error.code, 'validation_error');
+      const row = await t.server.ctx.store.db.selectFrom('devices').select('srtp').where('id', '=', r.body.id).executeTakeFirstOrThrow();
+      assert.equal(row.srtp, 'required');
+      const u = await t.request('PUT', `/api/devices/${r.body.id}`, { cookie: t.adminCookie, body: { srtp: 'optional' } });
+      assert.equal(u.status, 200);
+      assert.equal(u.body.srtp, 'optional');
+      assert.equal((await t.request('DELETE', `/api/devices/${r.body.id}`, { cookie: t.adminCookie })).status, 200);
     });
 
     test('device_type is an alias of type; a conflicting pair is a validation error', async () => {
@@ -224,7 +239,7 @@ for (const engine of ENGINES) {
       assert.equal(a.headers.get('content-length'), String(Buffer.byteLength(text)));
       const body = JSON.parse(text);
       assert.equal(text, JSON.stringify(body));
-      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'created_at', 'updated_at']);
+      assert.deepEqual(Object.keys(body.data[0]), ['id', 'name', 'username', 'type', 'device_type', 'user_id', 'caller_id', 'dnd_enabled', 'digest_algorithm', 'voicemail_enabled', 'voicemail_email', 'mwi_unsolicited', 'srtp', 'created_at', 'updated_at']);
       assert.deepEqual(body.pagination.limit, 2);
       assert.deepEqual(body.pagination.offset, 1);
     });
