@@ -219,3 +219,11 @@ export async function findDeviceCredentials(db: Db, box: SecretBox, username: st
   if (!row) return undefined;
   return { id: row.id, username: row.username, password: box.open(row.password_enc), digestAlgorithm: toDigestAlgorithmSetting(row.digest_algorithm) };
 }
+
+/** How many devices have each SRTP policy (`GET /api/system/srtp/status`). */
+export async function countDevicesBySrtp(db: Db): Promise<Record<SrtpPolicy, number>> {
+  const rows = await db.selectFrom('devices').select(['srtp', db.fn.countAll<number>().as('n')]).groupBy('srtp').execute();
+  const out: Record<SrtpPolicy, number> = { off: 0, optional: 0, required: 0 };
+  for (const r of rows) out[toSrtpPolicy(r.srtp)] += Number(r.n);
+  return out;
+}

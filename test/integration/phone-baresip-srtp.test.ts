@@ -89,6 +89,11 @@ describe('SDES-SRTP with baresip', { skip: !hasBaresipModule('srtp') && 'baresip
       await sleep(2500);
       const during = await api(t, 'GET', `/api/calls/${call.id}`);
       assert.equal(during.legs.a.media.srtp.auth_failures, 0, 'every packet of the phone authenticated');
+      const status = await api(t, 'GET', '/api/system/srtp/status');
+      assert.deepEqual(status.devices, { off: 1, optional: 0, required: 1 });
+      assert.equal(status.insecure_signalling_allowed, false);
+      assert.deepEqual(status.suites, ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']);
+      assert.deepEqual(status.calls, { active: 1, encrypted: 1, legs: [{ call_id: call.id, leg: 'a', suite: legA.srtp.suite, auth_failures: 0, replays: 0 }] });
       await a.hangup();
       await Promise.all([a.waitForEvent('CALL_CLOSED', 3000), b.waitForEvent('CALL_CLOSED', 3000)]);
       await Promise.all(phones.map((p) => p.close()));
@@ -117,6 +122,14 @@ describe('SDES-SRTP with baresip', { skip: !hasBaresipModule('srtp') && 'baresip
       for (const c of captures) await c.stop().catch(() => {});
       await Promise.all(phones.map((p) => p.close()));
     }
+  });
+
+  test('GET /api/system/srtp/status: authentication required; no calls, nothing encrypted', async () => {
+    const anon = await t.request('GET', '/api/system/srtp/status');
+    assert.equal(anon.status, 401);
+    assert.equal(anon.body.error.code, 'authentication_error');
+    const status = await api(t, 'GET', '/api/system/srtp/status');
+    assert.deepEqual(status.calls, { active: 0, encrypted: 0, legs: [] });
   });
 
   test('an SRTP offer over UDP signalling is refused (488, Warning): keys would travel in clear', async () => {

@@ -29,6 +29,7 @@ import { messagesRoutes } from './messages.ts';
 import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
+import { srtpRoutes } from './srtp.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -43,4 +44,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
     await app.register(routes, ctx);
   }
   await app.register(mwiRoutes, ctx);
+  await app.register(srtpRoutes, ctx);
 }
