@@ -155,6 +155,20 @@ export function srtpOfAnswer(leg: LegSrtpState, answered: MediaDescription, refu
   return { suite: line.suite as SrtpSuiteName, rxKey: line.keySalt, txKey: mine.keySalt };
 }
 
+/**
+ * The answer to a re-offer we built from our last SDP to `leg` (hold, resume: `call-hold.ts`),
+ * which repeats our crypto lines. The endpoint may answer with a new key of its own (RFC 4568
+ * §7.1.4): the keys to apply, or undefined to keep the current ones (nothing we offered matched).
+ */
+export function srtpOfReanswer(leg: LegSrtpState, answered: MediaDescription): SrtpKeys | null | undefined {
+  const ours = leg.offered ?? (leg.answer?.line ? [leg.answer.line] : []);
+  if (ours.length === 0) return null;
+  const line = cryptoLines(answered).find((l) => ours.some((o) => o.tag === l.tag && o.suite === l.suite));
+  if (!line) return undefined;
+  const mine = ours.find((o) => o.tag === line.tag)!;
+  return { suite: line.suite as SrtpSuiteName, rxKey: line.keySalt, txKey: mine.keySalt };
+}
+
 /** Gives the engine the leg's keys when they changed (plain legs cost no round trip). */
 export async function applySrtp(engine: Pick<MediaEngine, 'setSrtp'>, legId: LegId, leg: LegSrtpState, keys: SrtpKeys | null): Promise<void> {
   if (sameKeys(leg.applied, keys)) return;

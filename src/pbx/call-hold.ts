@@ -25,6 +25,7 @@ import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegId } from '../media/relay-protocol.ts';
 import { parseSdp } from '../sdp/index.ts';
 import { applyLegMedia, mediaTargetOf, type LegMediaEngine } from './anchor-sdp.ts';
+import { applySrtp, srtpOfReanswer } from './anchor-srtp.ts';
 import { holdReoffer } from './call-hold-sdp.ts';
 import type { Timers } from './call-timers.ts';
 import type { CallLeg } from './leg-types.ts';
@@ -212,6 +213,8 @@ export class CallHold {
       const audio = sd.media.find((m) => m.type === 'audio' && m.port !== 0);
       const target = audio ? mediaTargetOf(sd, audio) : null;
       if (!target) return;
+      const keys = srtpOfReanswer(leg.media.srtp, audio!);
+      if (keys !== undefined) await applySrtp(this.d.env.media, leg.media.endpoint.id, leg.media.srtp, keys);
       const old = leg.media.remote;
       leg.media.remote = target;
       if (!old || old.address !== target.address || old.rtpPort !== target.rtpPort || old.rtcpPort !== target.rtcpPort) {

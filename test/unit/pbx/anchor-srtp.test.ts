@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { parseSdp, getAttributes } from '../../../src/sdp/index.ts';
 import { AnchorError, anchorSdp, answerOffer, createLegMedia } from '../../../src/pbx/anchor-sdp.ts';
-import type { SrtpPolicy } from '../../../src/pbx/anchor-srtp.ts';
+import { srtpOfReanswer, type SrtpPolicy } from '../../../src/pbx/anchor-srtp.ts';
 import { FakeMedia } from './call-harness.ts';
 
 const sdp = (m: string, attrs: string[]) => ['v=0', 'o=a 1 1 IN IP4 192.0.2.10', 's=-', 'c=IN IP4 192.0.2.10', 't=0 0', m, 'a=rtpmap:0 PCMU/8000', ...attrs, ''].join('\r\n');
@@ -94,4 +94,17 @@ test('towards a callee: required offers RTP/SAVP with one key per suite, optiona
   await assert.rejects(anchorSdp(media, sdp('m=audio 5000 RTP/SAVP 0', []), 'answer', b, a), isWarning305);
   // A required callee over insecure signalling is not offered plain media.
   await assert.rejects(anchorSdp(new FakeMedia(), sdp('m=audio 4000 RTP/AVP 0', []), 'offer', ...legs('off', 'required', false)), isWarning305);
+});
+
+test('answer to a hold re-offer: a new key of the endpoint on our tag is taken, an unmatched answer keeps the keys', async () => {
+  const [a, b] = legs('optional', 'off');
+  const media = new FakeMedia();
+  await anchorSdp(media, sdp('m=audio 4000 RTP/SAVP 0', crypto), 'offer', a, b);
+  await anchorSdp(media, sdp('m=audio 5000 RTP/AVP 0', []), 'answer', b, a);
+  const before = media.srtp.get(1)!;
+  const fresh = randomBytes(30);
+  const keys = srtpOfReanswer(a.srtp, parseSdp(sdp('m=audio 4000 RTP/SAVP 0', [`a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:${fresh.toString('base64')}`])).media[0]!);
+  assert.ok(keys && Buffer.from(keys.rxKey).equals(fresh) && Buffer.from(keys.txKey).equals(Buffer.from(before.txKey)));
+  assert.equal(srtpOfReanswer(a.srtp, parseSdp(sdp('m=audio 4000 RTP/SAVP 0', [crypto[0]!])).media[0]!), undefined);
+  assert.equal(srtpOfReanswer(b.srtp, parseSdp(sdp('m=audio 5000 RTP/AVP 0', [])).media[0]!), null);
 });
