@@ -6,52 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createMediaEngine, MediaError, SRTP_SUITES } from '../../src/media/index.ts';
 import type { MediaEngine, SrtpSuiteName } from '../../src/media/index.ts';
 import { SrtpContext } from '../../src/media/srtp/srtp-context.ts';
-import { writeRtpHeader } from '../../src/media/rtp-writer.ts';
+import { Endpoint, receiverReport, rtpPacket } from '../helpers/udp-endpoint.ts';
 
 const HOST = '127.0.0.1';
 const BASE = 26000 + 2 * Math.floor(Math.random() * 1500);
-
-class Endpoint {
-  readonly received: Buffer[] = [];
-  private constructor(readonly socket: dgram.Socket) {
-    socket.on('message', (msg) => this.received.push(msg));
-  }
-  static async open(): Promise<Endpoint> {
-    const socket = dgram.createSocket('udp4');
-    socket.bind(0, HOST);
-    await once(socket, 'listening');
-    return new Endpoint(socket);
-  }
-  get port(): number { return this.socket.address().port; }
-  send(msg: Buffer, port: number): Promise<void> {
-    return new Promise((resolve, reject) => this.socket.send(msg, port, HOST, (err) => (err ? reject(err) : resolve())));
-  }
-  async waitFor(count: number, timeoutMs = 3000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (this.received.length < count && Date.now() < end) await sleep(10);
-  }
-  close(): void { this.socket.close(); }
-}
-
-function rtpPacket(ssrc: number, seq: number): Buffer {
-  const pkt = Buffer.alloc(12 + 160);
-  writeRtpHeader(pkt, { marker: seq === 0, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
-  for (let i = 12; i < pkt.length; i++) pkt[i] = (seq * 7 + i + ssrc) & 0xff;
-  return pkt;
-}
-
-function receiverReport(ssrc: number): Buffer {
-  const pkt = Buffer.from('80c9000100000000', 'hex');
-  pkt.writeUInt32BE(ssrc, 4);
-  return pkt;
-}
 
 function context(suite: SrtpSuiteName, keySalt: Buffer): SrtpContext {
   const s = SRTP_SUITES[suite];
