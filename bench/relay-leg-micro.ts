@@ -1,10 +1,14 @@
 /**
  * Micro-benchmark of the zero-decode hot path: `RelayLeg.receiveRtp` of a bridged leg with a
  * no-op socket, ns per packet (median of rounds). `node --import tsx bench/relay-leg-micro.ts`
+ * `RELAY_MICRO_SRTP=<suite>` (e.g. AES_CM_128_HMAC_SHA1_80): the sink leg is SRTP, so every
+ * packet is protected on its way out (plain -> SRTP bridge).
  */
 import { RelayLeg, bridgeLegs } from '../src/media/relay-leg.ts';
 import type { UdpPort } from '../src/media/relay-leg.ts';
 import { writeRtpHeader } from '../src/media/rtp-writer.ts';
+import { LegSrtp } from '../src/media/srtp/leg-srtp.ts';
+import { findSrtpSuite, type SrtpSuiteName } from '../src/media/srtp/srtp-suites.ts';
 
 const sink: UdpPort = { send: () => {} };
 const a = new RelayLeg(1, 10000, sink, sink, 3000, 2000);
@@ -15,8 +19,13 @@ b.codec = codec(0);
 a.setRemote({ address: '192.0.2.1', rtpPort: 4000, rtcpPort: 4001, rtcpMux: false }, 0);
 b.setRemote({ address: '192.0.2.2', rtpPort: 6000, rtcpPort: 6001, rtcpMux: false }, 0);
 bridgeLegs(a, b, 0);
+const srtpSuite = process.env.RELAY_MICRO_SRTP ? findSrtpSuite(process.env.RELAY_MICRO_SRTP) : undefined;
+if (srtpSuite) {
+  const key = Buffer.alloc(srtpSuite.keyLength + srtpSuite.saltLength, 7);
+  b.srtp = new LegSrtp({ suite: srtpSuite.name as SrtpSuiteName, rxKey: key, txKey: key });
+}
 const pkt = Buffer.alloc(172);
-const N = 2_000_000;
+const N = srtpSuite ? 200_000 : 2_000_000;
 const rounds: number[] = [];
 let seq = 0;
 for (let r = 0; r < 7; r++) {
@@ -36,4 +45,4 @@ for (let i = 0; i < N; i++) {
 }
 const base = Number(process.hrtime.bigint() - t0) / N;
 rounds.sort((x, y) => x - y);
-console.log(`receiveRtp: median ${(rounds[3] - base).toFixed(1)} ns/packet (min ${(rounds[0] - base).toFixed(1)}, loop header write ${base.toFixed(1)} ns subtracted), packetsOut ${b.rtp.packetsOut}`);
+console.log(`receiveRtp${srtpSuite ? ` (sink ${srtpSuite.name})` : ''}: median ${(rounds[3] - base).toFixed(1)} ns/packet (min ${(rounds[0] - base).toFixed(1)}, loop header write ${base.toFixed(1)} ns subtracted), packetsOut ${b.rtp.packetsOut}`);
