@@ -7,7 +7,8 @@
  * Failures (bad tag, replay, malformed) return `null` and are counted in `stats`; nothing
  * from a packet that failed authentication changes any state.
  */
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { HmacSha1 } from './hmac-sha1.ts';
 import { deriveSessionKeys, type SessionKeys } from './srtp-kdf.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { AesCtr } from './aes-ctr.ts';
@@ -52,12 +53,16 @@ export class SrtpContext {
   /** Session keys as given; `fromMasterKey` derives them (RFC 3711 §4.3). Tests use this with RFC vectors. */
   private readonly rtpCtr: AesCtr | null;
   private readonly rtcpCtr: AesCtr | null;
+  private readonly rtpMac: HmacSha1 | null;
+  private readonly rtcpMac: HmacSha1 | null;
 
   constructor(readonly suite: SrtpSuite, rtp: SessionKeys, rtcp: SessionKeys) {
     this.rtp = rtp;
     this.rtcp = rtcp;
     this.rtpCtr = suite.kind === 'cm' ? new AesCtr(rtp.encryption) : null;
     this.rtcpCtr = suite.kind === 'cm' ? new AesCtr(rtcp.encryption) : null;
+    this.rtpMac = suite.kind === 'cm' ? new HmacSha1(rtp.auth) : null;
+    this.rtcpMac = suite.kind === 'cm' ? new HmacSha1(rtcp.auth) : null;
   }
 
   static fromMasterKey(suite: SrtpSuite, masterKey: Buffer, masterSalt: Buffer): SrtpContext {
@@ -120,7 +125,7 @@ export class SrtpContext {
     }
     const body = Buffer.concat([p, u32(word)]);
     this.rtcpCtr!.apply(cmIv(this.rtcp.salt, ssrc, 0, index), body, RTCP_HEADER, p.length);
-    return Buffer.concat([body, hmac(this.rtcp.auth, body).subarray(0, this.suite.rtcpTagLength)]);
+    return Buffer.concat([body, this.rtcpMac!.digest(body).subarray(0, this.suite.rtcpTagLength)]);
   }
 
   /** The RTCP compound packet inside an SRTCP packet, or null (counted) when it fails. */
@@ -140,7 +145,7 @@ export class SrtpContext {
       out = this.openRtcpGcm(p, ssrc, index, encrypted);
     } else {
       const body = p.subarray(0, p.length - tag);
-      if (!tagEqual(hmac(this.rtcp.auth, body).subarray(0, tag), p.subarray(p.length - tag))) out = null;
+      if (!tagEqual(this.rtcpMac!.digest(body).subarray(0, tag), p.subarray(p.length - tag))) out = null;
       else if (!encrypted) out = Buffer.from(p.subarray(0, wordAt));
       else {
         out = Buffer.from(p.subarray(0, wordAt));
@@ -157,13 +162,13 @@ export class SrtpContext {
     const out = Buffer.allocUnsafe(p.length + this.suite.tagLength);
     p.copy(out);
     this.rtpCtr!.apply(cmIv(this.rtp.salt, ssrc, roc, seq), out, h, p.length);
-    rtpTag(this.rtp.auth, out.subarray(0, p.length), roc).copy(out, p.length, 0, this.suite.tagLength);
+    this.rtpMac!.digest(out.subarray(0, p.length), u32(roc)).copy(out, p.length, 0, this.suite.tagLength);
     return out;
   }
 
   private openCm(p: Buffer, h: number, ssrc: number, roc: number, seq: number): Buffer | null {
     const end = p.length - this.suite.tagLength;
-    const expected = rtpTag(this.rtp.auth, p.subarray(0, end), roc).subarray(0, this.suite.tagLength);
+    const expected = this.rtpMac!.digest(p.subarray(0, end), u32(roc)).subarray(0, this.suite.tagLength);
     if (!tagEqual(expected, p.subarray(end))) return null;
     const out = Buffer.from(p.subarray(0, end));
     this.rtpCtr!.apply(cmIv(this.rtp.salt, ssrc, roc, seq), out, h, end);
@@ -242,14 +247,7 @@ function xorSalt(iv: Buffer, salt: Buffer): Buffer {
   return iv;
 }
 
-function hmac(key: Buffer, data: Buffer): Buffer {
-  return createHmac('sha1', key).update(data).digest();
-}
-
-/** SRTP tag (RFC 3711 §4.2): HMAC-SHA1 over the authenticated portion, then the ROC. */
-function rtpTag(key: Buffer, authenticated: Buffer, roc: number): Buffer {
-  return createHmac('sha1', key).update(authenticated).update(u32(roc)).digest();
-}
+/* SRTP tag (RFC 3711 §4.2): HMAC-SHA1 over the authenticated portion, then the ROC (HmacSha1.digest's suffix). */
 
 function tagEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
