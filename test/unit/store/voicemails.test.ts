@@ -1,11 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
-import {
-  countsByMailbox, deleteVoicemail, findVoicemail, insertVoicemail, listMailboxCounts, listVoicemails, mailboxKey,
-  mailboxesOwnedBy, markVoicemailRead, parseMailboxKey, setVoicemailTranscription, voicemailFilePaths, type NewVoicemail,
-} from '../../../src/store/voicemails.ts';
+import { ENGINES, type TestDatabase, useMigratedStore } from '../../helpers/databases.ts';
+import { type Store } from '../../../src/store/database.ts';
+import { countsByMailbox, deleteVoicemail, findVoicemail, insertVoicemail, listMailboxCounts, listVoicemails, mailboxKey, mailboxesOwnedBy, markVoicemailRead, parseMailboxKey, setVoicemailTranscription, voicemailFilePaths, type NewVoicemail } from '../../../src/store/voicemails.ts';
 
 const T0 = Date.parse('2026-12-04T09:00:00.000Z');
 
@@ -25,15 +22,7 @@ for (const engine of ENGINES) {
     let tdb: TestDatabase;
     let store: Store;
 
-    before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await store?.close();
-      await tdb?.cleanup();
-    });
+    useMigratedStore(engine, (s, d) => { store = s; tdb = d; });
 
     test('insert stores every column; a mail address queues one outbox entry in the same write', async () => {
       const row = await insertVoicemail(store.db, message({ callId: 'c1', mailTo: 'bob@example.test', transcriptionState: 'pending' }), T0);
