@@ -46,21 +46,23 @@ export async function createTestDatabase(engine: 'sqlite' | 'postgres'): Promise
   };
 }
 
+/** A fresh database, migrated, with its store open; `close` closes the store and drops the database. */
+export async function openMigratedStore(engine: 'sqlite' | 'postgres'): Promise<{ tdb: TestDatabase; store: Store; close(): Promise<void> }> {
+  const tdb = await createTestDatabase(engine);
+  const store = openStore(tdb.url, { schema: tdb.schema });
+  await migrateToLatest(store);
+  return { tdb, store, close: async () => { await store.close(); await tdb.cleanup(); } };
+}
+
 /**
  * A fresh, migrated store for the tests of one `describe` block: created before them, closed
  * and dropped after. `use` receives both, for the block's own variables.
  */
 export function useMigratedStore(engine: 'sqlite' | 'postgres', use: (store: Store, tdb: TestDatabase) => void): void {
-  let tdb: TestDatabase | undefined;
-  let store: Store | undefined;
+  let opened: Awaited<ReturnType<typeof openMigratedStore>> | undefined;
   before(async () => {
-    tdb = await createTestDatabase(engine);
-    store = openStore(tdb.url, { schema: tdb.schema });
-    await migrateToLatest(store);
-    use(store, tdb);
+    opened = await openMigratedStore(engine);
+    use(opened.store, opened.tdb);
   });
-  after(async () => {
-    await store?.close();
-    await tdb?.cleanup();
-  });
+  after(async () => { await opened?.close(); });
 }

@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createTestDatabase, type TestDatabase } from './databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../src/store/database.ts';
+import { openMigratedStore, type TestDatabase } from './databases.ts';
+import type { Store } from '../../src/store/database.ts';
 
 export interface VoicemailStore {
   tdb: TestDatabase;
@@ -17,13 +17,11 @@ export interface VoicemailStore {
 }
 
 export async function openVoicemailStore(engine: 'sqlite' | 'postgres'): Promise<VoicemailStore> {
-  const tdb = await createTestDatabase(engine);
-  const store = openStore(tdb.url, { schema: tdb.schema });
-  await migrateToLatest(store);
+  const { tdb, store, close } = await openMigratedStore(engine);
   await store.db.insertInto('devices').values({ name: 'p', username: '1001', password_enc: 'x', type: 'generic', user_id: null, caller_id: null, created_at: '2026-12-04T00:00:00.000Z', updated_at: '2026-12-04T00:00:00.000Z' }).execute();
   const media = path.join(tdb.dataDir, 'media');
   mkdirSync(path.join(media, 'voicemail'), { recursive: true });
-  return { tdb, store, media, close: async () => { await store.close(); await tdb.cleanup(); } };
+  return { tdb, store, media, close };
 }
 
 /** Speaks `sentence` into `media/voicemail/<name>` (16-bit mono at `rate`); returns the row's file path. */
