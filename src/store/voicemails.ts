@@ -45,6 +45,8 @@ export function parseMailboxKey(key: string): MailboxRef | undefined {
 export interface NewVoicemail {
   mailbox: MailboxRef;
   callId?: string | null;
+  /** Twilio's CallSid of the call, when Twilio sent it (Twilio's callbacks find the message by it). */
+  twilioCallSid?: string | null;
   callerNumber: string;
   callerName?: string | null;
   called: string;
@@ -71,6 +73,7 @@ export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Dat
       device_id: v.mailbox.kind === 'device' ? v.mailbox.id : null,
       did_id: v.mailbox.kind === 'did' ? v.mailbox.id : null,
       call_id: v.callId ?? null,
+      twilio_call_sid: v.twilioCallSid ?? null,
       caller_number: v.callerNumber,
       caller_name: v.callerName ?? null,
       called: v.called,
@@ -193,4 +196,22 @@ export async function setVoicemailTranscription(db: Db, id: number, t: Transcrip
 export async function voicemailFilePaths(db: Db): Promise<Set<string>> {
   const rows = await db.selectFrom('voicemails').select('file_path').execute();
   return new Set(rows.map((r) => r.file_path));
+}
+
+/**
+ * Twilio's transcription of the call `callSid` becomes the text of the voicemails that call
+ * left, unless a local engine already produced theirs: a row `done` by another engine keeps
+ * its text; a row still `pending` takes Twilio's now and the local engine's result, when it
+ * comes, replaces it (a local engine wins). Returns the rows changed.
+ */
+export async function applyTwilioTranscription(db: Db, callSid: string, text: string): Promise<VoicemailRow[]> {
+  return db.updateTable('voicemails')
+    .set({ transcription: text, transcription_state: 'done', transcription_engine: 'twilio' })
+    .where('twilio_call_sid', '=', callSid)
+    .where((eb) => eb.or([
+      eb('transcription_state', '!=', 'done'),
+      eb('transcription_engine', 'is', null),
+      eb('transcription_engine', '=', 'twilio'),
+    ]))
+    .returningAll().execute();
 }
