@@ -68,6 +68,7 @@ export interface NewVoicemail {
 export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Date.now()): Promise<VoicemailRow> {
   const at = isoNow(now);
   return inTransaction(db, async (tx) => {
+    const early = await twilioTranscriptionFor(tx, v);
     const row = await tx.insertInto('voicemails').values({
       mailbox: mailboxKey(v.mailbox),
       device_id: v.mailbox.kind === 'device' ? v.mailbox.id : null,
@@ -81,7 +82,9 @@ export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Dat
       file_path: v.filePath,
       size: v.size,
       format: v.format,
-      transcription_state: v.transcriptionState ?? 'none',
+      transcription_state: early ? 'done' : v.transcriptionState ?? 'none',
+      transcription: early ?? null,
+      transcription_engine: early ? 'twilio' : null,
       mail_state: v.mailTo ? 'pending' : 'none',
       created_at: at,
     }).returningAll().executeTakeFirstOrThrow();
@@ -90,6 +93,17 @@ export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Dat
     }
     return row;
   });
+}
+
+/**
+ * Twilio's transcription of the message's call when it came before the message was stored
+ * (see {@link applyTwilioTranscription}); none when a local engine will transcribe (`pending`).
+ */
+async function twilioTranscriptionFor(db: Db, v: NewVoicemail): Promise<string | undefined> {
+  if (!v.twilioCallSid || v.transcriptionState === 'pending') return undefined;
+  const row = await db.selectFrom('twilio_calls').select(['transcription_text', 'transcription_status'])
+    .where('call_sid', '=', v.twilioCallSid).executeTakeFirst();
+  return row?.transcription_text && row.transcription_status !== 'failed' ? row.transcription_text : undefined;
 }
 
 export async function findVoicemail(db: Db, id: number): Promise<VoicemailRow | undefined> {

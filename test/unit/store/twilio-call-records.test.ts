@@ -80,5 +80,14 @@ for (const engine of ENGINES) {
       assert.deepEqual(byId.get(other.id), [null, 'none', null]);
       assert.deepEqual(byId.get(unlinked.id), [null, 'none', null]);
     });
+
+    test('a transcription that came before the message is stored becomes its text (unless a local engine will run)', async () => {
+      await upsertTwilioCall(store.db, sid('7'), { transcription_status: 'completed', transcription_text: 'early words' });
+      const base = { mailbox: { kind: 'did' as const, id: 1 }, twilioCallSid: sid('7'), callerNumber: '+15550001111', called: '+15551230000', durationSeconds: 3, size: 100, format: 'wav' };
+      const plain = await insertVoicemail(store.db, { ...base, filePath: 'vm/early-1.wav' });
+      assert.deepEqual([plain.transcription, plain.transcription_state, plain.transcription_engine], ['early words', 'done', 'twilio']);
+      const local = await insertVoicemail(store.db, { ...base, filePath: 'vm/early-2.wav', transcriptionState: 'pending' });
+      assert.deepEqual([local.transcription, local.transcription_state, local.transcription_engine], [null, 'pending', null]);
+    });
   });
 }
