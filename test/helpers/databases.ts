@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { migrateToLatest, openStore, type Store } from '../../src/store/database.ts';
 
 export interface TestDatabase {
   engine: 'sqlite' | 'postgres';
@@ -40,6 +41,27 @@ export async function createTestDatabase(engine: 'sqlite' | 'postgres'): Promise
       await c.query(`drop schema if exists ${schema} cascade`);
       await c.end();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A migrated store on a fresh database of `engine` for a `describe` block: call `open()` in
+ * `before` and `close()` in `after`.
+ */
+export function migratedTestStore(engine: 'sqlite' | 'postgres'): { readonly store: Store; open(): Promise<void>; close(): Promise<void> } {
+  let tdb: TestDatabase | undefined;
+  let store: Store | undefined;
+  return {
+    get store() { return store!; },
+    async open() {
+      tdb = await createTestDatabase(engine);
+      store = openStore(tdb.url, { schema: tdb.schema });
+      await migrateToLatest(store);
+    },
+    async close() {
+      await store?.close();
+      await tdb?.cleanup();
     },
   };
 }

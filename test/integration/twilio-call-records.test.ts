@@ -11,9 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSipp } from '../helpers/sipp.ts';
-import { writeRtpPcap } from '../helpers/rtp-pcap.ts';
+import { ulawFrames, writeRtpPcap } from '../helpers/rtp-pcap.ts';
 import { makeTone } from '../helpers/audio-analysis.ts';
-import { LINEAR_TO_ULAW, g711Compress } from '../../src/media/codec/g711.ts';
 import { FAKE_ACCOUNT_SID } from '../helpers/fake-twilio.ts';
 import { startTwilioTestServer, type TwilioTestServer } from '../helpers/twilio-server.ts';
 import { api, assertIdle, device, deviceCall, did, eventually, inboundTrunk, registeredUas, route, trunkCall } from './call-fixtures.ts';
@@ -22,16 +21,6 @@ const SID = 'CA' + '1a'.repeat(16);
 const FORGED = 'CA' + 'f'.repeat(32);
 const DID = '+15551260001';
 const RECORDING = { RecordingSid: 'RE' + '2'.repeat(32), RecordingUrl: 'https://api.twilio.com/2010-04-01/Accounts/AC/Recordings/RE2', RecordingStatus: 'completed', RecordingDuration: '3' };
-
-function ulawFrames(pcm: Int16Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    const f = new Uint8Array(160);
-    g711Compress(LINEAR_TO_ULAW, pcm.subarray(i, i + 160), 160, f);
-    out.push(f);
-  }
-  return out;
-}
 
 describe('Twilio callbacks reach the CDR and the voicemail of the call (sipp as Twilio)', () => {
   let s: TwilioTestServer;

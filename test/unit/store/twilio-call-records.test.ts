@@ -5,8 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
+import { ENGINES, migratedTestStore } from '../../helpers/databases.ts';
 import { closeOrphanedCalls, insertCdr, openCallRecord, writeCallRecords, type CallStart, type NewCdr } from '../../../src/store/cdrs.ts';
 import { twilioCallsBySid, upsertTwilioCall } from '../../../src/store/twilio-calls.ts';
 import { applyTwilioTranscription, insertVoicemail, setVoicemailTranscription } from '../../../src/store/voicemails.ts';
@@ -21,59 +20,51 @@ const ended = (id: string, over: Partial<NewCdr> = {}): NewCdr => ({
 
 for (const engine of ENGINES) {
   describe(`Twilio CallSid on CDRs and voicemails (${engine})`, () => {
-    let tdb: TestDatabase;
-    let store: Store;
-    before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await store?.close();
-      await tdb?.cleanup();
-    });
+    const t = migratedTestStore(engine);
+    before(() => t.open());
+    after(() => t.close());
 
-    const sidOf = async (callId: string) => (await store.db.selectFrom('cdrs').select('twilio_call_sid').where('call_id', '=', callId).executeTakeFirstOrThrow()).twilio_call_sid;
+    const sidOf = async (callId: string) => (await t.store.db.selectFrom('cdrs').select('twilio_call_sid').where('call_id', '=', callId).executeTakeFirstOrThrow()).twilio_call_sid;
 
     test('every CDR write path keeps the CallSid; calls without one store null', async () => {
-      await insertCdr(store.db, ended('one', { twilio_call_sid: sid('1') }));
-      await writeCallRecords(store.db, { opens: [start('batch-open', { twilio_call_sid: sid('2') })], closes: [], inserts: [ended('batch', { twilio_call_sid: sid('3') }), ended('plain')] });
-      await writeCallRecords(store.db, { opens: [], closes: [ended('batch-open', { twilio_call_sid: sid('2') })], inserts: [] });
+      await insertCdr(t.store.db, ended('one', { twilio_call_sid: sid('1') }));
+      await writeCallRecords(t.store.db, { opens: [start('batch-open', { twilio_call_sid: sid('2') })], closes: [], inserts: [ended('batch', { twilio_call_sid: sid('3') }), ended('plain')] });
+      await writeCallRecords(t.store.db, { opens: [], closes: [ended('batch-open', { twilio_call_sid: sid('2') })], inserts: [] });
       // A call journalled with its CallSid that the process never ended: the start-up sweep's CDR keeps it.
-      await openCallRecord(store.db, start('crashed', { twilio_call_sid: sid('4'), answer_time: '2026-03-10T09:00:05.000Z' }));
-      const swept = await closeOrphanedCalls(store.db, 'server_restart', Date.parse('2026-03-10T09:05:00.000Z'));
+      await openCallRecord(t.store.db, start('crashed', { twilio_call_sid: sid('4'), answer_time: '2026-03-10T09:00:05.000Z' }));
+      const swept = await closeOrphanedCalls(t.store.db, 'server_restart', Date.parse('2026-03-10T09:05:00.000Z'));
       assert.deepEqual(swept.map((r) => [r.call_id, r.twilio_call_sid, r.hangup_cause]), [['crashed', sid('4'), 'server_restart']]);
       assert.deepEqual(await Promise.all(['one', 'batch-open', 'batch', 'plain'].map(sidOf)), [sid('1'), sid('2'), sid('3'), null]);
     });
 
     test("Twilio's rows by CallSid: unknown and null sids are skipped", async () => {
-      await upsertTwilioCall(store.db, sid('1'), { status: 'completed', duration: 61 });
-      const m = await twilioCallsBySid(store.db, [sid('1'), null, sid('9'), sid('1')]);
+      await upsertTwilioCall(t.store.db, sid('1'), { status: 'completed', duration: 61 });
+      const m = await twilioCallsBySid(t.store.db, [sid('1'), null, sid('9'), sid('1')]);
       assert.deepEqual([...m.keys()], [sid('1')]);
       assert.equal(m.get(sid('1'))!.duration, 61);
-      assert.equal((await twilioCallsBySid(store.db, [null])).size, 0);
+      assert.equal((await twilioCallsBySid(t.store.db, [null])).size, 0);
     });
 
     test("Twilio's transcription fills none/pending/failed and its own, never a local engine's text", async () => {
-      const vm = (callSid: string | null, state: 'none' | 'pending' = 'none') => insertVoicemail(store.db, {
+      const vm = (callSid: string | null, state: 'none' | 'pending' = 'none') => insertVoicemail(t.store.db, {
         mailbox: { kind: 'did', id: 1 }, callId: 'c', twilioCallSid: callSid, callerNumber: '+15550001111', called: '+15551230000',
         durationSeconds: 3, filePath: `vm/${Math.random()}.wav`, size: 100, format: 'wav', transcriptionState: state,
       });
       const none = await vm(sid('5'));
       const pending = await vm(sid('5'), 'pending');
       const local = await vm(sid('5'));
-      await setVoicemailTranscription(store.db, local.id, { state: 'done', text: 'local words', engine: 'whisper' });
+      await setVoicemailTranscription(t.store.db, local.id, { state: 'done', text: 'local words', engine: 'whisper' });
       const failed = await vm(sid('5'));
-      await setVoicemailTranscription(store.db, failed.id, { state: 'failed', engine: 'whisper' });
+      await setVoicemailTranscription(t.store.db, failed.id, { state: 'failed', engine: 'whisper' });
       const other = await vm(sid('6'));
       const unlinked = await vm(null);
       assert.equal(none.twilio_call_sid, sid('5'));
 
-      const changed = await applyTwilioTranscription(store.db, sid('5'), 'twilio words');
+      const changed = await applyTwilioTranscription(t.store.db, sid('5'), 'twilio words');
       assert.deepEqual(changed.map((r) => r.id).sort((a, b) => a - b), [none.id, pending.id, failed.id]);
-      const again = await applyTwilioTranscription(store.db, sid('5'), 'twilio words, corrected');
+      const again = await applyTwilioTranscription(t.store.db, sid('5'), 'twilio words, corrected');
       assert.equal(again.length, 3, 'Twilio may correct its own text');
-      const rows = await store.db.selectFrom('voicemails').select(['id', 'transcription', 'transcription_state', 'transcription_engine']).orderBy('id').execute();
+      const rows = await t.store.db.selectFrom('voicemails').select(['id', 'transcription', 'transcription_state', 'transcription_engine']).orderBy('id').execute();
       const byId = new Map(rows.map((r) => [r.id, [r.transcription, r.transcription_state, r.transcription_engine]]));
       assert.deepEqual(byId.get(none.id), ['twilio words, corrected', 'done', 'twilio']);
       assert.deepEqual(byId.get(local.id), ['local words', 'done', 'whisper']);
@@ -82,11 +73,11 @@ for (const engine of ENGINES) {
     });
 
     test('a transcription that came before the message is stored becomes its text (unless a local engine will run)', async () => {
-      await upsertTwilioCall(store.db, sid('7'), { transcription_status: 'completed', transcription_text: 'early words' });
+      await upsertTwilioCall(t.store.db, sid('7'), { transcription_status: 'completed', transcription_text: 'early words' });
       const base = { mailbox: { kind: 'did' as const, id: 1 }, twilioCallSid: sid('7'), callerNumber: '+15550001111', called: '+15551230000', durationSeconds: 3, size: 100, format: 'wav' };
-      const plain = await insertVoicemail(store.db, { ...base, filePath: 'vm/early-1.wav' });
+      const plain = await insertVoicemail(t.store.db, { ...base, filePath: 'vm/early-1.wav' });
       assert.deepEqual([plain.transcription, plain.transcription_state, plain.transcription_engine], ['early words', 'done', 'twilio']);
-      const local = await insertVoicemail(store.db, { ...base, filePath: 'vm/early-2.wav', transcriptionState: 'pending' });
+      const local = await insertVoicemail(t.store.db, { ...base, filePath: 'vm/early-2.wav', transcriptionState: 'pending' });
       assert.deepEqual([local.transcription, local.transcription_state, local.transcription_engine], [null, 'pending', null]);
     });
   });
