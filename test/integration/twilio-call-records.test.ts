@@ -89,6 +89,31 @@ describe('Twilio callbacks reach the CDR and the voicemail of the call (sipp as 
     assert.equal((await api(s.t, 'GET', `/api/cdrs/${cdr.id}`)).twilio.transcription_status, 'completed');
   });
 
+  test('a Twilio call answered by a device: the CDR carries the CallSid; status and recording show on it', async () => {
+    const SID2 = 'CA' + '2b'.repeat(16);
+    const DID2 = '+15551260002';
+    const bob = await device(s.t, '1003');
+    await route(s.t, await did(s.t, DID2), { action: 'ring', action_data: { device_ids: [bob] } });
+    const uas = await registeredUas(s.t, '1003', 'uas-answer.xml');
+    try {
+      const r = await runSipp(trunkCall(s.t, DID2, '+15550100200', { scenario: 'uac-twilio-call.xml', pauseMs: 500, keys: { twilio_sid: SID2 } }));
+      assert.equal(r.stats.successful, 1, `${r.errors}\n${r.messages?.slice(-3000)}`);
+    } finally {
+      await uas.stop();
+    }
+    const cdr = await cdrOf(SID2, DID2);
+    assert.deepEqual([cdr.disposition, cdr.callee_device_id, cdr.trunk_id, cdr.twilio], ['answered', bob, trunkId, null]);
+    const cb = (path: string, params: Record<string, string>) => s.webhook(path, { AccountSid: FAKE_ACCOUNT_SID, CallSid: SID2, ...params });
+    assert.equal((await cb('voice/status', { CallStatus: 'completed', CallDuration: '12' })).status, 200);
+    assert.equal((await cb('recording', { ...RECORDING, RecordingDuration: '1' })).status, 200);
+    const after = await api(s.t, 'GET', `/api/cdrs/${cdr.id}`);
+    assert.deepEqual(after.twilio, { status: 'completed', duration: 12, recording: { sid: RECORDING.RecordingSid, url: RECORDING.RecordingUrl, status: 'completed', duration: 1 }, transcription_status: null });
+    assert.equal(after.billsec, cdr.billsec, 'our own billsec stays ours');
+    // A forged status callback changes nothing.
+    assert.equal((await s.webhook('voice/status', { AccountSid: FAKE_ACCOUNT_SID, CallSid: SID2, CallStatus: 'failed' }, { signature: 'AAAA' })).status, 403);
+    assert.equal((await api(s.t, 'GET', `/api/cdrs/${cdr.id}`)).twilio.status, 'completed');
+  });
+
   test('a device sending X-Strowger-Call-Sid is not believed: its CDR has no CallSid', async () => {
     // The inbound trunk moves off loopback, so an INVITE from 127.0.0.1 is a device's.
     await api(s.t, 'PUT', `/api/trunks/${trunkId}`, { inbound_hosts: ['127.0.0.2/32'] });
