@@ -40,6 +40,8 @@ export interface CallOrigin {
   callee: string;
   /** Set when the callee side was replaced by a device (else from the answering fork). */
   calleeDeviceId?: number | null;
+  /** Twilio's CallSid, from the INVITE of a trunk's inbound host (`twilio-call-sid.ts`). */
+  twilioCallSid?: string | null;
 }
 
 /** What a call needs of the media engine. */
@@ -482,6 +484,7 @@ export class Call {
     party.start({
       callId: this.id, legId: this.caller.media.endpoint.id, callerNumber: this.origin.caller,
       callerName: this.caller.req.msg.from.displayName ?? null, called: this.origin.callee,
+      twilioCallSid: this.origin.twilioCallSid ?? null,
       hangup: () => this.hangup('system', 'normal_clearing'),
     });
   }

@@ -13,22 +13,12 @@ import { join } from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
 import { runSipp, type SippServer } from '../helpers/sipp.ts';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
-import { writeRtpPcap } from '../helpers/rtp-pcap.ts';
+import { ulawFrames, writeRtpPcap } from '../helpers/rtp-pcap.ts';
 import { dominantFrequency, makeTone, readWavPcm } from '../helpers/audio-analysis.ts';
-import { LINEAR_TO_ULAW, g711Compress } from '../../src/media/codec/g711.ts';
 import { api, assertIdle, device, deviceCall, did, eventually, inboundTrunk, registeredUas, route, startCallServer, trunkCall } from './call-fixtures.ts';
 
 const TONE_HZ = 600;
 
-function ulawFrames(pcm: Int16Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    const f = new Uint8Array(160);
-    g711Compress(LINEAR_TO_ULAW, pcm.subarray(i, i + 160), 160, f);
-    out.push(f);
-  }
-  return out;
-}
 
 describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
   let t: TestServer;

@@ -38,6 +38,7 @@ for (const engine of ENGINES) {
         did_id: 7, did_number: '+15557770000', caller_device_id: null, callee_device_id: 3, trunk_id: 2, direction: 'inbound',
         start_time: '2026-03-10T09:00:00.000Z', answer_time: '2026-03-10T09:00:10.400Z', end_time: '2026-03-10T09:01:01.600Z',
         duration: 62, billsec: 51, disposition: 'answered', hangup_cause: 'caller_bye', hangup_by: 'caller', sip_code: 200, codec: 'PCMU',
+        twilio_call_sid: null,
       });
       assert.deepEqual(await findCdrById(store.db, id), row);
     });

@@ -27,7 +27,7 @@ for (const engine of ENGINES) {
     test('insert stores every column; a mail address queues one outbox entry in the same write', async () => {
       const row = await insertVoicemail(store.db, message({ callId: 'c1', mailTo: 'bob@example.test', transcriptionState: 'pending' }), T0);
       assert.deepEqual({ ...row, id: 0 }, {
-        id: 0, mailbox: 'device:1', device_id: 1, did_id: null, call_id: 'c1', caller_number: '+15550001111', caller_name: 'Alice',
+        id: 0, mailbox: 'device:1', device_id: 1, did_id: null, call_id: 'c1', twilio_call_sid: null, caller_number: '+15550001111', caller_name: 'Alice',
         called: '1001', duration_seconds: 7, file_path: 'voicemail/device-1/a.wav', size: 112_044, format: 'wav', read: 0, read_at: null,
         transcription: null, transcription_state: 'pending', transcription_engine: null, mail_state: 'pending', mail_error: null,
         created_at: '2026-12-04T09:00:00.000Z',
