@@ -67,6 +67,8 @@ export interface VoicemailConfig {
   /** First retry delay of a failed mail; doubles per attempt, capped at an hour. */
   mailRetryMs: number;
   mailMaxAttempts: number;
+  /** How long a mail waits for its message's transcript (with a transcription engine); 0 = not at all. */
+  mailTranscriptWaitMs: number;
 }
 
 export interface SipConfig {
@@ -321,6 +323,7 @@ function voicemailConfig(env: Env): VoicemailConfig {
     silenceSeconds: int(env, 'STROWGER_VOICEMAIL_SILENCE_SECONDS', 10, 0, 600),
     mailRetryMs: int(env, 'STROWGER_VOICEMAIL_MAIL_RETRY_SECONDS', 60, 1, 86400) * 1000,
     mailMaxAttempts: int(env, 'STROWGER_VOICEMAIL_MAIL_ATTEMPTS', 10, 1, 100),
+    mailTranscriptWaitMs: int(env, 'STROWGER_VOICEMAIL_MAIL_TRANSCRIPT_WAIT_SECONDS', 60, 0, 3600) * 1000,
   };
 }
 

@@ -77,14 +77,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // Before SIP takes calls: a recording in progress would look like an orphan.
     await ctx.voicemail.sweep();
     const vmFiles = ctx.voicemail;
+    const transcriptionEngine = createTranscriptionEngine(config.transcription.engine);
     const mailer = new VoicemailMailer({
       db: store.db, box, events: ctx.events, logger, audioPath: (row) => vmFiles.absolutePath(row),
       retryMs: config.voicemail.mailRetryMs, maxAttempts: config.voicemail.mailMaxAttempts,
+      // Mails wait for the transcript only when there is an engine to make one.
+      transcriptWaitMs: transcriptionEngine.name === 'none' ? 0 : config.voicemail.mailTranscriptWaitMs,
     });
     closers.unshift(() => mailer.close());
     void mailer.kick();
     // Transcribes each message announced as added (STROWGER_TRANSCRIPTION_ENGINE; `none`: off).
-    const transcriber = new VoicemailTranscriber({ db: store.db, engine: createTranscriptionEngine(config.transcription.engine), audioPath: (row) => vmFiles.absolutePath(row), logger });
+    const transcriber = new VoicemailTranscriber({
+      db: store.db, engine: transcriptionEngine, audioPath: (row) => vmFiles.absolutePath(row), logger,
+      settled: (id) => void mailer.transcriptionSettled(id).catch((err) => logger.error({ err, id }, 'voicemail mail not woken')),
+    });
     transcriber.listen(ctx.events);
     ctx.transcriber = transcriber;
     closers.unshift(async () => transcriber.close());

@@ -7,6 +7,9 @@
  * - an offer goes onwards with the offerer's codecs first, in its order and with its payload
  *   types, then the codecs we can transcode that it did not offer (PCMU, PCMA, G722,
  *   opus/48000/2) and one telephone-event per clock rate in use (RFC 4733 §7.1.1);
+ * - wherever an Opus leg ends up transcoded to G.711, the Opus fmtp we send that leg asks for
+ *   narrowband (`narrowband-opus.ts`): on the Opus we add to an offer whose first codec is G.711,
+ *   and in an answer that transcodes an Opus offerer to a G.711 answerer;
  * - an answer with a codec the offerer offered: both legs carry it (pass-through, no decode);
  *   otherwise the offerer's leg uses the offerer's first codec we support (transcode), and the
  *   answer sent to the offerer names only that codec;
@@ -26,6 +29,7 @@ import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegCodec } from '../media/leg-codec.ts';
 import { SdpOrigin, type MediaTarget } from './call-sdp.ts';
 import { answerSrtp, applySrtp, createLegSrtp, offerSrtp, srtpOfAnswer, srtpOfOffer, type LegSrtpState } from './anchor-srtp.ts';
+import { isNarrowbandCodec, isOpus, narrowbandOpusFmtp } from './narrowband-opus.ts';
 
 /** Codecs the media graph can decode and encode, in our preference order. */
 export const TRANSCODABLE: readonly CodecCapability[] = [
@@ -138,7 +142,8 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
  * Answers an offer received on `leg` ourselves, for a leg that joins media already flowing
  * (an INVITE with Replaces: there is no peer to pass the offer to). The answer names one codec:
  * `prefer` (the other party's codec: the bridge stays a zero-decode relay) when offered, else
- * the offerer's first codec we support (the bridge transcodes), with its telephone-event.
+ * the offerer's first codec we support (the bridge transcodes), with its telephone-event. An
+ * Opus offerer joining a G.711 party is asked for narrowband (`narrowband-opus.ts`).
  *
  * @throws like `anchorSdp` for an offer.
  */
@@ -160,6 +165,10 @@ export async function answerOffer(engine: LegMediaEngine, body: Buffer | string,
   const answer = out.media[index];
   const te = all.find((c) => isTelephoneEvent(c) && c.clockRate === pick.clockRate);
   keepFormats(answer, new Set([String(pick.pt), ...(te ? [String(te.pt)] : [])]));
+  if (isOpus(pick) && isNarrowbandCodec(prefer)) {
+    removeAttributes(answer, (a) => a.name === 'fmtp' && a.value?.split(/\s/, 1)[0] === String(pick.pt));
+    answer.attributes.push({ name: 'fmtp', value: `${pick.pt} ${narrowbandOpusFmtp(pick.fmtp)}` });
+  }
   setDirection(answer, answerDirection(getDirection(audio, sd)));
   answerSrtp(leg.srtp, answer);
   return pointAt(out, leg);
@@ -216,9 +225,11 @@ function appendTranscodable(audio: MediaDescription, supported: readonly Codec[]
     if (fmtp !== null) audio.attributes.push({ name: 'fmtp', value: `${pt} ${fmtp}` });
   };
   const rates = new Set(supported.map((c) => c.clockRate));
+  // If the callee picks the Opus we add, the offerer's leg keeps its first codec: G.711 → narrowband.
+  const narrow = isNarrowbandCodec(supported[0]);
   for (const cap of TRANSCODABLE) {
     if (offered.some((c) => sameCodec(c, cap))) continue;
-    add(cap.name, cap.clockRate, cap.channels ?? 1, null);
+    add(cap.name, cap.clockRate, cap.channels ?? 1, narrow && isOpus(cap) ? narrowbandOpusFmtp(null) : null);
     rates.add(cap.clockRate);
   }
   for (const rate of rates) {
@@ -261,10 +272,12 @@ function answerCodecs(sd: SessionDescription, audio: MediaDescription, from: Leg
   const te = offer.codecs.find((c) => isTelephoneEvent(c) && c.clockRate === mine.clockRate);
   removeAttributes(audio, (a) => a.name === 'rtpmap' || a.name === 'fmtp');
   audio.formats = [];
+  const narrow = isOpus(mine) && isNarrowbandCodec(from.codec);
   for (const c of te ? [mine, te] : [mine]) {
     audio.formats.push(String(c.pt));
     audio.attributes.push({ name: 'rtpmap', value: `${c.pt} ${c.name}/${c.clockRate}${c.channels > 1 ? `/${c.channels}` : ''}` });
-    if (c.fmtp !== null) audio.attributes.push({ name: 'fmtp', value: `${c.pt} ${c.fmtp}` });
+    const fmtp = narrow && c === mine ? narrowbandOpusFmtp(c.fmtp) : c.fmtp;
+    if (fmtp !== null) audio.attributes.push({ name: 'fmtp', value: `${c.pt} ${fmtp}` });
   }
   void sd;
 }

@@ -38,6 +38,7 @@ import { replacesOfRequest, SipReferError } from '../sip/index.ts';
 import { trunkSendTargets } from './trunk-target.ts';
 import { CachingDnsClient } from '../sip/dns-cache.ts';
 import { SipDnsError, SipLocator } from '../sip/dns-resolve.ts';
+import { twilioCallSidOf } from './twilio-call-sid.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -210,8 +211,10 @@ export class B2bua {
     if (msg.getHeader('replaces') !== null) { await this.onReplaces(r, { name: caller, deviceId: origin.device?.id ?? null }, sessionTimer); return; }
     this.counters.attempts++;
     const decision = await this.router(dialed, caller, origin);
+    // Twilio's CallSid is believed only from a trunk's inbound host, never from a device.
+    const twilioCallSid = origin.trunk ? twilioCallSidOf(msg) : null;
     const who = {
-      callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed,
+      callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed, twilioCallSid,
       callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol } : undefined,
     };
     if (decision.kind === 'reject') {
@@ -260,7 +263,7 @@ export class B2bua {
   }
 
   /** Answers a call attempt that will not ring anything, with its CDR (rejects are CDRs too). */
-  private reject(r: IncomingRequest, who: { callerDeviceId: number | null; trunkId: number | null; caller: string; callee: string }, d: Omit<Extract<RouteDecision, { kind: 'reject' }>, 'kind'>): void {
+  private reject(r: IncomingRequest, who: { callerDeviceId: number | null; trunkId: number | null; caller: string; callee: string; twilioCallSid: string | null }, d: Omit<Extract<RouteDecision, { kind: 'reject' }>, 'kind'>): void {
     this.counters.rejected++;
     r.reply(d.status, d.reason);
     const now = new Date().toISOString();
@@ -270,6 +273,7 @@ export class B2bua {
       did_id: d.didId ?? null, did_number: d.didNumber ?? null, caller_device_id: who.callerDeviceId,
       callee_device_id: null, trunk_id: who.trunkId, direction: d.direction, start_time: now, answer_time: null,
       end_time: now, disposition: d.disposition, hangup_cause: d.cause, hangup_by: 'system', sip_code: d.status,
+      twilio_call_sid: who.twilioCallSid,
     }, false);
     this.log.info({ a_call_id: msg.callId, status: d.status, cause: d.cause }, 'call rejected');
   }

@@ -21,6 +21,8 @@ export interface LocalPartyIo {
   callerNumber: string;
   callerName: string | null;
   called: string;
+  /** Twilio's CallSid when Twilio sent the call (stored with a voicemail). */
+  twilioCallSid: string | null;
   /** Ends the call (BYE to the caller); the party's `stop` follows. */
   hangup(): void;
 }

@@ -52,5 +52,6 @@ export function callStartOf(call: Call): CallStart {
     start_time: new Date(call.startedAt).toISOString(),
     answer_time: call.answeredAt === null ? null : new Date(call.answeredAt).toISOString(),
     codec: call.codec,
+    twilio_call_sid: origin.twilioCallSid ?? null,
   };
 }

@@ -43,6 +43,8 @@ export interface CallOrigin {
   calleeDeviceId?: number | null;
   /** The calling device's SRTP policy and the transport its INVITE came over. */
   callerSrtp?: { policy: SrtpPolicy; transport: string };
+  /** Twilio's CallSid, from the INVITE of a trunk's inbound host (`twilio-call-sid.ts`). */
+  twilioCallSid?: string | null;
 }
 
 /** What a call needs of the media engine. */
@@ -490,6 +492,7 @@ export class Call {
     party.start({
       callId: this.id, legId: this.caller.media.endpoint.id, callerNumber: this.origin.caller,
       callerName: this.caller.req.msg.from.displayName ?? null, called: this.origin.callee,
+      twilioCallSid: this.origin.twilioCallSid ?? null,
       hangup: () => this.hangup('system', 'normal_clearing'),
     });
   }

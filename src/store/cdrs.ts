@@ -72,6 +72,8 @@ export interface CallStart {
   start_time: string;
   answer_time?: string | null;
   codec?: string | null;
+  /** Twilio's CallSid (`X-Strowger-Call-Sid` of an INVITE from a trunk), when Twilio sent the call. */
+  twilio_call_sid?: string | null;
 }
 
 /** A finished call. `duration` and `billsec` are derived from the times, never given. */
@@ -108,6 +110,7 @@ export interface Cdr {
   sip_code: number | null;
   codec: string | null;
   created_at: string;
+  twilio_call_sid: string | null;
 }
 
 export function toCdr(r: CdrRow): Cdr {
@@ -117,7 +120,7 @@ export function toCdr(r: CdrRow): Cdr {
     caller_device_id: r.caller_device_id, callee_device_id: r.callee_device_id, trunk_id: r.trunk_id,
     direction: r.direction, start_time: r.start_time, answer_time: r.answer_time, end_time: r.end_time,
     duration: r.duration, billsec: r.billsec, disposition: r.disposition, hangup_cause: r.hangup_cause,
-    hangup_by: r.hangup_by, sip_code: r.sip_code, codec: r.codec, created_at: r.created_at,
+    hangup_by: r.hangup_by, sip_code: r.sip_code, codec: r.codec, created_at: r.created_at, twilio_call_sid: r.twilio_call_sid,
   };
 }
 
@@ -160,6 +163,7 @@ function cdrValues(c: NewCdr, createdAt: string): Insertable<CdrsTable> {
     sip_code: c.sip_code ?? null,
     codec: c.codec ?? null,
     created_at: createdAt,
+    twilio_call_sid: c.twilio_call_sid ?? null,
   };
 }
 

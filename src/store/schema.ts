@@ -191,6 +191,8 @@ export interface CdrsTable {
   sip_code: number | null;
   codec: string | null;
   created_at: string;
+  /** Twilio's CallSid when the call came through Twilio's `<Dial><Sip>` (joins `twilio_calls`). */
+  twilio_call_sid: string | null;
 }
 
 export interface ActiveCallsTable {
@@ -310,6 +312,8 @@ export interface VoicemailsTable {
   did_id: number | null;
   /** Our call id of the call that left the message. */
   call_id: string | null;
+  /** Twilio's CallSid of that call when it came through Twilio (joins `twilio_calls`). */
+  twilio_call_sid: string | null;
   caller_number: string;
   caller_name: string | null;
   /** The number or extension the caller dialled. */

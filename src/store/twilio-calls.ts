@@ -23,3 +23,15 @@ export async function upsertTwilioCall(db: Db, callSid: string, patch: TwilioCal
 export async function findTwilioCall(db: Db, callSid: string): Promise<TwilioCallRow | undefined> {
   return db.selectFrom('twilio_calls').selectAll().where('call_sid', '=', callSid).executeTakeFirst();
 }
+
+/**
+ * Twilio's rows of the given CallSids (nulls skipped), by CallSid: CDRs and voicemails carry
+ * the CallSid and show Twilio's side joined on read, so a callback that arrives before the
+ * CDR or the voicemail row exists (the call is still up) is shown as soon as they are.
+ */
+export async function twilioCallsBySid(db: Db, sids: ReadonlyArray<string | null>): Promise<Map<string, TwilioCallRow>> {
+  const wanted = [...new Set(sids.filter((s): s is string => s !== null))];
+  if (wanted.length === 0) return new Map();
+  const rows = await db.selectFrom('twilio_calls').selectAll().where('call_sid', 'in', wanted).execute();
+  return new Map(rows.map((r) => [r.call_sid, r]));
+}

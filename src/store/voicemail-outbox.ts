@@ -46,3 +46,25 @@ export async function mailFailed(db: Db, entry: VoicemailMailOutboxRow, error: s
       .where('id', '=', entry.voicemail_id).execute();
   });
 }
+
+/**
+ * Puts an entry off until `until` without counting an attempt, while its voicemail's transcript
+ * is still to come (state `none` or `pending`), in one statement so a transcript stored meanwhile
+ * is not missed.
+ * @returns false when the transcript was there already (the entry stays due).
+ */
+export async function deferMailForTranscript(db: Db, entry: VoicemailMailOutboxRow, until: number): Promise<boolean> {
+  const r = await db.updateTable('voicemail_mail_outbox').set({ next_attempt_at: isoNow(until) }).where('id', '=', entry.id)
+    .where('voicemail_id', 'in', (eb) => eb.selectFrom('voicemails').select('id').where('transcription_state', 'in', ['none', 'pending']))
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/**
+ * Makes a voicemail's deferred entry due now (its transcript is ready). Entries in retry after a
+ * failed attempt keep their back-off.
+ */
+export async function mailDueNow(db: Db, voicemailId: number, now: number = Date.now()): Promise<void> {
+  await db.updateTable('voicemail_mail_outbox').set({ next_attempt_at: isoNow(now) })
+    .where('voicemail_id', '=', voicemailId).where('attempts', '=', 0).where('next_attempt_at', '>', isoNow(now)).execute();
+}

@@ -45,6 +45,8 @@ export function parseMailboxKey(key: string): MailboxRef | undefined {
 export interface NewVoicemail {
   mailbox: MailboxRef;
   callId?: string | null;
+  /** Twilio's CallSid of the call, when Twilio sent it (Twilio's callbacks find the message by it). */
+  twilioCallSid?: string | null;
   callerNumber: string;
   callerName?: string | null;
   called: string;
@@ -66,11 +68,13 @@ export interface NewVoicemail {
 export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Date.now()): Promise<VoicemailRow> {
   const at = isoNow(now);
   return inTransaction(db, async (tx) => {
+    const early = await twilioTranscriptionFor(tx, v);
     const row = await tx.insertInto('voicemails').values({
       mailbox: mailboxKey(v.mailbox),
       device_id: v.mailbox.kind === 'device' ? v.mailbox.id : null,
       did_id: v.mailbox.kind === 'did' ? v.mailbox.id : null,
       call_id: v.callId ?? null,
+      twilio_call_sid: v.twilioCallSid ?? null,
       caller_number: v.callerNumber,
       caller_name: v.callerName ?? null,
       called: v.called,
@@ -78,7 +82,9 @@ export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Dat
       file_path: v.filePath,
       size: v.size,
       format: v.format,
-      transcription_state: v.transcriptionState ?? 'none',
+      transcription_state: early ? 'done' : v.transcriptionState ?? 'none',
+      transcription: early ?? null,
+      transcription_engine: early ? 'twilio' : null,
       mail_state: v.mailTo ? 'pending' : 'none',
       created_at: at,
     }).returningAll().executeTakeFirstOrThrow();
@@ -87,6 +93,17 @@ export async function insertVoicemail(db: Db, v: NewVoicemail, now: number = Dat
     }
     return row;
   });
+}
+
+/**
+ * Twilio's transcription of the message's call when it came before the message was stored
+ * (see {@link applyTwilioTranscription}); none when a local engine will transcribe (`pending`).
+ */
+async function twilioTranscriptionFor(db: Db, v: NewVoicemail): Promise<string | undefined> {
+  if (!v.twilioCallSid || v.transcriptionState === 'pending') return undefined;
+  const row = await db.selectFrom('twilio_calls').select(['transcription_text', 'transcription_status'])
+    .where('call_sid', '=', v.twilioCallSid).executeTakeFirst();
+  return row?.transcription_text && row.transcription_status !== 'failed' ? row.transcription_text : undefined;
 }
 
 export async function findVoicemail(db: Db, id: number): Promise<VoicemailRow | undefined> {
@@ -193,4 +210,22 @@ export async function setVoicemailTranscription(db: Db, id: number, t: Transcrip
 export async function voicemailFilePaths(db: Db): Promise<Set<string>> {
   const rows = await db.selectFrom('voicemails').select('file_path').execute();
   return new Set(rows.map((r) => r.file_path));
+}
+
+/**
+ * Twilio's transcription of the call `callSid` becomes the text of the voicemails that call
+ * left, unless a local engine already produced theirs: a row `done` by another engine keeps
+ * its text; a row still `pending` takes Twilio's now and the local engine's result, when it
+ * comes, replaces it (a local engine wins). Returns the rows changed.
+ */
+export async function applyTwilioTranscription(db: Db, callSid: string, text: string): Promise<VoicemailRow[]> {
+  return db.updateTable('voicemails')
+    .set({ transcription: text, transcription_state: 'done', transcription_engine: 'twilio' })
+    .where('twilio_call_sid', '=', callSid)
+    .where((eb) => eb.or([
+      eb('transcription_state', '!=', 'done'),
+      eb('transcription_engine', 'is', null),
+      eb('transcription_engine', '=', 'twilio'),
+    ]))
+    .returningAll().execute();
 }

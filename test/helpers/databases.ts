@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
+import { migrateToLatest, openStore, type Store } from '../../src/store/database.ts';
 
 export interface TestDatabase {
   engine: 'sqlite' | 'postgres';
@@ -42,4 +44,25 @@ export async function createTestDatabase(engine: 'sqlite' | 'postgres'): Promise
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A fresh database, migrated, with its store open; `close` closes the store and drops the database. */
+export async function openMigratedStore(engine: 'sqlite' | 'postgres'): Promise<{ tdb: TestDatabase; store: Store; close(): Promise<void> }> {
+  const tdb = await createTestDatabase(engine);
+  const store = openStore(tdb.url, { schema: tdb.schema });
+  await migrateToLatest(store);
+  return { tdb, store, close: async () => { await store.close(); await tdb.cleanup(); } };
+}
+
+/**
+ * A fresh, migrated store for the tests of one `describe` block: created before them, closed
+ * and dropped after. `use` receives both, for the block's own variables.
+ */
+export function useMigratedStore(engine: 'sqlite' | 'postgres', use: (store: Store, tdb: TestDatabase) => void): void {
+  let opened: Awaited<ReturnType<typeof openMigratedStore>> | undefined;
+  before(async () => {
+    opened = await openMigratedStore(engine);
+    use(opened.store, opened.tdb);
+  });
+  after(async () => { await opened?.close(); });
 }

@@ -11,6 +11,7 @@
  *   writeRtpPcap('/tmp/tone-pcma.pcap', g711Frames(makeTone({ freq: 1000, seconds: 3 }), 'PCMA'), { payloadType: 8 });
  */
 import { writeFileSync } from 'node:fs';
+import { LINEAR_TO_ULAW, g711Compress } from '../../src/media/codec/g711.ts';
 
 const ETH = 14;
 const IP = 20;
@@ -122,4 +123,15 @@ export function alawFrames(pcm: Int16Array): Uint8Array[] {
     frames.push(f);
   }
   return frames;
+}
+
+/** Splits 8 kHz PCM into 20 ms µ-law (PCMU) payloads, with the engine's encoder. */
+export function ulawFrames(pcm: Int16Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    const f = new Uint8Array(160);
+    g711Compress(LINEAR_TO_ULAW, pcm.subarray(i, i + 160), 160, f);
+    out.push(f);
+  }
+  return out;
 }

@@ -132,6 +132,7 @@ for (const engine of ENGINES) {
         did_id: null, did_number: null, caller_device_id: null, callee_device_id: null, trunk_id: 3, direction: 'outbound',
         start_time: '2024-01-15T10:00:00.000Z', answer_time: '2024-01-15T10:00:02.000Z', end_time: '2024-01-15T10:01:02.000Z',
         duration: 62, billsec: 60, disposition: 'answered', hangup_cause: 'caller_bye', hangup_by: 'caller', sip_code: 200, codec: 'PCMA',
+        twilio_call_sid: null, twilio: null,
       });
       const missing = await get('/api/cdrs/999999');
       assert.equal(missing.status, 404);

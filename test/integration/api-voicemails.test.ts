@@ -55,6 +55,7 @@ describe('/api/voicemails', () => {
       id: mine, mailbox: v.mailbox, device_id: v.device_id, did_id: null, caller_id: '+15550001111', caller_name: 'Alice', called: '1001', duration: 2,
       is_read: false, read_at: null, audio_url: `/api/voicemails/${mine}/audio`, format: 'wav', size: undefined, transcription: null,
       transcription_state: 'none', transcription_engine: null, mail_state: 'none', mail_error: null, created_at: undefined,
+      twilio_call_sid: null, twilio_recording: null,
     });
     assert.equal(v.size, 44 + 2 * 8000 * 2);
     assert.equal((await as(userCookie)('GET', '/api/voicemails?read=true')).body.pagination.total, 0);

@@ -10,34 +10,20 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import type { TestServer } from '../helpers/server.ts';
-import { getFreePort, runSipp, type SippServer } from '../helpers/sipp.ts';
-import { writeRtpPcap } from '../helpers/rtp-pcap.ts';
+import { runSipp, type SippServer } from '../helpers/sipp.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
+import { ulawFrames, writeRtpPcap } from '../helpers/rtp-pcap.ts';
 import { dominantFrequency, makeTone, readWavPcm } from '../helpers/audio-analysis.ts';
-import { LINEAR_TO_ULAW, g711Compress } from '../../src/media/codec/g711.ts';
 import { api, assertIdle, device, deviceCall, did, eventually, inboundTrunk, registeredUas, route, startCallServer, trunkCall } from './call-fixtures.ts';
 
 const TONE_HZ = 600;
 
-function ulawFrames(pcm: Int16Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    const f = new Uint8Array(160);
-    g711Compress(LINEAR_TO_ULAW, pcm.subarray(i, i + 160), 160, f);
-    out.push(f);
-  }
-  return out;
-}
-
-interface Mail { to: string[]; raw: string }
 
 describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
   let t: TestServer;
-  let smtp: SMTPServer;
-  let smtpPort: number;
+  let smtp: SmtpSink;
   let dir: string;
-  const mails: Mail[] = [];
   let refusals = 0;
   const uases: SippServer[] = [];
   let alice: number;
@@ -45,23 +31,10 @@ describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strowger-vm-'));
     writeRtpPcap(join(dir, 'tone.pcap'), ulawFrames(makeTone({ freq: TONE_HZ, seconds: 2, rate: 8000, amplitude: 0.3 })), { payloadType: 0 });
-    smtpPort = await getFreePort('tcp');
-    smtp = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS'], logger: false,
-      onData(stream, session, cb) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          // The first mail is refused (a transient 451): the outbox must retry it.
-          if (refusals === 0) { refusals++; cb(Object.assign(new Error('try again later'), { responseCode: 451 })); return; }
-          mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+    // The first mail is refused (a transient 451): the outbox must retry it.
+    smtp = await startSmtpSink(() => refusals === 0 && ++refusals === 1);
     t = await startCallServer(23800, { STROWGER_VOICEMAIL_MIN_SECONDS: '1', STROWGER_VOICEMAIL_MAIL_RETRY_SECONDS: '1' });
-    await api(t, 'PUT', '/api/system/config', { smtp_host: '127.0.0.1', smtp_port: smtpPort, smtp_from: 'pbx@strowger.test' });
+    await api(t, 'PUT', '/api/system/config', { smtp_host: '127.0.0.1', smtp_port: smtp.port, smtp_from: 'pbx@strowger.test' });
     await inboundTrunk(t);
     alice = await device(t, '1001');
     await api(t, 'PUT', `/api/devices/${alice}`, { voicemail_email: 'alice@example.test' });
@@ -69,7 +42,7 @@ describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
   after(async () => {
     for (const u of uases) await u.stop();
     await t?.close();
-    await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+    await smtp?.close();
     rmSync(dir, { recursive: true, force: true });
   });
   afterEach(() => assertIdle(t));
@@ -107,13 +80,13 @@ describe('voicemail calls (sipp, pcap tone, SMTP)', () => {
     }, 15000);
     assert.equal(sent.mail_error, null);
     assert.equal(refusals, 1);
-    assert.equal(mails.length, 1);
-    assert.deepEqual(mails[0]!.to, ['alice@example.test']);
-    assert.match(mails[0]!.raw, /Content-Type: audio\/wav/i);
-    assert.match(mails[0]!.raw, new RegExp(`filename="?voicemail-${vm.id}\\.wav`));
-    assert.match(mails[0]!.raw, /Subject: New voicemail from \+15550100100/);
+    assert.equal(smtp.mails.length, 1);
+    assert.deepEqual(smtp.mails[0]!.to, ['alice@example.test']);
+    assert.match(smtp.mails[0]!.raw, /Content-Type: audio\/wav/i);
+    assert.match(smtp.mails[0]!.raw, new RegExp(`filename="?voicemail-${vm.id}\\.wav`));
+    assert.match(smtp.mails[0]!.raw, /Subject: New voicemail from \+15550100100/);
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(mails.length, 1, 'mailed once');
+    assert.equal(smtp.mails.length, 1, 'mailed once');
   });
 
   test('a caller who hangs up during the greeting leaves no message and no file', async () => {

@@ -7,12 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import pino from 'pino';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../helpers/databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../src/store/database.ts';
+import { ENGINES, type TestDatabase } from '../helpers/databases.ts';
+import { openVoicemailStore, speechWav } from '../helpers/voicemail-store.ts';
+import type { Store } from '../../src/store/database.ts';
 import { findVoicemail, insertVoicemail, setVoicemailTranscription } from '../../src/store/voicemails.ts';
 import { createEventBus } from '../../src/events.ts';
 import { createPocketsphinxEngine, createTranscriptionEngine, wordErrorRate } from '../../src/integrations/transcription/index.ts';
@@ -32,16 +32,9 @@ for (const engine of ENGINES) {
     const stored = (file: string) => insertVoicemail(store.db, { mailbox: { kind: 'device', id: 1 }, callerNumber: '+15550001111', called: '1001', durationSeconds: 2, filePath: file, size: 1, format: 'wav' });
 
     before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-      await store.db.insertInto('devices').values({ name: 'p', username: '1001', password_enc: 'x', type: 'generic', user_id: null, caller_id: null, created_at: '2026-12-04T00:00:00.000Z', updated_at: '2026-12-04T00:00:00.000Z' }).execute();
-      media = path.join(tdb.dataDir, 'media');
-      mkdirSync(path.join(media, 'voicemail'), { recursive: true });
+      ({ tdb, store, media } = await openVoicemailStore(engine));
       // What a G.722 / wideband message holds: 16 kHz 16-bit mono.
-      execFileSync('espeak-ng', ['-v', 'en-us', '-s', '140', '-w', path.join(media, 'voicemail', 'raw.wav'), SENTENCE]);
-      execFileSync('sox', ['-R', path.join(media, 'voicemail', 'raw.wav'), '-r', '16000', '-c', '1', '-b', '16', path.join(media, 'voicemail', 'm16.wav')]);
-      rmSync(path.join(media, 'voicemail', 'raw.wav'));
+      speechWav(media, 'm16.wav', SENTENCE, 16000);
     });
     after(async () => {
       await store?.close();

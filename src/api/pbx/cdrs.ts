@@ -16,6 +16,8 @@ import {
   CDR_DIRECTIONS, CDR_DISPOSITIONS, CDR_HANGUP_BY, HANGUP_CAUSES, cdrStats, findCdrById, listCdrs, toCdr, type CdrFilters,
 } from '../../store/cdrs.ts';
 import { IdParams } from './schemas.ts';
+import { TwilioCallSchema, TwilioCallSidField, twilioCallView, withTwilioCalls } from './twilio-call-view.ts';
+import type { CdrRow, TwilioCallRow } from '../../store/schema.ts';
 
 const literals = <T extends string>(values: readonly T[], description: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), { description: `${description}: ${values.join(' | ')}` });
@@ -48,12 +50,15 @@ const CdrSchema = Type.Object({
   sip_code: Type.Union([Type.Integer(), Type.Null()], { description: 'Final SIP status (200 when answered); null when none was sent' }),
   codec: NullableString,
   created_at: Type.String({ format: 'date-time' }),
+  twilio_call_sid: TwilioCallSidField,
+  twilio: TwilioCallSchema,
 }, {
   examples: [{
     id: 1, call_id: 'c-5f1e0b2a', a_call_id: 'a84b4c76e66710@198.51.100.7', b_call_id: '3848276298220188511@strowger', caller: '+15550001111',
     callee: '1001', did_id: 1, did_number: '+15551234567', caller_device_id: null, callee_device_id: 1, trunk_id: 1, direction: 'inbound',
     start_time: '2026-01-01T09:00:00.000Z', answer_time: '2026-01-01T09:00:04.000Z', end_time: '2026-01-01T09:02:04.000Z', duration: 124,
     billsec: 120, disposition: 'answered', hangup_cause: 'caller_bye', hangup_by: 'caller', sip_code: 200, codec: 'PCMU', created_at: '2026-01-01T09:02:04.012Z',
+    twilio_call_sid: null, twilio: null,
   }],
 });
 
@@ -141,6 +146,8 @@ function cdrFilters(q: Static<typeof CdrQuery>): CdrFilters {
   };
 }
 
+const cdrView = (row: CdrRow, twilio: TwilioCallRow | undefined) => ({ ...toCdr(row), twilio: twilioCallView(twilio) });
+
 export async function cdrsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const db = ctx.store.db;
@@ -153,7 +160,7 @@ export async function cdrsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     },
   }, async (req) => {
     const { rows, total } = await listCdrs(db, cdrFilters(req.query));
-    return page(rows.map(toCdr), total, req.query);
+    return page(await withTwilioCalls(db, rows, cdrView), total, req.query);
   });
 
   app.get('/cdrs/stats', {
@@ -168,6 +175,6 @@ export async function cdrsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
   }, async (req) => {
     const row = await findCdrById(db, req.params.id);
     if (!row) throw notFound('CDR');
-    return toCdr(row);
+    return (await withTwilioCalls(db, [row], cdrView))[0]!;
   });
 }

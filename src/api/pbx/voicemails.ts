@@ -26,6 +26,8 @@ import type { VoicemailRow } from '../../store/schema.ts';
 import type { Db } from '../../store/db.ts';
 import { findVoicemail, listVoicemails, mailboxesOwnedBy, MAIL_STATES, TRANSCRIPTION_STATES } from '../../store/voicemails.ts';
 import { IdParams } from './schemas.ts';
+import { TwilioCallSidField, TwilioRecordingSchema, twilioRecordingView, withTwilioCalls } from './twilio-call-view.ts';
+import type { TwilioCallRow } from '../../store/schema.ts';
 
 const literals = (values: readonly string[], description: string) =>
   Type.Union(values.map((v) => Type.Literal(v)), { description: `${description}: ${values.join(' | ')}` });
@@ -52,11 +54,14 @@ const VoicemailSchema = Type.Object({
   mail_state: literals(MAIL_STATES, 'Mail to voicemail_email (none: no address)'),
   mail_error: Type.Union([Type.String(), Type.Null()], { description: 'Why the last mail attempt failed' }),
   created_at: Type.String({ format: 'date-time' }),
+  twilio_call_sid: TwilioCallSidField,
+  twilio_recording: TwilioRecordingSchema,
 }, {
   examples: [{
     id: 1, mailbox: 'device:1', device_id: 1, did_id: null, caller_id: '+15550001111', caller_name: 'Alice', called: '1001', duration: 12,
     is_read: false, read_at: null, audio_url: '/api/voicemails/1/audio', format: 'wav', size: 192044, transcription: null,
     transcription_state: 'none', transcription_engine: null, mail_state: 'sent', mail_error: null, created_at: '2026-01-01T09:00:00.000Z',
+    twilio_call_sid: null, twilio_recording: null,
   }],
 });
 
@@ -67,12 +72,13 @@ const ListQuery = Type.Object({
 
 const Deleted = Type.Object({ success: Type.Boolean(), deleted: Type.Boolean({ description: 'false: there was no such message (already deleted)' }) });
 
-function toView(row: VoicemailRow) {
+function toView(row: VoicemailRow, twilio?: TwilioCallRow) {
   return {
     id: row.id, mailbox: row.mailbox, device_id: row.device_id, did_id: row.did_id, caller_id: row.caller_number, caller_name: row.caller_name,
     called: row.called, duration: row.duration_seconds, is_read: row.read === 1, read_at: row.read_at, audio_url: `/api/voicemails/${row.id}/audio`,
     format: row.format, size: row.size, transcription: row.transcription, transcription_state: row.transcription_state as (typeof TRANSCRIPTION_STATES)[number],
     transcription_engine: row.transcription_engine, mail_state: row.mail_state as (typeof MAIL_STATES)[number], mail_error: row.mail_error, created_at: row.created_at,
+    twilio_call_sid: row.twilio_call_sid, twilio_recording: twilioRecordingView(twilio),
   };
 }
 
@@ -111,9 +117,11 @@ export async function voicemailsRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
   const files = ctx.voicemail!;
   const tags = ['voicemails'];
 
+  const viewOne = async (row: VoicemailRow) => (await withTwilioCalls(db, [row], toView))[0]!;
+
   const list = async (user: User, q: { limit: number; offset: number; read?: boolean }) => {
     const { rows, total } = await listVoicemails(db, { read: q.read, mailboxes: await visibleMailboxes(db, user), limit: q.limit, offset: q.offset });
-    return page(rows.map(toView), total, q);
+    return page(await withTwilioCalls(db, rows, toView), total, q);
   };
 
   app.get('/voicemails', {
@@ -126,7 +134,7 @@ export async function voicemailsRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
 
   app.get('/voicemails/:id', {
     schema: { tags, summary: 'Get a voicemail: metadata, transcription, audio URL', params: IdParams, response: { 200: VoicemailSchema, ...errorResponses(400, 401, 404) } },
-  }, async (req) => toView(await visibleVoicemail(db, currentUser(req), req.params.id)));
+  }, async (req) => viewOne(await visibleVoicemail(db, currentUser(req), req.params.id)));
 
   app.get('/voicemails/:id/audio', {
     schema: {
@@ -159,7 +167,7 @@ export async function voicemailsRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
     schema: { tags, summary: 'Mark a voicemail read', params: IdParams, response: { 200: VoicemailSchema, ...errorResponses(400, 401, 404) } },
   }, async (req) => {
     const row = await visibleVoicemail(db, currentUser(req), req.params.id);
-    return toView((await files.markRead(row.id, true)) ?? row);
+    return viewOne((await files.markRead(row.id, true)) ?? row);
   });
 
   app.delete('/voicemails/:id', {

@@ -17,6 +17,7 @@ import { dialSipTwiml, emptyMessagingTwiml, isValidTwilioSignature, rejectTwiml 
 import { findDidByNumber } from '../../store/dids.ts';
 import { upsertTwilioCall } from '../../store/twilio-calls.ts';
 import { insertInboundMessage } from '../../store/messages.ts';
+import { applyTwilioTranscription } from '../../store/voicemails.ts';
 import { applyTwilioStatus } from '../../store/message-outbox.ts';
 import { twilioDialUri } from '../../pbx/twilio-dial-uri.ts';
 import { deliverSmsOverSip } from '../../pbx/sms-sip-delivery.ts';
@@ -122,8 +123,8 @@ export async function webhooksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiC
     return done(reply);
   });
 
-  // Recordings and transcriptions are kept on Twilio's call row; voicemail rows (their own
-  // issue) will take them over when a recording belongs to a voicemail.
+  // Status and recordings are kept on Twilio's call row, which CDRs and voicemails carrying
+  // the CallSid show joined on read (`twilio-call-view.ts`), whichever is written first.
   app.post('/webhooks/recording', route('Recording status callback (Twilio)', RecordingForm), async (req, reply) => {
     const p = req.body as Params;
     await upsertTwilioCall(db, p.CallSid!, {
@@ -139,6 +140,11 @@ export async function webhooksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiC
       transcription_sid: p.TranscriptionSid ?? null, transcription_status: p.TranscriptionStatus ?? null, transcription_text: p.TranscriptionText ?? null,
       ...(p.RecordingSid ? { recording_sid: p.RecordingSid } : {}),
     });
+    // The text becomes the voicemail's (unless a local engine's text is there: see the store).
+    if (p.TranscriptionText && p.TranscriptionStatus !== 'failed') {
+      const changed = await applyTwilioTranscription(db, p.CallSid!, p.TranscriptionText);
+      if (changed.length > 0) req.log.info({ call_sid: p.CallSid, voicemails: changed.map((v) => v.id) }, 'twilio transcription applied to voicemail');
+    }
     return done(reply);
   });
 }

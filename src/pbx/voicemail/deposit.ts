@@ -107,7 +107,7 @@ export class VoicemailDeposit implements LocalParty {
       this.log.info({ why, seconds }, 'voicemail: too short, discarded');
     } else {
       const row = await this.d.files.store(tmp, {
-        mailbox: this.mailbox, callId: io.callId, callerNumber: io.callerNumber, callerName: io.callerName, called: io.called,
+        mailbox: this.mailbox, callId: io.callId, twilioCallSid: io.twilioCallSid, callerNumber: io.callerNumber, callerName: io.callerName, called: io.called,
         durationSeconds: Math.round(seconds), mailTo: await this.mailTo(),
       }, 'wav');
       this.log.info({ id: row.id, why, seconds: row.duration_seconds }, 'voicemail: message stored');

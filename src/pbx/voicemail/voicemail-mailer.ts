@@ -7,6 +7,14 @@
  * `retryMs`, doubling per attempt up to an hour, `maxAttempts` times in all; the state and last
  * error show on the voicemail in the API. One pass at a time, so a mail is never sent twice
  * by this node.
+ *
+ * With a transcription engine (`transcriptWaitMs` > 0) a mail waits for its message's
+ * transcript, so the text goes in the body: an entry whose voicemail is not transcribed yet is
+ * put off (no attempt counted) until `transcriptionSettled` makes it due, or until the wait
+ * runs out, counted from the message's creation or from this mailer's start, whichever is
+ * later — a restart re-transcribes what it left `pending` (VoicemailTranscriber.resume) and the
+ * mail waits for that again rather than going out at once. A mail whose transcript failed or
+ * did not come in time says `Transcription: unavailable`.
  */
 import { readFile } from 'node:fs/promises';
 import nodemailer from 'nodemailer';
@@ -16,7 +24,7 @@ import type { SecretBox } from '../../store/secret-box.ts';
 import type { EventSource, VoicemailChanged } from '../../events.ts';
 import { getConfigValues } from '../../store/system-config.ts';
 import { findVoicemail } from '../../store/voicemails.ts';
-import { dueMails, mailFailed, mailSent, nextMailDue } from '../../store/voicemail-outbox.ts';
+import { deferMailForTranscript, dueMails, mailDueNow, mailFailed, mailSent, nextMailDue } from '../../store/voicemail-outbox.ts';
 import type { VoicemailMailOutboxRow, VoicemailRow } from '../../store/schema.ts';
 
 const MAX_DELAY_MS = 3600_000;
@@ -30,6 +38,8 @@ export interface VoicemailMailerOptions {
   audioPath(row: VoicemailRow): string;
   retryMs: number;
   maxAttempts: number;
+  /** How long a mail waits for its transcript; 0 when no engine is configured (mail at once). */
+  transcriptWaitMs?: number;
 }
 
 export class VoicemailMailer {
@@ -37,6 +47,7 @@ export class VoicemailMailer {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
+  private readonly startedAt = Date.now();
   private readonly log: Logger;
   private readonly onChanged = (e: VoicemailChanged) => { if (e.reason === 'added') this.kick(); };
 
@@ -60,6 +71,13 @@ export class VoicemailMailer {
     return this.running;
   }
 
+  /** A message's transcription ended (done or failed): its waiting mail goes now. */
+  async transcriptionSettled(voicemailId: number): Promise<void> {
+    if (this.closed || !this.o.transcriptWaitMs) return;
+    await mailDueNow(this.o.db, voicemailId);
+    await this.kick();
+  }
+
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
@@ -81,7 +99,15 @@ export class VoicemailMailer {
     for (const entry of await dueMails(this.o.db)) {
       if (this.closed) return;
       try {
-        await this.send(entry);
+        const row = await findVoicemail(this.o.db, entry.voicemail_id);
+        if (!row) throw new Error('voicemail deleted');
+        const waitUntil = this.transcriptDeadline(row);
+        if (waitUntil !== null) {
+          // Not deferred: the transcript came in since the row was read; the next round sends.
+          if (!await deferMailForTranscript(this.o.db, entry, waitUntil)) this.again = true;
+          continue;
+        }
+        await this.send(entry, row);
         await mailSent(this.o.db, entry);
         this.log.info({ voicemail: entry.voicemail_id, to: entry.recipient }, 'voicemail mailed');
       } catch (err) {
@@ -94,9 +120,16 @@ export class VoicemailMailer {
     }
   }
 
-  private async send(entry: VoicemailMailOutboxRow): Promise<void> {
-    const row = await findVoicemail(this.o.db, entry.voicemail_id);
-    if (!row) throw new Error('voicemail deleted');
+  /** Until when `row`'s mail waits for its transcript; null to send now. */
+  private transcriptDeadline(row: VoicemailRow): number | null {
+    const wait = this.o.transcriptWaitMs ?? 0;
+    // `none` too: the transcriber marks a new message `pending` after the mailer may have read it.
+    if (wait <= 0 || (row.transcription_state !== 'pending' && row.transcription_state !== 'none')) return null;
+    const until = Math.max(Date.parse(row.created_at), this.startedAt) + wait;
+    return until > Date.now() ? until : null;
+  }
+
+  private async send(entry: VoicemailMailOutboxRow, row: VoicemailRow): Promise<void> {
     const cfg = await getConfigValues(this.o.db, this.o.box);
     if (!cfg.smtp_host) throw new Error('SMTP is not configured (system setting smtp_host)');
     const port = cfg.smtp_port ? Number(cfg.smtp_port) : 587;
@@ -111,12 +144,19 @@ export class VoicemailMailer {
         from: cfg.smtp_from ?? `Strowger <voicemail@${cfg.smtp_host}>`,
         to: entry.recipient,
         subject: `New voicemail from ${from} (${row.duration_seconds} s)`,
-        text: `A new voicemail was left for ${row.called} by ${from} at ${row.created_at}, ${row.duration_seconds} seconds long.`
-          + (row.transcription ? `\n\nTranscription:\n${row.transcription}\n` : '\n'),
+        text: `A new voicemail was left for ${row.called} by ${from} at ${row.created_at}, ${row.duration_seconds} seconds long.\n`
+          + transcriptText(row, (this.o.transcriptWaitMs ?? 0) > 0),
         attachments: [{ filename: `voicemail-${row.id}.wav`, content: await readFile(this.o.audioPath(row)), contentType: 'audio/wav' }],
       });
     } finally {
       transport.close();
     }
   }
+}
+
+/** The body's transcript part: the text, or (with an engine configured) why there is none. */
+function transcriptText(row: VoicemailRow, transcribing: boolean): string {
+  if (row.transcription_state === 'done') return `\nTranscription:\n${row.transcription || '(no words recognised)'}\n`;
+  if (row.transcription) return `\nTranscription:\n${row.transcription}\n`;
+  return transcribing ? '\nTranscription: unavailable\n' : '';
 }

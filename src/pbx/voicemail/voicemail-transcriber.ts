@@ -24,6 +24,8 @@ export interface VoicemailTranscriberOptions {
   /** Where a message's audio is on disk (VoicemailFiles.absolutePath). */
   audioPath(row: Pick<VoicemailRow, 'file_path'>): string;
   logger: Logger;
+  /** Told each message whose transcription ended (`done` or `failed`): its mail may go. */
+  settled?: (voicemailId: number) => void;
 }
 
 export class VoicemailTranscriber {
@@ -88,10 +90,12 @@ export class VoicemailTranscriber {
       const r = await engine.transcribe(this.o.audioPath(row));
       const saved = await setVoicemailTranscription(db, row.id, { state: 'done', text: r.text, engine: r.engine });
       this.log.info({ id: row.id, ms: Date.now() - started, words: r.text ? r.text.split(' ').length : 0, confidence: r.confidence }, 'voicemail transcribed');
+      if (saved) this.o.settled?.(row.id);
       return saved ? 'done' : 'deleted';
     } catch (err) {
       this.log.warn({ err, id: row.id }, 'voicemail transcription failed');
       const saved = await setVoicemailTranscription(db, row.id, { state: 'failed', engine: engine.name });
+      if (saved) this.o.settled?.(row.id);
       return saved ? 'failed' : 'deleted';
     }
   }

@@ -80,3 +80,49 @@ test('local answer (voicemail): the offerer\'s first codec we decode and its tel
   await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 18', ['a=rtpmap:18 G729/8000']), legs()[0], null), (e) => e instanceof AnchorError && e.warning === 305);
   await assert.rejects(answerOffer(new FakeMedia(), offerSdp('m=video 4000 RTP/AVP 96', ['a=rtpmap:96 H264/90000']), legs()[0], null), (e) => e instanceof AnchorError && e.warning === 304);
 });
+
+/** The fmtp of payload type `pt` in an SDP, or null. */
+const fmtpOf = (sdp: string, pt: number): string | null => codecs(parseSdp(sdp).media[0]).find((c) => c.pt === pt)?.fmtp ?? null;
+const NB = 'maxplaybackrate=8000;sprop-maxcapturerate=8000';
+const OPUS_OFFER = offerSdp('m=audio 4000 RTP/AVP 111 101', ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1', 'a=rtpmap:101 telephone-event/48000', 'a=fmtp:101 0-16']);
+
+test('Opus offerer ↔ PCMU answerer: the answer to the Opus leg asks for narrowband (RFC 7587 §6.1); its encoder reads the peer\'s own fmtp', async () => {
+  const [a, b] = legs();
+  await anchorSdp(new FakeMedia(), OPUS_OFFER, 'offer', a, b);
+  const answer = await anchorSdp(new FakeMedia(), offerSdp('m=audio 6000 RTP/AVP 0', ['a=rtpmap:0 PCMU/8000']), 'answer', b, a);
+  assert.equal(fmtpOf(answer, 111), `useinbandfec=1;${NB}`);
+  assert.deepEqual([a.codec?.name, a.codec?.fmtp, b.codec?.name], ['opus', 'useinbandfec=1', 'PCMU']);
+});
+
+test('PCMU offerer: the Opus we add asks for narrowband, and the Opus answerer\'s maxplaybackrate reaches its leg codec', async () => {
+  const [a, b] = legs();
+  const offer = await anchorSdp(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 0 8', []), 'offer', a, b);
+  assert.equal(fmtpOf(offer, 96), NB);
+  await anchorSdp(new FakeMedia(), offerSdp('m=audio 6000 RTP/AVP 96', ['a=rtpmap:96 opus/48000/2', 'a=fmtp:96 maxplaybackrate=8000;useinbandfec=1']), 'answer', b, a);
+  assert.deepEqual([b.codec?.name, b.codec?.fmtp, a.codec?.name], ['opus', 'maxplaybackrate=8000;useinbandfec=1', 'PCMU']);
+});
+
+test('wideband bridges keep full-band Opus: Opus↔G.722, Opus↔Opus, a G.722-first offerer', async () => {
+  const [a, b] = legs();
+  await anchorSdp(new FakeMedia(), OPUS_OFFER, 'offer', a, b);
+  const g722 = await anchorSdp(new FakeMedia(), offerSdp('m=audio 6000 RTP/AVP 9', ['a=rtpmap:9 G722/8000']), 'answer', b, a);
+  assert.equal(fmtpOf(g722, 111), 'useinbandfec=1');
+  const [c, d] = legs();
+  await anchorSdp(new FakeMedia(), OPUS_OFFER, 'offer', c, d);
+  const opus = await anchorSdp(new FakeMedia(), offerSdp('m=audio 6000 RTP/AVP 111', ['a=rtpmap:111 opus/48000/2', 'a=fmtp:111 useinbandfec=1;stereo=0']), 'answer', d, c);
+  assert.equal(fmtpOf(opus, 111), 'useinbandfec=1;stereo=0', 'pass-through: the answer goes through unchanged');
+  const [e, f] = legs();
+  const offer = await anchorSdp(new FakeMedia(), offerSdp('m=audio 4000 RTP/AVP 9 0', []), 'offer', e, f);
+  assert.equal(fmtpOf(offer, 96), null);
+});
+
+test('answerOffer: an Opus offerer joining a PCMU party is answered narrowband; one joining an Opus party is not', async () => {
+  const pcmu = { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 };
+  const [leg] = legs();
+  const answer = await answerOffer(new FakeMedia(), OPUS_OFFER, leg, pcmu);
+  assert.equal(fmtpOf(answer, 111), `useinbandfec=1;${NB}`);
+  assert.equal(parseSdp(answer).media[0].attributes.filter((x) => x.name === 'fmtp' && x.value?.startsWith('111 ')).length, 1);
+  assert.equal(leg.codec?.fmtp, 'useinbandfec=1');
+  const same = await answerOffer(new FakeMedia(), OPUS_OFFER, legs()[0], { ...pcmu, pt: 111, name: 'opus', clockRate: 48000, channels: 2 });
+  assert.equal(fmtpOf(same, 111), 'useinbandfec=1');
+});

@@ -1,12 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
+import { ENGINES, createTestDatabase, type TestDatabase, useMigratedStore } from '../../helpers/databases.ts';
 import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
-import {
-  cdrStats, closeCallWithCdr, closeCallsWithCdrs, closeOrphanedCalls, findCdrById, insertCdr, insertCdrs, listCdrs, openCallRecord,
-  writeCallRecords,
-  toCdr, type CallStart, type NewCdr,
-} from '../../../src/store/cdrs.ts';
+import { cdrStats, closeCallWithCdr, closeCallsWithCdrs, closeOrphanedCalls, findCdrById, insertCdr, insertCdrs, listCdrs, openCallRecord, writeCallRecords, toCdr, type CallStart, type NewCdr } from '../../../src/store/cdrs.ts';
 
 const T0 = Date.parse('2026-03-10T09:00:00.000Z');
 const at = (sec: number) => new Date(T0 + sec * 1000).toISOString();
@@ -24,15 +20,7 @@ for (const engine of ENGINES) {
     let tdb: TestDatabase;
     let store: Store;
 
-    before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await store?.close();
-      await tdb?.cleanup();
-    });
+    useMigratedStore(engine, (s, d) => { store = s; tdb = d; });
 
     const journal = async () => (await store.db.selectFrom('active_calls').select(['call_id', 'node_id']).orderBy('call_id').execute());
 
@@ -50,6 +38,7 @@ for (const engine of ENGINES) {
         did_id: 7, did_number: '+15557770000', caller_device_id: null, callee_device_id: 3, trunk_id: 2, direction: 'inbound',
         start_time: '2026-03-10T09:00:00.000Z', answer_time: '2026-03-10T09:00:10.400Z', end_time: '2026-03-10T09:01:01.600Z',
         duration: 62, billsec: 51, disposition: 'answered', hangup_cause: 'caller_bye', hangup_by: 'caller', sip_code: 200, codec: 'PCMU',
+        twilio_call_sid: null,
       });
       assert.deepEqual(await findCdrById(store.db, id), row);
     });

@@ -1,12 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
+import { ENGINES, type TestDatabase, useMigratedStore } from '../../helpers/databases.ts';
+import { type Store } from '../../../src/store/database.ts';
 import { createSecretBox } from '../../../src/store/secret-box.ts';
-import {
-  deleteMohFile, findMohFileById, getMohSettings, insertMohFile, listMohFiles, setMohSettings, type NewMohFile,
-} from '../../../src/store/moh-files.ts';
+import { deleteMohFile, findMohFileById, getMohSettings, insertMohFile, listMohFiles, setMohSettings, type NewMohFile } from '../../../src/store/moh-files.ts';
 
 const box = createSecretBox(randomBytes(32));
 const T0 = Date.parse('2026-03-10T09:00:00.000Z');
@@ -21,15 +19,7 @@ for (const engine of ENGINES) {
     let tdb: TestDatabase;
     let store: Store;
 
-    before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await store?.close();
-      await tdb?.cleanup();
-    });
+    useMigratedStore(engine, (s, d) => { store = s; tdb = d; });
 
     test('a fresh install: MOH on, default source, no files', async () => {
       assert.deepEqual(await getMohSettings(store.db, box), { enabled: true, source: 'default' });

@@ -1,11 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
-import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
-import {
-  countsByMailbox, deleteVoicemail, findVoicemail, insertVoicemail, listMailboxCounts, listVoicemails, mailboxKey,
-  mailboxesOwnedBy, markVoicemailRead, parseMailboxKey, setVoicemailTranscription, voicemailFilePaths, type NewVoicemail,
-} from '../../../src/store/voicemails.ts';
+import { ENGINES, type TestDatabase, useMigratedStore } from '../../helpers/databases.ts';
+import { type Store } from '../../../src/store/database.ts';
+import { countsByMailbox, deleteVoicemail, findVoicemail, insertVoicemail, listMailboxCounts, listVoicemails, mailboxKey, mailboxesOwnedBy, markVoicemailRead, parseMailboxKey, setVoicemailTranscription, voicemailFilePaths, type NewVoicemail } from '../../../src/store/voicemails.ts';
 
 const T0 = Date.parse('2026-12-04T09:00:00.000Z');
 
@@ -25,20 +22,12 @@ for (const engine of ENGINES) {
     let tdb: TestDatabase;
     let store: Store;
 
-    before(async () => {
-      tdb = await createTestDatabase(engine);
-      store = openStore(tdb.url, { schema: tdb.schema });
-      await migrateToLatest(store);
-    });
-    after(async () => {
-      await store?.close();
-      await tdb?.cleanup();
-    });
+    useMigratedStore(engine, (s, d) => { store = s; tdb = d; });
 
     test('insert stores every column; a mail address queues one outbox entry in the same write', async () => {
       const row = await insertVoicemail(store.db, message({ callId: 'c1', mailTo: 'bob@example.test', transcriptionState: 'pending' }), T0);
       assert.deepEqual({ ...row, id: 0 }, {
-        id: 0, mailbox: 'device:1', device_id: 1, did_id: null, call_id: 'c1', caller_number: '+15550001111', caller_name: 'Alice',
+        id: 0, mailbox: 'device:1', device_id: 1, did_id: null, call_id: 'c1', twilio_call_sid: null, caller_number: '+15550001111', caller_name: 'Alice',
         called: '1001', duration_seconds: 7, file_path: 'voicemail/device-1/a.wav', size: 112_044, format: 'wav', read: 0, read_at: null,
         transcription: null, transcription_state: 'pending', transcription_engine: null, mail_state: 'pending', mail_error: null,
         created_at: '2026-12-04T09:00:00.000Z',
