@@ -80,9 +80,10 @@ export class VoicemailDeposit implements LocalParty {
 
   private async run(io: LocalPartyIo, audio: LegAudio): Promise<void> {
     await this.d.media.unbridge(io.legId).catch(() => {});
-    const [greeting, beep] = await Promise.all([this.greeting(), this.d.prompts.beep()]);
+    // Without speech (espeak-ng missing or failing) the caller still gets the beep and can leave a message.
+    const [greeting, beep] = await Promise.all([this.spoken(this.greeting()), this.d.prompts.beep()]);
     if (this.stopped) return;
-    await audio.play([greeting]);
+    if (greeting) await audio.play([greeting]);
     if (this.stopped) return;
     await audio.play([beep]);
     if (this.stopped) return;
@@ -113,8 +114,17 @@ export class VoicemailDeposit implements LocalParty {
       this.log.info({ id: row.id, why, seconds: row.duration_seconds }, 'voicemail: message stored');
     }
     if (this.stopped) return;
-    await audio.play([await this.d.prompts.speech('Thank you. Goodbye.')]);
+    const bye = await this.spoken(this.d.prompts.speech('Thank you. Goodbye.'));
+    if (bye) await audio.play([bye]);
     io.hangup();
+  }
+
+  /** A prompt, or null (logged) when speech synthesis failed. */
+  private async spoken<T>(prompt: Promise<T>): Promise<T | null> {
+    return prompt.catch((err: unknown) => {
+      this.log.error({ err }, 'voicemail: speech prompt unavailable (is espeak-ng installed?)');
+      return null;
+    });
   }
 
   /** Cuts the WAV to `keepBytes` of audio (no-op when shorter); returns its duration in seconds. */
