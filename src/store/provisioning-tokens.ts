@@ -24,7 +24,6 @@ export interface ProvisioningToken {
 
 /** 32 random bytes, base64url: 43 characters, URL-safe. */
 const TOKEN_BYTES = 32;
-export const TOKEN_PATTERN = '^[A-Za-z0-9_-]{43}$';
 const PREFIX_LENGTH = 6;
 
 export function hashToken(token: string): string {
@@ -59,7 +58,11 @@ export async function createToken(db: Db, t: { deviceId: number; expiresInMs: nu
   return { row, token };
 }
 
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** The token's row; undefined for an unknown token and, without a query, for anything not shaped like one. */
 export async function findTokenByPlaintext(db: Db, token: string): Promise<ProvisioningTokenRow | undefined> {
+  if (!TOKEN_SHAPE.test(token)) return undefined;
   return db.selectFrom('provisioning_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
 }
 

@@ -17,7 +17,7 @@ import { ListOf, page, PaginationQuery } from '../shared/pagination.ts';
 import { currentUser } from '../shared/auth.ts';
 import { RateWindow } from '../shared/rate-window.ts';
 import {
-  createToken, findTokenById, findTokenByPlaintext, listTokens, revokeToken, tokenState, toProvisioningToken, TOKEN_PATTERN,
+  createToken, findTokenById, findTokenByPlaintext, listTokens, revokeToken, tokenState, toProvisioningToken,
 } from '../../store/provisioning-tokens.ts';
 import { deviceIdsOfUser } from '../../store/devices.ts';
 import { insertDeviceEvent, listEventsByCategory, toDeviceEvent } from '../../store/device-events.ts';
@@ -96,7 +96,7 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
     },
   }, async (req, reply) => {
     const plaintext = req.params.id;
-    const row = TOKEN_RE.test(plaintext) ? await findTokenByPlaintext(db, plaintext) : undefined;
+    const row = await findTokenByPlaintext(db, plaintext);
     if (!row) throw notFound('Token');
     await visibleDevice(db, currentUser(req), row.device_id);
     const state = tokenState(row);
@@ -145,5 +145,3 @@ export async function provisioningTokenRoutes(base: FastifyInstance, { ctx }: { 
     return reply.type(out.contentType).header('cache-control', 'no-store').send(out.body);
   });
 }
-
-const TOKEN_RE = new RegExp(TOKEN_PATTERN);

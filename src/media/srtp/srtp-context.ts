@@ -247,8 +247,6 @@ function xorSalt(iv: Buffer, salt: Buffer): Buffer {
   return iv;
 }
 
-/* SRTP tag (RFC 3711 §4.2): HMAC-SHA1 over the authenticated portion, then the ROC (HmacSha1.digest's suffix). */
-
 function tagEqual(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
