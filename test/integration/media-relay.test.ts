@@ -10,25 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMediaEngine, MediaError } from '../../src/media/index.ts';
 import type { LegInfo, MediaEngine, WorkerExitInfo } from '../../src/media/index.ts';
 import { Endpoint, receiverReport, rtpPacket } from '../helpers/udp-endpoint.ts';
-import { ipv6Available } from '../helpers/ipv6.ts';
+import { canBindUdp, ipv6Available } from '../helpers/ipv6.ts';
 
 const HOST = '127.0.0.1';
 function isMediaError(code: string): (err: unknown) => boolean {
   return (err) => err instanceof MediaError && err.code === code;
 }
 
-async function portIsFree(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  try {
-    s.bind(port, HOST);
-    await once(s, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
+const portIsFree = (port: number) => canBindUdp('udp4', port, HOST);
 
 // A range of our own, away from the default 10000-20000 other suites may use.
 const BASE = 24000 + 2 * Math.floor(Math.random() * 2000);
