@@ -2,6 +2,7 @@
  * Start-up and shutdown of one Strowger node: store → migrations → first-run admin →
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
+import { RoomRegistry } from './rooms/room-registry.ts';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -109,6 +110,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
+      ctx.media = media;
+      const rooms = new RoomRegistry({ media, limits: config.rooms });
+      ctx.rooms = rooms;
+      closers.unshift(() => rooms.close());
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
