@@ -36,4 +36,6 @@ export interface ApiContext {
   media?: import('../media/media-engine.ts').MediaEngine;
   /** Built-in rooms (with the media engine). */
   rooms?: import('../rooms/room-registry.ts').RoomRegistry;
+  /** Which dialled SIP user parts reach rooms and the room IVR (gateways register theirs here). */
+  roomDialPlan?: import('../rooms/room-dial-plan.ts').RoomDialPlan;
 }

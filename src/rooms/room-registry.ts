@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
 import { Room, type RoomMedia } from './room.ts';
 import { RoomError } from './room-errors.ts';
-import type { ChatMessage, RoomSnapshot } from './room-types.ts';
+import type { ChatMessage, ParticipantSnapshot, RoomSnapshot } from './room-types.ts';
 
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -31,6 +31,8 @@ export interface RoomRegistryEvents {
   closed: [name: string, reason: string];
   /** A chat message in any room. */
   chat: [message: ChatMessage];
+  /** A key pressed by a participant of any room (SIP callers' DTMF). */
+  dtmf: [room: string, participant: ParticipantSnapshot, digit: string];
 }
 
 export interface RoomRegistryOptions {
@@ -80,6 +82,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
       if (room.size === 0 && !room.closed) this.scheduleIdle(room);
     });
     room.on('chat', (message) => this.emit('chat', message));
+    room.on('dtmf', (participant, digit) => this.emit('dtmf', name, participant, digit));
     room.once('closed', (reason) => {
       this.cancelIdle(name);
       if (this.rooms.get(name) === room) this.rooms.delete(name);

@@ -159,6 +159,14 @@ export class Room extends EventEmitter<RoomEvents> {
     return message;
   }
 
+  /** A participant pressed a key (emitted as `dtmf`); false when it is not in the room. */
+  keyPressed(id: string, digit: string): boolean {
+    const member = this.members.get(id);
+    if (member === undefined) return false;
+    this.emit('dtmf', snapshotOf(member), digit);
+    return true;
+  }
+
   /** The last chat messages, oldest first. */
   history(): ChatMessage[] {
     return [...this.log];
