@@ -16,6 +16,8 @@ import { RoomError } from './room-errors.ts';
 import type { ChatMessage, ParticipantSnapshot, RoomSnapshot } from './room-types.ts';
 
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The room-name rule as a JSON-schema `pattern` (API parameters). */
+export const ROOM_NAME_PATTERN = ROOM_NAME.source;
 
 export interface RoomLimits {
   maxRooms: number;
