@@ -7,3 +7,4 @@ export type { ChatMessage, JoinOptions, LeaveReason, ParticipantKind, Participan
 export { RoomDialPlan, type RoomDialPlanOptions, type RoomDialTarget } from './room-dial-plan.ts';
 export { RoomCaller, type RoomCallerDeps } from './room-caller.ts';
 export { RoomIvr, type RoomIvrDeps } from './room-ivr.ts';
+export { SpeakerDetector, type SpeakerOptions } from './speaker-detector.ts';

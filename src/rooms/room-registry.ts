@@ -54,10 +54,15 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     }
   };
 
+  private readonly onLevels = (worker: number): void => {
+    for (const room of this.rooms.values()) if (room.worker === worker) room.updateSpeaker();
+  };
+
   constructor(private readonly options: RoomRegistryOptions) {
     super();
     this.timers = options.timers ?? { setTimeout, clearTimeout };
     options.media.on('workerExit', this.onWorkerExit);
+    options.media.on('levels', this.onLevels);
   }
 
   /** Checks a room name without opening anything. */
@@ -110,6 +115,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
   /** Closes every room (shutdown). */
   async close(): Promise<void> {
     this.options.media.off('workerExit', this.onWorkerExit);
+    this.options.media.off('levels', this.onLevels);
     await Promise.all([...this.rooms.values()].map((r) => r.close('server shutting down')));
   }
 
