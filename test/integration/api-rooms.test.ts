@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createUserSession, type TestServer } from '../helpers/server.ts';
-import { startCallServer } from './call-fixtures.ts';
+import { eventually, startCallServer } from './call-fixtures.ts';
 import type { Room } from '../../src/rooms/index.ts';
+import { startRtpReceiver, type RtpReceiver } from '../helpers/rtp-receiver.ts';
 
 describe('/api/rooms', () => {
   let t: TestServer;
@@ -16,6 +17,7 @@ describe('/api/rooms', () => {
   let room: Room;
   let playerId: string;
   let aliceLeg: number;
+  let rx: RtpReceiver;
 
   before(async () => {
     t = await startCallServer(31600);
@@ -24,13 +26,18 @@ describe('/api/rooms', () => {
     const media = t.server.ctx.media!;
     const player = await media.createPlayer({ group: room.group, source: { tone: { frequencies: [500], levelDb: -20 } }, loop: true });
     playerId = (await room.join({ kind: 'player', displayName: 'music', endpoint: player.id, hears: false })).id;
+    // Alice's leg hears the room (PCMU to a test socket), so the player is decoded and measured.
+    rx = await startRtpReceiver();
     const leg = await media.createLeg({ group: room.group });
+    await media.setCodec(leg.id, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 });
+    await media.setRemote(leg.id, { address: '127.0.0.1', rtpPort: rx.port });
     aliceLeg = leg.id;
     await room.join({ kind: 'sip', displayName: 'Alice', endpoint: leg.id });
   });
   after(async () => {
     await t.server.ctx.media?.releaseLeg(aliceLeg).catch(() => {});
     await t?.close();
+    await rx?.close();
   });
 
   const admin = (method: string, path: string, body?: unknown) => t.request(method, path, { cookie: t.adminCookie, body });
@@ -57,7 +64,16 @@ describe('/api/rooms', () => {
     assert.deepEqual(r.participants.map((p: any) => [p.kind, p.display_name, p.muted, p.hears, p.speaks]), [['player', 'music', false, false, true], ['sip', 'Alice', false, true, true]]);
     const one = await admin('GET', '/api/rooms/standup');
     assert.equal(one.status, 200);
-    assert.deepEqual(one.body, r);
+    const steady = (room: any) => ({ ...room, participants: room.participants.map((p: any) => ({ ...p, level_db: undefined })) });
+    assert.deepEqual(steady(one.body), steady(r));
+    // The player (a -20 dB peak tone: -23 dBFS RMS) is measured and is the speaker; Alice is silent.
+    const measured = await eventually('levels reported', async () => {
+      const b = (await admin('GET', '/api/rooms/standup')).body;
+      return b.speaker === playerId ? b : undefined;
+    });
+    const [music, alice] = measured.participants;
+    assert.ok(Math.abs(music.level_db - -23) < 1.5, `player level ${music.level_db}`);
+    assert.equal(alice.level_db, -100);
     const missing = await admin('GET', '/api/rooms/nosuchroom');
     assert.equal(missing.status, 404);
     assert.deepEqual(missing.body, { error: { code: 'not_found', message: 'Room not found', details: null } });

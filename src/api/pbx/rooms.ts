@@ -23,12 +23,14 @@ const Participant = Type.Object({
   hears: Type.Boolean({ description: 'It is given the mix of the others' }),
   speaks: Type.Boolean({ description: 'Its audio goes into the mix (unless muted)' }),
   joined_at: Type.String({ format: 'date-time' }),
+  level_db: Type.Union([Type.Null(), Type.Number()], { description: 'Smoothed audio level in dBFS (RMS; -100 silent or muted; null: not measured yet). Measured only while someone in the room hears the participant.' }),
 });
 const RoomView = Type.Object({
   name: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
   participants: Type.Array(Participant),
-}, { examples: [{ name: 'standup', created_at: '2026-01-01T00:00:00.000Z', participants: [{ id: '3f9a0c1b2d4e', kind: 'sip', display_name: '1001', muted: false, hears: true, speaks: true, joined_at: '2026-01-01T00:00:02.000Z' }] }] });
+  speaker: Type.Union([Type.Null(), Type.String()], { description: 'Id of the active speaker (the loudest unmuted participant, with hysteresis); null: nobody speaks' }),
+}, { examples: [{ name: 'standup', created_at: '2026-01-01T00:00:00.000Z', speaker: '3f9a0c1b2d4e', participants: [{ id: '3f9a0c1b2d4e', kind: 'sip', display_name: '1001', muted: false, hears: true, speaks: true, joined_at: '2026-01-01T00:00:02.000Z', level_db: -21.5 }] }] });
 const ChatMessage = Type.Object({
   id: Type.Integer(), room: Type.String(), from: Type.String(), text: Type.String(), at: Type.String({ format: 'date-time' }),
 });
@@ -44,7 +46,14 @@ const ChatBody = Type.Object({
 }, { additionalProperties: false });
 const MuteBody = Type.Object({ muted: Type.Boolean() }, { additionalProperties: false });
 
-const view = (room: Room) => room.snapshot();
+/** A room as the API shows it: its snapshot with each participant's level and the speaker. */
+function view(room: Room) {
+  const levels = new Map(room.levels().map((l) => [l.id, l.level_db]));
+  const snap = room.snapshot();
+  return { ...snap, participants: snap.participants.map((p) => withLevel(p, levels)), speaker: room.speaker?.id ?? null };
+}
+
+const withLevel = (p: ParticipantSnapshot, levels: Map<string, number | null>) => ({ ...p, level_db: levels.get(p.id) ?? null });
 
 /** A room error as the API says it (the room closed under the request: 409). */
 function roomFailure(err: unknown): never {
@@ -76,7 +85,7 @@ export async function roomsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   app.get('/rooms', {
     schema: { tags, summary: 'Open rooms with their participants (any logged-in user)', querystring: PaginationQuery, response: { 200: ListOf(RoomView), ...errorResponses(400, 401, 503) } },
   }, async (req) => {
-    const all = registry().list();
+    const all = registry().list().map((r) => view(registry().get(r.name)!));
     return page(all.slice(req.query.offset, req.query.offset + req.query.limit), all.length, req.query);
   });
 
@@ -111,7 +120,8 @@ export async function roomsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     const room = roomOf(req.params.name);
     participantOf(room, req.params.id);
     try {
-      return await room.setMuted(req.params.id, req.body.muted);
+      const p = await room.setMuted(req.params.id, req.body.muted);
+      return withLevel(p, new Map(room.levels().map((l) => [l.id, l.level_db])));
     } catch (err) { return roomFailure(err); }
   });
 
