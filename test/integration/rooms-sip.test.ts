@@ -3,7 +3,7 @@
  * the room dial plan (registered entry, the configured prefix, the IVR number) and ends up a
  * `sip` participant; a tone player in the room reaches the caller's RTP (decoded, Goertzel);
  * the caller's INFO key reaches the room as `dtmf`; the IVR refuses a short number with an
- * error prompt and takes the retry; closing the room or kicking the caller hangs it up (BYE).
+ * error prompt and takes the retry, and hangs up after three wrong entries; closing the room or kicking the caller hangs it up (BYE).
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -99,5 +99,12 @@ describe('SIP callers into rooms (sipp, dial plan, IVR)', () => {
     await room.close('test over');
     const r = await done;
     assert.equal(r.stats.successful, 1, `${r.errors}\n${r.messages.slice(-2000)}`);
+  });
+
+  test('the IVR: three wrong entries, then goodbye and the PBX hangs up', async () => {
+    const { done } = await call('0', 'uac-room-ivr-fail.xml');
+    const r = await done;
+    assert.equal(r.stats.successful, 1, `the caller got the BYE: ${r.errors}\n${r.messages.slice(-2000)}`);
+    assert.equal(t.server.ctx.rooms!.get('1'), undefined);
   });
 });
