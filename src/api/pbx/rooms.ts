@@ -48,11 +48,12 @@ const MuteBody = Type.Object({ muted: Type.Boolean() }, { additionalProperties: 
 
 /** A room as the API shows it: its snapshot with each participant's level and the speaker. */
 function view(room: Room) {
-  const levels = new Map(room.levels().map((l) => [l.id, l.level_db]));
+  const levels = levelsOf(room);
   const snap = room.snapshot();
   return { ...snap, participants: snap.participants.map((p) => withLevel(p, levels)), speaker: room.speaker?.id ?? null };
 }
 
+const levelsOf = (room: Room) => new Map(room.levels().map((l) => [l.id, l.level_db]));
 const withLevel = (p: ParticipantSnapshot, levels: Map<string, number | null>) => ({ ...p, level_db: levels.get(p.id) ?? null });
 
 /** A room error as the API says it (the room closed under the request: 409). */
@@ -75,11 +76,6 @@ export async function roomsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     const room = registry().get(name);
     if (!room) throw notFound('Room');
     return room;
-  };
-  const participantOf = (room: Room, id: string): ParticipantSnapshot => {
-    const p = room.participant(id);
-    if (!p) throw notFound('Participant');
-    return p;
   };
 
   app.get('/rooms', {
@@ -118,10 +114,8 @@ export async function roomsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     },
   }, async (req) => {
     const room = roomOf(req.params.name);
-    participantOf(room, req.params.id);
     try {
-      const p = await room.setMuted(req.params.id, req.body.muted);
-      return withLevel(p, new Map(room.levels().map((l) => [l.id, l.level_db])));
+      return withLevel(await room.setMuted(req.params.id, req.body.muted), levelsOf(room));
     } catch (err) { return roomFailure(err); }
   });
 
@@ -133,9 +127,7 @@ export async function roomsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
       response: { 200: Ok, ...errorResponses(400, 401, 403, 404, 503) },
     },
   }, async (req) => {
-    const room = roomOf(req.params.name);
-    participantOf(room, req.params.id);
-    if (!(await room.leave(req.params.id, 'kicked'))) throw notFound('Participant');
+    if (!(await roomOf(req.params.name).leave(req.params.id, 'kicked'))) throw notFound('Participant');
     return { success: true };
   });
 }
