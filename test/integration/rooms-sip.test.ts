@@ -3,7 +3,9 @@
  * the room dial plan (registered entry, the configured prefix, the IVR number) and ends up a
  * `sip` participant; a tone player in the room reaches the caller's RTP (decoded, Goertzel);
  * the caller's INFO key reaches the room as `dtmf`; the IVR refuses a short number with an
- * error prompt and takes the retry, and hangs up after three wrong entries; closing the room or kicking the caller hangs it up (BYE).
+ * error prompt and takes the retry, and hangs up after three wrong entries; closing the room
+ * or kicking the caller hangs it up (BYE). Two media workers: a caller whose leg lives in the
+ * other worker than its room joins through a stand-in.
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +32,7 @@ describe('SIP callers into rooms (sipp, dial plan, IVR)', () => {
   const receivers: RtpReceiver[] = [];
 
   before(async () => {
-    t = await startCallServer(31400, { STROWGER_ROOM_PREFIX: 'room-', STROWGER_IVR_DIGIT_TIMEOUT_SECONDS: '3' });
+    t = await startCallServer(31400, { STROWGER_ROOM_PREFIX: 'room-', STROWGER_IVR_DIGIT_TIMEOUT_SECONDS: '3', STROWGER_MEDIA_WORKERS: '2' });
     await device(t, '1001');
   });
   after(async () => {
