@@ -24,8 +24,8 @@ import { SpeakerDetector } from './speaker-detector.ts';
 import { LEVEL_FLOOR_DB } from '../media/level-meter.ts';
 import type { ChatMessage, JoinOptions, LeaveReason, ParticipantKind, ParticipantSnapshot, RoomEvents, RoomSnapshot } from './room-types.ts';
 
-/** What a room needs of the media engine. */
-export type RoomMedia = Pick<MediaEngine, 'reserveGroup' | 'releaseGroup' | 'standIn' | 'connect' | 'releaseLeg' | 'has' | 'meter' | 'levelOf'>;
+/** What a room needs of the media engine (levels and the speaker need `meter` and `levelOf`). */
+export type RoomMedia = Pick<MediaEngine, 'reserveGroup' | 'releaseGroup' | 'standIn' | 'connect' | 'releaseLeg' | 'has'> & Partial<Pick<MediaEngine, 'meter' | 'levelOf'>>;
 
 export interface RoomOptions {
   maxParticipants: number;
@@ -81,7 +81,7 @@ export class Room extends EventEmitter<RoomEvents> {
       if (this.members.size >= this.options.maxParticipants) throw new RoomError('ROOM_FULL', `${this.options.maxParticipants} in ${this.name}`);
       const mixId = await this.media.standIn(options.endpoint, this.group);
       // Levels for `levels()` and the active speaker: measured where the room decodes it anyway.
-      if (options.speaks ?? true) await this.media.meter(mixId, true).catch(() => {});
+      if (options.speaks ?? true) await this.media.meter?.(mixId, true).catch(() => {});
       const member: Member = {
         id: randomBytes(6).toString('hex'),
         kind: options.kind,
@@ -159,7 +159,7 @@ export class Room extends EventEmitter<RoomEvents> {
    * the room; null: not measured yet). Measured by the media worker on the mix path.
    */
   levels(): Array<{ id: string; level_db: number | null }> {
-    return [...this.members.values()].map((m) => ({ id: m.id, level_db: m.speaks && !m.muted ? (this.media.levelOf(m.mixId) ?? null) : LEVEL_FLOOR_DB }));
+    return [...this.members.values()].map((m) => ({ id: m.id, level_db: m.speaks && !m.muted ? (this.media.levelOf?.(m.mixId) ?? null) : LEVEL_FLOOR_DB }));
   }
 
   /** The active speaker (see `speaker-detector.ts`), null when nobody speaks. */
@@ -178,7 +178,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const levels = new Map<string, number>();
     for (const m of this.members.values()) {
       if (!m.speaks || m.muted) continue;
-      const db = this.media.levelOf(m.mixId);
+      const db = this.media.levelOf?.(m.mixId);
       if (db !== undefined) levels.set(m.id, db);
     }
     if (this.speakers.update(levels)) this.emit('speaker', this.speaker);
@@ -242,7 +242,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (member.mixId !== member.endpoint) await this.media.releaseLeg(member.mixId).catch(() => false);
     else {
       if (member.hears) await this.media.connect(member.mixId, []).catch(() => {});
-      if (member.speaks) await this.media.meter(member.mixId, false).catch(() => {});
+      if (member.speaks) await this.media.meter?.(member.mixId, false).catch(() => {});
     }
   }
 

@@ -15,7 +15,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { spawnSipp, type SippResult } from '../helpers/sipp.ts';
 import { startRtpReceiver, type RtpReceiver } from '../helpers/rtp-receiver.ts';
 import { decodeUlaw, goertzelPower } from '../helpers/audio-analysis.ts';
-import { assertIdle, device, deviceCall, eventually, startCallServer } from './call-fixtures.ts';
+import { assertIdle, cdrCount, device, deviceCall, eventually, nextCdr, startCallServer } from './call-fixtures.ts';
 import type { Room } from '../../src/rooms/index.ts';
 
 const TONE_HZ = 700;
@@ -63,6 +63,7 @@ describe('SIP callers into rooms (sipp, dial plan, IVR)', () => {
     assert.equal(t.server.ctx.roomDialPlan!.register('gw-standup', 'standup'), true);
     assert.equal(t.server.ctx.roomDialPlan!.register('gw-standup', 'other'), false, 'a user part leads to one room');
     const room = await roomWithTone('standup');
+    const cdrs = await cdrCount(t);
     const key = once(room, 'dtmf');
     const { rx, done } = await call('gw-standup', 'uac-room.xml');
     const p = await eventually('the caller in the room', () => sipParticipant(room), 10000);
@@ -75,6 +76,8 @@ describe('SIP callers into rooms (sipp, dial plan, IVR)', () => {
     await room.close('test over');
     const r = await done;
     assert.equal(r.stats.successful, 1, `the PBX hung up the caller: ${r.errors}\n${r.messages.slice(-2000)}`);
+    const cdr = await nextCdr(t, cdrs);
+    assert.deepEqual([cdr.callee, cdr.disposition, cdr.hangup_by], ['gw-standup', 'answered', 'system'], 'a normal answered call in the CDRs');
     assert.equal(t.server.ctx.roomDialPlan!.unregister('gw-standup'), true);
   });
 
