@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServer } from '../helpers/server.ts';
 import { spawnSipp, type SippResult } from '../helpers/sipp.ts';
 import { startRtpReceiver, type RtpReceiver } from '../helpers/rtp-receiver.ts';
-import { decodeUlaw, goertzelPower } from '../helpers/audio-analysis.ts';
+import { dbfs, decodeUlaw, goertzelPower } from '../helpers/audio-analysis.ts';
 import { assertIdle, cdrCount, device, deviceCall, eventually, nextCdr, startCallServer } from './call-fixtures.ts';
 import type { Room } from '../../src/rooms/index.ts';
 
@@ -107,9 +107,14 @@ describe('SIP callers into rooms (sipp, dial plan, IVR)', () => {
   });
 
   test('the IVR: three wrong entries, then goodbye and the PBX hangs up', async () => {
-    const { done } = await call('0', 'uac-room-ivr-fail.xml');
+    const { rx, done } = await call('0', 'uac-room-ivr-fail.xml');
     const r = await done;
     assert.equal(r.stats.successful, 1, `the caller got the BYE: ${r.errors}\n${r.messages.slice(-2000)}`);
+    // The prompts (espeak-ng speech) reached the caller: the loudest half second is speech-loud.
+    const pcm = decodeUlaw(Buffer.concat(rx.sources().flatMap((s) => s.payloads)));
+    let loudest = -Infinity;
+    for (let at = 0; at + 4000 <= pcm.length; at += 4000) loudest = Math.max(loudest, dbfs(pcm.subarray(at, at + 4000)));
+    assert.ok(loudest > -35, `spoken prompts heard: loudest ${loudest.toFixed(1)} dBFS over ${pcm.length} samples`);
     assert.equal(t.server.ctx.rooms!.get('1'), undefined);
   });
 });
