@@ -43,6 +43,8 @@ export interface ZrtpEndpointOptions {
   timers: ZrtpTimers;
   onSecure(result: ZrtpSecure): void;
   onFailed(reason: string, code: number | null): void;
+  /** Our Hellos went unanswered (§6: T1 exhausted); a later Hello from the peer still starts the exchange. */
+  onNoPeer?(): void;
   /** Key agreements we accept, in preference order. Default EC25 then DH3k. */
   keyAgreements?: KeyAgreementName[];
   /** Never send a Commit (the P flag, §5.2): the peer must initiate. Default false. */
@@ -330,8 +332,10 @@ export class ZrtpEndpoint {
     const again = (): void => {
       if (++tries > t.tries) {
         this.timer = null;
-        if (this.state === 'discovery') this.state = 'no-peer';
-        else this.fail('peer stopped answering', ZRTP_ERRORS.timeout);
+        if (this.state === 'discovery') {
+          this.state = 'no-peer';
+          this.o.onNoPeer?.();
+        } else this.fail('peer stopped answering', ZRTP_ERRORS.timeout);
         return;
       }
       this.sendMessage(message);
