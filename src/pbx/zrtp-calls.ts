@@ -75,7 +75,7 @@ export class ZrtpCalls {
 
   /** Applies to calls answered from now on. */
   async update(next: Partial<ZrtpSettings>): Promise<ZrtpSettings> {
-    const s = { ...this.current, ...next };
+    const s: ZrtpSettings = { enabled: next.enabled ?? this.current.enabled, strictMode: next.strictMode ?? this.current.strictMode };
     await setConfigValues(this.o.db, this.o.box, { [KEYS.enabled]: s.enabled ? '1' : '0', [KEYS.strict]: s.strictMode ? '1' : '0' }, new Set());
     this.current = s;
     return this.settings();

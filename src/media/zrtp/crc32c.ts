@@ -1,7 +1,9 @@
 /**
  * CRC-32C (Castagnoli, RFC 3309 / RFC 3720 B.4) as ZRTP frames its packets (RFC 6189 §5): the
- * reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF, written big-endian
- * in the last word of the packet. Check value of "123456789": 0xE3069283.
+ * reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF. Check value of
+ * "123456789": 0xE3069283. On the wire the value goes least significant byte first, as SCTP
+ * puts it (RFC 3309 §2 transmits the reflected register as is): libbzrtp (linphone) does so and
+ * drops packets whose CRC is big-endian.
  */
 const TABLE = (() => {
   const t = new Uint32Array(256);

@@ -41,7 +41,11 @@ export interface ZrtpEndpointOptions {
   send(packet: Buffer): void;
   cache: ZrtpCache;
   timers: ZrtpTimers;
-  onSecure(result: ZrtpSecure): void;
+  /**
+   * The exchange completed. A responder awaits it before sending Conf2ACK, so the SRTP keys are
+   * in place before the initiator starts sending SRTP (RFC 6189 §4.6).
+   */
+  onSecure(result: ZrtpSecure): void | Promise<void>;
   onFailed(reason: string, code: number | null): void;
   /** Our Hellos went unanswered (§6: T1 exhausted); a later Hello from the peer still starts the exchange. */
   onNoPeer?(): void;
@@ -290,8 +294,10 @@ export class ZrtpEndpoint {
       return;
     }
     this.peerVerified = body.sasVerified;
-    this.reply(encodeSimple('Conf2ACK'));
+    const ack = encodeSimple('Conf2ACK');
+    this.last = ack;
     await this.secure(ex);
+    this.sendMessage(ack);
   }
 
   private async onConf2Ack(): Promise<void> {
@@ -304,7 +310,7 @@ export class ZrtpEndpoint {
     this.state = 'secure';
     const next = updatedSecrets(this.retained!, ex.keys!.newRs1, ex.matched);
     await this.o.cache.save(this.peerZid!, next);
-    this.o.onSecure(secureResult({
+    await this.o.onSecure(secureResult({
       role: ex.role, algorithms: ex.algorithms, keys: ex.keys!, peerZid: this.peerZid!, peerClientId: this.peerHello!.msg.clientId,
       sas: renderSasB32(ex.keys!.sasValue), cacheMatched: ex.matched, verified: this.ourVerified(ex) && this.peerVerified, peerVerifiedFlag: this.peerVerified,
     }));

@@ -237,7 +237,7 @@ export function parseMessage(raw: Buffer): ZrtpMessage {
         return list;
       });
       return {
-        type, version: text(raw, 12, 4), clientId: text(raw, 16, 16), h3: copy(32, 32), zid: copy(64, 12),
+        type, version: text(raw, 12, 4), clientId: text(raw, 16, 16).replace(/\0+$/, ''), h3: copy(32, 32), zid: copy(64, 12),
         signature: (raw[76] & 0x40) !== 0, mitm: (raw[76] & 0x20) !== 0, passive: (raw[76] & 0x10) !== 0,
         hashes, ciphers, authTags, keyAgreements, sasTypes, mac: copy(at, 8),
       };

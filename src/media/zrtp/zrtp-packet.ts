@@ -10,6 +10,8 @@
  * |                        Source Identifier                      |
  * |           ZRTP Message (length depends on Message Type)       |
  * |                          CRC (1 word)                         |
+ *
+ * The CRC word holds CRC-32C least significant byte first (see `crc32c.ts`).
  */
 import { crc32c } from './crc32c.ts';
 
@@ -32,7 +34,7 @@ export function framePacket(message: Uint8Array, sequence: number, ssrc: number)
   out.writeUInt32BE(ZRTP_MAGIC, 4);
   out.writeUInt32BE(ssrc >>> 0, 8);
   out.set(message, HEADER);
-  out.writeUInt32BE(crc32c(out, 0, out.length - 4), out.length - 4);
+  out.writeUInt32LE(crc32c(out, 0, out.length - 4), out.length - 4);
   return out;
 }
 
@@ -50,7 +52,7 @@ export function unframePacket(buf: Buffer): UnframeResult {
   if (!isZrtpPacket(buf)) return { ok: false, reason: 'not a ZRTP packet' };
   if (buf.length % 4 !== 0) return { ok: false, reason: `length ${buf.length} is not a multiple of 4` };
   const expected = crc32c(buf, 0, buf.length - 4);
-  const got = buf.readUInt32BE(buf.length - 4);
+  const got = buf.readUInt32LE(buf.length - 4);
   if (expected !== got) return { ok: false, reason: `CRC 0x${got.toString(16)}, expected 0x${expected.toString(16)}` };
   return { ok: true, packet: { sequence: buf.readUInt16BE(2), ssrc: buf.readUInt32BE(8), message: buf.subarray(HEADER, buf.length - 4) } };
 }

@@ -111,7 +111,7 @@ export class ZrtpService {
     session.endpoint = new ZrtpEndpoint({
       zid: this.o.zid, cache: this.o.cache, timers: this.o.timers, keyAgreements: this.o.keyAgreements,
       send: (packet) => { void this.o.engine.sendZrtp(legId, packet).catch((err: unknown) => this.o.onError?.(err, legId)); },
-      onSecure: (r) => void this.onSecure(session, r),
+      onSecure: (r) => this.onSecure(session, r),
       onNoPeer: () => this.o.onNoPeer?.({ ...snap, state: 'no-peer' }),
       onFailed: (reason) => {
         this.failed++;

@@ -17,14 +17,14 @@ test('CRC-32C: RFC 3720 B.4 vectors and the check value', () => {
   assert.equal(crc32c(Buffer.from(Array.from({ length: 32 }, (_, i) => 31 - i))), 0x113fdb5c);
 });
 
-test('packet framing: header, cookie, CRC big-endian in the last word; a flipped bit is refused', () => {
+test('packet framing: header, cookie, CRC-32C least significant byte first (as libbzrtp sends it); a flipped bit is refused', () => {
   const msg = encodeSimple('HelloACK');
   const p = framePacket(msg, 0x1234, 0xdeadbeef);
   assert.equal(p[0], 0x10);
   assert.equal(p.readUInt16BE(2), 0x1234);
   assert.equal(p.readUInt32BE(4), 0x5a525450);
   assert.equal(p.readUInt32BE(8), 0xdeadbeef);
-  assert.equal(p.readUInt32BE(p.length - 4), crc32c(p, 0, p.length - 4));
+  assert.equal(p.readUInt32LE(p.length - 4), crc32c(p, 0, p.length - 4));
   assert.ok(isZrtpPacket(p));
   const u = unframePacket(p);
   assert.ok(u.ok && u.packet.message.equals(msg) && u.packet.sequence === 0x1234);
@@ -32,6 +32,12 @@ test('packet framing: header, cookie, CRC big-endian in the last word; a flipped
   bad[14] ^= 1;
   const r = unframePacket(bad);
   assert.ok(!r.ok && /CRC/.test(r.reason));
+  // A Hello captured from linphone 5.1 (libbzrtp 5.1.64): its CRC checks.
+  const linphone = Buffer.from('10000a725a525450c2d57d94505a001e48656c6c6f202020312e3130425a52545076312e310000000000000036067e927fdcfb6c51a210d21d549f97776d2cbaf36fba5c83384b31a3ec7afadf04d8e45ae1df9d1a6be3700001222153323536414553314145533348533830485333324448336b4d756c74423332205480ef00a1b6f8bba44fb98e', 'hex');
+  const l = unframePacket(linphone);
+  assert.ok(l.ok, 'linphone Hello unframes');
+  const hello = parseMessage(l.packet.message);
+  assert.ok(hello.type === 'Hello' && hello.clientId === 'BZRTPv1.1' && hello.keyAgreements.join() === 'DH3k,Mult');
   assert.ok(!isZrtpPacket(Buffer.from([0x80, 0, 0, 0, 0x5a, 0x52, 0x54, 0x50, ...Buffer.alloc(20)])), 'RTP is not ZRTP');
 });
 
