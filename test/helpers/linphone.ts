@@ -67,7 +67,7 @@ export async function startLinphone(o: LinphoneOptions): Promise<LinphonePhone> 
   const logFile = path.join(dir, 'linphone.log');
   const rc = path.join(dir, 'linphonerc');
   writeFileSync(rc, [
-    '[sip]', `sip_port=${sipLocal}`, 'sip_tcp_port=0', 'sip_tls_port=0', 'default_proxy=0', 'auto_net_state_mon=0', 'media_encryption=zrtp',
+    '[sip]', `sip_port=${sipLocal}`, 'use_ipv6=0', 'sip_tcp_port=0', 'sip_tls_port=0', 'default_proxy=0', 'auto_net_state_mon=0', 'media_encryption=zrtp',
     'register_only_when_network_is_up=0', 'guess_hostname=0', `contact=sip:${o.user}@127.0.0.1:${sipLocal}`,
     '[rtp]', `audio_rtp_port=${rtpPort}`, 'rtcp_mux=0',
     '[misc]', 'media_encryption=zrtp',
@@ -84,6 +84,8 @@ export async function startLinphone(o: LinphoneOptions): Promise<LinphonePhone> 
   const send = (cmd: string): void => { child.stdin!.write(`${cmd}\n`); };
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'latin1') : '');
   await until('its prompt', () => (out.includes('linphonec>') ? true : undefined), 8000, () => out);
+  // IPv4 media, so tcpdump captures read by rtp-capture.ts (Ethernet/IPv4) see it; use_ipv6=0 alone is not taken.
+  send('ipv6 disable');
   send(`ports sip ${sipLocal}`);
   send('soundcard use files');
   send(`play ${o.playFile}`);
