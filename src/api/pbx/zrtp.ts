@@ -13,6 +13,7 @@ import { ListOf, page } from '../shared/pagination.ts';
 import { ZrtpNotSecureError, type ZrtpSessionSnapshot } from '../../media/zrtp/index.ts';
 import { OFFER } from '../../media/zrtp/zrtp-algorithms.ts';
 import { ZRTP_VERSION } from '../../media/zrtp/zrtp-messages.ts';
+import { DEFAULT_KEY_AGREEMENTS } from '../../media/zrtp/zrtp-endpoint.ts';
 import { countZrtpPeers } from '../../store/zrtp-cache.ts';
 import type { ZrtpCalls } from '../../pbx/zrtp-calls.ts';
 
@@ -101,7 +102,7 @@ export async function zrtpRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     const t = z.service.totals();
     return {
       enabled: s.enabled, strict_mode: s.strictMode, version: ZRTP_VERSION, zid: z.service.zid.toString('hex'),
-      algorithms: { hash: [...OFFER.hashes], cipher: [...OFFER.ciphers], auth_tag: [...OFFER.authTags], key_agreement: ['EC25', 'DH3k'], sas: OFFER.sasTypes.map((x) => x.trim()) },
+      algorithms: { hash: [...OFFER.hashes], cipher: [...OFFER.ciphers], auth_tag: [...OFFER.authTags], key_agreement: [...DEFAULT_KEY_AGREEMENTS], sas: OFFER.sasTypes.map((x) => x.trim()) },
       sessions: { active: t.active, secure: t.secure, secured_total: t.secured, failed_total: t.failed },
       cache: await countZrtpPeers(ctx.store.db),
     };

@@ -11,56 +11,25 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { framePacket, unframePacket } from './zrtp-packet.ts';
 import {
-  ZRTP_ERRORS, ZRTP_VERSION, ZrtpParseError, encodeCommit, encodeConfirm, encodeConfirmBody, encodeDhPart, encodeError, encodeHello,
-  encodeSimple, parseConfirmBody, parseMessage, type CommitMessage, type ConfirmMessage, type DhPartMessage, type HelloMessage, type ZrtpMessage,
+  ZRTP_ERRORS, ZRTP_VERSION, ZrtpParseError, encodeCommit, encodeDhPart, encodeError, encodeHello,
+  encodeSimple, parseMessage, type CommitMessage, type ConfirmMessage, type DhPartMessage, type HelloMessage, type ZrtpMessage,
 } from './zrtp-messages.ts';
-import { KEY_AGREEMENTS, PUBLIC_VALUE_BYTES, confirmCipher, equalBytes, hashChain, hmacSha256, macMatches, sealMessage, sha256, type HashChain, type KeyAgreement, type KeyAgreementName } from './zrtp-crypto.ts';
+import { KEY_AGREEMENTS, equalBytes, hashChain, macMatches, sealMessage, sha256, type HashChain, type KeyAgreement, type KeyAgreementName } from './zrtp-crypto.ts';
 import { OFFER, acceptCommit, chooseAlgorithms, type Algorithms } from './zrtp-algorithms.ts';
-import { deriveS0, deriveSessionKeys, hvi, matchRetainedSecret, secretIds, totalHash, updatedSecrets, type RetainedSecrets, type Role, type SessionKeys } from './zrtp-keys.ts';
+import { hvi, secretIds, updatedSecrets, type RetainedSecrets, type Role, type SessionKeys } from './zrtp-keys.ts';
+import { agree } from './zrtp-agree.ts';
 import { renderSasB32 } from './zrtp-sas.ts';
-import { secureResult, type ZrtpSecure } from './zrtp-result.ts';
+import { buildConfirm, openConfirm } from './zrtp-confirm.ts';
+import { Retransmitter, T1, T2, type RetransmitTimer } from './zrtp-retransmit.ts';
+import { secureResult } from './zrtp-result.ts';
+import type { ZrtpEndpointOptions, ZrtpState } from './zrtp-options.ts';
 
 export type { ZrtpSecure } from './zrtp-result.ts';
 
-/** Clock and timers (the SIP layer's `Timers` fits). */
-export interface ZrtpTimers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { ZrtpCache, ZrtpEndpointOptions, ZrtpState, ZrtpTimers } from './zrtp-options.ts';
 
-/** Retained secrets per peer ZID (§4.9); the store persists them, tests keep them in a Map. */
-export interface ZrtpCache {
-  load(peerZid: Buffer): Promise<RetainedSecrets>;
-  save(peerZid: Buffer, secrets: RetainedSecrets): Promise<void>;
-}
-
-export interface ZrtpEndpointOptions {
-  /** Our 96-bit ZID (§4.9), the same for every stream of this node. */
-  zid: Buffer;
-  send(packet: Buffer): void;
-  cache: ZrtpCache;
-  timers: ZrtpTimers;
-  /**
-   * The exchange completed. A responder awaits it before sending Conf2ACK, so the SRTP keys are
-   * in place before the initiator starts sending SRTP (RFC 6189 §4.6).
-   */
-  onSecure(result: ZrtpSecure): void | Promise<void>;
-  onFailed(reason: string, code: number | null): void;
-  /** Our Hellos went unanswered (§6: T1 exhausted); a later Hello from the peer still starts the exchange. */
-  onNoPeer?(): void;
-  /** Key agreements we accept, in preference order. Default EC25 then DH3k. */
-  keyAgreements?: KeyAgreementName[];
-  /** Never send a Commit (the P flag, §5.2): the peer must initiate. Default false. */
-  passive?: boolean;
-  clientId?: string;
-}
-
-export type ZrtpState = 'discovery' | 'commit-sent' | 'wait-dhpart2' | 'wait-confirm1' | 'wait-confirm2' | 'wait-conf2ack' | 'secure' | 'failed' | 'no-peer';
-
-/** §6: Hello from 50 ms doubling to 200 ms, 20 times; Commit, DHPart2, Confirm2 from 150 ms to 1.2 s, 10 times. */
-const T1 = { first: 50, cap: 200, tries: 20 };
-const T2 = { first: 150, cap: 1200, tries: 10 };
+/** Key agreements in our order of preference: EC25 is ten times cheaper than DH3k. */
+export const DEFAULT_KEY_AGREEMENTS: readonly KeyAgreementName[] = ['EC25', 'DH3k'];
 
 interface Exchange {
   role: Role;
@@ -88,15 +57,16 @@ export class ZrtpEndpoint {
   private peerVerified = false;
   private ex: Exchange | null = null;
   private last: Buffer | null = null;
-  private timer: unknown = null;
   private sequence = randomInt(0, 0x10000);
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private queue: Promise<void> = Promise.resolve();
   private readonly kas: KeyAgreementName[];
+  private readonly retransmit: Retransmitter;
 
   constructor(private readonly o: ZrtpEndpointOptions) {
     if (o.zid.length !== 12) throw new RangeError('ZID must be 12 bytes');
-    this.kas = o.keyAgreements ?? ['EC25', 'DH3k'];
+    this.kas = o.keyAgreements ?? [...DEFAULT_KEY_AGREEMENTS];
+    this.retransmit = new Retransmitter(o.timers, (m) => this.sendMessage(m));
     this.hello = sealMessage(this.chain.h2, encodeHello({
       version: ZRTP_VERSION, clientId: (o.clientId ?? 'Strowger').padEnd(16).slice(0, 16), h3: this.chain.h3, zid: o.zid,
       signature: false, mitm: false, passive: o.passive ?? false,
@@ -230,37 +200,19 @@ export class ZrtpEndpoint {
     if (!this.agree(ex, msg, this.hello, ex.commit, ex.dhPart1!, raw)) return;
     ex.dhPart2 = raw;
     this.state = 'wait-confirm2';
-    this.reply(this.confirm(ex, 'Confirm1'));
+    this.reply(buildConfirm(ex.keys!, 'Responder', this.chain.h0, this.ourVerified(ex)));
   }
 
   /** DHResult, s0 and the session keys from the peer's DHPart; false when the exchange failed. */
-  private agree(ex: Exchange, peerDh: DhPartMessage, responderHello: Buffer, commit: Buffer, dh1: Buffer, dh2: Buffer): boolean {
-    if (peerDh.pv.length !== PUBLIC_VALUE_BYTES[ex.algorithms.keyAgreement]) { this.fail(`public value of ${peerDh.pv.length} bytes for ${ex.algorithms.keyAgreement}`, ZRTP_ERRORS.malformed); return false; }
-    let dhResult: Buffer;
-    try {
-      dhResult = ex.ka.secret(peerDh.pv);
-    } catch (err) {
-      this.fail((err as Error).message, ZRTP_ERRORS.badPublicValue);
-      return false;
-    }
-    const theirRole: Role = ex.role === 'Initiator' ? 'Responder' : 'Initiator';
-    const { s1, matched } = matchRetainedSecret(this.retained!, peerDh, theirRole);
-    const [zidi, zidr] = ex.role === 'Initiator' ? [this.o.zid, this.peerZid!] : [this.peerZid!, this.o.zid];
-    const total = totalHash(responderHello, commit, dh1, dh2);
-    ex.keys = deriveSessionKeys(deriveS0({ dhResult, zidi, zidr, totalHash: total, s1 }), zidi, zidr, total);
-    ex.matched = matched;
+  private agree(ex: Exchange, peerDh: DhPartMessage, responderHello: Buffer, commit: Buffer, dhPart1: Buffer, dhPart2: Buffer): boolean {
+    const r = agree({ role: ex.role, kind: ex.algorithms.keyAgreement, ka: ex.ka, peerDh, retained: this.retained!, zid: this.o.zid, peerZid: this.peerZid!, responderHello, commit, dhPart1, dhPart2 });
+    if ('error' in r) { this.fail(r.error, r.code); return false; }
+    ex.keys = r.keys;
+    ex.matched = r.matched;
     ex.peerDh = peerDh;
     return true;
   }
 
-  private confirm(ex: Exchange, type: 'Confirm1' | 'Confirm2'): Buffer {
-    const k = ex.keys!;
-    const [zrtpKey, macKey] = ex.role === 'Initiator' ? [k.zrtpKeyI, k.macKeyI] : [k.zrtpKeyR, k.macKeyR];
-    const body = encodeConfirmBody({ h0: this.chain.h0, enrollment: false, sasVerified: this.ourVerified(ex), allowClear: false, disclosure: false, cacheExpiry: 0xffffffff });
-    const iv = randomBytes(16);
-    const encrypted = confirmCipher(zrtpKey, iv, body, true);
-    return encodeConfirm({ type, confirmMac: hmacSha256(macKey, encrypted).subarray(0, 8), iv, encrypted });
-  }
 
   /** V flag we send: the SAS was verified with this peer and the cache still matches. */
   private ourVerified(ex: Exchange): boolean {
@@ -275,22 +227,15 @@ export class ZrtpEndpoint {
     if (ex.role === 'Responder' && this.state === 'secure') return this.resend();
     if (ex.role === 'Initiator' && this.state === 'wait-conf2ack') return this.resend();
     if (this.state !== (ex.role === 'Initiator' ? 'wait-confirm1' : 'wait-confirm2')) return;
-    const k = ex.keys;
-    const [zrtpKey, macKey] = ex.role === 'Initiator' ? [k.zrtpKeyR, k.macKeyR] : [k.zrtpKeyI, k.macKeyI];
-    if (!equalBytes(hmacSha256(macKey, msg.encrypted).subarray(0, 8), msg.confirmMac)) return this.fail(`${msg.type} MAC does not verify`, ZRTP_ERRORS.badConfirmMac);
-    let body;
-    try {
-      body = parseConfirmBody(confirmCipher(zrtpKey, msg.iv, msg.encrypted, false));
-    } catch {
-      return this.fail(`${msg.type} body is malformed`, ZRTP_ERRORS.malformed);
-    }
+    const body = openConfirm(ex.keys, ex.role === 'Initiator' ? 'Responder' : 'Initiator', msg);
+    if (typeof body === 'string') return this.fail(body, ZRTP_ERRORS.badConfirmMac);
     const peerDhRaw = ex.role === 'Initiator' ? ex.dhPart1! : ex.dhPart2!;
     if (!equalBytes(sha256(body.h0), ex.peerDh!.h1) || !macMatches(body.h0, peerDhRaw)) return this.fail(`${msg.type} H0 does not match the peer's DHPart`, ZRTP_ERRORS.badConfirmMac);
     this.clearTimer();
     if (ex.role === 'Initiator') {
       this.state = 'wait-conf2ack';
       this.peerVerified = body.sasVerified;
-      this.transmit(this.confirm(ex, 'Confirm2'), T2);
+      this.transmit(buildConfirm(ex.keys!, 'Initiator', this.chain.h0, this.ourVerified(ex)), T2);
       return;
     }
     this.peerVerified = body.sasVerified;
@@ -328,27 +273,14 @@ export class ZrtpEndpoint {
     this.o.send(framePacket(message, this.sequence++, this.ssrc));
   }
 
-  /** Sends `message` now and again on the timer until answered; gives up after `t.tries`. */
-  private transmit(message: Buffer, t: typeof T1): void {
-    this.clearTimer();
+  /** Sends `message` now and again on the timer until answered (§6). */
+  private transmit(message: Buffer, t: RetransmitTimer): void {
     this.last = message;
-    this.sendMessage(message);
-    let delay = t.first;
-    let tries = 0;
-    const again = (): void => {
-      if (++tries > t.tries) {
-        this.timer = null;
-        if (this.state === 'discovery') {
-          this.state = 'no-peer';
-          this.o.onNoPeer?.();
-        } else this.fail('peer stopped answering', ZRTP_ERRORS.timeout);
-        return;
-      }
-      this.sendMessage(message);
-      delay = Math.min(delay * 2, t.cap);
-      this.timer = this.o.timers.setTimeout(again, delay);
-    };
-    this.timer = this.o.timers.setTimeout(again, delay);
+    this.retransmit.start(message, t, () => {
+      if (this.state !== 'discovery') return this.fail('peer stopped answering', ZRTP_ERRORS.timeout);
+      this.state = 'no-peer';
+      this.o.onNoPeer?.();
+    });
   }
 
   /** A responder's answer: not retransmitted on a timer, only when the request comes again (§6). */
@@ -363,8 +295,7 @@ export class ZrtpEndpoint {
   }
 
   private clearTimer(): void {
-    if (this.timer !== null) this.o.timers.clearTimeout(this.timer);
-    this.timer = null;
+    this.retransmit.stop();
   }
 }
 
