@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, createUserSession, type TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
 import { hasLinphonec, readLinphoneWav, startLinphone, type LinphonePhone } from '../helpers/linphone.ts';
-import { decodeUlaw, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { decodeUlaw, dominantFrequency, makeToneWav, readWavPcm, toneShare } from '../helpers/audio-analysis.ts';
 import { startRtpCapture, type CapturedRtp } from '../helpers/rtp-capture.ts';
 import { api, assertIdle, cdrCount, DEVICE_PASSWORD, eventually, nextCdr } from './call-fixtures.ts';
 
@@ -31,11 +31,6 @@ const toneLin = path.join(dir, 'tone-lin.wav');
 const toneBob = path.join(dir, 'tone-bob.wav');
 makeToneWav(toneLin, { freq: TONE_LIN, seconds: 30, rate: 8000, amplitude: 0.4 });
 makeToneWav(toneBob, { freq: TONE_BOB, seconds: 30, rate: 8000, amplitude: 0.4 });
-
-function toneShare(samples: Int16Array, freq: number): number {
-  const r = rms(samples);
-  return r === 0 ? 0 : goertzelPower(samples, 8000, freq, { window: 'hann' }) / r ** 2;
-}
 
 const rtpOnly = (pkts: CapturedRtp[]) => pkts.filter((p) => p.raw[0]! >= 0x80 && p.raw[0]! < 0xc0 && (p.raw[1]! & 0x7f) === 0);
 const ulaw = (pkts: CapturedRtp[], strip = 0) => decodeUlaw(Buffer.concat(pkts.map((p) => p.payload.subarray(0, p.payload.length - strip))));
