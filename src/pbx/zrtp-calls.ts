@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { MediaEngine } from '../media/media-engine.ts';
-import { ZrtpService, type ZrtpSessionSnapshot, type ZrtpTimers, type ZrtpVerifiableCache } from '../media/zrtp/index.ts';
+import { ZrtpService, type ZrtpSessionSnapshot, type ZrtpTimers, type ZrtpTotals, type ZrtpVerifiableCache } from '../media/zrtp/index.ts';
 import type { Db } from '../store/db.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { getConfigValues, setConfigValues } from '../store/system-config.ts';
@@ -71,6 +71,14 @@ export class ZrtpCalls {
 
   settings(): ZrtpSettings {
     return { ...this.current };
+  }
+
+  /**
+   * For other status views (e.g. the aggregated encryption status): the settings, the counters
+   * and the ZRTP session of each leg now (`legId`, `callId`, `side`, `state`, `srtpSuite`, `sas`).
+   */
+  status(): ZrtpSettings & { totals: ZrtpTotals; sessions: ZrtpSessionSnapshot[] } {
+    return { ...this.current, totals: this.service.totals(), sessions: this.service.sessions() };
   }
 
   /** Applies to calls answered from now on. */
