@@ -122,7 +122,13 @@ export class ZrtpService {
     });
     this.byLeg.set(legId, session);
     this.byId.set(snap.id, session);
-    await this.o.engine.setZrtp(legId, true);
+    try {
+      await this.o.engine.setZrtp(legId, true);
+    } catch (err) {
+      this.stop(legId); // the leg went away meanwhile (call ended): no session to keep
+      throw err;
+    }
+    if (this.byLeg.get(legId) !== session) return { ...snap }; // stopped while enabling
     session.endpoint.start();
     return { ...snap };
   }
