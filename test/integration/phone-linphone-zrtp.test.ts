@@ -98,6 +98,14 @@ describe('ZRTP with linphonec', { skip: !hasLinphonec() && 'linphonec (Debian li
       assert.equal(session.cache_matched, null, 'first call');
       const sasList = (await api(t, 'GET', `/api/system/zrtp/sas?session_id=${session.session_id}`)).data;
       assert.deepEqual(sasList.map((s: { sas: string }) => s.sas), [fromLin.sas]);
+      assert.deepEqual((await api(t, 'GET', '/api/system/zrtp/sas')).data.map((s: { session_id: string }) => s.session_id), [session.session_id], 'only secure sessions have a SAS');
+      // bob (baresip) speaks no ZRTP: its leg's session has no SAS to show or verify.
+      const plainLeg = ((await api(t, 'GET', '/api/system/zrtp/sessions')).data as Session[]).find((s) => s.leg === 'b')!;
+      assert.ok(plainLeg && plainLeg.sas === null && plainLeg.state !== 'secure', JSON.stringify(plainLeg));
+      const early = await t.request('POST', '/api/system/zrtp/sas/verify', { cookie: t.adminCookie, body: { session_id: plainLeg.session_id, verified: true } });
+      assert.equal(early.status, 409);
+      assert.equal(early.body.error.code, 'conflict');
+      assert.equal((await t.request('GET', `/api/system/zrtp/sas?session_id=${plainLeg.session_id}`, { cookie: t.adminCookie })).status, 409);
 
       const view = await api(t, 'GET', `/api/calls/${session.call_id}`);
       const legA = view.legs.a.media;
