@@ -258,6 +258,7 @@ export class ZrtpEndpoint {
     await this.o.onSecure(secureResult({
       role: ex.role, algorithms: ex.algorithms, keys: ex.keys!, peerZid: this.peerZid!, peerClientId: this.peerHello!.msg.clientId,
       sas: renderSasB32(ex.keys!.sasValue), cacheMatched: ex.matched, verified: this.ourVerified(ex) && this.peerVerified, peerVerifiedFlag: this.peerVerified,
+      sasVerified: next.verified,
     }));
   }
 

@@ -24,6 +24,8 @@ export interface ZrtpSecure {
   verified: boolean;
   /** The V flag the peer sent in its Confirm. */
   peerVerifiedFlag: boolean;
+  /** Our cache's verdict on this peer after the exchange (cleared by a cache mismatch). */
+  sasVerified: boolean;
   /** Our SRTP keys: tx protects what we send (our role's key), rx unprotects the peer's. */
   srtp: SrtpKeys;
   /** ZRTPSess (§4.5.2), for exporting further keys; never leaves the process. */
@@ -32,7 +34,7 @@ export interface ZrtpSecure {
 
 export function secureResult(o: {
   role: Role; algorithms: Algorithms; keys: SessionKeys; peerZid: Buffer; peerClientId: string; sas: string;
-  cacheMatched: 'rs1' | 'rs2' | null; verified: boolean; peerVerifiedFlag: boolean;
+  cacheMatched: 'rs1' | 'rs2' | null; verified: boolean; peerVerifiedFlag: boolean; sasVerified: boolean;
 }): ZrtpSecure {
   const k = o.keys;
   const initiator = Buffer.concat([k.srtpKeyI, k.srtpSaltI]);
@@ -41,7 +43,7 @@ export function secureResult(o: {
   return {
     role: o.role, sas: o.sas, sasType: o.algorithms.sas.trim(), hash: o.algorithms.hash, cipher: o.algorithms.cipher,
     authTag: o.algorithms.authTag, keyAgreement: o.algorithms.keyAgreement, peerZid: o.peerZid, peerClientId: o.peerClientId.trimEnd(),
-    cacheMatched: o.cacheMatched, verified: o.verified, peerVerifiedFlag: o.peerVerifiedFlag,
+    cacheMatched: o.cacheMatched, verified: o.verified, peerVerifiedFlag: o.peerVerifiedFlag, sasVerified: o.sasVerified,
     srtp: { suite: srtpSuiteOf(o.algorithms.authTag), txKey: tx, rxKey: rx }, zrtpSess: k.zrtpSess,
   };
 }

@@ -146,7 +146,7 @@ export class ZrtpService {
     Object.assign(s.snap, {
       role: r.role, peerZid: r.peerZid.toString('hex'), peerClientId: r.peerClientId, sas: r.sas, sasType: r.sasType, keyAgreement: r.keyAgreement,
       cipher: r.cipher, authTag: r.authTag, srtpSuite: r.srtp.suite, cacheMatched: r.cacheMatched, bothVerified: r.verified,
-      sasVerified: r.verified || (r.cacheMatched !== null && (await this.o.cache.load(r.peerZid)).verified),
+      sasVerified: r.sasVerified,
       secureAt: new Date(this.o.timers.now()).toISOString(),
     });
   }
