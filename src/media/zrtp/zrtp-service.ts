@@ -140,15 +140,24 @@ export class ZrtpService {
     } catch (err) {
       this.o.onError?.(err, s.snap.legId);
       s.snap.error = `SRTP keys not set: ${(err as Error).message}`;
+      s.endpoint.stop();
       return;
     }
     this.secured++;
+    // One assignment, after the keys are in: a reader never sees 'secure' without its SAS.
     Object.assign(s.snap, {
       role: r.role, peerZid: r.peerZid.toString('hex'), peerClientId: r.peerClientId, sas: r.sas, sasType: r.sasType, keyAgreement: r.keyAgreement,
       cipher: r.cipher, authTag: r.authTag, srtpSuite: r.srtp.suite, cacheMatched: r.cacheMatched, bothVerified: r.verified,
       sasVerified: r.sasVerified,
       secureAt: new Date(this.o.timers.now()).toISOString(),
     });
+  }
+
+  /** The endpoint's state, except that 'secure' waits until the leg's SRTP keys are set. */
+  private stateOf(s: Session): ZrtpState {
+    const st = s.endpoint.state;
+    if (st === 'secure' && s.snap.secureAt === null) return s.snap.error !== null ? 'failed' : 'wait-conf2ack';
+    return st;
   }
 
   /** Ends the leg's session (the leg is being released): timers stop, nothing more is sent. */
@@ -168,7 +177,7 @@ export class ZrtpService {
   async verifySas(id: string, verified: boolean): Promise<ZrtpSessionSnapshot | undefined> {
     const s = this.byId.get(id);
     if (!s) return undefined;
-    if (s.secure === null) throw new ZrtpNotSecureError(s.snap.state);
+    if (s.snap.secureAt === null || s.secure === null) throw new ZrtpNotSecureError(this.stateOf(s));
     await this.o.cache.setVerified(s.secure.peerZid, verified);
     s.snap.sasVerified = verified;
     if (!verified) s.snap.bothVerified = false;
@@ -176,17 +185,17 @@ export class ZrtpService {
   }
 
   sessions(): ZrtpSessionSnapshot[] {
-    return [...this.byLeg.values()].map((s) => ({ ...s.snap, state: s.endpoint.state }));
+    return [...this.byLeg.values()].map((s) => ({ ...s.snap, state: this.stateOf(s) }));
   }
 
   session(id: string): ZrtpSessionSnapshot | undefined {
     const s = this.byId.get(id);
-    return s ? { ...s.snap, state: s.endpoint.state } : undefined;
+    return s ? { ...s.snap, state: this.stateOf(s) } : undefined;
   }
 
   totals(): ZrtpTotals {
     let secure = 0;
-    for (const s of this.byLeg.values()) if (s.endpoint.state === 'secure' && s.secure !== null) secure++;
+    for (const s of this.byLeg.values()) if (s.snap.secureAt !== null) secure++;
     return { active: this.byLeg.size, secure, secured: this.secured, failed: this.failed };
   }
 
