@@ -2,6 +2,7 @@
  * Start-up and shutdown of one Strowger node: store → migrations → first-run admin →
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
+import { RoomRegistry } from './rooms/room-registry.ts';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -111,6 +112,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
+      ctx.media = media;
+      const rooms = new RoomRegistry({ media, limits: config.rooms });
+      ctx.rooms = rooms;
+      closers.unshift(() => rooms.close());
       const zrtp = await ZrtpCalls.create({ db: store.db, box, media, timers: realTimers, logger });
       ctx.zrtp = zrtp;
       closers.unshift(async () => zrtp.close());

@@ -34,4 +34,8 @@ export interface ApiContext {
   zrtp?: import('../pbx/zrtp-calls.ts').ZrtpCalls;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
+  /** The media engine (with the SIP side; absent in HTTP-only tests). */
+  media?: import('../media/media-engine.ts').MediaEngine;
+  /** Built-in rooms (with the media engine). */
+  rooms?: import('../rooms/room-registry.ts').RoomRegistry;
 }
