@@ -18,6 +18,8 @@ import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
 import { createMediaEngine } from './media/media-engine.ts';
+import { ZrtpCalls } from './pbx/zrtp-calls.ts';
+import { realTimers } from './pbx/call-timers.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { TwilioAccount } from './pbx/twilio-account.ts';
@@ -121,10 +123,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx.roomDialPlan = roomDialPlan;
       const ends = new PlayerEnds(media);
       const prompts = new Prompts(config.dataDir);
+      const zrtp = await ZrtpCalls.create({ db: store.db, box, media, timers: realTimers, logger });
+      ctx.zrtp = zrtp;
+      closers.unshift(async () => zrtp.close());
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh, mwi: config.mwi,
+        media, calls: config.calls, moh, mwi: config.mwi, zrtp,
         voicemailNumber: config.voicemail.number,
         localParty: firstParty(voicemailParties({
           db: store.db, box, media, ends, files: vmFiles, prompts,

@@ -30,6 +30,8 @@ export interface ApiContext {
   voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
   /** Voicemail transcription (`enabled` false with the `none` engine). */
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
+  /** ZRTP settings and sessions (absent without the SIP side). */
+  zrtp?: import('../pbx/zrtp-calls.ts').ZrtpCalls;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
   /** The media engine (with the SIP side; absent in HTTP-only tests). */

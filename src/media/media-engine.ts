@@ -175,6 +175,8 @@ export interface MediaEngineEvents {
   workerExit: [info: WorkerExitInfo];
   /** Smoothed levels (dBFS) of a worker's metered endpoints (`meter`), every 200 ms while it has any. */
   levels: [worker: number, levels: ReadonlyArray<readonly [LegId, number]>];
+  /** A ZRTP packet arrived on a leg with `setZrtp(leg, true)` (RFC 6189, `zrtp/zrtp-service.ts`). */
+  zrtp: [legId: LegId, packet: Buffer];
 }
 
 interface LegEntry {
@@ -373,6 +375,25 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   async setSrtp(legId: LegId, keys: SrtpKeys | null): Promise<void> {
     const entry = this.entry(legId);
     await this.slots[entry.worker].request({ op: 'srtp', legId, keys });
+  }
+
+  /**
+   * ZRTP on a leg: packets with the ZRTP cookie on its RTP port are emitted as `zrtp` events
+   * (rate-limited in the worker) instead of being counted invalid. The handshake is a few
+   * packets per call, so it runs on this thread; RTP never comes here.
+   */
+  async setZrtp(legId: LegId, enabled: boolean): Promise<void> {
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'zrtp', legId, enabled });
+  }
+
+  /**
+   * Sends a framed ZRTP packet to the leg's endpoint (where its RTP goes), unprotected.
+   * @returns false when the leg has no remote yet (nothing was sent).
+   */
+  async sendZrtp(legId: LegId, packet: Uint8Array): Promise<boolean> {
+    const entry = this.entry(legId);
+    return this.slots[entry.worker].request<boolean>({ op: 'zrtpSend', legId, packet });
   }
 
   /**
@@ -642,6 +663,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onZrtp: (legId, packet) => {
+        if (this.legs.has(legId)) this.emit('zrtp', legId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+      },
       onEndpointEvent: (event) => {
         switch (event.type) {
           case 'dtmf':

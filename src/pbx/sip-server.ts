@@ -53,6 +53,8 @@ export interface SipServerDeps {
   voicemailNumber?: string;
   /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`). */
   roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
+  /** ZRTP on answered calls (`zrtp-calls.ts`); none: never. */
+  zrtp?: import('./zrtp-calls.ts').ZrtpCalls;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
 }
@@ -188,9 +190,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
-    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
     roomDialPlan: deps.roomDialPlan,
   });
+  if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
   const subscribe = new SubscribeDispatch();

@@ -10,7 +10,7 @@
  * rooms.on('chat', (m) => gateways.relay(m));  // every room's chat, for the gateways' APIs
  */
 import { EventEmitter } from 'node:events';
-import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
+import type { WorkerExitInfo } from '../media/media-engine.ts';
 import { Room, type RoomMedia } from './room.ts';
 import { RoomError } from './room-errors.ts';
 import type { ChatMessage, ParticipantSnapshot, RoomSnapshot } from './room-types.ts';
@@ -38,7 +38,13 @@ export interface RoomRegistryEvents {
 }
 
 export interface RoomRegistryOptions {
-  media: RoomMedia & Pick<MediaEngine, 'on' | 'off'>;
+  media: RoomMedia & {
+    on(event: 'workerExit', listener: (info: WorkerExitInfo) => void): unknown;
+    off(event: 'workerExit', listener: (info: WorkerExitInfo) => void): unknown;
+    /** Level reports of a worker (`MediaEngine` `levels`): the active speaker of its rooms. */
+    on(event: 'levels', listener: (worker: number) => void): unknown;
+    off(event: 'levels', listener: (worker: number) => void): unknown;
+  };
   limits: RoomLimits;
   /** Injected for tests. */
   timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
