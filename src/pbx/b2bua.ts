@@ -112,6 +112,11 @@ export class B2bua {
   readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
   private readonly byLeg = new Map<number, Call>();
+  /**
+   * Dialogs of calls the PBX placed itself (`originate.ts`), by dialog key: their in-dialog
+   * requests (BYE, re-INVITE, INFO) go to the owner's handler instead of a B2BUA call.
+   */
+  readonly ownDialogs = new Map<string, (r: IncomingRequest) => void>();
   private readonly cache: RouterCache;
   private readonly router;
   private readonly log: Logger;
@@ -175,8 +180,13 @@ export class B2bua {
   }
 
   private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
-    const hit = this.dialogs.get(dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? ''));
-    if (!hit) { r.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    const key = dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? '');
+    const hit = this.dialogs.get(key);
+    if (!hit) {
+      const own = this.ownDialogs.get(key);
+      if (own) own(r); else r.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
     await fn(hit.call, hit.side);
   }
 
@@ -326,6 +336,22 @@ export class B2bua {
       for (const id of call.mediaLegIds) this.byLeg.delete(id);
       this.writeCdr(cdr, journalled);
     },
+    };
+  }
+
+  /**
+   * What calls placed by the PBX itself (`originate.ts`) share with the B2BUA: routing of a
+   * dialled number as the PBX (blocklist, devices, default trunk), send targets, trunk
+   * credentials and the dialog index.
+   */
+  dialing(): import('./originate.ts').OriginateDialing {
+    return {
+      route: (dialed, caller) => this.router(dialed, caller, {}),
+      sendTargetsFor: (target) => this.env.sendTargetsFor(target),
+      locate: (req) => this.locator.locate(req),
+      trunkCredentials: (id) => this.env.trunkCredentials(id),
+      bindDialog: (key, handler) => { this.ownDialogs.set(key, handler); },
+      unbindDialog: (key) => { this.ownDialogs.delete(key); },
     };
   }
 
