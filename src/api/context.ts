@@ -32,4 +32,7 @@ export interface ApiContext {
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
+  /** The seed 002 call gateway (`src/gateway/`) and its JWTs. */
+  callGateway?: import('../gateway/call-gateway.ts').CallGateway;
+  callTokens?: import('../gateway/call-token.ts').CallTokens;
 }
