@@ -4,7 +4,7 @@
  * token>` (notify_ws): every event of the app's incoming calls. Frames are JSON text, or
  * protobuf binary (`proto/callgw.proto`) when the client offers the subprotocol `protobuf`
  * or passes `format=protobuf`. A bad token closes with 4401, an unknown call with 4404; a
- * bad action gets an error frame (`{"error":…}` / close nothing).
+ * bad action gets an error frame `{"error":…}`. After `ended` the server closes with 1000.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -35,7 +35,8 @@ export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiConte
     if (!claims || claims.kind !== 'call') { socket.close(4401, 'invalid or expired call token'); return; }
     const call = ctx.callGateway?.find(claims.app_id, claims.call_id);
     if (!call) { socket.close(4404, 'call not found'); return; }
-    const off = call.subscribe((e) => send(socket, format, e));
+    // After `ended` there is nothing more to say: close normally (1000).
+    const off = call.subscribe((e) => { send(socket, format, e); if (e.event === 'ended') socket.close(1000, 'call ended'); });
     socket.on('close', off);
     socket.on('message', (data: Buffer, binary: boolean) => {
       let action;
