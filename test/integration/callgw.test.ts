@@ -276,3 +276,61 @@ describe('call gateway (seed 002)', () => {
     }
   });
 });
+
+describe('call gateway: admin API, OpenAPI, numbers sync', () => {
+  let t: TestServer;
+  let syncServer: HookReceiver;
+  let answer: unknown = { numbers: [] };
+  before(async () => {
+    syncServer = await startHookReceiver();
+    syncServer.respond = () => ({ status: 200, body: JSON.stringify(answer) });
+    // The receiver answers POSTs and GETs alike; the sync polls it with GET.
+    t = await startCallServer(26400, { STROWGER_NUMBERS_SYNC_URL: `${syncServer.url}?key=k1`, STROWGER_NUMBERS_SYNC_INTERVAL_SECONDS: '1' });
+  });
+  after(async () => { await t.close(); await syncServer.close(); });
+
+  test('/call routes and /api/apps, /api/call-numbers are in /openapi.json', async () => {
+    const doc = (await t.request('GET', '/openapi.json')).body;
+    for (const p of ['/call/outgoing', '/call/{call_id}', '/call/session', '/call/incoming/{call_id}/action', '/call/ws', '/call/notify', '/call/proto', '/api/apps', '/api/call-numbers']) {
+      assert.ok(doc.paths[p], `${p} documented`);
+    }
+    const plain = await t.request('GET', '/call/ws?token=x');
+    assert.deepEqual([plain.status, plain.body.status], [426, false]);
+    const proto = await t.request('GET', '/call/proto');
+    assert.match(String(proto.body), /message CallEvent/);
+  });
+
+  test('admin CRUD: numbers validated (app exists, CIDR), passwords write-only, non-admin refused', async () => {
+    await api(t, 'POST', '/api/apps', { name: 'A', app_id: 'a1' });
+    const bad = await t.request('POST', '/api/call-numbers', { cookie: t.adminCookie, body: { number: '+1555', app_id: 'nope' } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /no app \\"nope\\"/);
+    const badNet = await t.request('POST', '/api/call-numbers', { cookie: t.adminCookie, body: { number: '+1555', app_id: 'a1', subnets: ['300.1.1.1/8'] } });
+    assert.equal(badNet.status, 400);
+    const n = await api(t, 'POST', '/api/call-numbers', { number: '+1555', app_id: 'a1', subnets: ['127.0.0.1'], auth: { username: 'u', password: 'p' }, sip_server: 'sip.example:5070' });
+    assert.deepEqual([n.subnets, n.auth, n.synced, n.hook_content_type], [['127.0.0.1'], { username: 'u' }, false, 'Json']);
+    const dup = await t.request('POST', '/api/call-numbers', { cookie: t.adminCookie, body: { number: '+1555', app_id: 'a1' } });
+    assert.equal(dup.status, 409);
+    const patched = await api(t, 'PATCH', `/api/call-numbers/${n.id}`, { hook: 'https://app.example/h' });
+    assert.equal(patched.hook, 'https://app.example/h');
+    assert.deepEqual(patched.auth, { username: 'u' }, 'untouched credentials kept');
+    const anon = await t.request('GET', '/api/apps');
+    assert.equal(anon.status, 401);
+  });
+
+  test('STROWGER_NUMBERS_SYNC_URL: replaces the synced set; a bad answer keeps the previous one', async () => {
+    await api(t, 'POST', '/api/apps', { name: 'S', app_id: 'synced-app' });
+    answer = { numbers: [{ number: '+1777001', app_id: 'synced-app', subnets: ['127.0.0.0/8'] }, { number: '+1777002', app_id: 'synced-app', hook_content_type: 'Protobuf' }] };
+    const synced = async () => (await api(t, 'GET', '/api/call-numbers?app_id=synced-app')).data.map((n: { number: string; synced: boolean }) => `${n.number}:${n.synced}`).sort().join(',');
+    await eventually('two synced numbers', async () => (await synced()) === '+1777001:true,+1777002:true', 5000);
+    answer = { numbers: [{ number: '+1777003', app_id: 'no-such-app' }] };
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await synced(), '+1777001:true,+1777002:true', 'bad answer ignored');
+    answer = { numbers: [{ number: '+1777002', app_id: 'synced-app' }] };
+    await eventually('one synced number', async () => (await synced()) === '+1777002:true', 5000);
+    assert.match(String(syncServer.requests.at(-1)!.headers.accept), /json/);
+    const row = (await api(t, 'GET', '/api/call-numbers?app_id=synced-app')).data[0];
+    const edit = await t.request('PATCH', `/api/call-numbers/${row.id}`, { cookie: t.adminCookie, body: { hook: 'https://x.example/' } });
+    assert.equal(edit.status, 409, 'synced rows are read-only');
+  });
+});

@@ -6,7 +6,8 @@
  * or passes `format=protobuf`. A bad token closes with 4401, an unknown call with 4404; a
  * bad action gets an error frame `{"error":…}`. After `ended` the server closes with 1000.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fail } from './errors.ts';
 import type { WebSocket } from 'ws';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.ts';
@@ -22,14 +23,18 @@ function formatOf(req: FastifyRequest, socket: WebSocket): WireFormat {
   return q.format === 'protobuf' || socket.protocol === 'protobuf' ? 'protobuf' : 'json';
 }
 
+const Failure = Type.Object({ status: Type.Literal(false), error: Type.String() });
+const upgradeRequired = async (_req: FastifyRequest, reply: FastifyReply) => fail(reply, 426, 'this endpoint is a WebSocket: upgrade required');
+
 const send = (socket: WebSocket, format: WireFormat, e: CallEvent) => { if (socket.readyState === socket.OPEN) socket.send(encodeEvent(e, format)); };
 
 export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const tags = ['call gateway (seed 002)'];
-  app.get('/call/ws', {
-    websocket: true, config: { callAuth: 'token' },
-    schema: { tags, summary: 'call_ws: events of one call, actions end/dtmf/mute (WebSocket; JSON or protobuf frames)', querystring: SocketQuery },
-  }, async (socket: WebSocket, req: FastifyRequest) => {
+  app.route({
+    method: 'GET', url: '/call/ws', config: { callAuth: 'token' },
+    schema: { tags, summary: 'call_ws: events of one call, actions end/dtmf/mute (WebSocket; JSON or protobuf frames)', description: 'Upgrade to a WebSocket; a plain GET answers 426.', querystring: SocketQuery, response: { 426: Failure } },
+    handler: upgradeRequired,
+    wsHandler: async (socket: WebSocket, req: FastifyRequest) => {
     const format = formatOf(req, socket);
     const claims = await ctx.callTokens?.verify((req.query as { token: string }).token);
     if (!claims || claims.kind !== 'call') { socket.close(4401, 'invalid or expired call token'); return; }
@@ -51,16 +56,19 @@ export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiConte
         : call.control.setMuted(action.muted).then(() => { call.muted = action.muted; });
       done.catch((err: Error) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ error: `${action.action}: ${err.message}` })); });
     });
+    },
   });
 
-  app.get('/call/notify', {
-    websocket: true, config: { callAuth: 'token' },
-    schema: { tags, summary: 'notify_ws: every event of the app\'s incoming calls (WebSocket; JSON or protobuf frames)', querystring: SocketQuery },
-  }, async (socket: WebSocket, req: FastifyRequest) => {
+  app.route({
+    method: 'GET', url: '/call/notify', config: { callAuth: 'token' },
+    schema: { tags, summary: 'notify_ws: every event of the app\'s incoming calls (WebSocket; JSON or protobuf frames)', description: 'Upgrade to a WebSocket; a plain GET answers 426.', querystring: SocketQuery, response: { 426: Failure } },
+    handler: upgradeRequired,
+    wsHandler: async (socket: WebSocket, req: FastifyRequest) => {
     const format = formatOf(req, socket);
     const claims = await ctx.callTokens?.verify((req.query as { token: string }).token);
     if (!claims || claims.kind !== 'session' || !ctx.callGateway) { socket.close(4401, 'invalid or expired session token'); return; }
     const off = ctx.callGateway.listenApp(claims.app_id, (e) => { if (e.direction === 'incoming') send(socket, format, e); });
     socket.on('close', off);
+    },
   });
 }
