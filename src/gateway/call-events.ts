@@ -70,6 +70,7 @@ export function decodeAction(data: Buffer | string, binary: boolean): CallAction
     if (typeof j.muted !== 'boolean') throw new ActionError('mute needs "muted": true|false');
     return { action: 'mute', muted: j.muted };
   }
+  if (j.action === 'webrtc_offer') throw new ActionError('webrtc_offer is not available yet: the WebRTC endpoint is pending (docs/CALL-API.md)');
   throw new ActionError(`unknown action ${JSON.stringify(j.action)}; expected end, dtmf or mute`);
 }
 
