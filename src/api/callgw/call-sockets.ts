@@ -11,6 +11,7 @@ import { fail } from './errors.ts';
 import type { WebSocket } from 'ws';
 import { Type } from '@sinclair/typebox';
 import type { ApiContext } from '../context.ts';
+import type { TokenClaims } from '../../gateway/call-token.ts';
 import { ActionError, decodeAction, encodeEvent, type CallEvent, type WireFormat } from '../../gateway/call-events.ts';
 
 const SocketQuery = Type.Object({
@@ -28,17 +29,23 @@ const upgradeRequired = async (_req: FastifyRequest, reply: FastifyReply) => fai
 
 const send = (socket: WebSocket, format: WireFormat, e: CallEvent) => { if (socket.readyState === socket.OPEN) socket.send(encodeEvent(e, format)); };
 
+type SocketHandler = (socket: WebSocket, format: WireFormat, claims: TokenClaims) => void;
+
 export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiContext }) {
-  const tags = ['call gateway (seed 002)'];
-  app.route({
-    method: 'GET', url: '/call/ws', config: { callAuth: 'token' },
-    schema: { tags, summary: 'call_ws: events of one call, actions end/dtmf/mute (WebSocket; JSON or protobuf frames)', description: 'Upgrade to a WebSocket; a plain GET answers 426.', querystring: SocketQuery, response: { 426: Failure } },
+  /** A WebSocket route: plain GET → 426; the token is checked (`kind`) before `open` runs. */
+  const socketRoute = (url: string, kind: TokenClaims['kind'], summary: string, open: SocketHandler) => app.route({
+    method: 'GET', url, config: { callAuth: 'token' },
+    schema: { tags: ['call gateway (seed 002)'], summary, description: 'Upgrade to a WebSocket; a plain GET answers 426.', querystring: SocketQuery, response: { 426: Failure } },
     handler: upgradeRequired,
     wsHandler: async (socket: WebSocket, req: FastifyRequest) => {
-    const format = formatOf(req, socket);
-    const claims = await ctx.callTokens?.verify((req.query as { token: string }).token);
-    if (!claims || claims.kind !== 'call') { socket.close(4401, 'invalid or expired call token'); return; }
-    const call = ctx.callGateway?.find(claims.app_id, claims.call_id);
+      const claims = await ctx.callTokens?.verify((req.query as { token: string }).token);
+      if (!claims || claims.kind !== kind || !ctx.callGateway) { socket.close(4401, `invalid or expired ${kind} token`); return; }
+      open(socket, formatOf(req, socket), claims);
+    },
+  });
+
+  socketRoute('/call/ws', 'call', 'call_ws: events of one call, actions end/dtmf/mute (WebSocket; JSON or protobuf frames)', (socket, format, claims) => {
+    const call = claims.kind === 'call' ? ctx.callGateway!.find(claims.app_id, claims.call_id) : undefined;
     if (!call) { socket.close(4404, 'call not found'); return; }
     // After `ended` there is nothing more to say: close normally (1000).
     const off = call.subscribe((e) => { send(socket, format, e); if (e.event === 'ended') socket.close(1000, 'call ended'); });
@@ -56,19 +63,10 @@ export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiConte
         : call.control.setMuted(action.muted).then(() => { call.muted = action.muted; });
       done.catch((err: Error) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ error: `${action.action}: ${err.message}` })); });
     });
-    },
   });
 
-  app.route({
-    method: 'GET', url: '/call/notify', config: { callAuth: 'token' },
-    schema: { tags, summary: 'notify_ws: every event of the app\'s incoming calls (WebSocket; JSON or protobuf frames)', description: 'Upgrade to a WebSocket; a plain GET answers 426.', querystring: SocketQuery, response: { 426: Failure } },
-    handler: upgradeRequired,
-    wsHandler: async (socket: WebSocket, req: FastifyRequest) => {
-    const format = formatOf(req, socket);
-    const claims = await ctx.callTokens?.verify((req.query as { token: string }).token);
-    if (!claims || claims.kind !== 'session' || !ctx.callGateway) { socket.close(4401, 'invalid or expired session token'); return; }
-    const off = ctx.callGateway.listenApp(claims.app_id, (e) => { if (e.direction === 'incoming') send(socket, format, e); });
+  socketRoute('/call/notify', 'session', 'notify_ws: every event of the app\'s incoming calls (WebSocket; JSON or protobuf frames)', (socket, format, claims) => {
+    const off = ctx.callGateway!.listenApp(claims.app_id, (e) => { if (e.direction === 'incoming') send(socket, format, e); });
     socket.on('close', off);
-    },
   });
 }
