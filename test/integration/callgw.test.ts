@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import type { TestServer } from '../helpers/server.ts';
-import { spawnSipp, startSippServer } from '../helpers/sipp.ts';
+import { runSipp, sippUserRow, spawnSipp, startSippServer } from '../helpers/sipp.ts';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.ts';
 import { api, eventually, finalStatuses, startCallServer, target } from './call-fixtures.ts';
 import { decodeEvent, encodeAction, encodeHookAnswer, type CallEvent } from '../../src/gateway/call-events.ts';
@@ -240,6 +240,31 @@ describe('call gateway (seed 002)', () => {
       assert.equal((await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'Dance' })).status, 400);
       assert.equal((await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'End' })).status, 200);
       assert.deepEqual(finalStatuses((await streamer.done).messages), [603]);
+    } finally {
+      hooks.respond = () => ({ status: 200 });
+    }
+  });
+
+  test('incoming: a number with auth challenges (407) and takes the right digest; wrong password → 403; caller BYE → ended bye-remote', async () => {
+    hooks.requests.length = 0;
+    await api(t, 'POST', '/api/call-numbers', { number: '5558880004', app_id: appId, subnets: ['127.0.0.1/32'], auth: { username: 'caller1', password: 'pw-caller' }, hook: hooks.url });
+    hooks.respond = (req) => (JSON.parse(req.body.toString()).event === 'incoming' ? { status: 200, body: '{"action":"Accept"}' } : { status: 200 });
+    try {
+      const good = await runSipp({
+        scenario: 'uac-invite-auth.xml', target: target(t), service: '5558880004', authUri: `sip:5558880004@${target(t)}`, calls: 1, pauseMs: 300,
+        injection: { rows: [sippUserRow('caller1', 'pw-caller', 'strowger.test')] }, timeoutMs: 20000,
+      });
+      assert.equal(good.exitCode, 0, good.errors + good.stdout.slice(-1500));
+      assert.match(good.messages, /SIP\/2\.0 407 Proxy Authentication Required/);
+      await eventually('ended hook', () => hooks.requests.map((h) => JSON.parse(h.body.toString())).find((e) => e.event === 'ended'));
+      const events = hooks.requests.map((h) => JSON.parse(h.body.toString()));
+      assert.deepEqual(events.map((e) => e.event), ['incoming', 'accepted', 'ended']);
+      assert.equal(events[2].reason, 'bye-remote');
+      const bad = await runSipp({
+        scenario: 'uac-rejected.xml', target: target(t), service: '5558880004', authUri: `sip:5558880004@${target(t)}`, calls: 1,
+        injection: { rows: [sippUserRow('caller1', 'wrong-pass', 'strowger.test')] }, timeoutMs: 20000,
+      });
+      assert.deepEqual(finalStatuses(bad.messages), [403]);
     } finally {
       hooks.respond = () => ({ status: 200 });
     }
