@@ -58,7 +58,7 @@ export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiConte
         socket.send(JSON.stringify({ error: err instanceof ActionError ? err.message : 'unreadable frame' }));
         return;
       }
-      const done = action.action === 'end' ? Promise.resolve(call.control.end())
+      const done = action.action === 'end' ? Promise.resolve().then(() => call.control.end())
         : action.action === 'dtmf' ? call.control.sendDtmf(action.digits)
         : call.control.setMuted(action.muted).then(() => { call.muted = action.muted; });
       done.catch((err: Error) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ error: `${action.action}: ${err.message}` })); });
