@@ -22,7 +22,10 @@ import type { CallNumber } from '../store/call-numbers.ts';
 import { answerOffer, createLegMedia } from '../pbx/anchor-sdp.ts';
 import { clearTimer, type TimerHandle } from '../pbx/call-timers.ts';
 import type { OwnDialog } from '../pbx/b2bua.ts';
-import { sdpFailure } from '../pbx/call-outcome.ts';
+import { dispositionFor, sdpFailure } from '../pbx/call-outcome.ts';
+import type { CallRecordWriter } from '../pbx/call-cdr-writer.ts';
+import { codecLabel } from '../pbx/leg-types.ts';
+import type { CdrHangupBy, HangupCause } from '../store/cdrs.ts';
 import { SipUasLeg } from '../pbx/leg-sip-uas.ts';
 import type { SipLegEnv } from '../pbx/leg-sip.ts';
 import type { CallGateway } from './call-gateway.ts';
@@ -41,7 +44,16 @@ export interface IncomingCallsOptions {
   domain: string;
   secretKey: Buffer;
   ringTimeoutMs: number;
+  /** CDRs of incoming app calls (direction `inbound`); none: no CDRs. */
+  records?: CallRecordWriter;
 }
+
+/** CDR cause and side of each way an incoming call ends. */
+const ENDINGS: Record<string, { cause: HangupCause; by: CdrHangupBy }> = {
+  cancelled: { cause: 'caller_cancel', by: 'caller' }, 'bye-remote': { cause: 'caller_bye', by: 'caller' },
+  'bye-local': { cause: 'api_hangup', by: 'api' }, rejected: { cause: 'rejected', by: 'api' },
+  timeout: { cause: 'no_answer', by: 'system' }, failed: { cause: 'failed', by: 'system' },
+};
 
 /** An action that cannot be carried out now; `status` for the API (409 wrong state, 501 pending). */
 export class ActionRefused extends Error {
@@ -53,8 +65,11 @@ type State = 'incoming' | 'ringing' | 'accepting' | 'accepted' | 'ended';
 class IncomingCall {
   state: State = 'incoming';
   private timer: TimerHandle | undefined;
+  private readonly startedAt: number;
+  private answeredAt: number | null = null;
 
   constructor(readonly call: GatewayCall, readonly leg: SipUasLeg, private readonly o: IncomingCallsOptions, private readonly log: Logger) {
+    this.startedAt = o.legEnv.timers.now();
     this.timer = o.legEnv.timers.setTimeout(() => this.timeout(), o.ringTimeoutMs);
   }
 
@@ -84,6 +99,7 @@ class IncomingCall {
     if ((this.state as State) === 'ended') throw new ActionRefused(409, 'the call has ended');
     clearTimer(this.o.legEnv.timers, this.timer);
     this.leg.answer(body);
+    this.answeredAt = this.o.legEnv.timers.now();
     this.state = 'accepted';
     this.call.emit('accepted');
   }
@@ -110,7 +126,20 @@ class IncomingCall {
     this.leg.stop();
     for (const key of this.leg.dialogKeys()) this.o.dialogs.delete(key);
     void this.o.media.releaseLeg(this.leg.media.endpoint.id).catch(() => {});
+    this.record(reason, sipCode);
     this.call.emit('ended', { reason, sip_code: sipCode });
+  }
+
+  private record(reason: string, sipCode: number): void {
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    const e = ENDINGS[reason] ?? { cause: 'failed' as const, by: 'system' as const };
+    const answered = this.answeredAt !== null;
+    this.o.records?.close({
+      call_id: this.call.id, a_call_id: this.leg.callId, b_call_id: null, caller: this.call.from, callee: this.call.to,
+      direction: 'inbound', start_time: iso(this.startedAt)!, answer_time: iso(this.answeredAt), codec: codecLabel(this.leg.media),
+      end_time: iso(this.o.legEnv.timers.now())!, hangup_cause: e.cause, hangup_by: e.by, sip_code: answered ? 200 : sipCode,
+      disposition: answered ? 'answered' : reason === 'cancelled' ? 'cancelled' : reason === 'timeout' ? 'no_answer' : dispositionFor(sipCode),
+    }, false);
   }
 }
 

@@ -10,6 +10,7 @@ import { CallTokens } from './call-token.ts';
 import { HookDeliverer } from './hook-deliverer.ts';
 import { NumbersSync } from './numbers-sync.ts';
 import { IncomingCalls } from './incoming-calls.ts';
+import { CallRecordWriter } from '../pbx/call-cdr-writer.ts';
 
 export function startCallGateway(ctx: ApiContext, closers: Array<() => Promise<void>>): void {
   const cfg = ctx.config.callGateway;
@@ -26,10 +27,12 @@ export function startCallGateway(ctx: ApiContext, closers: Array<() => Promise<v
   });
   ctx.callGateway = gateway;
   const sip = ctx.sip;
+  const records = new CallRecordWriter(ctx.store.db, logger);
   if (sip) {
     const incoming = new IncomingCalls({
       gateway, dialogs: sip.b2bua.ownDialogs, media: sip.media, logger, domain: ctx.config.domain, secretKey: ctx.config.secretKey,
       legEnv: { endpoint: sip.endpoint, timers: realTimers, t1: 500, advertise: sip.advertise }, ringTimeoutMs: ctx.config.calls.ringTimeoutMs,
+      records,
     });
     gateway.incoming = incoming;
     sip.b2bua.interceptInvite = (r) => incoming.intercept(r);
@@ -38,6 +41,7 @@ export function startCallGateway(ctx: ApiContext, closers: Array<() => Promise<v
   ctx.status.set('call_gateway', () => ({ active_calls: gateway.activeCalls, hooks: { ...hooks.counters } }));
   hooks.start();
   closers.unshift(() => hooks.close());
+  closers.unshift(() => records.flushed());
   closers.unshift(async () => gateway.close());
   if (cfg.numbersSyncUrl) {
     const sync = new NumbersSync({ db: ctx.store.db, box: ctx.box, logger, url: cfg.numbersSyncUrl, intervalMs: cfg.numbersSyncIntervalMs });

@@ -203,6 +203,8 @@ describe('call gateway (seed 002)', () => {
     assert.equal(again.status, 409);
     await eventually('ended on notify', () => notifyJson.events.some((e) => e.event === 'ended'));
     assert.deepEqual(notifyJson.events.map((e) => e.event), ['incoming', 'ringing', 'ended']);
+    const cdr = await eventually('incoming CDR', async () => (await api(t, 'GET', '/api/cdrs?limit=20')).data.find((c: { call_id: string }) => c.call_id === ev.call_id));
+    assert.deepEqual([cdr.direction, cdr.caller, cdr.callee, cdr.disposition, cdr.sip_code, cdr.hangup_by], ['inbound', '+15550100100', '+15558880001', 'rejected', 603, 'api']);
 
     const refused = await spawnSipp({ scenario: 'uac-rejected.xml', target: target(t), service: '+15558880002', calls: 1, injection: { rows: [['x', '-', 'strowger.test', '']] }, timeoutMs: 20000 });
     const rr = await refused.done;
