@@ -31,6 +31,7 @@ import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
 import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
+import { startCallGateway } from './gateway/start.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -142,6 +143,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());
     }
+    startCallGateway(ctx, closers);
     const app = await buildApp(ctx);
     closers.unshift(() => app.close());
     await opts.configureApp?.(app);

@@ -379,6 +379,9 @@ export interface DB {
   provisioning_tokens: ProvisioningTokensTable;
   voicemails: VoicemailsTable;
   voicemail_mail_outbox: VoicemailMailOutboxTable;
+  apps: import('./schema-call-gateway.ts').AppsTable;
+  call_numbers: import('./schema-call-gateway.ts').CallNumbersTable;
+  hooks_outbox: import('./schema-call-gateway.ts').HooksOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

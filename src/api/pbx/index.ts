@@ -32,6 +32,7 @@ import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
 import { roomsRoutes } from './rooms.ts';
 import { zrtpRoutes } from './zrtp.ts';
+import { callGatewayAdminRoutes } from './call-gateway-admin.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -49,4 +50,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(srtpRoutes, ctx);
   await app.register(roomsRoutes, ctx);
   await app.register(zrtpRoutes, ctx);
+  await app.register(callGatewayAdminRoutes, ctx);
 }
