@@ -25,6 +25,7 @@ import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
 import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
+import { TlsCertificates } from './pbx/tls/tls-certificates.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -95,6 +96,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ctx.transcriber = transcriber;
     closers.unshift(async () => transcriber.close());
     void transcriber.resume().catch((err) => logger.error({ err }, 'pending transcriptions not resumed'));
+    const tlsCerts = new TlsCertificates({
+      db: store.db, box, logger: logger.child({ component: 'tls' }), dataDir: config.dataDir, domain: config.domain, publicIp: config.publicIp,
+      certFile: config.sip.tlsCertFile, keyFile: config.sip.tlsKeyFile, renewCheckMs: config.sip.tlsRenewCheckMs,
+      acmeDirectoryCa: config.sip.acmeCaFile && readFileSync(config.sip.acmeCaFile, 'utf8'),
+    });
+    ctx.tls = tlsCerts;
+    closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
@@ -114,12 +122,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
         media, calls: config.calls, moh, mwi: config.mwi,
         voicemailNumber: config.voicemail.number,
+        tlsCertificate: () => tlsCerts.certificate(),
         localParty: voicemailParties({
           db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
           config: config.voicemail, logger,
         }),
       });
       ctx.sip = sip;
+      tlsCerts.attach((pair) => sip.transports.setCertificate(pair));
       ctx.status.set('sip', () => sip.status());
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());

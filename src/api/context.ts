@@ -30,6 +30,8 @@ export interface ApiContext {
   voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
   /** Voicemail transcription (`enabled` false with the `none` engine). */
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
+  /** The certificate of the SIP TLS/WSS listeners: sources, ACME, renewal, hot reload. */
+  tls?: import('../pbx/tls/tls-certificates.ts').TlsCertificates;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

@@ -53,6 +53,8 @@ export interface SipServerDeps {
   voicemailNumber?: string;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
+  /** The certificate of the TLS/WSS listeners (pbx/tls/tls-certificates.ts); without it: STROWGER_SIP_TLS_CERT/KEY or self-signed. */
+  tlsCertificate?: () => Promise<{ cert: string; key: string }>;
 }
 
 export interface SipServer {
@@ -101,7 +103,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const needsCert = listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
   let tls;
   if (needsCert) {
-    if (sip.tlsCertFile && sip.tlsKeyFile) {
+    if (deps.tlsCertificate) {
+      const { cert, key } = await deps.tlsCertificate();
+      tls = { cert, key };
+    } else if (sip.tlsCertFile && sip.tlsKeyFile) {
       tls = { cert: readFileSync(sip.tlsCertFile, 'utf8'), key: readFileSync(sip.tlsKeyFile, 'utf8') };
     } else {
       const pair = await loadOrCreateSelfSignedCert({ dir: deps.dataDir, commonName: deps.domain, altNames: [deps.domain, '127.0.0.1', '::1', ...(deps.publicIp ? [deps.publicIp] : [])] });
