@@ -18,7 +18,7 @@ export async function acmeChallengeRoutes(base: FastifyInstance, { ctx }: { ctx:
       response: { 200: Type.String(), 404: Type.String() },
     },
   }, async (req, reply) => {
-    const keyAuthorization = ctx.tls?.challenges.get(req.params.token);
+    const keyAuthorization = ctx.tls?.challenges.answer(req.params.token);
     reply.type('text/plain');
     if (keyAuthorization === undefined) return reply.status(404).send('no such challenge\n');
     return keyAuthorization;

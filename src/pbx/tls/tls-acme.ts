@@ -10,6 +10,8 @@ import acme from 'acme-client';
 /** Tokens the CA will fetch now, and the key authorization each must return. */
 export class AcmeChallenges {
   private readonly tokens = new Map<string, string>();
+  /** Challenge fetches answered with a key authorization (the CA's validation requests). */
+  answered = 0;
 
   set(token: string, keyAuthorization: string): void {
     this.tokens.set(token, keyAuthorization);
@@ -19,8 +21,11 @@ export class AcmeChallenges {
     this.tokens.delete(token);
   }
 
-  get(token: string): string | undefined {
-    return this.tokens.get(token);
+  /** The key authorization the CA's fetch of `token` gets, counted; undefined for an unknown token. */
+  answer(token: string): string | undefined {
+    const v = this.tokens.get(token);
+    if (v !== undefined) this.answered++;
+    return v;
   }
 
   get size(): number {
