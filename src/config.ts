@@ -27,7 +27,7 @@ export interface Config {
   publicIp: string | undefined;
   sip: SipConfig;
   rtpPorts: [number, number];
-  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
+  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; /** STROWGER_SRTP_AUTH_FAIL_SECONDS: an SRTP leg failing authentication this long ends its call; 0 = never. */ srtpAuthFailMs: number; mediaWorkers: number | undefined };
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
@@ -295,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
       ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,
       rtpTimeoutMs: int(env, 'STROWGER_RTP_TIMEOUT_SECONDS', 60, 1, 86400) * 1000,
+      srtpAuthFailMs: int(env, 'STROWGER_SRTP_AUTH_FAIL_SECONDS', 10, 0, 86400) * 1000,
       mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
     },
     natsUrl: env.NATS_URL || undefined,

@@ -26,6 +26,7 @@ import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 import { TlsCertificates } from './pbx/tls/tls-certificates.ts';
+import { SrtpSettingsService } from './pbx/srtp-settings.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -102,6 +103,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       acmeDirectoryCa: config.sip.acmeCaFile && readFileSync(config.sip.acmeCaFile, 'utf8'),
     });
     ctx.tls = tlsCerts;
+    const srtpSettings = new SrtpSettingsService(store.db, box, config.sip.srtpInsecureSignalling);
+    await srtpSettings.load();
+    ctx.srtp = srtpSettings;
     closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
@@ -114,6 +118,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         advertisedAddress6: config.publicIp?.includes(':') && firstSipHost6(config.sip) !== undefined ? config.publicIp : undefined,
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
+        srtpAuthTimeoutMs: config.calls.srtpAuthFailMs,
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
@@ -123,6 +128,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         media, calls: config.calls, moh, mwi: config.mwi,
         voicemailNumber: config.voicemail.number,
         tlsCertificate: () => tlsCerts.certificate(),
+        srtpSettings: () => srtpSettings.current,
         localParty: voicemailParties({
           db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
           config: config.voicemail, logger,

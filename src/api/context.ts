@@ -32,6 +32,8 @@ export interface ApiContext {
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
   /** The certificate of the SIP TLS/WSS listeners: sources, ACME, renewal, hot reload. */
   tls?: import('../pbx/tls/tls-certificates.ts').TlsCertificates;
+  /** System-wide SDES-SRTP settings (default policy, suites, insecure signalling). */
+  srtp?: import('../pbx/srtp-settings.ts').SrtpSettingsService;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
 }

@@ -55,6 +55,8 @@ export interface SipServerDeps {
   mwi?: { minExpires: number; maxExpires: number };
   /** The certificate of the TLS/WSS listeners (pbx/tls/tls-certificates.ts); without it: STROWGER_SIP_TLS_CERT/KEY or self-signed. */
   tlsCertificate?: () => Promise<{ cert: string; key: string }>;
+  /** Live SRTP settings (pbx/srtp-settings.ts); without them STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING and every suite. */
+  srtpSettings?: import('./call.ts').CallEnv['srtpSettings'];
 }
 
 export interface SipServer {
@@ -189,7 +191,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
-    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
+    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling, srtpSettings: deps.srtpSettings,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
   });
