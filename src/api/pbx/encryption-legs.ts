@@ -14,6 +14,8 @@ export interface LegEncryption {
   srtp: LegMediaView['srtp'];
   /** RTP packets received on the leg (to tell a leg that carries media from one that does not yet). */
   packetsIn: number;
+  /** The leg has a media endpoint in the relay (false: gone, or not created). */
+  mediaPresent: boolean;
 }
 
 export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCall'>): Promise<{ active: number; legs: LegEncryption[] }> {
@@ -28,7 +30,7 @@ export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCa
       legs.push({
         callId: v.id, side, kind: leg.kind,
         signalling: leg.peer === null ? null : leg.peer.split(':')[0]!.toLowerCase(),
-        srtp: media?.srtp ?? null, packetsIn: media?.packetsIn ?? 0,
+        srtp: media?.srtp ?? null, packetsIn: media?.packetsIn ?? 0, mediaPresent: media !== null && media !== undefined,
       });
     }
   }

@@ -31,6 +31,8 @@ import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
 import { tlsRoutes } from './tls.ts';
+import { encryptionRoutes } from './encryption.ts';
+import { trunksTlsRoutes } from './trunks-tls.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -47,4 +49,6 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
   await app.register(tlsRoutes, ctx);
+  await app.register(encryptionRoutes, ctx);
+  await app.register(trunksTlsRoutes, ctx);
 }

@@ -1,0 +1,83 @@
+/**
+ * `GET /api/system/encryption/status` (seed 003, issue 16): signalling (the TLS and WSS
+ * listeners and the certificate they present), media policy (SDES-SRTP settings; ZRTP when a
+ * ZRTP service is present, else "not configured"), and for every active call, per leg, whether
+ * its signalling and its media are encrypted and how — measured from the legs, not configured.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { ApiContext } from '../context.ts';
+import { ApiError, errorResponses } from '../shared/errors.ts';
+import { encryptedLegs } from './encryption-legs.ts';
+
+const SECURE_SIGNALLING = new Set(['tls', 'wss']);
+
+const LegView = Type.Object({
+  leg: Type.Union([Type.Literal('a'), Type.Literal('b')]),
+  kind: Type.String({ examples: ['sip-uas'] }),
+  signalling: Type.Union([Type.String(), Type.Null()], { description: 'Transport of the leg\'s SIP dialog (null: no SIP, e.g. voicemail)' }),
+  signalling_encrypted: Type.Boolean(),
+  media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp'), Type.Literal('none')], { description: 'srtp: the relay protects and authenticates this leg; rtp: plain; none: no media endpoint' }),
+  suite: Type.Union([Type.String(), Type.Null()]),
+  auth_failures: Type.Integer(),
+  packets_in: Type.Integer({ description: 'RTP packets received on the leg (SRTP: that passed authentication)' }),
+});
+
+const EncryptionStatus = Type.Object({
+  signalling: Type.Object({
+    listeners: Type.Array(Type.Object({ protocol: Type.String(), address: Type.String(), port: Type.Integer() })),
+    certificate: Type.Union([Type.Object({ source: Type.String(), subject: Type.String(), issuer: Type.String(), not_after: Type.String(), fingerprint256: Type.String(), self_signed: Type.Boolean() }), Type.Null()], { description: 'null when no TLS or WSS listener runs' }),
+  }),
+  media: Type.Object({
+    srtp: Type.Object({ default_policy: Type.String(), suites: Type.Array(Type.String()), insecure_signalling_allowed: Type.Boolean() }),
+    zrtp: Type.Object({ configured: Type.Boolean(), status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]) }, { description: 'configured false: no ZRTP in this build or not set up' }),
+  }),
+  calls: Type.Object({
+    active: Type.Integer(),
+    encrypted: Type.Integer({ description: 'Calls whose every leg with media is SRTP and whose every SIP leg is on TLS/WSS' }),
+    list: Type.Array(Type.Object({ call_id: Type.String(), fully_encrypted: Type.Boolean(), legs: Type.Array(LegView) })),
+  }),
+});
+
+export async function encryptionRoutes(base: FastifyInstance, { ctx }: { ctx: ApiContext }) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  app.get('/system/encryption/status', {
+    config: { auth: 'admin' },
+    schema: { tags: ['system'], summary: 'What is encrypted now: TLS listeners and certificate, SRTP/ZRTP policy, each active call\'s legs (admin)', response: { 200: EncryptionStatus, ...errorResponses(401, 403, 503) } },
+  }, async () => {
+    const sip = ctx.sip;
+    if (!sip) throw new ApiError('service_unavailable', 'The SIP server is not running');
+    const listeners = sip.transports.transports.filter((t) => SECURE_SIGNALLING.has(t.protocol)).map((t) => ({ protocol: t.protocol, address: t.local.address, port: t.local.port }));
+    const served = listeners.length > 0 && ctx.tls ? await ctx.tls.certificate() : null;
+    const srtp = ctx.srtp?.current;
+    const zrtp = (ctx as { zrtp?: { status(): Record<string, unknown> } }).zrtp;
+    const { active, legs } = await encryptedLegs(sip.b2bua);
+    const byCall = new Map<string, ReturnType<typeof legView>[]>();
+    for (const l of legs) byCall.set(l.callId, [...(byCall.get(l.callId) ?? []), legView(l)]);
+    const list = [...byCall].map(([callId, views]) => ({
+      call_id: callId, legs: views,
+      fully_encrypted: views.every((v) => v.media !== 'rtp' && (v.signalling === null || v.signalling_encrypted)),
+    }));
+    return {
+      signalling: {
+        listeners,
+        certificate: served && { source: ctx.tls!.current.source, subject: served.info.subject, issuer: served.info.issuer, not_after: served.info.notAfter, fingerprint256: served.info.fingerprint256, self_signed: served.info.selfSigned },
+      },
+      media: {
+        srtp: { default_policy: srtp?.defaultPolicy ?? 'off', suites: [...(srtp?.suites ?? [])], insecure_signalling_allowed: srtp?.allowInsecureSignalling ?? false },
+        zrtp: zrtp ? { configured: true, status: zrtp.status() } : { configured: false, status: null },
+      },
+      calls: { active, encrypted: list.filter((c) => c.fully_encrypted).length, list },
+    };
+  });
+}
+
+function legView(l: Awaited<ReturnType<typeof encryptedLegs>>['legs'][number]) {
+  return {
+    leg: l.side, kind: l.kind, signalling: l.signalling,
+    signalling_encrypted: l.signalling !== null && SECURE_SIGNALLING.has(l.signalling),
+    media: l.srtp ? 'srtp' as const : l.mediaPresent ? 'rtp' as const : 'none' as const,
+    suite: l.srtp?.suite ?? null, auth_failures: l.srtp?.authFailures ?? 0, packets_in: l.packetsIn,
+  };
+}
