@@ -75,6 +75,14 @@ export async function trunksTlsRoutes(base: FastifyInstance, { ctx }: { ctx: Api
     return t.local.port;
   };
 
+  /** A generic trunk to TLS (and SRTP required with `srtp`), announced when it changed. */
+  const generic = async (id: number, srtp: boolean) => {
+    const r = await secureGenericTrunk(db, ctx.box, id, srtp);
+    if (!r) throw notFound('Trunk');
+    if (r.changes.length > 0) changedTrunk(r.trunk.id);
+    return { changed: r.changes };
+  };
+
   app.get('/system/trunks/tls/status', {
     config: admin,
     schema: { tags, summary: 'TLS of our trunks and of the Twilio Elastic SIP trunks, as they are now (admin)', response: { 200: TrunkTlsStatus, ...errorResponses(401, 403) } },
@@ -106,12 +114,7 @@ export async function trunksTlsRoutes(base: FastifyInstance, { ctx }: { ctx: Api
     },
   }, async (req) => {
     oneTarget(req.body);
-    if (req.body.trunk_id !== undefined) {
-      const r = await secureGenericTrunk(db, ctx.box, req.body.trunk_id, true);
-      if (!r) throw notFound('Trunk');
-      if (r.changes.length > 0) changedTrunk(r.trunk.id);
-      return { changed: r.changes };
-    }
+    if (req.body.trunk_id !== undefined) return generic(req.body.trunk_id, true);
     const rest = await twilio();
     const trunk = await twilioTrunk(rest, req.body.twilio_trunk_sid!);
     return { changed: await viaTwilio(() => secureTwilioTrunk(rest, trunk)) };
@@ -126,12 +129,7 @@ export async function trunksTlsRoutes(base: FastifyInstance, { ctx }: { ctx: Api
     },
   }, async (req) => {
     oneTarget(req.body);
-    if (req.body.trunk_id !== undefined) {
-      const r = await secureGenericTrunk(db, ctx.box, req.body.trunk_id, false);
-      if (!r) throw notFound('Trunk');
-      if (r.changes.length > 0) changedTrunk(r.trunk.id);
-      return { changed: r.changes };
-    }
+    if (req.body.trunk_id !== undefined) return generic(req.body.trunk_id, false);
     const port = tlsPort();
     const rest = await twilio();
     const trunk = await twilioTrunk(rest, req.body.twilio_trunk_sid!);
