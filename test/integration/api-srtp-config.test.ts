@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUserSession, type TestServer } from '../helpers/server.ts';
 import { runSipp, startSippServer, getFreePort, type SippResult } from '../helpers/sipp.ts';
-import { api, assertIdle, device, deviceCall, registeredUas, startCallServer } from './call-fixtures.ts';
+import { api, assertIdle, cdrCount, device, deviceCall, eventually, nextCdr, registeredUas, startCallServer } from './call-fixtures.ts';
 
 /** The a=crypto suites of the first INVITE a sipp UAS received (from its message trace). */
 function offeredSuites(r: SippResult): string[] {
@@ -89,5 +89,35 @@ describe('SRTP config and trunk policy', () => {
       assert.deepEqual(offeredSuites(got), suites, `trunk policy ${policy}`);
       await assertIdle(t);
     }
+  });
+});
+
+describe('SRTP authentication failures end the call', () => {
+  let t: TestServer;
+
+  before(async () => {
+    t = await startCallServer(23600, { STROWGER_SRTP_AUTH_FAIL_SECONDS: '1', STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING: '1' });
+    await api(t, 'POST', '/api/devices', { name: 'alice', username: 'alice', password: 'device-pass-1234', srtp: 'required' });
+    await device(t, 'bob');
+  });
+  after(() => t.close());
+
+  test('a caller whose RTP never authenticates is hung up (srtp_auth_failed), its failures counted on the leg', async () => {
+    const uas = await registeredUas(t, 'bob', 'uas-wait-bye.xml');
+    const n = await cdrCount(t);
+    const caller = runSipp(deviceCall(t, 'alice', 'bob', { scenario: 'uac-srtp-wrong-key.xml', timeoutMs: 30000 }));
+    const call = await eventually('the answered call', async () => ((await api(t, 'GET', '/api/calls')).data as Array<{ id: string; state: string }>).find((c) => c.state === 'answered'), 10000);
+    const during = await eventually('failures counted', async () => {
+      const s = await api(t, 'GET', '/api/system/srtp/status');
+      return s.calls.legs.find((l: { call_id: string; auth_failures: number }) => l.call_id === call.id && l.auth_failures > 0);
+    }, 10000);
+    assert.deepEqual([during.leg, during.suite, during.unprotected], ['a', 'AES_CM_128_HMAC_SHA1_80', 0]);
+    const r = await caller;
+    assert.equal(r.stats.successful, 1, `${r.errors}\n${r.stdout.slice(-500)}`);
+    assert.equal((await uas.stop()).stats.successful, 1);
+    const cdr = await nextCdr(t, n);
+    assert.equal(cdr.hangup_cause, 'srtp_auth_failed');
+    assert.ok((cdr.duration ?? 0) < 10, `ended by the 1 s limit, not the pcap's end: ${cdr.duration} s`);
+    await assertIdle(t);
   });
 });
