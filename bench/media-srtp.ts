@@ -35,7 +35,7 @@ const SOCKETS = 8;
  */
 const PORT_BASE = 50000;
 
-interface System { name: string; suite: SrtpSuiteName | null; engine: MediaEngine; targets: number[]; on: boolean }
+interface System { name: string; suite: SrtpSuiteName | null; engine: MediaEngine; targets: number[]; on: boolean; srtpLegs: number[] }
 
 /** Grows `sys` to `calls` chains (see the module comment). */
 async function growChains(sys: System, ports: number[], calls: number): Promise<void> {
@@ -55,6 +55,7 @@ async function growChains(sys: System, ports: number[], calls: number): Promise<
         const ky = randomBytes(s.keyLength + s.saltLength);
         await e.setSrtp(x.id, { suite: sys.suite, rxKey: ky, txKey: kx });
         await e.setSrtp(y.id, { suite: sys.suite, rxKey: kx, txKey: ky });
+        sys.srtpLegs.push(x.id, y.id);
       }
       await e.bridge(a.id, x.id);
       await e.bridge(y.id, b.id);
@@ -64,6 +65,16 @@ async function growChains(sys: System, ports: number[], calls: number): Promise<
     if (pending.length === 100) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
+}
+
+/** SRTP drops of a system so far (a correct relay has none: every packet is sealed by the other hop). */
+async function srtpDrops(sys: System): Promise<string> {
+  let auth = 0, replays = 0, malformed = 0;
+  for (const id of sys.srtpLegs) {
+    const s = (await sys.engine.stats(id)).srtp;
+    if (s) { auth += s.authFailures; replays += s.replays; malformed += s.malformed; }
+  }
+  return auth + replays + malformed === 0 ? '' : `  SRTP drops: auth ${auth}, replay ${replays}, malformed ${malformed}`;
 }
 
 /** Per hop: each generator packet crossed two. */
@@ -85,7 +96,7 @@ export async function run(): Promise<void> {
   const systems: System[] = [];
   for (const [i, suite] of [null, ...suites].entries()) {
     const engine = await createMediaEngine({ portRange: [PORT_BASE + i * span, PORT_BASE + (i + 1) * span - 1], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000, srtpAuthTimeoutMs: 0 });
-    systems.push({ name: suite === null ? 'plain' : suite === 'AEAD_AES_128_GCM' ? 'srtp-gcm' : suite === 'AES_CM_128_HMAC_SHA1_32' ? 'srtp-cm32' : 'srtp-cm80', suite, engine, targets: [], on: true });
+    systems.push({ name: suite === null ? 'plain' : suite === 'AEAD_AES_128_GCM' ? 'srtp-gcm' : suite === 'AES_CM_128_HMAC_SHA1_32' ? 'srtp-cm32' : 'srtp-cm80', suite, engine, targets: [], on: true, srtpLegs: [] });
   }
   console.log(`SRTP vs plain relay: 1 engine worker per system${relayCpu !== null ? ` pinned to CPU ${relayCpu}` : ' (not pinned)'}, chains A=>X~Y=>B (2 hops per packet, 1 SRTP op per hop), ${stepMs} ms per step; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log('calls  system     loss A>B  loss B>A     CPU  us/hop  calls/core  latency p50/p99/max  peak RSS  gen CPU');
@@ -98,7 +109,7 @@ export async function run(): Promise<void> {
         await gen.run(sys.targets, 300);
         await sleep(100);
         const f = perHop(await measureInProcess(gen, sys.targets, stepMs));
-        console.log(`${String(calls).padStart(5)}${row(sys.name, f)}`);
+        console.log(`${String(calls).padStart(5)}${row(sys.name, f)}${sys.suite === null ? '' : await srtpDrops(sys)}`);
         if (clean(f)) best.set(sys.name, { calls, f });
         if (Math.max(f.lossAtoB, f.lossBtoA) > 1 && f.cpu >= 90) sys.on = false;
       }
