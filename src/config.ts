@@ -42,6 +42,8 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
   metricsAllow: string[];
+  /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
+  rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
 }
 
 export interface TwilioConfig {
@@ -299,6 +301,11 @@ export function loadConfig(env: Env = process.env): Config {
       mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
     },
     natsUrl: env.NATS_URL || undefined,
+    rooms: {
+      maxRooms: int(env, 'STROWGER_ROOMS_MAX', 100, 1, 100_000),
+      maxParticipants: int(env, 'STROWGER_ROOM_MAX_PARTICIPANTS', 50, 2, 1000),
+      idleCloseMs: int(env, 'STROWGER_ROOM_IDLE_SECONDS', 60, 1, 86400) * 1000,
+    },
     moh: {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),

@@ -2,6 +2,7 @@
  * Start-up and shutdown of one Strowger node: store → migrations → first-run admin →
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
+import { RoomRegistry } from './rooms/room-registry.ts';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -14,6 +15,8 @@ import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
 import { createMediaEngine } from './media/media-engine.ts';
+import { ZrtpCalls } from './pbx/zrtp-calls.ts';
+import { realTimers } from './pbx/call-timers.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { TwilioAccount } from './pbx/twilio-account.ts';
@@ -122,10 +125,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
+      ctx.media = media;
+      const rooms = new RoomRegistry({ media, limits: config.rooms });
+      ctx.rooms = rooms;
+      closers.unshift(() => rooms.close());
+      const zrtp = await ZrtpCalls.create({ db: store.db, box, media, timers: realTimers, logger });
+      ctx.zrtp = zrtp;
+      closers.unshift(async () => zrtp.close());
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh, mwi: config.mwi,
+        media, calls: config.calls, moh, mwi: config.mwi, zrtp,
         voicemailNumber: config.voicemail.number,
         tlsCertificate: () => tlsCerts.certificate(),
         srtpSettings: () => srtpSettings.current,

@@ -34,6 +34,12 @@ export interface ApiContext {
   tls?: import('../pbx/tls/tls-certificates.ts').TlsCertificates;
   /** System-wide SDES-SRTP settings (default policy, suites, insecure signalling). */
   srtp?: import('../pbx/srtp-settings.ts').SrtpSettingsService;
+  /** ZRTP settings and sessions (absent without the SIP side). */
+  zrtp?: import('../pbx/zrtp-calls.ts').ZrtpCalls;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
+  /** The media engine (with the SIP side; absent in HTTP-only tests). */
+  media?: import('../media/media-engine.ts').MediaEngine;
+  /** Built-in rooms (with the media engine). */
+  rooms?: import('../rooms/room-registry.ts').RoomRegistry;
 }

@@ -175,6 +175,8 @@ export interface MediaEngineEvents {
   endpointError: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
+  /** A ZRTP packet arrived on a leg with `setZrtp(leg, true)` (RFC 6189, `zrtp/zrtp-service.ts`). */
+  zrtp: [legId: LegId, packet: Buffer];
 }
 
 interface LegEntry {
@@ -270,7 +272,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       address: wildcard ? (this.ipv6 ? '::1' : '127.0.0.1') : this.bindAddress,
       workerOf: (id) => this.entry(id).worker,
       codecOf: (id) => this.legs.get(id)?.codec ?? null,
-      createIn: (worker) => this.createOn(this.slots[worker], null, this.ipv6 ? 6 : 4),
+      createIn: (worker, group) => this.createOn(this.slots[worker], group ?? null, this.ipv6 ? 6 : 4),
       setRemote: (id, remote) => this.setRemote(id, remote),
       setCodec: (id, codec) => this.setCodec(id, codec),
       bridgeIn: async (a, b) => { await this.slots[this.sameWorker([a, b])].request({ op: 'bridge', a, b }); },
@@ -375,6 +377,25 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
+   * ZRTP on a leg: packets with the ZRTP cookie on its RTP port are emitted as `zrtp` events
+   * (rate-limited in the worker) instead of being counted invalid. The handshake is a few
+   * packets per call, so it runs on this thread; RTP never comes here.
+   */
+  async setZrtp(legId: LegId, enabled: boolean): Promise<void> {
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'zrtp', legId, enabled });
+  }
+
+  /**
+   * Sends a framed ZRTP packet to the leg's endpoint (where its RTP goes), unprotected.
+   * @returns false when the leg has no remote yet (nothing was sent).
+   */
+  async sendZrtp(legId: LegId, packet: Uint8Array): Promise<boolean> {
+    const entry = this.entry(legId);
+    return this.slots[entry.worker].request<boolean>({ op: 'zrtpSend', legId, packet });
+  }
+
+  /**
    * What `sink` hears from now on: the mix of `sources` (replacing what it heard before; `[]`
    * silences it). Legs, players and recorders may be sinks or sources as their kind allows.
    * A leg hearing one leg of the same codec is relayed without decoding; anything else goes
@@ -386,6 +407,47 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (sources.includes(sink)) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `endpoint ${sink} cannot hear itself` });
     const worker = this.sameWorker([sink, ...sources]);
     await this.slots[worker].request({ op: 'connect', sink, sources: [...sources] });
+  }
+
+  /** Whether an endpoint (leg, player, recorder) exists: not released, not lost with a worker. */
+  has(id: LegId): boolean {
+    return this.legs.has(id);
+  }
+
+  /**
+   * Pins placement `group` to a worker before any endpoint exists (a room that members join
+   * from anywhere): until `releaseGroup`, endpoints created with the group land there.
+   * @returns the group's worker.
+   */
+  reserveGroup(group: string): number {
+    this.assertOpen();
+    const worker = this.place({ group }).index;
+    this.joinGroup(group, worker);
+    return worker;
+  }
+
+  /** Ends a `reserveGroup` pin; the group is forgotten with its last endpoint. */
+  releaseGroup(group: string): void {
+    const g = this.groups.get(group);
+    if (g !== undefined) this.leaveGroup({ worker: g.worker, family: 4, rtpPort: -1, group });
+  }
+
+  /** The worker of a placement group, undefined when the group has no endpoint (or pin). */
+  groupWorker(group: string): number | undefined {
+    return this.groups.get(group)?.worker;
+  }
+
+  /**
+   * The endpoint that represents `legId` in `group`'s worker: the leg itself when it lives
+   * there, else a stand-in (`worker-link.ts`) that the group's mixer can connect like its own
+   * legs. Release a stand-in (`releaseLeg`) when done with it; the leg itself is the caller's.
+   * @throws MediaError `MEDIA_ERR_BAD_OPTION` (group without a worker), `MEDIA_ERR_LEG_NOT_FOUND`.
+   */
+  async standIn(legId: LegId, group: string): Promise<LegId> {
+    const worker = this.groupWorker(group);
+    if (worker === undefined) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `placement group "${group}" has no worker` });
+    if (this.entry(legId).worker === worker) return legId;
+    return this.links.standIn(legId, worker, group);
   }
 
   /**
@@ -583,6 +645,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId, reason);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onZrtp: (legId, packet) => {
+        if (this.legs.has(legId)) this.emit('zrtp', legId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+      },
       onEndpointEvent: (event) => {
         switch (event.type) {
           case 'dtmf':

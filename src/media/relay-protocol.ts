@@ -69,7 +69,9 @@ export type RelayRequest =
   | { op: 'dtmf'; req: number; legId: LegId; digits: DtmfDigit[]; durationMs: number }
   | { op: 'release'; req: number; legId: LegId }
   | { op: 'stats'; req: number; legId: LegId }
-  | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null };
+  | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null }
+  | { op: 'zrtp'; req: number; legId: LegId; enabled: boolean }
+  | { op: 'zrtpSend'; req: number; legId: LegId; packet: Uint8Array };
 
 /** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
 export interface StreamStats {
@@ -112,6 +114,8 @@ export interface LegStats {
   media: LegMediaStats;
   /** SDES-SRTP of the leg (suite, authentication failures dropped), null for plain RTP. */
   srtp: LegSrtpStats | null;
+  /** ZRTP packets on the leg's RTP port (handed to the main thread, sent, over the rate limit); null when ZRTP is off. */
+  zrtp: { packetsIn: number; packetsOut: number; dropped: number } | null;
 }
 
 /** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */
@@ -149,6 +153,8 @@ export type RelayEvent =
   | { type: 'reply'; req: number; ok: true; result: unknown }
   | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }
   | { type: 'timeout'; legId: LegId; reason: MediaTimeoutReason }
+  /** A ZRTP packet received on a leg with ZRTP on (RFC 6189: rare, a handshake per call). */
+  | { type: 'zrtp'; legId: LegId; packet: Uint8Array }
   | RelayTick;
 
 /** `rtp`: no RTP for rtpTimeoutMs; `srtp_auth`: only SRTP that failed authentication for srtpAuthTimeoutMs. */

@@ -19,6 +19,8 @@ export interface RelayWorkerHooks {
   onTimeout(legId: LegId, reason: MediaTimeoutReason): void;
   /** DTMF, player ended, endpoint error: forwarded as engine events. */
   onEndpointEvent(event: EndpointEvent): void;
+  /** A ZRTP packet from a leg with ZRTP on. */
+  onZrtp(legId: LegId, packet: Uint8Array): void;
   /** The worker died without `terminate()` being asked for. */
   onExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void;
 }
@@ -104,6 +106,9 @@ export class RelayWorkerHandle {
           break;
         case 'endpoint':
           hooks.onEndpointEvent(event.event);
+          break;
+        case 'zrtp':
+          hooks.onZrtp(event.legId, event.packet);
           break;
         case 'tick':
           this.onTick(event);

@@ -269,6 +269,17 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'srtp':
       setSrtp(legOf(msg.legId), msg.keys);
       return null;
+    case 'zrtp': {
+      const leg = legOf(msg.legId);
+      const legId = msg.legId;
+      // Copied: the packet crosses to the main thread, where the handshake runs (zrtp-service.ts).
+      leg.zrtp = msg.enabled ? (packet) => send({ type: 'zrtp', legId, packet: Uint8Array.prototype.slice.call(packet) }) : null;
+      return null;
+    }
+    case 'zrtpSend': {
+      const p = msg.packet;
+      return legOf(msg.legId).transmitZrtp(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    }
     case 'release':
       return releaseLeg(msg.legId);
     case 'stats':

@@ -23,8 +23,8 @@ export interface LinkHost {
   workerOf(id: LegId): number;
   /** The codec last set on a leg (`setCodec`), null for a pass-through leg. */
   codecOf(id: LegId): LegCodec | null;
-  /** A new RTP leg in `worker`; returns its id and RTP port. */
-  createIn(worker: number): Promise<{ id: LegId; rtpPort: number }>;
+  /** A new RTP leg in `worker` (counted in placement `group` when given); returns its id and RTP port. */
+  createIn(worker: number, group?: string): Promise<{ id: LegId; rtpPort: number }>;
   setRemote(id: LegId, remote: { address: string; rtpPort: number }): Promise<void>;
   setCodec(id: LegId, codec: LegCodec | null): Promise<void>;
   /** Bridge of two legs of one worker. */
@@ -41,6 +41,8 @@ interface Link {
   la: LegId | null;
   lb: LegId | null;
   codec: LegCodec | null;
+  /** `b` is `lb` itself: a stand-in for `a` in another worker (see `standIn`), whose codec is a's. */
+  standIn: boolean;
   /** The last operation on the link; the next one waits for it. */
   busy: Promise<void>;
   dropped: boolean;
@@ -72,7 +74,7 @@ export class WorkerLinks {
       return;
     }
     await Promise.all([this.drop(a), this.drop(b)]);
-    const link: Link = { a, b, la: null, lb: null, codec: this.linkCodec(a, b), busy: Promise.resolve(), dropped: false };
+    const link: Link = { a, b, la: null, lb: null, codec: this.linkCodec(a, b), standIn: false, busy: Promise.resolve(), dropped: false };
     this.byLeg.set(a, link);
     this.byLeg.set(b, link);
     await this.run(link, async (l) => {
@@ -89,12 +91,40 @@ export class WorkerLinks {
     });
   }
 
+  /**
+   * A leg in `worker` standing in for `a`, which lives in another worker: RTP that reaches `a`
+   * from its peer arrives on the stand-in, and what the stand-in is given to send (`connect`)
+   * is what `a` sends to its peer. A mixer (a room) in one worker takes members from any
+   * worker this way. The stand-in carries a's codec; it goes with `drop` of either, or when
+   * `a` is released or bridged elsewhere.
+   */
+  async standIn(a: LegId, worker: number, group?: string): Promise<LegId> {
+    await this.drop(a);
+    const link: Link = { a, b: -1, la: null, lb: null, codec: this.host.codecOf(a), standIn: true, busy: Promise.resolve(), dropped: false };
+    this.byLeg.set(a, link);
+    await this.run(link, async (l) => {
+      const [la, lb] = await Promise.all([this.createLinkLeg(this.host.workerOf(a)), this.createLinkLeg(worker, group)]);
+      l.la = la.id;
+      l.lb = lb.id;
+      l.b = lb.id;
+      if (l.dropped) return;
+      await this.host.setRemote(la.id, { address: this.host.address, rtpPort: lb.rtpPort });
+      await this.host.setRemote(lb.id, { address: this.host.address, rtpPort: la.rtpPort });
+      await this.host.setCodec(la.id, l.codec);
+      await this.host.setCodec(lb.id, l.codec);
+      await this.host.bridgeIn(a, la.id);
+      // Only now: setCodec above reports codec changes of a linked leg, which would wait for this very operation.
+      this.byLeg.set(lb.id, l);
+    });
+    return link.lb!;
+  }
+
   /** `leg`'s codec changed: the link legs follow (see the module comment). */
   async codecChanged(leg: LegId): Promise<void> {
     const link = this.byLeg.get(leg);
     if (!link || link.dropped) return;
     await this.run(link, async (l) => {
-      const codec = this.linkCodec(l.a, l.b);
+      const codec = l.standIn ? this.host.codecOf(l.a) : this.linkCodec(l.a, l.b);
       if (sameCodec(codec, l.codec)) return;
       l.codec = codec;
       await this.host.setCodec(l.la!, codec);
@@ -134,8 +164,8 @@ export class WorkerLinks {
     }
   }
 
-  private async createLinkLeg(worker: number): Promise<{ id: LegId; rtpPort: number }> {
-    const leg = await this.host.createIn(worker);
+  private async createLinkLeg(worker: number, group?: string): Promise<{ id: LegId; rtpPort: number }> {
+    const leg = await this.host.createIn(worker, group);
     this.linkLegs.add(leg.id);
     return leg;
   }

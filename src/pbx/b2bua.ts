@@ -70,6 +70,8 @@ export interface B2buaOptions {
   locator?: SipLocator;
   /** Parties answering calls locally (voicemail, mailbox menu; `call-local.ts`). */
   localParty?: import('./call-local.ts').LocalPartyFactory;
+  /** ZRTP on answered calls (`zrtp-calls.ts`); none: never. */
+  zrtp?: { callAnswered(callId: string, legIds: readonly number[]): void; callEnded(legIds: readonly number[]): void };
   /** What a device dials for its mailbox menu; none: no menu. */
   voicemailNumber?: string;
 }
@@ -321,6 +323,7 @@ export class B2bua {
       // Re-bridging re-arms the RTP timeout from the answer, not from the start of ringing.
       const [a, b] = call.mediaLegIds;
       void this.o.media.bridge(a, b).catch(() => {});
+      this.o.zrtp?.callAnswered(call.id, call.mediaLegIds);
       return this.records.open(call.callStart());
     },
     finished: (call: Call, cdr: NewCdr, journalled: boolean) => {
@@ -328,6 +331,7 @@ export class B2bua {
       this.calls.delete(call.id);
       this.transfers.callEnded(call);
       for (const id of call.mediaLegIds) this.byLeg.delete(id);
+      this.o.zrtp?.callEnded(call.mediaLegIds);
       this.writeCdr(cdr, journalled);
     },
     };
@@ -398,10 +402,10 @@ export class B2bua {
   }
 
   /** Hangs a call up from the API (BYE both sides, or CANCEL while ringing). False when unknown. */
-  hangupCall(id: string): boolean {
+  hangupCall(id: string, cause = 'api_hangup', by: 'api' | 'system' = 'api'): boolean {
     const call = this.calls.get(id);
     if (!call) return false;
-    call.hangup('api', 'api_hangup');
+    call.hangup(by, cause);
     return true;
   }
 

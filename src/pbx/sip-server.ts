@@ -51,6 +51,8 @@ export interface SipServerDeps {
   /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
   localParty?: import('./call-local.ts').LocalPartyFactory;
   voicemailNumber?: string;
+  /** ZRTP on answered calls (`zrtp-calls.ts`); none: never. */
+  zrtp?: import('./zrtp-calls.ts').ZrtpCalls;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
   /** The certificate of the TLS/WSS listeners (pbx/tls/tls-certificates.ts); without it: STROWGER_SIP_TLS_CERT/KEY or self-signed. */
@@ -193,8 +195,9 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
     minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling, srtpSettings: deps.srtpSettings,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
-    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
   });
+  if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
   const subscribe = new SubscribeDispatch();

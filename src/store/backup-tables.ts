@@ -38,6 +38,7 @@ export const BACKUP_TABLES = [
   { name: 'messages', pk: 'id', serial: true },
   { name: 'twilio_calls', pk: 'call_sid', serial: false },
   { name: 'voicemails', pk: 'id', serial: true },
+  { name: 'zrtp_cache', pk: 'peer_zid', serial: false },
 ] as const satisfies readonly BackupTable[];
 
 /**

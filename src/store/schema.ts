@@ -43,6 +43,15 @@ export interface SystemConfigTable {
   updated_at: string;
 }
 
+/** ZRTP retained secrets per peer ZID (hex); rs1/rs2 sealed by the secret box. */
+export interface ZrtpCacheTable {
+  peer_zid: string;
+  rs1: string | null;
+  rs2: string | null;
+  verified: number;
+  updated_at: string;
+}
+
 export interface DevicesTable {
   id: Generated<number>;
   name: string;
@@ -358,6 +367,7 @@ export interface DB {
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
   system_config: SystemConfigTable;
+  zrtp_cache: ZrtpCacheTable;
   devices: DevicesTable;
   device_events: DeviceEventsTable;
   dids: DidsTable;

@@ -16,6 +16,8 @@ export interface LegEncryption {
   packetsIn: number;
   /** The leg has a media endpoint in the relay (false: gone, or not created). */
   mediaPresent: boolean;
+  /** The leg's endpoint in the media engine (ZRTP sessions are keyed by it). */
+  mediaLegId: number;
 }
 
 export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCall'>): Promise<{ active: number; legs: LegEncryption[] }> {
@@ -30,7 +32,7 @@ export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCa
       legs.push({
         callId: v.id, side, kind: leg.kind,
         signalling: leg.peer === null ? null : leg.peer.split(':')[0]!.toLowerCase(),
-        srtp: media?.srtp ?? null, packetsIn: media?.packetsIn ?? 0, mediaPresent: media !== null && media !== undefined,
+        srtp: media?.srtp ?? null, packetsIn: media?.packetsIn ?? 0, mediaPresent: media !== null && media !== undefined, mediaLegId: leg.mediaLegId,
       });
     }
   }

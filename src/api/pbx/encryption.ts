@@ -19,6 +19,8 @@ const LegView = Type.Object({
   signalling: Type.Union([Type.String(), Type.Null()], { description: 'Transport of the leg\'s SIP dialog (null: no SIP, e.g. voicemail)' }),
   signalling_encrypted: Type.Boolean(),
   media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp'), Type.Literal('none')], { description: 'srtp: the relay protects and authenticates this leg; rtp: plain; none: no media endpoint' }),
+  keying: Type.Union([Type.Literal('sdes'), Type.Literal('zrtp'), Type.Null()], { description: 'Where the SRTP keys of the leg came from: SDP a=crypto (sdes) or a ZRTP handshake in the secure state (zrtp)' }),
+  zrtp_state: Type.Union([Type.String(), Type.Null()], { description: 'State of the leg\'s ZRTP session, null without one' }),
   suite: Type.Union([Type.String(), Type.Null()]),
   auth_failures: Type.Integer(),
   packets_in: Type.Integer({ description: 'RTP packets received on the leg (SRTP: that passed authentication)' }),
@@ -31,7 +33,11 @@ const EncryptionStatus = Type.Object({
   }),
   media: Type.Object({
     srtp: Type.Object({ default_policy: Type.String(), suites: Type.Array(Type.String()), insecure_signalling_allowed: Type.Boolean() }),
-    zrtp: Type.Object({ configured: Type.Boolean(), status: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]) }, { description: 'configured false: no ZRTP in this build or not set up' }),
+    zrtp: Type.Object({
+      configured: Type.Boolean({ description: 'false: the ZRTP service is not running (no SIP side)' }),
+      enabled: Type.Boolean(), strict_mode: Type.Boolean(),
+      sessions: Type.Integer(), secure: Type.Integer({ description: 'ZRTP sessions in the secure state now' }),
+    }),
   }),
   calls: Type.Object({
     active: Type.Integer(),
@@ -51,10 +57,11 @@ export async function encryptionRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
     const listeners = sip.transports.transports.filter((t) => SECURE_SIGNALLING.has(t.protocol)).map((t) => ({ protocol: t.protocol, address: t.local.address, port: t.local.port }));
     const served = listeners.length > 0 && ctx.tls ? await ctx.tls.certificate() : null;
     const srtp = ctx.srtp?.current;
-    const zrtp = (ctx as { zrtp?: { status(): Record<string, unknown> } }).zrtp;
+    const zrtp = ctx.zrtp?.status();
+    const zrtpByLeg = new Map((zrtp?.sessions ?? []).map((s) => [s.legId, s.state]));
     const { active, legs } = await encryptedLegs(sip.b2bua);
     const byCall = new Map<string, ReturnType<typeof legView>[]>();
-    for (const l of legs) byCall.set(l.callId, [...(byCall.get(l.callId) ?? []), legView(l)]);
+    for (const l of legs) byCall.set(l.callId, [...(byCall.get(l.callId) ?? []), legView(l, zrtpByLeg.get(l.mediaLegId) ?? null)]);
     const list = [...byCall].map(([callId, views]) => ({
       call_id: callId, legs: views,
       fully_encrypted: views.every((v) => v.media !== 'rtp' && (v.signalling === null || v.signalling_encrypted)),
@@ -66,15 +73,18 @@ export async function encryptionRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
       },
       media: {
         srtp: { default_policy: srtp?.defaultPolicy ?? 'off', suites: [...(srtp?.suites ?? [])], insecure_signalling_allowed: srtp?.allowInsecureSignalling ?? false },
-        zrtp: zrtp ? { configured: true, status: zrtp.status() } : { configured: false, status: null },
+        zrtp: zrtp
+          ? { configured: true, enabled: zrtp.enabled, strict_mode: zrtp.strictMode, sessions: zrtp.sessions.length, secure: zrtp.totals.secure }
+          : { configured: false, enabled: false, strict_mode: false, sessions: 0, secure: 0 },
       },
       calls: { active, encrypted: list.filter((c) => c.fully_encrypted).length, list },
     };
   });
 }
 
-function legView(l: Awaited<ReturnType<typeof encryptedLegs>>['legs'][number]) {
+function legView(l: Awaited<ReturnType<typeof encryptedLegs>>['legs'][number], zrtpState: string | null) {
   return {
+    keying: l.srtp ? (zrtpState === 'secure' ? 'zrtp' as const : 'sdes' as const) : null, zrtp_state: zrtpState,
     leg: l.side, kind: l.kind, signalling: l.signalling,
     signalling_encrypted: l.signalling !== null && SECURE_SIGNALLING.has(l.signalling),
     media: l.srtp ? 'srtp' as const : l.mediaPresent ? 'rtp' as const : 'none' as const,

@@ -33,6 +33,7 @@ import { srtpRoutes } from './srtp.ts';
 import { tlsRoutes } from './tls.ts';
 import { encryptionRoutes } from './encryption.ts';
 import { trunksTlsRoutes } from './trunks-tls.ts';
+import { zrtpRoutes } from './zrtp.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -51,4 +52,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(tlsRoutes, ctx);
   await app.register(encryptionRoutes, ctx);
   await app.register(trunksTlsRoutes, ctx);
+  await app.register(zrtpRoutes, ctx);
 }

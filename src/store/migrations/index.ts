@@ -19,6 +19,7 @@ import * as m110 from './2026-12-04-110-device-mwi-unsolicited.ts';
 import * as m150 from './2026-12-04-150-device-srtp.ts';
 import * as m160 from './2026-12-04-160-twilio-call-sid.ts';
 import * as m240 from './2026-12-04-240-trunk-srtp.ts';
+import * as m250 from './2026-12-04-250-zrtp-cache.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -38,4 +39,5 @@ export const migrations = {
   '2026-12-04-150-device-srtp': m150,
   '2026-12-04-160-twilio-call-sid': m160,
   '2026-12-04-240-trunk-srtp': m240,
+  '2026-12-04-250-zrtp-cache': m250,
 };
