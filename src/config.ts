@@ -27,7 +27,7 @@ export interface Config {
   publicIp: string | undefined;
   sip: SipConfig;
   rtpPorts: [number, number];
-  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
+  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; /** STROWGER_SRTP_AUTH_FAIL_SECONDS: an SRTP leg failing authentication this long ends its call; 0 = never. */ srtpAuthFailMs: number; mediaWorkers: number | undefined };
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
@@ -120,6 +120,10 @@ export interface SipConfig {
   wsOrigins: string[] | undefined;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
+  /** Extra CA certificates (PEM file) trusted for an ACME directory's HTTPS (`STROWGER_ACME_CA_FILE`). */
+  acmeCaFile: string | undefined;
+  /** How often the TLS certificate's expiry is checked for renewal (`STROWGER_TLS_RENEW_CHECK_SECONDS`); 0 = never. */
+  tlsRenewCheckMs: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
   overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number };
 }
@@ -295,6 +299,8 @@ export function loadConfig(env: Env = process.env): Config {
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
       tlsCertPairs: tlsCertPairs(env),
+      acmeCaFile: existingFile(env, 'STROWGER_ACME_CA_FILE'),
+      tlsRenewCheckMs: int(env, 'STROWGER_TLS_RENEW_CHECK_SECONDS', 43_200, 0, 30 * 86400) * 1000,
       overload: {
         targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
         maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
@@ -309,6 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
       ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,
       rtpTimeoutMs: int(env, 'STROWGER_RTP_TIMEOUT_SECONDS', 60, 1, 86400) * 1000,
+      srtpAuthFailMs: int(env, 'STROWGER_SRTP_AUTH_FAIL_SECONDS', 10, 0, 86400) * 1000,
       mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
     },
     natsUrl: env.NATS_URL || undefined,
@@ -441,4 +448,12 @@ function transcriptionEngine(env: Env): string {
   const v = (env.STROWGER_TRANSCRIPTION_ENGINE || 'none').trim().toLowerCase();
   if (!TRANSCRIPTION_ENGINE_NAMES.includes(v)) throw new ConfigError('STROWGER_TRANSCRIPTION_ENGINE', `must be one of ${TRANSCRIPTION_ENGINE_NAMES.join(', ')}, got "${v}"`);
   return v;
+}
+
+/** A path that must exist when set, so a typo stops the server instead of failing later. */
+function existingFile(env: Env, name: string): string | undefined {
+  const f = env[name];
+  if (!f) return undefined;
+  if (!existsSync(f)) throw new ConfigError(name, `${f} does not exist`);
+  return f;
 }

@@ -32,6 +32,8 @@ import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 import { startCallGateway } from './gateway/start.ts';
+import { TlsCertificates } from './pbx/tls/tls-certificates.ts';
+import { SrtpSettingsService } from './pbx/srtp-settings.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -102,6 +104,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ctx.transcriber = transcriber;
     closers.unshift(async () => transcriber.close());
     void transcriber.resume().catch((err) => logger.error({ err }, 'pending transcriptions not resumed'));
+    const tlsCerts = new TlsCertificates({
+      db: store.db, box, logger: logger.child({ component: 'tls' }), dataDir: config.dataDir, domain: config.domain, publicIp: config.publicIp,
+      certFile: config.sip.tlsCertFile, keyFile: config.sip.tlsKeyFile, renewCheckMs: config.sip.tlsRenewCheckMs,
+      acmeDirectoryCa: config.sip.acmeCaFile && readFileSync(config.sip.acmeCaFile, 'utf8'),
+    });
+    ctx.tls = tlsCerts;
+    const srtpSettings = new SrtpSettingsService(store.db, box, config.sip.srtpInsecureSignalling);
+    await srtpSettings.load();
+    ctx.srtp = srtpSettings;
+    closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
@@ -113,6 +125,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         advertisedAddress6: config.publicIp?.includes(':') && firstSipHost6(config.sip) !== undefined ? config.publicIp : undefined,
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
+        srtpAuthTimeoutMs: config.calls.srtpAuthFailMs,
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
@@ -132,6 +145,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
         media, calls: config.calls, moh, mwi: config.mwi, zrtp,
         voicemailNumber: config.voicemail.number,
+        tlsCertificate: () => tlsCerts.certificate(),
+        srtpSettings: () => srtpSettings.current,
         localParty: firstParty(voicemailParties({
           db: store.db, box, media, ends, files: vmFiles, prompts,
           config: config.voicemail, logger,
@@ -139,6 +154,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         roomDialPlan,
       });
       ctx.sip = sip;
+      tlsCerts.attach((pair) => sip.transports.setCertificate(pair));
       ctx.status.set('sip', () => sip.status());
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());

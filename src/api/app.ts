@@ -16,6 +16,7 @@ import { healthRoutes } from './health.ts';
 import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
 import { callGatewayApi } from './callgw/index.ts';
+import { acmeChallengeRoutes } from './acme-challenge.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -77,5 +78,6 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(pbxApi, { ctx, prefix: '/api' });
   await app.register(metricsRoutes, { ctx });
   await app.register(callGatewayApi, { ctx });
+  await app.register(acmeChallengeRoutes, { ctx });
   return app as unknown as FastifyInstance;
 }

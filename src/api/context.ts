@@ -30,6 +30,10 @@ export interface ApiContext {
   voicemail?: import('../pbx/voicemail/voicemail-files.ts').VoicemailFiles;
   /** Voicemail transcription (`enabled` false with the `none` engine). */
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
+  /** The certificate of the SIP TLS/WSS listeners: sources, ACME, renewal, hot reload. */
+  tls?: import('../pbx/tls/tls-certificates.ts').TlsCertificates;
+  /** System-wide SDES-SRTP settings (default policy, suites, insecure signalling). */
+  srtp?: import('../pbx/srtp-settings.ts').SrtpSettingsService;
   /** ZRTP settings and sessions (absent without the SIP side). */
   zrtp?: import('../pbx/zrtp-calls.ts').ZrtpCalls;
   /** The SIP side, once started (absent in HTTP-only tests). */

@@ -24,7 +24,7 @@ import { isDtmfDigit } from './tone.ts';
 import type { DtmfDigit } from './tone.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { PlayerSource } from './player.ts';
-import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
+import type { LegId, LegStats, MediaDirection, MediaTimeoutReason, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
 import { WorkerLinks } from './worker-link.ts';
@@ -52,6 +52,8 @@ export interface MediaEngineOptions {
   workers?: number;
   /** A bridged leg that expects RTP and got none for this long emits `timeout`. Default 60000. */
   rtpTimeoutMs?: number;
+  /** An SRTP leg receiving only packets that fail authentication for this long emits `timeout` (reason `srtp_auth`). Default 10000; 0 = never. */
+  srtpAuthTimeoutMs?: number;
   /** Latching window after a leg's first packet (see `SourceLatch`). Default 3000. */
   latchWindowMs?: number;
   /** Silence of the latched source after which another source may take over. Default 2000. */
@@ -161,7 +163,7 @@ export interface DtmfEvent {
 
 export interface MediaEngineEvents {
   /** No RTP arrived on a bridged leg for `rtpTimeoutMs` (checked every `tickMs`). */
-  timeout: [legId: LegId];
+  timeout: [legId: LegId, reason: MediaTimeoutReason];
   /** A digit received on a leg (RFC 4733 event end, or in-band tone detected). */
   dtmf: [event: DtmfEvent];
   /** A player that does not loop reached the end of its source. */
@@ -261,6 +263,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       latchWindowMs,
       relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
       rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
+      srtpAuthTimeoutMs: options.srtpAuthTimeoutMs ?? 10_000,
       tickMs: positive('tickMs', options.tickMs ?? 1000),
       socketBufferBytes: options.socketBufferBytes ?? 0,
     };
@@ -659,8 +662,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   private spawn(index: number): RelayWorkerHandle {
     return new RelayWorkerHandle(index, { ...this.config, index }, {
-      onTimeout: (legId) => {
-        if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId);
+      onTimeout: (legId, reason) => {
+        if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId, reason);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
       onZrtp: (legId, packet) => {

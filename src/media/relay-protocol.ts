@@ -34,6 +34,8 @@ export interface RelayWorkerConfig {
   latchWindowMs: number;
   relatchAfterMs: number;
   rtpTimeoutMs: number;
+  /** An SRTP leg whose packets all fail authentication for this long emits `timeout` with reason `srtp_auth`; 0 = never. */
+  srtpAuthTimeoutMs: number;
   tickMs: number;
   /** SO_RCVBUF/SO_SNDBUF for each leg socket; 0 keeps the OS default. */
   socketBufferBytes: number;
@@ -153,7 +155,10 @@ export type RelayEvent =
   | { type: 'endpoint'; event: EndpointEvent }
   | { type: 'reply'; req: number; ok: true; result: unknown }
   | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }
-  | { type: 'timeout'; legId: LegId }
+  | { type: 'timeout'; legId: LegId; reason: MediaTimeoutReason }
   /** A ZRTP packet received on a leg with ZRTP on (RFC 6189: rare, a handshake per call). */
   | { type: 'zrtp'; legId: LegId; packet: Uint8Array }
   | RelayTick;
+
+/** `rtp`: no RTP for rtpTimeoutMs; `srtp_auth`: only SRTP that failed authentication for srtpAuthTimeoutMs. */
+export type MediaTimeoutReason = 'rtp' | 'srtp_auth';

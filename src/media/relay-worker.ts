@@ -313,7 +313,8 @@ function tick(): void {
   let bytesOut = retired.bytesOut;
   let dropped = retired.dropped;
   for (const leg of legs.values()) {
-    if (leg.checkTimeout(now, config.rtpTimeoutMs)) send({ type: 'timeout', legId: leg.id });
+    if (leg.checkTimeout(now, config.rtpTimeoutMs)) send({ type: 'timeout', legId: leg.id, reason: 'rtp' });
+    if (leg.srtp !== null && config.srtpAuthTimeoutMs > 0 && leg.srtp.checkAuthFailing(now, config.srtpAuthTimeoutMs)) send({ type: 'timeout', legId: leg.id, reason: 'srtp_auth' });
     packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
     packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
     bytesIn += leg.rtp.bytesIn + leg.rtcp.bytesIn;

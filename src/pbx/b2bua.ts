@@ -59,6 +59,8 @@ export interface B2buaOptions {
   minSessionExpires?: number;
   /** SDES-SRTP keys also in SDP over UDP/TCP (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING). */
   srtpInsecureSignalling?: boolean;
+  /** Live SRTP settings (PUT /api/system/srtp/config); see CallEnv.srtpSettings. */
+  srtpSettings?: CallEnv['srtpSettings'];
   events?: import('node:events').EventEmitter;
   /** Clock and timers of the calls; default Node's. */
   timers?: Timers;
@@ -92,7 +94,7 @@ export interface LegMediaView {
   packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
   rtcpPacketsIn: number; rtcpPacketsOut: number;
   /** SDES-SRTP as the leg's relay runs it (null: plain RTP). */
-  srtp: { suite: string; authFailures: number; replays: number } | null;
+  srtp: { suite: string; authFailures: number; replays: number; unprotected: number; protected: number } | null;
 }
 
 /** A call with its legs' media counters (null when not asked for, or the leg is gone). */
@@ -107,7 +109,7 @@ function mediaView(s: LegStats | null): LegMediaView | null {
     remote: s.rtp.latched ? `${s.rtp.latched.address}:${s.rtp.latched.port}` : s.remote ? `${s.remote.address}:${s.remote.rtpPort}` : null,
     packetsIn: s.rtp.packetsIn, packetsOut: s.rtp.packetsOut, bytesIn: s.rtp.bytesIn, bytesOut: s.rtp.bytesOut,
     rtcpPacketsIn: s.rtcp.packetsIn, rtcpPacketsOut: s.rtcp.packetsOut,
-    srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays } : null,
+    srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays, unprotected: s.srtp.unprotected, protected: s.srtp.protected } : null,
   };
 }
 
@@ -165,10 +167,10 @@ export class B2bua {
     const noPlay = { sendDtmf: () => Promise.resolve() };
     o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, call.answeredLocally ? noPlay : o.media, this.digits, this.log)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
-    o.media.on('timeout', (legId) => {
+    o.media.on('timeout', (legId, reason) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.
       const call = this.byLeg.get(legId);
-      if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
+      if (call?.state === 'answered') call.hangup('system', reason === 'srtp_auth' ? 'srtp_auth_failed' : 'rtp_timeout');
     });
     o.media.on('workerExit', (info) => this.onWorkerExit(info));
     o.media.on('dtmf', (e) => {
@@ -243,7 +245,8 @@ export class B2bua {
     const twilioCallSid = origin.trunk ? twilioCallSidOf(msg) : null;
     const who = {
       callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed, twilioCallSid,
-      callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol } : undefined,
+      callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol }
+        : origin.trunk ? { policy: origin.trunk.srtp ?? 'off', transport: r.source.protocol } : undefined,
     };
     if (decision.kind === 'reject') {
       this.reject(r, who, decision);
@@ -326,6 +329,7 @@ export class B2bua {
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     localParty: this.o.localParty,
     srtpInsecureSignalling: this.o.srtpInsecureSignalling,
+    srtpSettings: this.o.srtpSettings,
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {

@@ -59,6 +59,10 @@ export interface SipServerDeps {
   zrtp?: import('./zrtp-calls.ts').ZrtpCalls;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
+  /** The certificate of the TLS/WSS listeners (pbx/tls/tls-certificates.ts); without it: STROWGER_SIP_TLS_CERT/KEY or self-signed. */
+  tlsCertificate?: () => Promise<{ cert: string; key: string }>;
+  /** Live SRTP settings (pbx/srtp-settings.ts); without them STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING and every suite. */
+  srtpSettings?: import('./call.ts').CallEnv['srtpSettings'];
 }
 
 export interface SipServer {
@@ -109,7 +113,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const needsCert = listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
   let tls;
   if (needsCert) {
-    if (sip.tlsCertFile && sip.tlsKeyFile) {
+    if (deps.tlsCertificate) {
+      const { cert, key } = await deps.tlsCertificate();
+      tls = { cert, key };
+    } else if (sip.tlsCertFile && sip.tlsKeyFile) {
       tls = { cert: readFileSync(sip.tlsCertFile, 'utf8'), key: readFileSync(sip.tlsKeyFile, 'utf8') };
     } else {
       const pair = await loadOrCreateSelfSignedCert({ dir: deps.dataDir, commonName: deps.domain, altNames: [deps.domain, '127.0.0.1', '::1', ...(deps.publicIp ? [deps.publicIp] : [])] });
@@ -192,7 +199,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
-    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
+    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling, srtpSettings: deps.srtpSettings,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
     roomDialPlan: deps.roomDialPlan,

@@ -172,6 +172,7 @@ export interface TrunksTable {
   tls_ca: string | null;
   /** Pinned SHA-256 certificate fingerprint (AA:BB:…). */
   tls_fingerprint: string | null;
+  srtp: Generated<string>;
 }
 
 export interface CdrsTable {

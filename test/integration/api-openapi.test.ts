@@ -34,7 +34,7 @@ REQUIRED.push(
 const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync',
   'put /api/messages/conversation/{number}/read', 'put /api/messages/{id}/read', 'post /api/messages/{id}/resend',
   'post /api/messages/{id}/sync', 'post /api/messages/{id}/cancel', 'put /api/voicemails/{id}/read',
-  'post /api/apps/{id}/secret']);
+  'post /api/apps/{id}/secret', 'post /api/system/tls/renew', 'post /api/system/tls/reload']);
 
 /**
  * Every route Fastify registered, from `printRoutes({ commonPrefix: false })`: each tree line

@@ -31,6 +31,9 @@ import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
 import { roomsRoutes } from './rooms.ts';
+import { tlsRoutes } from './tls.ts';
+import { encryptionRoutes } from './encryption.ts';
+import { trunksTlsRoutes } from './trunks-tls.ts';
 import { zrtpRoutes } from './zrtp.ts';
 import { callGatewayAdminRoutes } from './call-gateway-admin.ts';
 
@@ -49,6 +52,9 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
   await app.register(roomsRoutes, ctx);
+  await app.register(tlsRoutes, ctx);
+  await app.register(encryptionRoutes, ctx);
+  await app.register(trunksTlsRoutes, ctx);
   await app.register(zrtpRoutes, ctx);
   await app.register(callGatewayAdminRoutes, ctx);
 }
