@@ -32,4 +32,6 @@ export interface ApiContext {
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
+  /** Makes WebRTC endpoints (media-engine legs for browsers), with the media engine (absent without SIP/media). */
+  webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
 }

@@ -5,3 +5,5 @@ export { isWebRtcSdp, plainView, shapeLocal } from './sdp-view.ts';
 export { WEBRTC_AUDIO_CODECS, legCodecOf } from './webrtc-codecs.ts';
 export type { WebRtcCodec } from './webrtc-codecs.ts';
 export type { PeerGoneReason, PeerLivenessOptions } from './peer-liveness.ts';
+export { createWebRtcFactory } from './webrtc-factory.ts';
+export type { WebRtcFactory } from './webrtc-factory.ts';

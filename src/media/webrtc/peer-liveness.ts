@@ -15,7 +15,7 @@ export interface PeerLivenessOptions {
   disconnectedMs?: number;
   /** Nothing received for this long ends the peer. Default 8000. */
   silenceMs?: number;
-  /** Check period. Default 1000. */
+  /** Check period. Default 500. */
   tickMs?: number;
   now?: () => number;
 }
@@ -36,7 +36,7 @@ export class PeerLiveness {
     this.disconnectedMs = options.disconnectedMs ?? 4_000;
     this.silenceMs = options.silenceMs ?? 8_000;
     this.now = options.now ?? Date.now;
-    this.timer = setInterval(() => this.check(), options.tickMs ?? 1000);
+    this.timer = setInterval(() => this.check(), options.tickMs ?? 500);
     this.timer.unref();
   }
 
