@@ -65,6 +65,12 @@ window.start = (url, username, password, domain) => new Promise((resolve) => {
 });
 window.call = (uri) => { window.state = 'calling'; track(ua.call(uri, media)); };
 window.hangup = () => { if (session && !session.isEnded()) session.terminate(); };
+// JsSIP's hold/unhold are re-INVITEs (sendonly, then sendrecv) on the same RTCPeerConnection.
+window.hold = (on) => new Promise((resolve) => {
+  const done = () => resolve(JSON.stringify(session.isOnHold()));
+  if (on) session.hold({}, done); else session.unhold({}, done);
+  setTimeout(() => resolve('timeout'), 8000);
+});
 window.listen = (ms) => new Promise((resolve, reject) => {
   if (!remote) { reject(new Error('no remote stream')); return; }
   // Chromium plays a remote WebRTC stream into WebAudio only while a media element holds it.
@@ -190,6 +196,34 @@ if (inLoopbackNamespace(import.meta.url)) {
         const wav = readWavPcm(out);
         // The file starts when the call is set up, before the browser's first packets.
         assertTone(wav.samples.subarray(wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, 'desk phone heard the browser');
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
+      } finally {
+        await phone.close();
+      }
+    });
+
+    test('the browser holds and resumes (re-INVITEs on the same ICE/DTLS session): audio flows again', async () => {
+      const out = path.join(dir, 'desk-heard-3.wav');
+      const phone = await desk(out, true);
+      try {
+        await page.evaluate(`window.state = 'idle'`);
+        await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        await waitState(page, 'confirmed', 10_000);
+        await phone.waitForEvent('CALL_ESTABLISHED', 5000);
+        await sleep(1000);
+        assert.equal(await page.evaluate('window.hold(true)'), JSON.stringify({ local: true, remote: false }));
+        await sleep(1500);
+        assert.equal(await page.evaluate('window.hold(false)'), JSON.stringify({ local: false, remote: false }));
+        await sleep(1000);
+        const heard = Int16Array.from((await page.evaluate('window.listen(2500)')) as number[]);
+        await page.evaluate('window.hangup()');
+        await phone.waitForEvent('CALL_CLOSED', 5000);
+        await phone.close();
+        assertTone(heard, 48000, DESK_TONE, 'browser heard the desk phone after resuming');
+        const wav = readWavPcm(out);
+        // The last 2 s of what the desk phone got (after the resume): the browser's tone again.
+        assertTone(wav.samples.subarray(wav.samples.length - wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, 'desk phone heard the browser after resuming');
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
       } finally {
