@@ -10,7 +10,7 @@
  * Runs in a loopback-only network namespace: Chromium and werift then only have 127.0.0.1
  * (`--allow-loopback-in-peer-connection` lets Chromium use it).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { bundleJssip } from '../helpers/jssip-bundle.ts';
+import { assertIdle, cdrCount, nextCdr } from '../integration/call-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
@@ -125,9 +126,22 @@ if (inLoopbackNamespace(import.meta.url)) {
     let browser: Browser;
     let page: Page;
     let pageServer: Server;
+    let wssPort: number;
+
+    // Every call's legs, WebRTC endpoints included, are released when it ends.
+    afterEach(() => assertIdle(t));
+
+    /** A page with a registered JsSIP UA for `username`. */
+    async function openPhone(username: string): Promise<Page> {
+      const p = await browser.newPage();
+      await p.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`);
+      const reg = await p.evaluate(`window.start(${JSON.stringify(`wss://127.0.0.1:${wssPort}`)}, ${JSON.stringify(username)}, ${JSON.stringify(PASSWORD)}, ${JSON.stringify(DOMAIN)})`);
+      assert.equal(reg, 'registered');
+      return p;
+    }
 
     before(async () => {
-      const wssPort = await getFreePort('tcp');
+      wssPort = await getFreePort('tcp');
       t = await startTestServer('sqlite', {
         STROWGER_DOMAIN: DOMAIN,
         STROWGER_SIP_TLS_PORT: String(await getFreePort('tcp')),
@@ -135,7 +149,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         STROWGER_WEBRTC_ADDRESSES: '127.0.0.1',
         STROWGER_MEDIA_WORKERS: '1',
       });
-      for (const username of ['webphone', 'desk']) {
+      for (const username of ['webphone', 'desk', 'tab']) {
         const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: username, username, password: PASSWORD } });
         assert.equal(r.status, 201, JSON.stringify(r.body));
       }
@@ -155,10 +169,7 @@ if (inLoopbackNamespace(import.meta.url)) {
           '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
         ],
       });
-      page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`);
-      const reg = await page.evaluate(`window.start(${JSON.stringify(`wss://127.0.0.1:${wssPort}`)}, 'webphone', ${JSON.stringify(PASSWORD)}, ${JSON.stringify(DOMAIN)})`);
-      assert.equal(reg, 'registered');
+      page = await openPhone('webphone');
     });
     after(async () => {
       await browser?.close();
@@ -253,5 +264,31 @@ if (inLoopbackNamespace(import.meta.url)) {
         await phone.command('resume');
       },
     }));
+
+    test('a browser tab that closes mid-call: Strowger ends the call within 10 s (BYE to the desk phone)', async () => {
+      const tab = await openPhone('tab');
+      const phone = await startBaresip({ user: 'desk', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: deskTone, autoAnswer: true });
+      try {
+        await phone.registered;
+        await tab.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        await waitState(tab, 'confirmed', 10_000);
+        await phone.waitForEvent('CALL_ESTABLISHED', 5000);
+        await sleep(1000);
+        const before = await cdrCount(t);
+        const t0 = Date.now();
+        await tab.close();
+        await phone.waitForEvent('CALL_CLOSED', 12_000);
+        const elapsed = Date.now() - t0;
+        const cdr = await nextCdr(t, before);
+        assert.ok(elapsed <= 10_000, `call ended ${elapsed} ms after the tab closed (${cdr.hangup_cause})`);
+        // Chromium says nothing on SIP (JsSIP sends no BYE on unload): the endpoint notices.
+        assert.match(cdr.hangup_cause ?? '', /^webrtc_/, `hangup cause after ${elapsed} ms`);
+        assert.equal(cdr.disposition, 'answered');
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${phone.output().slice(-3000)}`, { cause: err });
+      } finally {
+        await phone.close();
+      }
+    });
   });
 }
