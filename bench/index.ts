@@ -21,6 +21,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   codecs: ['codecs.ts'],
   overload: ['overload.ts'],
   callapi: ['callapi.ts'],
+  webrtc: ['webrtc.ts'],
 };
 
 interface BenchModule {

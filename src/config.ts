@@ -42,6 +42,8 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
   metricsAllow: string[];
+  /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
+  webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
   /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
@@ -179,6 +181,13 @@ function list(env: Env, name: string, def: string): string[] {
   return items;
 }
 
+/** Comma-separated IP literals (ICE candidates carry addresses, never names). */
+function ipList(env: Env, name: string): string[] {
+  const items = list(env, name, '');
+  for (const a of items) if (isIP(a) === 0) throw new ConfigError(name, `"${a}" is not an IP address`);
+  return items;
+}
+
 function digestAlgorithms(env: Env): Array<'SHA-256' | 'MD5'> {
   const items = list(env, 'STROWGER_SIP_DIGEST_ALGORITHMS', 'SHA-256,MD5').map((s) => s.toUpperCase());
   for (const a of items) if (a !== 'SHA-256' && a !== 'MD5') throw new ConfigError('STROWGER_SIP_DIGEST_ALGORITHMS', `unknown algorithm "${a}" (SHA-256, MD5)`);
@@ -311,6 +320,10 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
+    webrtc: {
+      addresses: env.STROWGER_WEBRTC_ADDRESSES ? ipList(env, 'STROWGER_WEBRTC_ADDRESSES') : undefined,
+      ports: env.STROWGER_WEBRTC_PORTS ? range(env, 'STROWGER_WEBRTC_PORTS', [0, 0]) : undefined,
+    },
     calls: {
       ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,

@@ -20,6 +20,7 @@ import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts
 import { createMediaEngine } from './media/media-engine.ts';
 import { ZrtpCalls } from './pbx/zrtp-calls.ts';
 import { realTimers } from './pbx/call-timers.ts';
+import { createWebRtcFactory } from './media/webrtc/index.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { TwilioAccount } from './pbx/twilio-account.ts';
@@ -140,10 +141,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const zrtp = await ZrtpCalls.create({ db: store.db, box, media, timers: realTimers, logger });
       ctx.zrtp = zrtp;
       closers.unshift(async () => zrtp.close());
+      // Browsers' ICE candidates: the configured addresses, else the media address; the shim
+      // reaches the engine's legs where they are bound (loopback for a wildcard bind).
+      ctx.webrtc = createWebRtcFactory(media, {
+        iceAddresses: config.webrtc.addresses ?? [media.advertisedAddress],
+        icePortRange: config.webrtc.ports,
+        engineAddress: firstHost && firstHost !== '0.0.0.0' && !firstHost.includes(':') ? firstHost : '127.0.0.1',
+      });
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh, mwi: config.mwi, zrtp,
+        media, calls: config.calls, moh, mwi: config.mwi, zrtp, webrtc: ctx.webrtc,
         voicemailNumber: config.voicemail.number,
         tlsCertificate: () => tlsCerts.certificate(),
         srtpSettings: () => srtpSettings.current,

@@ -47,4 +47,6 @@ export interface ApiContext {
   /** The seed 002 call gateway (`src/gateway/`) and its JWTs. */
   callGateway?: import('../gateway/call-gateway.ts').CallGateway;
   callTokens?: import('../gateway/call-token.ts').CallTokens;
+  /** Makes WebRTC endpoints (media-engine legs for browsers), with the media engine (absent without SIP/media). */
+  webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
 }

@@ -63,6 +63,8 @@ export interface SipServerDeps {
   tlsCertificate?: () => Promise<{ cert: string; key: string }>;
   /** Live SRTP settings (pbx/srtp-settings.ts); without them STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING and every suite. */
   srtpSettings?: import('./call.ts').CallEnv['srtpSettings'];
+  /** WebRTC endpoints for browser legs (SIP over WS/WSS): anchored media. */
+  webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
 }
 
 export interface SipServer {
@@ -203,6 +205,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
     roomDialPlan: deps.roomDialPlan,
+    webrtc: deps.webrtc,
   });
   if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
   const originator = new Originator({
