@@ -36,4 +36,6 @@ export interface ApiContext {
   media?: import('../media/media-engine.ts').MediaEngine;
   /** Built-in rooms (with the media engine). */
   rooms?: import('../rooms/room-registry.ts').RoomRegistry;
+  /** Gateways of seeds 000/001 (always set; starts answer 503 on a node without rooms). */
+  gateways?: import('../gateway/gateway-service.ts').GatewayService;
 }

@@ -38,6 +38,8 @@ export const BACKUP_TABLES = [
   { name: 'messages', pk: 'id', serial: true },
   { name: 'twilio_calls', pk: 'call_sid', serial: false },
   { name: 'voicemails', pk: 'id', serial: true },
+  { name: 'gateways', pk: 'id', serial: true },
+  { name: 'gateway_events', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];
 
 /**

@@ -18,6 +18,7 @@ import * as m101 from './2026-12-04-101-device-voicemail.ts';
 import * as m110 from './2026-12-04-110-device-mwi-unsolicited.ts';
 import * as m150 from './2026-12-04-150-device-srtp.ts';
 import * as m160 from './2026-12-04-160-twilio-call-sid.ts';
+import * as m220 from './2026-12-04-220-gateways.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -36,4 +37,5 @@ export const migrations = {
   '2026-12-04-110-device-mwi-unsolicited': m110,
   '2026-12-04-150-device-srtp': m150,
   '2026-12-04-160-twilio-call-sid': m160,
+  '2026-12-04-220-gateways': m220,
 };
