@@ -46,6 +46,8 @@ export interface Config {
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
   /** Gateways of seeds 000/001 (`src/gateway/`): how many at once, RTMP restarts. */
   gateways: { max: number; streamRetries: number; streamRetryBaseMs: number };
+  /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
+  roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
 }
 
 export interface TwilioConfig {
@@ -324,6 +326,21 @@ export function loadConfig(env: Env = process.env): Config {
     transcription: { engine: transcriptionEngine(env) },
     voicemail: voicemailConfig(env),
     metricsAllow: networks(env, 'STROWGER_METRICS_ALLOW'),
+    roomCalls: roomCallsConfig(env),
+  };
+}
+
+function roomCallsConfig(env: Env): Config['roomCalls'] {
+  const userPart = (name: string, def: string): string | undefined => {
+    const raw = env[name] ?? def;
+    if (raw === '') return undefined;
+    if (!/^[A-Za-z0-9_.*#+-]{1,32}$/.test(raw)) throw new ConfigError(name, `expected a SIP user part (letters, digits, _ . * # + -, at most 32), got "${raw}"`);
+    return raw;
+  };
+  return {
+    prefix: userPart('STROWGER_ROOM_PREFIX', ''),
+    ivrNumber: userPart('STROWGER_IVR_NUMBER', '0'),
+    ivrDigitTimeoutMs: int(env, 'STROWGER_IVR_DIGIT_TIMEOUT_SECONDS', 5, 1, 60) * 1000,
   };
 }
 

@@ -3,6 +3,9 @@
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
 import { RoomRegistry } from './rooms/room-registry.ts';
+import { RoomDialPlan } from './rooms/room-dial-plan.ts';
+import { roomParties } from './rooms/room-parties.ts';
+import { firstParty } from './pbx/call-local.ts';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -115,15 +118,20 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const rooms = new RoomRegistry({ media, limits: config.rooms });
       ctx.rooms = rooms;
       closers.unshift(() => rooms.close());
+      const roomDialPlan = new RoomDialPlan({ prefix: config.roomCalls.prefix, ivrNumber: config.roomCalls.ivrNumber });
+      ctx.roomDialPlan = roomDialPlan;
+      const ends = new PlayerEnds(media);
+      const prompts = new Prompts(config.dataDir);
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
         media, calls: config.calls, moh, mwi: config.mwi,
         voicemailNumber: config.voicemail.number,
-        localParty: voicemailParties({
-          db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
+        localParty: firstParty(voicemailParties({
+          db: store.db, box, media, ends, files: vmFiles, prompts,
           config: config.voicemail, logger,
-        }),
+        }), roomParties({ rooms, media, ends, prompts, logger, digitTimeoutMs: config.roomCalls.ivrDigitTimeoutMs })),
+        roomDialPlan,
       });
       ctx.sip = sip;
       ctx.status.set('sip', () => sip.status());

@@ -38,4 +38,6 @@ export interface ApiContext {
   rooms?: import('../rooms/room-registry.ts').RoomRegistry;
   /** Gateways of seeds 000/001 (always set; starts answer 503 on a node without rooms). */
   gateways?: import('../gateway/gateway-service.ts').GatewayService;
+  /** Which dialled SIP user parts reach rooms and the room IVR (gateways register theirs here). */
+  roomDialPlan?: import('../rooms/room-dial-plan.ts').RoomDialPlan;
 }

@@ -173,6 +173,8 @@ export interface MediaEngineEvents {
   endpointError: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
+  /** Smoothed levels (dBFS) of a worker's metered endpoints (`meter`), every 200 ms while it has any. */
+  levels: [worker: number, levels: ReadonlyArray<readonly [LegId, number]>];
 }
 
 interface LegEntry {
@@ -224,6 +226,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private readonly config: Omit<RelayWorkerConfig, 'index'>;
   private readonly slots: RelayWorkerHandle[] = [];
   private readonly legs = new Map<LegId, LegEntry>();
+  /** Last reported level of metered endpoints (`meter`), dBFS. */
+  private readonly levelDb = new Map<LegId, number>();
   private readonly groups = new Map<string, GroupEntry>();
   private readonly ipv6: boolean;
   private nextLegId = 1;
@@ -385,6 +389,21 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     await this.slots[worker].request({ op: 'connect', sink, sources: [...sources] });
   }
 
+  /**
+   * Measures an endpoint's audio level while it is decoded as a source (a room member; see
+   * `level-meter.ts`); `levelOf` and the `levels` event report it. Off again with `on` false.
+   */
+  async meter(id: LegId, on: boolean): Promise<void> {
+    const entry = this.entry(id);
+    if (!on) this.levelDb.delete(id);
+    await this.slots[entry.worker].request({ op: 'meter', legId: id, on });
+  }
+
+  /** The last reported level (dBFS) of a metered endpoint; undefined before the first report. */
+  levelOf(id: LegId): number | undefined {
+    return this.levelDb.get(id);
+  }
+
   /** Whether an endpoint (leg, player, recorder) exists: not released, not lost with a worker. */
   has(id: LegId): boolean {
     return this.legs.has(id);
@@ -456,6 +475,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   async stopRecorder(id: LegId): Promise<void> {
     const entry = this.entry(id);
     this.legs.delete(id);
+    this.levelDb.delete(id);
     this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(id);
@@ -547,6 +567,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const entry = this.legs.get(legId);
     if (entry === undefined) return false;
     this.legs.delete(legId);
+    this.levelDb.delete(legId);
     this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
@@ -632,6 +653,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
           case 'error':
             if (this.known(event.id)) this.emit('endpointError', { id: event.id, reason: event.reason });
             break;
+          case 'levels':
+            for (const [id, db] of event.levels) if (this.legs.has(id)) this.levelDb.set(id, db);
+            this.emit('levels', index, event.levels);
+            break;
         }
       },
     });
@@ -644,6 +669,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       const entry = this.legs.get(legId);
       if (entry === undefined) continue;
       this.legs.delete(legId);
+      this.levelDb.delete(legId);
       this.leaveGroup(entry);
       if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }

@@ -67,6 +67,7 @@ export type RelayRequest =
   | { op: 'dtmf'; req: number; legId: LegId; digits: DtmfDigit[]; durationMs: number }
   | { op: 'release'; req: number; legId: LegId }
   | { op: 'stats'; req: number; legId: LegId }
+  | { op: 'meter'; req: number; legId: LegId; on: boolean }
   | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null };
 
 /** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
@@ -139,7 +140,9 @@ export interface RelayTick {
 export type EndpointEvent =
   | { type: 'dtmf'; legId: LegId; digit: string; durationMs: number; source: 'rfc4733' | 'inband' }
   | { type: 'ended'; id: LegId }
-  | { type: 'error'; id: LegId; reason: string };
+  | { type: 'error'; id: LegId; reason: string }
+  /** Smoothed audio levels (dBFS) of the metered endpoints, every `levelsMs` while there are any. */
+  | { type: 'levels'; levels: Array<[LegId, number]> };
 
 export type RelayEvent =
   | { type: 'ready' }

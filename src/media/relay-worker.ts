@@ -34,6 +34,8 @@ interface LegSockets {
   rtcp: dgram.Socket;
 }
 
+/** How often metered levels go to the main thread (a speaker change shows within this). */
+const LEVELS_MS = 200;
 const legs = new Map<LegId, RelayLeg>();
 const graph = new MediaGraph({
   codecs: graphCodecs,
@@ -271,6 +273,10 @@ async function handle(msg: RelayRequest): Promise<unknown> {
       return null;
     case 'release':
       return releaseLeg(msg.legId);
+    case 'meter':
+      graphNode(msg.legId);
+      graph.setMetered(msg.legId, msg.on);
+      return null;
     case 'stats':
       return legOf(msg.legId).snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId));
   }
@@ -316,5 +322,9 @@ function tick(): void {
 }
 
 setInterval(tick, config.tickMs);
+// Levels for active-speaker detection: only while some endpoint is metered (rooms).
+setInterval(() => {
+  if (graph.meteredCount > 0) send({ type: 'endpoint', event: { type: 'levels', levels: graph.levels() } });
+}, LEVELS_MS);
 send({ type: 'ready' });
 void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)

@@ -70,6 +70,8 @@ export interface B2buaOptions {
   localParty?: import('./call-local.ts').LocalPartyFactory;
   /** What a device dials for its mailbox menu; none: no menu. */
   voicemailNumber?: string;
+  /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`). */
+  roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
 }
 
 export type { CallSnapshot };
@@ -133,7 +135,7 @@ export class B2bua {
     this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
-    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber });
+    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber, rooms: o.roomDialPlan });
     this.digits.on((d) => this.calls.get(d.callId)?.digit(d));
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     this.transfers = this.createTransfers();

@@ -51,6 +51,8 @@ export interface SipServerDeps {
   /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
   localParty?: import('./call-local.ts').LocalPartyFactory;
   voicemailNumber?: string;
+  /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`). */
+  roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
 }
@@ -187,6 +189,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
+    roomDialPlan: deps.roomDialPlan,
   });
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
