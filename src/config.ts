@@ -48,6 +48,22 @@ export interface Config {
   gateways: { max: number; streamRetries: number; streamRetryBaseMs: number };
   /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
   roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
+  /** The seed 002 call gateway (`src/gateway/`): hooks, call tokens, number sync. */
+  callGateway: CallGatewayConfig;
+}
+
+export interface CallGatewayConfig {
+  /** Delivery attempts of one hook event before it is `failed`. */
+  hookMaxAttempts: number;
+  /** First retry delay; doubled per attempt (capped at 10 minutes). */
+  hookRetryBaseMs: number;
+  /** Time one delivery may take before it counts as failed. */
+  hookTimeoutMs: number;
+  /** Lifetime of call and session tokens. */
+  tokenTtlSeconds: number;
+  /** `{"numbers":[…]}` polled from here; undefined = no sync. */
+  numbersSyncUrl: string | undefined;
+  numbersSyncIntervalMs: number;
 }
 
 export interface TwilioConfig {
@@ -327,6 +343,14 @@ export function loadConfig(env: Env = process.env): Config {
     voicemail: voicemailConfig(env),
     metricsAllow: networks(env, 'STROWGER_METRICS_ALLOW'),
     roomCalls: roomCallsConfig(env),
+    callGateway: {
+      hookMaxAttempts: int(env, 'STROWGER_HOOK_MAX_ATTEMPTS', 8, 1, 100),
+      hookRetryBaseMs: int(env, 'STROWGER_HOOK_RETRY_BASE_MS', 1000, 1, 3600_000),
+      hookTimeoutMs: int(env, 'STROWGER_HOOK_TIMEOUT_MS', 5000, 100, 120_000),
+      tokenTtlSeconds: int(env, 'STROWGER_CALL_TOKEN_TTL_SECONDS', 3600, 10, 7 * 86400),
+      numbersSyncUrl: syncUrl(env, 'STROWGER_NUMBERS_SYNC_URL'),
+      numbersSyncIntervalMs: int(env, 'STROWGER_NUMBERS_SYNC_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
+    },
   };
 }
 
@@ -342,6 +366,16 @@ function roomCallsConfig(env: Env): Config['roomCalls'] {
     ivrNumber: userPart('STROWGER_IVR_NUMBER', '0'),
     ivrDigitTimeoutMs: int(env, 'STROWGER_IVR_DIGIT_TIMEOUT_SECONDS', 5, 1, 60) * 1000,
   };
+}
+
+/** Like `httpUrl`, but a query string is allowed (sync endpoints often carry a key). */
+function syncUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new ConfigError(name, `must be an absolute URL, got "${raw}"`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
+  return raw;
 }
 
 function voicemailConfig(env: Env): VoicemailConfig {

@@ -30,6 +30,7 @@ import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
 import { startGateways } from './gateway/start-gateways.ts';
+import { startCallGateway } from './gateway/start.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -141,6 +142,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     // After the media: a gateway stops (leaves its room, closes its file) before rooms close.
     const gateways = await startGateways({ ctx, transcription: transcriptionEngine });
     closers.unshift(() => gateways.close());
+    startCallGateway(ctx, closers);
     const app = await buildApp(ctx);
     closers.unshift(() => app.close());
     await opts.configureApp?.(app);

@@ -17,6 +17,7 @@ import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
 import { mediagwApi } from './mediagw/index.ts';
 import { launcherApi } from './launcher/index.ts';
+import { callGatewayApi } from './callgw/index.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -79,5 +80,6 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(metricsRoutes, { ctx });
   await app.register(mediagwApi, { ctx });
   await app.register(launcherApi, { ctx });
+  await app.register(callGatewayApi, { ctx });
   return app as unknown as FastifyInstance;
 }

@@ -40,4 +40,7 @@ export interface ApiContext {
   gateways?: import('../gateway/gateway-service.ts').GatewayService;
   /** Which dialled SIP user parts reach rooms and the room IVR (gateways register theirs here). */
   roomDialPlan?: import('../rooms/room-dial-plan.ts').RoomDialPlan;
+  /** The seed 002 call gateway (`src/gateway/`) and its JWTs. */
+  callGateway?: import('../gateway/call-gateway.ts').CallGateway;
+  callTokens?: import('../gateway/call-token.ts').CallTokens;
 }

@@ -76,6 +76,12 @@ export interface B2buaOptions {
 
 export type { CallSnapshot };
 
+/** A dialog the PBX owns outside B2BUA calls: its in-dialog requests and ACKs. */
+export interface OwnDialog {
+  request(r: IncomingRequest): void;
+  ack?(msg: SipMessage): void;
+}
+
 /** Media counters of one leg as the API shows them. */
 export interface LegMediaView {
   localPort: number;
@@ -114,6 +120,16 @@ export class B2bua {
   readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
   private readonly byLeg = new Map<number, Call>();
+  /**
+   * Dialogs of calls the PBX placed itself (`originate.ts`), by dialog key: their in-dialog
+   * requests (BYE, re-INVITE, INFO) go to the owner's handler instead of a B2BUA call.
+   */
+  readonly ownDialogs = new Map<string, OwnDialog>();
+  /**
+   * INVITEs the PBX answers itself before routing (the call gateway's app numbers): a handler
+   * returning true has taken the request.
+   */
+  interceptInvite: ((r: IncomingRequest) => Promise<boolean>) | undefined;
   private readonly cache: RouterCache;
   private readonly router;
   private readonly log: Logger;
@@ -177,19 +193,27 @@ export class B2bua {
   }
 
   private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
-    const hit = this.dialogs.get(dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? ''));
-    if (!hit) { r.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    const key = dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? '');
+    const hit = this.dialogs.get(key);
+    if (!hit) {
+      const own = this.ownDialogs.get(key);
+      if (own) own.request(r); else r.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
     await fn(hit.call, hit.side);
   }
 
   private onAck(ack: SipMessage): void {
-    const hit = this.dialogs.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
+    const key = dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? '');
+    const hit = this.dialogs.get(key);
+    if (!hit) this.ownDialogs.get(key)?.ack?.(ack);
     if (hit) void hit.call.onAck(hit.side, ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
   }
 
   private async onInvite(r: IncomingRequest): Promise<void> {
     if (r.msg.toTag !== null) { await this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)); return; }
     r.reply(100, 'Trying');
+    if (this.interceptInvite && await this.interceptInvite(r)) return;
     const msg = r.msg;
     const ip = r.source.remoteAddress;
     const origin: CallOrigin = {};
@@ -328,6 +352,22 @@ export class B2bua {
       for (const id of call.mediaLegIds) this.byLeg.delete(id);
       this.writeCdr(cdr, journalled);
     },
+    };
+  }
+
+  /**
+   * What calls placed by the PBX itself (`originate.ts`) share with the B2BUA: routing of a
+   * dialled number as the PBX (blocklist, devices, default trunk), send targets, trunk
+   * credentials and the dialog index.
+   */
+  dialing(): import('./originate.ts').OriginateDialing {
+    return {
+      route: (dialed, caller) => this.router(dialed, caller, {}),
+      sendTargetsFor: (target) => this.env.sendTargetsFor(target),
+      locate: (req) => this.locator.locate(req),
+      trunkCredentials: (id) => this.env.trunkCredentials(id),
+      bindDialog: (key, handler) => { this.ownDialogs.set(key, { request: handler }); },
+      unbindDialog: (key) => { this.ownDialogs.delete(key); },
     };
   }
 

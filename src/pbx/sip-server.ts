@@ -21,6 +21,8 @@ import { createRegistrar } from './registrar.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import { Originator } from './originate.ts';
+import { realTimers } from './call-timers.ts';
 import { CachingDnsClient } from '../sip/dns-cache.ts';
 import { SipLocator } from '../sip/dns-resolve.ts';
 import type { MohService } from './moh.ts';
@@ -66,6 +68,8 @@ export interface SipServer {
   credentials: DeviceCredentialCache;
   media: MediaEngine;
   b2bua: B2bua;
+  /** Calls the PBX places itself (gateways, the call API): `originate.ts`. */
+  originator: Originator;
   /** Message waiting: SUBSCRIBE message-summary, NOTIFYs on mailbox changes. */
   mwi: MwiService;
   /** Bound ports by protocol (first listener of each). */
@@ -191,6 +195,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
     roomDialPlan: deps.roomDialPlan,
   });
+  const originator = new Originator({
+    endpoint, media, dialing: b2bua.dialing(), db: deps.db, logger, domain: deps.domain, advertise,
+    ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, timers: realTimers,
+  });
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
   const subscribe = new SubscribeDispatch();
@@ -204,7 +212,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, mwi,
+    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, originator, mwi,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -225,6 +233,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
       stopSampler();
+      await originator.close();
       await b2bua.close();
       mwi.close();
       location.close();

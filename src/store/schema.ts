@@ -396,6 +396,9 @@ export interface DB {
   voicemail_mail_outbox: VoicemailMailOutboxTable;
   gateways: GatewaysTable;
   gateway_events: GatewayEventsTable;
+  apps: import('./schema-call-gateway.ts').AppsTable;
+  call_numbers: import('./schema-call-gateway.ts').CallNumbersTable;
+  hooks_outbox: import('./schema-call-gateway.ts').HooksOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

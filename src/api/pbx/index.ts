@@ -31,6 +31,7 @@ import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
 import { roomsRoutes } from './rooms.ts';
+import { callGatewayAdminRoutes } from './call-gateway-admin.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -47,4 +48,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
   await app.register(roomsRoutes, ctx);
+  await app.register(callGatewayAdminRoutes, ctx);
 }

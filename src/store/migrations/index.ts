@@ -19,6 +19,7 @@ import * as m110 from './2026-12-04-110-device-mwi-unsolicited.ts';
 import * as m150 from './2026-12-04-150-device-srtp.ts';
 import * as m160 from './2026-12-04-160-twilio-call-sid.ts';
 import * as m220 from './2026-12-04-220-gateways.ts';
+import * as m230 from './2026-12-04-230-call-gateway.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -38,4 +39,5 @@ export const migrations = {
   '2026-12-04-150-device-srtp': m150,
   '2026-12-04-160-twilio-call-sid': m160,
   '2026-12-04-220-gateways': m220,
+  '2026-12-04-230-call-gateway': m230,
 };
