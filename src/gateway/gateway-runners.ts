@@ -5,7 +5,10 @@
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { TranscriptionEngine } from '../integrations/transcription/index.ts';
 import { GatewayError } from './gateway-errors.ts';
-import type { GatewayParams, GatewayRunner, RunnerFailed } from './gateway-types.ts';
+import type { GatewayParams, GatewayRunner, RunnerContext } from './gateway-types.ts';
+import type { Originator } from '../pbx/originate.ts';
+import type { RoomDialPlan } from '../rooms/room-dial-plan.ts';
+import { SipGateway } from './sip-gateway.ts';
 import { RecordGateway } from './record-gateway.ts';
 import type { RecordingMailer } from './recording-mail.ts';
 import { StreamingGateway } from './streaming-gateway.ts';
@@ -17,6 +20,14 @@ export interface RunnerDeps {
   mail: RecordingMailer;
   streamRetries: number;
   streamRetryBaseMs: number;
+  /** PBX-originated calls (SIP gateways with `dial`); absent without SIP. */
+  originator?: Originator;
+  /** Room dial plan (SIP gateways without `dial`); absent without SIP. */
+  dialPlan?: RoomDialPlan;
+  /** Default domain of a SIP gateway's URI (`STROWGER_DOMAIN`). */
+  domain: string;
+  /** First re-dial delay of a looping SIP gateway. */
+  redialBaseMs?: number;
 }
 
 const RTMP_URL = /^rtmps?:\/\/[^\s/]+\/\S+$/;
@@ -34,27 +45,29 @@ export function checkGatewayParams(p: GatewayParams): void {
 export interface GatewayRunners {
   /** @throws GatewayError GW_BAD_REQUEST, GW_NOT_IMPLEMENTED. */
   check(params: GatewayParams): void;
-  create(params: GatewayParams, ctx: { rowId: number; failed: RunnerFailed }): GatewayRunner;
+  create(params: GatewayParams, ctx: RunnerContext): GatewayRunner;
 }
-
-const SIP_PENDING = 'SIP gateways (dial out, or a SIP URI callers dial into the room) are pending: they need the PBX originate and room dial-plan work';
 
 export function gatewayRunners(deps: RunnerDeps): GatewayRunners {
   return { check, create };
 
   function check(params: GatewayParams): void {
     checkGatewayParams(params);
-    if (params.type === 'SIP') throw new GatewayError('GW_NOT_IMPLEMENTED', SIP_PENDING);
+    if (params.type === 'SIP' && params.dial !== undefined && deps.originator === undefined) throw new GatewayError('GW_UNAVAILABLE', 'this node places no SIP calls');
+    if (params.type === 'SIP' && params.dial === undefined && deps.dialPlan === undefined) throw new GatewayError('GW_UNAVAILABLE', 'this node has no room dial plan');
   }
 
-  function create(params: GatewayParams, ctx: { rowId: number; failed: RunnerFailed }): GatewayRunner {
+  function create(params: GatewayParams, ctx: RunnerContext): GatewayRunner {
     switch (params.type) {
       case 'Record':
         return new RecordGateway(params, ctx.rowId, { media: deps.media, dir: deps.recordingsDir, engine: deps.transcription, mail: deps.mail });
       case 'Streaming':
         return new StreamingGateway(params, { media: deps.media, maxRetries: deps.streamRetries, retryBaseMs: deps.streamRetryBaseMs, failed: ctx.failed });
       case 'SIP':
-        throw new GatewayError('GW_NOT_IMPLEMENTED', SIP_PENDING);
+        return new SipGateway(params, {
+          originator: deps.originator, dialPlan: deps.dialPlan, media: deps.media, domain: deps.domain,
+          failed: ctx.failed, ended: ctx.ended, retryBaseMs: deps.redialBaseMs,
+        });
     }
   }
 }

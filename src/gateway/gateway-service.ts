@@ -120,7 +120,7 @@ export class GatewayService {
       live = { row, params, state: 'starting', error: null, endedAt: null, runner: null, room, stopping: null };
       this.gateways.set(gwId, live);
       const g = live;
-      live.runner = this.o.runners.create(params, { rowId: row.id, failed: (reason) => void this.fail(g, reason) });
+      live.runner = this.o.runners.create(params, { rowId: row.id, failed: (reason) => void this.fail(g, reason, 'failed'), ended: (reason) => void this.fail(g, reason, 'stopped') });
       await live.runner.start(room);
       await this.setState(live, 'running');
       this.log.info({ gwId, type: params.type, room: params.room }, 'gateway started');
@@ -209,10 +209,11 @@ export class GatewayService {
     }));
   }
 
-  private async fail(live: Live, reason: string): Promise<void> {
+  /** The runner ended on its own: `failed`, or `stopped` when nothing went wrong (far end hung up). */
+  private async fail(live: Live, reason: string, state: 'failed' | 'stopped'): Promise<void> {
     if (!LIVE.has(live.state)) return;
-    this.log.warn({ gwId: live.params.gwId, reason }, 'gateway failed');
-    await this.setState(live, 'failed', reason);
+    this.log.warn({ gwId: live.params.gwId, reason, state }, 'gateway ended by itself');
+    await this.setState(live, state, reason);
     if (live.runner !== null) await live.runner.stop().done.catch(() => {});
   }
 

@@ -54,3 +54,11 @@ export interface GatewayRunner {
 
 /** Told by a runner that it cannot go on (the service marks the gateway `failed`). */
 export type RunnerFailed = (reason: string) => void;
+
+/** What the service hands a runner it creates. */
+export interface RunnerContext {
+  rowId: number;
+  failed: RunnerFailed;
+  /** The gateway is over without fault (far end hung up): the service marks it `stopped`. */
+  ended(reason: string): void;
+}

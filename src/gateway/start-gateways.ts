@@ -21,6 +21,9 @@ export async function startGateways({ ctx, transcription }: { ctx: ApiContext; t
       mail: recordingMailer(store.db, box),
       streamRetries: config.gateways.streamRetries,
       streamRetryBaseMs: config.gateways.streamRetryBaseMs,
+      originator: ctx.sip?.originator,
+      dialPlan: ctx.roomDialPlan,
+      domain: config.domain,
     })
     : { check: checkGatewayParams, create: () => { throw new GatewayError('GW_UNAVAILABLE'); } };
   const gateways = new GatewayService({ db: store.db, rooms: ctx.rooms, max: config.gateways.max, logger, runners });

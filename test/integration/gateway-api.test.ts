@@ -81,11 +81,15 @@ describe('gateway APIs (seeds 000 and 001)', () => {
       '{"Error":"bad gateway request: a Streaming gateway needs rtmpDst, an rtmp:// or rtmps:// URL with an application path"}');
     same(await raw('GET', '/start?room=..%2Fetc&rtmpDst=rtmp://127.0.0.1/live/x'), 400,
       '{"Error":"bad gateway request: room names are 1-64 letters, digits, \\"-\\", \\"_\\" or \\".\\", starting with a letter or digit: \\"../etc\\""}');
-    // SIP gateways wait for the originate / room dial-plan work: a clear 501, never a fake success.
-    const sip = await raw('GET', '/start?room=r1&prefix=gw&dial=sip:100@example.com');
-    assert.equal(sip.status, 501);
-    assert.match(sip.json.Error, /^not implemented yet: SIP gateways .* are pending/);
-    assert.deepEqual(Object.keys(sip.json), ['Error']);
+    // Without dial: callers reach the room at sip:<prefix><room>@<domain> (the room dial plan).
+    same(await raw('GET', '/start?room=r1&prefix=gw-'), 200, '{"status":"success","details":{"res":"ok","app":"strowger","uri":"sip:gw-r1@strowger.test"}}');
+    assert.deepEqual(t.server.ctx.roomDialPlan!.resolve('gw-r1'), { kind: 'room', room: 'r1' });
+    const taken = await raw('GET', '/start?room=r5&prefix=gw-r1&domain=example.org');
+    same(await raw('GET', '/start?room=r1&prefix=gw-&domain=other.example'), 200, '{"status":"success","details":{"res":"ok","app":"strowger","uri":"sip:gw-r1@other.example"}}');
+    assert.equal(taken.status, 200, 'a different user part (gw-r1r5) is free');
+    same(await raw('GET', '/stop?room=r1'), 200, '{"status":"success","details":{"res":"SIP gateway mediagw-r1-3 stopped => SIP gateway mediagw-r1-5 stopped"}}');
+    assert.equal(t.server.ctx.roomDialPlan!.resolve('gw-r1'), undefined, 'stop unregisters the URI');
+    same(await raw('GET', '/stop?room=r5'), 200, '{"status":"success","details":{"res":"SIP gateway mediagw-r5-4 stopped"}}');
   });
 
   test('seed 001: 401, required parameters, start/status/command/stop shapes', async () => {
