@@ -19,6 +19,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   soak: ['soak.ts'],
   codecs: ['codecs.ts'],
   overload: ['overload.ts'],
+  rooms: ['rooms-gateways.ts'],
 };
 
 interface BenchModule {
