@@ -10,7 +10,7 @@ import formbody from '@fastify/formbody';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ApiContext } from '../context.ts';
 import { gatewayKeyCheck } from '../shared/gateway-auth.ts';
-import { GATEWAY_TYPES, GatewayError, type GatewayParams, type GatewayService, type GatewayType } from '../../gateway/index.ts';
+import { GATEWAY_TYPES, GatewayError, type GatewayParams, type GatewayService, type GatewaySnapshot, type GatewayType } from '../../gateway/index.ts';
 import { runGatewayCommands } from '../../gateway/gateway-commands.ts';
 import { CommandAck, Detail, GatewayStatus, GwIdParams, ProcessingState, StartParams } from './schemas.ts';
 
@@ -70,6 +70,9 @@ export function startParamsOf(p: Record<string, unknown>): GatewayParams {
   };
 }
 
+/** The answer of start and stop: where the gateway is now. */
+const stateAnswer = (g: GatewaySnapshot) => ({ gw_id: g.gw_id, processing_state: g.processing_state, task: g.task, room: g.room });
+
 export async function launcherApi(parent: FastifyInstance, { ctx }: { ctx: ApiContext }) {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(formbody);
@@ -104,19 +107,18 @@ export async function launcherApi(parent: FastifyInstance, { ctx }: { ctx: ApiCo
 
   const tags = ['launcher (seed 001)'];
   const security = [{ bearerAuth: [] }];
-  const stateErrors = { 400: ProcessingState, 401: Detail, 404: ProcessingState, 409: ProcessingState, 500: ProcessingState, 501: ProcessingState, 503: ProcessingState };
+  const stateErrors = { 400: ProcessingState, 401: Detail, 404: ProcessingState, 409: ProcessingState, 500: ProcessingState, 503: ProcessingState };
   const detailErrors = { 400: Detail, 401: Detail, 404: Detail, 500: Detail, 503: Detail };
 
   app.post('/gateway/start', {
     config: { auth: 'public' },
     schema: {
       tags, security, summary: 'Start a gateway (Record | Streaming | SIP) in a room',
-      description: 'Parameters as JSON body, form or query. 409 when the gw_id runs already; 503 past STROWGER_GATEWAYS_MAX; 501 for SIP while pending.',
+      description: 'Parameters as JSON body, form or query. 409 when the gw_id runs already (or a SIP URI is taken); 503 past STROWGER_GATEWAYS_MAX or without media.',
       querystring: StartParams, body: StartParams, response: { 200: ProcessingState, ...stateErrors },
     },
   }, async (req) => {
-    const g = await gateways().start(startParamsOf(params(req)));
-    return { gw_id: g.gw_id, processing_state: g.processing_state, task: g.task, room: g.room };
+    return stateAnswer(await gateways().start(startParamsOf(params(req))));
   });
 
   app.post('/gateway/stop', {
@@ -127,8 +129,7 @@ export async function launcherApi(parent: FastifyInstance, { ctx }: { ctx: ApiCo
       querystring: GwIdParams, body: GwIdParams, response: { 200: ProcessingState, ...stateErrors },
     },
   }, async (req) => {
-    const g = await gateways().stop(text(params(req), 'gw_id', true)!);
-    return { gw_id: g.gw_id, processing_state: g.processing_state, task: g.task, room: g.room };
+    return stateAnswer(await gateways().stop(text(params(req), 'gw_id', true)!));
   });
 
   app.get('/gateway/status', {

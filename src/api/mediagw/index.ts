@@ -51,7 +51,7 @@ export async function mediagwApi(parent: FastifyInstance, { ctx }: { ctx: ApiCon
     return reply.status(500).send({ Error: 'Internal Server Error' });
   });
 
-  const errors = { 400: SeedError, 401: SeedError, 500: SeedError, 501: SeedError, 503: SeedError };
+  const errors = { 400: SeedError, 401: SeedError, 409: SeedError, 500: SeedError, 503: SeedError };
   const common = { tags: ['SIPMediaGW (seed 000)'], security: [{ bearerAuth: [] }] };
   const needRoom = (room: string | undefined): string => {
     if (room === undefined || room.trim() === '') throw new SeedFailure(400, NO_ROOM);
