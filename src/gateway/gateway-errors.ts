@@ -6,7 +6,6 @@ export const GATEWAY_ERRORS = {
   GW_CONFLICT: 'conflict',
   GW_CAPACITY: 'the maximum number of gateways is reached',
   GW_UNAVAILABLE: 'gateways need the media engine and rooms, which this node does not run',
-  GW_NOT_IMPLEMENTED: 'not implemented yet',
 } as const;
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
@@ -19,7 +18,6 @@ export const GATEWAY_ERROR_STATUS: Record<GatewayErrorCode, number> = {
   GW_CONFLICT: 409,
   GW_CAPACITY: 503,
   GW_UNAVAILABLE: 503,
-  GW_NOT_IMPLEMENTED: 501,
 };
 
 export class GatewayError extends Error {

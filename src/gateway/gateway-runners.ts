@@ -43,7 +43,7 @@ export function checkGatewayParams(p: GatewayParams): void {
 
 /** What the service needs to make runners: a check before anything is opened, then the runner. */
 export interface GatewayRunners {
-  /** @throws GatewayError GW_BAD_REQUEST, GW_NOT_IMPLEMENTED. */
+  /** @throws GatewayError GW_BAD_REQUEST, GW_UNAVAILABLE. */
   check(params: GatewayParams): void;
   create(params: GatewayParams, ctx: RunnerContext): GatewayRunner;
 }

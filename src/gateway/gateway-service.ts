@@ -94,7 +94,7 @@ export class GatewayService {
 
   /**
    * Starts a gateway and resolves once it is in its room.
-   * @throws GatewayError GW_RUNNING, GW_CAPACITY, GW_UNAVAILABLE, GW_BAD_REQUEST, GW_NOT_IMPLEMENTED.
+   * @throws GatewayError GW_RUNNING, GW_CAPACITY, GW_UNAVAILABLE, GW_BAD_REQUEST, GW_UNAVAILABLE.
    */
   async start(params: GatewayParams): Promise<GatewaySnapshot> {
     const rooms = this.o.rooms;
