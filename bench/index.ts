@@ -22,6 +22,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   overload: ['overload.ts'],
   callapi: ['callapi.ts'],
   webrtc: ['webrtc.ts'],
+  rooms: ['rooms-gateways.ts'],
 };
 
 interface BenchModule {

@@ -46,6 +46,8 @@ export interface Config {
   webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
+  /** Gateways of seeds 000/001 (`src/gateway/`): how many at once, RTMP restarts. */
+  gateways: { max: number; streamRetries: number; streamRetryBaseMs: number };
   /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
   roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
   /** The seed 002 call gateway (`src/gateway/`): hooks, call tokens, number sync. */
@@ -336,6 +338,11 @@ export function loadConfig(env: Env = process.env): Config {
       maxRooms: int(env, 'STROWGER_ROOMS_MAX', 100, 1, 100_000),
       maxParticipants: int(env, 'STROWGER_ROOM_MAX_PARTICIPANTS', 50, 2, 1000),
       idleCloseMs: int(env, 'STROWGER_ROOM_IDLE_SECONDS', 60, 1, 86400) * 1000,
+    },
+    gateways: {
+      max: int(env, 'STROWGER_GATEWAYS_MAX', 50, 0, 100_000),
+      streamRetries: int(env, 'STROWGER_GATEWAY_STREAM_RETRIES', 5, 0, 1000),
+      streamRetryBaseMs: int(env, 'STROWGER_GATEWAY_STREAM_RETRY_MS', 1000, 10, 600_000),
     },
     moh: {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),

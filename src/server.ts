@@ -32,6 +32,7 @@ import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
 import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
+import { startGateways } from './gateway/start-gateways.ts';
 import { startCallGateway } from './gateway/start.ts';
 import { TlsCertificates } from './pbx/tls/tls-certificates.ts';
 import { SrtpSettingsService } from './pbx/srtp-settings.ts';
@@ -167,6 +168,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());
     }
+    // After the media: a gateway stops (leaves its room, closes its file) before rooms close.
+    const gateways = await startGateways({ ctx, transcription: transcriptionEngine });
+    closers.unshift(() => gateways.close());
     startCallGateway(ctx, closers);
     const app = await buildApp(ctx);
     closers.unshift(() => app.close());

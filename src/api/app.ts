@@ -15,6 +15,8 @@ import { fieldErrors } from './shared/validation.ts';
 import { healthRoutes } from './health.ts';
 import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
+import { mediagwApi } from './mediagw/index.ts';
+import { launcherApi } from './launcher/index.ts';
 import { callGatewayApi } from './callgw/index.ts';
 import { acmeChallengeRoutes } from './acme-challenge.ts';
 
@@ -77,6 +79,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(healthRoutes, { ctx });
   await app.register(pbxApi, { ctx, prefix: '/api' });
   await app.register(metricsRoutes, { ctx });
+  await app.register(mediagwApi, { ctx });
+  await app.register(launcherApi, { ctx });
   await app.register(callGatewayApi, { ctx });
   await app.register(acmeChallengeRoutes, { ctx });
   return app as unknown as FastifyInstance;

@@ -42,6 +42,8 @@ export interface ApiContext {
   media?: import('../media/media-engine.ts').MediaEngine;
   /** Built-in rooms (with the media engine). */
   rooms?: import('../rooms/room-registry.ts').RoomRegistry;
+  /** Gateways of seeds 000/001 (always set; starts answer 503 on a node without rooms). */
+  gateways?: import('../gateway/gateway-service.ts').GatewayService;
   /** Which dialled SIP user parts reach rooms and the room IVR (gateways register theirs here). */
   roomDialPlan?: import('../rooms/room-dial-plan.ts').RoomDialPlan;
   /** The seed 002 call gateway (`src/gateway/`) and its JWTs. */

@@ -39,6 +39,8 @@ export const BACKUP_TABLES = [
   { name: 'twilio_calls', pk: 'call_sid', serial: false },
   { name: 'voicemails', pk: 'id', serial: true },
   { name: 'zrtp_cache', pk: 'peer_zid', serial: false },
+  { name: 'gateways', pk: 'id', serial: true },
+  { name: 'gateway_events', pk: 'id', serial: true },
   { name: 'apps', pk: 'id', serial: true },
   { name: 'call_numbers', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];

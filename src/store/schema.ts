@@ -358,6 +358,31 @@ export interface VoicemailMailOutboxTable {
   created_at: string;
 }
 
+/** Gateways of seeds 000/001 (see migration 220); `params` is the start request as JSON. */
+export interface GatewaysTable {
+  id: Generated<number>;
+  gw_id: string;
+  room: string;
+  type: string;
+  /** starting | running | finalising | stopped | failed | ended (lost to a restart). */
+  state: string;
+  params: string;
+  error: string | null;
+  recording_path: string | null;
+  recording_seconds: number | null;
+  transcript: string | null;
+  started_at: string;
+  ended_at: string | null;
+}
+
+export interface GatewayEventsTable {
+  id: Generated<number>;
+  gateway_id: number;
+  event: string;
+  detail: string | null;
+  at: string;
+}
+
 export interface DB {
   trunks: TrunksTable;
   cdrs: CdrsTable;
@@ -380,6 +405,8 @@ export interface DB {
   provisioning_tokens: ProvisioningTokensTable;
   voicemails: VoicemailsTable;
   voicemail_mail_outbox: VoicemailMailOutboxTable;
+  gateways: GatewaysTable;
+  gateway_events: GatewayEventsTable;
   apps: import('./schema-call-gateway.ts').AppsTable;
   call_numbers: import('./schema-call-gateway.ts').CallNumbersTable;
   hooks_outbox: import('./schema-call-gateway.ts').HooksOutboxTable;
@@ -405,3 +432,5 @@ export type ProvisioningProfileRow = Selectable<ProvisioningProfilesTable>;
 export type ProvisioningTokenRow = Selectable<ProvisioningTokensTable>;
 export type VoicemailRow = Selectable<VoicemailsTable>;
 export type VoicemailMailOutboxRow = Selectable<VoicemailMailOutboxTable>;
+export type GatewayRow = Selectable<GatewaysTable>;
+export type GatewayEventRow = Selectable<GatewayEventsTable>;

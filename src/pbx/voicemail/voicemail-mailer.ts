@@ -17,7 +17,7 @@
  * did not come in time says `Transcription: unavailable`.
  */
 import { readFile } from 'node:fs/promises';
-import nodemailer from 'nodemailer';
+import { smtpFromSettings } from '../../integrations/smtp/smtp-transport.ts';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.ts';
 import type { SecretBox } from '../../store/secret-box.ts';
@@ -130,18 +130,11 @@ export class VoicemailMailer {
   }
 
   private async send(entry: VoicemailMailOutboxRow, row: VoicemailRow): Promise<void> {
-    const cfg = await getConfigValues(this.o.db, this.o.box);
-    if (!cfg.smtp_host) throw new Error('SMTP is not configured (system setting smtp_host)');
-    const port = cfg.smtp_port ? Number(cfg.smtp_port) : 587;
-    const transport = nodemailer.createTransport({
-      host: cfg.smtp_host, port, secure: cfg.smtp_secure === 'true',
-      auth: cfg.smtp_user ? { user: cfg.smtp_user, pass: cfg.smtp_password ?? '' } : undefined,
-      connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
-    });
+    const { transport, from: sender } = smtpFromSettings(await getConfigValues(this.o.db, this.o.box), 'voicemail');
     try {
       const from = row.caller_name ? `${row.caller_name} (${row.caller_number})` : row.caller_number;
       await transport.sendMail({
-        from: cfg.smtp_from ?? `Strowger <voicemail@${cfg.smtp_host}>`,
+        from: sender,
         to: entry.recipient,
         subject: `New voicemail from ${from} (${row.duration_seconds} s)`,
         text: `A new voicemail was left for ${row.called} by ${from} at ${row.created_at}, ${row.duration_seconds} seconds long.\n`

@@ -20,6 +20,7 @@ import * as m150 from './2026-12-04-150-device-srtp.ts';
 import * as m160 from './2026-12-04-160-twilio-call-sid.ts';
 import * as m240 from './2026-12-04-240-trunk-srtp.ts';
 import * as m250 from './2026-12-04-250-zrtp-cache.ts';
+import * as m220 from './2026-12-04-220-gateways.ts';
 import * as m230 from './2026-12-04-230-call-gateway.ts';
 
 export const migrations = {
@@ -41,5 +42,6 @@ export const migrations = {
   '2026-12-04-160-twilio-call-sid': m160,
   '2026-12-04-240-trunk-srtp': m240,
   '2026-12-04-250-zrtp-cache': m250,
+  '2026-12-04-220-gateways': m220,
   '2026-12-04-230-call-gateway': m230,
 };
