@@ -42,8 +42,13 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
   metricsAllow: string[];
+<<<<<<< HEAD
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
+=======
+  /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
+  webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
+>>>>>>> webrtc
 }
 
 export interface TwilioConfig {
@@ -154,6 +159,13 @@ function optionalPort(env: Env, name: string, def: number | null): number | null
 function list(env: Env, name: string, def: string): string[] {
   const items = (env[name] || def).split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
+  return items;
+}
+
+/** Comma-separated IP literals (ICE candidates carry addresses, never names). */
+function ipList(env: Env, name: string): string[] {
+  const items = list(env, name, '');
+  for (const a of items) if (isIP(a) === 0) throw new ConfigError(name, `"${a}" is not an IP address`);
   return items;
 }
 
@@ -287,6 +299,10 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),
+    webrtc: {
+      addresses: env.STROWGER_WEBRTC_ADDRESSES ? ipList(env, 'STROWGER_WEBRTC_ADDRESSES') : undefined,
+      ports: env.STROWGER_WEBRTC_PORTS ? range(env, 'STROWGER_WEBRTC_PORTS', [0, 0]) : undefined,
+    },
     calls: {
       ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,

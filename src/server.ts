@@ -15,6 +15,7 @@ import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
 import { createMediaEngine } from './media/media-engine.ts';
+import { createWebRtcFactory } from './media/webrtc/index.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
 import { TwilioAccount } from './pbx/twilio-account.ts';
@@ -114,10 +115,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const rooms = new RoomRegistry({ media, limits: config.rooms });
       ctx.rooms = rooms;
       closers.unshift(() => rooms.close());
+      // Browsers' ICE candidates: the configured addresses, else the media address; the shim
+      // reaches the engine's legs where they are bound (loopback for a wildcard bind).
+      ctx.webrtc = createWebRtcFactory(media, {
+        iceAddresses: config.webrtc.addresses ?? [media.advertisedAddress],
+        icePortRange: config.webrtc.ports,
+        engineAddress: firstHost && firstHost !== '0.0.0.0' && !firstHost.includes(':') ? firstHost : '127.0.0.1',
+      });
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh, mwi: config.mwi,
+        media, calls: config.calls, moh, mwi: config.mwi, webrtc: ctx.webrtc,
         voicemailNumber: config.voicemail.number,
         localParty: voicemailParties({
           db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),

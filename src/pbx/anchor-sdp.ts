@@ -18,6 +18,11 @@
  * `ptime`, `rtcp-mux` and direction attributes travel unchanged. Only the first audio stream is
  * anchored; other streams are disabled (port 0) in what we pass on (RFC 3264 §8.2), so no media
  * bypasses the relay.
+ *
+ * WebRTC legs (a browser over SIP/WS, `LegMedia.webrtc`) are anchored like RTP phones: what the
+ * browser sends enters as the plain-RTP view of its WebRTC endpoint (`sdpFromPeer`), and what we
+ * send it leaves as that endpoint's WebRTC description with the anchored codecs and direction
+ * (`sdpForPeer`). ICE and DTLS-SRTP end in the endpoint; re-offers keep its session.
  */
 import {
   parseSdp, serializeSdp, cloneSdp, effectiveConnection, rewriteConnection, getAttribute, parseRtcp, parsePacketTime,
@@ -30,6 +35,7 @@ import type { LegCodec } from '../media/leg-codec.ts';
 import { SdpOrigin, type MediaTarget } from './call-sdp.ts';
 import { answerSrtp, applySrtp, createLegSrtp, offerSrtp, srtpOfAnswer, srtpOfOffer, type LegSrtpState } from './anchor-srtp.ts';
 import { isNarrowbandCodec, isOpus, narrowbandOpusFmtp } from './narrowband-opus.ts';
+import type { WebRtcEndpoint } from '../media/webrtc/index.ts';
 
 /** Codecs the media graph can decode and encode, in our preference order. */
 export const TRANSCODABLE: readonly CodecCapability[] = [
@@ -61,10 +67,34 @@ export interface LegMedia {
   lastSent: string | null;
   /** SDES-SRTP policy and keys of this leg (`anchor-srtp.ts`). */
   readonly srtp: LegSrtpState;
+  /** The WebRTC endpoint when this leg's peer is a browser (its `endpoint` is the endpoint's leg). */
+  readonly webrtc: WebRtcEndpoint | null;
 }
 
-export function createLegMedia(endpoint: { id: LegId; address: string; rtpPort: number }): LegMedia {
-  return { endpoint, origin: new SdpOrigin(), remote: null, offer: null, codec: null, lastSent: null, srtp: createLegSrtp() };
+/** A leg's media endpoint: an engine leg, or a WebRTC endpoint's leg (`webrtc` set). */
+export interface LegEndpoint { id: LegId; address: string; rtpPort: number; webrtc?: WebRtcEndpoint }
+
+export function createLegMedia(endpoint: LegEndpoint): LegMedia {
+  const { webrtc, ...info } = endpoint;
+  const srtp = createLegSrtp();
+  return { endpoint: info, origin: new SdpOrigin(), remote: null, offer: null, codec: null, lastSent: null, srtp, webrtc: webrtc ?? null };
+}
+
+/**
+ * An SDP received from `leg`'s peer as the anchoring code reads it: a browser's WebRTC SDP is
+ * given to its endpoint (ICE, DTLS) and read as the endpoint's plain-RTP view; other SDP as is.
+ * @throws MediaError (488) for a WebRTC SDP the endpoint refuses.
+ */
+export async function sdpFromPeer(leg: LegMedia, body: Buffer | string, role: SdpRole): Promise<string> {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (!leg.webrtc) return text;
+  await leg.webrtc.setRemote(text, role);
+  return leg.webrtc.plainView(text);
+}
+
+/** An anchored plain SDP for `leg`'s peer as that peer gets it (WebRTC for a browser). */
+export async function sdpForPeer(leg: LegMedia, plain: string, role: SdpRole): Promise<string> {
+  return leg.webrtc ? leg.webrtc.localDescription(role, plain) : plain;
 }
 
 /** An offer we cannot carry: 488 with the RFC 3261 §20.43 warning that says why. */
@@ -106,7 +136,7 @@ export type SdpRole = 'offer' | 'answer';
  *   cannot carry; MediaError (488 for an unusable address or port) from the engine.
  */
 export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, role: SdpRole, from: LegMedia, to: LegMedia): Promise<string> {
-  const sd = parseSdp(typeof body === 'string' ? body : body.toString('utf8'));
+  const sd = parseSdp(await sdpFromPeer(from, body, role));
   const out = cloneSdp(sd);
   const index = out.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
   const audio = index < 0 ? undefined : out.media[index];
@@ -135,7 +165,7 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
     await applyLegMedia(engine, to.endpoint.id, null, to.codec);
   }
   if (audio) await applySrtp(engine, from.endpoint.id, from.srtp, keys);
-  return pointAt(out, to);
+  return sdpForPeer(to, pointAt(out, to), role);
 }
 
 /**
@@ -148,7 +178,7 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
  * @throws like `anchorSdp` for an offer.
  */
 export async function answerOffer(engine: LegMediaEngine, body: Buffer | string, leg: LegMedia, prefer: LegCodec | null): Promise<string> {
-  const sd = parseSdp(typeof body === 'string' ? body : body.toString('utf8'));
+  const sd = parseSdp(await sdpFromPeer(leg, body, 'offer'));
   const index = sd.media.findIndex((m) => m.type === 'audio' && m.port !== 0);
   if (index < 0) throw new AnchorError(304, 'no audio stream offered');
   const audio = sd.media[index];
@@ -171,7 +201,7 @@ export async function answerOffer(engine: LegMediaEngine, body: Buffer | string,
   }
   setDirection(answer, answerDirection(getDirection(audio, sd)));
   answerSrtp(leg.srtp, answer);
-  return pointAt(out, leg);
+  return sdpForPeer(leg, pointAt(out, leg), 'answer');
 }
 
 /** Where the peer of an SDP wants the first audio stream's media. */

@@ -39,6 +39,8 @@ import { trunkSendTargets } from './trunk-target.ts';
 import { CachingDnsClient } from '../sip/dns-cache.ts';
 import { SipDnsError, SipLocator } from '../sip/dns-resolve.ts';
 import { twilioCallSidOf } from './twilio-call-sid.ts';
+import { webRtcSides, withWebRtcEndpoints } from './webrtc-legs.ts';
+import type { WebRtcFactory } from '../media/webrtc/index.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -70,6 +72,8 @@ export interface B2buaOptions {
   localParty?: import('./call-local.ts').LocalPartyFactory;
   /** What a device dials for its mailbox menu; none: no menu. */
   voicemailNumber?: string;
+  /** WebRTC endpoints for browser legs (SIP over WS); none: browsers' SDP is anchored as plain RTP would be. */
+  webrtc?: WebRtcFactory;
 }
 
 export type { CallSnapshot };
@@ -223,7 +227,11 @@ export class B2bua {
     }
     let legs;
     try {
-      legs = await this.o.media.createLegPair(legFamilies(this.o.media.advertisedAddress6 !== null, msg.body, r.source.remoteAddress, decision.targets[0]));
+      const pair = await this.o.media.createLegPair(legFamilies(this.o.media.advertisedAddress6 !== null, msg.body, r.source.remoteAddress, decision.targets[0]));
+      legs = await withWebRtcEndpoints(this.o.webrtc, this.o.media, pair, webRtcSides(msg.body, decision.targets)).catch(async (err) => {
+        for (const leg of pair) await this.o.media.releaseLeg(leg.id);
+        throw err;
+      });
     } catch (err) {
       this.log.error({ err }, 'no media ports');
       this.reject(r, who, { status: 503, reason: 'Service Unavailable (no media ports)', disposition: 'failed', cause: 'no_media_ports', direction: decision.direction, didId: decision.didId, didNumber: decision.didNumber });

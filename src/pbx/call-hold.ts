@@ -24,7 +24,7 @@ import type { Logger } from 'pino';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegId } from '../media/relay-protocol.ts';
 import { parseSdp } from '../sdp/index.ts';
-import { applyLegMedia, mediaTargetOf, type LegMediaEngine } from './anchor-sdp.ts';
+import { applyLegMedia, mediaTargetOf, sdpForPeer, sdpFromPeer, type LegMediaEngine } from './anchor-sdp.ts';
 import { applySrtp, srtpOfReanswer } from './anchor-srtp.ts';
 import { holdReoffer } from './call-hold-sdp.ts';
 import type { Timers } from './call-timers.ts';
@@ -184,16 +184,18 @@ export class CallHold {
   }
 
   /** Sends the hold/resume re-offer and waits for its final answer (2xx ACKed here). */
-  private reinvite(leg: CallLeg & SipDialogLeg, side: CallSide, hold: boolean): Promise<ReinviteResult> {
-    const body = holdReoffer(leg.media, hold ? 'sendonly' : 'sendrecv');
-    if (body === null) throw new HoldError('HOLD_ERR_NO_SDP', `No SDP was exchanged with the ${partyOf(side)}`);
+  private async reinvite(leg: CallLeg & SipDialogLeg, side: CallSide, hold: boolean): Promise<ReinviteResult> {
+    const plain = holdReoffer(leg.media, hold ? 'sendonly' : 'sendrecv');
+    if (plain === null) throw new HoldError('HOLD_ERR_NO_SDP', `No SDP was exchanged with the ${partyOf(side)}`);
+    // A browser gets the re-offer of its WebRTC session (same ICE and DTLS), the others plain SDP.
+    const body = await sdpForPeer(leg.media, plain, 'offer');
     return new Promise<ReinviteResult>((resolve) => {
       try {
         const sent = requestInDialog(this.d.legEnv, leg, 'INVITE', body, {}, (res, req) => {
           if (res.status < 200) return;
           if (res.status >= 300) { resolve({ ok: false, status: res.status, reason: res.reason }); return; }
           if (leg.dialog && leg.target) sendAck(this.d.legEnv, leg.dialog, req.cseq.seq, leg.target);
-          leg.media.lastSent = body;
+          leg.media.lastSent = plain;
           if (side === 'a') this.d.sdpSentToCaller(body);
           resolve({ ok: true, answer: res.body.toString('utf8') });
         });
@@ -209,7 +211,7 @@ export class CallHold {
   private async accepted(leg: CallLeg, _side: CallSide, answer: string): Promise<void> {
     if (answer.length === 0 || !this.d.env) return;
     try {
-      const sd = parseSdp(answer);
+      const sd = parseSdp(await sdpFromPeer(leg.media, answer, 'answer'));
       const audio = sd.media.find((m) => m.type === 'audio' && m.port !== 0);
       const target = audio ? mediaTargetOf(sd, audio) : null;
       if (!target) return;

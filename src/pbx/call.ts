@@ -13,12 +13,12 @@ import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
 import { randomCallId, randomTag } from '../sip/message-build.ts';
-import type { LegInfo, MediaEngine } from '../media/media-engine.ts';
+import type { MediaEngine } from '../media/media-engine.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
-import { anchorSdp, answerOffer, createLegMedia, type LegMedia, type SdpRole } from './anchor-sdp.ts';
+import { anchorSdp, answerOffer, createLegMedia, type LegEndpoint, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { legSrtpPolicy, type SrtpPolicy } from './anchor-srtp.ts';
 import { codecLabel, type CallLeg } from './leg-types.ts';
 import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
@@ -126,7 +126,7 @@ export class Call {
     req: IncomingRequest,
     readonly decision: Extract<RouteDecision, { kind: 'dial' }>,
     readonly origin: CallOrigin,
-    endpoints: readonly [LegInfo, LegInfo],
+    endpoints: readonly [LegEndpoint, LegEndpoint],
     sessionTimer: SessionTimerDecision = { kind: 'off' },
   ) {
     this.startedAt = env.timers.now();
@@ -141,6 +141,12 @@ export class Call {
     const insecure = env.srtpInsecureSignalling ?? false;
     legSrtpPolicy(this.caller.media.srtp, origin.callerSrtp ? [origin.callerSrtp] : [], insecure);
     legSrtpPolicy(this.calleeMedia.srtp, decision.targets.map((t) => (t.kind === 'contact' ? { policy: t.srtp ?? 'off', transport: t.binding.transport } : { policy: 'off' as const, transport: 'udp' })), insecure);
+    for (const media of [this.caller.media, this.calleeMedia]) {
+      if (!media.webrtc) continue;
+      // DTLS-SRTP ends in the WebRTC endpoint: its plain-RTP side needs no SDES keys.
+      legSrtpPolicy(media.srtp, [], insecure);
+      media.webrtc.once('closed', (reason) => this.hangup('system', `webrtc_${reason}`));
+    }
     this.hold = new CallHold({
       env: env.hold, legEnv: this.legEnv, timers: env.timers, log: this.log,
       leg: (side) => (side === 'a' ? this.partyA : this.partyB), endpoints: () => this.mediaLegIds,
@@ -526,6 +532,8 @@ export class Call {
     for (const leg of [this.winner, this.aLeg, this.bLeg]) if (leg?.dialog) this.env.unbindDialog(leg.dialog.key);
     for (const f of this.forks) f.release();
     for (const id of this.mediaLegIds) if (id !== this.handedOver?.media.endpoint.id) void this.env.media.releaseLeg(id).catch(() => {});
+    for (const party of [this.partyA, this.partyB]) if (party && party !== this.handedOver) void party.media.webrtc?.close('call ended');
+    void this.calleeMedia.webrtc?.close('call ended');
     const disposition: CdrDisposition = answered ? 'answered' : cause === 'caller_cancel' ? 'cancelled' : dispositionFor(sipCode);
     this.log.info({ disposition, cause, by }, 'call: ended');
     this.env.finished(this, {

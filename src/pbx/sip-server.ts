@@ -53,6 +53,8 @@ export interface SipServerDeps {
   voicemailNumber?: string;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
+  /** WebRTC endpoints for browser legs (SIP over WS/WSS): anchored media. */
+  webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
 }
 
 export interface SipServer {
@@ -187,6 +189,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
+    webrtc: deps.webrtc,
   });
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).

@@ -30,7 +30,8 @@ export function inLoopbackNamespace(fileUrl: string, timeoutMs = 600_000): boole
   test(`${file.split('/').pop()} in a loopback-only network namespace`, { skip: canUnshareNet() ? false : 'unshare --net not permitted here', timeout: timeoutMs }, () => {
     const inner = spawnSync('unshare', ['--net', 'bash', '-c', 'ip link set lo up && exec "$0" "$@"',
       process.execPath, '--import', 'tsx', '--test', '--test-reporter=spec', file], {
-      env: { ...process.env, [INSIDE]: '1' },
+      // Without NODE_TEST_CONTEXT: node --test in a child of a test would skip running the file.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_TEST_CONTEXT')), [INSIDE]: '1' },
       encoding: 'utf8',
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
