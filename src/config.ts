@@ -42,13 +42,10 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
   metricsAllow: string[];
-<<<<<<< HEAD
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
-=======
   /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
   webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
->>>>>>> webrtc
 }
 
 export interface TwilioConfig {

@@ -32,13 +32,10 @@ export interface ApiContext {
   transcriber?: import('../pbx/voicemail/voicemail-transcriber.ts').VoicemailTranscriber;
   /** The SIP side, once started (absent in HTTP-only tests). */
   sip?: import('../pbx/sip-server.ts').SipServer;
-<<<<<<< HEAD
   /** The media engine (with the SIP side; absent in HTTP-only tests). */
   media?: import('../media/media-engine.ts').MediaEngine;
   /** Built-in rooms (with the media engine). */
   rooms?: import('../rooms/room-registry.ts').RoomRegistry;
-=======
   /** Makes WebRTC endpoints (media-engine legs for browsers), with the media engine (absent without SIP/media). */
   webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
->>>>>>> webrtc
 }
