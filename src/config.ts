@@ -46,6 +46,8 @@ export interface Config {
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
   /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
   webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
+  /** Joining a room through its page needs a room token (STROWGER_ROOMS_REQUIRE_TOKEN=1); WHIP/WHEP always do. */
+  roomsRequireToken: boolean;
 }
 
 export interface TwilioConfig {
@@ -312,6 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxParticipants: int(env, 'STROWGER_ROOM_MAX_PARTICIPANTS', 50, 2, 1000),
       idleCloseMs: int(env, 'STROWGER_ROOM_IDLE_SECONDS', 60, 1, 86400) * 1000,
     },
+    roomsRequireToken: env.STROWGER_ROOMS_REQUIRE_TOKEN === '1',
     moh: {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),

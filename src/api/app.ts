@@ -15,6 +15,7 @@ import { fieldErrors } from './shared/validation.ts';
 import { healthRoutes } from './health.ts';
 import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
+import { roomPageRoutes } from './rooms/room-page-routes.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -75,5 +76,6 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(healthRoutes, { ctx });
   await app.register(pbxApi, { ctx, prefix: '/api' });
   await app.register(metricsRoutes, { ctx });
+  await app.register(roomPageRoutes, { ctx });
   return app as unknown as FastifyInstance;
 }
