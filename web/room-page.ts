@@ -74,7 +74,10 @@ function gathered(peer: RTCPeerConnection): Promise<void> {
 async function join(displayName: string): Promise<void> {
   view.state = 'joining';
   showStatus('Asking for the microphone…');
-  mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
+  // `?audio=raw` turns the browser's voice processing off (test tones, music): noise suppression
+  // removes steady tones.
+  const processing = new URLSearchParams(location.search).get('audio') !== 'raw';
+  mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing }, video: false });
   pc = new RTCPeerConnection({ iceServers: [] });
   for (const track of mic.getAudioTracks()) pc.addTrack(track, mic);
   pc.addEventListener('track', (ev) => {

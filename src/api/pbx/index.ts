@@ -30,6 +30,7 @@ import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
+import { roomTokenRoutes } from './room-tokens.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -45,4 +46,5 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   }
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
+  await app.register(roomTokenRoutes, ctx);
 }
