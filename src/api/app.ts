@@ -16,6 +16,7 @@ import { healthRoutes } from './health.ts';
 import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
 import { roomPageRoutes } from './rooms/room-page-routes.ts';
+import { whipRoutes } from './rooms/whip-routes.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -77,5 +78,6 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(pbxApi, { ctx, prefix: '/api' });
   await app.register(metricsRoutes, { ctx });
   await app.register(roomPageRoutes, { ctx });
+  await app.register(whipRoutes, { ctx });
   return app as unknown as FastifyInstance;
 }
