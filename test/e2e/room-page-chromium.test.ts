@@ -17,31 +17,13 @@ import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
+import { recordPageAudio } from '../helpers/page-audio.ts';
 import { decodeUlaw, dbfs, dominantFrequency, linearToUlaw, makeTone, makeToneWav } from '../helpers/audio-analysis.ts';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const HOST = '127.0.0.1';
 const ARTEFACTS = path.resolve('test-artefacts');
 
-/** Records the page's remote room audio for `ms` (48 kHz mono, 16-bit samples). */
-const LISTEN = `(ms) => new Promise((resolve, reject) => {
-  const remote = window.strowgerRoom.remote;
-  if (!remote) { reject(new Error('no remote stream')); return; }
-  const ctx = new AudioContext({ sampleRate: 48000 });
-  const src = ctx.createMediaStreamSource(remote);
-  const proc = ctx.createScriptProcessor(4096, 1, 1);
-  const mute = ctx.createGain(); mute.gain.value = 0;
-  const chunks = [];
-  proc.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
-  src.connect(proc); proc.connect(mute); mute.connect(ctx.destination);
-  ctx.resume();
-  setTimeout(() => {
-    src.disconnect(); proc.disconnect(); ctx.close();
-    const out = [];
-    for (const c of chunks) for (const x of c) out.push(Math.max(-32768, Math.min(32767, Math.round(x * 32767))));
-    resolve(out);
-  }, ms);
-})`;
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('room page in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
@@ -89,7 +71,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       await page.waitForSelector('#chat-log li', { timeout: 5000 });
       assert.equal(await page.locator('#chat-log li').first().textContent(), 'Desk phone: welcome');
       await sleep(1500);
-      const heard = Int16Array.from((await page.evaluate(`(${LISTEN})(3000)`)) as number[]);
+      const heard = await recordPageAudio(page, 'window.strowgerRoom.remote', 3000);
       mkdirSync(ARTEFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTEFACTS, 'room-page.png') });
       const fromPage = dominantFrequency(heard, 48000, { min: 200, max: 3400 });

@@ -46,9 +46,9 @@ export function parseClientMessage(text: string): { ok: true; message: ClientMes
     return { ok: false, error: 'not JSON' };
   }
   if (Value.Check(ClientMessage, value)) return { ok: true, message: value };
+  // The variant the `type` names, so the error points at its field (a union only says "no match").
   const type = (value as { type?: unknown } | null)?.type;
-  const first = typeof type === 'string' && ['join', 'mute', 'chat', 'leave'].includes(type)
-    ? [...Value.Errors(ClientMessage, value)].find((e) => e.path !== '/type')
-    : undefined;
+  const variant = ClientMessage.anyOf.find((v) => v.properties.type.const === type);
+  const first = variant ? [...Value.Errors(variant, value)][0] : undefined;
   return { ok: false, error: first ? `${first.path || '/'}: ${first.message}` : 'unknown message type' };
 }
