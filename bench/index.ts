@@ -13,12 +13,15 @@ export const BENCHMARKS: Record<string, string[]> = {
   api: ['api.ts'],
   sip: ['sip-parser.ts', 'sip-register.ts'],
   calls: ['calls.ts'],
-  media: ['media-passthrough.ts', 'media-relay.ts'],
+  media: ['media-passthrough.ts', 'media-relay.ts', 'media-srtp.ts'],
+  'media-srtp': ['media-srtp.ts'],
   idle: ['idle.ts'],
   bindings: ['sip-bindings.ts'],
   soak: ['soak.ts'],
   codecs: ['codecs.ts'],
   overload: ['overload.ts'],
+  callapi: ['callapi.ts'],
+  webrtc: ['webrtc.ts'],
 };
 
 interface BenchModule {

@@ -99,7 +99,7 @@ const pct = (lost: number, sent: number): number => (sent === 0 ? 0 : (100 * los
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
 
 /** Figures of one generator run against a relay that used `cpuMs` meanwhile. */
-function figures(r: LoadResult, cpuMs: number, peakRssMb: number): RelayFigures {
+export function figures(r: LoadResult, cpuMs: number, peakRssMb: number): RelayFigures {
   const relayed = r.received[0] + r.received[1];
   return {
     lossAtoB: pct(r.sent[0] - r.received[0], r.sent[0]),
@@ -116,11 +116,11 @@ function figures(r: LoadResult, cpuMs: number, peakRssMb: number): RelayFigures 
   };
 }
 
-const clean = (f: RelayFigures | null): boolean => f !== null && f.lossAtoB < 0.1 && f.lossBtoA < 0.1 && f.corrupt === 0 && (f.p99Ms === null || f.p99Ms < 40);
+export const clean = (f: RelayFigures | null): boolean => f !== null && f.lossAtoB < 0.1 && f.lossBtoA < 0.1 && f.corrupt === 0 && (f.p99Ms === null || f.p99Ms < 40);
 const lost = (f: RelayFigures | null): boolean => f === null || (Math.max(f.lossAtoB, f.lossBtoA) > GIVE_UP_LOSS && f.cpu >= SATURATED);
-const callsPerCore = (f: RelayFigures): number => Math.round(1e6 / (f.usPerPacket * 100));
+export const callsPerCore = (f: RelayFigures): number => Math.round(1e6 / (f.usPerPacket * 100));
 
-function row(name: string, f: RelayFigures | null): string {
+export function row(name: string, f: RelayFigures | null): string {
   if (f === null) return `  ${name.padEnd(9)}  -`;
   const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
   return [
@@ -265,7 +265,7 @@ async function measureEngine(engine: MediaEngine, gen: LoadGenerator, targets: n
  * CPU of this process (engine worker + echo worker + an idle main thread) during one run: the
  * engine gets no traffic while the echo runs and vice versa, so the figure is the one system's.
  */
-async function measureInProcess(gen: LoadGenerator, targets: number[], ms: number): Promise<RelayFigures> {
+export async function measureInProcess(gen: LoadGenerator, targets: number[], ms: number): Promise<RelayFigures> {
   const cpu0 = process.cpuUsage();
   const r = await gen.run(targets, ms);
   const cpu = process.cpuUsage(cpu0);

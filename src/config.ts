@@ -27,7 +27,7 @@ export interface Config {
   publicIp: string | undefined;
   sip: SipConfig;
   rtpPorts: [number, number];
-  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; mediaWorkers: number | undefined };
+  calls: { ringTimeoutMs: number; maxCallMs: number; rtpTimeoutMs: number; /** STROWGER_SRTP_AUTH_FAIL_SECONDS: an SRTP leg failing authentication this long ends its call; 0 = never. */ srtpAuthFailMs: number; mediaWorkers: number | undefined };
   natsUrl: string | undefined;
   /** Music-on-hold uploads: largest file accepted, longest audio accepted. */
   moh: { maxBytes: number; maxSeconds: number };
@@ -42,12 +42,30 @@ export interface Config {
   voicemail: VoicemailConfig;
   /** Addresses/CIDRs that may read `GET /metrics` without credentials. */
   metricsAllow: string[];
-  /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
-  rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
   /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
   webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
+  /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
+  rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
+  /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
+  roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
+  /** The seed 002 call gateway (`src/gateway/`): hooks, call tokens, number sync. */
+  callGateway: CallGatewayConfig;
   /** Joining a room through its page needs a room token (STROWGER_ROOMS_REQUIRE_TOKEN=1); WHIP/WHEP always do. */
   roomsRequireToken: boolean;
+}
+
+export interface CallGatewayConfig {
+  /** Delivery attempts of one hook event before it is `failed`. */
+  hookMaxAttempts: number;
+  /** First retry delay; doubled per attempt (capped at 10 minutes). */
+  hookRetryBaseMs: number;
+  /** Time one delivery may take before it counts as failed. */
+  hookTimeoutMs: number;
+  /** Lifetime of call and session tokens. */
+  tokenTtlSeconds: number;
+  /** `{"numbers":[…]}` polled from here; undefined = no sync. */
+  numbersSyncUrl: string | undefined;
+  numbersSyncIntervalMs: number;
 }
 
 export interface TwilioConfig {
@@ -106,6 +124,10 @@ export interface SipConfig {
   wsOrigins: string[] | undefined;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
+  /** Extra CA certificates (PEM file) trusted for an ACME directory's HTTPS (`STROWGER_ACME_CA_FILE`). */
+  acmeCaFile: string | undefined;
+  /** How often the TLS certificate's expiry is checked for renewal (`STROWGER_TLS_RENEW_CHECK_SECONDS`); 0 = never. */
+  tlsRenewCheckMs: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
   overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number };
 }
@@ -288,6 +310,8 @@ export function loadConfig(env: Env = process.env): Config {
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
       tlsCertPairs: tlsCertPairs(env),
+      acmeCaFile: existingFile(env, 'STROWGER_ACME_CA_FILE'),
+      tlsRenewCheckMs: int(env, 'STROWGER_TLS_RENEW_CHECK_SECONDS', 43_200, 0, 30 * 86400) * 1000,
       overload: {
         targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
         maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
@@ -306,6 +330,7 @@ export function loadConfig(env: Env = process.env): Config {
       ringTimeoutMs: int(env, 'STROWGER_RING_TIMEOUT_SECONDS', 60, 1, 3600) * 1000,
       maxCallMs: int(env, 'STROWGER_MAX_CALL_SECONDS', 14400, 10, 7 * 86400) * 1000,
       rtpTimeoutMs: int(env, 'STROWGER_RTP_TIMEOUT_SECONDS', 60, 1, 86400) * 1000,
+      srtpAuthFailMs: int(env, 'STROWGER_SRTP_AUTH_FAIL_SECONDS', 10, 0, 86400) * 1000,
       mediaWorkers: env.STROWGER_MEDIA_WORKERS ? int(env, 'STROWGER_MEDIA_WORKERS', 1, 1, 64) : undefined,
     },
     natsUrl: env.NATS_URL || undefined,
@@ -333,7 +358,40 @@ export function loadConfig(env: Env = process.env): Config {
     transcription: { engine: transcriptionEngine(env) },
     voicemail: voicemailConfig(env),
     metricsAllow: networks(env, 'STROWGER_METRICS_ALLOW'),
+    callGateway: {
+      hookMaxAttempts: int(env, 'STROWGER_HOOK_MAX_ATTEMPTS', 8, 1, 100),
+      hookRetryBaseMs: int(env, 'STROWGER_HOOK_RETRY_BASE_MS', 1000, 1, 3600_000),
+      hookTimeoutMs: int(env, 'STROWGER_HOOK_TIMEOUT_MS', 5000, 100, 120_000),
+      tokenTtlSeconds: int(env, 'STROWGER_CALL_TOKEN_TTL_SECONDS', 3600, 10, 7 * 86400),
+      numbersSyncUrl: syncUrl(env, 'STROWGER_NUMBERS_SYNC_URL'),
+      numbersSyncIntervalMs: int(env, 'STROWGER_NUMBERS_SYNC_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
+    },
+    roomCalls: roomCallsConfig(env),
   };
+}
+
+function roomCallsConfig(env: Env): Config['roomCalls'] {
+  const userPart = (name: string, def: string): string | undefined => {
+    const raw = env[name] ?? def;
+    if (raw === '') return undefined;
+    if (!/^[A-Za-z0-9_.*#+-]{1,32}$/.test(raw)) throw new ConfigError(name, `expected a SIP user part (letters, digits, _ . * # + -, at most 32), got "${raw}"`);
+    return raw;
+  };
+  return {
+    prefix: userPart('STROWGER_ROOM_PREFIX', ''),
+    ivrNumber: userPart('STROWGER_IVR_NUMBER', '0'),
+    ivrDigitTimeoutMs: int(env, 'STROWGER_IVR_DIGIT_TIMEOUT_SECONDS', 5, 1, 60) * 1000,
+  };
+}
+
+/** Like `httpUrl`, but a query string is allowed (sync endpoints often carry a key). */
+function syncUrl(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL;
+  try { u = new URL(raw); } catch { throw new ConfigError(name, `must be an absolute URL, got "${raw}"`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
+  return raw;
 }
 
 function voicemailConfig(env: Env): VoicemailConfig {
@@ -406,4 +464,12 @@ function transcriptionEngine(env: Env): string {
   const v = (env.STROWGER_TRANSCRIPTION_ENGINE || 'none').trim().toLowerCase();
   if (!TRANSCRIPTION_ENGINE_NAMES.includes(v)) throw new ConfigError('STROWGER_TRANSCRIPTION_ENGINE', `must be one of ${TRANSCRIPTION_ENGINE_NAMES.join(', ')}, got "${v}"`);
   return v;
+}
+
+/** A path that must exist when set, so a typo stops the server instead of failing later. */
+function existingFile(env: Env, name: string): string | undefined {
+  const f = env[name];
+  if (!f) return undefined;
+  if (!existsSync(f)) throw new ConfigError(name, `${f} does not exist`);
+  return f;
 }

@@ -3,6 +3,9 @@
  * subsystems → HTTP. `startServer` is what `main.ts` and the integration tests call.
  */
 import { RoomRegistry } from './rooms/room-registry.ts';
+import { RoomDialPlan } from './rooms/room-dial-plan.ts';
+import { roomParties } from './rooms/room-parties.ts';
+import { firstParty } from './pbx/call-local.ts';
 import { readFileSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +18,8 @@ import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
 import { createMediaEngine } from './media/media-engine.ts';
+import { ZrtpCalls } from './pbx/zrtp-calls.ts';
+import { realTimers } from './pbx/call-timers.ts';
 import { createWebRtcFactory } from './media/webrtc/index.ts';
 import { createEventBus } from './events.ts';
 import { MohService } from './pbx/moh.ts';
@@ -27,6 +32,9 @@ import { PlayerEnds } from './pbx/voicemail/leg-audio.ts';
 import { Prompts } from './pbx/voicemail/prompts.ts';
 import { VoicemailTranscriber } from './pbx/voicemail/voicemail-transcriber.ts';
 import { createTranscriptionEngine } from './integrations/transcription/index.ts';
+import { startCallGateway } from './gateway/start.ts';
+import { TlsCertificates } from './pbx/tls/tls-certificates.ts';
+import { SrtpSettingsService } from './pbx/srtp-settings.ts';
 
 export interface RunningServer {
   ctx: ApiContext;
@@ -97,6 +105,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     ctx.transcriber = transcriber;
     closers.unshift(async () => transcriber.close());
     void transcriber.resume().catch((err) => logger.error({ err }, 'pending transcriptions not resumed'));
+    const tlsCerts = new TlsCertificates({
+      db: store.db, box, logger: logger.child({ component: 'tls' }), dataDir: config.dataDir, domain: config.domain, publicIp: config.publicIp,
+      certFile: config.sip.tlsCertFile, keyFile: config.sip.tlsKeyFile, renewCheckMs: config.sip.tlsRenewCheckMs,
+      acmeDirectoryCa: config.sip.acmeCaFile && readFileSync(config.sip.acmeCaFile, 'utf8'),
+    });
+    ctx.tls = tlsCerts;
+    const srtpSettings = new SrtpSettingsService(store.db, box, config.sip.srtpInsecureSignalling);
+    await srtpSettings.load();
+    ctx.srtp = srtpSettings;
+    closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
       const media = await createMediaEngine({
@@ -108,6 +126,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         advertisedAddress6: config.publicIp?.includes(':') && firstSipHost6(config.sip) !== undefined ? config.publicIp : undefined,
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
+        srtpAuthTimeoutMs: config.calls.srtpAuthFailMs,
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
@@ -115,6 +134,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const rooms = new RoomRegistry({ media, limits: config.rooms });
       ctx.rooms = rooms;
       closers.unshift(() => rooms.close());
+      const roomDialPlan = new RoomDialPlan({ prefix: config.roomCalls.prefix, ivrNumber: config.roomCalls.ivrNumber });
+      ctx.roomDialPlan = roomDialPlan;
+      const ends = new PlayerEnds(media);
+      const prompts = new Prompts(config.dataDir);
+      const zrtp = await ZrtpCalls.create({ db: store.db, box, media, timers: realTimers, logger });
+      ctx.zrtp = zrtp;
+      closers.unshift(async () => zrtp.close());
       // Browsers' ICE candidates: the configured addresses, else the media address; the shim
       // reaches the engine's legs where they are bound (loopback for a wildcard bind).
       ctx.webrtc = createWebRtcFactory(media, {
@@ -125,18 +151,23 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        media, calls: config.calls, moh, mwi: config.mwi, webrtc: ctx.webrtc,
+        media, calls: config.calls, moh, mwi: config.mwi, zrtp, webrtc: ctx.webrtc,
         voicemailNumber: config.voicemail.number,
-        localParty: voicemailParties({
-          db: store.db, box, media, ends: new PlayerEnds(media), files: vmFiles, prompts: new Prompts(config.dataDir),
+        tlsCertificate: () => tlsCerts.certificate(),
+        srtpSettings: () => srtpSettings.current,
+        localParty: firstParty(voicemailParties({
+          db: store.db, box, media, ends, files: vmFiles, prompts,
           config: config.voicemail, logger,
-        }),
+        }), roomParties({ rooms, media, ends, prompts, logger, digitTimeoutMs: config.roomCalls.ivrDigitTimeoutMs })),
+        roomDialPlan,
       });
       ctx.sip = sip;
+      tlsCerts.attach((pair) => sip.transports.setCertificate(pair));
       ctx.status.set('sip', () => sip.status());
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());
     }
+    startCallGateway(ctx, closers);
     const app = await buildApp(ctx);
     closers.unshift(() => app.close());
     await opts.configureApp?.(app);

@@ -10,6 +10,7 @@ import type { FrameResampler, FrameSink, FrameSource } from './frame-endpoint.ts
 import type { LegDtmfIn } from './leg-dtmf.ts';
 import { accumulate, saturate } from './mixer.ts';
 import type { LegId } from './relay-protocol.ts';
+import type { LevelMeter } from './level-meter.ts';
 
 /** Ticks per 20 ms frame: each runs the calls assigned to its phase. */
 export const CLOCK_PHASES = 4;
@@ -20,6 +21,8 @@ export interface SourceState {
   /** DTMF input of an RTP source (its in-band detector, if any, reads the decoded frame). */
   dtmf: LegDtmfIn | null;
   active: boolean;
+  /** Level of the source for active-speaker detection (only endpoints asked for: `MediaGraph.setMetered`). */
+  meter: LevelMeter | null;
   taps: { rate: number; resampler: FrameResampler; out: Int16Array }[];
 }
 
@@ -111,6 +114,7 @@ export function runPhase(ph: Phase): void {
     const st = states[i];
     st.active = st.source.advance();
     st.dtmf?.inspect(st.active ? st.source.frame : null);
+    st.meter?.frame(st.active ? st.source.frame : null);
     if (!st.active) continue;
     const taps = st.taps;
     for (let t = 0; t < taps.length; t++) taps[t].resampler.process(st.source.frame, taps[t].out);

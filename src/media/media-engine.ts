@@ -24,7 +24,7 @@ import { isDtmfDigit } from './tone.ts';
 import type { DtmfDigit } from './tone.ts';
 import type { LegCodec } from './leg-codec.ts';
 import type { PlayerSource } from './player.ts';
-import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
+import type { LegId, LegStats, MediaDirection, MediaTimeoutReason, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import type { RelayWorkerLoad } from './relay-worker-handle.ts';
 import { WorkerLinks } from './worker-link.ts';
@@ -52,6 +52,8 @@ export interface MediaEngineOptions {
   workers?: number;
   /** A bridged leg that expects RTP and got none for this long emits `timeout`. Default 60000. */
   rtpTimeoutMs?: number;
+  /** An SRTP leg receiving only packets that fail authentication for this long emits `timeout` (reason `srtp_auth`). Default 10000; 0 = never. */
+  srtpAuthTimeoutMs?: number;
   /** Latching window after a leg's first packet (see `SourceLatch`). Default 3000. */
   latchWindowMs?: number;
   /** Silence of the latched source after which another source may take over. Default 2000. */
@@ -161,7 +163,7 @@ export interface DtmfEvent {
 
 export interface MediaEngineEvents {
   /** No RTP arrived on a bridged leg for `rtpTimeoutMs` (checked every `tickMs`). */
-  timeout: [legId: LegId];
+  timeout: [legId: LegId, reason: MediaTimeoutReason];
   /** A digit received on a leg (RFC 4733 event end, or in-band tone detected). */
   dtmf: [event: DtmfEvent];
   /** A player that does not loop reached the end of its source. */
@@ -173,6 +175,10 @@ export interface MediaEngineEvents {
   endpointError: [info: { id: LegId; reason: string }];
   /** A worker died; its legs are lost and the slot restarted (see the module comment). */
   workerExit: [info: WorkerExitInfo];
+  /** Smoothed levels (dBFS) of a worker's metered endpoints (`meter`), every 200 ms while it has any. */
+  levels: [worker: number, levels: ReadonlyArray<readonly [LegId, number]>];
+  /** A ZRTP packet arrived on a leg with `setZrtp(leg, true)` (RFC 6189, `zrtp/zrtp-service.ts`). */
+  zrtp: [legId: LegId, packet: Buffer];
 }
 
 interface LegEntry {
@@ -224,6 +230,8 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private readonly config: Omit<RelayWorkerConfig, 'index'>;
   private readonly slots: RelayWorkerHandle[] = [];
   private readonly legs = new Map<LegId, LegEntry>();
+  /** Last reported level of metered endpoints (`meter`), dBFS. */
+  private readonly levelDb = new Map<LegId, number>();
   private readonly groups = new Map<string, GroupEntry>();
   private readonly ipv6: boolean;
   private nextLegId = 1;
@@ -255,6 +263,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       latchWindowMs,
       relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
       rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
+      srtpAuthTimeoutMs: options.srtpAuthTimeoutMs ?? 10_000,
       tickMs: positive('tickMs', options.tickMs ?? 1000),
       socketBufferBytes: options.socketBufferBytes ?? 0,
     };
@@ -372,6 +381,25 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   }
 
   /**
+   * ZRTP on a leg: packets with the ZRTP cookie on its RTP port are emitted as `zrtp` events
+   * (rate-limited in the worker) instead of being counted invalid. The handshake is a few
+   * packets per call, so it runs on this thread; RTP never comes here.
+   */
+  async setZrtp(legId: LegId, enabled: boolean): Promise<void> {
+    const entry = this.entry(legId);
+    await this.slots[entry.worker].request({ op: 'zrtp', legId, enabled });
+  }
+
+  /**
+   * Sends a framed ZRTP packet to the leg's endpoint (where its RTP goes), unprotected.
+   * @returns false when the leg has no remote yet (nothing was sent).
+   */
+  async sendZrtp(legId: LegId, packet: Uint8Array): Promise<boolean> {
+    const entry = this.entry(legId);
+    return this.slots[entry.worker].request<boolean>({ op: 'zrtpSend', legId, packet });
+  }
+
+  /**
    * What `sink` hears from now on: the mix of `sources` (replacing what it heard before; `[]`
    * silences it). Legs, players and recorders may be sinks or sources as their kind allows.
    * A leg hearing one leg of the same codec is relayed without decoding; anything else goes
@@ -383,6 +411,21 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (sources.includes(sink)) throw new MediaError('MEDIA_ERR_SELF_BRIDGE', { detail: `endpoint ${sink} cannot hear itself` });
     const worker = this.sameWorker([sink, ...sources]);
     await this.slots[worker].request({ op: 'connect', sink, sources: [...sources] });
+  }
+
+  /**
+   * Measures an endpoint's audio level while it is decoded as a source (a room member; see
+   * `level-meter.ts`); `levelOf` and the `levels` event report it. Off again with `on` false.
+   */
+  async meter(id: LegId, on: boolean): Promise<void> {
+    const entry = this.entry(id);
+    if (!on) this.levelDb.delete(id);
+    await this.slots[entry.worker].request({ op: 'meter', legId: id, on });
+  }
+
+  /** The last reported level (dBFS) of a metered endpoint; undefined before the first report. */
+  levelOf(id: LegId): number | undefined {
+    return this.levelDb.get(id);
   }
 
   /** Whether an endpoint (leg, player, recorder) exists: not released, not lost with a worker. */
@@ -456,6 +499,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   async stopRecorder(id: LegId): Promise<void> {
     const entry = this.entry(id);
     this.legs.delete(id);
+    this.levelDb.delete(id);
     this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(id);
@@ -547,6 +591,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const entry = this.legs.get(legId);
     if (entry === undefined) return false;
     this.legs.delete(legId);
+    this.levelDb.delete(legId);
     this.leaveGroup(entry);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
@@ -617,10 +662,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   private spawn(index: number): RelayWorkerHandle {
     return new RelayWorkerHandle(index, { ...this.config, index }, {
-      onTimeout: (legId) => {
-        if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId);
+      onTimeout: (legId, reason) => {
+        if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId, reason);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onZrtp: (legId, packet) => {
+        if (this.legs.has(legId)) this.emit('zrtp', legId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+      },
       onEndpointEvent: (event) => {
         switch (event.type) {
           case 'dtmf':
@@ -631,6 +679,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
             break;
           case 'error':
             if (this.known(event.id)) this.emit('endpointError', { id: event.id, reason: event.reason });
+            break;
+          case 'levels':
+            for (const [id, db] of event.levels) if (this.legs.has(id)) this.levelDb.set(id, db);
+            this.emit('levels', index, event.levels);
             break;
         }
       },
@@ -644,6 +696,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       const entry = this.legs.get(legId);
       if (entry === undefined) continue;
       this.legs.delete(legId);
+      this.levelDb.delete(legId);
       this.leaveGroup(entry);
       if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }

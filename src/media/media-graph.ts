@@ -38,6 +38,7 @@
  * burst (bench/README.md "transcoded calls"). Sockets, codecs, resamplers and the clock are
  * injected, so the rules are tested without network or time.
  */
+import { LevelMeter } from './level-meter.ts';
 import type { AudioCodec } from './codec/types.ts';
 import { frameSamples } from './frame-endpoint.ts';
 import type { FrameResampler, FrameSink, FrameSource } from './frame-endpoint.ts';
@@ -157,6 +158,8 @@ export class MediaGraph {
   private forced: RtpNode[] = [];
   /** Jitter-buffer totals of legs already removed, so {@link jitterTotals} never goes backwards. */
   private readonly removed: JitterTotals = { lost: 0, late: 0, concealed: 0 };
+  /** Endpoints whose audio level is measured while they are decoded (room members). */
+  private readonly meters = new Map<LegId, LevelMeter>();
 
   constructor(private readonly options: MediaGraphOptions) {
     this.clock = new MediaClock((phase) => this.tickPhase(phase), options.clock ?? realClockDriver, 3, undefined, CLOCK_PHASES);
@@ -205,6 +208,7 @@ export class MediaGraph {
       else this.heard.set(sink, rest);
     }
     this.nodes.delete(id);
+    this.meters.delete(id);
     if (node.kind === 'rtp') {
       this.dropSource(node);
       this.dropSink(node);
@@ -230,6 +234,27 @@ export class MediaGraph {
     this.dropSource(node);
     this.dropSink(node);
     this.recompute();
+  }
+
+  /**
+   * Measures (or stops measuring) an endpoint's audio level while it is on the decode path as a
+   * source; it reads {@link LEVEL_FLOOR_DB} while it is not (silent, muted out of every mix).
+   */
+  setMetered(id: LegId, on: boolean): void {
+    this.node(id);
+    if (on === this.meters.has(id)) return;
+    if (on) this.meters.set(id, new LevelMeter());
+    else this.meters.delete(id);
+    this.recompute();
+  }
+
+  /** The smoothed level (dBFS) of every metered endpoint. */
+  levels(): Array<[LegId, number]> {
+    return [...this.meters].map(([id, m]) => [id, m.db]);
+  }
+
+  get meteredCount(): number {
+    return this.meters.size;
   }
 
   /** What `sink` hears from now on (replacing what it heard). An empty list silences it. */
@@ -464,7 +489,7 @@ export class MediaGraph {
         if (src.kind === 'rtp' && node.kind === 'rtp') src.dtmfTargets.push(node.dtmfTx);
         let st = stateOf.get(s);
         if (st === undefined) {
-          st = { source, dtmf: src.kind === 'rtp' ? src.dtmfRx : null, active: false, taps: [] };
+          st = { source, dtmf: src.kind === 'rtp' ? src.dtmfRx : null, active: false, meter: this.meters.get(s) ?? null, taps: [] };
           stateOf.set(s, st);
         }
         let input = source.frame;
@@ -481,6 +506,8 @@ export class MediaGraph {
       }
       planOf.set(sinkId, plan);
     }
+    // A metered endpoint no longer decoded reads silence, not its last level.
+    for (const [id, meter] of this.meters) if (!stateOf.has(id)) meter.reset();
     const { phases, phaseOf } = assignPhases(decodeSinks, stateOf, planOf, this.phaseOf);
     this.phases = phases;
     this.phaseOf = phaseOf;

@@ -16,6 +16,15 @@ import { RtpHeader, readRtpHeader } from './rtp-header.ts';
 import { RtpOutStream } from './rtp-out-stream.ts';
 import { SourceLatch } from './source-latch.ts';
 import type { LegSrtp } from './srtp/leg-srtp.ts';
+import { isZrtpPacket } from './zrtp/zrtp-packet.ts';
+
+/**
+ * ZRTP packets handed on per leg and second (token bucket): a handshake is about ten packets
+ * plus retransmissions, so anything beyond this is a flood, dropped in the worker rather than
+ * posted to the main thread.
+ */
+const ZRTP_BURST = 64;
+const ZRTP_PER_SECOND = 32;
 
 /** The part of `dgram.Socket` the relay uses. */
 export interface UdpPort {
@@ -129,6 +138,18 @@ export class RelayLeg {
    * sent packets are protected last, after every header rewrite.
    */
   srtp: LegSrtp | null = null;
+  /**
+   * Where ZRTP packets (RFC 6189 §5: version bits 00 and the 'ZRTP' cookie, multiplexed on the
+   * RTP port) go when ZRTP runs on this leg; null: they are counted as invalid like any
+   * non-RTP datagram. They bypass SRTP both ways: ZRTP is what sets up the keys.
+   */
+  zrtp: ((msg: Buffer) => void) | null = null;
+  zrtpIn = 0;
+  zrtpOut = 0;
+  /** ZRTP packets over the rate limit (dropped in the worker). */
+  zrtpDropped = 0;
+  private zrtpTokens = ZRTP_BURST;
+  private zrtpFilledAt = 0;
 
   constructor(
     readonly id: LegId,
@@ -157,6 +178,11 @@ export class RelayLeg {
     const s = this.rtp;
     s.packetsIn++;
     s.bytesIn += msg.length;
+    // RTP is version 2 (first byte 0x80-0xbf): one comparison keeps ZRTP off the hot path.
+    if (msg[0] < 0x40) {
+      this.receiveNonRtp(msg, now);
+      return;
+    }
     const srtp = this.srtp;
     if (srtp !== null) {
       const plain = srtp.rx.unprotectRtp(msg);
@@ -219,6 +245,36 @@ export class RelayLeg {
       }
     }
     if (!routed) s.droppedUnrouted++;
+  }
+
+  /** Version-0 datagrams on the RTP port: ZRTP to its handler when enabled, else invalid. */
+  private receiveNonRtp(msg: Buffer, now: number): void {
+    const zrtp = this.zrtp;
+    if (zrtp === null || !isZrtpPacket(msg)) {
+      this.rtp.droppedInvalid++;
+      return;
+    }
+    this.zrtpTokens = Math.min(ZRTP_BURST, this.zrtpTokens + ((now - this.zrtpFilledAt) * ZRTP_PER_SECOND) / 1000);
+    this.zrtpFilledAt = now;
+    if (this.zrtpTokens < 1) {
+      this.zrtpDropped++;
+      return;
+    }
+    this.zrtpTokens--;
+    this.zrtpIn++;
+    zrtp(msg);
+  }
+
+  /** Sends a ZRTP packet to our endpoint, where RTP goes, never SRTP-protected. */
+  transmitZrtp(msg: Buffer): boolean {
+    const latch = this.rtp.latch;
+    const remote = this.remote;
+    if (!latch.latched && remote === null) return false;
+    this.rtpSocket.send(msg, latch.latched ? latch.port : remote!.rtpPort, latch.latched ? latch.address : remote!.address);
+    this.zrtpOut++;
+    this.rtp.packetsOut++;
+    this.rtp.bytesOut += msg.length;
+    return true;
   }
 
   /** A datagram arrived on our RTCP port (or was demultiplexed off the RTP port). */
@@ -371,6 +427,7 @@ export class RelayLeg {
       socketErrors: this.socketErrors,
       media,
       srtp: this.srtp === null ? null : this.srtp.snapshot(),
+      zrtp: this.zrtp === null ? null : { packetsIn: this.zrtpIn, packetsOut: this.zrtpOut, dropped: this.zrtpDropped },
     };
   }
 }

@@ -34,6 +34,8 @@ export interface RelayWorkerConfig {
   latchWindowMs: number;
   relatchAfterMs: number;
   rtpTimeoutMs: number;
+  /** An SRTP leg whose packets all fail authentication for this long emits `timeout` with reason `srtp_auth`; 0 = never. */
+  srtpAuthTimeoutMs: number;
   tickMs: number;
   /** SO_RCVBUF/SO_SNDBUF for each leg socket; 0 keeps the OS default. */
   socketBufferBytes: number;
@@ -67,7 +69,10 @@ export type RelayRequest =
   | { op: 'dtmf'; req: number; legId: LegId; digits: DtmfDigit[]; durationMs: number }
   | { op: 'release'; req: number; legId: LegId }
   | { op: 'stats'; req: number; legId: LegId }
-  | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null };
+  | { op: 'meter'; req: number; legId: LegId; on: boolean }
+  | { op: 'srtp'; req: number; legId: LegId; keys: SrtpKeys | null }
+  | { op: 'zrtp'; req: number; legId: LegId; enabled: boolean }
+  | { op: 'zrtpSend'; req: number; legId: LegId; packet: Uint8Array };
 
 /** Counters of one direction-agnostic stream (RTP or RTCP) of a leg. */
 export interface StreamStats {
@@ -110,6 +115,8 @@ export interface LegStats {
   media: LegMediaStats;
   /** SDES-SRTP of the leg (suite, authentication failures dropped), null for plain RTP. */
   srtp: LegSrtpStats | null;
+  /** ZRTP packets on the leg's RTP port (handed to the main thread, sent, over the rate limit); null when ZRTP is off. */
+  zrtp: { packetsIn: number; packetsOut: number; dropped: number } | null;
 }
 
 /** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */
@@ -139,12 +146,19 @@ export interface RelayTick {
 export type EndpointEvent =
   | { type: 'dtmf'; legId: LegId; digit: string; durationMs: number; source: 'rfc4733' | 'inband' }
   | { type: 'ended'; id: LegId }
-  | { type: 'error'; id: LegId; reason: string };
+  | { type: 'error'; id: LegId; reason: string }
+  /** Smoothed audio levels (dBFS) of the metered endpoints, every `levelsMs` while there are any. */
+  | { type: 'levels'; levels: Array<[LegId, number]> };
 
 export type RelayEvent =
   | { type: 'ready' }
   | { type: 'endpoint'; event: EndpointEvent }
   | { type: 'reply'; req: number; ok: true; result: unknown }
   | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }
-  | { type: 'timeout'; legId: LegId }
+  | { type: 'timeout'; legId: LegId; reason: MediaTimeoutReason }
+  /** A ZRTP packet received on a leg with ZRTP on (RFC 6189: rare, a handshake per call). */
+  | { type: 'zrtp'; legId: LegId; packet: Uint8Array }
   | RelayTick;
+
+/** `rtp`: no RTP for rtpTimeoutMs; `srtp_auth`: only SRTP that failed authentication for srtpAuthTimeoutMs. */
+export type MediaTimeoutReason = 'rtp' | 'srtp_auth';

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { MediaError, isMediaErrorCode } from './errors.ts';
-import type { EndpointEvent, LegId, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
+import type { EndpointEvent, LegId, MediaTimeoutReason, RelayEvent, RelayRequest, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
 import { spawnWorker } from './spawn-worker.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
 
@@ -16,9 +16,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export type RelayCommand = DistributiveOmit<RelayRequest, 'req'>;
 
 export interface RelayWorkerHooks {
-  onTimeout(legId: LegId): void;
+  onTimeout(legId: LegId, reason: MediaTimeoutReason): void;
   /** DTMF, player ended, endpoint error: forwarded as engine events. */
   onEndpointEvent(event: EndpointEvent): void;
+  /** A ZRTP packet from a leg with ZRTP on. */
+  onZrtp(legId: LegId, packet: Uint8Array): void;
   /** The worker died without `terminate()` being asked for. */
   onExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void;
 }
@@ -100,10 +102,13 @@ export class RelayWorkerHandle {
           this.settle(event);
           break;
         case 'timeout':
-          hooks.onTimeout(event.legId);
+          hooks.onTimeout(event.legId, event.reason);
           break;
         case 'endpoint':
           hooks.onEndpointEvent(event.event);
+          break;
+        case 'zrtp':
+          hooks.onZrtp(event.legId, event.packet);
           break;
         case 'tick':
           this.onTick(event);

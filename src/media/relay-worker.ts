@@ -34,6 +34,8 @@ interface LegSockets {
   rtcp: dgram.Socket;
 }
 
+/** How often metered levels go to the main thread (a speaker change shows within this). */
+const LEVELS_MS = 200;
 const legs = new Map<LegId, RelayLeg>();
 const graph = new MediaGraph({
   codecs: graphCodecs,
@@ -269,8 +271,23 @@ async function handle(msg: RelayRequest): Promise<unknown> {
     case 'srtp':
       setSrtp(legOf(msg.legId), msg.keys);
       return null;
+    case 'zrtp': {
+      const leg = legOf(msg.legId);
+      const legId = msg.legId;
+      // Copied: the packet crosses to the main thread, where the handshake runs (zrtp-service.ts).
+      leg.zrtp = msg.enabled ? (packet) => send({ type: 'zrtp', legId, packet: Uint8Array.prototype.slice.call(packet) }) : null;
+      return null;
+    }
+    case 'zrtpSend': {
+      const p = msg.packet;
+      return legOf(msg.legId).transmitZrtp(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    }
     case 'release':
       return releaseLeg(msg.legId);
+    case 'meter':
+      graphNode(msg.legId);
+      graph.setMetered(msg.legId, msg.on);
+      return null;
     case 'stats':
       return legOf(msg.legId).snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId));
   }
@@ -296,7 +313,8 @@ function tick(): void {
   let bytesOut = retired.bytesOut;
   let dropped = retired.dropped;
   for (const leg of legs.values()) {
-    if (leg.checkTimeout(now, config.rtpTimeoutMs)) send({ type: 'timeout', legId: leg.id });
+    if (leg.checkTimeout(now, config.rtpTimeoutMs)) send({ type: 'timeout', legId: leg.id, reason: 'rtp' });
+    if (leg.srtp !== null && config.srtpAuthTimeoutMs > 0 && leg.srtp.checkAuthFailing(now, config.srtpAuthTimeoutMs)) send({ type: 'timeout', legId: leg.id, reason: 'srtp_auth' });
     packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
     packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
     bytesIn += leg.rtp.bytesIn + leg.rtcp.bytesIn;
@@ -316,5 +334,9 @@ function tick(): void {
 }
 
 setInterval(tick, config.tickMs);
+// Levels for active-speaker detection: only while some endpoint is metered (rooms).
+setInterval(() => {
+  if (graph.meteredCount > 0) send({ type: 'endpoint', event: { type: 'levels', levels: graph.levels() } });
+}, LEVELS_MS);
 send({ type: 'ready' });
 void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)

@@ -38,10 +38,12 @@ export interface LegSrtpState {
   answer: { proto: string; line: CryptoAttribute | null } | null;
   /** Keys the engine has for this leg, null = plain RTP. */
   applied: SrtpKeys | null;
+  /** Suites we offer and accept on this leg, our preference first (PUT /api/system/srtp/config). */
+  suites: readonly SrtpSuiteName[];
 }
 
 export function createLegSrtp(): LegSrtpState {
-  return { policy: 'off', keysAllowed: false, offered: null, answer: null, applied: null };
+  return { policy: 'off', keysAllowed: false, offered: null, answer: null, applied: null, suites: SRTP_SUITE_PREFERENCE };
 }
 
 /** Signalling that may carry keys: TLS, and WSS (WebSocket over TLS). */
@@ -52,7 +54,8 @@ const SECURE_SIGNALLING = new Set(['tls', 'wss']);
  * callee side, which share one offer): the strictest policy, keys only when every party's
  * signalling is TLS/WSS or `allowInsecure` (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING).
  */
-export function legSrtpPolicy(leg: LegSrtpState, parties: ReadonlyArray<{ policy: SrtpPolicy; transport: string }>, allowInsecure: boolean): void {
+export function legSrtpPolicy(leg: LegSrtpState, parties: ReadonlyArray<{ policy: SrtpPolicy; transport: string }>, allowInsecure: boolean, suites: readonly SrtpSuiteName[] = SRTP_SUITE_PREFERENCE): void {
+  leg.suites = suites;
   const rank: Record<SrtpPolicy, number> = { off: 0, optional: 1, required: 2 };
   leg.policy = parties.reduce<SrtpPolicy>((p, x) => (rank[x.policy] > rank[p] ? x.policy : p), 'off');
   leg.keysAllowed = parties.length > 0 && (allowInsecure || parties.every((x) => SECURE_SIGNALLING.has(x.transport.toLowerCase())));
@@ -107,7 +110,7 @@ export function srtpOfOffer(leg: LegSrtpState, offered: MediaDescription, refuse
     return null;
   }
   const lines = cryptoLines(offered);
-  const pick = SRTP_SUITE_PREFERENCE.map((name) => lines.find((l) => l.suite === name)).find((l) => l !== undefined);
+  const pick = leg.suites.map((name) => lines.find((l) => l.suite === name)).find((l) => l !== undefined);
   if (!pick) {
     if (secure) refuse('RTP/SAVP offered without a crypto suite we support');
     if (leg.policy === 'required') refuse('SRTP is required for this party: plain RTP offered');
@@ -136,7 +139,7 @@ export function offerSrtp(leg: LegSrtpState, offer: MediaDescription, refuse: Sr
     withCrypto(offer, profile(offer.proto, false), []);
     return;
   }
-  leg.offered ??= SRTP_SUITE_PREFERENCE.map((suite, i) => freshLine(i + 1, suite));
+  leg.offered ??= leg.suites.map((suite, i) => freshLine(i + 1, suite));
   withCrypto(offer, profile(offer.proto, leg.policy === 'required'), leg.offered);
 }
 

@@ -61,6 +61,8 @@ export interface B2buaOptions {
   minSessionExpires?: number;
   /** SDES-SRTP keys also in SDP over UDP/TCP (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING). */
   srtpInsecureSignalling?: boolean;
+  /** Live SRTP settings (PUT /api/system/srtp/config); see CallEnv.srtpSettings. */
+  srtpSettings?: CallEnv['srtpSettings'];
   events?: import('node:events').EventEmitter;
   /** Clock and timers of the calls; default Node's. */
   timers?: Timers;
@@ -70,13 +72,23 @@ export interface B2buaOptions {
   locator?: SipLocator;
   /** Parties answering calls locally (voicemail, mailbox menu; `call-local.ts`). */
   localParty?: import('./call-local.ts').LocalPartyFactory;
+  /** ZRTP on answered calls (`zrtp-calls.ts`); none: never. */
+  zrtp?: { callAnswered(callId: string, legIds: readonly number[]): void; callEnded(legIds: readonly number[]): void };
   /** What a device dials for its mailbox menu; none: no menu. */
   voicemailNumber?: string;
+  /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`). */
+  roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
   /** WebRTC endpoints for browser legs (SIP over WS); none: browsers' SDP is anchored as plain RTP would be. */
   webrtc?: WebRtcFactory;
 }
 
 export type { CallSnapshot };
+
+/** A dialog the PBX owns outside B2BUA calls: its in-dialog requests and ACKs. */
+export interface OwnDialog {
+  request(r: IncomingRequest): void;
+  ack?(msg: SipMessage): void;
+}
 
 /** Media counters of one leg as the API shows them. */
 export interface LegMediaView {
@@ -86,7 +98,7 @@ export interface LegMediaView {
   packetsIn: number; packetsOut: number; bytesIn: number; bytesOut: number;
   rtcpPacketsIn: number; rtcpPacketsOut: number;
   /** SDES-SRTP as the leg's relay runs it (null: plain RTP). */
-  srtp: { suite: string; authFailures: number; replays: number } | null;
+  srtp: { suite: string; authFailures: number; replays: number; unprotected: number; protected: number } | null;
 }
 
 /** A call with its legs' media counters (null when not asked for, or the leg is gone). */
@@ -101,7 +113,7 @@ function mediaView(s: LegStats | null): LegMediaView | null {
     remote: s.rtp.latched ? `${s.rtp.latched.address}:${s.rtp.latched.port}` : s.remote ? `${s.remote.address}:${s.remote.rtpPort}` : null,
     packetsIn: s.rtp.packetsIn, packetsOut: s.rtp.packetsOut, bytesIn: s.rtp.bytesIn, bytesOut: s.rtp.bytesOut,
     rtcpPacketsIn: s.rtcp.packetsIn, rtcpPacketsOut: s.rtcp.packetsOut,
-    srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays } : null,
+    srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays, unprotected: s.srtp.unprotected, protected: s.srtp.protected } : null,
   };
 }
 
@@ -116,6 +128,16 @@ export class B2bua {
   readonly calls = new Map<string, Call>();
   private readonly dialogs = new Map<string, { call: Call; side: 'a' | 'b' }>();
   private readonly byLeg = new Map<number, Call>();
+  /**
+   * Dialogs of calls the PBX placed itself (`originate.ts`), by dialog key: their in-dialog
+   * requests (BYE, re-INVITE, INFO) go to the owner's handler instead of a B2BUA call.
+   */
+  readonly ownDialogs = new Map<string, OwnDialog>();
+  /**
+   * INVITEs the PBX answers itself before routing (the call gateway's app numbers): a handler
+   * returning true has taken the request.
+   */
+  interceptInvite: ((r: IncomingRequest) => Promise<boolean>) | undefined;
   private readonly cache: RouterCache;
   private readonly router;
   private readonly log: Logger;
@@ -137,7 +159,7 @@ export class B2bua {
     this.deviceAuth = createDeviceAuth({ digest: o.digest, credentials: o.credentials, guard: o.guard, log: this.log }, 'proxy');
     this.records = new CallRecordWriter(o.db, this.log);
     this.cache = new RouterCache({ db: o.db, events: o.events });
-    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber });
+    this.router = createCallRouter({ db: o.db, cache: this.cache, location: o.location, defaultRingTimeoutMs: o.ringTimeoutMs, voicemailNumber: o.voicemailNumber, rooms: o.roomDialPlan });
     this.digits.on((d) => this.calls.get(d.callId)?.digit(d));
     o.endpoint.onRequest('INVITE', (r) => this.onInvite(r));
     this.transfers = this.createTransfers();
@@ -149,10 +171,10 @@ export class B2bua {
     const noPlay = { sendDtmf: () => Promise.resolve() };
     o.endpoint.onRequest('INFO', (r) => this.inDialog(r, (call, side) => handleDtmfInfo(r, call, side, call.answeredLocally ? noPlay : o.media, this.digits, this.log)));
     o.endpoint.ackHandler = (ack) => this.onAck(ack);
-    o.media.on('timeout', (legId) => {
+    o.media.on('timeout', (legId, reason) => {
       // Silence while ringing is normal; only an answered call is ended for missing media.
       const call = this.byLeg.get(legId);
-      if (call?.state === 'answered') call.hangup('system', 'rtp_timeout');
+      if (call?.state === 'answered') call.hangup('system', reason === 'srtp_auth' ? 'srtp_auth_failed' : 'rtp_timeout');
     });
     o.media.on('workerExit', (info) => this.onWorkerExit(info));
     o.media.on('dtmf', (e) => {
@@ -179,19 +201,27 @@ export class B2bua {
   }
 
   private async inDialog(r: IncomingRequest, fn: (call: Call, side: 'a' | 'b') => void | Promise<void>): Promise<void> {
-    const hit = this.dialogs.get(dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? ''));
-    if (!hit) { r.reply(481, 'Call/Transaction Does Not Exist'); return; }
+    const key = dialogKey(r.msg.callId, r.msg.toTag ?? '', r.msg.fromTag ?? '');
+    const hit = this.dialogs.get(key);
+    if (!hit) {
+      const own = this.ownDialogs.get(key);
+      if (own) own.request(r); else r.reply(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
     await fn(hit.call, hit.side);
   }
 
   private onAck(ack: SipMessage): void {
-    const hit = this.dialogs.get(dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? ''));
+    const key = dialogKey(ack.callId, ack.toTag ?? '', ack.fromTag ?? '');
+    const hit = this.dialogs.get(key);
+    if (!hit) this.ownDialogs.get(key)?.ack?.(ack);
     if (hit) void hit.call.onAck(hit.side, ack).catch((err) => this.log.warn({ err }, 'ACK handling failed'));
   }
 
   private async onInvite(r: IncomingRequest): Promise<void> {
     if (r.msg.toTag !== null) { await this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)); return; }
     r.reply(100, 'Trying');
+    if (this.interceptInvite && await this.interceptInvite(r)) return;
     const msg = r.msg;
     const ip = r.source.remoteAddress;
     const origin: CallOrigin = {};
@@ -219,7 +249,8 @@ export class B2bua {
     const twilioCallSid = origin.trunk ? twilioCallSidOf(msg) : null;
     const who = {
       callerDeviceId: origin.device?.id ?? null, trunkId: origin.trunk?.id ?? null, caller, callee: dialed, twilioCallSid,
-      callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol } : undefined,
+      callerSrtp: origin.device?.srtp ? { policy: origin.device.srtp, transport: r.source.protocol }
+        : origin.trunk ? { policy: origin.trunk.srtp ?? 'off', transport: r.source.protocol } : undefined,
     };
     if (decision.kind === 'reject') {
       this.reject(r, who, decision);
@@ -306,6 +337,7 @@ export class B2bua {
     hold: { media: this.o.media, mohFile: () => this.o.moh?.currentMohFile() ?? Promise.resolve(null) },
     localParty: this.o.localParty,
     srtpInsecureSignalling: this.o.srtpInsecureSignalling,
+    srtpSettings: this.o.srtpSettings,
     advertise: (p: TransportProtocol, family?: 4 | 6) => this.o.advertise(p, family),
     sendTargetsFor: async (target: CallTarget): Promise<SendTarget[]> => {
       if (target.kind === 'contact') {
@@ -325,6 +357,7 @@ export class B2bua {
       // Re-bridging re-arms the RTP timeout from the answer, not from the start of ringing.
       const [a, b] = call.mediaLegIds;
       void this.o.media.bridge(a, b).catch(() => {});
+      this.o.zrtp?.callAnswered(call.id, call.mediaLegIds);
       return this.records.open(call.callStart());
     },
     finished: (call: Call, cdr: NewCdr, journalled: boolean) => {
@@ -332,8 +365,25 @@ export class B2bua {
       this.calls.delete(call.id);
       this.transfers.callEnded(call);
       for (const id of call.mediaLegIds) this.byLeg.delete(id);
+      this.o.zrtp?.callEnded(call.mediaLegIds);
       this.writeCdr(cdr, journalled);
     },
+    };
+  }
+
+  /**
+   * What calls placed by the PBX itself (`originate.ts`) share with the B2BUA: routing of a
+   * dialled number as the PBX (blocklist, devices, default trunk), send targets, trunk
+   * credentials and the dialog index.
+   */
+  dialing(): import('./originate.ts').OriginateDialing {
+    return {
+      route: (dialed, caller) => this.router(dialed, caller, {}),
+      sendTargetsFor: (target) => this.env.sendTargetsFor(target),
+      locate: (req) => this.locator.locate(req),
+      trunkCredentials: (id) => this.env.trunkCredentials(id),
+      bindDialog: (key, handler) => { this.ownDialogs.set(key, { request: handler }); },
+      unbindDialog: (key) => { this.ownDialogs.delete(key); },
     };
   }
 
@@ -402,10 +452,10 @@ export class B2bua {
   }
 
   /** Hangs a call up from the API (BYE both sides, or CANCEL while ringing). False when unknown. */
-  hangupCall(id: string): boolean {
+  hangupCall(id: string, cause = 'api_hangup', by: 'api' | 'system' = 'api'): boolean {
     const call = this.calls.get(id);
     if (!call) return false;
-    call.hangup('api', 'api_hangup');
+    call.hangup(by, cause);
     return true;
   }
 

@@ -10,7 +10,11 @@ import type { DtmfDigit } from '../media/tone.ts';
 /** What answers a call locally. */
 export type LocalTarget =
   | { kind: 'voicemail'; mailbox: MailboxRef }
-  | { kind: 'voicemail-menu'; deviceId: number };
+  | { kind: 'voicemail-menu'; deviceId: number }
+  /** The caller joins a room (`src/rooms/room-caller.ts`). */
+  | { kind: 'room'; room: string }
+  /** The room-number IVR (`src/rooms/room-ivr.ts`). */
+  | { kind: 'ivr' };
 
 /** What the local party may do with its call. */
 export interface LocalPartyIo {
@@ -38,3 +42,14 @@ export interface LocalParty {
 
 /** Creates the party for a target; undefined when this node has none (the call is rejected). */
 export type LocalPartyFactory = (target: LocalTarget) => LocalParty | undefined;
+
+/** One factory out of several: the first that has a party for the target answers. */
+export function firstParty(...factories: LocalPartyFactory[]): LocalPartyFactory {
+  return (target) => {
+    for (const f of factories) {
+      const party = f(target);
+      if (party !== undefined) return party;
+    }
+    return undefined;
+  };
+}

@@ -52,6 +52,8 @@ export interface RouterDeps {
   defaultRingTimeoutMs: number;
   /** What a device dials for its own mailbox menu (e.g. `*97`); none: no menu. */
   voicemailNumber?: string;
+  /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`); asked first. */
+  rooms?: { resolve(userPart: string): Extract<LocalTarget, { kind: 'room' | 'ivr' }> | undefined };
   now?: () => Date;
 }
 
@@ -107,6 +109,10 @@ export function createCallRouter(deps: RouterDeps) {
     const blocked = await cache.blocklistSnapshot();
     if (blocked.exact.has(caller) || matchesAnyPattern(blocked.patterns, caller)) {
       return { kind: 'reject', status: 603, reason: 'Decline', disposition: 'blocked', cause: 'blocked', direction };
+    }
+    const room = deps.rooms?.resolve(dialed);
+    if (room !== undefined) {
+      return { kind: 'dial', targets: [], local: room, direction, ringTimeoutMs: 0, didId: null, didNumber: null, calleeDeviceId: null, callerId: origin.device?.username ?? caller };
     }
 
     if (origin.trunk) {

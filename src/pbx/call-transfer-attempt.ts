@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { addressFamily } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
-import { createRequest, randomCallId, randomTag } from '../sip/message-build.ts';
+import { randomCallId, randomTag } from '../sip/message-build.ts';
 import { reasonPhrase } from '../sip/message-reasons.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { NewCdr } from '../store/cdrs.ts';
@@ -18,9 +18,9 @@ import type { Call } from './call.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { createLegMedia, type LegMedia } from './anchor-sdp.ts';
-import { ALLOW, contactFor, type CallEndpoint, type SipLegEnv } from './leg-sip.ts';
+import type { CallEndpoint, SipLegEnv } from './leg-sip.ts';
 import { SipUacLeg } from './leg-sip-uac.ts';
-import { trunkRequestUri, trunkToUri } from './trunk-target.ts';
+import { buildOutgoingInvite } from './outgoing-invite.ts';
 import { anchorTransferAnswer, transferOffer } from './call-transfer-sdp.ts';
 
 /** What transfers need of the PBX around them (given by the B2BUA; faked in unit tests). */
@@ -132,20 +132,9 @@ export class TransferAttempt {
   }
 
   private buildInvite(target: CallTarget, to: SendTarget, body: string | undefined, cseq: number, callId: string, fromTag: string, user: string): SipMessage {
-    const adv = this.env.advertise(to.protocol, addressFamily(to.address));
-    const fromHost = target.kind === 'trunk' ? (target.trunk.from_domain ?? adv.host) : this.env.domain;
-    const fromUser = target.kind === 'trunk' && target.trunk.caller_id ? target.trunk.caller_id : user;
-    const legEnv = { endpoint: this.env.endpoint, timers: this.env.timers, t1: this.env.t1, log: this.log, advertise: this.env.advertise };
-    return createRequest({
-      method: 'INVITE',
-      uri: target.kind === 'contact' ? target.binding.contactUri : trunkRequestUri(target.trunk, target.number),
-      from: `<sip:${fromUser}@${fromHost}>;tag=${fromTag}`,
-      to: target.kind === 'contact' ? `<sip:${target.binding.aor}@${this.env.domain}>` : trunkToUri(target.trunk, target.number),
-      callId, cseq, maxForwards: 70,
-      contact: contactFor(legEnv, to),
-      headers: { Allow: ALLOW, 'User-Agent': 'Strowger', ...this.extraHeaders },
-      body, contentType: body === undefined ? undefined : 'application/sdp',
-    });
+    return buildOutgoingInvite({
+      legEnv: this.env, domain: this.env.domain, destination: { kind: 'routed', target }, callId, fromTag, fromUser: user, headers: this.extraHeaders,
+    }, to, body, cseq);
   }
 
   private async onAnswered(leg: SipUacLeg, res: SipMessage): Promise<void> {

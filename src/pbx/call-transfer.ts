@@ -40,7 +40,7 @@ export type TransferType = 'blind' | 'attended';
 type Party = SipParty;
 
 /** The device a transfer leg rang, null for a trunk. */
-const deviceOf = (leg: SipUacLeg): number | null => (leg.callTarget.kind === 'contact' ? leg.callTarget.deviceId : null);
+const deviceOf = (leg: SipUacLeg): number | null => (leg.callTarget?.kind === 'contact' ? leg.callTarget.deviceId : null);
 
 /** Why an API transfer could not start. */
 export type TransferRefusal = 'not_answered' | 'pending';

@@ -20,6 +20,7 @@ import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
 import { anchorSdp, answerOffer, createLegMedia, type LegEndpoint, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { legSrtpPolicy, type SrtpPolicy } from './anchor-srtp.ts';
+import type { SrtpSuiteName } from '../media/srtp/srtp-suites.ts';
 import { codecLabel, type CallLeg } from './leg-types.ts';
 import { contactFor, requestInDialog, sendAck, type CallEndpoint, type SipLegEnv, type SipParty } from './leg-sip.ts';
 import { better, dispositionFor, sdpFailure } from './call-outcome.ts';
@@ -78,6 +79,8 @@ export interface CallEnv {
   localParty?: LocalPartyFactory;
   /** SDES keys also over UDP/TCP signalling (STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING). */
   srtpInsecureSignalling?: boolean;
+  /** Live SRTP settings (PUT /api/system/srtp/config), read as each call starts; override srtpInsecureSignalling. */
+  srtpSettings?: () => { suites: readonly SrtpSuiteName[]; allowInsecureSignalling: boolean };
 }
 
 export type { CallSnapshot };
@@ -138,13 +141,15 @@ export class Call {
     }, createLegMedia(endpoints[0]), req);
     this.caller.sessionTimer = sessionTimer;
     this.calleeMedia = createLegMedia(endpoints[1]);
-    const insecure = env.srtpInsecureSignalling ?? false;
-    legSrtpPolicy(this.caller.media.srtp, origin.callerSrtp ? [origin.callerSrtp] : [], insecure);
-    legSrtpPolicy(this.calleeMedia.srtp, decision.targets.map((t) => (t.kind === 'contact' ? { policy: t.srtp ?? 'off', transport: t.binding.transport } : { policy: 'off' as const, transport: 'udp' })), insecure);
+    const settings = env.srtpSettings?.();
+    const insecure = settings?.allowInsecureSignalling ?? env.srtpInsecureSignalling ?? false;
+    legSrtpPolicy(this.caller.media.srtp, origin.callerSrtp ? [origin.callerSrtp] : [], insecure, settings?.suites);
+    // A trunk's keys may travel only when it is dialled over TLS (null transport: NAPTR decides later, so not counted on).
+    legSrtpPolicy(this.calleeMedia.srtp, decision.targets.map((t) => (t.kind === 'contact' ? { policy: t.srtp ?? 'off', transport: t.binding.transport } : { policy: t.trunk.srtp ?? 'off', transport: t.trunk.transport ?? 'udp' })), insecure, settings?.suites);
     for (const media of [this.caller.media, this.calleeMedia]) {
       if (!media.webrtc) continue;
       // DTLS-SRTP ends in the WebRTC endpoint: its plain-RTP side needs no SDES keys.
-      legSrtpPolicy(media.srtp, [], insecure);
+      legSrtpPolicy(media.srtp, [], insecure, settings?.suites);
       media.webrtc.once('closed', (reason) => this.hangup('system', `webrtc_${reason}`));
     }
     this.hold = new CallHold({

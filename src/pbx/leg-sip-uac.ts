@@ -25,7 +25,8 @@ export interface UacLegEvents {
 }
 
 export interface UacLegOptions {
-  target: CallTarget;
+  /** The routed target; absent for a PBX-originated call straight to a SIP URI (`originate.ts`). */
+  target: CallTarget | undefined;
   /**
    * Where the INVITE may go, in order (RFC 3263 §4.3): the next one is tried when the
    * current one fails at the transport, times out (Timer B) or answers 503. At least one.
@@ -35,6 +36,11 @@ export interface UacLegOptions {
   buildInvite(cseq: number, body: string | undefined, to: SendTarget): SipMessage;
   body: string | undefined;
   trunkCredentials(trunkId: number): Promise<{ username: string; password: string } | undefined>;
+  /**
+   * Digest credentials for a 401/407 of any target (one retry, as for trunks); absent: only a
+   * trunk target answers challenges, with `trunkCredentials`.
+   */
+  credentials?: () => Promise<{ username: string; password: string } | undefined>;
 }
 
 export class SipUacLeg implements CallLeg, SipDialogLeg {
@@ -68,7 +74,7 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     this.invite = o.buildInvite(1, o.body, this.target);
   }
 
-  get callTarget(): CallTarget {
+  get callTarget(): CallTarget | undefined {
     return this.o.target;
   }
 
@@ -101,7 +107,7 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
       this.failOver(res);
       return;
     }
-    if ((s === 401 || s === 407) && this.o.target.kind === 'trunk' && !this.authTried) {
+    if ((s === 401 || s === 407) && (this.o.credentials !== undefined || this.o.target?.kind === 'trunk') && !this.authTried) {
       this.authTried = true;
       void this.retryWithAuth(res);
       return;
@@ -172,8 +178,8 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
   }
 
   private async retryWithAuth(res: SipMessage): Promise<void> {
-    const trunk = this.o.target.kind === 'trunk' ? this.o.target.trunk : undefined;
-    const creds = trunk ? await this.o.trunkCredentials(trunk.id) : undefined;
+    const trunk = this.o.target?.kind === 'trunk' ? this.o.target.trunk : undefined;
+    const creds = this.o.credentials ? await this.o.credentials() : trunk ? await this.o.trunkCredentials(trunk.id) : undefined;
     const challenges = res.getHeaders(res.status === 401 ? 'www-authenticate' : 'proxy-authenticate');
     if (this.done) return;
     if (!creds || challenges.length === 0) { this.finish(403); return; }

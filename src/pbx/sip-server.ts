@@ -21,6 +21,8 @@ import { createRegistrar } from './registrar.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
+import { Originator } from './originate.ts';
+import { realTimers } from './call-timers.ts';
 import { CachingDnsClient } from '../sip/dns-cache.ts';
 import { SipLocator } from '../sip/dns-resolve.ts';
 import type { MohService } from './moh.ts';
@@ -51,8 +53,16 @@ export interface SipServerDeps {
   /** Voicemail and the mailbox menu (`call-local.ts`); without it such calls are refused. */
   localParty?: import('./call-local.ts').LocalPartyFactory;
   voicemailNumber?: string;
+  /** User parts that reach rooms and the room IVR (`src/rooms/room-dial-plan.ts`). */
+  roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
+  /** ZRTP on answered calls (`zrtp-calls.ts`); none: never. */
+  zrtp?: import('./zrtp-calls.ts').ZrtpCalls;
   /** Message-summary subscriptions (STROWGER_MWI_*); absent Expires gets the maximum. Default 60..3600 s. */
   mwi?: { minExpires: number; maxExpires: number };
+  /** The certificate of the TLS/WSS listeners (pbx/tls/tls-certificates.ts); without it: STROWGER_SIP_TLS_CERT/KEY or self-signed. */
+  tlsCertificate?: () => Promise<{ cert: string; key: string }>;
+  /** Live SRTP settings (pbx/srtp-settings.ts); without them STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING and every suite. */
+  srtpSettings?: import('./call.ts').CallEnv['srtpSettings'];
   /** WebRTC endpoints for browser legs (SIP over WS/WSS): anchored media. */
   webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
 }
@@ -66,6 +76,8 @@ export interface SipServer {
   credentials: DeviceCredentialCache;
   media: MediaEngine;
   b2bua: B2bua;
+  /** Calls the PBX places itself (gateways, the call API): `originate.ts`. */
+  originator: Originator;
   /** Message waiting: SUBSCRIBE message-summary, NOTIFYs on mailbox changes. */
   mwi: MwiService;
   /** Bound ports by protocol (first listener of each). */
@@ -103,7 +115,10 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const needsCert = listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
   let tls;
   if (needsCert) {
-    if (sip.tlsCertFile && sip.tlsKeyFile) {
+    if (deps.tlsCertificate) {
+      const { cert, key } = await deps.tlsCertificate();
+      tls = { cert, key };
+    } else if (sip.tlsCertFile && sip.tlsKeyFile) {
       tls = { cert: readFileSync(sip.tlsCertFile, 'utf8'), key: readFileSync(sip.tlsKeyFile, 'utf8') };
     } else {
       const pair = await loadOrCreateSelfSignedCert({ dir: deps.dataDir, commonName: deps.domain, altNames: [deps.domain, '127.0.0.1', '::1', ...(deps.publicIp ? [deps.publicIp] : [])] });
@@ -186,10 +201,16 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const b2bua = new B2bua({
     endpoint, location, media, db: deps.db, box: deps.box, digest, credentials, guard, logger, domain: deps.domain,
     advertise, ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, events: deps.events,
-    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling,
+    minSessionExpires: sip.minSessionExpires, moh: deps.moh, srtpInsecureSignalling: sip.srtpInsecureSignalling, srtpSettings: deps.srtpSettings,
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: sip.dnsServers }) }),
-    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber,
+    localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
+    roomDialPlan: deps.roomDialPlan,
     webrtc: deps.webrtc,
+  });
+  if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
+  const originator = new Originator({
+    endpoint, media, dialing: b2bua.dialing(), db: deps.db, logger, domain: deps.domain, advertise,
+    ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, timers: realTimers,
   });
 
   // SUBSCRIBE by event package; message-summary is the one served so far (others: 489).
@@ -204,7 +225,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   log.info({ listen: transports.transports.map((t) => `${t.protocol}:${t.local.address}:${t.local.port}`), registrations: loaded }, 'SIP server listening');
 
   return {
-    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, mwi,
+    endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, originator, mwi,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -225,6 +246,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
       stopSampler();
+      await originator.close();
       await b2bua.close();
       mwi.close();
       location.close();

@@ -4,3 +4,7 @@ export { RoomRegistry, type RoomLimits, type RoomRegistryEvents, type RoomRegist
 export { RoomError, ROOM_ERRORS, type RoomErrorCode } from './room-errors.ts';
 export { mixMinus, type MixMember } from './room-mix.ts';
 export type { ChatMessage, JoinOptions, LeaveReason, ParticipantKind, ParticipantSnapshot, RoomEvents, RoomSnapshot } from './room-types.ts';
+export { RoomDialPlan, type RoomDialPlanOptions, type RoomDialTarget } from './room-dial-plan.ts';
+export { RoomCaller, type RoomCallerDeps } from './room-caller.ts';
+export { RoomIvr, type RoomIvrDeps } from './room-ivr.ts';
+export { SpeakerDetector, type SpeakerOptions } from './speaker-detector.ts';

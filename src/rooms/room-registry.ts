@@ -10,12 +10,14 @@
  * rooms.on('chat', (m) => gateways.relay(m));  // every room's chat, for the gateways' APIs
  */
 import { EventEmitter } from 'node:events';
-import type { MediaEngine, WorkerExitInfo } from '../media/media-engine.ts';
+import type { WorkerExitInfo } from '../media/media-engine.ts';
 import { Room, type RoomMedia } from './room.ts';
 import { RoomError } from './room-errors.ts';
-import type { ChatMessage, RoomSnapshot } from './room-types.ts';
+import type { ChatMessage, ParticipantSnapshot, RoomSnapshot } from './room-types.ts';
 
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** The room-name rule as a JSON-schema `pattern` (API parameters). */
+export const ROOM_NAME_PATTERN = ROOM_NAME.source;
 
 export interface RoomLimits {
   maxRooms: number;
@@ -31,10 +33,18 @@ export interface RoomRegistryEvents {
   closed: [name: string, reason: string];
   /** A chat message in any room. */
   chat: [message: ChatMessage];
+  /** A key pressed by a participant of any room (SIP callers' DTMF). */
+  dtmf: [room: string, participant: ParticipantSnapshot, digit: string];
 }
 
 export interface RoomRegistryOptions {
-  media: RoomMedia & Pick<MediaEngine, 'on' | 'off'>;
+  media: RoomMedia & {
+    on(event: 'workerExit', listener: (info: WorkerExitInfo) => void): unknown;
+    off(event: 'workerExit', listener: (info: WorkerExitInfo) => void): unknown;
+    /** Level reports of a worker (`MediaEngine` `levels`): the active speaker of its rooms. */
+    on(event: 'levels', listener: (worker: number) => void): unknown;
+    off(event: 'levels', listener: (worker: number) => void): unknown;
+  };
   limits: RoomLimits;
   /** Injected for tests. */
   timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
@@ -50,10 +60,15 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     }
   };
 
+  private readonly onLevels = (worker: number): void => {
+    for (const room of this.rooms.values()) if (room.worker === worker) room.updateSpeaker();
+  };
+
   constructor(private readonly options: RoomRegistryOptions) {
     super();
     this.timers = options.timers ?? { setTimeout, clearTimeout };
     options.media.on('workerExit', this.onWorkerExit);
+    options.media.on('levels', this.onLevels);
   }
 
   /** Checks a room name without opening anything. */
@@ -80,6 +95,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
       if (room.size === 0 && !room.closed) this.scheduleIdle(room);
     });
     room.on('chat', (message) => this.emit('chat', message));
+    room.on('dtmf', (participant, digit) => this.emit('dtmf', name, participant, digit));
     room.once('closed', (reason) => {
       this.cancelIdle(name);
       if (this.rooms.get(name) === room) this.rooms.delete(name);
@@ -105,6 +121,7 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
   /** Closes every room (shutdown). */
   async close(): Promise<void> {
     this.options.media.off('workerExit', this.onWorkerExit);
+    this.options.media.off('levels', this.onLevels);
     await Promise.all([...this.rooms.values()].map((r) => r.close('server shutting down')));
   }
 

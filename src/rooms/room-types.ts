@@ -58,6 +58,10 @@ export interface RoomEvents {
   left: [participant: ParticipantSnapshot, reason: LeaveReason];
   muted: [participant: ParticipantSnapshot];
   chat: [message: ChatMessage];
+  /** A key a participant pressed (a SIP caller's DTMF, any transport), for gateways and pages. */
+  dtmf: [participant: ParticipantSnapshot, digit: string];
+  /** The active speaker changed (null: nobody speaks); see `speaker-detector.ts`. */
+  speaker: [participant: ParticipantSnapshot | null];
   /** The room is gone (idle, closed by its owner, or its media worker died). */
   closed: [reason: string];
 }

@@ -20,10 +20,12 @@ import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegId } from '../media/relay-protocol.ts';
 import { mixMinus } from './room-mix.ts';
 import { RoomError } from './room-errors.ts';
+import { SpeakerDetector } from './speaker-detector.ts';
+import { LEVEL_FLOOR_DB } from '../media/level-meter.ts';
 import type { ChatMessage, JoinOptions, LeaveReason, ParticipantKind, ParticipantSnapshot, RoomEvents, RoomSnapshot } from './room-types.ts';
 
-/** What a room needs of the media engine. */
-export type RoomMedia = Pick<MediaEngine, 'reserveGroup' | 'releaseGroup' | 'standIn' | 'connect' | 'releaseLeg' | 'has'>;
+/** What a room needs of the media engine (levels and the speaker need `meter` and `levelOf`). */
+export type RoomMedia = Pick<MediaEngine, 'reserveGroup' | 'releaseGroup' | 'standIn' | 'connect' | 'releaseLeg' | 'has'> & Partial<Pick<MediaEngine, 'meter' | 'levelOf'>>;
 
 export interface RoomOptions {
   maxParticipants: number;
@@ -53,6 +55,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private nextChatId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private closedReason: string | null = null;
+  private readonly speakers = new SpeakerDetector();
 
   constructor(readonly name: string, private readonly media: RoomMedia, private readonly options: RoomOptions) {
     super();
@@ -77,6 +80,8 @@ export class Room extends EventEmitter<RoomEvents> {
       this.assertOpen();
       if (this.members.size >= this.options.maxParticipants) throw new RoomError('ROOM_FULL', `${this.options.maxParticipants} in ${this.name}`);
       const mixId = await this.media.standIn(options.endpoint, this.group);
+      // Levels for `levels()` and the active speaker: measured where the room decodes it anyway.
+      if (options.speaks ?? true) await this.media.meter?.(mixId, true).catch(() => {});
       const member: Member = {
         id: randomBytes(6).toString('hex'),
         kind: options.kind,
@@ -149,6 +154,36 @@ export class Room extends EventEmitter<RoomEvents> {
     return { name: this.name, created_at: this.createdAt, participants: this.participants() };
   }
 
+  /**
+   * Each participant's smoothed audio level in dBFS (-100: silent, muted, or not speaking into
+   * the room; null: not measured yet). Measured by the media worker on the mix path.
+   */
+  levels(): Array<{ id: string; level_db: number | null }> {
+    return [...this.members.values()].map((m) => ({ id: m.id, level_db: m.speaks && !m.muted ? (this.media.levelOf?.(m.mixId) ?? null) : LEVEL_FLOOR_DB }));
+  }
+
+  /** The active speaker (see `speaker-detector.ts`), null when nobody speaks. */
+  get speaker(): ParticipantSnapshot | null {
+    const id = this.speakers.speaker;
+    const member = id === null ? undefined : this.members.get(id);
+    return member === undefined ? null : snapshotOf(member);
+  }
+
+  /**
+   * Re-reads the levels (the registry calls this on each report of the room's worker) and
+   * emits `speaker` when the loudest unmuted participant changed.
+   */
+  updateSpeaker(): void {
+    if (this.closed) return;
+    const levels = new Map<string, number>();
+    for (const m of this.members.values()) {
+      if (!m.speaks || m.muted) continue;
+      const db = this.media.levelOf?.(m.mixId);
+      if (db !== undefined) levels.set(m.id, db);
+    }
+    if (this.speakers.update(levels)) this.emit('speaker', this.speaker);
+  }
+
   /** Posts a chat message to everyone in the room (and whoever listens to `chat`). */
   chat(from: string, text: string): ChatMessage {
     this.assertOpen();
@@ -157,6 +192,14 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.log.length > this.options.chatHistory) this.log.shift();
     this.emit('chat', message);
     return message;
+  }
+
+  /** A participant pressed a key (emitted as `dtmf`); false when it is not in the room. */
+  keyPressed(id: string, digit: string): boolean {
+    const member = this.members.get(id);
+    if (member === undefined) return false;
+    this.emit('dtmf', snapshotOf(member), digit);
+    return true;
   }
 
   /** The last chat messages, oldest first. */
@@ -197,7 +240,10 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Silences what the room gave this member; releases its stand-in. Failures: the endpoint is gone already. */
   private async detach(member: Member): Promise<void> {
     if (member.mixId !== member.endpoint) await this.media.releaseLeg(member.mixId).catch(() => false);
-    else if (member.hears) await this.media.connect(member.mixId, []).catch(() => {});
+    else {
+      if (member.hears) await this.media.connect(member.mixId, []).catch(() => {});
+      if (member.speaks) await this.media.meter?.(member.mixId, false).catch(() => {});
+    }
   }
 
   private assertOpen(): void {

@@ -4,7 +4,8 @@
  * that sends no name, or a name none matches, gets the default certificate.
  */
 import { X509Certificate } from 'node:crypto';
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, Server as TlsServer, type SecureContext } from 'node:tls';
+import type { Server } from 'node:net';
 
 export interface CertPair {
   readonly cert: string | Buffer;
@@ -27,4 +28,14 @@ export function sniCallback(pairs: readonly CertPair[]): ((servername: string, c
     // undefined context: Node falls back to the server's default certificate.
     cb(null, hit?.context);
   };
+}
+
+/**
+ * Presents `pair` to the next handshakes of a TLS (or HTTPS) listener. Established
+ * connections keep the session they negotiated: nothing is closed. False for a plain server.
+ */
+export function setServerCertificate(server: Server | null, pair: CertPair): boolean {
+  if (!(server instanceof TlsServer)) return false;
+  server.setSecureContext({ cert: pair.cert, key: pair.key });
+  return true;
 }

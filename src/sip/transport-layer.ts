@@ -123,11 +123,14 @@ export class TransportLayer implements TransportContext {
   private readonly idleTimeoutMs: number;
   private readonly list: SipTransport[] = [];
   private readonly dialers = new Map<'tcp' | 'tls', StreamTransport>();
+  /** Certificate and verification policy now (setCertificate replaces the pair). */
+  private tls: SipTlsOptions | undefined;
   private sweepTimer: TimerHandle | null = null;
   private state: 'new' | 'started' | 'closed' = 'new';
 
   constructor(options: TransportLayerOptions) {
     this.options = options;
+    this.tls = options.tls;
     this.timers = options.timers ?? systemTimers;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
     this.onMessage = options.onMessage ?? (() => undefined);
@@ -148,6 +151,20 @@ export class TransportLayer implements TransportContext {
   /** Listening transports, in the order of `options.listen` (with the real ports). */
   get transports(): readonly SipTransport[] {
     return this.list;
+  }
+
+  /**
+   * Hot reload: TLS and WSS listeners present `pair` to new handshakes, and new TLS dials
+   * offer it as client certificate. Established connections are left as they are.
+   * Returns how many listeners took it.
+   */
+  setCertificate(pair: { cert: string; key: string }): number {
+    this.tls = { ...this.tls, cert: pair.cert, key: pair.key };
+    // The next TLS dial builds its factory from the new options; open dialed connections stay in the table.
+    this.dialers.delete('tls');
+    let n = 0;
+    for (const t of this.list) if (t.setCertificate?.(pair)) n++;
+    return n;
   }
 
   /** Binds every listener; on failure closes what was bound and rejects. */
@@ -290,7 +307,7 @@ export class TransportLayer implements TransportContext {
   private dialer(protocol: 'tcp' | 'tls'): StreamTransport {
     let dialer = this.dialers.get(protocol);
     if (dialer === undefined) {
-      const factory = protocol === 'tcp' ? tcpSocketFactory : tlsSocketFactory(this.options.tls ?? {});
+      const factory = protocol === 'tcp' ? tcpSocketFactory : tlsSocketFactory(this.tls ?? {});
       dialer = StreamTransport.dialer(factory, this);
       this.dialers.set(protocol, dialer);
     }
@@ -304,7 +321,7 @@ export class TransportLayer implements TransportContext {
       case 'tcp':
         return listenTcp(spec.address, spec.port, this);
       case 'tls':
-        return listenTls(spec.address, spec.port, this.options.tls ?? {}, this);
+        return listenTls(spec.address, spec.port, this.tls ?? {}, this);
       case 'ws':
       case 'wss':
         return WsTransport.listen(
@@ -312,7 +329,7 @@ export class TransportLayer implements TransportContext {
           spec.address,
           spec.port,
           {
-            tls: this.options.tls,
+            tls: this.tls,
             pingIntervalMs: this.options.wsPingIntervalMs,
             maxPayloadBytes: this.options.wsMaxPayloadBytes,
             allowedOrigins: this.options.wsAllowedOrigins,

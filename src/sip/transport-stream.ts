@@ -9,6 +9,7 @@ import { canonicalAddress, familyOf, socketAddress } from './transport-address.t
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import { StreamConnection } from './transport-stream-connection.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
+import { setServerCertificate, type CertPair } from './tls-sni.ts';
 
 /** How one stream protocol creates its sockets. */
 export interface StreamSocketFactory {
@@ -91,6 +92,11 @@ export class StreamTransport implements SipTransport {
       );
     }
     return this.dial(id, address, target).send(data);
+  }
+
+  /** New certificate for new TLS handshakes (see setServerCertificate); false for TCP or a dialer. */
+  setCertificate(pair: CertPair): boolean {
+    return setServerCertificate(this.server, pair);
   }
 
   /** Stops listening. Open connections belong to the layer's table and are closed by the layer. */

@@ -111,6 +111,8 @@ export interface SipTransport {
   /** Send without a usable `connectionId` (the layer resolves ids first). */
   send(target: SendTarget, data: Buffer): Promise<void>;
   close(): Promise<void>;
+  /** TLS and WSS listeners: present this certificate to new handshakes (hot reload). */
+  setCertificate?(pair: { cert: string | Buffer; key: string | Buffer }): boolean;
 }
 
 /** What a transport gets from its layer; implemented by {@link TransportLayer}. */

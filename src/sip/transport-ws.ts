@@ -15,7 +15,7 @@ import type { WebSocket } from 'ws';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import type { SipTlsOptions } from './transport-tls.ts';
-import { sniCallback } from './tls-sni.ts';
+import { setServerCertificate, sniCallback, type CertPair } from './tls-sni.ts';
 import { WsConnection } from './transport-ws-connection.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
 
@@ -130,6 +130,11 @@ export class WsTransport implements SipTransport {
       );
     }
     return open.send(data);
+  }
+
+  /** New certificate for new WSS handshakes; false for plain WS. */
+  setCertificate(pair: CertPair): boolean {
+    return setServerCertificate(this.server, pair);
   }
 
   async close(): Promise<void> {

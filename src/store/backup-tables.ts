@@ -38,6 +38,9 @@ export const BACKUP_TABLES = [
   { name: 'messages', pk: 'id', serial: true },
   { name: 'twilio_calls', pk: 'call_sid', serial: false },
   { name: 'voicemails', pk: 'id', serial: true },
+  { name: 'zrtp_cache', pk: 'peer_zid', serial: false },
+  { name: 'apps', pk: 'id', serial: true },
+  { name: 'call_numbers', pk: 'id', serial: true },
 ] as const satisfies readonly BackupTable[];
 
 /**
@@ -49,7 +52,8 @@ export const BACKUP_TABLES = [
  * false "server_restart" CDR at the next start); the voicemail mail outbox holds mails of
  * the backup's past (resending them after a restore would mail old messages again).
  */
-export const EPHEMERAL_TABLES = ['registrations', 'sessions', 'active_calls', 'voicemail_mail_outbox'] as const satisfies readonly (keyof DB)[];
+// hooks_outbox: deliveries of past calls' events, like the voicemail mail outbox.
+export const EPHEMERAL_TABLES = ['registrations', 'sessions', 'active_calls', 'voicemail_mail_outbox', 'hooks_outbox'] as const satisfies readonly (keyof DB)[];
 
 // Compile-time guard: a table added to schema.ts must be classified above.
 type Unclassified = Exclude<keyof DB, (typeof BACKUP_TABLES)[number]['name'] | (typeof EPHEMERAL_TABLES)[number]>;

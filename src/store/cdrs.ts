@@ -39,6 +39,8 @@ export const HANGUP_CAUSES = [
   // The engine ended the call: timers (RFC 3261 §13.3.1.4 no ACK, RFC 3262 no PRACK,
   // RFC 4028 session expiry), media silence, limits, shutdown and crash recovery.
   'no_ack', 'no_prack', 'session_expired', 'session_refresh_failed', 'rtp_timeout', 'max_duration',
+  // SRTP (issue 16): every packet of a leg failed authentication for STROWGER_SRTP_AUTH_FAIL_SECONDS.
+  'srtp_auth_failed',
   'shutdown', 'server_restart',
   // The media worker carrying the call died (its sockets went with it).
   'media_failure',

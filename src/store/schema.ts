@@ -43,6 +43,15 @@ export interface SystemConfigTable {
   updated_at: string;
 }
 
+/** ZRTP retained secrets per peer ZID (hex); rs1/rs2 sealed by the secret box. */
+export interface ZrtpCacheTable {
+  peer_zid: string;
+  rs1: string | null;
+  rs2: string | null;
+  verified: number;
+  updated_at: string;
+}
+
 export interface DevicesTable {
   id: Generated<number>;
   name: string;
@@ -163,6 +172,7 @@ export interface TrunksTable {
   tls_ca: string | null;
   /** Pinned SHA-256 certificate fingerprint (AA:BB:…). */
   tls_fingerprint: string | null;
+  srtp: Generated<string>;
 }
 
 export interface CdrsTable {
@@ -357,6 +367,7 @@ export interface DB {
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
   system_config: SystemConfigTable;
+  zrtp_cache: ZrtpCacheTable;
   devices: DevicesTable;
   device_events: DeviceEventsTable;
   dids: DidsTable;
@@ -369,6 +380,9 @@ export interface DB {
   provisioning_tokens: ProvisioningTokensTable;
   voicemails: VoicemailsTable;
   voicemail_mail_outbox: VoicemailMailOutboxTable;
+  apps: import('./schema-call-gateway.ts').AppsTable;
+  call_numbers: import('./schema-call-gateway.ts').CallNumbersTable;
+  hooks_outbox: import('./schema-call-gateway.ts').HooksOutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -9,6 +9,7 @@ import type { TrunkRow, TrunksTable } from './schema.ts';
 import type { SecretBox } from './secret-box.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
+import { toSrtpPolicy, type SrtpPolicy } from './devices.ts';
 import type { Db, Tx } from './db.ts';
 
 export { matchInboundTrunk, parseCidr, formatCidr } from './trunk-match.ts';
@@ -48,6 +49,8 @@ export interface Trunk {
   tls_ca: string | null;
   /** Pinned SHA-256 fingerprint of the server certificate (`AA:BB:…`): accepted whatever its chain. */
   tls_fingerprint: string | null;
+  /** SDES-SRTP policy of the media towards the carrier (as `devices.srtp`). */
+  srtp: SrtpPolicy;
 }
 
 export function toTrunk(row: TrunkRow): Trunk {
@@ -69,6 +72,7 @@ export function toTrunk(row: TrunkRow): Trunk {
     tls_verify: row.tls_verify !== 0,
     tls_ca: row.tls_ca,
     tls_fingerprint: row.tls_fingerprint,
+    srtp: toSrtpPolicy(row.srtp),
   };
 }
 
@@ -89,6 +93,8 @@ export interface NewTrunk {
   tlsVerify?: boolean;
   tlsCa?: string | null;
   tlsFingerprint?: string | null;
+  /** Default 'off'. */
+  srtp?: SrtpPolicy;
 }
 
 /** Makes `id` the only default trunk. Clearing first keeps the partial unique index satisfied. */
@@ -119,6 +125,7 @@ export async function insertTrunk(db: Db, box: SecretBox, t: NewTrunk): Promise<
       tls_verify: t.tlsVerify === false ? 0 : 1,
       tls_ca: t.tlsCa ?? null,
       tls_fingerprint: t.tlsFingerprint ?? null,
+      srtp: t.srtp ?? 'off',
       created_at: now,
       updated_at: now,
     }).onConflict((oc) => oc.column('name').doNothing()).returningAll().executeTakeFirst();
@@ -144,6 +151,7 @@ export interface TrunkPatch {
   tlsVerify?: boolean;
   tlsCa?: string | null;
   tlsFingerprint?: string | null;
+  srtp?: SrtpPolicy;
 }
 
 /** Applies `p` (fields absent are kept); undefined when no trunk has this id. */
@@ -163,6 +171,7 @@ export async function updateTrunk(db: Db, box: SecretBox, id: number, p: TrunkPa
   if (p.tlsVerify !== undefined) set.tls_verify = p.tlsVerify ? 1 : 0;
   if (p.tlsCa !== undefined) set.tls_ca = p.tlsCa;
   if (p.tlsFingerprint !== undefined) set.tls_fingerprint = p.tlsFingerprint;
+  if (p.srtp !== undefined) set.srtp = p.srtp;
   return inTransaction(db, async (tx) => {
     const row = await tx.updateTable('trunks').set(set).where('id', '=', id).returningAll().executeTakeFirst();
     if (!row || p.isDefault !== true) return row;
@@ -227,4 +236,12 @@ export async function trunkCredentials(db: Db, box: SecretBox, id: number): Prom
   const row = await db.selectFrom('trunks').select(['username', 'password_enc']).where('id', '=', id).executeTakeFirst();
   if (!row || row.username === null || row.password_enc === null) return undefined;
   return { username: row.username, password: box.open(row.password_enc) };
+}
+
+/** How many trunks have each SRTP policy (`GET /api/system/srtp/status`). */
+export async function countTrunksBySrtp(db: Db): Promise<Record<SrtpPolicy, number>> {
+  const rows = await db.selectFrom('trunks').select(['srtp', db.fn.countAll<number>().as('n')]).groupBy('srtp').execute();
+  const out: Record<SrtpPolicy, number> = { off: 0, optional: 0, required: 0 };
+  for (const r of rows) out[toSrtpPolicy(r.srtp)] += Number(r.n);
+  return out;
 }

@@ -19,22 +19,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
+import { bundleJssip } from '../helpers/jssip-bundle.ts';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const DOMAIN = 'strowger.test';
 const PASSWORD = 'webphone-pass-123';
 
-/** JsSIP as one browser script defining `window.JsSIP`. */
-async function bundleJssip(): Promise<string> {
-  const entry = createRequire(import.meta.url).resolve('jssip');
-  const out = await build({ entryPoints: [entry], bundle: true, format: 'iife', globalName: 'JsSIP', platform: 'browser', write: false, minify: true, logLevel: 'silent' });
-  return out.outputFiles[0]!.text;
-}
 
 /**
  * The page's own script (plain JavaScript: functions passed to `page.evaluate` from this file

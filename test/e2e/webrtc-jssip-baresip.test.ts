@@ -10,21 +10,22 @@
  * Runs in a loopback-only network namespace: Chromium and werift then only have 127.0.0.1
  * (`--allow-loopback-in-peer-connection` lets Chromium use it).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
+import { bundleJssip } from '../helpers/jssip-bundle.ts';
+import { assertIdle, cdrCount, nextCdr } from '../integration/call-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
-import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { startRtpCapture, type RtpCapture } from '../helpers/rtp-capture.ts';
+import { dbfs, decodeUlaw, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const DOMAIN = 'strowger.test';
@@ -91,15 +92,10 @@ window.listen = (ms) => new Promise((resolve, reject) => {
   }, ms);
 });`;
 
-async function bundleJssip(): Promise<string> {
-  const entry = createRequire(import.meta.url).resolve('jssip');
-  const out = await build({ entryPoints: [entry], bundle: true, format: 'iife', globalName: 'JsSIP', platform: 'browser', write: false, minify: true, logLevel: 'silent' });
-  return out.outputFiles[0]!.text;
-}
 
-function assertTone(samples: Int16Array, rate: number, freq: number, who: string): void {
+function assertTone(samples: Int16Array, rate: number, freq: number, who: string, minSeconds = 1.5): void {
   const context = `${who}: ${(samples.length / rate).toFixed(2)} s, ${dbfs(samples).toFixed(1)} dBFS`;
-  assert.ok(samples.length / rate >= 1.5, `${context}: too little audio`);
+  assert.ok(samples.length / rate >= minSeconds, `${context}: too little audio`);
   assert.ok(dbfs(samples) > -35, `${context}: near silence`);
   const f = dominantFrequency(samples, rate, { min: 200, max: 3400 });
   assert.ok(Math.abs(f - freq) <= TOLERANCE_HZ, `${context}: dominant ${f.toFixed(1)} Hz, want ${freq} ± ${TOLERANCE_HZ}`);
@@ -130,9 +126,22 @@ if (inLoopbackNamespace(import.meta.url)) {
     let browser: Browser;
     let page: Page;
     let pageServer: Server;
+    let wssPort: number;
+
+    // Every call's legs, WebRTC endpoints included, are released when it ends.
+    afterEach(() => assertIdle(t));
+
+    /** A page with a registered JsSIP UA for `username`. */
+    async function openPhone(username: string): Promise<Page> {
+      const p = await browser.newPage();
+      await p.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`);
+      const reg = await p.evaluate(`window.start(${JSON.stringify(`wss://127.0.0.1:${wssPort}`)}, ${JSON.stringify(username)}, ${JSON.stringify(PASSWORD)}, ${JSON.stringify(DOMAIN)})`);
+      assert.equal(reg, 'registered');
+      return p;
+    }
 
     before(async () => {
-      const wssPort = await getFreePort('tcp');
+      wssPort = await getFreePort('tcp');
       t = await startTestServer('sqlite', {
         STROWGER_DOMAIN: DOMAIN,
         STROWGER_SIP_TLS_PORT: String(await getFreePort('tcp')),
@@ -140,7 +149,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         STROWGER_WEBRTC_ADDRESSES: '127.0.0.1',
         STROWGER_MEDIA_WORKERS: '1',
       });
-      for (const username of ['webphone', 'desk']) {
+      for (const username of ['webphone', 'desk', 'tab']) {
         const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: username, username, password: PASSWORD } });
         assert.equal(r.status, 201, JSON.stringify(r.body));
       }
@@ -160,10 +169,7 @@ if (inLoopbackNamespace(import.meta.url)) {
           '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
         ],
       });
-      page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`);
-      const reg = await page.evaluate(`window.start(${JSON.stringify(`wss://127.0.0.1:${wssPort}`)}, 'webphone', ${JSON.stringify(PASSWORD)}, ${JSON.stringify(DOMAIN)})`);
-      assert.equal(reg, 'registered');
+      page = await openPhone('webphone');
     });
     after(async () => {
       await browser?.close();
@@ -172,84 +178,114 @@ if (inLoopbackNamespace(import.meta.url)) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function desk(out: string, autoAnswer: boolean): Promise<BaresipPhone> {
-      const phone = await startBaresip({ user: 'desk', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: deskTone, audioOut: out, autoAnswer });
-      await phone.registered;
-      return phone;
+    interface Scenario {
+      /** Who dials: the browser (the desk phone answers at once) or the desk phone (the page answers). */
+      from: 'browser' | 'desk';
+      /** What happens once both talk (holds); re-INVITEs restart baresip's received-audio file. */
+      during?: (phone: BaresipPhone) => Promise<void>;
+      screenshot?: boolean;
     }
 
-    test('the browser calls the desk phone: each hears the other', async () => {
-      const out = path.join(dir, 'desk-heard-1.wav');
-      const phone = await desk(out, true);
+    /** Starts capturing what our leg on `side` (the desk phone's) sends to the phone. */
+    async function captureToDesk(side: 'a' | 'b', file: string): Promise<RtpCapture> {
+      const calls = (await t.request('GET', '/api/calls', { cookie: t.adminCookie })).body.data as Array<{ id: string; state: string }>;
+      const call = calls.find((c) => c.state === 'answered')!;
+      const leg = (await t.request('GET', `/api/calls/${call.id}`, { cookie: t.adminCookie })).body.legs[side].media as { remote: string; local_port: number };
+      return startRtpCapture(path.join(dir, file), Number(/:(\d+)$/.exec(leg.remote)![1]), leg.local_port);
+    }
+
+    /** One call: each side must hear the other's tone at its end. */
+    async function talk(label: string, s: Scenario): Promise<void> {
+      const out = path.join(dir, `${label}.wav`);
+      const phone = await startBaresip({ user: 'desk', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: deskTone, audioOut: out, autoAnswer: s.from === 'browser' });
       try {
-        await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        await phone.registered;
+        await page.evaluate(`window.state = 'idle'`);
+        if (s.from === 'browser') await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        else await phone.dial(`sip:webphone@127.0.0.1:${t.sipPort}`);
         await waitState(page, 'confirmed', 10_000);
         await phone.waitForEvent('CALL_ESTABLISHED', 5000);
+        await s.during?.(phone);
         await sleep(1500);
-        const heard = Int16Array.from((await page.evaluate('window.listen(3000)')) as number[]);
-        mkdirSync(ARTEFACTS, { recursive: true });
-        await page.screenshot({ path: path.join(ARTEFACTS, 'webrtc-jssip-baresip.png') });
-        await page.evaluate('window.hangup()');
+        assert.equal(await page.evaluate('window.state'), 'confirmed');
+        // After re-INVITEs baresip 1.0's own recording cannot be trusted (it restarts its file per
+        // stream, named by the second): then the wire to its media port is the judge.
+        const capture = s.during ? await captureToDesk(s.from === 'browser' ? 'b' : 'a', `${label}.pcap`) : undefined;
+        const heard = Int16Array.from((await page.evaluate('window.listen(2500)')) as number[]);
+        const wire = (await capture?.stop())?.filter((p) => p.payloadType === 0);
+        if (s.screenshot) {
+          mkdirSync(ARTEFACTS, { recursive: true });
+          await page.screenshot({ path: path.join(ARTEFACTS, 'webrtc-jssip-baresip.png') });
+        }
+        if (s.from === 'browser') await page.evaluate('window.hangup()');
+        else await phone.hangup();
         await phone.waitForEvent('CALL_CLOSED', 5000);
         await phone.close();
-        assertTone(heard, 48000, DESK_TONE, 'browser heard the desk phone');
-        const wav = readWavPcm(out);
-        // The file starts when the call is set up, before the browser's first packets.
-        assertTone(wav.samples.subarray(wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, 'desk phone heard the browser');
+        assertTone(heard, 48000, DESK_TONE, `${label}: browser heard the desk phone`);
+        if (wire) {
+          assertTone(decodeUlaw(Buffer.concat(wire.map((p) => p.payload))), 8000, BROWSER_TONE, `${label}: RTP to the desk phone after the re-INVITEs`);
+        } else {
+          // The file holds the whole call: skip the set-up before the browser's first packets.
+          const wav = readWavPcm(out);
+          assertTone(wav.samples.subarray(wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, `${label}: desk phone heard the browser`);
+        }
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
       } finally {
         await phone.close();
       }
-    });
+    }
 
-    test('the browser holds and resumes (re-INVITEs on the same ICE/DTLS session): audio flows again', async () => {
-      const out = path.join(dir, 'desk-heard-3.wav');
-      const phone = await desk(out, true);
-      try {
-        await page.evaluate(`window.state = 'idle'`);
-        await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
-        await waitState(page, 'confirmed', 10_000);
-        await phone.waitForEvent('CALL_ESTABLISHED', 5000);
-        await sleep(1000);
+    test('the browser calls the desk phone: each hears the other', () => talk('browser-calls', { from: 'browser', screenshot: true }));
+
+    test('the desk phone calls the browser (we offer WebRTC over WSS): each hears the other', () => talk('desk-calls', { from: 'desk' }));
+
+    test('the browser holds and resumes (re-INVITEs on the same ICE/DTLS session): audio flows again', () => talk('browser-holds', {
+      from: 'browser',
+      during: async () => {
         assert.equal(await page.evaluate('window.hold(true)'), JSON.stringify({ local: true, remote: false }));
         await sleep(1500);
         assert.equal(await page.evaluate('window.hold(false)'), JSON.stringify({ local: false, remote: false }));
-        await sleep(1000);
-        const heard = Int16Array.from((await page.evaluate('window.listen(2500)')) as number[]);
-        await page.evaluate('window.hangup()');
-        await phone.waitForEvent('CALL_CLOSED', 5000);
-        await phone.close();
-        assertTone(heard, 48000, DESK_TONE, 'browser heard the desk phone after resuming');
-        const wav = readWavPcm(out);
-        // The last 2 s of what the desk phone got (after the resume): the browser's tone again.
-        assertTone(wav.samples.subarray(wav.samples.length - wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, 'desk phone heard the browser after resuming');
-      } catch (err) {
-        throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
-      } finally {
-        await phone.close();
-      }
-    });
+      },
+    }));
 
-    test('the desk phone calls the browser (we offer WebRTC over WSS): each hears the other', async () => {
-      const out = path.join(dir, 'desk-heard-2.wav');
-      const phone = await desk(out, false);
+    test('hold towards the browser (API hold, then the desk phone\'s own hold): our re-offers keep its session', () => talk('browser-held', {
+      from: 'desk',
+      during: async (phone) => {
+        const calls = (await t.request('GET', '/api/calls', { cookie: t.adminCookie })).body.data as Array<{ id: string; state: string }>;
+        const call = calls.find((c) => c.state === 'answered')!;
+        for (const hold of [true, false]) {
+          const r = await t.request('POST', `/api/calls/${call.id}/hold`, { cookie: t.adminCookie, body: { hold } });
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          await sleep(1000);
+        }
+        await phone.command('hold');
+        await sleep(1000);
+        await phone.command('resume');
+      },
+    }));
+
+    test('a browser tab that closes mid-call: Strowger ends the call within 10 s (BYE to the desk phone)', async () => {
+      const tab = await openPhone('tab');
+      const phone = await startBaresip({ user: 'desk', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: deskTone, autoAnswer: true });
       try {
-        await page.evaluate(`window.state = 'idle'`);
-        await phone.dial(`sip:webphone@127.0.0.1:${t.sipPort}`);
-        await waitState(page, 'confirmed', 10_000);
+        await phone.registered;
+        await tab.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        await waitState(tab, 'confirmed', 10_000);
         await phone.waitForEvent('CALL_ESTABLISHED', 5000);
-        await sleep(1500);
-        const heard = Int16Array.from((await page.evaluate('window.listen(3000)')) as number[]);
-        await phone.hangup();
-        await phone.waitForEvent('CALL_CLOSED', 5000);
-        await phone.close();
-        assertTone(heard, 48000, DESK_TONE, 'browser heard the desk phone');
-        const wav = readWavPcm(out);
-        // The file starts when the call is set up, before the browser's first packets.
-        assertTone(wav.samples.subarray(wav.sampleRate * 2), wav.sampleRate, BROWSER_TONE, 'desk phone heard the browser');
+        await sleep(1000);
+        const before = await cdrCount(t);
+        const t0 = Date.now();
+        await tab.close();
+        await phone.waitForEvent('CALL_CLOSED', 12_000);
+        const elapsed = Date.now() - t0;
+        const cdr = await nextCdr(t, before);
+        assert.ok(elapsed <= 10_000, `call ended ${elapsed} ms after the tab closed (${cdr.hangup_cause})`);
+        // Chromium says nothing on SIP (JsSIP sends no BYE on unload): the endpoint notices.
+        assert.match(cdr.hangup_cause ?? '', /^webrtc_/, `hangup cause after ${elapsed} ms`);
+        assert.equal(cdr.disposition, 'answered');
       } catch (err) {
-        throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
+        throw new Error(`${(err as Error).message}\n${phone.output().slice(-3000)}`, { cause: err });
       } finally {
         await phone.close();
       }

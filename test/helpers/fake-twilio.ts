@@ -40,6 +40,11 @@ export interface FakeTwilio {
   requests: RecordedRequest[];
   messages: Map<string, Resource>;
   calls: Map<string, Resource>;
+  /** Elastic SIP trunks (trunking.twilio.com/v1), each with `origination_urls` kept beside it. */
+  sipTrunks: Map<string, Resource>;
+  originationUrls: Map<string, Resource[]>;
+  /** Adds an Elastic SIP trunk with origination URLs; returns its sid. */
+  addSipTrunk(friendlyName: string, secure: boolean, sipUrls: string[]): string;
   /** Replaces the account's numbers. */
   setNumbers(numbers: FakeNumber[]): void;
   /** The next `n` requests get `status` (default 500) with Twilio's error body. */
@@ -75,6 +80,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
   const requests: RecordedRequest[] = [];
   const messages = new Map<string, Resource>();
   const calls = new Map<string, Resource>();
+  const sipTrunks = new Map<string, Resource>();
+  const originationUrls = new Map<string, Resource[]>();
   let numbers: Resource[] = [];
   let failures: { n: number; status: number } = { n: 0, status: 500 };
   let rejection: { status: number; code: number; message: string } | null = null;
@@ -111,6 +118,7 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       if (method === 'POST') return createCall(res, form);
       if (method === 'GET') return send(res, 200, listPage(u, 'calls', [...calls.values()]));
     }
+    if (path.startsWith('/v1/Trunks')) return trunking(req.method ?? 'GET', path, u, form, res);
     const one = /^\/2010-04-01\/Accounts\/[^/]+\/(Messages|Calls)\/([^/]+)\.json$/.exec(path);
     if (one) {
       const store = one[1] === 'Messages' ? messages : calls;
@@ -125,6 +133,67 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
       }
     }
     return send(res, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
+  }
+
+  /** Elastic SIP Trunking v1: Trunks (list, create, update) and their OriginationUrls (list, create, update). */
+  function trunking(method: string, path: string, u: URL, form: Record<string, string | string[]>, res: ServerResponse) {
+    const notFound = () => send(res, 404, twilioError(404, 20404, `The requested resource ${path} was not found`));
+    if (path === '/v1/Trunks') {
+      if (method === 'GET') return send(res, 200, v1Page(u, 'trunks', [...sipTrunks.values()]));
+      if (method === 'POST') {
+        const s = addTrunk(str(form.FriendlyName) ?? '', str(form.Secure) === 'true', []);
+        return send(res, 201, sipTrunks.get(s));
+      }
+    }
+    const t = /^\/v1\/Trunks\/([^/]+)(?:\/OriginationUrls(?:\/([^/]+))?)?$/.exec(path);
+    const trunk = t && sipTrunks.get(t[1]!);
+    if (!t || !trunk) return notFound();
+    const urls = originationUrls.get(trunk.sid)!;
+    if (!path.includes('/OriginationUrls')) {
+      if (method === 'GET') return send(res, 200, trunk);
+      if (typeof form.Secure === 'string') trunk.secure = form.Secure === 'true';
+      if (typeof form.FriendlyName === 'string') trunk.friendly_name = form.FriendlyName;
+      trunk.date_updated = new Date().toISOString();
+      return send(res, 200, trunk);
+    }
+    if (t[2] === undefined) {
+      if (method === 'GET') return send(res, 200, v1Page(u, 'origination_urls', urls));
+      const sipUrl = str(form.SipUrl);
+      if (!sipUrl?.startsWith('sip:')) return send(res, 400, twilioError(400, 21215, 'SipUrl must be a sip: URI'));
+      const r = originationUrl(trunk.sid, sipUrl, str(form.FriendlyName) ?? sipUrl);
+      urls.push(r);
+      return send(res, 201, r);
+    }
+    const url = urls.find((x) => x.sid === t[2]);
+    if (!url) return notFound();
+    if (method === 'POST' && typeof form.SipUrl === 'string') {
+      if (!form.SipUrl.startsWith('sip:')) return send(res, 400, twilioError(400, 21215, 'SipUrl must be a sip: URI'));
+      url.sip_url = form.SipUrl;
+    }
+    return send(res, 200, url);
+  }
+
+  function addTrunk(friendlyName: string, secure: boolean, sipUrls: string[]): string {
+    const s = sid('TK');
+    const now = new Date().toISOString();
+    sipTrunks.set(s, {
+      sid: s, account_sid: accountSid, friendly_name: friendlyName, secure, domain_name: `${s.toLowerCase()}.pstn.twilio.com`,
+      date_created: now, date_updated: now, url: `https://trunking.twilio.com/v1/Trunks/${s}`,
+    });
+    originationUrls.set(s, sipUrls.map((x) => originationUrl(s, x, x)));
+    return s;
+  }
+
+  function originationUrl(trunkSid: string, sipUrl: string, friendlyName: string): Resource {
+    const s = sid('OU');
+    const now = new Date().toISOString();
+    return { sid: s, account_sid: accountSid, trunk_sid: trunkSid, sip_url: sipUrl, friendly_name: friendlyName, priority: 10, weight: 10, enabled: true, date_created: now, date_updated: now, url: `https://trunking.twilio.com/v1/Trunks/${trunkSid}/OriginationUrls/${s}` };
+  }
+
+  /** The v1 list page: items under `key`, paging in `meta`. */
+  function v1Page(u: URL, key: string, all: Resource[]) {
+    const url = `https://trunking.twilio.com${u.pathname}?PageSize=50&Page=0`;
+    return { [key]: all, meta: { page: 0, page_size: 50, first_page_url: url, previous_page_url: null, url, next_page_url: null, key } };
   }
 
   function createMessage(res: ServerResponse, form: Record<string, string | string[]>) {
@@ -180,7 +249,8 @@ export async function startFakeTwilio(opts: { accountSid?: string; authToken?: s
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    requests, messages, calls,
+    requests, messages, calls, sipTrunks, originationUrls,
+    addSipTrunk: (friendlyName, secure, sipUrls) => addTrunk(friendlyName, secure, sipUrls),
     setNumbers(list) {
       numbers = list.map((n) => {
         const s = n.sid ?? sid('PN');

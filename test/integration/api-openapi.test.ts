@@ -27,9 +27,14 @@ REQUIRED.push(
   ['delete', '/api/provisioning/tokens/{id}'], ['get', '/api/provisioning/tokens/{id}/qrcode'], ['get', '/api/provisioning/events'],
   ['get', '/api/provision/{token}'],
 );
+REQUIRED.push(
+  ['get', '/api/system/zrtp/status'], ['put', '/api/system/zrtp/config'], ['get', '/api/system/zrtp/sessions'],
+  ['get', '/api/system/zrtp/sas'], ['post', '/api/system/zrtp/sas/verify'],
+);
 const BODYLESS = new Set(['post /api/auth/logout', 'post /api/system/backup', 'post /api/dids/sync',
   'put /api/messages/conversation/{number}/read', 'put /api/messages/{id}/read', 'post /api/messages/{id}/resend',
-  'post /api/messages/{id}/sync', 'post /api/messages/{id}/cancel', 'put /api/voicemails/{id}/read']);
+  'post /api/messages/{id}/sync', 'post /api/messages/{id}/cancel', 'put /api/voicemails/{id}/read',
+  'post /api/apps/{id}/secret', 'post /api/system/tls/renew', 'post /api/system/tls/reload']);
 
 /**
  * Every route Fastify registered, from `printRoutes({ commonPrefix: false })`: each tree line

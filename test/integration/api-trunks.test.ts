@@ -54,7 +54,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(rest, {
         name: 'Carrier A', host: 'sip.carrier.example', port: 5060, transport: 'udp', username: 'acct-4821', has_password: true,
         inbound_hosts: ['203.0.113.0/24', '2001:db8:10::/48', '198.51.100.9'], default: false, enabled: true, from_domain: null, caller_id: '+15551234567',
-        tls_verify: true, tls_ca: null, tls_fingerprint: null,
+        tls_verify: true, tls_ca: null, tls_fingerprint: null, srtp: 'off',
       });
       assert.ok(!JSON.stringify(r.body).includes(SECRET));
       assert.deepEqual(events, [{ id }]);

@@ -131,3 +131,58 @@ describe('SRTP legs over UDP', () => {
     assert.equal((await engine.stats(l.id)).srtp, null);
   });
 });
+
+describe('SRTP authentication failure timeout', () => {
+  let engine: MediaEngine;
+  const endpoints: Endpoint[] = [];
+  const timeouts: Array<{ legId: number; reason: string; at: number }> = [];
+
+  before(async () => {
+    engine = await createMediaEngine({ portRange: [BASE + 200, BASE + 299], bindAddress: HOST, workers: 1, tickMs: 100, srtpAuthTimeoutMs: 800 });
+    engine.on('timeout', (legId, reason) => timeouts.push({ legId, reason, at: Date.now() }));
+  });
+  after(async () => {
+    for (const e of endpoints) e.close();
+    await engine.close();
+  });
+
+  /** Sends `count` packets 40 ms apart from `from` to the leg; `seal(i)` makes each one. */
+  async function stream(from: Endpoint, port: number, count: number, seal: (i: number) => Buffer): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      await from.send(seal(i), port);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  }
+
+  test('a leg whose packets all fail authentication for the timeout emits timeout(srtp_auth) once; good packets in between keep it alive', async () => {
+    const s = SRTP_SUITES.AES_CM_128_HMAC_SHA1_80;
+    const plain = await Endpoint.open();
+    const phone = await Endpoint.open();
+    endpoints.push(plain, phone);
+    const [lp, ls] = await engine.createLegPair();
+    const phoneKey = randomBytes(30);
+    await engine.setSrtp(ls.id, { suite: s.name, rxKey: phoneKey, txKey: randomBytes(30) });
+    await engine.setRemote(lp.id, { address: HOST, rtpPort: plain.port });
+    await engine.setRemote(ls.id, { address: HOST, rtpPort: phone.port });
+    await engine.bridge(lp.id, ls.id);
+    const good = context(s.name, phoneKey);
+    const wrong = context(s.name, randomBytes(30));
+
+    // 1.6 s of failures with a good packet every 200 ms: never 800 ms of failures only.
+    await stream(phone, ls.rtpPort, 40, (i) => (i % 5 === 0 ? good : wrong).protectRtp(rtpPacket(9, i)));
+    assert.deepEqual(timeouts.filter((t) => t.legId === ls.id), []);
+
+    // Then the wrong key only: the timeout fires after about 800 ms, once.
+    const start = Date.now();
+    await stream(phone, ls.rtpPort, 45, (i) => wrong.protectRtp(rtpPacket(9, 100 + i)));
+    const fired = timeouts.filter((t) => t.legId === ls.id);
+    assert.equal(fired.length, 1, JSON.stringify(fired));
+    assert.equal(fired[0]!.reason, 'srtp_auth');
+    assert.ok(fired[0]!.at - start >= 700, `fired after ${fired[0]!.at - start} ms`);
+    const stats = await engine.stats(ls.id);
+    assert.ok(stats.srtp!.authFailures >= 70, `${stats.srtp!.authFailures} failures counted`);
+    assert.equal(plain.received.length, 8, 'only the packets that passed were relayed');
+    await engine.releaseLeg(lp.id);
+    await engine.releaseLeg(ls.id);
+  });
+});

@@ -93,7 +93,22 @@ describe('SDES-SRTP with baresip', { skip: !hasBaresipModule('srtp') && 'baresip
       assert.deepEqual(status.devices, { off: 1, optional: 0, required: 1 });
       assert.equal(status.insecure_signalling_allowed, false);
       assert.deepEqual(status.suites, ['AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']);
-      assert.deepEqual(status.calls, { active: 1, encrypted: 1, legs: [{ call_id: call.id, leg: 'a', suite: legA.srtp.suite, auth_failures: 0, replays: 0 }] });
+      const { unprotected, protected: sealed, ...leg } = status.calls.legs[0];
+      assert.deepEqual({ ...status.calls, legs: [leg] }, { active: 1, encrypted: 1, legs: [{ call_id: call.id, leg: 'a', suite: legA.srtp.suite, auth_failures: 0, replays: 0 }] });
+      assert.ok(unprotected >= 100 && sealed >= 100, `2.5 s of 20 ms packets each way: ${unprotected} opened, ${sealed} sealed`);
+      // The aggregated view: alice's leg is TLS + SRTP (what baresip negotiated), bob's UDP + plain RTP.
+      const enc = await api(t, 'GET', '/api/system/encryption/status');
+      assert.deepEqual(enc.signalling.listeners.map((l: { protocol: string; port: number }) => `${l.protocol}:${l.port}`), [`tls:${tlsPort}`]);
+      assert.equal(enc.signalling.certificate.fingerprint256, (await api(t, 'GET', '/api/system/tls/status')).certificate.fingerprint256);
+      const encCall = enc.calls.list.find((c: { call_id: string }) => c.call_id === call.id);
+      const byLeg = Object.fromEntries(encCall.legs.map((l: { leg: string }) => [l.leg, l]));
+      assert.deepEqual([byLeg.a.signalling, byLeg.a.signalling_encrypted, byLeg.a.media, byLeg.a.suite], ['tls', true, 'srtp', legA.srtp.suite]);
+      assert.deepEqual([byLeg.b.signalling, byLeg.b.signalling_encrypted, byLeg.b.media, byLeg.b.suite], ['udp', false, 'rtp', null]);
+      assert.ok(byLeg.a.packets_in >= 100 && byLeg.b.packets_in >= 100);
+      assert.equal(encCall.fully_encrypted, false, 'bob\'s leg is plain');
+      assert.deepEqual([enc.calls.active, enc.calls.encrypted], [1, 0]);
+      assert.deepEqual([byLeg.a.keying, byLeg.a.zrtp_state, byLeg.b.keying], ['sdes', null, null]);
+      assert.equal(enc.media.zrtp.secure, 0);
       await a.hangup();
       await Promise.all([a.waitForEvent('CALL_CLOSED', 3000), b.waitForEvent('CALL_CLOSED', 3000)]);
       await Promise.all(phones.map((p) => p.close()));

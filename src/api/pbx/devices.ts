@@ -175,7 +175,7 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
         name: b.name, username: b.username, password: b.password, type,
         userId: b.user_id !== undefined ? b.user_id : user.id,
         callerId: b.caller_id ?? null, dndEnabled: b.dnd_enabled ?? false, digestAlgorithm: b.digest_algorithm ?? 'MD5',
-        voicemailEnabled: b.voicemail_enabled ?? false, voicemailEmail: b.voicemail_email ?? null, mwiUnsolicited: b.mwi_unsolicited ?? false, srtp: b.srtp ?? 'off',
+        voicemailEnabled: b.voicemail_enabled ?? false, voicemailEmail: b.voicemail_email ?? null, mwiUnsolicited: b.mwi_unsolicited ?? false, srtp: b.srtp ?? ctx.srtp?.current.defaultPolicy ?? 'off',
       });
       if (!inserted) throw usernameTaken();
       await insertDeviceEvent(tx, event(req, inserted.id, 'created', `Device "${inserted.username}" created`));

@@ -31,6 +31,12 @@ import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
 import { roomTokenRoutes } from './room-tokens.ts';
+import { roomsRoutes } from './rooms.ts';
+import { tlsRoutes } from './tls.ts';
+import { encryptionRoutes } from './encryption.ts';
+import { trunksTlsRoutes } from './trunks-tls.ts';
+import { zrtpRoutes } from './zrtp.ts';
+import { callGatewayAdminRoutes } from './call-gateway-admin.ts';
 
 export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   app.addSchema(UserSchema);
@@ -47,4 +53,10 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
   await app.register(roomTokenRoutes, ctx);
+  await app.register(roomsRoutes, ctx);
+  await app.register(tlsRoutes, ctx);
+  await app.register(encryptionRoutes, ctx);
+  await app.register(trunksTlsRoutes, ctx);
+  await app.register(zrtpRoutes, ctx);
+  await app.register(callGatewayAdminRoutes, ctx);
 }

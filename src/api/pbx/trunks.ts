@@ -38,6 +38,11 @@ const InboundHosts = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
   maxItems: 100, description: 'IPv4/IPv6 addresses or CIDR blocks whose INVITEs are accepted as this trunk without digest', examples: [['203.0.113.0/24', '2001:db8:10::/48']],
 });
 
+const TrunkSrtpPolicy = Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+  description: 'SDES-SRTP of the media towards the carrier: off, optional (crypto offered on RTP/AVP, either accepted), required (RTP/SAVP only; plain offers get 488). Keys travel only over TLS signalling (transport tls) unless insecure signalling is allowed. Default: the default policy of PUT /api/system/srtp/config',
+  examples: ['required'],
+});
+
 const TrunkSchema = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -56,11 +61,12 @@ const TrunkSchema = Type.Object({
   tls_verify: Type.Boolean({ description: 'TLS: verify the server certificate (system CAs + tls_ca, name = host); false skips it' }),
   tls_ca: Type.Union([Type.String(), Type.Null()], { description: 'TLS: PEM CA certificate(s) trusted for this trunk besides the system CAs' }),
   tls_fingerprint: Type.Union([Type.String(), Type.Null()], { description: 'TLS: pinned SHA-256 fingerprint of the server certificate (AA:BB:…); accepted whatever its chain' }),
+  srtp: TrunkSrtpPolicy,
 }, {
   examples: [{
     id: 1, name: 'Carrier A', host: 'sip.carrier.example', port: 5061, transport: 'tls', username: 'acct-4821', has_password: true,
     inbound_hosts: ['203.0.113.0/24'], default: true, enabled: true, from_domain: null, caller_id: '+15551234567',
-    created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', tls_verify: true, tls_ca: null, tls_fingerprint: null,
+    created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-01-01T00:00:00.000Z', tls_verify: true, tls_ca: null, tls_fingerprint: null, srtp: 'off',
   }],
 });
 
@@ -79,6 +85,7 @@ const trunkFields = {
   tls_verify: Type.Optional(Type.Boolean({ description: 'Default true' })),
   tls_ca: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 65536, description: 'PEM CA certificate(s)' }))),
   tls_fingerprint: Type.Optional(Nullable(Type.String({ pattern: '^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$', description: 'SHA-256, hex with or without colons', examples: ['5E:9A:…'] }))),
+  srtp: Type.Optional(TrunkSrtpPolicy),
 };
 const CreateTrunk = Type.Object(trunkFields, {
   examples: [{ name: 'Carrier A', host: 'sip.carrier.example', transport: 'tls', username: 'acct-4821', password: 'carrier-secret', inbound_hosts: ['203.0.113.0/24'], default: true }],
@@ -152,6 +159,7 @@ function toPatch(b: TrunkBody, current: TrunkRow | undefined): TrunkPatch {
     if (b.tls_ca !== null && !isPemCa(b.tls_ca)) errors.push({ field: 'tls_ca', message: 'must be one or more PEM certificates' });
     else p.tlsCa = b.tls_ca;
   }
+  if (b.srtp !== undefined) p.srtp = b.srtp;
   if (b.tls_fingerprint !== undefined) p.tlsFingerprint = b.tls_fingerprint === null ? null : formatFingerprint(b.tls_fingerprint);
   if (b.username !== undefined) p.username = b.username;
   if (b.password !== undefined) p.password = b.password;
@@ -210,6 +218,7 @@ export async function trunksRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCon
       username: p.username ?? null, password: p.password ?? null, inboundHosts: p.inboundHosts ?? [],
       isDefault: p.isDefault ?? false, enabled: p.enabled ?? true, fromDomain: p.fromDomain ?? null, callerId: p.callerId ?? null,
       tlsVerify: p.tlsVerify ?? true, tlsCa: p.tlsCa ?? null, tlsFingerprint: p.tlsFingerprint ?? null,
+      srtp: p.srtp ?? ctx.srtp?.current.defaultPolicy ?? 'off',
     });
     if (!row) throw nameTaken();
     changed(row.id);

@@ -55,6 +55,27 @@ export interface TwilioRest {
   listIncomingNumbers(): Promise<TwilioNumber[]>;
   createMessage(m: NewTwilioMessage): Promise<TwilioMessage>;
   fetchMessage(sid: string): Promise<TwilioMessage>;
+  /** Elastic SIP Trunking (trunking.twilio.com/v1): the account's trunks, with their origination URLs. */
+  listSipTrunks(): Promise<TwilioSipTrunk[]>;
+  /** Secure Trunking on or off: TLS signalling and SRTP media for every call of the trunk. */
+  setSipTrunkSecure(trunkSid: string, secure: boolean): Promise<void>;
+  setOriginationUrl(trunkSid: string, urlSid: string, sipUrl: string): Promise<void>;
+  createSipTrunk(t: { friendlyName: string; secure: boolean; originationUrl: string }): Promise<TwilioSipTrunk>;
+}
+
+export interface TwilioOriginationUrl {
+  sid: string;
+  sipUrl: string;
+  priority: number;
+  weight: number;
+  enabled: boolean;
+}
+
+export interface TwilioSipTrunk {
+  sid: string;
+  friendlyName: string | null;
+  secure: boolean;
+  originationUrls: TwilioOriginationUrl[];
 }
 
 /**
@@ -102,6 +123,24 @@ export function createTwilioRest(opts: TwilioRestOptions): TwilioRest {
       ...(m.statusCallback ? { statusCallback: m.statusCallback } : {}),
     }))),
     fetchMessage: (sid) => call(async () => toMessage(await client.messages(sid).fetch())),
+    listSipTrunks: () => call(async () => {
+      const trunks = await client.trunking.v1.trunks.list({ pageSize: 100 });
+      return Promise.all(trunks.map(async (t) => toSipTrunk(t, await client.trunking.v1.trunks(t.sid).originationUrls.list({ pageSize: 100 }))));
+    }),
+    setSipTrunkSecure: (trunkSid, secure) => call(async () => { await client.trunking.v1.trunks(trunkSid).update({ secure }); }),
+    setOriginationUrl: (trunkSid, urlSid, sipUrl) => call(async () => { await client.trunking.v1.trunks(trunkSid).originationUrls(urlSid).update({ sipUrl }); }),
+    createSipTrunk: (t) => call(async () => {
+      const trunk = await client.trunking.v1.trunks.create({ friendlyName: t.friendlyName, secure: t.secure });
+      const url = await client.trunking.v1.trunks(trunk.sid).originationUrls.create({ friendlyName: t.friendlyName, sipUrl: t.originationUrl, priority: 10, weight: 10, enabled: true });
+      return toSipTrunk(trunk, [url]);
+    }),
+  };
+}
+
+function toSipTrunk(t: { sid: string; friendlyName: string; secure: boolean }, urls: Array<{ sid: string; sipUrl: string; priority: number; weight: number; enabled: boolean }>): TwilioSipTrunk {
+  return {
+    sid: t.sid, friendlyName: t.friendlyName ?? null, secure: !!t.secure,
+    originationUrls: urls.map((u) => ({ sid: u.sid, sipUrl: u.sipUrl, priority: u.priority, weight: u.weight, enabled: !!u.enabled })),
   };
 }
 

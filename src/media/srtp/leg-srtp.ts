@@ -34,6 +34,11 @@ export class LegSrtp {
   readonly tx: SrtpContext;
   unprotected = 0;
   protected = 0;
+  /** Tick-time view of the counters for checkAuthFailing: no clock read per packet. */
+  private seenFailures = 0;
+  private seenUnprotected = 0;
+  private failingSince = -1;
+  private reported = false;
 
   constructor(readonly keys: SrtpKeys) {
     const suite = findSrtpSuite(keys.suite);
@@ -51,6 +56,25 @@ export class LegSrtp {
   get dropped(): number {
     const s: SrtpStats = this.rx.stats;
     return s.authFailures + s.replays + s.malformed;
+  }
+
+  /**
+   * Called every tick: true once when, for `timeoutMs`, packets failed authentication and none
+   * passed (a peer with the wrong key, or someone injecting). A packet that passes resets it.
+   */
+  checkAuthFailing(now: number, timeoutMs: number): boolean {
+    const failures = this.rx.stats.authFailures;
+    if (this.unprotected !== this.seenUnprotected) {
+      this.failingSince = -1;
+      this.reported = false;
+    } else if (failures !== this.seenFailures && this.failingSince < 0) {
+      this.failingSince = now;
+    }
+    this.seenFailures = failures;
+    this.seenUnprotected = this.unprotected;
+    if (this.failingSince < 0 || this.reported || now - this.failingSince < timeoutMs) return false;
+    this.reported = true;
+    return true;
   }
 
   snapshot(): LegSrtpStats {

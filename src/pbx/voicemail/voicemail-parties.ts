@@ -11,6 +11,7 @@ export function voicemailParties(deps: VoicemailDeps): (target: LocalTarget) => 
     switch (target.kind) {
       case 'voicemail': return new VoicemailDeposit(deps, target.mailbox);
       case 'voicemail-menu': return new MailboxMenu(deps, target.deviceId);
+      default: return undefined;
     }
   };
 }

@@ -18,6 +18,9 @@ import * as m101 from './2026-12-04-101-device-voicemail.ts';
 import * as m110 from './2026-12-04-110-device-mwi-unsolicited.ts';
 import * as m150 from './2026-12-04-150-device-srtp.ts';
 import * as m160 from './2026-12-04-160-twilio-call-sid.ts';
+import * as m240 from './2026-12-04-240-trunk-srtp.ts';
+import * as m250 from './2026-12-04-250-zrtp-cache.ts';
+import * as m230 from './2026-12-04-230-call-gateway.ts';
 
 export const migrations = {
   '2026-11-24-001-initial': m001,
@@ -36,4 +39,7 @@ export const migrations = {
   '2026-12-04-110-device-mwi-unsolicited': m110,
   '2026-12-04-150-device-srtp': m150,
   '2026-12-04-160-twilio-call-sid': m160,
+  '2026-12-04-240-trunk-srtp': m240,
+  '2026-12-04-250-zrtp-cache': m250,
+  '2026-12-04-230-call-gateway': m230,
 };

@@ -1,7 +1,7 @@
 /**
  * SRTP/SRTCP against published vectors: RFC 3711 B.2 (AES-CM keystream) and B.3 (key
  * derivation), libsrtp's reference packets for AES_CM_128_HMAC_SHA1_80 (srtp_driver.c), and
- * RFC 7714 §16.1 (AEAD_AES_128_GCM). Then what no vector shows: rollover, reordering, replay,
+ * RFC 7714 §16.1 and §17.1 (AEAD_AES_128_GCM SRTP and SRTCP). Then what no vector shows: rollover, reordering, replay,
  * tampering, the 32-bit tag, unencrypted SRTCP.
  */
 import { test } from 'node:test';
@@ -64,6 +64,22 @@ test('RFC 7714 §16.1: AEAD_AES_128_GCM SRTP packet', () => {
   const bad = Buffer.from(prot);
   bad[20]! ^= 1;
   assert.equal(new SrtpContext(GCM, keys, keys).unprotectRtp(bad), null);
+});
+
+test('RFC 7714 §17.1: AEAD_AES_128_GCM SRTCP packet (index 0x5d4) opens to the published RTCP packet', () => {
+  const keys = { encryption: hex('000102030405060708090a0b0c0d0e0f'), auth: Buffer.alloc(0), salt: hex('517569642070726f2071756f') };
+  const rtcp = hex('81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61 deadbeef deadbeef deadbeef deadbeef deadbeef');
+  const srtcp = hex(`81c8000d 4d617273 63e94885 dcdab67c a727d766 2f6b7e99 7ff5c0f7 6c06f32d c676a5f1 730d6fda
+    4ce09b46 86303ded 0bb9275b c84aa458 96cf4d2f c5abf872 45d9eade 800005d4`);
+  const rx = new SrtpContext(GCM, keys, keys);
+  assert.equal(rx.unprotectRtcp(srtcp)?.toString('hex'), rtcp.toString('hex'));
+  assert.equal(rx.unprotectRtcp(srtcp), null, 'replayed');
+  const bad = Buffer.from(srtcp);
+  bad[30]! ^= 0x08;
+  assert.equal(new SrtpContext(GCM, keys, keys).unprotectRtcp(bad), null, 'tampered');
+  const otherIndex = Buffer.from(srtcp);
+  otherIndex[otherIndex.length - 1]! ^= 1;
+  assert.equal(new SrtpContext(GCM, keys, keys).unprotectRtcp(otherIndex), null, 'the index is authenticated');
 });
 
 function rtpPacket(seq: number, ssrc = 0x11223344, payload = 160): Buffer {

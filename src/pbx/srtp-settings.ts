@@ -1,0 +1,55 @@
+/**
+ * System-wide SDES-SRTP settings (`PUT /api/system/srtp/config`): the policy new devices and
+ * trunks get when none is given, the suites we offer and accept (in our order of preference),
+ * and whether keys may travel in SDP over UDP/TCP signalling. Calls read `current` when they
+ * start, so a change applies to the next call. STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING is the
+ * default of the last until the API sets it.
+ */
+import type { Db } from '../store/db.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { loadSrtpSettingsJson, saveSrtpSettingsJson } from '../store/srtp-settings.ts';
+import { SRTP_SUITE_PREFERENCE, findSrtpSuite, type SrtpSuiteName } from '../media/srtp/srtp-suites.ts';
+import { SRTP_POLICIES, type SrtpPolicy } from '../store/devices.ts';
+
+export interface SrtpSettings {
+  defaultPolicy: SrtpPolicy;
+  suites: SrtpSuiteName[];
+  allowInsecureSignalling: boolean;
+}
+
+export class SrtpSettingsService {
+  current: SrtpSettings;
+
+  constructor(private readonly db: Db, private readonly box: SecretBox, allowInsecureSignalling: boolean) {
+    this.current = { defaultPolicy: 'off', suites: [...SRTP_SUITE_PREFERENCE], allowInsecureSignalling };
+  }
+
+  async load(): Promise<void> {
+    const json = await loadSrtpSettingsJson(this.db, this.box);
+    if (json === undefined) return;
+    try {
+      const stored = JSON.parse(json) as Partial<SrtpSettings>;
+      this.current = { ...this.current, ...sanitize(stored) };
+    } catch { /* a damaged row leaves the defaults */ }
+  }
+
+  /** Applies a validated patch and stores the result. */
+  async update(patch: Partial<SrtpSettings>): Promise<SrtpSettings> {
+    const next = { ...this.current, ...patch };
+    await saveSrtpSettingsJson(this.db, this.box, JSON.stringify(next));
+    this.current = next;
+    return next;
+  }
+}
+
+/** What a stored row may set: known policies and suites only. */
+function sanitize(s: Partial<SrtpSettings>): Partial<SrtpSettings> {
+  const out: Partial<SrtpSettings> = {};
+  if (s.defaultPolicy && SRTP_POLICIES.includes(s.defaultPolicy)) out.defaultPolicy = s.defaultPolicy;
+  if (Array.isArray(s.suites)) {
+    const suites = s.suites.filter((n) => findSrtpSuite(n) !== undefined);
+    if (suites.length > 0) out.suites = suites;
+  }
+  if (typeof s.allowInsecureSignalling === 'boolean') out.allowInsecureSignalling = s.allowInsecureSignalling;
+  return out;
+}
