@@ -52,6 +52,8 @@ export interface Config {
   roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
   /** The seed 002 call gateway (`src/gateway/`): hooks, call tokens, number sync. */
   callGateway: CallGatewayConfig;
+  /** Joining a room through its page needs a room token (STROWGER_ROOMS_REQUIRE_TOKEN=1); WHIP/WHEP always do. */
+  roomsRequireToken: boolean;
 }
 
 export interface CallGatewayConfig {
@@ -344,6 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
       streamRetries: int(env, 'STROWGER_GATEWAY_STREAM_RETRIES', 5, 0, 1000),
       streamRetryBaseMs: int(env, 'STROWGER_GATEWAY_STREAM_RETRY_MS', 1000, 10, 600_000),
     },
+    roomsRequireToken: env.STROWGER_ROOMS_REQUIRE_TOKEN === '1',
     moh: {
       maxBytes: int(env, 'STROWGER_MOH_MAX_BYTES', 20 * 1024 * 1024, 1024, 1024 ** 3),
       maxSeconds: int(env, 'STROWGER_MOH_MAX_SECONDS', 600, 1, 24 * 3600),

@@ -6,6 +6,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
+import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -17,6 +18,8 @@ import { pbxApi } from './pbx/index.ts';
 import { metricsRoutes } from './metrics.ts';
 import { mediagwApi } from './mediagw/index.ts';
 import { launcherApi } from './launcher/index.ts';
+import { roomPageRoutes } from './rooms/room-page-routes.ts';
+import { whipRoutes } from './rooms/whip-routes.ts';
 import { callGatewayApi } from './callgw/index.ts';
 import { acmeChallengeRoutes } from './acme-challenge.ts';
 
@@ -40,6 +43,9 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   app.addSchema(ErrorBody);
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes ?? 512 * 1024 * 1024, files: 1 } });
+  // Once, at the root: each registration adds its own 'upgrade' listener, and two would route every
+  // WebSocket upgrade twice. 128 KB: a room page's join carries a whole SDP offer (up to 64 KB).
+  await app.register(websocket, { options: { maxPayload: 128 * 1024 } });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -81,6 +87,8 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
   await app.register(metricsRoutes, { ctx });
   await app.register(mediagwApi, { ctx });
   await app.register(launcherApi, { ctx });
+  await app.register(roomPageRoutes, { ctx });
+  await app.register(whipRoutes, { ctx });
   await app.register(callGatewayApi, { ctx });
   await app.register(acmeChallengeRoutes, { ctx });
   return app as unknown as FastifyInstance;

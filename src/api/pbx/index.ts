@@ -30,6 +30,7 @@ import { voicemailsRoutes } from './voicemails.ts';
 import { UserSchema } from './schemas.ts';
 import { mwiRoutes } from './mwi.ts';
 import { srtpRoutes } from './srtp.ts';
+import { roomTokenRoutes } from './room-tokens.ts';
 import { roomsRoutes } from './rooms.ts';
 import { tlsRoutes } from './tls.ts';
 import { encryptionRoutes } from './encryption.ts';
@@ -51,6 +52,7 @@ export async function pbxApi(app: FastifyInstance, opts: { ctx: ApiContext }) {
   }
   await app.register(mwiRoutes, ctx);
   await app.register(srtpRoutes, ctx);
+  await app.register(roomTokenRoutes, ctx);
   await app.register(roomsRoutes, ctx);
   await app.register(tlsRoutes, ctx);
   await app.register(encryptionRoutes, ctx);

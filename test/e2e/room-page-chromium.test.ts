@@ -1,0 +1,100 @@
+/**
+ * Issue 13 acceptance, "browsers join rooms": Debian's Chromium opens `/rooms/test`, types a name,
+ * joins with its (fake) microphone playing 1000 Hz; the SIP side's media — a PCMU RTP leg joined
+ * to the room, talking 700 Hz — is there too. The page's remote audio (sampled with WebAudio in
+ * the page) must be the 700 Hz tone, the leg must receive the browser's 1000 Hz; the page lists
+ * both participants, shows chat, and leaving removes it from the room. Screenshot in
+ * test-artefacts/room-page.png. Runs in a loopback-only network namespace.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { inLoopbackNamespace } from '../helpers/netns.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
+import { sendRtp } from '../helpers/rtp-sender.ts';
+import { recordPageAudio } from '../helpers/page-audio.ts';
+import { decodeUlaw, dbfs, dominantFrequency, linearToUlaw, makeTone, makeToneWav } from '../helpers/audio-analysis.ts';
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const HOST = '127.0.0.1';
+const ARTEFACTS = path.resolve('test-artefacts');
+
+
+if (inLoopbackNamespace(import.meta.url)) {
+  describe('room page in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'room-page-'));
+    const browserTone = path.join(dir, 'browser-tone.wav');
+    makeToneWav(browserTone, { freq: 1000, seconds: 30, rate: 48000, amplitude: 0.4 });
+    let t: TestServer;
+    let browser: Browser;
+    let page: Page;
+    before(async () => {
+      t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1' });
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-audio-capture=${browserTone}`, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+      });
+      page = await browser.newPage();
+    });
+    after(async () => {
+      await browser?.close();
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('Chromium joins /rooms/test with its microphone and exchanges tones with an RTP leg in the room', async () => {
+      const media = t.server.ctx.media!;
+      const room = t.server.ctx.rooms!.open('test');
+      const rx = await startRtpReceiver({ capture: true });
+      const leg = await media.createLeg({ group: room.group });
+      await media.setCodec(leg.id, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 });
+      await media.setRemote(leg.id, { address: HOST, rtpPort: rx.port });
+      const phone = await room.join({ kind: 'sip', displayName: 'Desk phone', endpoint: leg.id });
+      const tone8 = makeTone({ freq: 700, seconds: 1, rate: 8000, amplitude: 0.4 });
+      const talking = sendRtp({ host: HOST, port: leg.rtpPort, socket: rx.socket, ssrc: 9, count: 400, payload: (i) => Buffer.from(Array.from(tone8.subarray((i % 50) * 160, ((i % 50) + 1) * 160), linearToUlaw)) });
+
+      await page.goto(`${t.baseUrl}/rooms/test?audio=raw`);
+      await page.fill('#display-name', 'Chromium');
+      await page.click('#join');
+      const until = Date.now() + 10_000;
+      while ((await page.evaluate('window.strowgerRoom.state')) !== 'joined' && Date.now() < until) await sleep(100);
+      assert.equal(await page.evaluate('window.strowgerRoom.state'), 'joined', String(await page.evaluate('window.strowgerRoom.lastError')));
+      await page.waitForSelector('#participants li:nth-child(2)', { timeout: 5000 });
+      assert.deepEqual((await page.locator('#participants li').allTextContents()).sort(), ['Chromium (you)', 'Desk phone']);
+      room.chat('Desk phone', 'welcome');
+      await page.waitForSelector('#chat-log li', { timeout: 5000 });
+      assert.equal(await page.locator('#chat-log li').first().textContent(), 'Desk phone: welcome');
+      await sleep(1500);
+      const heard = await recordPageAudio(page, 'window.strowgerRoom.remote', 3000);
+      mkdirSync(ARTEFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTEFACTS, 'room-page.png') });
+      const fromPage = dominantFrequency(heard, 48000, { min: 200, max: 3400 });
+      assert.ok(dbfs(heard) > -40, `page hears the room (${dbfs(heard).toFixed(1)} dBFS)`);
+      assert.ok(Math.abs(fromPage - 700) <= 15, `page hears the phone's 700 Hz, got ${fromPage.toFixed(1)} Hz`);
+
+      const atPhone = decodeUlaw(Buffer.concat(rx.sources().flatMap((s) => s.payloads).slice(-100)));
+      assert.ok(dbfs(atPhone) > -40, `phone hears the browser (${dbfs(atPhone).toFixed(1)} dBFS)`);
+      const fromBrowser = dominantFrequency(atPhone, 8000, { min: 200, max: 3400 });
+      assert.ok(Math.abs(fromBrowser - 1000) <= 15, `phone hears the browser's 1000 Hz, got ${fromBrowser.toFixed(1)} Hz`);
+
+      await page.click('#mute');
+      const mutedUntil = Date.now() + 3000;
+      while (!room.participants().find((p) => p.kind === 'webrtc')?.muted && Date.now() < mutedUntil) await sleep(50);
+      assert.equal(room.participants().find((p) => p.kind === 'webrtc')?.muted, true, 'mute reaches the room');
+      await page.click('#leave');
+      const leftUntil = Date.now() + 3000;
+      while (room.size > 1 && Date.now() < leftUntil) await sleep(50);
+      assert.deepEqual(room.participants().map((p) => p.id), [phone.id], 'the browser left');
+      await talking;
+      await room.leave(phone.id);
+      await media.releaseLeg(leg.id);
+      await rx.close();
+    });
+  });
+}
