@@ -12,15 +12,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
+import { CHROMIUM, joinRoomPage, launchRoomBrowser } from '../helpers/room-browser.ts';
 import { decodeUlaw, dbfs, dominantFrequency, linearToUlaw, makeTone, makeToneWav } from '../helpers/audio-analysis.ts';
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const HOST = '127.0.0.1';
 const ARTEFACTS = path.resolve('test-artefacts');
 
@@ -35,11 +35,7 @@ if (inLoopbackNamespace(import.meta.url)) {
     let page: Page;
     before(async () => {
       t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1' });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-          `--use-file-for-fake-audio-capture=${browserTone}`, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
-      });
+      browser = await launchRoomBrowser(browserTone);
       page = await browser.newPage();
     });
     after(async () => {
@@ -59,12 +55,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       const tone8 = makeTone({ freq: 700, seconds: 1, rate: 8000, amplitude: 0.4 });
       const talking = sendRtp({ host: HOST, port: leg.rtpPort, socket: rx.socket, ssrc: 9, count: 400, payload: (i) => Buffer.from(Array.from(tone8.subarray((i % 50) * 160, ((i % 50) + 1) * 160), linearToUlaw)) });
 
-      await page.goto(`${t.baseUrl}/rooms/test?audio=raw`);
-      await page.fill('#display-name', 'Chromium');
-      await page.click('#join');
-      const until = Date.now() + 10_000;
-      while ((await page.evaluate('window.strowgerRoom.state')) !== 'joined' && Date.now() < until) await sleep(100);
-      assert.equal(await page.evaluate('window.strowgerRoom.state'), 'joined', String(await page.evaluate('window.strowgerRoom.lastError')));
+      await joinRoomPage(page, t.baseUrl, 'test', 'Chromium');
       await page.waitForSelector('#participants li:nth-child(2)', { timeout: 5000 });
       assert.deepEqual((await page.locator('#participants li').allTextContents()).sort(), ['Chromium (you)', 'Desk phone']);
       room.chat('Desk phone', 'welcome');

@@ -1,0 +1,33 @@
+/**
+ * Debian's Chromium (playwright-core) as a room-page participant: launched with a fake
+ * microphone playing a WAV file and WebRTC allowed on the loopback (call it inside
+ * `inLoopbackNamespace`), and joined to `/rooms/{name}` through the page's own form.
+ *
+ * @example
+ * const browser = await launchRoomBrowser('/tmp/tone-1000.wav');
+ * const page = await browser.newPage();
+ * await joinRoomPage(page, t.baseUrl, 'test', 'Chromium');
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+export function launchRoomBrowser(microphoneWav: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${microphoneWav}`, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  });
+}
+
+/** Opens the room page (raw audio: no browser echo cancelling of the test tones), joins, waits for `joined`. */
+export async function joinRoomPage(page: Page, baseUrl: string, room: string, displayName: string): Promise<void> {
+  await page.goto(`${baseUrl}/rooms/${encodeURIComponent(room)}?audio=raw`);
+  await page.fill('#display-name', displayName);
+  await page.click('#join');
+  const until = Date.now() + 10_000;
+  while ((await page.evaluate('window.strowgerRoom.state')) !== 'joined' && Date.now() < until) await sleep(100);
+  assert.equal(await page.evaluate('window.strowgerRoom.state'), 'joined', String(await page.evaluate('window.strowgerRoom.lastError')));
+}
