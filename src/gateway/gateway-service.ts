@@ -25,6 +25,8 @@ import type { ParticipantSnapshot } from '../rooms/room-types.ts';
 import { GatewayError } from './gateway-errors.ts';
 import type { GatewayParams, GatewayRunner, GatewayState, GatewayTask } from './gateway-types.ts';
 import type { GatewayRunners } from './gateway-runners.ts';
+import type { ConferenceAdapter } from '../rooms/conference-adapter.ts';
+import { externalSystemOf, openExternalRoom, type ExternalRoom, type ExternalSystem } from './external-room.ts';
 
 export interface GatewayServiceOptions {
   db: Db;
@@ -35,6 +37,8 @@ export interface GatewayServiceOptions {
   logger: Logger;
   /** Checks a start and makes the runner of each gateway kind. */
   runners: GatewayRunners;
+  /** The adapter for an external system `webrtc_domain` names (WHIP/WHEP); absent: such starts answer GW_UNAVAILABLE. */
+  conference?: (system: ExternalSystem) => ConferenceAdapter;
 }
 
 /** A gateway as the APIs show it (plain data). */
@@ -65,6 +69,8 @@ interface Live {
   endedAt: string | null;
   runner: GatewayRunner | null;
   room: Room | null;
+  /** The bridge to an external conference system, when `webrtc_domain` names one. */
+  external: ExternalRoom | null;
   /** Settles when a stop has finished its work. */
   stopping: Promise<void> | null;
 }
@@ -102,10 +108,12 @@ export class GatewayService {
     const current = this.gateways.get(params.gwId);
     if (current !== undefined && LIVE.has(current.state)) throw new GatewayError('GW_RUNNING', `${params.gwId} is ${current.state}`);
     this.o.runners.check(params);
+    const system = externalSystemOf(params.webrtcDomain);
+    if (system !== null && this.o.conference === undefined) throw new GatewayError('GW_UNAVAILABLE', 'this node reaches no external conference system (no WebRTC)');
     if (this.liveCount >= this.o.max) throw new GatewayError('GW_CAPACITY', `${this.o.max} gateways are live`);
     let room: Room;
     try {
-      room = rooms.open(params.room);
+      if (system === null) room = rooms.open(params.room);
     } catch (err) {
       if (err instanceof RoomError) throw new GatewayError(err.code === 'ROOM_LIMIT' ? 'GW_CAPACITY' : 'GW_BAD_REQUEST', err.message);
       throw err;
@@ -114,18 +122,26 @@ export class GatewayService {
     const placeholder = { state: 'starting' } as Live;
     this.gateways.set(params.gwId, placeholder);
     let live: Live | undefined;
+    let external: ExternalRoom | null = null;
     try {
+      if (system !== null) {
+        external = await openExternalRoom(rooms, this.o.conference!(system), system, params.gwId, params.fromId || `gateway ${params.gwId}`);
+        room = external.room;
+      }
       const { gwId, ...rest } = params;
       const row = await insertGateway(this.o.db, { gwId, room: params.room, type: params.type, state: 'starting', params: rest });
-      live = { row, params, state: 'starting', error: null, endedAt: null, runner: null, room, stopping: null };
+      live = { row, params, state: 'starting', error: null, endedAt: null, runner: null, room: room!, external, stopping: null };
       this.gateways.set(gwId, live);
       const g = live;
+      // The external room going away (remote DELETE, media lost) ends the gateway; our own close comes after `running`.
+      for (const l of external?.links ?? []) void l.ended.then((why) => { if (g.state === 'running') void this.fail(g, `the external conference link ended: ${why}`, 'failed'); });
       live.runner = this.o.runners.create(params, { rowId: row.id, failed: (reason) => void this.fail(g, reason, 'failed'), ended: (reason) => void this.fail(g, reason, 'stopped') });
-      await live.runner.start(room);
+      await live.runner.start(room!);
       await this.setState(live, 'running');
       this.log.info({ gwId, type: params.type, room: params.room }, 'gateway started');
       return this.snapshotOf(live);
     } catch (err) {
+      await external?.close().catch(() => {});
       if (live === undefined) this.gateways.delete(params.gwId);
       else await this.setState(live, 'failed', (err as Error).message).catch(() => {});
       if (err instanceof RoomError) throw new GatewayError(err.code === 'ROOM_FULL' ? 'GW_CAPACITY' : 'GW_BAD_REQUEST', err.message);
@@ -149,6 +165,7 @@ export class GatewayService {
         (err: Error) => this.setState(live, 'failed', err.message),
       ).catch((err) => this.log.error({ err, gwId }, 'gateway state not saved'));
       await left.catch(() => {});
+      await live.external?.close().catch(() => {});
       // Nothing more to do after leaving (no file to finish): answer the final state at once.
       await Promise.race([live.stopping, new Promise((r) => setImmediate(r))]);
     }
@@ -205,6 +222,7 @@ export class GatewayService {
     const live = [...this.gateways.values()].filter((g) => g.row !== undefined && LIVE.has(g.state));
     await Promise.all(live.map(async (g) => {
       await g.runner?.stop().left.catch(() => {});
+      await g.external?.close().catch(() => {});
       await this.setState(g, 'ended', 'the server shut down while the gateway was live').catch((err) => this.log.error({ err }, 'gateway state not saved'));
     }));
   }
@@ -215,6 +233,7 @@ export class GatewayService {
     this.log.warn({ gwId: live.params.gwId, reason, state }, 'gateway ended by itself');
     await this.setState(live, state, reason);
     if (live.runner !== null) await live.runner.stop().done.catch(() => {});
+    await live.external?.close().catch(() => {});
   }
 
   private async setState(live: Live, state: GatewayState, error: string | null = null): Promise<void> {
@@ -252,7 +271,7 @@ export class GatewayService {
       started_at: live.row.started_at,
       ended_at: live.endedAt,
       error: live.error,
-      details,
+      details: live.external === null ? details : { ...details, external: live.external.links.map((l) => ({ kind: l.participant.kind, remote: l.remote })) },
     };
   }
 }

@@ -9,7 +9,9 @@ import type { TranscriptionEngine } from '../integrations/transcription/index.ts
 import { GatewayService } from './gateway-service.ts';
 import { gatewayRunners, checkGatewayParams } from './gateway-runners.ts';
 import { recordingMailer } from './recording-mail.ts';
+import type { ExternalSystem } from './external-room.ts';
 import { GatewayError } from './gateway-errors.ts';
+import { WhipWhepAdapter } from '../rooms/whip-whep-adapter.ts';
 
 export async function startGateways({ ctx, transcription }: { ctx: ApiContext; transcription: TranscriptionEngine }): Promise<GatewayService> {
   const { config, store, box, logger } = ctx;
@@ -26,7 +28,9 @@ export async function startGateways({ ctx, transcription }: { ctx: ApiContext; t
       domain: config.domain,
     })
     : { check: checkGatewayParams, create: () => { throw new GatewayError('GW_UNAVAILABLE'); } };
-  const gateways = new GatewayService({ db: store.db, rooms: ctx.rooms, max: config.gateways.max, logger, runners });
+  const webrtc = ctx.webrtc;
+  const conference = webrtc === undefined ? undefined : (system: ExternalSystem) => new WhipWhepAdapter({ webrtc, ...system });
+  const gateways = new GatewayService({ db: store.db, rooms: ctx.rooms, max: config.gateways.max, logger, runners, conference });
   const ended = await gateways.endOrphans();
   if (ended > 0) logger.warn({ ended }, 'gateways of the previous run marked ended');
   ctx.gateways = gateways;

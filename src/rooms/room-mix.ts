@@ -1,7 +1,9 @@
 /**
  * Mix-minus: what each participant of a room is given to hear. Every participant that hears
  * gets the sum of every other participant that speaks and is not muted — never itself (a caller
- * hearing its own voice back with a delay cannot talk). Pure, so the rule has unit tests.
+ * hearing its own voice back with a delay cannot talk). A `whip` link (publishing to an external
+ * system) does not hear `whep` links (audio pulled from one): a remote room's audio sent back
+ * to it would loop. Pure, so the rules have unit tests.
  */
 import type { LegId } from '../media/relay-protocol.ts';
 
@@ -11,6 +13,7 @@ export interface MixMember {
   hears: boolean;
   speaks: boolean;
   muted: boolean;
+  kind?: string;
 }
 
 /** sink -> sources for every member that hears (in member order). */
@@ -18,7 +21,7 @@ export function mixMinus(members: readonly MixMember[]): Map<LegId, LegId[]> {
   const out = new Map<LegId, LegId[]>();
   for (const sink of members) {
     if (!sink.hears) continue;
-    out.set(sink.mixId, members.filter((m) => m !== sink && m.speaks && !m.muted).map((m) => m.mixId));
+    out.set(sink.mixId, members.filter((m) => m !== sink && m.speaks && !m.muted && !(sink.kind === 'whip' && m.kind === 'whep')).map((m) => m.mixId));
   }
   return out;
 }

@@ -51,6 +51,15 @@ describe('rooms: mix-minus and room rules', () => {
     assert.deepEqual([...mix], [[1, [3]], [2, [1, 3]], [4, [1, 3]]]);
   });
 
+  test('mixMinus: a WHIP link never hears a WHEP link (a remote room\'s audio is not sent back to it)', () => {
+    const mix = mixMinus([
+      { mixId: 1, hears: true, speaks: true, muted: false, kind: 'sip' },
+      { mixId: 2, hears: true, speaks: false, muted: false, kind: 'whip' },
+      { mixId: 3, hears: false, speaks: true, muted: false, kind: 'whep' },
+    ]);
+    assert.deepEqual([...mix], [[1, [3]], [2, [1]]]);
+  });
+
   test('concurrent joins each end up in everyone\'s mix; a foreign endpoint gets a stand-in', async () => {
     const media = new FakeMedia();
     [1, 2, 150].forEach((id) => media.alive.add(id));
