@@ -26,6 +26,8 @@ import { GatewayError } from './gateway-errors.ts';
 import type { GatewayParams, GatewayRunner, GatewayState, GatewayTask } from './gateway-types.ts';
 import type { GatewayRunners } from './gateway-runners.ts';
 import type { ConferenceAdapter } from '../rooms/conference-adapter.ts';
+import { ChatRelay } from './chat-relay.ts';
+import type { ChatMessage } from '../rooms/room-types.ts';
 import { externalSystemOf, openExternalRoom, type ExternalRoom, type ExternalSystem } from './external-room.ts';
 
 export interface GatewayServiceOptions {
@@ -54,6 +56,8 @@ export interface GatewaySnapshot {
   transcript_progress: number | null;
   participants: ParticipantSnapshot[];
   chat: boolean;
+  /** The room's chat while the relay was on, oldest first (see `chat-relay.ts`). */
+  chat_messages: ChatMessage[];
   started_at: string;
   ended_at: string | null;
   error: string | null;
@@ -71,6 +75,7 @@ interface Live {
   room: Room | null;
   /** The bridge to an external conference system, when `webrtc_domain` names one. */
   external: ExternalRoom | null;
+  chat: ChatRelay | null;
   /** Settles when a stop has finished its work. */
   stopping: Promise<void> | null;
 }
@@ -130,13 +135,14 @@ export class GatewayService {
       }
       const { gwId, ...rest } = params;
       const row = await insertGateway(this.o.db, { gwId, room: params.room, type: params.type, state: 'starting', params: rest });
-      live = { row, params, state: 'starting', error: null, endedAt: null, runner: null, room: room!, external, stopping: null };
+      live = { row, params, state: 'starting', error: null, endedAt: null, runner: null, room: room!, external, chat: null, stopping: null };
       this.gateways.set(gwId, live);
       const g = live;
       // The external room going away (remote DELETE, media lost) ends the gateway; our own close comes after `running`.
       for (const l of external?.links ?? []) void l.ended.then((why) => { if (g.state === 'running') void this.fail(g, `the external conference link ended: ${why}`, 'failed'); });
       live.runner = this.o.runners.create(params, { rowId: row.id, failed: (reason) => void this.fail(g, reason, 'failed'), ended: (reason) => void this.fail(g, reason, 'stopped') });
       await live.runner.start(room!);
+      live.chat = new ChatRelay(room!, () => this.chatEnabled(params.room));
       await this.setState(live, 'running');
       this.log.info({ gwId, type: params.type, room: params.room }, 'gateway started');
       return this.snapshotOf(live);
@@ -244,6 +250,7 @@ export class GatewayService {
     if (error !== null) live.error = error;
     const ended = !LIVE.has(state);
     if (ended) live.endedAt = new Date().toISOString();
+    if (ended) live.chat?.detach();
     const figures = live.runner?.status() ?? {};
     await updateGateway(this.o.db, live.row.id, {
       state, error: live.error, ended_at: live.endedAt,
@@ -268,6 +275,7 @@ export class GatewayService {
       transcript_progress: typeof transcript_progress === 'number' ? transcript_progress : null,
       participants: inRoom ? live.room!.participants() : [],
       chat: this.chatEnabled(live.params.room),
+      chat_messages: live.chat?.messages() ?? [],
       started_at: live.row.started_at,
       ended_at: live.endedAt,
       error: live.error,
@@ -281,7 +289,7 @@ function snapshotOfRow(row: GatewayRow): GatewaySnapshot {
   const task: GatewayTask = row.type === 'Record' ? (params.transcript ? 'record_transcript' : 'record') : row.type === 'Streaming' ? 'streaming' : 'sip';
   return {
     gw_id: row.gw_id, type: row.type, room: row.room, processing_state: row.state as GatewayState, task,
-    recording_time: row.recording_seconds, transcript_progress: null, participants: [], chat: true,
+    recording_time: row.recording_seconds, transcript_progress: null, participants: [], chat: true, chat_messages: [],
     started_at: row.started_at, ended_at: row.ended_at, error: row.error, details: {},
   };
 }

@@ -52,6 +52,9 @@ export const GatewayStatus = Type.Object({
   transcript_progress: Type.Union([Type.Integer({ description: 'Percent (an estimate until the engine answers).' }), Type.Null()]),
   participants: Type.Array(Participant),
   chat: Type.Boolean({ description: 'Whether the room\'s chat relay is on (seed 000 GET /chat).' }),
+  chat_messages: Type.Array(Type.Object({ id: Type.Integer(), room: Type.String(), from: Type.String(), text: Type.String(), at: Type.String() }), {
+    description: 'The room\'s chat messages while the relay was on (the last 50, oldest first); poll and skip the ids seen.',
+  }),
   started_at: Type.String(),
   ended_at: Type.Union([Type.String(), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),
