@@ -21,7 +21,7 @@ export interface GatewayParams {
   type: GatewayType;
   room: string;
   gwId: string;
-  /** Seed 001's `webrtc_domain` (which conference system): kept as given; only the built-in rooms exist. */
+  /** Seed 001's `webrtc_domain` (which conference system): built-in rooms, or WHIP/WHEP URLs (`external-room.ts`). */
   webrtcDomain?: unknown;
   fromId?: string;
   prefix?: string;

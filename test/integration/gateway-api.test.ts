@@ -128,7 +128,7 @@ describe('gateway APIs (seeds 000 and 001)', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const st = await raw('GET', '/gateway/status?gw_id=rec1');
     assert.equal(st.status, 200);
-    assert.deepEqual(Object.keys(st.json), ['gw_id', 'type', 'room', 'processing_state', 'task', 'recording_time', 'transcript_progress', 'participants', 'chat', 'started_at', 'ended_at', 'error', 'details']);
+    assert.deepEqual(Object.keys(st.json), ['gw_id', 'type', 'room', 'processing_state', 'task', 'recording_time', 'transcript_progress', 'participants', 'chat', 'chat_messages', 'started_at', 'ended_at', 'error', 'details']);
     assert.equal(st.json.processing_state, 'running');
     assert.equal(st.json.task, 'record');
     assert.ok(st.json.recording_time >= 1, `recording time grows: ${st.json.recording_time}`);
