@@ -15,11 +15,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
-import { sendRtp } from '../helpers/rtp-sender.ts';
+import { talkingRoomLeg } from '../helpers/room-leg.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
 import { CHROMIUM, joinRoomPage, launchRoomBrowser } from '../helpers/room-browser.ts';
-import { decodeUlaw, dbfs, dominantFrequency, linearToUlaw, makeTone, makeToneWav } from '../helpers/audio-analysis.ts';
+import { decodeUlaw, dbfs, dominantFrequency, makeToneWav } from '../helpers/audio-analysis.ts';
 
 const HOST = '127.0.0.1';
 const ARTEFACTS = path.resolve('test-artefacts');
@@ -45,15 +44,9 @@ if (inLoopbackNamespace(import.meta.url)) {
     });
 
     test('Chromium joins /rooms/test with its microphone and exchanges tones with an RTP leg in the room', async () => {
-      const media = t.server.ctx.media!;
       const room = t.server.ctx.rooms!.open('test');
-      const rx = await startRtpReceiver({ capture: true });
-      const leg = await media.createLeg({ group: room.group });
-      await media.setCodec(leg.id, { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 });
-      await media.setRemote(leg.id, { address: HOST, rtpPort: rx.port });
-      const phone = await room.join({ kind: 'sip', displayName: 'Desk phone', endpoint: leg.id });
-      const tone8 = makeTone({ freq: 700, seconds: 1, rate: 8000, amplitude: 0.4 });
-      const talking = sendRtp({ host: HOST, port: leg.rtpPort, socket: rx.socket, ssrc: 9, count: 400, payload: (i) => Buffer.from(Array.from(tone8.subarray((i % 50) * 160, ((i % 50) + 1) * 160), linearToUlaw)) });
+      const desk = await talkingRoomLeg(t.server.ctx.media!, room, { freq: 700, packets: 400, displayName: 'Desk phone' });
+      const { rx, participant: phone } = desk;
 
       await joinRoomPage(page, t.baseUrl, 'test', 'Chromium');
       await page.waitForSelector('#participants li:nth-child(2)', { timeout: 5000 });
@@ -82,10 +75,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       const leftUntil = Date.now() + 3000;
       while (room.size > 1 && Date.now() < leftUntil) await sleep(50);
       assert.deepEqual(room.participants().map((p) => p.id), [phone.id], 'the browser left');
-      await talking;
-      await room.leave(phone.id);
-      await media.releaseLeg(leg.id);
-      await rx.close();
+      await desk.close();
     });
   });
 }

@@ -16,14 +16,12 @@ import { inLoopbackNamespace } from '../helpers/netns.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { getFreePort, spawnSipp } from '../helpers/sipp.ts';
 import { startRtpCapture } from '../helpers/rtp-capture.ts';
-import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
-import { sendRtp } from '../helpers/rtp-sender.ts';
+import { talkingRoomLeg } from '../helpers/room-leg.ts';
 import { ulawFrames, writeRtpPcap } from '../helpers/rtp-pcap.ts';
-import { decodeUlaw, goertzelPower, linearToUlaw, makeTone, rms } from '../helpers/audio-analysis.ts';
+import { decodeUlaw, goertzelPower, makeTone, rms } from '../helpers/audio-analysis.ts';
 import { device, deviceCall, eventually, startCallServer } from './call-fixtures.ts';
 
 const HOST = '127.0.0.1';
-const PCMU = { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 } as const;
 
 /** Share of `freq` in the signal's power, and its RMS. */
 function share(pcm: Int16Array, freq: number): { share: number; rms: number } {
@@ -55,15 +53,9 @@ if (inLoopbackNamespace(import.meta.url)) {
     });
 
     test('a SIP gateway joins the external room: caller and SFU-room leg hear each other', async () => {
-      const media = t.server.ctx.media!;
       const sfu = t.server.ctx.rooms!.open('sfu');
-      const rx = await startRtpReceiver({ capture: true });
-      const leg = await media.createLeg({ group: sfu.group });
-      await media.setCodec(leg.id, PCMU);
-      await media.setRemote(leg.id, { address: HOST, rtpPort: rx.port });
-      const p = await sfu.join({ kind: 'sip', displayName: 'SFU member', endpoint: leg.id });
-      const tone = makeTone({ freq: 1000, seconds: 1, rate: 8000, amplitude: 0.3 });
-      const talking = sendRtp({ host: HOST, port: leg.rtpPort, socket: rx.socket, ssrc: 5, count: 700, payload: (i) => Buffer.from(Array.from(tone.subarray((i % 50) * 160, ((i % 50) + 1) * 160), linearToUlaw)) });
+      const member = await talkingRoomLeg(t.server.ctx.media!, sfu, { freq: 1000, packets: 700, amplitude: 0.3, displayName: 'SFU member' });
+      const rx = member.rx;
 
       const r = await start({ type: 'SIP', room: 'ext-test', gw_id: 'ext', webrtc_domain: sfuDomain() });
       assert.deepEqual(r, { status: 200, body: { gw_id: 'ext', processing_state: 'running', task: 'sip', room: 'ext-test' } });
@@ -91,10 +83,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       assert.equal((await stopped.json() as any).processing_state, 'stopped');
       await eventually('the sessions left the external room', () => sfu.participants().length === 1, 5000);
       assert.equal(bridge.closed, true, 'the bridge room is closed');
-      await talking;
-      await sfu.leave(p.id);
-      await media.releaseLeg(leg.id);
-      await rx.close();
+      await member.close();
     });
 
     test('a malformed webrtc_domain is a 400, a refusing system a 503; nothing is left open', async () => {
