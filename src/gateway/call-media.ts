@@ -60,6 +60,8 @@ export class CallMedia {
    */
   async joinRoom(call: GatewayCall, legId: LegId, room: Room, stream: StreamTarget): Promise<void> {
     const media = this.d.media!;
+    // An outgoing call rings a while: the (still empty) room may have idled out meanwhile.
+    if (room.closed) room = this.roomFor(stream);
     let recorder: { id: LegId; participant: string } | null = null;
     try {
       const me = await room.join({ kind: 'sip', displayName: stream.peer, endpoint: legId });
