@@ -16,19 +16,16 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
-import { CHROMIUM, listenInPage, startJssipBrowser, waitCallState, type JssipBrowser } from '../helpers/jssip-phone.ts';
+import { CHROMIUM, listenInPage, webphoneTones, startJssipBrowser, waitCallState, type JssipBrowser } from '../helpers/jssip-phone.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { hasBaresipModule, startBaresip } from '../helpers/baresip.ts';
 import { startRtpCapture } from '../helpers/rtp-capture.ts';
-import { makeToneWav, readWavPcm } from '../helpers/audio-analysis.ts';
+import { readWavPcm } from '../helpers/audio-analysis.ts';
 import { assertSealedPcmu, assertTone } from '../helpers/media-assert.ts';
 import { api, assertIdle, eventually } from '../integration/call-fixtures.ts';
 
@@ -45,11 +42,7 @@ const skip = !existsSync(CHROMIUM) ? `no ${CHROMIUM}` : !hasBaresipModule('srtp'
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('SDES-SRTP baresip (TLS, srtp-mand) <-> JsSIP in Chromium (WSS, DTLS-SRTP)', { skip }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'srtp-dtls-e2e-'));
-    const browserTone = path.join(dir, 'browser-tone.wav');
-    const deskTone = path.join(dir, 'desk-tone.wav');
-    makeToneWav(browserTone, { freq: BROWSER_TONE, seconds: 30, rate: 48000, amplitude: 0.4 });
-    makeToneWav(deskTone, { freq: DESK_TONE, seconds: 30, rate: 8000, amplitude: 0.4 });
+    const { dir, browserTone, deskTone } = webphoneTones('srtp-dtls-e2e-', BROWSER_TONE, DESK_TONE);
     let t: TestServer;
     let tlsPort: number;
     let chromium: JssipBrowser;

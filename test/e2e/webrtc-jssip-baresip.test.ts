@@ -12,19 +12,18 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
-import { CHROMIUM, listenInPage, startJssipBrowser, waitCallState, type JssipBrowser } from '../helpers/jssip-phone.ts';
+import { CHROMIUM, listenInPage, webphoneTones, startJssipBrowser, waitCallState, type JssipBrowser } from '../helpers/jssip-phone.ts';
 import { assertIdle, cdrCount, nextCdr } from '../integration/call-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
 import { startRtpCapture, type RtpCapture } from '../helpers/rtp-capture.ts';
-import { makeToneWav, readWavPcm } from '../helpers/audio-analysis.ts';
+import { readWavPcm } from '../helpers/audio-analysis.ts';
 import { assertTone, ulawOf } from '../helpers/media-assert.ts';
 
 const DOMAIN = 'strowger.test';
@@ -35,11 +34,7 @@ const ARTEFACTS = path.resolve('test-artefacts');
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('JsSIP in Chromium <-> baresip (UDP, PCMU) through Strowger\'s WebRTC endpoint', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'webrtc-e2e-'));
-    const browserTone = path.join(dir, 'browser-tone.wav');
-    const deskTone = path.join(dir, 'desk-tone.wav');
-    makeToneWav(browserTone, { freq: BROWSER_TONE, seconds: 30, rate: 48000, amplitude: 0.4 });
-    makeToneWav(deskTone, { freq: DESK_TONE, seconds: 30, rate: 8000, amplitude: 0.4 });
+    const { dir, browserTone, deskTone } = webphoneTones('webrtc-e2e-', BROWSER_TONE, DESK_TONE);
     let t: TestServer;
     let chromium: JssipBrowser;
     let page: Page;

@@ -9,7 +9,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { makeToneWav } from './audio-analysis.ts';
 import { bundleJssip } from './jssip-bundle.ts';
 import { recordPageAudio } from './page-audio.ts';
 
@@ -50,6 +54,19 @@ window.hold = (on) => new Promise((resolve) => {
   if (on) session.hold({}, done); else session.unhold({}, done);
   setTimeout(() => resolve('timeout'), 8000);
 });`;
+
+/**
+ * A temporary directory with 30 s tones: `browserTone` (48 kHz, Chromium's fake microphone) and
+ * `deskTone` (8 kHz, a SIP phone's audio source).
+ */
+export function webphoneTones(prefix: string, browserHz: number, deskHz: number): { dir: string; browserTone: string; deskTone: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const browserTone = path.join(dir, 'browser-tone.wav');
+  const deskTone = path.join(dir, 'desk-tone.wav');
+  makeToneWav(browserTone, { freq: browserHz, seconds: 30, rate: 48000, amplitude: 0.4 });
+  makeToneWav(deskTone, { freq: deskHz, seconds: 30, rate: 8000, amplitude: 0.4 });
+  return { dir, browserTone, deskTone };
+}
 
 export interface JssipBrowser {
   browser: Browser;
