@@ -14,7 +14,7 @@
  *
  * Runs in a loopback-only network namespace (Chromium's WebRTC then has only 127.0.0.1).
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -71,7 +71,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function talk(label: string, from: 'browser' | 'desk'): Promise<void> {
+    async function talk(ctx: TestContext, label: string, from: 'browser' | 'desk'): Promise<void> {
       const out = path.join(dir, `${label}.wav`);
       const phone = await startBaresip({
         user: 'desk', password: PASSWORD, port: tlsPort, transport: 'tls', mediaenc: 'srtp-mand',
@@ -107,6 +107,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         assert.deepEqual([d.signalling, d.signalling_encrypted, d.media, d.keying, d.suite, d.dtls_state], ['tls', true, 'srtp', 'sdes', deskMedia.srtp.suite, null], `baresip's leg: ${JSON.stringify(d)}`);
         assert.deepEqual([w.signalling, w.signalling_encrypted, w.media, w.keying, w.dtls_state], ['wss', true, 'srtp', 'dtls', 'connected'], `browser leg: ${JSON.stringify(w)}`);
         assert.ok(DTLS_PROFILES.includes(w.suite!), `browser leg profile ${w.suite}`);
+        ctx.diagnostic(`${label}: baresip's leg ${d.suite} (SDES), the browser's ${w.suite} (DTLS)`);
         assert.ok(d.packets_in >= 100 && w.packets_in >= 100, `packets in: desk ${d.packets_in}, browser ${w.packets_in}`);
         assert.equal(encCall.fully_encrypted, true);
         assert.equal(enc.calls.encrypted, 1);
@@ -134,8 +135,8 @@ if (inLoopbackNamespace(import.meta.url)) {
       }
     }
 
-    test('baresip (SDES-SRTP over TLS) calls the browser: tones both ways, SRTP on baresip\'s leg, status sdes + dtls', () => talk('desk-calls', 'desk'));
+    test('baresip (SDES-SRTP over TLS) calls the browser: tones both ways, SRTP on baresip\'s leg, status sdes + dtls', (ctx) => talk(ctx, 'desk-calls', 'desk'));
 
-    test('the browser calls baresip (we offer RTP/SAVP with our keys): tones both ways, SRTP on baresip\'s leg, status sdes + dtls', () => talk('browser-calls', 'browser'));
+    test('the browser calls baresip (we offer RTP/SAVP with our keys): tones both ways, SRTP on baresip\'s leg, status sdes + dtls', (ctx) => talk(ctx, 'browser-calls', 'browser'));
   });
 }
