@@ -22,9 +22,11 @@ export interface CallEvent {
   sip_code?: number;
   digit?: string;
   duration_ms?: number;
+  /** ended: the recording's path when the call was recorded in its room. */
+  recording?: string;
 }
 
-export type CallAction = { action: 'end' } | { action: 'dtmf'; digits: string } | { action: 'mute'; muted: boolean };
+export type CallAction = { action: 'end' } | { action: 'dtmf'; digits: string } | { action: 'mute'; muted: boolean } | { action: 'webrtc_offer'; sdp: string };
 
 export interface HookAnswer { action?: string; stream?: { room?: string; peer?: string; record?: boolean } }
 
@@ -70,8 +72,11 @@ export function decodeAction(data: Buffer | string, binary: boolean): CallAction
     if (typeof j.muted !== 'boolean') throw new ActionError('mute needs "muted": true|false');
     return { action: 'mute', muted: j.muted };
   }
-  if (j.action === 'webrtc_offer') throw new ActionError('webrtc_offer is not available yet: the WebRTC endpoint is pending (docs/CALL-API.md)');
-  throw new ActionError(`unknown action ${JSON.stringify(j.action)}; expected end, dtmf or mute`);
+  if (j.action === 'webrtc_offer') {
+    if (typeof j.sdp !== 'string' || !j.sdp.startsWith('v=0') || j.sdp.length > 65536) throw new ActionError('webrtc_offer needs "sdp": an SDP offer (v=0…, at most 64 KiB)');
+    return { action: 'webrtc_offer', sdp: j.sdp };
+  }
+  throw new ActionError(`unknown action ${JSON.stringify(j.action)}; expected end, dtmf, mute or webrtc_offer`);
 }
 
 function dtmfAction(digits: unknown): CallAction {
@@ -79,7 +84,8 @@ function dtmfAction(digits: unknown): CallAction {
   return { action: 'dtmf', digits };
 }
 
-export function encodeAction(a: CallAction): Buffer {
+/** Protobuf frames carry end/dtmf/mute only (a WebRTC offer is a JSON text frame). */
+export function encodeAction(a: Exclude<CallAction, { action: 'webrtc_offer' }>): Buffer {
   const obj = a.action === 'end' ? { end: {} } : a.action === 'dtmf' ? { dtmf: { digits: a.digits } } : { mute: { muted: a.muted } };
   return Buffer.from(ActionType.encode(ActionType.fromObject(obj)).finish());
 }

@@ -17,6 +17,8 @@ import type { HookDeliverer } from './hook-deliverer.ts';
 import type { HookOutboxRow } from '../store/hooks-outbox.ts';
 import { decodeHookAnswer } from './call-events.ts';
 import { INCOMING_ACTIONS, type IncomingAction, type IncomingCalls } from './incoming-calls.ts';
+import { CallMedia, CallMediaError, type CallMediaDeps } from './call-media.ts';
+import type { Room } from '../rooms/room.ts';
 
 /** A refusal the API turns into `{"status":false,"error"}` with `status`. */
 export class GatewayError extends Error {
@@ -43,6 +45,8 @@ export interface CallGatewayOptions {
   /** Absent in HTTP-only servers: outgoing calls answer 503. */
   originator?: Originator;
   media?: Pick<MediaEngine, 'setDirection'>;
+  /** Rooms and WebRTC for calls' audio (`streaming`, `stream`, `webrtc_offer`). */
+  callMedia?: CallMediaDeps;
   /** How long an ended call stays addressable (DELETE stays idempotent, late WebSockets see `ended`). */
   keepEndedMs?: number;
 }
@@ -61,9 +65,12 @@ export class CallGateway {
   private readonly log: Logger;
   /** Incoming calls to app numbers (set when SIP runs). */
   incoming: IncomingCalls | undefined;
+  /** Where calls' audio goes besides our endpoint: rooms, WebRTC peers. */
+  readonly media: CallMedia;
 
   constructor(private readonly o: CallGatewayOptions) {
     this.log = o.logger.child({ component: 'callgw' });
+    this.media = new CallMedia(o.callMedia ?? { recordingsDir: '' });
   }
 
   /** Live (or recently ended) call `id` of `appId`; undefined for another app's call. */
@@ -108,14 +115,21 @@ export class CallGateway {
    * Places an outgoing call for `appId`: INVITE to `to_number@sip_server` (through
    * `sip_proxy`, digest with `sip_auth`), From `from_number`. Settings missing from the
    * request come from the app's number `from_number` when it has one.
-   * @throws GatewayError 403 (another app's number), 400 (no SIP server), 501 (streaming), 503 (no SIP).
+   * With `streaming`, the answered call's leg joins the room (see `call-media.ts`).
+   * @throws GatewayError 403 (another app's number), 400 (no SIP server, bad room), 409 (room limit), 503 (no SIP, no rooms).
    */
   async outgoing(appId: string, req: OutgoingRequest): Promise<GatewayCall> {
     const number = await findCallNumber(this.o.db, this.o.box, req.from_number);
     if (number && number.app_id !== appId) throw new GatewayError(403, `from_number ${req.from_number} belongs to another app`);
-    if (req.streaming) throw new GatewayError(501, 'streaming into rooms is not available yet: the rooms feature is pending (docs/CALL-API.md)');
     const originator = this.o.originator;
     if (!originator) throw new GatewayError(503, 'SIP is not running on this server');
+    let room: Room | undefined;
+    try {
+      room = req.streaming ? this.media.roomFor(req.streaming) : undefined;
+    } catch (err) {
+      if (err instanceof CallMediaError) throw new GatewayError(err.status, err.message);
+      throw err;
+    }
     const server = req.sip_server ?? number?.sip_server ?? null;
     if (!server) throw new GatewayError(400, 'sip_server is required (none in the request, none set for from_number)');
     const proxy = req.sip_proxy ?? number?.sip_proxy ?? undefined;
@@ -124,13 +138,22 @@ export class CallGateway {
     const contentType = req.hook_content_type ?? number?.hook_content_type ?? 'Json';
     const oc = originator.originate({
       target: { kind: 'uri', uri: sipUriOf(server, req.to_number), proxy: proxy ? sipUriOf(proxy) : undefined, credentials: auth },
-      from: req.from_number,
+      from: req.from_number, group: room?.group,
     });
     const call = this.register({
       id: oc.id, appId, direction: 'outgoing', from: req.from_number, to: req.to_number,
       hook: hookUrl ? { url: hookUrl, contentType } : null, control: this.originatedControl(oc),
     });
     this.wireOriginated(call, oc);
+    if (room && req.streaming) {
+      const stream = req.streaming;
+      oc.on('answered', ({ legId }) => {
+        void this.media.joinRoom(call, legId, room, stream).catch((err: Error) => {
+          this.log.warn({ call_id: call.id, room: stream.room, err: err.message }, 'the answered call could not join its room; hanging up');
+          oc.hangup('failed');
+        });
+      });
+    }
     this.log.info({ call_id: call.id, app_id: appId, to: req.to_number }, 'outgoing call placed');
     return call;
   }
@@ -149,7 +172,7 @@ export class CallGateway {
   private wireOriginated(call: GatewayCall, oc: OriginatedCall): void {
     oc.on('ringing', () => { if (!call.history.some((e) => e.event === 'ringing')) call.emit('ringing'); });
     oc.on('earlyMedia', () => call.emit('early_media'));
-    oc.on('answered', () => call.emit('accepted'));
+    oc.on('answered', ({ legId }) => { call.legId = legId; call.emit('accepted'); });
     oc.on('dtmf', (d) => call.emit('dtmf', { digit: d.digit, duration_ms: d.durationMs }));
     oc.on('ended', (e) => call.emit('ended', { reason: e.reason, sip_code: e.sipCode }));
   }

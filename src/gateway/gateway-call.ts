@@ -6,6 +6,7 @@
  * The signalling side is a `CallControl`: an originated call (outgoing) or an incoming leg.
  */
 import type { CallEvent, CallEventName } from './call-events.ts';
+import type { LegId } from '../media/relay-protocol.ts';
 
 export type CallDirection = 'outgoing' | 'incoming';
 
@@ -43,6 +44,13 @@ export class GatewayCall {
   private readonly listeners = new Set<CallEventListener>();
   ended = false;
   muted = false;
+  /** The call's media leg once it has one (accepted, answered): what rooms and WebRTC peers attach to. */
+  legId: LegId | null = null;
+  /** The room the call is streamed into (`stream`/`streaming`), if any. */
+  room: { name: string; peer: string } | null = null;
+  /** The recording's path when the call is recorded in its room; reported in `ended`. */
+  recording: string | null = null;
+  private readonly endings: Array<() => unknown> = [];
 
   constructor(init: GatewayCallInit, private readonly publish: (call: GatewayCall, e: CallEvent) => void, private readonly now: () => number) {
     this.id = init.id;
@@ -61,11 +69,19 @@ export class GatewayCall {
     const e: CallEvent = {
       timestamp: this.now(), call_id: this.id, event, direction: this.direction, app_id: this.appId,
       from_number: this.from, to_number: this.to, ...extra,
+      ...(event === 'ended' && this.recording !== null ? { recording: this.recording } : {}),
     };
+    if (event === 'ended') for (const f of this.endings.splice(0)) void Promise.resolve().then(f).catch(() => {});
     this.history.push(e);
     this.publish(this, e);
     for (const l of this.listeners) l(e);
     return e;
+  }
+
+  /** Runs `f` when the call ends (at once when it has): leaving rooms, closing WebRTC peers. */
+  onEnd(f: () => unknown): void {
+    if (this.ended) void Promise.resolve().then(f).catch(() => {});
+    else this.endings.push(f);
   }
 
   /** Subscribes a WebSocket client: the events so far at once, then live. Returns the unsubscribe. */

@@ -6,7 +6,8 @@
  * `incoming`, and waits for an action: from the hook's answer body or
  * `POST /call/incoming/{call_id}/action`:
  * - `Ring`: 180 to the caller; `Continue`: nothing (the app decides later);
- * - `Accept`: 200 OK with our answer; with `stream` (join a room) → 501 until rooms exist;
+ * - `Accept`: 200 OK with our answer; with `stream`, the call's leg joins room `stream.room` as
+ *   `stream.peer` (recorded with `record`; see `call-media.ts`);
  * - `End`: 603 before the answer, BYE after.
  * Caller CANCEL or BYE, and no decision within the ring timeout (480), end the call with an
  * `ended` event everywhere.
@@ -31,6 +32,8 @@ import type { SipLegEnv } from '../pbx/leg-sip.ts';
 import type { CallGateway } from './call-gateway.ts';
 import type { GatewayCall } from './gateway-call.ts';
 import type { HookAnswer } from './call-events.ts';
+import { CallMediaError } from './call-media.ts';
+import type { Room } from '../rooms/room.ts';
 
 export type IncomingAction = 'Ring' | 'Accept' | 'End' | 'Continue';
 export const INCOMING_ACTIONS: readonly IncomingAction[] = ['Ring', 'Accept', 'End', 'Continue'];
@@ -55,7 +58,7 @@ const ENDINGS: Record<string, { cause: HangupCause; by: CdrHangupBy }> = {
   timeout: { cause: 'no_answer', by: 'system' }, failed: { cause: 'failed', by: 'system' },
 };
 
-/** An action that cannot be carried out now; `status` for the API (409 wrong state, 501 pending). */
+/** An action that cannot be carried out now; `status` for the API (409 wrong state, 400/503 bad `stream`). */
 export class ActionRefused extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
@@ -85,7 +88,14 @@ class IncomingCall {
       this.call.emit('ringing');
       return;
     }
-    if (stream && (stream.room || stream.peer)) throw new ActionRefused(501, 'Accept with stream (join a room) is not available yet: the rooms feature is pending (docs/CALL-API.md)');
+    const wanted = stream && (stream.room || stream.peer) ? stream : undefined;
+    let room: Room | undefined;
+    try {
+      room = wanted ? this.o.gateway.media.roomFor(wanted) : undefined;
+    } catch (err) {
+      if (err instanceof CallMediaError) throw new ActionRefused(err.status, err.message);
+      throw err;
+    }
     this.state = 'accepting';
     let body: string;
     try {
@@ -101,6 +111,15 @@ class IncomingCall {
     this.leg.answer(body);
     this.answeredAt = this.o.legEnv.timers.now();
     this.state = 'accepted';
+    this.call.legId = this.leg.media.endpoint.id;
+    if (room && wanted) {
+      try {
+        await this.o.gateway.media.joinRoom(this.call, this.call.legId, room, { room: wanted.room!, peer: wanted.peer!, record: wanted.record });
+      } catch (err) {
+        this.end('failed', 500);
+        throw new ActionRefused(err instanceof CallMediaError ? err.status : 500, `the call could not join room ${wanted.room}: ${(err as Error).message}`);
+      }
+    }
     this.call.emit('accepted');
   }
 
@@ -234,7 +253,7 @@ export class IncomingCalls {
 
   /**
    * An action for call `id` of `appId` (API or hook answer).
-   * @throws ActionRefused: 404 unknown, 409 wrong state, 501 pending feature.
+   * @throws ActionRefused: 404 unknown, 409 wrong state, 400/409/503 a `stream` that cannot be joined.
    */
   async act(appId: string, id: string, action: IncomingAction, stream?: HookAnswer['stream']): Promise<void> {
     const c = this.byId.get(id);

@@ -4,6 +4,7 @@
  * and the number sync. Closers run before the SIP server's.
  */
 import type { ApiContext } from '../api/context.ts';
+import { join } from 'node:path';
 import { realTimers } from '../pbx/call-timers.ts';
 import { CallGateway } from './call-gateway.ts';
 import { CallTokens } from './call-token.ts';
@@ -24,6 +25,7 @@ export function startCallGateway(ctx: ApiContext, closers: Array<() => Promise<v
   gateway = new CallGateway({
     db: ctx.store.db, box: ctx.box, logger, timers: realTimers, hooks,
     originator: ctx.sip?.originator, media: ctx.sip?.media,
+    callMedia: { rooms: ctx.rooms, webrtc: ctx.webrtc, media: ctx.media, recordingsDir: join(ctx.config.dataDir, 'media', 'calls') },
   });
   ctx.callGateway = gateway;
   const sip = ctx.sip;

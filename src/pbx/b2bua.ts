@@ -40,7 +40,7 @@ import { CachingDnsClient } from '../sip/dns-cache.ts';
 import { SipDnsError, SipLocator } from '../sip/dns-resolve.ts';
 import { twilioCallSidOf } from './twilio-call-sid.ts';
 import { webRtcSides, withWebRtcEndpoints } from './webrtc-legs.ts';
-import type { WebRtcFactory } from '../media/webrtc/index.ts';
+import type { DtlsSrtpState, WebRtcEndpoint, WebRtcFactory } from '../media/webrtc/index.ts';
 
 export interface B2buaOptions {
   endpoint: SipEndpoint;
@@ -99,6 +99,8 @@ export interface LegMediaView {
   rtcpPacketsIn: number; rtcpPacketsOut: number;
   /** SDES-SRTP as the leg's relay runs it (null: plain RTP). */
   srtp: { suite: string; authFailures: number; replays: number; unprotected: number; protected: number } | null;
+  /** DTLS-SRTP of a WebRTC side, ended in its endpoint (null: not a WebRTC leg). */
+  dtls: DtlsSrtpState | null;
 }
 
 /** A call with its legs' media counters (null when not asked for, or the leg is gone). */
@@ -106,7 +108,7 @@ export interface CallView extends CallSnapshot {
   media: { a: LegMediaView | null; b: LegMediaView | null };
 }
 
-function mediaView(s: LegStats | null): LegMediaView | null {
+function mediaView(s: LegStats | null, webrtc: WebRtcEndpoint | null): LegMediaView | null {
   if (!s) return null;
   return {
     localPort: s.rtpPort,
@@ -114,6 +116,7 @@ function mediaView(s: LegStats | null): LegMediaView | null {
     packetsIn: s.rtp.packetsIn, packetsOut: s.rtp.packetsOut, bytesIn: s.rtp.bytesIn, bytesOut: s.rtp.bytesOut,
     rtcpPacketsIn: s.rtcp.packetsIn, rtcpPacketsOut: s.rtcp.packetsOut,
     srtp: s.srtp ? { suite: s.srtp.suite, authFailures: s.srtp.authFailures, replays: s.srtp.replays, unprotected: s.srtp.unprotected, protected: s.srtp.protected } : null,
+    dtls: webrtc?.dtlsSrtp() ?? null,
   };
 }
 
@@ -448,7 +451,8 @@ export class B2bua {
     const snap = call.snapshot();
     if (!opts.media) return { ...snap, media: { a: null, b: null } };
     const [a, b] = await Promise.all([this.legStats(snap.legs.a.mediaLegId), this.legStats(snap.legs.b.mediaLegId)]);
-    return { ...snap, media: { a: mediaView(a), b: mediaView(b) } };
+    const [wa, wb] = call.webRtcEndpoints;
+    return { ...snap, media: { a: mediaView(a, wa), b: mediaView(b, wb) } };
   }
 
   /** Hangs a call up from the API (BYE both sides, or CANCEL while ringing). False when unknown. */

@@ -170,6 +170,11 @@ export class Call {
     return [this.partyA.media.endpoint.id, this.calleeMedia.endpoint.id];
   }
 
+  /** WebRTC endpoints of the call's sides (caller, callee), null for an RTP side. */
+  get webRtcEndpoints(): [LegMedia['webrtc'], LegMedia['webrtc']] {
+    return [this.partyA.media.webrtc, this.calleeMedia.webrtc];
+  }
+
   /** The caller side's media endpoint (benchmarks address it directly). */
   get legA(): LegMedia['endpoint'] {
     return this.partyA.media.endpoint;

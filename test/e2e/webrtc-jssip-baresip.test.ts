@@ -12,133 +12,39 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
-import { bundleJssip } from '../helpers/jssip-bundle.ts';
+import { CHROMIUM, listenInPage, webphoneTones, startJssipBrowser, waitCallState, type JssipBrowser } from '../helpers/jssip-phone.ts';
 import { assertIdle, cdrCount, nextCdr } from '../integration/call-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
 import { startRtpCapture, type RtpCapture } from '../helpers/rtp-capture.ts';
-import { dbfs, decodeUlaw, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { readWavPcm } from '../helpers/audio-analysis.ts';
+import { assertTone, ulawOf } from '../helpers/media-assert.ts';
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const DOMAIN = 'strowger.test';
 const PASSWORD = 'webphone-pass-123';
 const BROWSER_TONE = 1000;
 const DESK_TONE = 700;
-const TOLERANCE_HZ = 15;
 const ARTEFACTS = path.resolve('test-artefacts');
-
-/**
- * The page: a JsSIP UA over WSS that auto-answers, `call(uri)`, `hangup()`, and `listen(ms)`,
- * which records the remote audio (48 kHz mono) through WebAudio and returns it as 16-bit samples.
- * Plain JavaScript (no tsx helpers in the page).
- */
-const PAGE_SCRIPT = `
-let ua, session, remote = null;
-// No echo canceller, noise suppressor or gain control: a steady tone is what they remove.
-const media = { mediaConstraints: { audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false }, video: false }, pcConfig: { iceServers: [] } };
-function track(s) {
-  session = s;
-  s.on('peerconnection', (e) => e.peerconnection.addEventListener('track', (ev) => { remote = ev.streams[0] || new MediaStream([ev.track]); }));
-  if (s.connection) s.connection.addEventListener('track', (ev) => { remote = ev.streams[0] || new MediaStream([ev.track]); });
-  s.on('confirmed', () => { window.state = 'confirmed'; });
-  s.on('ended', () => { window.state = 'ended'; });
-  s.on('failed', (e) => { window.state = 'failed: ' + e.cause; });
-}
-window.state = 'idle';
-window.start = (url, username, password, domain) => new Promise((resolve) => {
-  ua = new JsSIP.UA({ sockets: [new JsSIP.WebSocketInterface(url)], uri: 'sip:' + username + '@' + domain, password, register: true });
-  ua.on('registered', () => resolve('registered'));
-  ua.on('registrationFailed', (e) => resolve('failed: ' + e.cause));
-  ua.on('newRTCSession', (e) => {
-    if (e.originator !== 'remote') return;
-    track(e.session);
-    e.session.answer(media);
-  });
-  ua.start();
-});
-window.call = (uri) => { window.state = 'calling'; track(ua.call(uri, media)); };
-window.hangup = () => { if (session && !session.isEnded()) session.terminate(); };
-// JsSIP's hold/unhold are re-INVITEs (sendonly, then sendrecv) on the same RTCPeerConnection.
-window.hold = (on) => new Promise((resolve) => {
-  const done = () => resolve(JSON.stringify(session.isOnHold()));
-  if (on) session.hold({}, done); else session.unhold({}, done);
-  setTimeout(() => resolve('timeout'), 8000);
-});
-window.listen = (ms) => new Promise((resolve, reject) => {
-  if (!remote) { reject(new Error('no remote stream')); return; }
-  // Chromium plays a remote WebRTC stream into WebAudio only while a media element holds it.
-  const el = new Audio(); el.muted = true; el.srcObject = remote; el.play().catch(() => {});
-  const ctx = new AudioContext({ sampleRate: 48000 });
-  const src = ctx.createMediaStreamSource(remote);
-  const proc = ctx.createScriptProcessor(4096, 1, 1);
-  const mute = ctx.createGain(); mute.gain.value = 0;
-  const chunks = [];
-  proc.onaudioprocess = (e) => chunks.push(new Float32Array(e.inputBuffer.getChannelData(0)));
-  src.connect(proc); proc.connect(mute); mute.connect(ctx.destination);
-  ctx.resume();
-  setTimeout(() => {
-    src.disconnect(); proc.disconnect(); ctx.close();
-    const out = [];
-    for (const c of chunks) for (const x of c) out.push(Math.max(-32768, Math.min(32767, Math.round(x * 32767))));
-    resolve(out);
-  }, ms);
-});`;
-
-
-function assertTone(samples: Int16Array, rate: number, freq: number, who: string, minSeconds = 1.5): void {
-  const context = `${who}: ${(samples.length / rate).toFixed(2)} s, ${dbfs(samples).toFixed(1)} dBFS`;
-  assert.ok(samples.length / rate >= minSeconds, `${context}: too little audio`);
-  assert.ok(dbfs(samples) > -35, `${context}: near silence`);
-  const f = dominantFrequency(samples, rate, { min: 200, max: 3400 });
-  assert.ok(Math.abs(f - freq) <= TOLERANCE_HZ, `${context}: dominant ${f.toFixed(1)} Hz, want ${freq} ± ${TOLERANCE_HZ}`);
-  const share = goertzelPower(samples, rate, f, { window: 'hann' }) / rms(samples) ** 2;
-  assert.ok(share > 0.5, `${context}: only ${(share * 100).toFixed(0)} % of the energy at ${f.toFixed(1)} Hz`);
-}
-
-async function waitState(page: Page, want: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  let state = '';
-  while (Date.now() < until) {
-    state = (await page.evaluate('window.state')) as string;
-    if (state === want) return;
-    if (state.startsWith('failed')) break;
-    await sleep(100);
-  }
-  assert.fail(`browser call state "${state}", want "${want}"`);
-}
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('JsSIP in Chromium <-> baresip (UDP, PCMU) through Strowger\'s WebRTC endpoint', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'webrtc-e2e-'));
-    const browserTone = path.join(dir, 'browser-tone.wav');
-    const deskTone = path.join(dir, 'desk-tone.wav');
-    makeToneWav(browserTone, { freq: BROWSER_TONE, seconds: 30, rate: 48000, amplitude: 0.4 });
-    makeToneWav(deskTone, { freq: DESK_TONE, seconds: 30, rate: 8000, amplitude: 0.4 });
+    const { dir, browserTone, deskTone } = webphoneTones('webrtc-e2e-', BROWSER_TONE, DESK_TONE);
     let t: TestServer;
-    let browser: Browser;
+    let chromium: JssipBrowser;
     let page: Page;
-    let pageServer: Server;
     let wssPort: number;
 
     // Every call's legs, WebRTC endpoints included, are released when it ends.
     afterEach(() => assertIdle(t));
 
     /** A page with a registered JsSIP UA for `username`. */
-    async function openPhone(username: string): Promise<Page> {
-      const p = await browser.newPage();
-      await p.goto(`http://127.0.0.1:${(pageServer.address() as { port: number }).port}/`);
-      const reg = await p.evaluate(`window.start(${JSON.stringify(`wss://127.0.0.1:${wssPort}`)}, ${JSON.stringify(username)}, ${JSON.stringify(PASSWORD)}, ${JSON.stringify(DOMAIN)})`);
-      assert.equal(reg, 'registered');
-      return p;
-    }
+    const openPhone = (username: string): Promise<Page> => chromium.openPhone({ wssUrl: `wss://127.0.0.1:${wssPort}`, username, password: PASSWORD, domain: DOMAIN });
 
     before(async () => {
       wssPort = await getFreePort('tcp');
@@ -153,27 +59,11 @@ if (inLoopbackNamespace(import.meta.url)) {
         const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: username, username, password: PASSWORD } });
         assert.equal(r.status, 201, JSON.stringify(r.body));
       }
-      const script = await bundleJssip();
-      pageServer = createServer((req, res) => {
-        if (req.url === '/jssip.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(script); return; }
-        if (req.url === '/phone.js') { res.writeHead(200, { 'content-type': 'text/javascript' }); res.end(PAGE_SCRIPT); return; }
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!doctype html><title>webphone</title><h1>Strowger webphone (JsSIP)</h1><script src="/jssip.js"></script><script src="/phone.js"></script>');
-      });
-      await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox', '--ignore-certificate-errors', '--autoplay-policy=no-user-gesture-required',
-          '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${browserTone}`,
-          '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
-        ],
-      });
+      chromium = await startJssipBrowser(browserTone);
       page = await openPhone('webphone');
     });
     after(async () => {
-      await browser?.close();
-      await new Promise((resolve) => pageServer?.close(resolve));
+      await chromium?.close();
       await t?.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -203,7 +93,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         await page.evaluate(`window.state = 'idle'`);
         if (s.from === 'browser') await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
         else await phone.dial(`sip:webphone@127.0.0.1:${t.sipPort}`);
-        await waitState(page, 'confirmed', 10_000);
+        await waitCallState(page, 'confirmed', 10_000);
         await phone.waitForEvent('CALL_ESTABLISHED', 5000);
         await s.during?.(phone);
         await sleep(1500);
@@ -211,7 +101,13 @@ if (inLoopbackNamespace(import.meta.url)) {
         // After re-INVITEs baresip 1.0's own recording cannot be trusted (it restarts its file per
         // stream, named by the second): then the wire to its media port is the judge.
         const capture = s.during ? await captureToDesk(s.from === 'browser' ? 'b' : 'a', `${label}.pcap`) : undefined;
-        const heard = Int16Array.from((await page.evaluate('window.listen(2500)')) as number[]);
+        const heard = await listenInPage(page, 2500);
+        // The encryption status measures the browser's leg from its endpoint: DTLS-SRTP; the desk phone's is plain.
+        const enc = (await t.request('GET', '/api/system/encryption/status', { cookie: t.adminCookie })).body;
+        const legs = enc.calls.list[0].legs as Array<{ leg: string; media: string; keying: string | null; dtls_state: string | null }>;
+        const browserSide = s.from === 'browser' ? 'a' : 'b';
+        assert.deepEqual(legs.map((l) => [l.leg, l.media, l.keying, l.dtls_state]), (['a', 'b'] as const).map((side) => (side === browserSide ? [side, 'srtp', 'dtls', 'connected'] : [side, 'rtp', null, null])));
+        assert.equal(enc.calls.list[0].fully_encrypted, false);
         const wire = (await capture?.stop())?.filter((p) => p.payloadType === 0);
         if (s.screenshot) {
           mkdirSync(ARTEFACTS, { recursive: true });
@@ -223,7 +119,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         await phone.close();
         assertTone(heard, 48000, DESK_TONE, `${label}: browser heard the desk phone`);
         if (wire) {
-          assertTone(decodeUlaw(Buffer.concat(wire.map((p) => p.payload))), 8000, BROWSER_TONE, `${label}: RTP to the desk phone after the re-INVITEs`);
+          assertTone(ulawOf(wire), 8000, BROWSER_TONE, `${label}: RTP to the desk phone after the re-INVITEs`);
         } else {
           // The file holds the whole call: skip the set-up before the browser's first packets.
           const wav = readWavPcm(out);
@@ -271,7 +167,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       try {
         await phone.registered;
         await tab.evaluate(`window.call('sip:desk@${DOMAIN}')`);
-        await waitState(tab, 'confirmed', 10_000);
+        await waitCallState(tab, 'confirmed', 10_000);
         await phone.waitForEvent('CALL_ESTABLISHED', 5000);
         await sleep(1000);
         const before = await cdrCount(t);

@@ -69,7 +69,8 @@ describe('/api/rooms', () => {
     // The player (a -20 dB peak tone: -23 dBFS RMS) is measured and is the speaker; Alice is silent.
     const measured = await eventually('levels reported', async () => {
       const b = (await admin('GET', '/api/rooms/standup')).body;
-      return b.speaker === playerId ? b : undefined;
+      // Smoothed level: on a loaded machine late frames pull it down for a moment; wait for it to settle.
+      return b.speaker === playerId && Math.abs(b.participants[0].level_db - -23) < 1.5 ? b : undefined;
     });
     const [music, alice] = measured.participants;
     assert.ok(Math.abs(music.level_db - -23) < 1.5, `player level ${music.level_db}`);

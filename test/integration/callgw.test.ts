@@ -131,7 +131,7 @@ describe('call gateway (seed 002)', () => {
     assert.equal(await ws.closed, 1000, 'call_ws closes normally after ended');
   });
 
-  test('auth and validation: 401 for a wrong secret, 404 for another app\'s call, 400 with messages, 501 for streaming', async () => {
+  test('auth and validation: 401 for a wrong secret, 404 for another app\'s call, 400 with messages, 400 for a bad streaming room', async () => {
     const no = await t.request('POST', '/call/outgoing', { body: { from_number: '1', to_number: '2' } });
     assert.deepEqual([no.status, no.body], [401, { status: false, error: 'missing Authorization: Bearer <app_secret>' }]);
     const wrong = await call('POST', '/call/outgoing', { from_number: '1', to_number: '2' }, 'app_wrong');
@@ -151,9 +151,9 @@ describe('call gateway (seed 002)', () => {
       assert.equal(r.body.status, false);
       assert.match(r.body.error, message, JSON.stringify(r.body));
     }
-    const streaming = await call('POST', '/call/outgoing', { sip_server: '127.0.0.1:9', from_number: '1', to_number: '2', streaming: { room: 'r', peer: 'p' } });
-    assert.equal(streaming.status, 501);
-    assert.match(streaming.body.error, /rooms feature is pending/);
+    const streaming = await call('POST', '/call/outgoing', { sip_server: '127.0.0.1:9', from_number: '1', to_number: '2', streaming: { room: 'no spaces!', peer: 'p' } });
+    assert.equal(streaming.status, 400, JSON.stringify(streaming.body));
+    assert.equal(t.server.ctx.callGateway!.activeCalls, 0, 'no call placed for a bad room');
     const uas = await startSippServer({ scenario: 'uas-no-answer.xml', calls: 1 });
     const mine = await call('POST', '/call/outgoing', { sip_server: uas.address, from_number: '1', to_number: '2' });
     const theirs = await call('DELETE', `/call/${mine.body.data.call_id}`, undefined, otherSecret);
@@ -212,7 +212,7 @@ describe('call gateway (seed 002)', () => {
     notifyJson.ws.close(); notifyProto.ws.close();
   });
 
-  test('incoming: the hook answers Accept (JSON) → 200 OK; End by API → BYE; Accept with stream → 501', async () => {
+  test('incoming: the hook answers Accept (JSON) → 200 OK; End by API → BYE; Accept with a bad stream → 400, nothing changed', async () => {
     hooks.requests.length = 0;
     await api(t, 'POST', '/api/call-numbers', { number: '+15558880003', app_id: appId, subnets: ['127.0.0.1/32'], hook: hooks.url, hook_content_type: 'Json' });
     let streamCallId = '';
@@ -236,9 +236,11 @@ describe('call gateway (seed 002)', () => {
 
       const streamer = await spawnSipp({ scenario: 'uac-rejected.xml', target: target(t), service: '+15558880003', calls: 1, injection: { rows: [['streamer', '-', 'strowger.test', '']] }, timeoutMs: 20000 });
       await eventually('streamer incoming', () => streamCallId !== '', 8000);
-      const s = await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'Accept', stream: { room: 'r1', peer: 'p1', record: true } });
-      assert.equal(s.status, 501);
-      assert.match(s.body.error, /rooms feature is pending/);
+      const s = await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'Accept', stream: { room: 'r1', record: true } });
+      assert.equal(s.status, 400);
+      assert.match(s.body.error, /stream needs both "room" and "peer"/);
+      const bad = await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'Accept', stream: { room: 'bad name!', peer: 'p1' } });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
       assert.equal((await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'Dance' })).status, 400);
       assert.equal((await call('POST', `/call/incoming/${streamCallId}/action`, { action: 'End' })).status, 200);
       assert.deepEqual(finalStatuses((await streamer.done).messages), [603]);

@@ -55,11 +55,11 @@ export async function callRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     config: appAuth,
     schema: {
       tags, security, summary: 'Place an outgoing call (INVITE to to_number@sip_server); answers once the INVITE is on its way',
-      description: '`streaming` (join a room) answers 501 until rooms are available. Events: call_ws and the hook (docs/CALL-API.md).',
+      description: '`streaming`: once answered, the call joins room `room` as participant `peer` (recorded with `record`; the file\'s path is `recording` in `ended`). A bad room name answers 400, the room limit 409, a node without rooms 503. Events: call_ws and the hook (docs/CALL-API.md).',
       body: OutgoingBody,
       response: {
         200: Type.Object({ status: Type.Literal(true), data: Type.Object({ call_id: Type.String(), call_token: Type.String({ description: 'JWT (HS256): call_id, direction, app_id, exp' }), call_ws: Type.String({ description: 'ws(s)://…/call/ws?token=…' }) }) }),
-        400: Failure, 401: Failure, 403: Failure, 501: Failure, 503: Failure,
+        400: Failure, 401: Failure, 403: Failure, 409: Failure, 503: Failure,
       },
     },
   }, async (req) => {
@@ -95,13 +95,13 @@ export async function callRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     config: appAuth,
     schema: {
       tags, security, summary: 'Act on an incoming call: Ring (180), Accept (200 OK), End (603 before the answer, BYE after), Continue (nothing yet)',
-      description: 'Accept with `stream` (bridge into a room) answers 501 until rooms are available. A call in the wrong state answers 409.',
+      description: 'Accept with `stream`: the call joins room `stream.room` as participant `stream.peer` (recorded with `record`). `stream` without room or peer, or a bad room name, answers 400; a full room 409; a node without rooms 503. A call in the wrong state answers 409.',
       params: CallIdParams,
       body: Type.Object({
         action: Type.Union(INCOMING_ACTIONS.map((a) => Type.Literal(a))),
         stream: Type.Optional(Type.Object({ room: Type.Optional(Type.String({ maxLength: 128 })), peer: Type.Optional(Type.String({ maxLength: 128 })), record: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
       }, { additionalProperties: false }),
-      response: { 200: Done, 400: Failure, 401: Failure, 404: Failure, 409: Failure, 501: Failure, 503: Failure },
+      response: { 200: Done, 400: Failure, 401: Failure, 404: Failure, 409: Failure, 503: Failure },
     },
   }, async (req) => {
     const incoming = gateway().gw.incoming;

@@ -1,6 +1,8 @@
 /**
  * WebSockets of seed 002. `GET /call/ws?token=<call_token>` (call_ws): the call's events
- * (those so far first), actions `end`, `dtmf`, `mute` in. `GET /call/notify?token=<session
+ * (those so far first), actions `end`, `dtmf`, `mute` in, and `webrtc_offer` (JSON text frame
+ * `{"action":"webrtc_offer","sdp":…}` → `{"event":"webrtc_answer","sdp":…}`: the peer talks
+ * with the callee; closed with the socket or the call). `GET /call/notify?token=<session
  * token>` (notify_ws): every event of the app's incoming calls. Frames are JSON text, or
  * protobuf binary (`proto/callgw.proto`) when the client offers the subprotocol `protobuf`
  * or passes `format=protobuf`. A bad token closes with 4401, an unknown call with 4404; a
@@ -49,13 +51,29 @@ export async function callSockets(app: FastifyInstance, { ctx }: { ctx: ApiConte
     if (!call) { socket.close(4404, 'call not found'); return; }
     // After `ended` there is nothing more to say: close normally (1000).
     const off = call.subscribe((e) => { send(socket, format, e); if (e.event === 'ended') socket.close(1000, 'call ended'); });
-    socket.on('close', off);
+    // One WebRTC peer per socket: a new offer replaces the previous peer.
+    let peer: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
+    socket.on('close', () => { off(); void peer.then((close) => close?.()); });
     socket.on('message', (data: Buffer, binary: boolean) => {
       let action;
       try {
         action = decodeAction(data, binary);
       } catch (err) {
         socket.send(JSON.stringify({ error: err instanceof ActionError ? err.message : 'unreadable frame' }));
+        return;
+      }
+      if (action.action === 'webrtc_offer') {
+        const offer = action.sdp;
+        peer = peer.then(async (previous) => {
+          await previous?.();
+          const { answer, close } = await ctx.callGateway!.media.webrtcOffer(call, offer);
+          if (socket.readyState !== socket.OPEN) { await close(); return undefined; }
+          socket.send(JSON.stringify({ event: 'webrtc_answer', call_id: call.id, sdp: answer }));
+          return close;
+        }).catch((err: Error) => {
+          if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ error: `webrtc_offer: ${err.message}` }));
+          return undefined;
+        });
         return;
       }
       const done = action.action === 'end' ? Promise.resolve().then(() => call.control.end())

@@ -1,7 +1,7 @@
 /**
  * The legs of the active calls as the encryption routes show them: the signalling transport
  * of each leg (from its snapshot's peer) and its SRTP as the relay runs it (from the leg's
- * media counters) — what is on the wire, not what is configured.
+ * media counters), or as a WebRTC endpoint's DTLS-SRTP session runs it — what is on the wire, not what is configured.
  */
 import type { B2bua, LegMediaView } from '../../pbx/b2bua.ts';
 
@@ -12,6 +12,8 @@ export interface LegEncryption {
   /** `udp`, `tcp`, `tls`, `ws`, `wss`, or null for a leg without SIP signalling (voicemail, a player). */
   signalling: string | null;
   srtp: LegMediaView['srtp'];
+  /** DTLS-SRTP of a WebRTC leg as its endpoint runs it (null: not a WebRTC leg). */
+  dtls: LegMediaView['dtls'];
   /** RTP packets received on the leg (to tell a leg that carries media from one that does not yet). */
   packetsIn: number;
   /** The leg has a media endpoint in the relay (false: gone, or not created). */
@@ -32,7 +34,7 @@ export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCa
       legs.push({
         callId: v.id, side, kind: leg.kind,
         signalling: leg.peer === null ? null : leg.peer.split(':')[0]!.toLowerCase(),
-        srtp: media?.srtp ?? null, packetsIn: media?.packetsIn ?? 0, mediaPresent: media !== null && media !== undefined, mediaLegId: leg.mediaLegId,
+        srtp: media?.srtp ?? null, dtls: media?.dtls ?? null, packetsIn: media?.packetsIn ?? 0, mediaPresent: media !== null && media !== undefined, mediaLegId: leg.mediaLegId,
       });
     }
   }

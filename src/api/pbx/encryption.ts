@@ -18,8 +18,9 @@ const LegView = Type.Object({
   kind: Type.String({ examples: ['sip-uas'] }),
   signalling: Type.Union([Type.String(), Type.Null()], { description: 'Transport of the leg\'s SIP dialog (null: no SIP, e.g. voicemail)' }),
   signalling_encrypted: Type.Boolean(),
-  media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp'), Type.Literal('none')], { description: 'srtp: the relay protects and authenticates this leg; rtp: plain; none: no media endpoint' }),
-  keying: Type.Union([Type.Literal('sdes'), Type.Literal('zrtp'), Type.Null()], { description: 'Where the SRTP keys of the leg came from: SDP a=crypto (sdes) or a ZRTP handshake in the secure state (zrtp)' }),
+  media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp'), Type.Literal('none')], { description: 'srtp: the relay (SDES, ZRTP) or the leg\'s WebRTC endpoint (DTLS-SRTP, once its handshake is done) protects and authenticates this leg; rtp: plain; none: no media endpoint' }),
+  keying: Type.Union([Type.Literal('sdes'), Type.Literal('zrtp'), Type.Literal('dtls'), Type.Null()], { description: 'Where the SRTP keys of the leg came from: SDP a=crypto (sdes), a ZRTP handshake in the secure state (zrtp), or the DTLS handshake of a WebRTC leg (dtls, RFC 5764)' }),
+  dtls_state: Type.Union([Type.String(), Type.Null()], { description: 'State of a WebRTC leg\'s DTLS transport (new, connecting, connected, closed, failed), null for other legs' }),
   zrtp_state: Type.Union([Type.String(), Type.Null()], { description: 'State of the leg\'s ZRTP session, null without one' }),
   suite: Type.Union([Type.String(), Type.Null()]),
   auth_failures: Type.Integer(),
@@ -83,11 +84,15 @@ export async function encryptionRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
 }
 
 function legView(l: Awaited<ReturnType<typeof encryptedLegs>>['legs'][number], zrtpState: string | null) {
+  // A WebRTC leg's engine side is plain RTP to its endpoint's loopback shim: what reaches the
+  // wire is werift's SRTP, keyed once the DTLS handshake has negotiated a profile.
+  const dtls = l.dtls?.state === 'connected' && l.dtls.suite !== null ? l.dtls : null;
+  const keying = dtls ? 'dtls' as const : l.srtp ? (zrtpState === 'secure' ? 'zrtp' as const : 'sdes' as const) : null;
   return {
-    keying: l.srtp ? (zrtpState === 'secure' ? 'zrtp' as const : 'sdes' as const) : null, zrtp_state: zrtpState,
+    keying, zrtp_state: zrtpState, dtls_state: l.dtls?.state ?? null,
     leg: l.side, kind: l.kind, signalling: l.signalling,
     signalling_encrypted: l.signalling !== null && SECURE_SIGNALLING.has(l.signalling),
-    media: l.srtp ? 'srtp' as const : l.mediaPresent ? 'rtp' as const : 'none' as const,
-    suite: l.srtp?.suite ?? null, auth_failures: l.srtp?.authFailures ?? 0, packets_in: l.packetsIn,
+    media: keying ? 'srtp' as const : l.mediaPresent ? 'rtp' as const : 'none' as const,
+    suite: dtls?.suite ?? l.srtp?.suite ?? null, auth_failures: l.srtp?.authFailures ?? 0, packets_in: l.packetsIn,
   };
 }

@@ -1,6 +1,6 @@
 /** WebRTC endpoints: a werift peer as a media-engine leg (see `webrtc-endpoint.ts`). */
 export { createWebRtcEndpoint, WebRtcEndpoint } from './webrtc-endpoint.ts';
-export type { WebRtcEndpointOptions, WebRtcEndpointStats, WebRtcEndpointEvents, WebRtcCloseReason } from './webrtc-endpoint.ts';
+export type { WebRtcEndpointOptions, WebRtcEndpointStats, WebRtcEndpointEvents, WebRtcCloseReason, DtlsSrtpState } from './webrtc-endpoint.ts';
 export { isWebRtcSdp, plainView, shapeLocal } from './sdp-view.ts';
 export { WEBRTC_AUDIO_CODECS, legCodecOf } from './webrtc-codecs.ts';
 export type { WebRtcCodec } from './webrtc-codecs.ts';

@@ -63,6 +63,19 @@ export interface WebRtcEndpointStats {
   codec: LegCodec | null;
 }
 
+/** The DTLS-SRTP session of the endpoint as werift runs it (not as the SDP says). */
+export interface DtlsSrtpState {
+  /** werift's DTLS transport state: `new`, `connecting`, `connected`, `closed`, `failed`. */
+  state: string;
+  /** DTLS role we took (`client`/`server`; `auto` before the handshake). */
+  role: string;
+  /** SRTP protection profile the handshake negotiated (RFC 5764 `use_srtp`), null before keys. */
+  suite: string | null;
+}
+
+/** RFC 5764 / RFC 7714 protection profile numbers werift supports, by our suite names. */
+const SRTP_PROFILES: Record<number, string> = { 0x0001: 'AES_CM_128_HMAC_SHA1_80', 0x0007: 'AEAD_AES_128_GCM' };
+
 export interface WebRtcEndpointEvents {
   /** ICE and DTLS are up: media flows. */
   connected: [];
@@ -199,6 +212,14 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
       packetsOut: this.shim.fromEngine,
       codec: this.codec,
     };
+  }
+
+  /** The DTLS-SRTP session with the peer (null: no peer connection yet, or closed). */
+  dtlsSrtp(): DtlsSrtpState | null {
+    const dtls = this.pc?.dtlsTransports[0];
+    if (!dtls || this.closed) return null;
+    const profile = dtls.srtpStarted ? dtls.dtls?.srtp.srtpProfile : undefined;
+    return { state: dtls.state, role: dtls.role, suite: profile === undefined ? null : SRTP_PROFILES[profile] ?? `profile-${profile}` };
   }
 
   /** Closes the peer and releases the leg; idempotent. `closed` carries the first reason. */
