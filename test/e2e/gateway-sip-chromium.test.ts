@@ -13,14 +13,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { getFreePort, spawnSipp } from '../helpers/sipp.ts';
 import { startRtpCapture } from '../helpers/rtp-capture.ts';
 import { writeRtpPcap, ulawFrames } from '../helpers/rtp-pcap.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
-import { CHROMIUM, joinRoomPage, launchRoomBrowser } from '../helpers/room-browser.ts';
+import { CHROMIUM, joinRoomPage, roomBrowserHooks } from '../helpers/room-browser.ts';
 import { dbfs, decodeUlaw, dominantFrequency, makeTone, makeToneWav } from '../helpers/audio-analysis.ts';
 import { device, deviceCall, eventually, startCallServer } from '../integration/call-fixtures.ts';
 
@@ -35,24 +34,21 @@ if (inLoopbackNamespace(import.meta.url)) {
     const browserTone = path.join(dir, 'browser-tone.wav');
     makeToneWav(browserTone, { freq: BROWSER_HZ, seconds: 30, rate: 48000, amplitude: 0.4 });
     writeRtpPcap(path.join(dir, 'tone.pcap'), ulawFrames(makeTone({ freq: CALLER_HZ, seconds: 8, rate: 8000, amplitude: 0.4 })), { payloadType: 0 });
+    const browser = roomBrowserHooks(browserTone);
     let t: TestServer;
-    let browser: Browser;
-    let page: Page;
     let key: string;
     before(async () => {
       t = await startCallServer(33600, { STROWGER_WEBRTC_ADDRESSES: HOST });
       await device(t, '1001');
       key = (await t.request('POST', '/api/keys', { cookie: t.adminCookie, body: { name: 'gw', scopes: ['gateway'] } })).body.key;
-      browser = await launchRoomBrowser(browserTone);
-      page = await browser.newPage();
     });
     after(async () => {
-      await browser?.close();
       await t?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
     test('GET /start?room=test, sipp dials the returned URI: browser and caller hear each other', async () => {
+      const page = browser.page();
       await joinRoomPage(page, t.baseUrl, 'test', 'Chromium');
       const res = await fetch(`${t.baseUrl}/start?room=test`, { headers: { authorization: `Bearer ${key}` } });
       const started = await res.json() as { status: string; details: { res: string; app: string; uri: string } };

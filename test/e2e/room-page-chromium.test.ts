@@ -12,12 +12,11 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Browser, Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { talkingRoomLeg } from '../helpers/room-leg.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
-import { CHROMIUM, joinRoomPage, launchRoomBrowser } from '../helpers/room-browser.ts';
+import { CHROMIUM, joinRoomPage, roomBrowserHooks } from '../helpers/room-browser.ts';
 import { decodeUlaw, dbfs, dominantFrequency, makeToneWav } from '../helpers/audio-analysis.ts';
 
 const HOST = '127.0.0.1';
@@ -29,21 +28,18 @@ if (inLoopbackNamespace(import.meta.url)) {
     const dir = mkdtempSync(path.join(tmpdir(), 'room-page-'));
     const browserTone = path.join(dir, 'browser-tone.wav');
     makeToneWav(browserTone, { freq: 1000, seconds: 30, rate: 48000, amplitude: 0.4 });
+    const browser = roomBrowserHooks(browserTone);
     let t: TestServer;
-    let browser: Browser;
-    let page: Page;
     before(async () => {
       t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1' });
-      browser = await launchRoomBrowser(browserTone);
-      page = await browser.newPage();
     });
     after(async () => {
-      await browser?.close();
       await t?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
     test('Chromium joins /rooms/test with its microphone and exchanges tones with an RTP leg in the room', async () => {
+      const page = browser.page();
       const room = t.server.ctx.rooms!.open('test');
       const desk = await talkingRoomLeg(t.server.ctx.media!, room, { freq: 700, packets: 400, displayName: 'Desk phone' });
       const { rx, participant: phone } = desk;

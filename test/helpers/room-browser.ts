@@ -4,11 +4,11 @@
  * `inLoopbackNamespace`), and joined to `/rooms/{name}` through the page's own form.
  *
  * @example
- * const browser = await launchRoomBrowser('/tmp/tone-1000.wav');
- * const page = await browser.newPage();
- * await joinRoomPage(page, t.baseUrl, 'test', 'Chromium');
+ * const browser = roomBrowserHooks('/tmp/tone-1000.wav');   // inside a describe()
+ * await joinRoomPage(browser.page(), t.baseUrl, 'test', 'Chromium');
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -20,6 +20,18 @@ export function launchRoomBrowser(microphoneWav: string): Promise<Browser> {
     args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${microphoneWav}`, '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
   });
+}
+
+/** Registers before/after hooks of the current suite: one browser and page, closed at the end. */
+export function roomBrowserHooks(microphoneWav: string): { page(): Page } {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  before(async () => {
+    browser = await launchRoomBrowser(microphoneWav);
+    page = await browser.newPage();
+  });
+  after(async () => { await browser?.close(); });
+  return { page: () => page! };
 }
 
 /** Opens the room page (raw audio: no browser echo cancelling of the test tones), joins, waits for `joined`. */
