@@ -79,14 +79,7 @@ export class WorkerLinks {
     this.byLeg.set(b, link);
     await this.run(link, async (l) => {
       const [la, lb] = await Promise.all([this.createLinkLeg(this.host.workerOf(a)), this.createLinkLeg(this.host.workerOf(b))]);
-      l.la = la.id;
-      l.lb = lb.id;
-      if (l.dropped) return;
-      await this.host.setRemote(la.id, { address: this.host.address, rtpPort: lb.rtpPort });
-      await this.host.setRemote(lb.id, { address: this.host.address, rtpPort: la.rtpPort });
-      await this.host.setCodec(la.id, l.codec);
-      await this.host.setCodec(lb.id, l.codec);
-      await this.host.bridgeIn(a, la.id);
+      if (!(await this.wire(l, la, lb))) return;
       await this.host.bridgeIn(lb.id, b);
     });
   }
@@ -104,19 +97,28 @@ export class WorkerLinks {
     this.byLeg.set(a, link);
     await this.run(link, async (l) => {
       const [la, lb] = await Promise.all([this.createLinkLeg(this.host.workerOf(a)), this.createLinkLeg(worker, group)]);
-      l.la = la.id;
-      l.lb = lb.id;
       l.b = lb.id;
-      if (l.dropped) return;
-      await this.host.setRemote(la.id, { address: this.host.address, rtpPort: lb.rtpPort });
-      await this.host.setRemote(lb.id, { address: this.host.address, rtpPort: la.rtpPort });
-      await this.host.setCodec(la.id, l.codec);
-      await this.host.setCodec(lb.id, l.codec);
-      await this.host.bridgeIn(a, la.id);
+      if (!(await this.wire(l, la, lb))) return;
       // Only now: setCodec above reports codec changes of a linked leg, which would wait for this very operation.
       this.byLeg.set(lb.id, l);
     });
     return link.lb!;
+  }
+
+  /**
+   * Points the new link legs at each other with the link's codec and relays `a` <-> `la`.
+   * False when the link was dropped while its legs were being created (they go with it).
+   */
+  private async wire(l: Link, la: { id: LegId; rtpPort: number }, lb: { id: LegId; rtpPort: number }): Promise<boolean> {
+    l.la = la.id;
+    l.lb = lb.id;
+    if (l.dropped) return false;
+    await this.host.setRemote(la.id, { address: this.host.address, rtpPort: lb.rtpPort });
+    await this.host.setRemote(lb.id, { address: this.host.address, rtpPort: la.rtpPort });
+    await this.host.setCodec(la.id, l.codec);
+    await this.host.setCodec(lb.id, l.codec);
+    await this.host.bridgeIn(l.a, la.id);
+    return true;
   }
 
   /** `leg`'s codec changed: the link legs follow (see the module comment). */

@@ -21,8 +21,10 @@ test('actions: JSON and protobuf, bad ones refused with a reason', () => {
   }
   const refused: Array<[string, RegExp]> = [
     ['nope', /not JSON/], ['{"action":"dtmf","digits":"x"}', /dtmf needs/], ['{"action":"mute"}', /mute needs/],
-    ['{"action":"webrtc_offer","sdp":"v=0"}', /WebRTC endpoint is pending/], ['{"action":"x"}', /unknown action "x"/],
+    ['{"action":"webrtc_offer"}', /webrtc_offer needs "sdp"/], ['{"action":"webrtc_offer","sdp":"hello"}', /webrtc_offer needs "sdp"/],
+    ['{"action":"x"}', /unknown action "x"/],
   ];
+  assert.deepEqual(decodeAction('{"action":"webrtc_offer","sdp":"v=0\\r\\n"}', false), { action: 'webrtc_offer', sdp: 'v=0\r\n' });
   for (const [frame, re] of refused) assert.throws(() => decodeAction(frame, false), (e: Error) => e instanceof ActionError && re.test(e.message));
   assert.throws(() => decodeAction(Buffer.from([0xff, 0xff, 0xff]), true), ActionError);
 });
