@@ -376,8 +376,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    * @throws MediaError `MEDIA_ERR_BAD_OPTION` (unknown suite, wrong key length), `MEDIA_ERR_LEG_NOT_FOUND`.
    */
   async setSrtp(legId: LegId, keys: SrtpKeys | null): Promise<void> {
-    const entry = this.entry(legId);
-    await this.slots[entry.worker].request({ op: 'srtp', legId, keys });
+    await this.slotOf(legId).request({ op: 'srtp', legId, keys });
   }
 
   /**
@@ -386,8 +385,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    * packets per call, so it runs on this thread; RTP never comes here.
    */
   async setZrtp(legId: LegId, enabled: boolean): Promise<void> {
-    const entry = this.entry(legId);
-    await this.slots[entry.worker].request({ op: 'zrtp', legId, enabled });
+    await this.slotOf(legId).request({ op: 'zrtp', legId, enabled });
   }
 
   /**
@@ -395,8 +393,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    * @returns false when the leg has no remote yet (nothing was sent).
    */
   async sendZrtp(legId: LegId, packet: Uint8Array): Promise<boolean> {
-    const entry = this.entry(legId);
-    return this.slots[entry.worker].request<boolean>({ op: 'zrtpSend', legId, packet });
+    return this.slotOf(legId).request<boolean>({ op: 'zrtpSend', legId, packet });
   }
 
   /**
@@ -418,9 +415,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    * `level-meter.ts`); `levelOf` and the `levels` event report it. Off again with `on` false.
    */
   async meter(id: LegId, on: boolean): Promise<void> {
-    const entry = this.entry(id);
+    const slot = this.slotOf(id);
     if (!on) this.levelDb.delete(id);
-    await this.slots[entry.worker].request({ op: 'meter', legId: id, on });
+    await slot.request({ op: 'meter', legId: id, on });
   }
 
   /** The last reported level (dBFS) of a metered endpoint; undefined before the first report. */
@@ -572,15 +569,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (!Number.isFinite(durationMs) || durationMs < 40 || durationMs > 8000) {
       throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `DTMF duration ${durationMs} ms (40..8000)` });
     }
-    const entry = this.entry(legId);
-    await this.slots[entry.worker].request({ op: 'dtmf', legId, digits: list, durationMs });
+    await this.slotOf(legId).request({ op: 'dtmf', legId, digits: list, durationMs });
   }
 
   /** Hold/mute: see {@link MediaDirection} for which packets each direction lets through. */
   async setDirection(legId: LegId, direction: MediaDirection): Promise<void> {
     if (!MEDIA_DIRECTIONS.includes(direction)) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `direction "${direction}"` });
-    const entry = this.entry(legId);
-    await this.slots[entry.worker].request({ op: 'direction', legId, direction });
+    await this.slotOf(legId).request({ op: 'direction', legId, direction });
   }
 
   /**
@@ -609,8 +604,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
 
   /** Counters of one leg, read from its worker. */
   async stats(legId: LegId): Promise<LegStats> {
-    const entry = this.entry(legId);
-    return this.slots[entry.worker].request<LegStats>({ op: 'stats', legId });
+    return this.slotOf(legId).request<LegStats>({ op: 'stats', legId });
   }
 
   /** Engine-wide figures; rates cover the last `tickMs`. Synchronous: no worker round trip. */
@@ -783,6 +777,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     let best = this.slots[0];
     for (const slot of this.slots) if (slot.legs.size < best.legs.size) best = slot;
     return best;
+  }
+
+  /** The worker an endpoint lives in. @throws MediaError `MEDIA_ERR_LEG_NOT_FOUND`. */
+  private slotOf(legId: LegId): RelayWorkerHandle {
+    return this.slots[this.entry(legId).worker];
   }
 
   private entry(legId: LegId): LegEntry {
