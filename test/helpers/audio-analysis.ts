@@ -98,13 +98,13 @@ export function rms(samples: Int16Array): number {
   return Math.sqrt(sum / samples.length);
 }
 
-/** Level relative to full scale (32768): 0 dBFS for a full-scale square wave, ≈ −3 for a full-scale sine, −Infinity for silence. */
-/** Share of the energy of 8 kHz `samples` at `freq` (1 = a pure tone): "is this tone readable here". */
+/** Share of the energy of `samples` (at `sampleRate`, default 8 kHz) at `freq` (1 = a pure tone): "is this tone readable here". */
 export function toneShare(samples: Int16Array, freq: number, sampleRate = 8000): number {
   const r = rms(samples);
   return r === 0 ? 0 : goertzelPower(samples, sampleRate, freq, { window: 'hann' }) / r ** 2;
 }
 
+/** Level relative to full scale (32768): 0 dBFS for a full-scale square wave, ≈ −3 for a full-scale sine, −Infinity for silence. */
 export function dbfs(samples: Int16Array): number {
   const r = rms(samples);
   return r === 0 ? -Infinity : 20 * Math.log10(r / 32768);
