@@ -208,7 +208,9 @@ export class SipEndpoint {
     const decision = overload.admit(invite, this.pendingInvites.size);
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
-    if (decision === 'reject') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) });
+    // A drop is only silent over UDP, where the client resends: over a stream transport nothing
+    // resends (§17.1.1.2 sets Timer A only for unreliable ones), so the client would wait out Timer F.
+    if (decision === 'reject' || source.protocol !== 'udp') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) });
     return true;
   }
 

@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadControl, type Admission, type LoadSample } from '../../../src/sip/overload-control.ts';
 import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
+import { SipEndpoint } from '../../../src/sip/endpoint.ts';
+import type { TransportLayer } from '../../../src/sip/transport-layer.ts';
 
 const busy: LoadSample = { utilization: 1, lagMs: 5 };
 const idle: LoadSample = { utilization: 0.2, lagMs: 1 };
@@ -148,5 +150,37 @@ describe('eventLoopProbe', () => {
     } finally {
       p.close();
     }
+  });
+});
+
+describe('SipEndpoint sheds by transport', () => {
+  const register = (branch: string) => Buffer.from([
+    'REGISTER sip:example.test SIP/2.0',
+    `Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK${branch}`,
+    'Max-Forwards: 70',
+    'From: <sip:alice@example.test>;tag=1',
+    'To: <sip:alice@example.test>',
+    `Call-ID: ${branch}@192.0.2.10`,
+    'CSeq: 1 REGISTER',
+    'Contact: <sip:alice@192.0.2.10:5060>',
+    'Content-Length: 0',
+    '', '',
+  ].join('\r\n'));
+
+  test('dropping (lag above dropLagMs): silent over UDP, 503 + Retry-After over TCP, where nothing would resend', () => {
+    const sent: string[] = [];
+    const transports = { onMessage: undefined, send: async (_t: unknown, data: Buffer) => { sent.push(data.toString()); } } as unknown as TransportLayer;
+    const overload = new OverloadControl({ dropLagMs: 500, smoothing: 1, retryAfterSeconds: 9 });
+    overload.update({ utilization: 1, lagMs: 2000 });
+    const endpoint = new SipEndpoint({ transports, advertise: () => ({ host: '192.0.2.1', port: 5060 }), overload });
+    const source = (protocol: 'udp' | 'tcp') => ({ protocol, remoteAddress: '192.0.2.10', remotePort: 5060, localAddress: '192.0.2.1', localPort: 5060 });
+    endpoint.receive(register('udp1'), source('udp'));
+    assert.deepEqual(sent, [], 'UDP: dropped unanswered');
+    endpoint.receive(register('tcp1'), source('tcp'));
+    assert.equal(sent.length, 1);
+    assert.match(sent[0]!, /^SIP\/2\.0 503 Service Unavailable\r\n/);
+    assert.match(sent[0]!, /\r\nRetry-After: 9\r\n/);
+    assert.equal(overload.counters.dropped, 2);
+    endpoint.close();
   });
 });
