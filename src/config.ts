@@ -47,7 +47,11 @@ export interface Config {
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
   rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
   /** Gateways of seeds 000/001 (`src/gateway/`): how many at once, RTMP restarts. */
-  gateways: { max: number; streamRetries: number; streamRetryBaseMs: number };
+  gateways: {
+    max: number; streamRetries: number; streamRetryBaseMs: number;
+    /** External conference systems (WHIP/WHEP) by lower-case domain: seed 000's `domain`, seed 001's `webrtc_domain`. */
+    conferenceSystems: Map<string, { whip?: string; whep?: string; token?: string }>;
+  };
   /** SIP callers into rooms (`src/rooms/room-dial-plan.ts`, `room-ivr.ts`). */
   roomCalls: { prefix: string | undefined; ivrNumber: string | undefined; ivrDigitTimeoutMs: number };
   /** The seed 002 call gateway (`src/gateway/`): hooks, call tokens, number sync. */
@@ -345,6 +349,7 @@ export function loadConfig(env: Env = process.env): Config {
       max: int(env, 'STROWGER_GATEWAYS_MAX', 50, 0, 100_000),
       streamRetries: int(env, 'STROWGER_GATEWAY_STREAM_RETRIES', 5, 0, 1000),
       streamRetryBaseMs: int(env, 'STROWGER_GATEWAY_STREAM_RETRY_MS', 1000, 10, 600_000),
+      conferenceSystems: conferenceSystems(env),
     },
     roomsRequireToken: env.STROWGER_ROOMS_REQUIRE_TOKEN === '1',
     moh: {
@@ -416,6 +421,33 @@ function voicemailConfig(env: Env): VoicemailConfig {
 }
 
 /** An absolute http(s) URL without query or fragment, trailing slash removed; undefined when unset. */
+const CONFERENCE_SYSTEMS = 'STROWGER_CONFERENCE_SYSTEMS';
+
+/** `{"<domain>": {"whip": "https://…/{room}", "whep": "…", "token": "…"}, …}`: at least one URL each. */
+function conferenceSystems(env: Env): Config['gateways']['conferenceSystems'] {
+  const out: Config['gateways']['conferenceSystems'] = new Map();
+  const raw = env[CONFERENCE_SYSTEMS];
+  if (raw === undefined || raw.trim() === '') return out;
+  let parsed: unknown;
+  try { parsed = JSON.parse(raw); } catch { throw new ConfigError(CONFERENCE_SYSTEMS, 'must be a JSON object {"<domain>": {"whip": "https://…", "whep": "https://…", "token": "…"}}'); }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(CONFERENCE_SYSTEMS, 'must be a JSON object keyed by domain');
+  for (const [domain, v] of Object.entries(parsed)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}: must be an object`);
+    const e = v as Record<string, unknown>;
+    const field = (k: 'whip' | 'whep' | 'token'): string | undefined => {
+      const x = e[k];
+      if (x === undefined || x === null || x === '') return undefined;
+      if (typeof x !== 'string') throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}.${k}: must be a string`);
+      if (k !== 'token' && !/^https?:\/\/\S+$/i.test(x)) throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}.${k}: must be an http(s) URL`);
+      return x;
+    };
+    const system = { whip: field('whip'), whep: field('whep'), token: field('token') };
+    if (system.whip === undefined && system.whep === undefined) throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}: needs "whip" and/or "whep"`);
+    out.set(domain.trim().toLowerCase(), system);
+  }
+  return out;
+}
+
 function httpUrl(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;

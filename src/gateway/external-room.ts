@@ -8,7 +8,9 @@
  * `webrtc_domain` naming a WHIP/WHEP system: its first entry (the seed's `{"<name>": {…}}`)
  * carries `whip` and/or `whep` (http(s) URLs) and optionally `token` (Bearer for both):
  * `{"sfu": {"name": "SFU", "domain": "sfu.example", "whip": "https://sfu.example/whip/r1",
- *   "whep": "https://sfu.example/whep/r1", "token": "…"}}`.
+ *   "whep": "https://sfu.example/whep/r1", "token": "…"}}`; or only a `domain` that the operator
+ * configured (`STROWGER_CONFERENCE_SYSTEMS`), so API callers need not know URLs or tokens —
+ * seed 000's `domain` parameter selects a system that way.
  */
 import type { ConferenceAdapter, ConferenceLink } from '../rooms/conference-adapter.ts';
 import type { RoomRegistry } from '../rooms/room-registry.ts';
@@ -31,17 +33,40 @@ function url(entry: Record<string, unknown>, field: 'whip' | 'whep'): string | u
 }
 
 /**
- * The external system `webrtc_domain` names, or null for the built-in rooms.
+ * An external system the operator configured, by the domain API callers name: URLs may hold
+ * `{room}`, replaced by the gateway's room name (URL-encoded).
+ */
+export interface ConfiguredSystem {
+  whip?: string;
+  whep?: string;
+  token?: string;
+}
+
+/** Configured systems by lower-case domain (`STROWGER_CONFERENCE_SYSTEMS`). */
+export type ConferenceSystems = ReadonlyMap<string, ConfiguredSystem>;
+
+/** The configured system of `domain` with `{room}` filled in, or null when none is configured. */
+export function configuredSystem(systems: ConferenceSystems, domain: unknown, room: string): ExternalSystem | null {
+  if (typeof domain !== 'string') return null;
+  const c = systems.get(domain.trim().toLowerCase());
+  if (c === undefined) return null;
+  const fill = (u: string | undefined): string | undefined => u?.replaceAll('{room}', encodeURIComponent(room));
+  return { whipUrl: fill(c.whip), whepUrl: fill(c.whep), token: c.token };
+}
+
+/**
+ * The external system `webrtc_domain` names, or null for the built-in rooms: URLs given in the
+ * entry, else the configured system of its `domain`.
  * @throws GatewayError GW_BAD_REQUEST (a `whip`/`whep`/`token` of the wrong form).
  */
-export function externalSystemOf(webrtcDomain: unknown): ExternalSystem | null {
+export function externalSystemOf(webrtcDomain: unknown, room = '', systems: ConferenceSystems = new Map()): ExternalSystem | null {
   if (webrtcDomain === null || typeof webrtcDomain !== 'object' || Array.isArray(webrtcDomain)) return null;
   const entry = Object.values(webrtcDomain)[0];
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return null;
   const e = entry as Record<string, unknown>;
   const whipUrl = url(e, 'whip');
   const whepUrl = url(e, 'whep');
-  if (whipUrl === undefined && whepUrl === undefined) return null;
+  if (whipUrl === undefined && whepUrl === undefined) return configuredSystem(systems, e.domain, room);
   if (e.token !== undefined && typeof e.token !== 'string') throw new GatewayError('GW_BAD_REQUEST', 'webrtc_domain token must be a string');
   return { whipUrl, whepUrl, token: e.token as string | undefined };
 }

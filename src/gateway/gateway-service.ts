@@ -28,7 +28,7 @@ import type { GatewayRunners } from './gateway-runners.ts';
 import type { ConferenceAdapter } from '../rooms/conference-adapter.ts';
 import { ChatRelay } from './chat-relay.ts';
 import type { ChatMessage } from '../rooms/room-types.ts';
-import { externalSystemOf, openExternalRoom, type ExternalRoom, type ExternalSystem } from './external-room.ts';
+import { externalSystemOf, openExternalRoom, type ConferenceSystems, type ExternalRoom, type ExternalSystem } from './external-room.ts';
 
 export interface GatewayServiceOptions {
   db: Db;
@@ -41,6 +41,8 @@ export interface GatewayServiceOptions {
   runners: GatewayRunners;
   /** The adapter for an external system `webrtc_domain` names (WHIP/WHEP); absent: such starts answer GW_UNAVAILABLE. */
   conference?: (system: ExternalSystem) => ConferenceAdapter;
+  /** External systems the operator configured, by domain (`STROWGER_CONFERENCE_SYSTEMS`). */
+  systems?: ConferenceSystems;
 }
 
 /** A gateway as the APIs show it (plain data). */
@@ -113,7 +115,7 @@ export class GatewayService {
     const current = this.gateways.get(params.gwId);
     if (current !== undefined && LIVE.has(current.state)) throw new GatewayError('GW_RUNNING', `${params.gwId} is ${current.state}`);
     this.o.runners.check(params);
-    const system = externalSystemOf(params.webrtcDomain);
+    const system = externalSystemOf(params.webrtcDomain, params.room, this.o.systems);
     if (system !== null && this.o.conference === undefined) throw new GatewayError('GW_UNAVAILABLE', 'this node reaches no external conference system (no WebRTC)');
     if (this.liveCount >= this.o.max) throw new GatewayError('GW_CAPACITY', `${this.o.max} gateways are live`);
     let room: Room;

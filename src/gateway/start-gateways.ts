@@ -30,7 +30,7 @@ export async function startGateways({ ctx, transcription }: { ctx: ApiContext; t
     : { check: checkGatewayParams, create: () => { throw new GatewayError('GW_UNAVAILABLE'); } };
   const webrtc = ctx.webrtc;
   const conference = webrtc === undefined ? undefined : (system: ExternalSystem) => new WhipWhepAdapter({ webrtc, ...system });
-  const gateways = new GatewayService({ db: store.db, rooms: ctx.rooms, max: config.gateways.max, logger, runners, conference });
+  const gateways = new GatewayService({ db: store.db, rooms: ctx.rooms, max: config.gateways.max, logger, runners, conference, systems: config.gateways.conferenceSystems });
   const ended = await gateways.endOrphans();
   if (ended > 0) logger.warn({ ended }, 'gateways of the previous run marked ended');
   ctx.gateways = gateways;

@@ -86,6 +86,38 @@ if (inLoopbackNamespace(import.meta.url)) {
       await member.close();
     });
 
+    test('seed 000: /start with a domain the operator configured puts the gateway in that system; /stop takes it out', async () => {
+      // A second server, the gateway node: STROWGER_CONFERENCE_SYSTEMS names the first one's
+      // WHIP/WHEP endpoints as the system of domain "sfu.test", with a {room} template.
+      const systems = { 'SFU.test': { whip: `${t.baseUrl}/whip/{room}`, whep: `${t.baseUrl}/whep/{room}`, token } };
+      const gw = await startCallServer(34000, { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_DOMAIN: 'gw.test', STROWGER_CONFERENCE_SYSTEMS: JSON.stringify(systems) });
+      try {
+        const gwKey = (await gw.request('POST', '/api/keys', { cookie: gw.adminCookie, body: { name: 'gw', scopes: ['gateway'] } })).body.key;
+        const get = async (q: string) => {
+          const res = await fetch(`${gw.baseUrl}${q}`, { headers: { authorization: `Bearer ${gwKey}` } });
+          return { status: res.status, body: await res.json() as any };
+        };
+        const sfu = t.server.ctx.rooms!.open('sfu');
+        const r = await get('/start?room=sfu&domain=sfu.test&prefix=gw-');
+        assert.deepEqual(r, { status: 200, body: { status: 'success', details: { res: 'ok', app: 'strowger', uri: 'sip:gw-sfu@gw.test' } } });
+        assert.equal(gw.server.ctx.rooms!.get('sfu'), undefined, 'no built-in room on the gateway node');
+        await eventually('WHIP and WHEP sessions in the external room', () => sfu.participants().map((x) => x.kind).sort().join() === 'whep,whip', 10_000);
+
+        const stopped = await get('/stop?room=sfu');
+        assert.equal(stopped.status, 200);
+        assert.match(stopped.body.details.res, /^SIP gateway mediagw-sfu-1 stopped$/);
+        await eventually('the sessions left the external room', () => sfu.participants().length === 0, 5000);
+
+        // Any other domain only names the SIP URI's domain: the built-in room, as before.
+        const local = await get('/start?room=local1&domain=other.test');
+        assert.deepEqual(local.body.details.uri, 'sip:local1@other.test');
+        assert.notEqual(gw.server.ctx.rooms!.get('local1'), undefined, 'the built-in room');
+        await get('/stop?room=local1');
+      } finally {
+        await gw.close();
+      }
+    });
+
     test('a malformed webrtc_domain is a 400, a refusing system a 503; nothing is left open', async () => {
       const bad = await start({ type: 'Record', room: 'r', gw_id: 'bad', webrtc_domain: { sfu: { whip: 'ftp://x' } } });
       assert.deepEqual(bad, { status: 400, body: { gw_id: 'bad', processing_state: 'bad gateway request: webrtc_domain whip must be an http(s) URL', detail: 'bad gateway request: webrtc_domain whip must be an http(s) URL' } });

@@ -64,11 +64,15 @@ export async function mediagwApi(parent: FastifyInstance, { ctx }: { ctx: ApiCon
   }, async (req) => {
     const q = req.query;
     const room = needRoom(q.room);
-    const domain = q.domain || ctx.config.domain;
+    // `domain` ("the domain for WebRTC"): a configured external system puts the gateway in
+    // that system's room; any other value only names the SIP URI's domain, as before.
+    const external = q.domain !== undefined && ctx.config.gateways.conferenceSystems.has(q.domain.trim().toLowerCase());
+    const domain = (!external && q.domain) || ctx.config.domain;
     const gwId = `mediagw-${room}-${++started}`;
     await gateways().start({
       type: q.rtmpDst ? 'Streaming' : 'SIP', room, gwId, fromId: q.from, prefix: q.prefix, domain,
       rtmpDst: q.rtmpDst, dial: q.dial, loop: q.loop !== undefined && TRUE.has(q.loop.toLowerCase()),
+      webrtcDomain: external ? { [q.domain!]: { name: q.domain, domain: q.domain } } : undefined,
     });
     const uri = q.rtmpDst ?? `sip:${q.prefix ?? ''}${room}@${domain}`;
     return { status: 'success' as const, details: { res: 'ok', app: APP_NAME, uri } };
