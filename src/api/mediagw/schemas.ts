@@ -11,7 +11,7 @@ export const StartQuery = Type.Object({
   room: str('The room name (required).'),
   from: str('Display name / caller id the gateway uses in the room and on SIP calls.'),
   prefix: str('Prefix of the SIP user name: the gateway answers at sip:<prefix><room>@<domain>.'),
-  domain: str('Domain of the SIP URI (default STROWGER_DOMAIN).'),
+  domain: str('The domain for WebRTC: a conference system configured in STROWGER_CONFERENCE_SYSTEMS puts the gateway into that system\'s room; any other value is the domain of the SIP URI (default STROWGER_DOMAIN).'),
   rtmpDst: str('RTMP destination (rtmp:// or rtmps://): starts a Streaming gateway.'),
   dial: str('SIP URI or number to call and bridge into the room.'),
   loop: str('true/1/yes: re-dial or restart when the far end hangs up, until /stop.'),
