@@ -7,7 +7,7 @@
  *   forwarding), one worker thread, calls set up over its ng protocol (`bench/rtpengine.ts`);
  * - a one-socket **Node UDP echo** in a worker thread: the floor of any relay built on dgram;
  * - with `MEDIA_BENCH_DGRAM=1`, the engine itself on the public dgram API (`socket.send`, the
- *   'message' event: how the relay worked before `src/media/udp-direct.ts`), a second engine.
+ *   'message' event: how the relay worked before `src/net/udp-direct.ts`), a second engine.
  *
  * The load comes from `relay-loadgen.c`, built with gcc at run time and pinned to the other CPU
  * (sendmmsg/recvmmsg: it is not the bottleneck); without gcc, the Node sender process of

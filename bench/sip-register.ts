@@ -123,6 +123,8 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password,
     // sipp 3.6 answers only the first challenge, and only MD5.
     STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+    // `STROWGER_SIP_DIRECT_UDP=0 npm run bench -- sip`: the same run on dgram's public API.
+    STROWGER_SIP_DIRECT_UDP: process.env.STROWGER_SIP_DIRECT_UDP ?? '1',
   });
   const server = await startServer(config, { logger: pino({ level: 'silent' }) });
   const steps: RegisterStep[] = [];

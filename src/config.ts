@@ -128,6 +128,8 @@ export interface SipConfig {
   dnsServers: string[];
   /** Origins allowed to open SIP over WS/WSS (exact `scheme://host[:port]`, or `*`); undefined = default (see README). */
   wsOrigins: string[] | undefined;
+  /** UDP through the socket's libuv handle, not dgram's per-call layers (STROWGER_SIP_DIRECT_UDP, default on). */
+  directUdp: boolean;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
   /** Extra CA certificates (PEM file) trusted for an ACME directory's HTTPS (`STROWGER_ACME_CA_FILE`). */
@@ -315,6 +317,7 @@ export function loadConfig(env: Env = process.env): Config {
       srtpInsecureSignalling: env.STROWGER_SRTP_ALLOW_INSECURE_SIGNALLING === '1',
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
+      directUdp: env.STROWGER_SIP_DIRECT_UDP !== '0',
       tlsCertPairs: tlsCertPairs(env),
       acmeCaFile: existingFile(env, 'STROWGER_ACME_CA_FILE'),
       tlsRenewCheckMs: int(env, 'STROWGER_TLS_RENEW_CHECK_SECONDS', 43_200, 0, 30 * 86400) * 1000,

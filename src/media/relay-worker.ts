@@ -21,7 +21,10 @@ import type { Recorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
-import { directSender, onDatagram } from './udp-direct.ts';
+import { directSender, onDatagram } from '../net/udp-direct.ts';
+
+/** `STROWGER_MEDIA_DIRECT_UDP=0`: the public dgram API (comparison; the worker inherits the env). */
+const DIRECT_UDP = process.env.STROWGER_MEDIA_DIRECT_UDP !== '0';
 import { LegSrtp } from './srtp/leg-srtp.ts';
 
 const port = parentPort;
@@ -121,15 +124,15 @@ async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<
     await closeSocket(rtp);
     return bindFailure(err, rtpPort + 1, family);
   }
-  const leg = new RelayLeg(legId, rtpPort, { send: directSender(rtp) }, { send: directSender(rtcp) }, config.latchWindowMs, config.relatchAfterMs);
+  const leg = new RelayLeg(legId, rtpPort, { send: directSender(rtp, DIRECT_UDP) }, { send: directSender(rtcp, DIRECT_UDP) }, config.latchWindowMs, config.relatchAfterMs);
   // Sending to an unreachable destination surfaces here (or not at all): count, never crash.
   const onError = (): void => {
     leg.socketErrors++;
   };
   rtp.on('error', onError);
   rtcp.on('error', onError);
-  onDatagram(rtp, (msg, address, from) => leg.receiveRtp(msg, address, from, performance.now()));
-  onDatagram(rtcp, (msg, address, from) => leg.receiveRtcp(msg, address, from, performance.now()));
+  onDatagram(rtp, (msg, address, from) => leg.receiveRtp(msg, address, from, performance.now()), DIRECT_UDP);
+  onDatagram(rtcp, (msg, address, from) => leg.receiveRtcp(msg, address, from, performance.now()), DIRECT_UDP);
   legs.set(legId, leg);
   sockets.set(legId, { rtp, rtcp });
   graph.addLeg(leg);

@@ -132,7 +132,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     tls = { ...tls, sniCerts: sip.tlsCertPairs.map((p) => ({ cert: readFileSync(p.certFile, 'utf8'), key: readFileSync(p.keyFile, 'utf8') })) };
   }
   // With port 0 every listener picks its own free port; `ports` says which (tests pick fixed free ports).
-  const transports = new TransportLayer({ listen, tls, wsAllowedOrigins: sip.wsOrigins });
+  const transports = new TransportLayer({ listen, tls, wsAllowedOrigins: sip.wsOrigins, directUdp: sip.directUdp });
   await transports.start();
   const ports: Partial<Record<TransportProtocol, number>> = {};
   for (const t of transports.transports) ports[t.protocol] ??= t.local.port;

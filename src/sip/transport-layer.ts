@@ -67,6 +67,8 @@ export interface TransportLayerOptions {
   readonly wsMaxPayloadBytes?: number;
   /** Origins allowed to open WS/WSS (see `WsTransportOptions.allowedOrigins`). */
   readonly wsAllowedOrigins?: readonly string[];
+  /** UDP through the socket's libuv handle (`src/net/udp-direct.ts`), not `dgram`'s per-call layers. Default true. */
+  readonly directUdp?: boolean;
   /** Clock and timers for idle accounting (tests inject FakeTimers). */
   readonly timers?: Timers;
   readonly onMessage?: MessageHandler;
@@ -317,7 +319,7 @@ export class TransportLayer implements TransportContext {
   private open(spec: ListenSpec): Promise<SipTransport> {
     switch (spec.protocol) {
       case 'udp':
-        return UdpTransport.bind(spec.address, spec.port, this);
+        return UdpTransport.bind(spec.address, spec.port, this, this.options.directUdp ?? true);
       case 'tcp':
         return listenTcp(spec.address, spec.port, this);
       case 'tls':

@@ -3,30 +3,38 @@
  * port, one SIP message per datagram. Datagrams above `maxDatagramBytes` are
  * dropped (§18.1.1 leaves large messages to TCP), as are CRLF-only
  * keep-alives; leading CRLFs are skipped (§7.5) without copying.
+ *
+ * Datagrams go through the socket's libuv handle (`src/net/udp-direct.ts`): `dgram.send` costs a
+ * lookup call, closures, an async-id scope and a native request object per message on top of
+ * the `sendmsg`, and receiving an `EventEmitter` dispatch — a large share of a REGISTER's CPU.
  */
 import { createSocket } from 'node:dgram';
-
-/** Requested SO_RCVBUF/SO_SNDBUF of SIP UDP sockets. */
-export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { directSender, onDatagram, type DirectSend } from '../net/udp-direct.ts';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
 
+/** Requested SO_RCVBUF/SO_SNDBUF of SIP UDP sockets. */
+export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 const CR = 0x0d;
 const LF = 0x0a;
+const SENT = Promise.resolve();
 
 export class UdpTransport implements SipTransport {
   readonly protocol = 'udp';
   readonly local: LocalEndpoint;
   private readonly socket: Socket;
   private readonly ctx: TransportContext;
+  private readonly sendTo: DirectSend;
 
-  private constructor(socket: Socket, local: LocalEndpoint, ctx: TransportContext) {
+  private constructor(socket: Socket, local: LocalEndpoint, ctx: TransportContext, direct: boolean) {
     this.socket = socket;
     this.local = local;
     this.ctx = ctx;
-    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onDatagram(msg, rinfo));
+    this.sendTo = directSender(socket, direct);
+    onDatagram(socket, (msg, address, port) => this.onDatagram(msg, address, port), direct);
     // ICMP port unreachable etc. surface here on some platforms; a datagram socket stays usable.
     socket.on('error', () => undefined);
   }
@@ -39,7 +47,7 @@ export class UdpTransport implements SipTransport {
    * const udp = await UdpTransport.bind('::', 5060, layerContext); // IPv6 only; bind '0.0.0.0' too
    * ```
    */
-  static async bind(address: string, port: number, ctx: TransportContext): Promise<UdpTransport> {
+  static async bind(address: string, port: number, ctx: TransportContext, direct = true): Promise<UdpTransport> {
     const family = familyOf(canonicalAddress(address));
     const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6' });
     await new Promise<void>((resolve, reject) => {
@@ -56,7 +64,7 @@ export class UdpTransport implements SipTransport {
       try { set(UDP_SOCKET_BUFFER_BYTES); } catch { /* keep the OS default */ }
     }
     const bound = socket.address();
-    return new UdpTransport(socket, { address: socketAddress(bound.address), port: bound.port, family }, ctx);
+    return new UdpTransport(socket, { address: socketAddress(bound.address), port: bound.port, family }, ctx, direct);
   }
 
   send(target: SendTarget, data: Buffer): Promise<void> {
@@ -74,23 +82,22 @@ export class UdpTransport implements SipTransport {
         ),
       );
     }
-    return new Promise((resolve, reject) => {
-      this.socket.send(data, target.port, address, (err) => {
-        if (err) {
-          reject(new SipTransportError(TransportErrorCode.WRITE_FAILED, `udp send to ${address}:${target.port} failed`, { cause: err }));
-        } else {
-          this.ctx.counters.messagesOut++;
-          resolve();
-        }
-      });
-    });
+    // A datagram the kernel queued (full send buffer) counts as sent: UDP promises no more, and
+    // the transaction layer's retransmissions cover a loss.
+    const r = this.sendTo(data, target.port, address);
+    if (r < 0) {
+      const cause = Object.assign(new Error(`sendmsg: errno ${-r}`), { errno: r, syscall: 'send' });
+      return Promise.reject(new SipTransportError(TransportErrorCode.WRITE_FAILED, `udp send to ${address}:${target.port} failed`, { cause }));
+    }
+    this.ctx.counters.messagesOut++;
+    return SENT;
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
-  private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
+  private onDatagram(msg: Buffer, remoteAddress: string, remotePort: number): void {
     let start = 0;
     while (start < msg.length && (msg[start] === CR || msg[start] === LF)) start++;
     if (start === msg.length || msg.length > this.ctx.limits.maxDatagramBytes) {
@@ -100,8 +107,8 @@ export class UdpTransport implements SipTransport {
     this.ctx.counters.messagesIn++;
     this.ctx.deliver(start === 0 ? msg : msg.subarray(start), {
       protocol: 'udp',
-      remoteAddress: socketAddress(rinfo.address),
-      remotePort: rinfo.port,
+      remoteAddress: socketAddress(remoteAddress),
+      remotePort,
       localAddress: this.local.address,
       localPort: this.local.port,
     });

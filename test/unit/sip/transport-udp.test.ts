@@ -88,3 +88,24 @@ describe('UDP transport (RFC 3261 §18)', () => {
     );
   });
 });
+
+describe('UDP transport on the dgram API (STROWGER_SIP_DIRECT_UDP=0)', () => {
+  test('the same bytes in and out, the same source', async () => {
+    const h = await startLayer({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], directUdp: false });
+    const peer = await udpPeer('udp4', '127.0.0.1');
+    try {
+      const local = h.transport('udp', 'IPv4').local;
+      const req = request('OPTIONS', 'udp-dgram');
+      peer.socket.send(req, local.port, '127.0.0.1');
+      const got = await h.messages.next();
+      assert.equal(got.text, req.toString('latin1'));
+      assert.equal(got.source.remotePort, peer.port);
+      const res = response('udp-dgram');
+      await h.layer.send(replyTarget(got.source), res);
+      assert.deepEqual(await peer.inbox.next(), res);
+    } finally {
+      peer.socket.close();
+      await h.layer.close();
+    }
+  });
+});

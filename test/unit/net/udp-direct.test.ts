@@ -1,9 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { directSender, onDatagram, usingDirectUdp } from '../../../src/media/udp-direct.ts';
+import { directSender, onDatagram, usingDirectUdp } from '../../../src/net/udp-direct.ts';
 import { ipv6Available } from '../../helpers/ipv6.ts';
 
 async function bound(type: 'udp4' | 'udp6', address: string): Promise<dgram.Socket> {
@@ -81,22 +80,24 @@ describe('udp-direct', () => {
     b.close();
   });
 
-  test('STROWGER_MEDIA_DIRECT_UDP=0 falls back to the dgram API, same datagrams', () => {
-    const module = new URL('../../../src/media/udp-direct.ts', import.meta.url).href;
-    const script = `
-      const dgram = require('node:dgram');
-      import(${JSON.stringify(module)}).then(async ({ directSender, onDatagram, usingDirectUdp }) => {
-        const a = dgram.createSocket('udp4'), b = dgram.createSocket('udp4');
-        await new Promise((r) => a.bind(0, '127.0.0.1', r));
-        await new Promise((r) => b.bind(0, '127.0.0.1', r));
-        onDatagram(b, (msg, address, port) => {
-          console.log(JSON.stringify({ direct: usingDirectUdp(), text: msg.toString(), ok: address === '127.0.0.1' && port === a.address().port }));
-          a.close(); b.close();
-        });
-        directSender(a)(Buffer.from('hello'), b.address().port, '127.0.0.1');
-      });`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, STROWGER_MEDIA_DIRECT_UDP: '0' }, encoding: 'utf8', timeout: 20_000 });
-    assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout.trim()), { direct: false, text: 'hello', ok: true });
+  test('disabled (STROWGER_MEDIA_DIRECT_UDP=0 / STROWGER_SIP_DIRECT_UDP=0): the dgram API, same datagrams', async () => {
+    const a = await bound('udp4', '127.0.0.1');
+    const b = await bound('udp4', '127.0.0.1');
+    const state = Object.getOwnPropertySymbols(b).find((s) => s.description === 'state symbol')!;
+    const handle = (b as unknown as Record<symbol, { handle: { onmessage: unknown } }>)[state].handle;
+    const before = handle.onmessage;
+    const got = new Promise<[string, string, number]>((resolve) => onDatagram(b, (msg, address, port) => resolve([msg.toString(), address, port]), false));
+    assert.equal(handle.onmessage, before, 'the handle is left to dgram');
+    assert.equal(directSender(a, false)(Buffer.from('hello'), b.address().port, '127.0.0.1'), 0);
+    assert.deepEqual(await got, ['hello', '127.0.0.1', a.address().port]);
+    a.close();
+    b.close();
+  });
+
+  test('a send the kernel refuses answers its negative errno', async () => {
+    const a = await bound('udp4', '127.0.0.1');
+    // Port 0 is no destination: sendmsg fails at once (EINVAL) instead of queueing.
+    assert.ok(directSender(a)(Buffer.from('x'), 0, '127.0.0.1') < 0);
+    a.close();
   });
 });

@@ -18,7 +18,10 @@
  * socket's state symbol, the handle's `send`); when anything is missing — another Node major
  * changed them — every call falls back to the public `dgram` API, same behaviour, slower. The
  * relay only ever sends to IP literals, so skipping dgram's lookup changes nothing.
- * `STROWGER_MEDIA_DIRECT_UDP=0` forces the public API (comparison, or a Node that misbehaves).
+ * Callers may force the public API (`STROWGER_MEDIA_DIRECT_UDP=0` for the media workers,
+ * `STROWGER_SIP_DIRECT_UDP=0` for SIP: comparison, or a Node that misbehaves).
+ *
+ * Shared by the SIP UDP transport and the media workers (`src/net/` knows nothing of either).
  */
 import type dgram from 'node:dgram';
 
@@ -35,10 +38,10 @@ interface Internals {
 
 let internals: Internals | null | undefined;
 
-function probe(socket: dgram.Socket): Internals | null {
+function probe(socket: dgram.Socket, enabled: boolean): Internals | null {
+  if (!enabled) return null;
   if (internals !== undefined) return internals;
   internals = null;
-  if (process.env.STROWGER_MEDIA_DIRECT_UDP === '0') return null;
   try {
     const binding = (process as unknown as { binding(name: string): { SendWrap?: Internals['SendWrap'] } }).binding('udp_wrap');
     const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
@@ -56,23 +59,31 @@ function probe(socket: dgram.Socket): Internals | null {
 let req: { list?: Uint8Array[] } | null = null;
 let list: Uint8Array[] = [];
 
-/** True when this thread sends and receives through the handles (after the first bound socket). */
+/** True when this thread can send and receive through the handles (after the first bound socket). */
 export function usingDirectUdp(): boolean {
   return internals != null;
 }
 
 /**
- * `send(msg, port, address)` for a bound socket, to an IP literal. Errors are not reported (as
- * with `socket.send` without a callback); a closed socket sends nothing.
+ * Sends `msg` to an IP literal. Answers a negative errno when the kernel refused it at once
+ * (the datagram is lost), else 0 or more: sent, or queued for an asynchronous send whose
+ * outcome is not reported (as with `socket.send` without a callback). A closed socket sends
+ * nothing and answers 0.
  */
-export function directSender(socket: dgram.Socket): (msg: Uint8Array, port: number, address: string) => void {
-  const found = probe(socket);
-  if (found === null) return (msg, port, address) => socket.send(msg, port, address);
+export type DirectSend = (msg: Uint8Array, port: number, address: string) => number;
+
+/**
+ * The sender of a bound socket: through its libuv handle when `enabled` and this Node has the
+ * internals, else through `socket.send` (whose errors are not reported).
+ */
+export function directSender(socket: dgram.Socket, enabled = true): DirectSend {
+  const found = probe(socket, enabled);
+  if (found === null) return (msg, port, address) => { socket.send(msg, port, address); return 0; };
   const state = (socket as unknown as Record<symbol, { handle: UdpHandle | null }>)[found.state];
   const SendWrap = found.SendWrap;
   return (msg, port, address) => {
     const handle = state.handle;
-    if (handle === null) return;
+    if (handle === null) return 0;
     if (req === null) {
       req = new SendWrap();
       list = [msg];
@@ -81,16 +92,18 @@ export function directSender(socket: dgram.Socket): (msg: Uint8Array, port: numb
     }
     // >= 1: sent synchronously (bytes + 1); 0: queued with `req`; < 0: failed (req untouched by
     // the handle, but never reused after an error, to be safe).
-    if (handle.send(req, list, 1, port, address, false) < 1) {
+    const r = handle.send(req, list, 1, port, address, false);
+    if (r < 1) {
       req.list = list;
       req = null;
     }
+    return r;
   };
 }
 
 /** Calls `onDatagram(msg, address, port)` for every datagram the bound socket receives. */
-export function onDatagram(socket: dgram.Socket, onDatagram: (msg: Buffer, address: string, port: number) => void): void {
-  const found = probe(socket);
+export function onDatagram(socket: dgram.Socket, onDatagram: (msg: Buffer, address: string, port: number) => void, enabled = true): void {
+  const found = probe(socket, enabled);
   const handle = found === null ? null : (socket as unknown as Record<symbol, { handle: UdpHandle | null }>)[found.state].handle;
   if (handle === null) {
     socket.on('message', (msg, rinfo) => onDatagram(msg, rinfo.address, rinfo.port));
