@@ -177,7 +177,8 @@ export class VideoRouter extends EventEmitter<VideoRouterEvents> {
     for (const route of pub.routes) {
       if (route.waiting) {
         keyframe ??= isVp8KeyframeStart(rtp.payload);
-        if (!keyframe) {
+        // A key frame the subscriber cannot get yet (DTLS still connecting) does not count.
+        if (!keyframe || !route.slot.ready) {
           waiting = true;
           this.waitingDrops++;
           continue;

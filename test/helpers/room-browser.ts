@@ -34,10 +34,14 @@ export function roomBrowserHooks(microphoneWav: string): { page(): Page } {
   return { page: () => page! };
 }
 
-/** Opens the room page (raw audio: no browser echo cancelling of the test tones), joins, waits for `joined`. */
-export async function joinRoomPage(page: Page, baseUrl: string, room: string, displayName: string): Promise<void> {
+/**
+ * Opens the room page (raw audio: no browser echo cancelling of the test tones), joins (with the
+ * fake camera when `camera`), waits for `joined`.
+ */
+export async function joinRoomPage(page: Page, baseUrl: string, room: string, displayName: string, options: { camera?: boolean } = {}): Promise<void> {
   await page.goto(`${baseUrl}/rooms/${encodeURIComponent(room)}?audio=raw`);
   await page.fill('#display-name', displayName);
+  if (options.camera) await page.check('#with-camera');
   await page.click('#join');
   const until = Date.now() + 10_000;
   while ((await page.evaluate('window.strowgerRoom.state')) !== 'joined' && Date.now() < until) await sleep(100);

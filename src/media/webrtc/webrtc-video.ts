@@ -65,7 +65,12 @@ export class VideoSlot {
     this.transceiver.sender.replaceRTP({ sequenceNumber: 0, timestamp: 0 }, true, 3000);
   }
 
-  /** Sends a packet (werift clones it: the same packet may go to several slots). Dropped before DTLS is up. */
+  /** Whether packets can go out (DTLS-SRTP up): before, werift drops them. */
+  get ready(): boolean {
+    return this.transceiver.sender.dtlsTransport?.state === 'connected';
+  }
+
+  /** Sends a packet (werift clones it: the same packet may go to several slots). Dropped when not `ready`. */
   send(rtp: RtpPacket): void {
     this.packetsSent++;
     this.transceiver.sender.sendRtp(rtp).catch(() => undefined);
