@@ -24,7 +24,7 @@
 import { EventEmitter } from 'node:events';
 import type { RtpPacket } from 'werift';
 import { isVp8KeyframeStart } from '../media/webrtc/vp8-keyframe.ts';
-import type { VideoSlot, WebRtcVideo } from '../media/webrtc/webrtc-video.ts';
+import type { ForwardSlot, VideoPeer } from '../media/webrtc/webrtc-video.ts';
 
 export interface VideoRouterOptions {
   /** Cameras forwarded at once in the room (`STROWGER_ROOMS_VIDEO_PUBLISHERS`). */
@@ -64,20 +64,20 @@ export interface VideoRouterEvents {
 }
 
 interface Route {
-  slot: VideoSlot;
+  slot: ForwardSlot;
   waiting: boolean;
 }
 
 interface Publisher {
   id: string;
-  video: WebRtcVideo;
+  video: VideoPeer;
   routes: Route[];
   lastKeyframeRequest: number;
 }
 
 interface Subscriber {
   id: string;
-  slots: VideoSlot[];
+  slots: ForwardSlot[];
   /** The publisher each slot shows (null: empty). */
   shows: (Publisher | null)[];
 }
@@ -85,7 +85,7 @@ interface Subscriber {
 export class VideoRouter extends EventEmitter<VideoRouterEvents> {
   private readonly publishers = new Map<string, Publisher>();
   private readonly subscribers = new Map<string, Subscriber>();
-  private readonly members = new Map<string, WebRtcVideo>();
+  private readonly members = new Map<string, VideoPeer>();
   private readonly gapMs: number;
   private readonly now: () => number;
   private refused = 0;
@@ -105,7 +105,7 @@ export class VideoRouter extends EventEmitter<VideoRouterEvents> {
    * Adds a participant's video: its camera (if any, within the cap) is forwarded, its slots show
    * the others. Returns whether its camera is forwarded. Adding an id twice changes nothing.
    */
-  add(id: string, video: WebRtcVideo): { publishing: boolean } {
+  add(id: string, video: VideoPeer): { publishing: boolean } {
     if (this.members.has(id)) return { publishing: this.publishers.has(id) };
     this.members.set(id, video);
     let publishing = false;
@@ -227,7 +227,7 @@ export class VideoRouter extends EventEmitter<VideoRouterEvents> {
   }
 }
 
-function unroute(pub: Publisher, slot: VideoSlot): void {
+function unroute(pub: Publisher, slot: ForwardSlot): void {
   const i = pub.routes.findIndex((r) => r.slot === slot);
   if (i >= 0) pub.routes.splice(i, 1);
 }

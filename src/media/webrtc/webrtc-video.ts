@@ -29,8 +29,25 @@ const PSFB = 206;
 const PLI = 1;
 const FIR = 4;
 
+/** What a forwarder needs of a receive slot (`VideoSlot`; fakes in tests). */
+export interface ForwardSlot {
+  readonly mid: string;
+  readonly ready: boolean;
+  switchSource(): void;
+  send(rtp: RtpPacket): void;
+  onKeyframeRequest(handler: (() => void) | null): void;
+}
+
+/** What a forwarder needs of a peer's video (`WebRtcVideo`; fakes in tests). */
+export interface VideoPeer {
+  readonly hasCamera: boolean;
+  readonly slots: readonly ForwardSlot[];
+  onCamera(handler: ((rtp: RtpPacket) => void) | null): void;
+  requestKeyframe(): void;
+}
+
 /** A video stream we send to the peer on one of its `recvonly` m-lines. */
-export class VideoSlot {
+export class VideoSlot implements ForwardSlot {
   /** Packets handed to werift for this slot. */
   packetsSent = 0;
   /** PLI/FIR the peer sent for this slot. */
@@ -87,7 +104,7 @@ export class VideoSlot {
   }
 }
 
-export class WebRtcVideo {
+export class WebRtcVideo implements VideoPeer {
   readonly slots: VideoSlot[] = [];
   /** Camera packets received, and key frames we asked the peer for. */
   packetsIn = 0;
