@@ -6,18 +6,17 @@
  * tone (mix-minus audio untouched). The room's API snapshot counts the forwarded packets.
  * Screenshots in test-artefacts/room-video-{a,b}.png. Runs in a loopback-only network namespace.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
-import { CHROMIUM, joinRoomPage, roomBrowserHooks } from '../helpers/room-browser.ts';
-import { dbfs, dominantFrequency, makeToneWav } from '../helpers/audio-analysis.ts';
+import { CHROMIUM, chromiumRoomSuite, joinRoomPage } from '../helpers/room-browser.ts';
+import { dbfs, dominantFrequency } from '../helpers/audio-analysis.ts';
 
 const HOST = '127.0.0.1';
 const ARTEFACTS = path.resolve('test-artefacts');
@@ -44,25 +43,13 @@ async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boo
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('room video between two Chromiums', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'room-video-'));
-    const toneA = path.join(dir, 'a-1000.wav');
-    const toneB = path.join(dir, 'b-700.wav');
-    makeToneWav(toneA, { freq: 1000, seconds: 30, rate: 48000, amplitude: 0.4 });
-    makeToneWav(toneB, { freq: 700, seconds: 30, rate: 48000, amplitude: 0.4 });
-    const browserA = roomBrowserHooks(toneA);
-    const browserB = roomBrowserHooks(toneB);
+    const suite = chromiumRoomSuite(HOST, [1000, 700]);
     let t: TestServer;
-    before(async () => {
-      t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1' });
-    });
-    after(async () => {
-      await t?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    before(() => { t = suite.server(); });
 
     test('each page shows the other\'s camera, labelled, decoding frames; audio still flows both ways', async () => {
-      const a = browserA.page();
-      const b = browserB.page();
+      const a = suite.page(0);
+      const b = suite.page(1);
       await joinRoomPage(a, t.baseUrl, 'video-e2e', 'Alice', { camera: true });
       await joinRoomPage(b, t.baseUrl, 'video-e2e', 'Bob', { camera: true });
 

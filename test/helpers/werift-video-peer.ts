@@ -18,8 +18,8 @@ export interface ReceivedVideo {
 }
 
 /** A VP8 RTP payload (RFC 7741): S=1 PID=0 descriptor, payload header with P = !keyframe, then `tag`. */
-export function vp8Payload(keyframe: boolean, tag: string): Buffer {
-  return Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.from(`|${tag}|`), Buffer.alloc(200, 0x55)]);
+export function vp8Payload(keyframe: boolean, tag: string, padding = 200): Buffer {
+  return Buffer.concat([Buffer.from([0x10, keyframe ? 0x00 : 0x01]), Buffer.from(`|${tag}|`), Buffer.alloc(padding, 0x55)]);
 }
 
 function tagOf(payload: Buffer): string {
@@ -72,9 +72,9 @@ export function weriftVideoPeer(name: string, opts: { camera: boolean; slots: nu
     }),
     /**
      * Sends camera packets at 30 per second until `stop()`: a key frame every `gop` packets or
-     * right after a PLI, delta frames otherwise. Each packet is `<name>:<n>`.
+     * right after a PLI, delta frames otherwise. Each packet is `<name>:<n>` and `padding` bytes.
      */
-    startCamera(gop = 90): void {
+    startCamera(gop = 90, padding = 200): void {
       if (!camera) throw new Error('no camera');
       sending = true;
       void (async () => {
@@ -82,7 +82,7 @@ export function weriftVideoPeer(name: string, opts: { camera: boolean; slots: nu
           const keyframe = n % gop === 0 || keyframeDue;
           keyframeDue = false;
           const header = new RtpHeader({ payloadType: 100, sequenceNumber: (5000 + n) & 0xffff, timestamp: (n * 3000) >>> 0, ssrc, marker: true });
-          await camera.sender.sendRtp(new RtpPacket(header, vp8Payload(keyframe, `${name}:${n}`))).catch(() => undefined);
+          await camera.sender.sendRtp(new RtpPacket(header, vp8Payload(keyframe, `${name}:${n}`, padding))).catch(() => undefined);
           await sleep(33);
         }
       })();
