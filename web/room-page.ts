@@ -115,10 +115,13 @@ async function join(displayName: string, camera: boolean): Promise<void> {
   // `?audio=raw` turns the browser's voice processing off (test tones, music): noise suppression
   // removes steady tones.
   const processing = new URLSearchParams(location.search).get('audio') !== 'raw';
-  mic = await navigator.mediaDevices.getUserMedia({
-    audio: { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing },
-    video: camera ? { width: 640, height: 360 } : false,
-  });
+  const audio = { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing };
+  // No camera (none, or refused): join with the microphone alone rather than not at all.
+  mic = camera
+    ? await navigator.mediaDevices.getUserMedia({ audio, video: { width: 640, height: 360 } }).catch(() => null)
+    : null;
+  if (camera && !mic) showStatus('No camera: joining with the microphone only.');
+  mic ??= await navigator.mediaDevices.getUserMedia({ audio, video: false });
   pc = new RTCPeerConnection({ iceServers: [] });
   view.pc = pc;
   for (const track of mic.getAudioTracks()) pc.addTrack(track, mic);

@@ -195,9 +195,10 @@ export class VideoRouter extends EventEmitter<VideoRouterEvents> {
   private requestKeyframe(pub: Publisher, gapMs = this.gapMs): void {
     const now = this.now();
     if (now - pub.lastKeyframeRequest < gapMs) return;
+    // Before its first packet a publisher cannot be asked; its first frame is a key frame anyway.
+    if (!pub.video.requestKeyframe()) return;
     pub.lastKeyframeRequest = now;
     this.requestsSent++;
-    pub.video.requestKeyframe();
   }
 
   /** Empties slots of publishers that left, then fills empty slots with publishers not shown yet. */

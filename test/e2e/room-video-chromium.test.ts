@@ -82,6 +82,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       assert.ok(stats.packets_forwarded > 100, JSON.stringify(stats));
 
       // Bob leaves: Alice's tile goes away.
+      assert.equal(await b.evaluate('window.strowgerRoom.state'), 'joined', `Bob is still in the room: ${await b.textContent('#status')}`);
       await b.click('#leave');
       await waitFor('Alice hides Bob\'s tile', () => a.locator('#videos figure.tile:not(.hidden)').count(), (n) => n === 0, 5000);
     });

@@ -43,7 +43,8 @@ export interface VideoPeer {
   readonly hasCamera: boolean;
   readonly slots: readonly ForwardSlot[];
   onCamera(handler: ((rtp: RtpPacket) => void) | null): void;
-  requestKeyframe(): void;
+  /** Asks the peer for a key frame; false when it could not be asked (no camera packet yet). */
+  requestKeyframe(): boolean;
 }
 
 /** A video stream we send to the peer on one of its `recvonly` m-lines. */
@@ -152,11 +153,12 @@ export class WebRtcVideo implements VideoPeer {
     this.handler = handler;
   }
 
-  /** Asks the peer for a key frame of its camera (RTCP PLI); nothing before its first packet. */
-  requestKeyframe(): void {
-    if (this.camera === null || this.cameraSsrc === null) return;
+  /** Asks the peer for a key frame of its camera (RTCP PLI); not before its first packet (no SSRC to name). */
+  requestKeyframe(): boolean {
+    if (this.camera === null || this.cameraSsrc === null) return false;
     this.keyframeRequestsSent++;
     this.camera.receiver.sendRtcpPLI(this.cameraSsrc).catch(() => undefined);
+    return true;
   }
 
   /** Forgets every handler (the endpoint closed). */

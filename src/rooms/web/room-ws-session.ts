@@ -94,7 +94,8 @@ export class RoomWsSession {
       this.room = room;
       member.endpoint.once('closed', (reason) => void this.end(`media: ${reason}`));
       this.transport.send({ type: 'joined', id: member.participant.id, room: room.name, sdp: member.answer, participants: room.participants(), chat: room.history() });
-      if (member.endpoint.video) this.sendVideo(room, room.video.slotsOf(member.participant.id));
+      const video = member.endpoint.video;
+      if (video && (video.hasCamera || video.slots.length > 0)) this.sendVideo(room, room.video.slotsOf(member.participant.id));
     } catch (err) {
       for (const off of this.unsubscribe.splice(0)) off();
       throw err;

@@ -27,7 +27,7 @@ class FakePeer implements VideoPeer {
     this.slots = Array.from({ length: slots }, (_, i) => new FakeSlot(`${name}${i}`));
   }
   onCamera(h: ((rtp: RtpPacket) => void) | null) { this.handler = h; }
-  requestKeyframe() { this.plis++; }
+  requestKeyframe() { this.plis++; return true; }
   /** A VP8 packet (RFC 7741 descriptor S=1 PID=0, key or delta) tagged `<name><n>`. */
   frame(n: number, keyframe: boolean) {
     this.handler?.(new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: n, ssrc: 1 }), Buffer.concat([Buffer.from([0x10, keyframe ? 0 : 1]), Buffer.from(`${this.name}${n}`)])));
