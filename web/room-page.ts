@@ -30,7 +30,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const roomName = document.body.dataset.room ?? '';
 const token = new URLSearchParams(location.search).get('token') ?? undefined;
 const view: RoomPageState = { state: 'idle', me: null, participants: [], remote: null, lastError: null, pc: null, slots: [], publishing: false };
-const videoSlots = Number(document.body.dataset.videoSlots ?? '0') || 0;
+const videoSlots = Number(document.querySelector('main')?.dataset.videoSlots ?? '0') || 0;
 /** Remote video tiles by the mid of their slot. */
 const tiles = new Map<string, HTMLElement>();
 (window as unknown as { strowgerRoom: RoomPageState }).strowgerRoom = view;

@@ -40,8 +40,8 @@ main{padding:1rem}aside{border-left:1px solid #ccc;padding:1rem;display:flex;fle
 #videos{display:flex;flex-wrap:wrap;gap:.5rem}#videos figure{margin:0;width:240px}
 #videos video{width:240px;height:180px;background:#222;object-fit:cover}#videos figcaption{font-size:.9rem}
 </style></head>
-<body data-room="${name}" data-video-slots="${Number(videoSlots)}">
-<main>
+<body data-room="${name}">
+<main data-video-slots="${Number(videoSlots)}">
   <h1>Room ${name}</h1>
   <form id="join-form">
     <label>Your name <input id="display-name" required maxlength="64" autocomplete="name"></label>
