@@ -23,6 +23,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   callapi: ['callapi.ts'],
   webrtc: ['webrtc.ts'],
   rooms: ['rooms-gateways.ts'],
+  video: ['video.ts'],
 };
 
 interface BenchModule {

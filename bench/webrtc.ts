@@ -19,7 +19,7 @@ import { threadCpuMs } from '../src/media/thread-cpu.ts';
 const OPUS = { pt: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: null, telephoneEventPt: null, ptime: 20 };
 
 /** µs of this thread per loopback datagram sent and received (the shim's own work). */
-async function shimReference(packets: number): Promise<number> {
+export async function shimReference(packets: number): Promise<number> {
   const a = dgram.createSocket('udp4');
   const b = dgram.createSocket('udp4');
   a.bind(0, '127.0.0.1');

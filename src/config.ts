@@ -45,7 +45,7 @@ export interface Config {
   /** WebRTC endpoints: ICE candidate addresses (undefined: the media address) and ICE port range. */
   webrtc: { addresses: string[] | undefined; ports: [number, number] | undefined };
   /** Built-in rooms (`src/rooms/`): how many, how big, how long an empty one lives. */
-  rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number };
+  rooms: { maxRooms: number; maxParticipants: number; idleCloseMs: number; videoSlots: number; videoPublishers: number };
   /** Gateways of seeds 000/001 (`src/gateway/`): how many at once, RTMP restarts. */
   gateways: {
     max: number; streamRetries: number; streamRetryBaseMs: number;
@@ -347,6 +347,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxRooms: int(env, 'STROWGER_ROOMS_MAX', 100, 1, 100_000),
       maxParticipants: int(env, 'STROWGER_ROOM_MAX_PARTICIPANTS', 50, 2, 1000),
       idleCloseMs: int(env, 'STROWGER_ROOM_IDLE_SECONDS', 60, 1, 86400) * 1000,
+      videoSlots: int(env, 'STROWGER_ROOMS_VIDEO_SLOTS', 4, 0, 16),
+      videoPublishers: int(env, 'STROWGER_ROOMS_VIDEO_PUBLISHERS', 8, 0, 100),
     },
     gateways: {
       max: int(env, 'STROWGER_GATEWAYS_MAX', 50, 0, 100_000),

@@ -1,33 +1,45 @@
 /**
  * The room page's script (bundled by the server with esbuild; checked with
- * `npx tsc -p web`): join with the microphone over the room WebSocket (protocol in
- * docs/ROOMS.md), show participants and chat, mute and leave. The offer carries every ICE
- * candidate (gathering waits to complete), so there is no trickle.
+ * `npx tsc -p web`): join with the microphone (and optionally the camera) over the room
+ * WebSocket (protocol in docs/ROOMS.md), show participants, the others' videos and chat, mute and
+ * leave. The offer carries every ICE candidate (gathering waits to complete), so there is no
+ * trickle. Video: the offer has the camera (`sendonly`) and `data-video-slots` receive-only video
+ * m-lines; the server's `video` messages say whom each slot (by mid) shows — no renegotiation.
  */
 
 interface Participant { id: string; kind: string; display_name: string; muted: boolean }
 interface Chat { id: number; from: string; text: string; at: string }
+interface Slot { mid: string; participant: string | null }
 type ServerMessage =
   | { type: 'joined'; id: string; sdp: string; participants: Participant[]; chat: Chat[] }
   | { type: 'participant_joined' | 'participant_updated'; participant: Participant }
   | { type: 'participant_left'; participant: Participant; reason: string }
   | { type: 'chat'; message: Chat }
+  | { type: 'video'; publishing: boolean; slots: Slot[] }
   | { type: 'error'; code: string; message: string }
   | { type: 'left'; reason: string };
 
 /** What tests and curious users can read from the console. */
-interface RoomPageState { state: 'idle' | 'joining' | 'joined' | 'left'; me: string | null; participants: Participant[]; remote: MediaStream | null; lastError: string | null }
+interface RoomPageState {
+  state: 'idle' | 'joining' | 'joined' | 'left'; me: string | null; participants: Participant[]; remote: MediaStream | null; lastError: string | null;
+  /** The peer connection (tests read its stats) and whom each video slot shows. */
+  pc: RTCPeerConnection | null; slots: Slot[]; publishing: boolean;
+}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const roomName = document.body.dataset.room ?? '';
 const token = new URLSearchParams(location.search).get('token') ?? undefined;
-const view: RoomPageState = { state: 'idle', me: null, participants: [], remote: null, lastError: null };
+const view: RoomPageState = { state: 'idle', me: null, participants: [], remote: null, lastError: null, pc: null, slots: [], publishing: false };
+const videoSlots = Number(document.querySelector('main')?.dataset.videoSlots ?? '0') || 0;
+/** Remote video tiles by the mid of their slot. */
+const tiles = new Map<string, HTMLElement>();
 (window as unknown as { strowgerRoom: RoomPageState }).strowgerRoom = view;
 
 let ws: WebSocket | null = null;
 let pc: RTCPeerConnection | null = null;
 let mic: MediaStream | null = null;
 let muted = false;
+let cameraOff = false;
 
 function showStatus(text: string): void {
   $('status').textContent = text;
@@ -42,6 +54,32 @@ function renderParticipants(): void {
     li.dataset.id = p.id;
     return li;
   }));
+  renderTiles();
+}
+
+/** Shows the tiles of slots that show someone, labelled with their name; hides the others. */
+function renderTiles(): void {
+  for (const [mid, tile] of tiles) {
+    const who = view.slots.find((s) => s.mid === mid)?.participant ?? null;
+    const p = who === null ? undefined : view.participants.find((x) => x.id === who);
+    tile.classList.toggle('hidden', who === null);
+    tile.dataset.participant = who ?? '';
+    tile.querySelector('figcaption')!.textContent = p?.display_name ?? '';
+  }
+}
+
+/** A tile for a slot's track (hidden until the server says whom it shows). */
+function addTile(mid: string, track: MediaStreamTrack): void {
+  const tile = document.createElement('figure');
+  tile.className = 'tile hidden';
+  tile.dataset.mid = mid;
+  const video = document.createElement('video');
+  video.autoplay = true; video.playsInline = true; video.muted = true;
+  video.srcObject = new MediaStream([track]);
+  tile.append(video, document.createElement('figcaption'));
+  $('videos').append(tile);
+  tiles.set(mid, tile);
+  renderTiles();
 }
 
 function addChat(m: Chat): void {
@@ -71,16 +109,33 @@ function gathered(peer: RTCPeerConnection): Promise<void> {
   });
 }
 
-async function join(displayName: string): Promise<void> {
+async function join(displayName: string, camera: boolean): Promise<void> {
   view.state = 'joining';
-  showStatus('Asking for the microphone…');
+  showStatus(camera ? 'Asking for the microphone and camera…' : 'Asking for the microphone…');
   // `?audio=raw` turns the browser's voice processing off (test tones, music): noise suppression
   // removes steady tones.
   const processing = new URLSearchParams(location.search).get('audio') !== 'raw';
-  mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing }, video: false });
+  const audio = { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing };
+  // No camera (none, or refused): join with the microphone alone rather than not at all.
+  mic = camera
+    ? await navigator.mediaDevices.getUserMedia({ audio, video: { width: 640, height: 360 } }).catch(() => null)
+    : null;
+  if (camera && !mic) showStatus('No camera: joining with the microphone only.');
+  mic ??= await navigator.mediaDevices.getUserMedia({ audio, video: false });
   pc = new RTCPeerConnection({ iceServers: [] });
+  view.pc = pc;
   for (const track of mic.getAudioTracks()) pc.addTrack(track, mic);
+  const cam = mic.getVideoTracks()[0];
+  if (cam) {
+    pc.addTransceiver(cam, { direction: 'sendonly', streams: [mic] });
+    ($('local-video') as HTMLVideoElement).srcObject = new MediaStream([cam]);
+    $('local-tile').classList.remove('hidden');
+    $('camera').classList.remove('hidden');
+  }
+  // Receive slots: the server forwards up to this many others' cameras, no renegotiation.
+  for (let i = 0; i < videoSlots; i++) pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addEventListener('track', (ev) => {
+    if (ev.track.kind === 'video') return addTile(ev.transceiver.mid ?? '', ev.track);
     view.remote = ev.streams[0] ?? new MediaStream([ev.track]);
     ($('remote') as HTMLAudioElement).srcObject = view.remote;
   });
@@ -126,6 +181,12 @@ async function onMessage(m: ServerMessage): Promise<void> {
     case 'chat':
       addChat(m.message);
       break;
+    case 'video':
+      view.slots = m.slots;
+      view.publishing = m.publishing;
+      if (mic?.getVideoTracks().length && !m.publishing) showStatus('The room has as many cameras as it forwards: yours is not shown.');
+      renderTiles();
+      break;
     case 'error':
       view.lastError = `${m.code}: ${m.message}`;
       showStatus(`Error: ${m.message}`);
@@ -144,6 +205,12 @@ function hangUp(reason: string): void {
   pc?.close();
   mic?.getTracks().forEach((t) => t.stop());
   ws = null; pc = null; mic = null;
+  view.pc = null;
+  for (const tile of tiles.values()) tile.remove();
+  tiles.clear();
+  view.slots = [];
+  $('local-tile').classList.add('hidden');
+  $('camera').classList.add('hidden');
   inRoom(false);
   view.participants = [];
   renderParticipants();
@@ -153,7 +220,7 @@ function hangUp(reason: string): void {
 $('join-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const name = ($('display-name') as HTMLInputElement).value.trim();
-  if (name) join(name).catch((err: Error) => { view.lastError = err.message; showStatus(`Could not join: ${err.message}`); hangUp('error'); });
+  if (name) join(name, ($('with-camera') as HTMLInputElement).checked).catch((err: Error) => { view.lastError = err.message; showStatus(`Could not join: ${err.message}`); hangUp('error'); });
 });
 $('mute').addEventListener('click', () => {
   muted = !muted;
@@ -161,6 +228,12 @@ $('mute').addEventListener('click', () => {
   mic?.getAudioTracks().forEach((t) => { t.enabled = !muted; });
   send({ type: 'mute', muted });
   $('mute').textContent = muted ? 'Unmute' : 'Mute';
+});
+$('camera').addEventListener('click', () => {
+  // Off: the track sends black frames (the slot stays; no renegotiation).
+  cameraOff = !cameraOff;
+  mic?.getVideoTracks().forEach((t) => { t.enabled = !cameraOff; });
+  $('camera').textContent = cameraOff ? 'Camera on' : 'Camera off';
 });
 $('leave').addEventListener('click', () => { send({ type: 'leave' }); hangUp('left'); });
 $('chat-form').addEventListener('submit', (ev) => {

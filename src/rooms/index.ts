@@ -8,3 +8,4 @@ export { RoomDialPlan, type RoomDialPlanOptions, type RoomDialTarget } from './r
 export { RoomCaller, type RoomCallerDeps } from './room-caller.ts';
 export { RoomIvr, type RoomIvrDeps } from './room-ivr.ts';
 export { SpeakerDetector, type SpeakerOptions } from './speaker-detector.ts';
+export { VideoRouter, type SlotAssignment, type VideoRouterEvents, type VideoRouterOptions, type VideoRouterStats } from './video-router.ts';

@@ -26,6 +26,9 @@ export interface RoomLimits {
   idleCloseMs?: number;
   /** Chat messages kept per room. Default 100. */
   chatHistory?: number;
+  /** Cameras forwarded per room, and receive slots used per browser (see `video-router.ts`). */
+  videoPublishers?: number;
+  videoSlots?: number;
 }
 
 export interface RoomRegistryEvents {
@@ -88,6 +91,8 @@ export class RoomRegistry extends EventEmitter<RoomRegistryEvents> {
     const room = new Room(name, this.options.media, {
       maxParticipants: this.options.limits.maxParticipants,
       chatHistory: this.options.limits.chatHistory ?? 100,
+      videoPublishers: this.options.limits.videoPublishers,
+      videoSlots: this.options.limits.videoSlots,
     });
     this.rooms.set(name, room);
     room.on('joined', () => this.cancelIdle(name));

@@ -3,6 +3,7 @@
  * a media-engine endpoint), chat messages, and the events a room emits.
  */
 import type { LegId } from '../media/relay-protocol.ts';
+import type { VideoRouterStats } from './video-router.ts';
 
 /** Who a participant is: how it reaches the room decides nothing in the mix, only in the listing. */
 export type ParticipantKind = 'webrtc' | 'sip' | 'player' | 'recorder' | 'rtmp' | 'whip' | 'whep';
@@ -48,6 +49,8 @@ export interface RoomSnapshot {
   name: string;
   created_at: string;
   participants: ParticipantSnapshot[];
+  /** Video forwarding between browsers (counters since the room opened). */
+  video: VideoRouterStats;
 }
 
 /** Why a participant left (what the API and logs report). */

@@ -22,6 +22,7 @@ import { mixMinus } from './room-mix.ts';
 import { RoomError } from './room-errors.ts';
 import { SpeakerDetector } from './speaker-detector.ts';
 import { LEVEL_FLOOR_DB } from '../media/level-meter.ts';
+import { VideoRouter } from './video-router.ts';
 import type { ChatMessage, JoinOptions, LeaveReason, ParticipantKind, ParticipantSnapshot, RoomEvents, RoomSnapshot } from './room-types.ts';
 
 /** What a room needs of the media engine (levels and the speaker need `meter` and `levelOf`). */
@@ -31,6 +32,9 @@ export interface RoomOptions {
   maxParticipants: number;
   /** Chat messages kept for late joiners. */
   chatHistory: number;
+  /** Video forwarding between browsers (`video-router.ts`). Defaults: 8 cameras, 4 slots each. */
+  videoPublishers?: number;
+  videoSlots?: number;
 }
 
 interface Member {
@@ -56,11 +60,16 @@ export class Room extends EventEmitter<RoomEvents> {
   private queue: Promise<unknown> = Promise.resolve();
   private closedReason: string | null = null;
   private readonly speakers = new SpeakerDetector();
+  /** Browsers' video, forwarded between them; members join it themselves (`webrtc-member.ts`). */
+  readonly video: VideoRouter;
 
   constructor(readonly name: string, private readonly media: RoomMedia, private readonly options: RoomOptions) {
     super();
     this.group = `room:${name}`;
     this.worker = media.reserveGroup(this.group);
+    this.video = new VideoRouter({ maxPublishers: options.videoPublishers ?? 8, slotsPerSubscriber: options.videoSlots ?? 4 });
+    // Whatever the reason a participant leaves (kicked, endpoint gone, room closed), its video goes.
+    this.on('left', (p) => this.video.remove(p.id));
   }
 
   get closed(): boolean {
@@ -151,7 +160,7 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   snapshot(): RoomSnapshot {
-    return { name: this.name, created_at: this.createdAt, participants: this.participants() };
+    return { name: this.name, created_at: this.createdAt, participants: this.participants(), video: this.video.stats() };
   }
 
   /**

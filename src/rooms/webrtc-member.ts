@@ -28,6 +28,8 @@ export interface WebRtcJoin {
   hears?: boolean;
   speaks?: boolean;
   muted?: boolean;
+  /** Forward video (VP8) between this peer and the room's other browsers (`video-router.ts`). */
+  video?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface WebRtcJoin {
  * (ROOM_FULL, ROOM_CLOSED). Nothing is left behind when it throws.
  */
 export async function joinWithOffer(room: Room, webrtc: WebRtcFactory, join: WebRtcJoin): Promise<WebRtcMember> {
-  const endpoint = await webrtc({ group: room.group });
+  const endpoint = await webrtc({ group: room.group, video: join.video });
   let answer: string;
   let participant: ParticipantSnapshot;
   try {
@@ -48,6 +50,8 @@ export async function joinWithOffer(room: Room, webrtc: WebRtcFactory, join: Web
     await endpoint.close('bad-sdp');
     throw err;
   }
+  // Its camera and slots; the room removes them when the participant leaves, however it leaves.
+  if (endpoint.video) room.video.add(participant.id, endpoint.video);
   endpoint.once('closed', () => void room.leave(participant.id, 'endpoint-gone').catch(() => false));
   const leave = async (): Promise<void> => {
     await room.leave(participant.id).catch(() => false);

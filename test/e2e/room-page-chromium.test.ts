@@ -6,18 +6,17 @@
  * both participants, shows chat, and leaving removes it from the room. Screenshot in
  * test-artefacts/room-page.png. Runs in a loopback-only network namespace.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import type { TestServer } from '../helpers/server.ts';
 import { talkingRoomLeg } from '../helpers/room-leg.ts';
 import { recordPageAudio } from '../helpers/page-audio.ts';
-import { CHROMIUM, joinRoomPage, roomBrowserHooks } from '../helpers/room-browser.ts';
-import { decodeUlaw, dbfs, dominantFrequency, makeToneWav } from '../helpers/audio-analysis.ts';
+import { CHROMIUM, chromiumRoomSuite, joinRoomPage } from '../helpers/room-browser.ts';
+import { decodeUlaw, dbfs, dominantFrequency } from '../helpers/audio-analysis.ts';
 
 const HOST = '127.0.0.1';
 const ARTEFACTS = path.resolve('test-artefacts');
@@ -25,21 +24,12 @@ const ARTEFACTS = path.resolve('test-artefacts');
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('room page in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'room-page-'));
-    const browserTone = path.join(dir, 'browser-tone.wav');
-    makeToneWav(browserTone, { freq: 1000, seconds: 30, rate: 48000, amplitude: 0.4 });
-    const browser = roomBrowserHooks(browserTone);
+    const suite = chromiumRoomSuite(HOST, [1000]);
     let t: TestServer;
-    before(async () => {
-      t = await startTestServer('sqlite', { STROWGER_WEBRTC_ADDRESSES: HOST, STROWGER_MEDIA_WORKERS: '1' });
-    });
-    after(async () => {
-      await t?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    before(() => { t = suite.server(); });
 
     test('Chromium joins /rooms/test with its microphone and exchanges tones with an RTP leg in the room', async () => {
-      const page = browser.page();
+      const page = suite.page();
       const room = t.server.ctx.rooms!.open('test');
       const desk = await talkingRoomLeg(t.server.ctx.media!, room, { freq: 700, packets: 400, displayName: 'Desk phone' });
       const { rx, participant: phone } = desk;

@@ -8,41 +8,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
 import { inLoopbackNamespace } from '../helpers/netns.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startRtpReceiver } from '../helpers/rtp-receiver.ts';
 import { sendRtp } from '../helpers/rtp-sender.ts';
 import { decodeUlaw, linearToUlaw, makeTone, rms, toneShare } from '../helpers/audio-analysis.ts';
 import { weriftPeer } from '../helpers/werift-peer.ts';
+import { roomSocket } from '../helpers/room-socket.ts';
 
 const HOST = '127.0.0.1';
 const PCMU = { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 } as const;
-
-/** A JSON WebSocket client that queues what the server says. */
-async function roomSocket(baseUrl: string, room: string) {
-  const ws = new WebSocket(`${baseUrl.replace('http', 'ws')}/rooms/${room}/ws`);
-  const inbox: any[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on('message', (d) => { inbox.push(JSON.parse(d.toString())); waiters.splice(0).forEach((w) => w()); });
-  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
-  return {
-    ws, inbox, closed,
-    send: (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)),
-    /** The next message matching `pred` (consumed), within `ms`. */
-    async next(pred: (m: any) => boolean, ms = 10_000): Promise<any> {
-      const until = Date.now() + ms;
-      for (;;) {
-        const i = inbox.findIndex(pred);
-        if (i >= 0) return inbox.splice(i, 1)[0];
-        const left = until - Date.now();
-        if (left <= 0) assert.fail(`no matching message; got ${JSON.stringify(inbox)}`);
-        await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(left)]);
-      }
-    },
-  };
-}
 
 if (inLoopbackNamespace(import.meta.url)) {
   describe('room page WebSocket protocol with a werift peer', () => {

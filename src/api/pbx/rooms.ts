@@ -30,7 +30,17 @@ const RoomView = Type.Object({
   created_at: Type.String({ format: 'date-time' }),
   participants: Type.Array(Participant),
   speaker: Type.Union([Type.Null(), Type.String()], { description: 'Id of the active speaker (the loudest unmuted participant, with hysteresis); null: nobody speaks' }),
-}, { examples: [{ name: 'standup', created_at: '2026-01-01T00:00:00.000Z', speaker: '3f9a0c1b2d4e', participants: [{ id: '3f9a0c1b2d4e', kind: 'sip', display_name: '1001', muted: false, hears: true, speaks: true, joined_at: '2026-01-01T00:00:02.000Z', level_db: -21.5 }] }] });
+  video: Type.Object({
+    publishers: Type.Integer({ description: 'Browsers whose camera is forwarded' }),
+    subscribers: Type.Integer({ description: 'Browsers with receive slots' }),
+    publishers_refused: Type.Integer({ description: 'Cameras refused by STROWGER_ROOMS_VIDEO_PUBLISHERS' }),
+    packets_in: Type.Integer({ description: 'Camera RTP packets received' }),
+    packets_forwarded: Type.Integer({ description: 'Packet copies sent to receive slots' }),
+    packets_waiting_keyframe: Type.Integer({ description: 'Packets held back from a slot waiting for a key frame' }),
+    keyframe_requests_sent: Type.Integer({ description: 'RTCP PLIs sent to publishers' }),
+    keyframe_requests_received: Type.Integer({ description: 'PLI/FIR received from subscribers' }),
+  }, { description: 'Video forwarding between browsers (counters since the room opened)' }),
+}, { examples: [{ name: 'standup', created_at: '2026-01-01T00:00:00.000Z', speaker: '3f9a0c1b2d4e', video: { publishers: 0, subscribers: 0, publishers_refused: 0, packets_in: 0, packets_forwarded: 0, packets_waiting_keyframe: 0, keyframe_requests_sent: 0, keyframe_requests_received: 0 }, participants: [{ id: '3f9a0c1b2d4e', kind: 'sip', display_name: '1001', muted: false, hears: true, speaks: true, joined_at: '2026-01-01T00:00:02.000Z', level_db: -21.5 }] }] });
 const ChatMessage = Type.Object({
   id: Type.Integer(), room: Type.String(), from: Type.String(), text: Type.String(), at: Type.String({ format: 'date-time' }),
 });

@@ -25,7 +25,8 @@ export function roomPageScript(): Promise<string> {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function roomPageHtml(room: string): string {
+/** `videoSlots`: how many remote videos the page can show (STROWGER_ROOMS_VIDEO_SLOTS; 0: no video). */
+export function roomPageHtml(room: string, videoSlots = 4): string {
   const name = escapeHtml(room);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -36,17 +37,22 @@ main{padding:1rem}aside{border-left:1px solid #ccc;padding:1rem;display:flex;fle
 #chat-log{flex:1;overflow:auto;list-style:none;padding:0}#participants{list-style:none;padding:0}
 #participants li[data-muted=true]::after{content:" (muted)";color:#888}
 .hidden{display:none}#status{color:#555}
+#videos{display:flex;flex-wrap:wrap;gap:.5rem}#videos figure{margin:0;width:240px}
+#videos video{width:240px;height:180px;background:#222;object-fit:cover}#videos figcaption{font-size:.9rem}
 </style></head>
 <body data-room="${name}">
-<main>
+<main data-video-slots="${Number(videoSlots)}">
   <h1>Room ${name}</h1>
   <form id="join-form">
     <label>Your name <input id="display-name" required maxlength="64" autocomplete="name"></label>
+    <label${videoSlots > 0 ? '' : ' class="hidden"'}><input id="with-camera" type="checkbox"> with camera</label>
     <button id="join" type="submit">Join with microphone</button>
   </form>
   <div id="in-room" class="hidden">
     <button id="mute" type="button">Mute</button>
+    <button id="camera" type="button" class="hidden">Camera off</button>
     <button id="leave" type="button">Leave</button>
+    <div id="videos"><figure id="local-tile" class="hidden"><video id="local-video" autoplay playsinline muted></video><figcaption>You</figcaption></figure></div>
     <h2>Participants</h2>
     <ul id="participants"></ul>
   </div>

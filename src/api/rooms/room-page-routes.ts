@@ -22,7 +22,7 @@ export async function roomPageRoutes(app: FastifyInstance, { ctx }: { ctx: ApiCo
 
   app.get<{ Params: { name: string } }>('/rooms/:name', { config: PUBLIC, schema: HIDDEN }, async (req, reply) => {
     if (!RoomRegistry.validName(req.params.name)) throw notFound(`Room ${JSON.stringify(req.params.name.slice(0, 80))}`);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(roomPageHtml(req.params.name));
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(roomPageHtml(req.params.name, ctx.config.rooms.videoSlots));
   });
 
   app.get('/rooms/_assets/room.js', { config: PUBLIC, schema: HIDDEN }, async (_req, reply) => {

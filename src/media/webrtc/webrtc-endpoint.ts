@@ -32,6 +32,7 @@ import { sendRawRtp } from './werift-send.ts';
 import { PeerLiveness, type PeerGoneReason, type PeerLivenessOptions } from './peer-liveness.ts';
 import { WEBRTC_AUDIO_CODECS, legCodecOf, webRtcCodecsOf, weriftCodecs, type WebRtcCodec } from './webrtc-codecs.ts';
 import { isWebRtcSdp, plainView, shapeLocal } from './sdp-view.ts';
+import { WebRtcVideo, weriftVideoCodecs } from './webrtc-video.ts';
 
 export interface WebRtcEndpointOptions {
   /** Placement group of the leg (a call id, a room id), as for `engine.createLeg`. */
@@ -49,6 +50,12 @@ export interface WebRtcEndpointOptions {
   engineAddress?: string;
   /** Timeouts of the liveness check (defaults: 10 s to connect, 8 s of silence). */
   liveness?: PeerLivenessOptions;
+  /**
+   * Accept the peer's video (VP8) next to its audio, for a forwarder (rooms): its camera and its
+   * receive slots are in `video` (`webrtc-video.ts`). Video never reaches the engine. Default
+   * false: video m-lines are handled as before (no video reaches anything).
+   */
+  video?: boolean;
 }
 
 export type WebRtcCloseReason = PeerGoneReason | 'closed' | 'bad-sdp' | (string & {});
@@ -106,11 +113,14 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
   private codec: LegCodec | null = null;
   private closedReason: WebRtcCloseReason | null = null;
   private readonly liveness: PeerLiveness;
+  /** The video side (`options.video`): camera and slots once the peer's offer is set. */
+  readonly video: WebRtcVideo | null;
 
   constructor(private readonly engine: MediaEngine, readonly leg: LegInfo, private readonly shim: RtpShim, private readonly options: WebRtcEndpointOptions) {
     super();
     this.legId = leg.id;
     this.liveness = new PeerLiveness((reason) => void this.close(reason), options.liveness);
+    this.video = options.video ? new WebRtcVideo() : null;
     shim.onRtp((packet) => {
       if (this.transceiver) void sendRawRtp(this.transceiver.sender, packet);
     });
@@ -165,6 +175,7 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
     }
     this.transceiver ??= pc.getTransceivers().find((t) => t.kind === 'audio') ?? null;
     if (this.transceiver && type === 'offer') this.transceiver.setDirection('sendrecv');
+    if (type === 'offer') this.video?.adopt(pc.getTransceivers());
     if (pc.localDescription) this.liveness.signalled();
   }
 
@@ -228,6 +239,7 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
     this.closedReason = reason;
     this.liveness.stop();
     this.shim.close();
+    this.video?.close();
     const pc = this.pc;
     this.pc = null;
     await Promise.allSettled([pc?.close(), this.engine.releaseLeg(this.legId)]);
@@ -238,7 +250,7 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
     if (this.closed) throw new MediaError('MEDIA_ERR_LEG_NOT_FOUND', { detail: `WebRTC endpoint ${this.legId} is closed` });
     if (this.pc) return this.pc;
     const pc = new RTCPeerConnection({
-      codecs: { audio: weriftCodecs(codecs) },
+      codecs: this.video ? { audio: weriftCodecs(codecs), video: weriftVideoCodecs() } : { audio: weriftCodecs(codecs) },
       // Candidates only on the configured addresses (werift adds every interface otherwise).
       iceUseIpv4: false,
       iceUseIpv6: false,
@@ -255,9 +267,14 @@ export class WebRtcEndpoint extends EventEmitter<WebRtcEndpointEvents> {
       }
     });
     pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe((rtp) => {
+      // Only audio crosses the shim: the engine's leg is an audio leg.
+      const video = this.video;
+      track.onReceiveRtp.subscribe(track.kind !== 'video' ? (rtp) => {
         this.liveness.heard();
         this.shim.toLeg(rtp.serialize());
+      } : (rtp) => {
+        this.liveness.heard();
+        video?.received(rtp);
       });
       track.onReceiveRtcp.subscribe(() => this.liveness.heard());
     });

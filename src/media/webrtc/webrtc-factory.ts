@@ -11,7 +11,7 @@ import type { MediaEngine } from '../media-engine.ts';
 import type { LegId } from '../relay-protocol.ts';
 import { createWebRtcEndpoint, type WebRtcEndpoint, type WebRtcEndpointOptions } from './webrtc-endpoint.ts';
 
-export type WebRtcFactory = (placement: { group?: string; near?: LegId }) => Promise<WebRtcEndpoint>;
+export type WebRtcFactory = (placement: { group?: string; near?: LegId; video?: boolean }) => Promise<WebRtcEndpoint>;
 
 export function createWebRtcFactory(engine: MediaEngine, settings: Omit<WebRtcEndpointOptions, 'group' | 'near'>): WebRtcFactory {
   return (placement) => createWebRtcEndpoint(engine, { ...settings, ...placement });

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { ChatMessage, LeaveReason, ParticipantSnapshot } from '../room-types.ts';
+import type { SlotAssignment } from '../video-router.ts';
 
 const DisplayName = Type.String({ minLength: 1, maxLength: 64 });
 
@@ -34,6 +35,8 @@ export type ServerMessage =
   | { type: 'participant_left'; participant: ParticipantSnapshot; reason: LeaveReason }
   | { type: 'participant_updated'; participant: ParticipantSnapshot }
   | { type: 'chat'; message: ChatMessage }
+  /** Whom each of your video receive slots shows (after `joined`, then on every change). */
+  | { type: 'video'; publishing: boolean; slots: SlotAssignment[] }
   | { type: 'error'; code: ProtocolErrorCode; message: string }
   | { type: 'left'; reason: string };
 

@@ -11,6 +11,7 @@ import { RoomError } from '../room-errors.ts';
 import type { RoomTokens } from '../room-tokens.ts';
 import type { ChatMessage, LeaveReason, ParticipantSnapshot } from '../room-types.ts';
 import { joinWithOffer, type WebRtcMember } from '../webrtc-member.ts';
+import type { SlotAssignment } from '../video-router.ts';
 import { parseClientMessage, type ClientMessage, type ProtocolErrorCode, type ServerMessage } from './room-protocol.ts';
 
 export interface RoomSessionDeps {
@@ -84,7 +85,7 @@ export class RoomWsSession {
       const room = rooms.open(this.roomName);
       // Listen before joining: our own `joined` must not be missed by the list the page keeps.
       this.watch(room);
-      const member = await joinWithOffer(room, webrtc, { offer: message.sdp, kind: 'webrtc', displayName: this.displayName, muted: message.muted });
+      const member = await joinWithOffer(room, webrtc, { offer: message.sdp, kind: 'webrtc', displayName: this.displayName, muted: message.muted, video: true });
       if (this.ended) {
         await member.leave();
         return;
@@ -93,6 +94,8 @@ export class RoomWsSession {
       this.room = room;
       member.endpoint.once('closed', (reason) => void this.end(`media: ${reason}`));
       this.transport.send({ type: 'joined', id: member.participant.id, room: room.name, sdp: member.answer, participants: room.participants(), chat: room.history() });
+      const video = member.endpoint.video;
+      if (video && (video.hasCamera || video.slots.length > 0)) this.sendVideo(room, room.video.slotsOf(member.participant.id));
     } catch (err) {
       for (const off of this.unsubscribe.splice(0)) off();
       throw err;
@@ -112,7 +115,9 @@ export class RoomWsSession {
       muted: (p: ParticipantSnapshot) => { if (this.member) this.transport.send({ type: 'participant_updated', participant: p }); },
       chat: (m: ChatMessage) => { if (this.member) this.transport.send({ type: 'chat', message: m }); },
       closed: (reason: string) => void this.end(`room closed: ${reason}`),
+      slots: (id: string, slots: SlotAssignment[]) => { if (this.member?.participant.id === id) this.sendVideo(room, slots); },
     };
+    room.video.on('slots', on.slots);
     room.on('joined', on.joined);
     room.on('left', on.left);
     room.on('muted', on.muted);
@@ -124,7 +129,12 @@ export class RoomWsSession {
       room.off('muted', on.muted);
       room.off('chat', on.chat);
       room.off('closed', on.closed);
+      room.video.off('slots', on.slots);
     });
+  }
+
+  private sendVideo(room: Room, slots: SlotAssignment[]): void {
+    this.transport.send({ type: 'video', publishing: room.video.publishing(this.member!.participant.id), slots });
   }
 
   private error(code: ProtocolErrorCode, message: string): void {
