@@ -86,7 +86,7 @@ export async function run(): Promise<OverloadResult> {
   // BENCH_OVERLOAD_TRACE=1: the controller's view twice a second (utilization, lag, shed share).
   const trace = process.env.BENCH_OVERLOAD_TRACE ? setInterval(() => {
     const l = sip.overload.last;
-    console.log(`  [trace] utilization ${l.utilization.toFixed(2)} lag ${l.lagMs.toFixed(0)} ms shed ${sip.overload.shedShare.toFixed(2)} calls up ${sip.b2bua.calls.size}`);
+    console.log(`  [trace] utilization ${l.utilization.toFixed(2)} lag ${l.lagMs.toFixed(0)} ms shed ${sip.overload.shedShare.toFixed(2)} waiting INVITEs ${sip.endpoint.inviteWait.waiting} cap ${sip.overload.pendingCap} calls up ${sip.b2bua.calls.size}`);
   }, 500) : undefined;
   try {
     console.log(`overload: sipp uac -> B2BUA -> sipp UAS 200-only (no media), SQLite; clean rate first (${stepSeconds} s per step), then 2x it for ${seconds} s`);
