@@ -90,18 +90,20 @@ export async function run(): Promise<OverloadResult> {
   }, 500) : undefined;
   try {
     console.log(`overload: sipp uac -> B2BUA -> sipp UAS 200-only (no media), SQLite; clean rate first (${stepSeconds} s per step), then 2x it for ${seconds} s`);
-    console.log(' rate   calls     ok  failed  retrans  setup p99  shed');
+    console.log(' rate   calls     ok  failed  retrans  setup p99  shed  CPU/call');
     await settle(b, 10_000); // seeding through the API may have pegged the thread
     await offer(b, 100, 1); // warm-up: JIT, caches, SQLite pages
     await settle(b, 5000);
     let cleanRate = 0;
     for (const rate of rates) {
       const shed0 = sip.overload.counters.rejected + sip.overload.counters.dropped;
+      const cpu0 = process.cpuUsage();
       const r = await offer(b, rate, stepSeconds);
+      const cpuStep = process.cpuUsage(cpu0);
       await settle(b, 5000);
       const s = r.result.stats;
       const shed = sip.overload.counters.rejected + sip.overload.counters.dropped - shed0;
-      console.log([pad(rate, 5), pad(s.totalCallCreated, 7), pad(s.successful, 6), pad(s.failed, 6), pad(s.retransmissions, 8), pad(`${percentile(r.setupMs, 99)} ms`, 10), pad(shed, 5)].join(' '));
+      console.log([pad(rate, 5), pad(s.totalCallCreated, 7), pad(s.successful, 6), pad(s.failed, 6), pad(s.retransmissions, 8), pad(`${percentile(r.setupMs, 99)} ms`, 10), pad(shed, 5), pad(`${((cpuStep.user + cpuStep.system) / Math.max(1, r.result.stats.successful)).toFixed(0)} us`, 9)].join(' '));
       if (s.failed > 0 || s.successful < s.totalCallCreated) break;
       cleanRate = rate;
     }

@@ -163,6 +163,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
     },
     overload,
+    overloadFastPath: sip.overload.fastPath,
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');

@@ -22,8 +22,8 @@
 import { BRANCH_MAGIC_COOKIE } from './header-via.ts';
 import { parseVia } from './header-via.ts';
 import { parseNameAddr } from './header-name-addr.ts';
-import { TOKEN_CHARS, SCHEME_CHARS, inTable, splitList } from './header-chars.ts';
-import { headerKey, knownKey } from './header-names.ts';
+import { TOKEN_CHARS, SCHEME_CHARS, splitList } from './header-chars.ts';
+import { headerKey } from './header-names.ts';
 import { DEFAULT_MAX_SIZE } from './parse-message.ts';
 import { randomTag } from './message-build.ts';
 import { SipParseError } from './errors.ts';
@@ -70,6 +70,35 @@ export type Triage =
   | { kind: 'shed-ack' }
   | null;
 
+// Module-local: an imported binding read per byte costs a getter call under some loaders.
+const TOKEN: Uint8Array = TOKEN_CHARS;
+const SCHEME: Uint8Array = SCHEME_CHARS;
+
+/** The headers the fast path reads, by name in any case (compact forms included). */
+const enum Name { Other, Via, From, To, CallId, CSeq, ContentLength }
+
+/** True when `buf[start, start + s.length)` is `s` (lower-case letters and `-`) in any letter case. */
+function nameIs(buf: Buffer, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if ((buf[start + i]! | 0x20) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Which header `buf[start, end)` names, without making a string ('-' | 0x20 is '-'). */
+function nameOf(buf: Buffer, start: number, end: number): Name {
+  switch (end - start) {
+    case 1: {
+      const c = buf[start]! | 0x20;
+      return c === 0x76 ? Name.Via : c === 0x66 ? Name.From : c === 0x74 ? Name.To : c === 0x69 ? Name.CallId : c === 0x6c ? Name.ContentLength : Name.Other;
+    }
+    case 2: return nameIs(buf, start, 'to') ? Name.To : Name.Other;
+    case 3: return nameIs(buf, start, 'via') ? Name.Via : Name.Other;
+    case 4: return nameIs(buf, start, 'from') ? Name.From : nameIs(buf, start, 'cseq') ? Name.CSeq : Name.Other;
+    case 7: return nameIs(buf, start, 'call-id') ? Name.CallId : Name.Other;
+    case 14: return nameIs(buf, start, 'content-length') ? Name.ContentLength : Name.Other;
+    default: return Name.Other;
+  }
+}
+
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
@@ -91,7 +120,7 @@ function isAbsoluteUri(buf: Buffer, start: number, end: number): boolean {
   if (colon === start || colon >= end - 1) return false;
   const c0 = buf[start]! | 0x20;
   if (c0 < 0x61 || c0 > 0x7a) return false;
-  for (let i = start + 1; i < colon; i++) if (!inTable(SCHEME_CHARS, buf[i]!)) return false;
+  for (let i = start + 1; i < colon; i++) if (SCHEME[buf[i]!] !== 1) return false;
   for (let i = colon + 1; i < end; i++) {
     const c = buf[i]!;
     if (c <= SP || c === 0x3c || c === 0x3e || c === 0x22 || c >= 0x7f) return false;
@@ -134,7 +163,7 @@ export function triage(buf: Buffer): Triage {
     for (; nameEnd < end; nameEnd++) {
       const c = buf[nameEnd]!;
       if (c === COLON || c === SP || c === HTAB) break;
-      if (!inTable(TOKEN_CHARS, c)) return null;
+      if (TOKEN[c] !== 1) return null;
     }
     let colon = nameEnd;
     while (colon < end && (buf[colon] === SP || buf[colon] === HTAB)) colon++;
@@ -145,13 +174,13 @@ export function triage(buf: Buffer): Triage {
     while (vEnd > v && (buf[vEnd - 1] === SP || buf[vEnd - 1] === HTAB)) vEnd--;
     for (let i = v; i < vEnd; i++) if (buf[i]! >= 0x80) return null; // UTF-8: the parser decodes, replaces; leave it to it
     lines.push(pos, nameEnd, v, vEnd);
-    const key = knownKey(buf.toString('latin1', pos, nameEnd), 0, nameEnd - pos);
-    if (key === 'via') vias.push(v, vEnd);
-    else if (key === 'from') { if (from !== -1) return null; from = v; fromEnd = vEnd; }
-    else if (key === 'to') { if (to !== -1) return null; to = v; toEnd = vEnd; }
-    else if (key === 'call-id') { if (callId !== -1) return null; callId = v; callIdEnd = vEnd; }
-    else if (key === 'cseq') { if (cseq !== -1) return null; cseq = v; cseqEnd = vEnd; }
-    else if (key === 'content-length') {
+    const key = nameOf(buf, pos, nameEnd);
+    if (key === Name.Via) vias.push(v, vEnd);
+    else if (key === Name.From) { if (from !== -1) return null; from = v; fromEnd = vEnd; }
+    else if (key === Name.To) { if (to !== -1) return null; to = v; toEnd = vEnd; }
+    else if (key === Name.CallId) { if (callId !== -1) return null; callId = v; callIdEnd = vEnd; }
+    else if (key === Name.CSeq) { if (cseq !== -1) return null; cseq = v; cseqEnd = vEnd; }
+    else if (key === Name.ContentLength) {
       if (contentLength !== -1 || vEnd === v || vEnd - v > 10) return null;
       contentLength = 0;
       for (let i = v; i < vEnd; i++) {
