@@ -15,7 +15,7 @@
  *   ringing phone's 180 ends the wait). A cap; it also sees a slow far end. The cap follows the
  *   measured rate at which INVITEs leave that queue (CoDel's idea: bound the time a request
  *   waits, not the number waiting): `progressed/s × targetWaitMs`, between `minPendingInvites`
- *   and `maxPendingInvites`. Under overload the queue never empties, so that rate is what the
+ *   and `maxPendingInvites`; the rate rises fast and falls slowly (a short stall is no new rate). Under overload the queue never empties, so that rate is what the
  *   system can serve and the cap holds the setup time near `targetWaitMs`; by Little's law a
  *   fixed cap of 1,000 at 500 calls/s made every admitted call wait 2 s.
  *
@@ -90,6 +90,9 @@ export interface OverloadOptions {
   /** Largest fall of the share per sample. Default 0.1 (from 95 % to nothing in a second). */
   maxDecrease?: number;
 }
+
+/** Largest fall of the measured progress rate per sample (to 60 % in a second at 100 ms). */
+const RATE_DECAY = 0.05;
 
 /** Lag counts when smoothed utilization is at least this share of the target. */
 const LAG_UTILIZATION_SHARE = 0.8;
@@ -180,7 +183,13 @@ export class OverloadControl {
     if (this.shedShare === 0) this.credit = 0;
     this.dropping = ours && this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
     if (this.targetWaitMs > 0) {
-      this.progressRate += this.smoothing * ((s.progressed ?? 0) * 1000 / this.sampleMs - this.progressRate);
+      // Rises like utilization, falls by at most RATE_DECAY per sample: a stall of the thread or
+      // the far end (nothing progresses for a few hundred ms) must not shrink the cap exactly
+      // when the queue grows; a lasting slow-down still brings it down within seconds.
+      const rate = (s.progressed ?? 0) * 1000 / this.sampleMs;
+      this.progressRate = rate >= this.progressRate
+        ? this.progressRate + this.smoothing * (rate - this.progressRate)
+        : Math.max(rate, this.progressRate * (1 - RATE_DECAY));
       const cap = Math.max(this.minPending, Math.round(this.progressRate * this.targetWaitMs / 1000));
       this.pendingCap = this.maxPending > 0 ? Math.min(cap, this.maxPending) : cap;
     }

@@ -144,7 +144,11 @@ describe('OverloadControl', () => {
     assert.equal(c.admit(false, 5000), 'accept', 'REGISTER is not counted against it');
     c.update({ utilization: 0.5, lagMs: 0, progressed: 1000 });
     assert.equal(c.pendingCap, 1000, 'at most maxPendingInvites');
-    c.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
+    c.update({ utilization: 0.5, lagMs: 0, progressed: 100 });
+    assert.equal(c.pendingCap, 1000, 'a sudden fall of the rate (a stall) lowers the cap by 5 % per sample at most');
+    for (let i = 0; i < 20; i++) c.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
+    assert.equal(c.pendingCap, Math.round(10_000 * 0.95 ** 21 * 0.2), 'two seconds with nothing progressing: a third of it');
+    for (let i = 0; i < 100; i++) c.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
     assert.equal(c.pendingCap, 50, 'at least minPendingInvites');
     const smoothed = new OverloadControl({ targetWaitMs: 100, minPendingInvites: 1, smoothing: 0.5, sampleMs: 100 });
     smoothed.update({ utilization: 0, lagMs: 0, progressed: 100 });
