@@ -178,27 +178,28 @@ describe('eventLoopProbe', () => {
   });
 });
 
-describe('SipEndpoint: the INVITE wait queue', () => {
-  const invite = (n: number) => Buffer.from([
-    'INVITE sip:bob@example.test SIP/2.0',
-    `Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKw${n}`,
-    'Max-Forwards: 70',
-    `From: <sip:alice@example.test>;tag=${n}`,
-    'To: <sip:bob@example.test>',
-    `Call-ID: w${n}@192.0.2.10`,
-    'CSeq: 1 INVITE',
-    'Contact: <sip:alice@192.0.2.10:5060>',
-    'Content-Length: 0',
-    '', '',
-  ].join('\r\n'));
+/** A new request (no To tag) from 192.0.2.10 with its own branch, Call-ID and From tag. */
+const newRequest = (method: 'INVITE' | 'REGISTER', id: string, transport = 'UDP') => Buffer.from([
+  `${method} sip:bob@example.test SIP/2.0`,
+  `Via: SIP/2.0/${transport} 192.0.2.10:5060;branch=z9hG4bK${id}`,
+  'Max-Forwards: 70',
+  `From: <sip:alice@example.test>;tag=${id}`,
+  'To: <sip:bob@example.test>',
+  `Call-ID: ${id}@192.0.2.10`,
+  `CSeq: 1 ${method}`,
+  'Contact: <sip:alice@192.0.2.10:5060>',
+  'Content-Length: 0',
+  '', '',
+].join('\r\n'));
 
-  test('an INVITE waits until its first answer beyond 100 Trying (a ringing phone is no queue); CANCEL and errors end the wait too', () => {
+describe('SipEndpoint: the INVITE wait queue', () => {
+  test('an INVITE waits until its first answer beyond 100 Trying (a ringing phone is no queue); any final answer ends the wait, once', () => {
     const transports = { onMessage: undefined, send: async () => {} } as unknown as TransportLayer;
     const endpoint = new SipEndpoint({ transports, advertise: () => ({ host: '192.0.2.1', port: 5060 }) });
     const held: IncomingRequest[] = [];
     endpoint.onRequest('INVITE', (r) => { held.push(r); });
     const source = { protocol: 'udp' as const, remoteAddress: '192.0.2.10', remotePort: 5060, localAddress: '192.0.2.1', localPort: 5060 };
-    for (let i = 0; i < 3; i++) endpoint.receive(invite(i), source);
+    for (let i = 0; i < 3; i++) endpoint.receive(newRequest('INVITE', `w${i}`), source);
     assert.equal(endpoint.inviteWait.waiting, 3);
     held[0]!.reply(100, 'Trying');
     assert.equal(endpoint.inviteWait.waiting, 3, '100 Trying says nothing about progress');
@@ -215,18 +216,7 @@ describe('SipEndpoint: the INVITE wait queue', () => {
 });
 
 describe('SipEndpoint sheds by transport', () => {
-  const register = (branch: string) => Buffer.from([
-    'REGISTER sip:example.test SIP/2.0',
-    `Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK${branch}`,
-    'Max-Forwards: 70',
-    'From: <sip:alice@example.test>;tag=1',
-    'To: <sip:alice@example.test>',
-    `Call-ID: ${branch}@192.0.2.10`,
-    'CSeq: 1 REGISTER',
-    'Contact: <sip:alice@192.0.2.10:5060>',
-    'Content-Length: 0',
-    '', '',
-  ].join('\r\n'));
+  const register = (branch: string) => newRequest('REGISTER', branch, 'TCP');
 
   test('dropping (lag above dropLagMs): silent over UDP, 503 + Retry-After over TCP, where nothing would resend', () => {
     const sent: string[] = [];
