@@ -322,7 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
         retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
         maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,
         targetWaitMs: int(env, 'STROWGER_SIP_OVERLOAD_TARGET_WAIT_MS', 200, 0, 60_000),
-        minPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MIN_PENDING_INVITES', 100, 1, 10_000_000),
+        minPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MIN_PENDING_INVITES', 200, 1, 10_000_000),
         fastPath: env.STROWGER_SIP_OVERLOAD_FAST_PATH !== '0',
       },
     },

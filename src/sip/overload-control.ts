@@ -71,7 +71,7 @@ export interface OverloadOptions {
    * cap (`maxPendingInvites`). Default 0 (the server config sets 200).
    */
   targetWaitMs?: number;
-  /** Lowest adaptive cap: a burst on an idle server, whose rate reads near 0, still gets in. Default 100. */
+  /** Lowest adaptive cap: a burst on an idle server, whose rate reads near 0, still gets in. Default 100 (the server config sets 200). */
   minPendingInvites?: number;
   /** Seconds for `Retry-After`. Default 5. */
   retryAfterSeconds?: number;
