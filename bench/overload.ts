@@ -56,11 +56,15 @@ async function offer(b: Bench, rate: number, seconds: number): Promise<Run> {
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
 
+/** True while overload control would shed a new INVITE: a shed share, or the waiting INVITEs at their cap. */
+const shedding = (sip: Bench['server']['ctx']['sip'] & object): boolean =>
+  sip.overload.shedShare > 0 || (sip.overload.pendingCap > 0 && sip.endpoint.inviteWait.waiting >= sip.overload.pendingCap);
+
 /** Waits (at most `ms`) until no call is up and overload control sheds nothing. */
 async function settle(b: Bench, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   const sip = b.server.ctx.sip!;
-  while ((sip.b2bua.calls.size > 0 || sip.overload.shedShare > 0) && Date.now() < deadline) await sleep(50);
+  while ((sip.b2bua.calls.size > 0 || shedding(sip)) && Date.now() < deadline) await sleep(50);
 }
 
 export interface OverloadResult {
@@ -130,7 +134,7 @@ export async function run(): Promise<OverloadResult> {
     }
     const cpu = process.cpuUsage(cpu0);
     const ended = performance.now();
-    while (sip.overload.shedShare > 0 && performance.now() - ended < 30_000) await sleep(20);
+    while (shedding(sip) && performance.now() - ended < 30_000) await sleep(20);
     const recoveryMs = performance.now() - ended;
     const s = o.result.stats;
     const goodput = s.successful / seconds;
