@@ -53,7 +53,7 @@ export class RawRequest {
     readonly transactionKey: string,
   ) {}
 
-  /** The first value of a header, as `SipMessage.getHeader` gives it (for the endpoint's filter). */
+  /** The first line of a header, as `SipMessage.getHeader` gives a single-valued one such as User-Agent (for the endpoint's filter; list values are not split). */
   getHeader(name: string): string | null {
     const key = headerKey(name);
     for (let i = 0; i < this.lines.length; i += 4) {
