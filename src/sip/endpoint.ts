@@ -79,6 +79,9 @@ export interface EndpointOptions {
   t4?: number;
 }
 
+/** Outcome of the shedding fast path for one datagram. */
+type FastShed = 'handled' | 'taken' | 'undecided';
+
 /** What a filter may read of a message: a `SipMessage`, or a request before parsing. */
 export interface FilterView {
   readonly isRequest: boolean;
@@ -179,7 +182,10 @@ export class SipEndpoint {
   receive(data: Buffer, source: MessageSource): void {
     this.counters.received++;
     const overload = this.opts.overload;
-    if (overload !== undefined && this.fastShed && overload.active(this.inviteWait.waiting) && this.shedRaw(data, source, overload)) return;
+    // 'taken': the fast path already asked the controller; asking again would count twice.
+    let fast: FastShed = 'undecided';
+    if (overload !== undefined && this.fastShed && overload.active(this.inviteWait.waiting)) fast = this.shedRaw(data, source, overload);
+    if (fast === 'handled') return;
     let msg: SipMessage;
     try {
       msg = parseMessage(data);
@@ -196,7 +202,7 @@ export class SipEndpoint {
         this.transactions.receiveResponse(msg, replyTarget(source));
         return;
       }
-      if (overload !== undefined && overload.active(this.inviteWait.waiting) && this.shed(msg, source, overload)) return;
+      if (overload !== undefined && fast === 'undecided' && overload.active(this.inviteWait.waiting) && this.shed(msg, source, overload)) return;
       const bad = validateRequest(msg);
       if (bad) {
         this.counters.badRequests++;
@@ -221,27 +227,27 @@ export class SipEndpoint {
    * sheds gets its 503 from the request's bytes, unparsed; the ACK of one of our shed 503s is
    * dropped. False: the full path decides (also for all it takes, and anything unusual).
    */
-  private shedRaw(data: Buffer, source: MessageSource, overload: OverloadControl): boolean {
+  private shedRaw(data: Buffer, source: MessageSource, overload: OverloadControl): FastShed {
     const t = triage(data);
-    if (t === null) return false;
+    if (t === null) return 'undecided';
     if (t.kind === 'shed-ack') {
       // §17.1.1.3: the ACK of a non-2xx final answer ends the client transaction; ours had none.
       this.messages.requestIn('ACK');
-      return true;
+      return 'handled';
     }
     const req = t.req;
-    if (this.transactions.hasServerTransaction(req.transactionKey)) return false; // a retransmission: its transaction answers
+    if (this.transactions.hasServerTransaction(req.transactionKey)) return 'undecided'; // a retransmission: its transaction answers
     if (this.opts.filter && !this.opts.filter(req, source)) {
       this.messages.requestIn(req.method);
       this.counters.dropped++;
-      return true;
+      return 'handled';
     }
     const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting);
-    if (decision === 'accept') return false;
+    if (decision === 'accept') return 'taken';
     this.messages.requestIn(req.method);
-    if (decision === 'drop' && source.protocol === 'udp') return true;
+    if (decision === 'drop' && source.protocol === 'udp') return 'handled';
     this.sendRawShed(req, source, overload);
-    return true;
+    return 'handled';
   }
 
   private sendRawShed(req: RawRequest, source: MessageSource, overload: OverloadControl): void {

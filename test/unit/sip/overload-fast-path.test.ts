@@ -123,4 +123,22 @@ describe('triage leaves to the full parser what it would refuse or treat otherwi
     assert.ok(full.sent.filter((s) => s.startsWith('SIP/2.0 400')).length >= 10, 'the full path answered most of them 400');
     assert.ok(full.sent.filter((s) => s.startsWith('SIP/2.0 503')).length >= 3, 'and shed the good ones (and folded lines, shed before validation)');
   });
+
+  test('a request the fast path lets through is not asked about twice: at a 25 % share exactly every fourth new INVITE is shed', () => {
+    const sent: string[] = [];
+    const transports = { onMessage: undefined, send: async (_t: unknown, data: Buffer) => { sent.push(data.toString('latin1')); } } as unknown as TransportLayer;
+    const overload = new OverloadControl({ targetUtilization: 0.9, gain: 2.5, smoothing: 1, maxShare: 1, maxLagMs: 0 });
+    overload.update({ utilization: 1, lagMs: 0 }); // share 0.25
+    const endpoint = new SipEndpoint({ transports, advertise: () => ({ host: '192.0.2.1', port: 5060 }), overload });
+    let taken = 0;
+    endpoint.onRequest('INVITE', (r) => { taken++; r.reply(486, 'Busy Here'); });
+    for (let i = 0; i < 8; i++) {
+      const lines = base.map((l) => l.replace('z9hG4bK-1-0', `z9hG4bK-q${i}`).replace('1-2345@', `q${i}@`));
+      endpoint.receive(req(...lines), { protocol: 'udp', remoteAddress: '192.0.2.10', remotePort: 5061, localAddress: '192.0.2.1', localPort: 5060 });
+    }
+    endpoint.close();
+    assert.equal(taken, 6);
+    assert.equal(overload.counters.rejected, 2);
+    assert.equal(sent.filter((s) => s.startsWith('SIP/2.0 503')).length, 2);
+  });
 });
