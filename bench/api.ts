@@ -25,7 +25,9 @@ import { startServer } from '../src/server.ts';
 
 /** The part of autocannon's result used here (the package ships no types). */
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
+  /** Requests of the warm-up run before the measured one. */
+  warmup: number;
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -40,9 +42,9 @@ const LOAD_SCRIPT = `
 const autocannon = require(process.argv[1]);
 const opts = JSON.parse(process.argv[2]);
 (async () => {
-  await autocannon({ ...opts, duration: Math.min(2, opts.duration) });
+  const w = await autocannon({ ...opts, duration: Math.min(2, opts.duration) });
   const r = await autocannon(opts);
-  process.stdout.write(JSON.stringify({ requests: r.requests, latency: r.latency, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx }));
+  process.stdout.write(JSON.stringify({ requests: r.requests, warmup: w.requests.total, latency: r.latency, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx }));
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
@@ -67,17 +69,26 @@ export interface ApiBenchResult {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /**
+   * Server CPU time (user + system, all threads) per request, warm-up included: unlike the rate,
+   * it hardly depends on how much CPU other processes leave us, so it compares routes (and
+   * builds) on a loaded machine.
+   */
+  cpuUs: number;
 }
 
 async function measure(name: string, url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<ApiBenchResult> {
+  const cpu0 = process.cpuUsage();
   const r = await autocannon({ url, headers, connections, duration: seconds });
-  return { name, rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = (cpu.user + cpu.system) / Math.max(1, r.requests.total + r.warmup);
+  return { name, rps: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs };
 }
 
 function combine(a: ApiBenchResult, b: ApiBenchResult): ApiBenchResult {
   return {
     name: a.name, rps: (a.rps + b.rps) / 2, p50Ms: Math.max(a.p50Ms, b.p50Ms), p99Ms: Math.max(a.p99Ms, b.p99Ms),
-    errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx,
+    errors: a.errors + b.errors, non2xx: a.non2xx + b.non2xx, cpuUs: (a.cpuUs + b.cpuUs) / 2,
   };
 }
 
@@ -138,7 +149,7 @@ export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResul
     const p99Ratio = api.p99Ms / Math.max(1, hello.p99Ms);
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
 
-    const row = (r: ApiBenchResult) => `${r.name.padEnd(40)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   errors ${r.errors + r.non2xx}`;
+    const row = (r: ApiBenchResult) => `${r.name.padEnd(40)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(6)} ms   p99 ${r.p99Ms.toFixed(2).padStart(6)} ms   CPU ${r.cpuUs.toFixed(1).padStart(5)} us/req   errors ${r.errors + r.non2xx}`;
     process.stdout.write([
       `seeded ${DEVICES} devices through the API in ${(seedMs / 1000).toFixed(1)} s; ${connections} connections x ${seconds} s each (two halves, A-B-B-A), SQLite; autocannon in a child process`,
       row(api),
@@ -147,7 +158,7 @@ export async function run(): Promise<{ api: ApiBenchResult; hello: ApiBenchResul
       row(apiWrites),
       row(api1),
       row(hello1),
-      `rate: ${(ratio * 100).toFixed(1)} % of hello-world's (target >= 70 %): ${ratio >= 0.7 ? 'OK' : 'MISSED'}`,
+      `rate: ${(ratio * 100).toFixed(1)} % of hello-world's (target >= 70 %): ${ratio >= 0.7 ? 'OK' : 'MISSED'}; server CPU per request: hello ${hello.cpuUs.toFixed(1)} us = ${(hello.cpuUs / api.cpuUs * 100).toFixed(1)} % of the devices route's ${api.cpuUs.toFixed(1)} us (the rate ratio a CPU-bound server would reach)`,
       `p99: ${api.p99Ms.toFixed(2)} ms at ${connections} connections = ${p99Ratio.toFixed(2)}x hello-world's ${hello.p99Ms.toFixed(2)} ms (target <= 1.5x): ${p99Ratio <= 1.5 ? 'OK' : 'MISSED'}; ${api1.p99Ms.toFixed(2)} ms at 1 connection (autocannon rounds latency to whole ms)`,
       `peak RSS (server process): ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs`,
       '',

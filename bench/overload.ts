@@ -56,11 +56,15 @@ async function offer(b: Bench, rate: number, seconds: number): Promise<Run> {
 
 const percentile = (sorted: number[], p: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!);
 
+/** True while overload control would shed a new INVITE: a shed share, or the waiting INVITEs at their cap. */
+const shedding = (sip: Bench['server']['ctx']['sip'] & object): boolean =>
+  sip.overload.shedShare > 0 || (sip.overload.pendingCap > 0 && sip.endpoint.inviteWait.waiting >= sip.overload.pendingCap);
+
 /** Waits (at most `ms`) until no call is up and overload control sheds nothing. */
 async function settle(b: Bench, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   const sip = b.server.ctx.sip!;
-  while ((sip.b2bua.calls.size > 0 || sip.overload.shedShare > 0) && Date.now() < deadline) await sleep(50);
+  while ((sip.b2bua.calls.size > 0 || shedding(sip)) && Date.now() < deadline) await sleep(50);
 }
 
 export interface OverloadResult {
@@ -86,22 +90,24 @@ export async function run(): Promise<OverloadResult> {
   // BENCH_OVERLOAD_TRACE=1: the controller's view twice a second (utilization, lag, shed share).
   const trace = process.env.BENCH_OVERLOAD_TRACE ? setInterval(() => {
     const l = sip.overload.last;
-    console.log(`  [trace] utilization ${l.utilization.toFixed(2)} lag ${l.lagMs.toFixed(0)} ms shed ${sip.overload.shedShare.toFixed(2)} calls up ${sip.b2bua.calls.size}`);
+    console.log(`  [trace] utilization ${l.utilization.toFixed(2)} lag ${l.lagMs.toFixed(0)} ms shed ${sip.overload.shedShare.toFixed(2)} waiting INVITEs ${sip.endpoint.inviteWait.waiting} cap ${sip.overload.pendingCap} calls up ${sip.b2bua.calls.size}`);
   }, 500) : undefined;
   try {
     console.log(`overload: sipp uac -> B2BUA -> sipp UAS 200-only (no media), SQLite; clean rate first (${stepSeconds} s per step), then 2x it for ${seconds} s`);
-    console.log(' rate   calls     ok  failed  retrans  setup p99  shed');
+    console.log(' rate   calls     ok  failed  retrans  setup p99  shed  CPU/call');
     await settle(b, 10_000); // seeding through the API may have pegged the thread
     await offer(b, 100, 1); // warm-up: JIT, caches, SQLite pages
     await settle(b, 5000);
     let cleanRate = 0;
     for (const rate of rates) {
       const shed0 = sip.overload.counters.rejected + sip.overload.counters.dropped;
+      const cpu0 = process.cpuUsage();
       const r = await offer(b, rate, stepSeconds);
+      const cpuStep = process.cpuUsage(cpu0);
       await settle(b, 5000);
       const s = r.result.stats;
       const shed = sip.overload.counters.rejected + sip.overload.counters.dropped - shed0;
-      console.log([pad(rate, 5), pad(s.totalCallCreated, 7), pad(s.successful, 6), pad(s.failed, 6), pad(s.retransmissions, 8), pad(`${percentile(r.setupMs, 99)} ms`, 10), pad(shed, 5)].join(' '));
+      console.log([pad(rate, 5), pad(s.totalCallCreated, 7), pad(s.successful, 6), pad(s.failed, 6), pad(s.retransmissions, 8), pad(`${percentile(r.setupMs, 99)} ms`, 10), pad(shed, 5), pad(`${((cpuStep.user + cpuStep.system) / Math.max(1, r.result.stats.successful)).toFixed(0)} us`, 9)].join(' '));
       if (s.failed > 0 || s.successful < s.totalCallCreated) break;
       cleanRate = rate;
     }
@@ -128,7 +134,7 @@ export async function run(): Promise<OverloadResult> {
     }
     const cpu = process.cpuUsage(cpu0);
     const ended = performance.now();
-    while (sip.overload.shedShare > 0 && performance.now() - ended < 30_000) await sleep(20);
+    while (shedding(sip) && performance.now() - ended < 30_000) await sleep(20);
     const recoveryMs = performance.now() - ended;
     const s = o.result.stats;
     const goodput = s.successful / seconds;

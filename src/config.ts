@@ -137,7 +137,7 @@ export interface SipConfig {
   /** How often the TLS certificate's expiry is checked for renewal (`STROWGER_TLS_RENEW_CHECK_SECONDS`); 0 = never. */
   tlsRenewCheckMs: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
-  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number };
+  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; fastPath: boolean };
 }
 
 export class ConfigError extends Error {
@@ -328,6 +328,9 @@ export function loadConfig(env: Env = process.env): Config {
         maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 1000, 0, 10_000_000),
         retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
         maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,
+        targetWaitMs: int(env, 'STROWGER_SIP_OVERLOAD_TARGET_WAIT_MS', 200, 0, 60_000),
+        minPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MIN_PENDING_INVITES', 200, 1, 10_000_000),
+        fastPath: env.STROWGER_SIP_OVERLOAD_FAST_PATH !== '0',
       },
     },
     rtpPorts: range(env, 'STROWGER_RTP_PORTS', [10000, 20000]),

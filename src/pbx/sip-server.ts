@@ -12,6 +12,7 @@ import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
 import { eventLoopProbe, retransmissionProbe, startOverloadSampler } from '../sip/overload-probe.ts';
+import { progressProbe } from '../sip/invite-wait-queue.ts';
 import { threadCpuMs } from '../media/thread-cpu.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
@@ -162,13 +163,15 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
     },
     overload,
+    overloadFastPath: sip.overload.fastPath,
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
   // Called on the main thread: the CPU time it reads is the signalling thread's.
   const loop = eventLoopProbe(10, threadCpuMs);
   const retransmitted = retransmissionProbe(endpoint.transactions.counters);
-  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted() }), close: loop.close });
+  const progressed = progressProbe(endpoint.inviteWait);
+  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed() }), close: loop.close });
 
   const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
   const loaded = await location.load();
@@ -239,7 +242,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,
-      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped },
+      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped, waiting_invites: endpoint.inviteWait.waiting, pending_cap: overload.pendingCap },
     }),
     close: async () => {
       deps.events.off('pbx.device.changed', onDeviceChanged);

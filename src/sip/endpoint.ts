@@ -11,7 +11,7 @@ import type { SipMessage } from './message.ts';
 import { parseMessage } from './parse-message.ts';
 import { SipParseError } from './errors.ts';
 import { validateRequest, validateResponse } from './validate-request.ts';
-import { createResponse, createResponseFromReplyHeaders, randomBranch } from './message-build.ts';
+import { createResponse, createResponseFromReplyHeaders, randomBranch, randomTag } from './message-build.ts';
 import { formatVia, Via } from './header-via.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-server.ts';
@@ -22,6 +22,8 @@ import type { Timers } from './timers.ts';
 import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
 import type { OverloadControl } from './overload-control.ts';
 import { SipMessageCounters } from './message-counters.ts';
+import { InviteWaitQueue } from './invite-wait-queue.ts';
+import { shedResponse, SHED_TAG_PREFIX, triage, type RawRequest } from './overload-fast-path.ts';
 
 /** A request handed to a method handler. */
 export interface IncomingRequest {
@@ -52,13 +54,21 @@ export interface EndpointOptions {
   supported?: readonly string[];
   /** Body types each method accepts (415 check). Default: application/sdp for INVITE, UPDATE, PRACK, ACK. */
   accept?: ReadonlyMap<string, readonly string[]>;
-  /** Return false to drop a message silently before any processing (bans, scanners). */
-  filter?(msg: SipMessage, source: MessageSource): boolean;
+  /**
+   * Return false to drop a message silently before any processing (bans, scanners). While
+   * shedding, a new INVITE/REGISTER comes as the fast path's raw view (same `getHeader`).
+   */
+  filter?(msg: FilterView, source: MessageSource): boolean;
   /**
    * Sheds new INVITEs and REGISTERs (no To tag, no transaction yet) under overload with a
    * stateless 503 + Retry-After, or drops them; everything else is never shed.
    */
   overload?: OverloadControl;
+  /**
+   * While shedding, answer new INVITEs/REGISTERs from their bytes before parsing and drop the
+   * ACKs of shed 503s unparsed (`overload-fast-path.ts`; same wire bytes). Default true.
+   */
+  overloadFastPath?: boolean;
   /** Called for requests whose 2xx needs the ACK (ACK for 2xx has its own branch, §17.1.1.3). */
   onAck?(ack: SipMessage, source: MessageSource): void;
   onStrayResponse?(res: SipMessage, source: MessageSource): void;
@@ -67,6 +77,15 @@ export interface EndpointOptions {
   t1?: number;
   t2?: number;
   t4?: number;
+}
+
+/** Outcome of the shedding fast path for one datagram. */
+type FastShed = 'handled' | 'taken' | 'undecided';
+
+/** What a filter may read of a message: a `SipMessage`, or a request before parsing. */
+export interface FilterView {
+  readonly isRequest: boolean;
+  getHeader(name: string): string | null;
 }
 
 export interface EndpointCounters {
@@ -93,15 +112,19 @@ export class SipEndpoint {
   private readonly supported: ReadonlySet<string>;
   private readonly accept: ReadonlyMap<string, readonly string[]>;
   private readonly merged = new MergedRequestDetector();
-  private readonly pendingInvites = new Map<ServerTransaction<SendTarget>, IncomingRequest>();
+  private readonly pendingInvites = new Map<ServerTransaction<SendTarget>, Incoming>();
+  /** INVITEs with no answer beyond 100 yet: the queue overload control caps. */
+  readonly inviteWait = new InviteWaitQueue();
   private allowHeader = '';
   /** ACKs for 2xx (no transaction, §17.1.1.3); replaces `options.onAck` when set. */
   ackHandler: ((ack: SipMessage, source: MessageSource) => void) | undefined;
   private handledMethods: ReadonlySet<string> = new Set();
   private readonly server: string;
+  private readonly fastShed: boolean;
 
   constructor(private readonly opts: EndpointOptions) {
     this.server = opts.server ?? '';
+    this.fastShed = opts.overloadFastPath ?? true;
     this.supported = new Set(opts.supported ?? []);
     this.accept = opts.accept ?? DEFAULT_ACCEPT;
     this.transactions = new TransactionLayer<SendTarget>({
@@ -158,6 +181,11 @@ export class SipEndpoint {
   /** Entry point for bytes from the transport layer. */
   receive(data: Buffer, source: MessageSource): void {
     this.counters.received++;
+    const overload = this.opts.overload;
+    // 'taken': the fast path already asked the controller; asking again would count twice.
+    let fast: FastShed = 'undecided';
+    if (overload !== undefined && this.fastShed && overload.active(this.inviteWait.waiting)) fast = this.shedRaw(data, source, overload);
+    if (fast === 'handled') return;
     let msg: SipMessage;
     try {
       msg = parseMessage(data);
@@ -174,8 +202,7 @@ export class SipEndpoint {
         this.transactions.receiveResponse(msg, replyTarget(source));
         return;
       }
-      const overload = this.opts.overload;
-      if (overload !== undefined && overload.active(this.pendingInvites.size) && this.shed(msg, source, overload)) return;
+      if (overload !== undefined && fast === 'undecided' && overload.active(this.inviteWait.waiting) && this.shed(msg, source, overload)) return;
       const bad = validateRequest(msg);
       if (bad) {
         this.counters.badRequests++;
@@ -196,6 +223,39 @@ export class SipEndpoint {
   }
 
   /**
+   * The shedding fast path (`overload-fast-path.ts`): a new INVITE/REGISTER the controller
+   * sheds gets its 503 from the request's bytes, unparsed; the ACK of one of our shed 503s is
+   * dropped. False: the full path decides (also for all it takes, and anything unusual).
+   */
+  private shedRaw(data: Buffer, source: MessageSource, overload: OverloadControl): FastShed {
+    const t = triage(data);
+    if (t === null) return 'undecided';
+    if (t.kind === 'shed-ack') {
+      // §17.1.1.3: the ACK of a non-2xx final answer ends the client transaction; ours had none.
+      this.messages.requestIn('ACK');
+      return 'handled';
+    }
+    const req = t.req;
+    if (this.transactions.hasServerTransaction(req.transactionKey)) return 'undecided'; // a retransmission: its transaction answers
+    if (this.opts.filter && !this.opts.filter(req, source)) {
+      this.messages.requestIn(req.method);
+      this.counters.dropped++;
+      return 'handled';
+    }
+    const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting);
+    if (decision === 'accept') return 'taken';
+    this.messages.requestIn(req.method);
+    if (decision === 'drop' && source.protocol === 'udp') return 'handled';
+    this.sendRawShed(req, source, overload);
+    return 'handled';
+  }
+
+  private sendRawShed(req: RawRequest, source: MessageSource, overload: OverloadControl): void {
+    this.messages.responseOut(503);
+    void this.opts.transports.send(replyTarget(source), shedResponse(req, overload.retryAfterSeconds, this.server)).catch(() => {});
+  }
+
+  /**
    * Sheds `msg` when it starts new work and the controller says so (before validation: a shed
    * request costs only what its answer needs). A retransmission of a request already taken
    * goes on to its transaction; a To tag means a dialog we keep (ACK, BYE, re-INVITE).
@@ -205,12 +265,13 @@ export class SipEndpoint {
     const invite = method === 'INVITE';
     if (!invite && method !== 'REGISTER') return false;
     if (msg.toTag !== null || this.transactions.findServerTransaction(msg) !== undefined) return false;
-    const decision = overload.admit(invite, this.pendingInvites.size);
+    const decision = overload.admit(invite, this.inviteWait.waiting);
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
     // A drop is only silent over UDP, where the client resends: over a stream transport nothing
     // resends (§17.1.1.2 sets Timer A only for unreliable ones), so the client would wait out Timer F.
-    if (decision === 'reject' || source.protocol !== 'udp') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) });
+    // The shed tag lets the fast path recognise the ACK this 503 draws.
+    if (decision === 'reject' || source.protocol !== 'udp') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) }, SHED_TAG_PREFIX + randomTag());
     return true;
   }
 
@@ -224,15 +285,15 @@ export class SipEndpoint {
     if (res) this.sendReply(res, source);
   }
 
-  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>): void {
+  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>, toTag?: string): void {
     let res: SipMessage | null;
     try {
-      res = createResponse(msg, status, reason, headers === undefined ? undefined : { headers });
+      res = createResponse(msg, status, reason, headers === undefined && toTag === undefined ? undefined : { headers, toTag });
     } catch {
       // The broken header is one a response copies (To/From with an unbalanced quote or a
       // space in the addr-spec, RFC 4475 §3.1.2.6, §3.1.2.14, §3.1.2.15): answer with the raw
       // values, as for a message that did not parse at all (§8.2.6.1 copies them verbatim).
-      res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason);
+      res = createResponseFromReplyHeaders(msg.replyHeaders(), status, reason, toTag);
     }
     if (res) this.sendReply(res, source);
   }
@@ -264,8 +325,12 @@ export class SipEndpoint {
       this.failRequest(incoming, err);
       return;
     }
+    if (tx.isInvite) {
+      this.pendingInvites.set(tx, incoming);
+      incoming.wait = this.inviteWait;
+      this.inviteWait.enter();
+    }
     this.watchEnd(tx, merged, branch);
-    if (tx.isInvite) this.pendingInvites.set(tx, incoming);
     const handler = this.handlers.get(msg.method)!;
     try {
       const r = handler(incoming);
@@ -285,7 +350,11 @@ export class SipEndpoint {
     const prev = tx.onTerminated;
     tx.onTerminated = (t, reason) => {
       this.merged.done(key as SipMessage, branch);
-      if (t.isInvite) this.pendingInvites.delete(t);
+      if (t.isInvite) {
+        // Ended with no final answer (one clears the entry): out of the waiting queue too.
+        this.pendingInvites.get(t)?.leaveWait();
+        this.pendingInvites.delete(t);
+      }
       prev?.(t, reason);
     };
   }
@@ -333,6 +402,8 @@ export class SipEndpoint {
 class Incoming implements IncomingRequest {
   cancelled = false;
   onCancel: (() => void) | undefined = undefined;
+  /** Set while this INVITE waits for its first answer beyond 100 (overload control's queue). */
+  wait: InviteWaitQueue | undefined = undefined;
   constructor(
     readonly msg: SipMessage,
     readonly tx: ServerTransaction<SendTarget>,
@@ -349,6 +420,7 @@ class Incoming implements IncomingRequest {
     if (this.server !== '') res.addHeader('Server', this.server);
     this.counters?.responseOut(status);
     this.tx.respond(res);
+    if (status > 100) this.leaveWait();
     if (status >= 200 && this.pending !== undefined) {
       // Answered: a CANCEL now only gets its 200 (§9.2). The transaction lingers 32 s (Timer L);
       // the request and the handler's cancel hook (a whole call) must not linger with it.
@@ -356,6 +428,13 @@ class Incoming implements IncomingRequest {
       this.onCancel = undefined;
     }
     return res;
+  }
+
+  /** Out of the waiting queue (answered beyond 100, or its transaction ended): once. */
+  leaveWait(): void {
+    if (this.wait === undefined) return;
+    this.wait.leave();
+    this.wait = undefined;
   }
 }
 

@@ -10,7 +10,14 @@
  *   shows little timer lag while the kernel's receive queue (invisible here) grows;
  * - **event-loop lag** (worst timer delay of the sample): long synchronous work, GC, a machine
  *   starved of CPU;
- * - **unanswered INVITEs** (queue depth, read per decision): a cap; it also sees a slow far end.
+ * - **waiting INVITEs** (queue depth, read per decision): INVITEs taken that have had no answer
+ *   beyond `100 Trying` yet, i.e. calls waiting for the system rather than for a person (a
+ *   ringing phone's 180 ends the wait). A cap; it also sees a slow far end. The cap follows the
+ *   measured rate at which INVITEs leave that queue (CoDel's idea: bound the time a request
+ *   waits, not the number waiting): `progressed/s × targetWaitMs`, between `minPendingInvites`
+ *   and `maxPendingInvites`; the rate rises fast and falls slowly (a short stall is no new rate). Under overload the queue never empties, so that rate is what the
+ *   system can serve and the cap holds the setup time near `targetWaitMs`; by Little's law a
+ *   fixed cap of 1,000 at 500 calls/s made every admitted call wait 2 s.
  *
  * The shed share `p` is an integral controller on utilization: each sample adds
  * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
@@ -42,6 +49,8 @@ export interface LoadSample {
    * after 500 ms without an answer): a direct sign that answers queue, whatever the cause.
    */
   retransmitted?: number;
+  /** INVITEs that left the waiting queue (first answer beyond 100, or ended) during the sample. */
+  progressed?: number;
 }
 
 /** Takes a sample covering the time since the previous call. */
@@ -54,8 +63,16 @@ export interface OverloadOptions {
   maxLagMs?: number;
   /** Lag above which new requests are dropped unanswered; 0 = never drop. Default 1000 ms. */
   dropLagMs?: number;
-  /** Unanswered INVITEs at which every new INVITE gets 503; 0 = no cap. Default 0 (the server config sets 1,000). */
+  /** Waiting INVITEs at which every new INVITE gets 503 whatever the measured rate; 0 = no cap. Default 0 (the server config sets 1,000). */
   maxPendingInvites?: number;
+  /**
+   * Time an INVITE may wait for its first answer beyond 100 (ms): the cap is the measured
+   * progress rate times this, at least `minPendingInvites`, at most `maxPendingInvites`. 0 = fixed
+   * cap (`maxPendingInvites`). Default 0 (the server config sets 200).
+   */
+  targetWaitMs?: number;
+  /** Lowest adaptive cap: a burst on an idle server, whose rate reads near 0, still gets in. Default 100 (the server config sets 200). */
+  minPendingInvites?: number;
   /** Seconds for `Retry-After`. Default 5. */
   retryAfterSeconds?: number;
   /** Default 100 ms. */
@@ -73,6 +90,9 @@ export interface OverloadOptions {
   /** Largest fall of the share per sample. Default 0.1 (from 95 % to nothing in a second). */
   maxDecrease?: number;
 }
+
+/** Largest fall of the measured progress rate per sample (to 60 % in a second at 100 ms). */
+const RATE_DECAY = 0.05;
 
 /** Lag counts when smoothed utilization is at least this share of the target. */
 const LAG_UTILIZATION_SHARE = 0.8;
@@ -99,6 +119,12 @@ export class OverloadControl {
   private readonly maxLagMs: number;
   private readonly dropLagMs: number;
   private readonly maxPending: number;
+  private readonly minPending: number;
+  private readonly targetWaitMs: number;
+  /** INVITEs leaving the waiting queue per second, smoothed. */
+  private progressRate = 0;
+  /** Waiting INVITEs at which new ones get 503 now (0 = none). */
+  pendingCap: number;
   private readonly gain: number;
   private readonly lagStep: number;
   private readonly smoothing: number;
@@ -116,6 +142,9 @@ export class OverloadControl {
     this.maxLagMs = opts.maxLagMs ?? 100;
     this.dropLagMs = opts.dropLagMs ?? 1000;
     this.maxPending = opts.maxPendingInvites ?? 0;
+    this.targetWaitMs = opts.targetWaitMs ?? 0;
+    this.minPending = Math.min(opts.minPendingInvites ?? 100, this.maxPending > 0 ? this.maxPending : Infinity);
+    this.pendingCap = this.targetWaitMs > 0 ? this.minPending : this.maxPending;
     this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
     this.sampleMs = opts.sampleMs ?? 100;
     this.gain = opts.gain ?? 3;
@@ -128,7 +157,7 @@ export class OverloadControl {
 
   /** True while any new request may be shed: the caller's cheap test before looking closer. */
   active(pendingInvites: number): boolean {
-    return this.shedShare > 0 || this.dropping || (this.maxPending > 0 && pendingInvites >= this.maxPending);
+    return this.shedShare > 0 || this.dropping || (this.pendingCap > 0 && pendingInvites >= this.pendingCap);
   }
 
   /** Feeds one sample: updates the shed share and the drop state. */
@@ -153,15 +182,26 @@ export class OverloadControl {
     this.shedShare = p <= 0 ? 0 : Math.min(p, max);
     if (this.shedShare === 0) this.credit = 0;
     this.dropping = ours && this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
+    if (this.targetWaitMs > 0) {
+      // Rises like utilization, falls by at most RATE_DECAY per sample: a stall of the thread or
+      // the far end (nothing progresses for a few hundred ms) must not shrink the cap exactly
+      // when the queue grows; a lasting slow-down still brings it down within seconds.
+      const rate = (s.progressed ?? 0) * 1000 / this.sampleMs;
+      this.progressRate = rate >= this.progressRate
+        ? this.progressRate + this.smoothing * (rate - this.progressRate)
+        : Math.max(rate, this.progressRate * (1 - RATE_DECAY));
+      const cap = Math.max(this.minPending, Math.round(this.progressRate * this.targetWaitMs / 1000));
+      this.pendingCap = this.maxPending > 0 ? Math.min(cap, this.maxPending) : cap;
+    }
   }
 
   /**
    * The decision for one new INVITE (`invite` true) or REGISTER; counts what it sheds.
-   * `pendingInvites`: unanswered INVITE transactions now.
+   * `pendingInvites`: INVITEs waiting for their first answer beyond 100 now.
    */
   admit(invite: boolean, pendingInvites: number): Admission {
     if (this.dropping) { this.counters.dropped++; return 'drop'; }
-    if (invite && this.maxPending > 0 && pendingInvites >= this.maxPending) { this.counters.rejected++; return 'reject'; }
+    if (invite && this.pendingCap > 0 && pendingInvites >= this.pendingCap) { this.counters.rejected++; return 'reject'; }
     this.credit += this.shedShare;
     // The tolerance keeps p = 0.25 at exactly one in four despite rounding (0.2499…).
     if (this.credit < 1 - 1e-9) return 'accept';

@@ -257,6 +257,11 @@ export class TransactionLayer<T> {
     return tx;
   }
 
+  /** True when a server transaction has this key (`serverTransactionKey`): the overload fast path's retransmission test. */
+  hasServerTransaction(key: string): boolean {
+    return this.servers.has(key);
+  }
+
   /** The server transaction a request (or retransmission) belongs to. */
   findServerTransaction(req: SipMessage): ServerTransaction<T> | undefined {
     const key = serverTransactionKey(req);

@@ -55,6 +55,12 @@ export interface ReadCache {
    * per request.
    */
   get<T, A>(key: string, read: (arg: A) => Promise<T>, arg: A): Promise<T>;
+  /**
+   * The value of `key` in the current generation when its read has completed, else undefined
+   * (then use `get`): lets a hot path that hits answer in the same tick, without awaiting a
+   * settled promise per layer.
+   */
+  peek<T>(key: string): T | undefined;
 }
 
 export interface ReadCacheOptions {
@@ -81,28 +87,39 @@ export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCache
   let seenSchema = -1;
   let checkedAt = -Infinity;
   const entries = new Map<string, Promise<unknown>>();
+  /** The settled values of `entries` (same generation). */
+  const values = new Map<string, unknown>();
   let bytes = 0;
   const forgetAll = () => {
     entries.clear();
+    values.clear();
     bytes = 0;
   };
+  /** Starts a new generation when the database changed since the last look. */
+  const refresh = () => {
+    const c = changes.get() as number;
+    let changed = c !== seenChanges;
+    const t = now();
+    if (changed || t - checkedAt >= externalCheckMs) {
+      const d = dataVersion.get() as number;
+      const s = schemaVersion.get() as number;
+      changed ||= d !== seenData || s !== seenSchema;
+      seenData = d;
+      seenSchema = s;
+      checkedAt = t;
+    }
+    if (changed) {
+      forgetAll();
+      seenChanges = c;
+    }
+  };
   return {
+    peek<T>(key: string): T | undefined {
+      refresh();
+      return values.get(key) as T | undefined;
+    },
     get<T, A>(key: string, read: (arg: A) => Promise<T>, arg: A): Promise<T> {
-      const c = changes.get() as number;
-      let changed = c !== seenChanges;
-      const t = now();
-      if (changed || t - checkedAt >= externalCheckMs) {
-        const d = dataVersion.get() as number;
-        const s = schemaVersion.get() as number;
-        changed ||= d !== seenData || s !== seenSchema;
-        seenData = d;
-        seenSchema = s;
-        checkedAt = t;
-      }
-      if (changed) {
-        forgetAll();
-        seenChanges = c;
-      }
+      refresh();
       const hit = entries.get(key) as Promise<T> | undefined;
       if (hit !== undefined) return hit;
       if (entries.size >= maxEntries) forgetAll();
@@ -110,6 +127,7 @@ export function sqliteReadCache(sqlite: SqliteDatabase.Database, opts: ReadCache
       entries.set(key, p);
       p.then((v) => {
         if (entries.get(key) !== p) return;
+        values.set(key, v);
         bytes += Buffer.isBuffer(v) ? v.length : typeof v === 'string' ? 2 * v.length : 0;
         if (bytes > maxBytes) forgetAll();
       }, () => {

@@ -73,6 +73,26 @@ for (const engine of ENGINES) {
       assert.equal((await t.request('DELETE', `/api/keys/${r.body.id}`, { cookie: userCookie })).status, 404);
     });
 
+    test('a key answered from the caches (same-tick auth) stops at once: role change, revoke, user deleted', async () => {
+      const created = await t.request('POST', '/api/users', { cookie: t.adminCookie, body: { email: 'cached@example.com', password: 'cached-password-1', role: 'admin' } });
+      assert.equal(created.status, 201);
+      const login = await t.request('POST', '/api/auth/login', { body: { email: 'cached@example.com', password: 'cached-password-1' } });
+      const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+      const key = (await t.request('POST', '/api/keys', { cookie, body: { name: 'hot', scopes: ['pbx'] } })).body;
+      // Warm: the credential and the user are cached, so these take the path without awaits.
+      for (let i = 0; i < 3; i++) assert.equal((await t.request('GET', '/api/users', { token: key.key })).status, 200);
+      assert.equal((await t.request('PUT', `/api/users/${created.body.id}`, { cookie: t.adminCookie, body: { role: 'user' } })).status, 200);
+      assert.equal((await t.request('GET', '/api/users', { token: key.key })).status, 403, 'demoted: no admin route on the next request');
+      assert.equal((await t.request('GET', '/api/me', { token: key.key })).body.role, 'user');
+      assert.equal((await t.request('DELETE', `/api/keys/${key.id}`, { cookie })).status, 200);
+      assert.equal((await t.request('GET', '/api/me', { token: key.key })).status, 401, 'revoked: refused on the next request');
+      const second = (await t.request('POST', '/api/keys', { cookie, body: { name: 'hot2', scopes: ['pbx'] } })).body;
+      for (let i = 0; i < 3; i++) assert.equal((await t.request('GET', '/api/me', { token: second.key })).status, 200);
+      assert.equal((await t.request('DELETE', `/api/users/${created.body.id}`, { cookie: t.adminCookie })).status, 200);
+      assert.equal((await t.request('GET', '/api/me', { token: second.key })).status, 401, 'user deleted: refused on the next request');
+      assert.equal((await t.request('GET', '/api/me', { cookie })).status, 401, 'and so is their session');
+    });
+
     test('last_used_at is recorded when a key is used', async () => {
       const r = await t.request('POST', '/api/keys', { cookie: userCookie, body: { name: 'used', scopes: ['pbx'] } });
       await t.request('GET', '/api/me', { token: r.body.key });

@@ -151,13 +151,19 @@ export async function devicesRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCo
 
   app.get('/devices', {
     schema: { tags, summary: 'List devices (admins: all; users: their own)', querystring: PaginationQuery, response: { 200: ListOf(DeviceSchema), ...errorResponses(400, 401) } },
-  }, async (req, reply) => {
+  }, (req, reply) => {
     const user = currentUser(req);
     const q = { ownerId: user.role === 'admin' ? null : user.id, limit: req.query.limit, offset: req.query.offset, reply };
     const cache = ctx.store.readCache;
-    const json = await (cache ? cache.get(`devices:list:${q.ownerId}:${q.limit}:${q.offset}`, listBody, q) : listBody(q));
     // A Buffer with a JSON content type is sent as is (the typed reply only knows the object shape).
-    return (reply as FastifyReply).type('application/json; charset=utf-8').send(json);
+    const send = (json: Buffer) => { (reply as FastifyReply).type('application/json; charset=utf-8').send(json); };
+    if (!cache) return listBody(q).then(send);
+    const key = `devices:list:${q.ownerId}:${q.limit}:${q.offset}`;
+    // A page already read in this generation goes out in this tick (no promise to await).
+    const hit = cache.peek<Buffer>(key);
+    if (hit === undefined) return cache.get(key, listBody, q).then(send);
+    send(hit);
+    return undefined;
   });
 
   app.post('/devices', {

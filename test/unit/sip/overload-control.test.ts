@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadControl, type Admission, type LoadSample } from '../../../src/sip/overload-control.ts';
 import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
-import { SipEndpoint } from '../../../src/sip/endpoint.ts';
+import { SipEndpoint, type IncomingRequest } from '../../../src/sip/endpoint.ts';
 import type { TransportLayer } from '../../../src/sip/transport-layer.ts';
 
 const busy: LoadSample = { utilization: 1, lagMs: 5 };
@@ -130,6 +130,31 @@ describe('OverloadControl', () => {
     assert.equal(c.admit(true, 2), 'accept');
     assert.equal(new OverloadControl().active(1_000_000), false, 'no cap by default');
   });
+
+  test('targetWaitMs: the cap is the measured progress rate x the target wait, between minPendingInvites and maxPendingInvites', () => {
+    const c = new OverloadControl({ maxPendingInvites: 1000, targetWaitMs: 200, minPendingInvites: 50, smoothing: 1, sampleMs: 100 });
+    assert.equal(c.pendingCap, 50, 'no rate measured yet: the floor');
+    assert.equal(c.active(49), false);
+    assert.equal(c.admit(true, 50), 'reject');
+    c.update({ utilization: 0.5, lagMs: 0, progressed: 100 }); // 1,000/s x 0.2 s
+    assert.equal(c.pendingCap, 200);
+    assert.equal(c.active(199), false);
+    assert.equal(c.admit(true, 199), 'accept');
+    assert.equal(c.admit(true, 200), 'reject');
+    assert.equal(c.admit(false, 5000), 'accept', 'REGISTER is not counted against it');
+    c.update({ utilization: 0.5, lagMs: 0, progressed: 1000 });
+    assert.equal(c.pendingCap, 1000, 'at most maxPendingInvites');
+    c.update({ utilization: 0.5, lagMs: 0, progressed: 100 });
+    assert.equal(c.pendingCap, 1000, 'a sudden fall of the rate (a stall) lowers the cap by 5 % per sample at most');
+    for (let i = 0; i < 20; i++) c.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
+    assert.equal(c.pendingCap, Math.round(10_000 * 0.95 ** 21 * 0.2), 'two seconds with nothing progressing: a third of it');
+    for (let i = 0; i < 100; i++) c.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
+    assert.equal(c.pendingCap, 50, 'at least minPendingInvites');
+    const smoothed = new OverloadControl({ targetWaitMs: 100, minPendingInvites: 1, smoothing: 0.5, sampleMs: 100 });
+    smoothed.update({ utilization: 0, lagMs: 0, progressed: 100 });
+    assert.equal(smoothed.pendingCap, 50, 'the rate is smoothed like utilization (500/s after one sample of 1,000/s)');
+    assert.equal(new OverloadControl({ maxPendingInvites: 300 }).pendingCap, 300, 'targetWaitMs 0: the fixed cap');
+  });
 });
 
 describe('eventLoopProbe', () => {
@@ -153,19 +178,45 @@ describe('eventLoopProbe', () => {
   });
 });
 
+/** A new request (no To tag) from 192.0.2.10 with its own branch, Call-ID and From tag. */
+const newRequest = (method: 'INVITE' | 'REGISTER', id: string, transport = 'UDP') => Buffer.from([
+  `${method} sip:bob@example.test SIP/2.0`,
+  `Via: SIP/2.0/${transport} 192.0.2.10:5060;branch=z9hG4bK${id}`,
+  'Max-Forwards: 70',
+  `From: <sip:alice@example.test>;tag=${id}`,
+  'To: <sip:bob@example.test>',
+  `Call-ID: ${id}@192.0.2.10`,
+  `CSeq: 1 ${method}`,
+  'Contact: <sip:alice@192.0.2.10:5060>',
+  'Content-Length: 0',
+  '', '',
+].join('\r\n'));
+
+describe('SipEndpoint: the INVITE wait queue', () => {
+  test('an INVITE waits until its first answer beyond 100 Trying (a ringing phone is no queue); any final answer ends the wait, once', () => {
+    const transports = { onMessage: undefined, send: async () => {} } as unknown as TransportLayer;
+    const endpoint = new SipEndpoint({ transports, advertise: () => ({ host: '192.0.2.1', port: 5060 }) });
+    const held: IncomingRequest[] = [];
+    endpoint.onRequest('INVITE', (r) => { held.push(r); });
+    const source = { protocol: 'udp' as const, remoteAddress: '192.0.2.10', remotePort: 5060, localAddress: '192.0.2.1', localPort: 5060 };
+    for (let i = 0; i < 3; i++) endpoint.receive(newRequest('INVITE', `w${i}`), source);
+    assert.equal(endpoint.inviteWait.waiting, 3);
+    held[0]!.reply(100, 'Trying');
+    assert.equal(endpoint.inviteWait.waiting, 3, '100 Trying says nothing about progress');
+    held[0]!.reply(180, 'Ringing');
+    assert.equal(endpoint.inviteWait.waiting, 2);
+    held[0]!.reply(200, 'OK', { body: 'v=0', contentType: 'application/sdp' });
+    assert.equal(endpoint.inviteWait.waiting, 2, 'left once');
+    held[1]!.reply(503, 'Service Unavailable');
+    held[2]!.reply(486, 'Busy Here');
+    assert.equal(endpoint.inviteWait.waiting, 0);
+    assert.equal(endpoint.inviteWait.progressed, 3);
+    endpoint.close();
+  });
+});
+
 describe('SipEndpoint sheds by transport', () => {
-  const register = (branch: string) => Buffer.from([
-    'REGISTER sip:example.test SIP/2.0',
-    `Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK${branch}`,
-    'Max-Forwards: 70',
-    'From: <sip:alice@example.test>;tag=1',
-    'To: <sip:alice@example.test>',
-    `Call-ID: ${branch}@192.0.2.10`,
-    'CSeq: 1 REGISTER',
-    'Contact: <sip:alice@192.0.2.10:5060>',
-    'Content-Length: 0',
-    '', '',
-  ].join('\r\n'));
+  const register = (branch: string) => newRequest('REGISTER', branch, 'TCP');
 
   test('dropping (lag above dropLagMs): silent over UDP, 503 + Retry-After over TCP, where nothing would resend', () => {
     const sent: string[] = [];

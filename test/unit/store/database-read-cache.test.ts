@@ -47,6 +47,19 @@ describe('sqliteReadCache', () => {
     assert.equal(reads, 2);
   });
 
+  test('peek: the value once its read completed, in the current generation only', async () => {
+    await db.deleteFrom('t').where('id', '>', 1).execute();
+    const pending = get('peeked');
+    assert.equal(cache.peek('peeked'), undefined, 'read still running');
+    assert.equal(await pending, 'peeked:a');
+    assert.equal(cache.peek('peeked'), 'peeked:a');
+    await db.insertInto('t').values({ id: 9, v: 'z' }).execute();
+    assert.equal(cache.peek('peeked'), undefined, 'a write ended the generation');
+    assert.equal(await get('peeked'), 'peeked:a,z');
+    assert.equal(cache.peek('peeked'), 'peeked:a,z');
+    await db.deleteFrom('t').where('id', '=', 9).execute();
+  });
+
   test('any row change on the connection starts a generation: insert, update, delete', async () => {
     await get();
     reads = 0;
