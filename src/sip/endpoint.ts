@@ -242,10 +242,10 @@ export class SipEndpoint {
       this.counters.dropped++;
       return 'handled';
     }
-    const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting);
+    const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting, source.protocol !== 'udp');
     if (decision === 'accept') return 'taken';
     this.messages.requestIn(req.method);
-    if (decision === 'drop' && source.protocol === 'udp') return 'handled';
+    if (decision === 'drop') return 'handled';
     this.sendRawShed(req, source, overload);
     return 'handled';
   }
@@ -265,13 +265,11 @@ export class SipEndpoint {
     const invite = method === 'INVITE';
     if (!invite && method !== 'REGISTER') return false;
     if (msg.toTag !== null || this.transactions.findServerTransaction(msg) !== undefined) return false;
-    const decision = overload.admit(invite, this.inviteWait.waiting);
+    const decision = overload.admit(invite, this.inviteWait.waiting, source.protocol !== 'udp');
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
-    // A drop is only silent over UDP, where the client resends: over a stream transport nothing
-    // resends (§17.1.1.2 sets Timer A only for unreliable ones), so the client would wait out Timer F.
     // The shed tag lets the fast path recognise the ACK this 503 draws.
-    if (decision === 'reject' || source.protocol !== 'udp') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) }, SHED_TAG_PREFIX + randomTag());
+    if (decision === 'reject') this.sendStatelessReply(msg, 503, 'Service Unavailable', source, { 'Retry-After': String(overload.retryAfterSeconds) }, SHED_TAG_PREFIX + randomTag());
     return true;
   }
 

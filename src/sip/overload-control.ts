@@ -197,10 +197,14 @@ export class OverloadControl {
 
   /**
    * The decision for one new INVITE (`invite` true) or REGISTER; counts what it sheds.
-   * `pendingInvites`: INVITEs waiting for their first answer beyond 100 now.
+   * `pendingInvites`: INVITEs waiting for their first answer beyond 100 now. `reliable`: it came
+   * over TCP/TLS/WS, where a drop is never silent: nothing resends there (RFC 3261 §17.1.1.2
+   * sets Timer A only for unreliable transports), so the client would wait out Timer F; it gets
+   * the 503 instead.
    */
-  admit(invite: boolean, pendingInvites: number): Admission {
-    if (this.dropping) { this.counters.dropped++; return 'drop'; }
+  admit(invite: boolean, pendingInvites: number, reliable = false): Admission {
+    if (this.dropping && !reliable) { this.counters.dropped++; return 'drop'; }
+    if (this.dropping) { this.counters.rejected++; return 'reject'; }
     if (invite && this.pendingCap > 0 && pendingInvites >= this.pendingCap) { this.counters.rejected++; return 'reject'; }
     this.credit += this.shedShare;
     // The tolerance keeps p = 0.25 at exactly one in four despite rounding (0.2499…).

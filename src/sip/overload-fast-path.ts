@@ -19,7 +19,7 @@
  * way, getting the same 400 or drop as before. So the fast path only ever answers requests
  * the full path would have shed too, with the same bytes (the tag aside).
  */
-import { BRANCH_MAGIC_COOKIE } from './header-via.ts';
+import { isRfc3261Branch, rfc3261ServerKey } from './transaction-key.ts';
 import { parseVia } from './header-via.ts';
 import { parseNameAddr } from './header-name-addr.ts';
 import { TOKEN_CHARS, SCHEME_CHARS, splitList } from './header-chars.ts';
@@ -206,8 +206,8 @@ export function triage(buf: Buffer): Triage {
     const top = parseVia(parts[0]!);
     for (let i = 1; i < parts.length; i++) parseVia(parts[i]!);
     const branch = top.branch;
-    if (branch === null || branch === undefined || branch.length <= BRANCH_MAGIC_COOKIE.length || !branch.startsWith(BRANCH_MAGIC_COOKIE)) return null;
-    key = ['3261', branch, `${top.host}:${top.port ?? ''}`, method].join('|');
+    if (!isRfc3261Branch(branch)) return null;
+    key = rfc3261ServerKey(branch, top.host, top.port, method);
   } catch (err) {
     if (err instanceof SipParseError) return null;
     throw err;

@@ -24,6 +24,16 @@ export function isRfc3261Branch(branch: string | null | undefined): branch is st
 }
 
 /**
+ * Server key of an RFC 3261 request: branch + sent-by + method (§17.2.3). `join`, not a
+ * template: the key lives as long as the transaction (32 s after the final response on UDP)
+ * and a template leaves a tree of cons strings holding slices of the whole request text; join
+ * writes one flat string.
+ */
+export function rfc3261ServerKey(branch: string, host: string, port: number | null | undefined, method: string): string {
+  return ['3261', branch, `${host}:${port ?? ''}`, method].join('|');
+}
+
+/**
  * Key of the server transaction `req` belongs to, computed as if its method
  * were `method` (default: its own, with ACK -> INVITE). Undefined when the
  * request has no Via. Throws SipParseError on malformed Via/CSeq/From.
@@ -33,12 +43,7 @@ export function serverTransactionKey(req: SipMessage, method?: string): string |
   if (via === null) return undefined;
   const m = method ?? (req.method === 'ACK' ? 'INVITE' : req.method);
   const branch = via.branch;
-  if (isRfc3261Branch(branch)) {
-    // join, not a template: the key lives as long as the transaction (32 s after the final
-    // response on UDP) and a template leaves a tree of cons strings holding slices of the
-    // whole request text; join writes one flat string.
-    return ['3261', branch, `${via.host}:${via.port ?? ''}`, m].join('|');
-  }
+  if (isRfc3261Branch(branch)) return rfc3261ServerKey(branch, via.host, via.port, m);
   const base = `2543|${req.requestUriText}|${req.fromTag ?? ''}|${req.callId}|${req.cseq.seq}|${req.getHeader('via')}|${m}`;
   return m === 'INVITE' ? base : `${base}|${req.toTag ?? ''}`;
 }
