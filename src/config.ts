@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
 import { TRANSCRIPTION_ENGINE_NAMES } from './integrations/transcription/types.ts';
+import { HTTP_URL } from './gateway/external-room.ts';
 
 export interface Config {
   httpPort: number;
@@ -446,7 +447,7 @@ function conferenceSystems(env: Env): Config['gateways']['conferenceSystems'] {
       const x = e[k];
       if (x === undefined || x === null || x === '') return undefined;
       if (typeof x !== 'string') throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}.${k}: must be a string`);
-      if (k !== 'token' && !/^https?:\/\/\S+$/i.test(x)) throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}.${k}: must be an http(s) URL`);
+      if (k !== 'token' && !HTTP_URL.test(x)) throw new ConfigError(CONFERENCE_SYSTEMS, `${domain}.${k}: must be an http(s) URL`);
       return x;
     };
     const system = { whip: field('whip'), whep: field('whep'), token: field('token') };

@@ -23,7 +23,8 @@ export interface ExternalSystem {
   token?: string;
 }
 
-const HTTP_URL = /^https?:\/\/\S+$/i;
+/** What a WHIP/WHEP URL must look like, in a request's `webrtc_domain` and in `STROWGER_CONFERENCE_SYSTEMS`. */
+export const HTTP_URL = /^https?:\/\/\S+$/i;
 
 function url(entry: Record<string, unknown>, field: 'whip' | 'whep'): string | undefined {
   const v = entry[field];
