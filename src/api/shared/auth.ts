@@ -110,10 +110,18 @@ function authInfo(ctx: ApiContext, cred: CachedCredential, user: User, hash: str
   return { user, via: 'session', sessionHash: hash, apiKeyId: null, scopes: null };
 }
 
-async function resolve(ctx: ApiContext, userOf: (id: number) => Promise<User | undefined>, req: FastifyRequest): Promise<AuthInfo | null> {
+/** The credential of a request: its hash (`credentialHash`) and whether it is a Bearer API key. */
+interface Credential { hash: string; bearer: boolean }
+
+function credentialOf(req: FastifyRequest): Credential | null {
   const hash = credentialHash(req);
-  if (hash === null) return null;
-  const cred = await lookup(ctx, hash, req.headers.authorization !== undefined);
+  return hash === null ? null : { hash, bearer: req.headers.authorization !== undefined };
+}
+
+async function resolve(ctx: ApiContext, userOf: (id: number) => Promise<User | undefined>, credential: Credential | null): Promise<AuthInfo | null> {
+  if (credential === null) return null;
+  const { hash, bearer } = credential;
+  const cred = await lookup(ctx, hash, bearer);
   if (!cred) return null;
   const user = await userOf(cred.userId);
   if (!user) return null;
@@ -126,12 +134,12 @@ async function resolve(ctx: ApiContext, userOf: (id: number) => Promise<User | u
  * generation); undefined when anything must be read. Same checks, same caches, same
  * invalidation: only the awaits are gone.
  */
-function resolveCached(ctx: ApiContext, req: FastifyRequest): AuthInfo | null | undefined {
+function resolveCached(ctx: ApiContext, credential: Credential | null): AuthInfo | null | undefined {
   const readCache = ctx.store.readCache;
   if (readCache === undefined) return undefined;
-  const hash = credentialHash(req);
-  if (hash === null) return null;
-  const cred = credentialCache(ctx).get(cacheKey(hash, req.headers.authorization !== undefined));
+  if (credential === null) return null;
+  const { hash, bearer } = credential;
+  const cred = credentialCache(ctx).get(cacheKey(hash, bearer));
   if (cred === undefined) return undefined;
   const user = readCache.peek<User>(userKey(cred.userId));
   return user === undefined ? undefined : authInfo(ctx, cred, user, hash);
@@ -160,7 +168,7 @@ function userReader(ctx: ApiContext): (id: number) => Promise<User | undefined> 
  */
 export function createAuthenticator(ctx: ApiContext): (req: FastifyRequest) => Promise<AuthInfo | null> {
   const userOf = userReader(ctx);
-  return (req) => resolve(ctx, userOf, req);
+  return (req) => resolve(ctx, userOf, credentialOf(req));
 }
 
 export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: ApiContext }) => {
@@ -172,9 +180,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { ctx: ApiContex
     const cfg = req.routeOptions.config;
     const level: AuthLevel = cfg?.auth ?? 'user';
     if (level === 'public') { done(); return; }
-    const cached = resolveCached(opts.ctx, req);
+    // Hashed once: a cache miss goes on to `resolve` with the same credential.
+    const credential = credentialOf(req);
+    const cached = resolveCached(opts.ctx, credential);
     if (cached !== undefined) { done(admit(req, cached, level, cfg?.scope)); return; }
-    resolve(opts.ctx, userOf, req).then((auth) => done(admit(req, auth, level, cfg?.scope)), done);
+    resolve(opts.ctx, userOf, credential).then((auth) => done(admit(req, auth, level, cfg?.scope)), done);
   });
 }, { name: 'strowger-auth' });
 
