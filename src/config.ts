@@ -138,7 +138,7 @@ export interface SipConfig {
   /** How often the TLS certificate's expiry is checked for renewal (`STROWGER_TLS_RENEW_CHECK_SECONDS`); 0 = never. */
   tlsRenewCheckMs: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
-  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; fastPath: boolean };
+  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; standingMs: number; fastPath: boolean };
 }
 
 export class ConfigError extends Error {
@@ -331,6 +331,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,
         targetWaitMs: int(env, 'STROWGER_SIP_OVERLOAD_TARGET_WAIT_MS', 200, 0, 60_000),
         minPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MIN_PENDING_INVITES', 200, 1, 10_000_000),
+        standingMs: int(env, 'STROWGER_SIP_OVERLOAD_STANDING_MS', 300, 0, 60_000),
         fastPath: env.STROWGER_SIP_OVERLOAD_FAST_PATH !== '0',
       },
     },

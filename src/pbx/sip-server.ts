@@ -12,7 +12,7 @@ import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
 import { eventLoopProbe, retransmissionProbe, startOverloadSampler } from '../sip/overload-probe.ts';
-import { progressProbe } from '../sip/invite-wait-queue.ts';
+import { progressProbe, standingProbe } from '../sip/invite-wait-queue.ts';
 import { threadCpuMs } from '../media/thread-cpu.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
@@ -171,7 +171,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const loop = eventLoopProbe(10, threadCpuMs);
   const retransmitted = retransmissionProbe(endpoint.transactions.counters);
   const progressed = progressProbe(endpoint.inviteWait);
-  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed() }), close: loop.close });
+  const standing = standingProbe(endpoint.inviteWait);
+  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed(), standing: standing() }), close: loop.close });
 
   const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
   const loaded = await location.load();
@@ -242,7 +243,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,
-      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped, waiting_invites: endpoint.inviteWait.waiting, pending_cap: overload.pendingCap },
+      overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped, waiting_invites: endpoint.inviteWait.waiting, pending_cap: overload.pendingCap, cap_shedding: overload.capShedding },
     }),
     close: async () => {
       deps.events.off('pbx.device.changed', onDeviceChanged);

@@ -8,6 +8,8 @@ export class InviteWaitQueue {
   waiting = 0;
   /** INVITEs that have left the queue since start (a counter: its rate is the service rate). */
   progressed = 0;
+  /** Lowest `waiting` since {@link standingProbe} last looked (a queue's low-water mark). */
+  lowest = 0;
 
   enter(): void {
     this.waiting++;
@@ -16,6 +18,7 @@ export class InviteWaitQueue {
   leave(): void {
     this.waiting--;
     this.progressed++;
+    if (this.waiting < this.lowest) this.lowest = this.waiting;
   }
 }
 
@@ -25,6 +28,19 @@ export function progressProbe(queue: InviteWaitQueue): () => number {
   return () => {
     const n = queue.progressed - seen;
     seen = queue.progressed;
+    return n;
+  };
+}
+
+/**
+ * The lowest depth of `queue` since the previous call (for {@link LoadSample.standing}): a
+ * burst that drains within the sample leaves it low; only a standing queue keeps it high.
+ */
+export function standingProbe(queue: InviteWaitQueue): () => number {
+  queue.lowest = queue.waiting;
+  return () => {
+    const n = queue.lowest;
+    queue.lowest = queue.waiting;
     return n;
   };
 }

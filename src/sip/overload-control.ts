@@ -17,7 +17,11 @@
  *   waits, not the number waiting): `progressed/s × targetWaitMs`, between `minPendingInvites`
  *   and `maxPendingInvites`; the rate rises fast and falls slowly (a short stall is no new rate). Under overload the queue never empties, so that rate is what the
  *   system can serve and the cap holds the setup time near `targetWaitMs`; by Little's law a
- *   fixed cap of 1,000 at 500 calls/s made every admitted call wait 2 s.
+ *   fixed cap of 1,000 at 500 calls/s made every admitted call wait 2 s. Again as CoDel, the
+ *   adaptive cap sheds only a **standing** queue: one whose lowest depth stayed at or above
+ *   the cap for `standingMs` (then until that low-water mark falls under half the cap). A burst
+ *   after a stall (GC, JIT warm-up, a machine busy elsewhere) that the system drains within
+ *   `standingMs` is served, not shed; `maxPendingInvites` stays a hard cap that sheds at once.
  *
  * The shed share `p` is an integral controller on utilization: each sample adds
  * `gain × (u − target)`, where u is the utilization smoothed over a few samples (EWMA,
@@ -51,6 +55,8 @@ export interface LoadSample {
   retransmitted?: number;
   /** INVITEs that left the waiting queue (first answer beyond 100, or ended) during the sample. */
   progressed?: number;
+  /** Lowest depth of the waiting queue during the sample (absent: the depth is not sampled, and the adaptive cap applies at once). */
+  standing?: number;
 }
 
 /** Takes a sample covering the time since the previous call. */
@@ -73,6 +79,12 @@ export interface OverloadOptions {
   targetWaitMs?: number;
   /** Lowest adaptive cap: a burst on an idle server, whose rate reads near 0, still gets in. Default 100 (the server config sets 200). */
   minPendingInvites?: number;
+  /**
+   * How long the waiting queue's lowest depth must stay at or above the adaptive cap before
+   * the cap sheds (ms, whole samples); 0 = shed as soon as the depth reaches the cap. Default 0
+   * (the server config sets 300).
+   */
+  standingMs?: number;
   /** Seconds for `Retry-After`. Default 5. */
   retryAfterSeconds?: number;
   /** Default 100 ms. */
@@ -125,6 +137,11 @@ export class OverloadControl {
   private progressRate = 0;
   /** Waiting INVITEs at which new ones get 503 now (0 = none). */
   pendingCap: number;
+  /** The adaptive cap sheds now: the queue has stood at the cap for `standingMs`. */
+  capShedding: boolean;
+  private readonly standingSamples: number;
+  /** Consecutive samples whose lowest queue depth was at or above the cap. */
+  private standingFor = 0;
   private readonly gain: number;
   private readonly lagStep: number;
   private readonly smoothing: number;
@@ -145,8 +162,10 @@ export class OverloadControl {
     this.targetWaitMs = opts.targetWaitMs ?? 0;
     this.minPending = Math.min(opts.minPendingInvites ?? 100, this.maxPending > 0 ? this.maxPending : Infinity);
     this.pendingCap = this.targetWaitMs > 0 ? this.minPending : this.maxPending;
-    this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
     this.sampleMs = opts.sampleMs ?? 100;
+    this.standingSamples = this.targetWaitMs > 0 ? Math.ceil((opts.standingMs ?? 0) / this.sampleMs) : 0;
+    this.capShedding = this.standingSamples === 0;
+    this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
     this.gain = opts.gain ?? 3;
     this.lagStep = opts.lagStep ?? 0.05;
     this.smoothing = opts.smoothing ?? 0.5;
@@ -157,7 +176,13 @@ export class OverloadControl {
 
   /** True while any new request may be shed: the caller's cheap test before looking closer. */
   active(pendingInvites: number): boolean {
-    return this.shedShare > 0 || this.dropping || (this.pendingCap > 0 && pendingInvites >= this.pendingCap);
+    return this.shedShare > 0 || this.dropping || this.capped(pendingInvites);
+  }
+
+  /** The queue cap refuses a new INVITE now: the adaptive cap while it sheds, the hard cap always. */
+  private capped(pendingInvites: number): boolean {
+    if (this.pendingCap === 0 || pendingInvites < this.pendingCap) return false;
+    return this.capShedding || (this.maxPending > 0 && pendingInvites >= this.maxPending);
   }
 
   /** Feeds one sample: updates the shed share and the drop state. */
@@ -192,7 +217,25 @@ export class OverloadControl {
         : Math.max(rate, this.progressRate * (1 - RATE_DECAY));
       const cap = Math.max(this.minPending, Math.round(this.progressRate * this.targetWaitMs / 1000));
       this.pendingCap = this.maxPending > 0 ? Math.min(cap, this.maxPending) : cap;
+      if (this.standingSamples > 0) this.updateStanding(s.standing);
     }
+  }
+
+  /** Enters the shedding state after `standingSamples` of standing queue; leaves it once the queue drained to half the cap. */
+  private updateStanding(standing: number | undefined): void {
+    if (standing === undefined) {
+      this.capShedding = true;
+      return;
+    }
+    if (this.capShedding) {
+      if (standing < this.pendingCap / 2) {
+        this.capShedding = false;
+        this.standingFor = 0;
+      }
+      return;
+    }
+    this.standingFor = standing >= this.pendingCap ? this.standingFor + 1 : 0;
+    if (this.standingFor >= this.standingSamples) this.capShedding = true;
   }
 
   /**
@@ -205,7 +248,7 @@ export class OverloadControl {
   admit(invite: boolean, pendingInvites: number, reliable = false): Admission {
     if (this.dropping && !reliable) { this.counters.dropped++; return 'drop'; }
     if (this.dropping) { this.counters.rejected++; return 'reject'; }
-    if (invite && this.pendingCap > 0 && pendingInvites >= this.pendingCap) { this.counters.rejected++; return 'reject'; }
+    if (invite && this.capped(pendingInvites)) { this.counters.rejected++; return 'reject'; }
     this.credit += this.shedShare;
     // The tolerance keeps p = 0.25 at exactly one in four despite rounding (0.2499…).
     if (this.credit < 1 - 1e-9) return 'accept';

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadControl, type Admission, type LoadSample } from '../../../src/sip/overload-control.ts';
 import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
+import { InviteWaitQueue, standingProbe } from '../../../src/sip/invite-wait-queue.ts';
 import { SipEndpoint, type IncomingRequest } from '../../../src/sip/endpoint.ts';
 import type { TransportLayer } from '../../../src/sip/transport-layer.ts';
 
@@ -154,6 +155,49 @@ describe('OverloadControl', () => {
     smoothed.update({ utilization: 0, lagMs: 0, progressed: 100 });
     assert.equal(smoothed.pendingCap, 50, 'the rate is smoothed like utilization (500/s after one sample of 1,000/s)');
     assert.equal(new OverloadControl({ maxPendingInvites: 300 }).pendingCap, 300, 'targetWaitMs 0: the fixed cap');
+  });
+
+  test('standingMs: the adaptive cap sheds a standing queue only, until it drained to half the cap; the hard cap sheds at once', () => {
+    const c = new OverloadControl({ maxPendingInvites: 1000, targetWaitMs: 200, minPendingInvites: 100, standingMs: 300, smoothing: 1, sampleMs: 100 });
+    const sample = (standing: number) => c.update({ utilization: 0.5, lagMs: 0, progressed: 50, standing }); // 500/s: cap 100
+    sample(0);
+    assert.equal(c.pendingCap, 100);
+    assert.equal(c.admit(true, 400), 'accept', 'a burst after a stall: above the cap, not standing yet');
+    assert.equal(c.active(400), false);
+    sample(150);
+    sample(150);
+    sample(20);
+    assert.equal(c.admit(true, 400), 'accept', 'it drained within the sample: the count starts again');
+    sample(100);
+    sample(120);
+    assert.equal(c.capShedding, false, 'two samples of standing queue');
+    sample(130);
+    assert.equal(c.capShedding, true, 'three (300 ms): sheds');
+    assert.equal(c.admit(true, 100), 'reject');
+    assert.equal(c.admit(true, 99), 'accept', 'below the cap the queue takes new INVITEs');
+    sample(60);
+    assert.equal(c.capShedding, true, 'hovering near the cap (low-water mark 60 >= half of 100) keeps shedding');
+    sample(40);
+    assert.equal(c.capShedding, false, 'drained under half the cap: stops');
+    assert.equal(c.admit(true, 150), 'accept');
+    assert.equal(c.admit(true, 1000), 'reject', 'maxPendingInvites sheds at once');
+    assert.equal(c.counters.rejected, 2);
+    const unsampled = new OverloadControl({ targetWaitMs: 200, minPendingInvites: 100, standingMs: 300 });
+    unsampled.update({ utilization: 0.5, lagMs: 0, progressed: 0 });
+    assert.equal(unsampled.admit(true, 100), 'reject', 'no standing figure in the sample: the cap applies at once');
+  });
+
+  test('standingProbe reports the lowest depth of the wait queue per sample', () => {
+    const q = new InviteWaitQueue();
+    const probe = standingProbe(q);
+    for (let i = 0; i < 10; i++) q.enter();
+    q.leave(); q.leave(); q.leave();
+    q.enter(); q.enter();
+    assert.equal(probe(), 0, 'the first sample started from an empty queue');
+    q.leave(); q.leave();
+    q.enter();
+    assert.equal(probe(), 7, 'lowest since the last sample: 9 - 2');
+    assert.equal(probe(), 8, 'nothing left: the depth itself');
   });
 });
 
