@@ -47,6 +47,12 @@ export interface TransactionHost<T> {
   readonly counters: TransactionCounters;
   /** Called once, when the transaction terminates. */
   removed(key: string, tx: object): void;
+  /**
+   * Optional, with `sendBytes`: takes over a non-INVITE server transaction entering Completed
+   * on an unreliable transport, i.e. resends `data` to retransmissions of request `key` until
+   * Timer J (see `CompletedResponses`); the transaction then terminates at once.
+   */
+  readonly retire?: (key: string, data: Buffer) => void;
 }
 
 /** Timer slots: each machine maps its timers onto these. */
@@ -167,16 +173,17 @@ export abstract class TransactionBase<T, S extends string, E extends string> {
     if (result !== undefined) result.catch((err: unknown) => this.fire('transportError' as E, undefined, err));
   }
 
-  /** Like {@link transmit}, for bytes already serialized (the host must have `sendBytes`). */
-  protected transmitBytes(data: Buffer, target: T): void {
+  /** Like {@link transmit}, for bytes already serialized (the host must have `sendBytes`). @returns false when the send threw. */
+  protected transmitBytes(data: Buffer, target: T): boolean {
     let result: void | Promise<void>;
     try {
       result = this.host.sendBytes!(data, target);
     } catch (err) {
       this.fire('transportError' as E, undefined, err);
-      return;
+      return false;
     }
     if (result !== undefined) result.catch((err: unknown) => this.fire('transportError' as E, undefined, err));
+    return true;
   }
 
   /** Records a transport error for the TU (the `transportError` action). */

@@ -37,6 +37,7 @@ import {
   serverTransactionKey,
 } from './transaction-key.ts';
 import { ServerTransaction } from './transaction-server.ts';
+import { CompletedResponses } from './completed-responses.ts';
 import { DEFAULT_TIMER_CONFIG, resolveTimers } from './transaction-timers.ts';
 import type { TransactionTimerValues } from './transaction-timers.ts';
 import { systemTimers } from './timers.ts';
@@ -104,6 +105,8 @@ export class TransactionLayer<T> {
 
   private readonly clients = new Map<string, ClientTransaction<T>>();
   private readonly servers = new Map<string, ServerTransaction<T>>();
+  /** Non-INVITE server transactions in Completed on unreliable transports, reduced to their response bytes (with `sendBytes`). */
+  private readonly completed: CompletedResponses | undefined;
   private readonly host: TransactionHost<T>;
   private readonly reliableTimers: TransactionTimerValues;
   private readonly unreliableTimers: TransactionTimerValues;
@@ -122,8 +125,11 @@ export class TransactionLayer<T> {
     this.reliableTimers = resolveTimers(config, true);
     this.unreliableTimers = resolveTimers(config, false);
     this.isReliable = options.isReliable ?? defaultIsReliable;
+    const timers = options.timers ?? systemTimers;
+    const completed = options.sendBytes === undefined ? undefined : new CompletedResponses(timers, this.unreliableTimers.timerJ);
+    this.completed = completed;
     this.host = {
-      timers: options.timers ?? systemTimers,
+      timers,
       send: options.send,
       sendBytes: options.sendBytes,
       counters: this.counters,
@@ -131,19 +137,20 @@ export class TransactionLayer<T> {
         if (this.clients.get(key) === tx) this.clients.delete(key);
         else if (this.servers.get(key) === tx) this.servers.delete(key);
       },
+      retire: completed === undefined ? undefined : (key, data) => completed.add(key, data),
     };
     this.passAck = (ack, tx) => this.options.onAck?.(ack, tx.source);
   }
 
-  /** Live transactions (client + server). Returns to 0 once all have terminated. */
+  /** Live transactions (client + server, completed non-INVITE ones included). Returns to 0 once all have terminated. */
   get size(): number {
-    return this.clients.size + this.servers.size;
+    return this.clients.size + this.serverCount;
   }
   get clientCount(): number {
     return this.clients.size;
   }
   get serverCount(): number {
-    return this.servers.size;
+    return this.servers.size + (this.completed?.size ?? 0);
   }
 
   /** Routes any message from the transport. */
@@ -176,6 +183,14 @@ export class TransactionLayer<T> {
       existing.receiveRequest();
       return;
     }
+    const done = this.completed?.get(key);
+    if (done !== undefined) {
+      // §17.2.2: a retransmission in Completed gets the final response again.
+      this.counters.absorbed++;
+      this.counters.retransmissions++;
+      this.resendCompleted(done, source);
+      return;
+    }
     const reliable = this.isReliable(source);
     const tx = new ServerTransaction<T>(
       this.host,
@@ -189,6 +204,17 @@ export class TransactionLayer<T> {
     this.counters.serverCreated++;
     tx.start();
     this.options.onRequest(req, tx);
+  }
+
+  /** Sends a completed transaction's response again; a failure is counted (the transaction is gone, nobody to tell). */
+  private resendCompleted(data: Buffer, target: T): void {
+    const failed = (): void => { this.counters.transportErrors++; };
+    try {
+      const r = this.options.sendBytes!(data, target);
+      if (r !== undefined) r.catch(failed);
+    } catch {
+      failed();
+    }
   }
 
   /**
@@ -259,7 +285,7 @@ export class TransactionLayer<T> {
 
   /** True when a server transaction has this key (`serverTransactionKey`): the overload fast path's retransmission test. */
   hasServerTransaction(key: string): boolean {
-    return this.servers.has(key);
+    return this.servers.has(key) || this.completed?.has(key) === true;
   }
 
   /** The server transaction a request (or retransmission) belongs to. */
@@ -290,5 +316,6 @@ export class TransactionLayer<T> {
     this.closed = true;
     for (const tx of [...this.clients.values()]) tx.terminate();
     for (const tx of [...this.servers.values()]) tx.terminate();
+    this.completed?.clear();
   }
 }

@@ -7,7 +7,9 @@
  * the last response. Responses go to `source`, the place the request came
  * from; the transport turns that into an address (§18.2.2).
  *
- * Memory: after its final response a transaction lingers only to absorb retransmissions:
+ * Memory: after its final response a transaction lingers only to absorb retransmissions
+ * (a non-INVITE one on UDP is handed to the layer's `CompletedResponses` instead, which keeps
+ * the key and the bytes only, and terminates):
  * Timer J (64*T1 = 32 s on UDP, §17.2.2) for non-INVITE, Timer L (32 s, RFC 6026 §8.7) for an
  * INVITE in Accepted, Timer H/I for an INVITE in Completed/Confirmed. When the host can send
  * raw bytes the transaction then keeps the final response's status and To tag, plus the bytes
@@ -57,6 +59,8 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
   private pendingReason: TerminationReason = 'completed';
   /** Serialized last response, when the host sends bytes. */
   private lastBytes: Buffer | undefined = undefined;
+  /** The last response left without the send throwing (a failure is on its way as an event). */
+  private finalSent = false;
   private readonly method: string;
 
   constructor(
@@ -153,6 +157,13 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
         this.startTimer(Slot.Linger, this.timers.timerI, 'timerI');
         return;
       case 'startJ':
+        if (this.timers.timerJ > 0 && this.lastBytes !== undefined && this.finalSent && this.host.retire !== undefined) {
+          // Only the bytes are needed from here on: the layer keeps them, the object goes.
+          this.host.retire(this.key, this.lastBytes);
+          this.lastBytes = undefined;
+          this.finish('completed');
+          return;
+        }
         this.startTimer(Slot.Linger, this.timers.timerJ, 'timerJ');
         return;
       case 'startL':
@@ -204,7 +215,7 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
       this.lastResponse = undefined;
       this.request = undefined;
     }
-    this.transmitBytes(bytes, this.source);
+    this.finalSent = this.transmitBytes(bytes, this.source);
   }
 
   private resendLast(): void {

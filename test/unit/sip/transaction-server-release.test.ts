@@ -19,16 +19,19 @@ function bytesSetup() {
 const REGISTER = () => request({ method: 'REGISTER', uri: 'sip:biloxi.com' });
 
 describe('completed server transactions keep only the response bytes (Timer J memory)', () => {
-  test('non-INVITE final: request and response object released, retransmissions resend the same bytes', () => {
+  test('non-INVITE final over UDP: the transaction hands its bytes to the layer and ends; retransmissions get the same bytes until Timer J', () => {
     const { layer, timers, txs, bytes, sent } = bytesSetup();
     const reg = REGISTER();
+    const ended: string[] = [];
     layer.receiveRequest(reg, UDP);
     const tx = txs[0]!;
+    tx.onTerminated = (_t, reason) => ended.push(reason);
     assert.equal(tx.request, reg);
     const res = createResponse(reg, 401, 'Unauthorized', { headers: { 'WWW-Authenticate': 'Digest realm="biloxi.com", nonce="n"' } });
     const wireBytes = res.toBuffer();
     tx.respond(res);
-    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.state, 'Terminated', 'nothing of the object is needed any more');
+    assert.deepEqual(ended, ['completed'], 'the TU hears the end at once');
     assert.equal(tx.request, undefined);
     assert.equal(tx.lastResponse, undefined);
     assert.equal(tx.lastStatus, 401);
@@ -36,20 +39,53 @@ describe('completed server transactions keep only the response bytes (Timer J me
     assert.equal(bytes.length, 1);
     assert.deepEqual(bytes[0]!.data, wireBytes);
     assert.equal(bytes[0]!.target, UDP);
+    assert.equal(layer.size, 1, 'the layer still counts it: Completed until Timer J');
+    assert.equal(layer.hasServerTransaction(tx.key), true);
 
-    // A retransmitted REGISTER gets the identical bytes (the same Buffer: no re-serialization).
+    // A retransmitted REGISTER gets the identical bytes, from the layer; the TU sees nothing.
     timers.advance(500);
     layer.receiveRequest(REGISTER(), UDP);
     assert.equal(bytes.length, 2);
-    assert.equal(bytes[1]!.data, bytes[0]!.data);
+    assert.deepEqual(bytes[1]!.data, wireBytes);
     assert.equal(layer.counters.retransmissions, 1);
+    assert.equal(txs.length, 1, 'no new transaction');
 
-    // Timer J (64*T1) still ends it.
+    // Timer J (64*T1) still ends it: then the same request is a new one.
     timers.advance(32_000 - 500 - 1);
     assert.equal(layer.size, 1);
     timers.advance(1);
     assert.equal(layer.size, 0);
-    assert.equal(tx.terminationReason, 'completed');
+    assert.equal(layer.hasServerTransaction(tx.key), false);
+    layer.receiveRequest(REGISTER(), UDP);
+    assert.equal(txs.length, 2);
+    layer.close();
+    assert.equal(layer.size, 0);
+  });
+
+  test('Timer J expiries keep their order through bursts (the ring grows and shrinks)', () => {
+    const { layer, timers, txs, bytes } = bytesSetup();
+    for (let i = 0; i < 3000; i++) {
+      const reg = request({ method: 'REGISTER', uri: 'sip:biloxi.com', branch: `z9hG4bKburst${i}` });
+      layer.receiveRequest(reg, UDP);
+      txs[i]!.respond(createResponse(reg, 200));
+      if (i % 1000 === 999) timers.advance(1000);
+    }
+    assert.equal(layer.size, 3000);
+    timers.advance(32_000 - 3000);
+    assert.equal(layer.size, 2000, 'the first thousand expired at 32 s');
+    layer.receiveRequest(request({ method: 'REGISTER', uri: 'sip:biloxi.com', branch: 'z9hG4bKburst2999' }), UDP);
+    assert.equal(bytes.length, 3001, 'a late one is still absorbed');
+    timers.advance(2000);
+    assert.equal(layer.size, 0);
+    layer.close();
+  });
+
+  test('over TCP the transaction ends at once (Timer J is 0) and keeps nothing', () => {
+    const { layer, txs } = bytesSetup();
+    const reg = REGISTER();
+    layer.receiveRequest(reg, { ...UDP, protocol: 'tcp' });
+    txs[0]!.respond(createResponse(reg, 200));
+    assert.equal(layer.size, 0);
     layer.close();
   });
 
