@@ -6,7 +6,20 @@
  *     npm run bench -- api          # HTTP API vs a bare Fastify route
  *     npm run bench -- sip media    # parser, registrations; RTP relay
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+
+/**
+ * The server code under test is the compiled build, as `npm start` runs it (`bench/compiled-src.mjs`);
+ * `BENCH_SOURCE=ts` measures the TypeScript sources through tsx instead.
+ */
+function useCompiledBuild(): void {
+  if (process.env.BENCH_SOURCE === 'ts') return;
+  const built = spawnSync(process.execPath, [new URL('../scripts/build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('bench: npm run build failed');
+  register('./compiled-src.mjs', import.meta.url);
+}
 
 /** Benchmark name → modules (relative to bench/), run in order. Missing files are skipped. */
 export const BENCHMARKS: Record<string, string[]> = {
@@ -37,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}; choose from ${Object.keys(BENCHMARKS).join(', ')}\n`);
     return 2;
   }
+  useCompiledBuild();
+  process.stdout.write(`server code: ${process.env.BENCH_SOURCE === 'ts' ? 'TypeScript sources through tsx (BENCH_SOURCE=ts)' : 'the compiled build (dist/, as npm start runs it)'}\n`);
   let ran = 0;
   for (const name of names) {
     const files = BENCHMARKS[name]!.filter((f) => existsSync(new URL(f, import.meta.url)));
