@@ -31,7 +31,8 @@ import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { getFreePort, spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { kamailioMissing, startKamailio, type RunningKamailio } from './kamailio.ts';
 import { DID, farEnd, sleep, startBench, type Bench } from './call-bench-server.ts';
 import { currentRssMb } from './memory.ts';
 
@@ -50,6 +51,8 @@ export interface CpsStep {
   cpuUsPerCall: number;
   refSuccessful: number;
   refFailed: number;
+  /** The same rate through Kamailio as a stateful proxy to the reference UAS (when installed); CPU of all its processes. */
+  kamailio?: { calls: number; successful: number; failed: number; retransmissions: number; cpuUsPerCall: number };
 }
 
 export interface MediaStep {
@@ -85,12 +88,17 @@ async function cps(b: Bench): Promise<CpsStep[]> {
   const profile = process.env.BENCH_CALLS_PROFILE;
   const uas = await farEnd(b, 'uas-200-only.xml');
   const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000 });
+  // The issue's peer: Kamailio as a stateful proxy (2 children) in front of the reference UAS.
+  const missing = process.env.BENCH_CALLS_KAMAILIO === '0' ? 'BENCH_CALLS_KAMAILIO=0' : kamailioMissing();
+  const kamailio: RunningKamailio | null = missing !== null ? null
+    : await startKamailio('proxy.cfg', await getFreePort('udp'), { UAS: ref.address, CHILDREN: '2' }).catch((err: Error) => { console.log(`kamailio: not measured (${err.message})`); return null; });
+  if (missing !== null) console.log(`kamailio: not measured (${missing})`);
   const session = profile ? new Session() : undefined;
   if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
   const steps: CpsStep[] = [];
   const pids: number[] = [];
   console.log(`calls per second: sipp uac -> B2BUA (trunk in, DID, forward, default trunk) -> sipp UAS 200-only, ${seconds} s per step, SQLite`);
-  console.log(' rate   calls   ok    failed  retrans   CDRs       CPU/call   |  reference sipp->sipp ok / failed');
+  console.log(` rate   calls   ok    failed  retrans   CDRs       CPU/call   |  reference sipp->sipp ok / failed${kamailio ? '  |  Kamailio proxy ok / failed / retrans, CPU/call' : ''}`);
   try {
     // Warm-up: JIT, caches, SQLite pages.
     await sippCps(b.sipTarget, 100, 1);
@@ -104,15 +112,22 @@ async function cps(b: Bench): Promise<CpsStep[]> {
       const cdrs = await cdrCount(b, r.pid);
       const calls = r.stats.totalCallCreated;
       const reference = await sippCps(ref.address, rate, seconds);
+      const kamCpu0 = kamailio?.cpuUs() ?? 0;
+      const viaKamailio = kamailio ? await sippCps(kamailio.address, rate, seconds) : undefined;
       const step: CpsStep = {
         rate, calls, successful: r.stats.successful, failed: r.stats.failed, retransmissions: r.stats.retransmissions, cdrs, cdrsFinal: 0,
         cpuUsPerCall: (cpu.user + cpu.system) / Math.max(1, calls),
         refSuccessful: reference.stats.successful, refFailed: reference.stats.failed,
+        kamailio: viaKamailio && {
+          calls: viaKamailio.stats.totalCallCreated, successful: viaKamailio.stats.successful, failed: viaKamailio.stats.failed, retransmissions: viaKamailio.stats.retransmissions,
+          cpuUsPerCall: (kamailio!.cpuUs() - kamCpu0) / Math.max(1, viaKamailio.stats.totalCallCreated),
+        },
       };
       steps.push(step);
       console.log([
         pad(rate, 5), pad(calls, 7), pad(step.successful, 6), pad(step.failed, 6), pad(step.retransmissions, 8),
         pad(`${cdrs}${cdrs === calls ? ' =' : ' !'}`, 8), pad(`${step.cpuUsPerCall.toFixed(0)} us`, 11), '  |', pad(step.refSuccessful, 8), '/', step.refFailed,
+        ...(step.kamailio ? ['  |', pad(step.kamailio.successful, 8), '/', step.kamailio.failed, '/', step.kamailio.retransmissions, ',', `${step.kamailio.cpuUsPerCall.toFixed(0)} us`] : []),
       ].join(' '));
       pids.push(r.pid);
       if (step.failed > 0) break;
@@ -133,6 +148,7 @@ async function cps(b: Bench): Promise<CpsStep[]> {
       console.log(`CPU profile written to ${profile}`);
     }
     await uas.stop();
+    await kamailio?.stop();
     await ref.stop();
   }
   // Strict: a call whose ACK or BYE was lost shows as "successful" in sipp (its BYE may take a
@@ -140,6 +156,11 @@ async function cps(b: Bench): Promise<CpsStep[]> {
   const clean = steps.filter((s) => s.failed === 0 && s.cdrs === s.calls && s.cdrsFinal === s.calls);
   const best = clean.length ? Math.max(...clean.map((s) => s.rate)) : 0;
   console.log(`highest rate with 0 failed calls and every CDR within 5 s: ${best} CPS (target >= 2,000): ${best >= 2000 ? 'OK' : 'MISSED'}. CDRs "!": some only after the no-ACK timeout (lost datagrams)`);
+  const kamClean = steps.filter((s) => s.kamailio !== undefined && s.kamailio.failed === 0 && s.kamailio.retransmissions === 0 && s.kamailio.successful === s.kamailio.calls);
+  if (steps.some((s) => s.kamailio !== undefined)) {
+    const kamBest = kamClean.length ? Math.max(...kamClean.map((s) => s.rate)) : 0;
+    console.log(`Kamailio stateful proxy, highest clean step of this ladder: ${kamBest} CPS; B2BUA / Kamailio: ${kamBest ? (best / kamBest).toFixed(2) : '-'} (target >= 1.0; the ladder stops at the B2BUA's first failed step, so Kamailio's own limit may be higher)`);
+  }
   return steps;
 }
 
