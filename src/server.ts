@@ -128,6 +128,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
         srtpAuthTimeoutMs: config.calls.srtpAuthFailMs,
+        log: (message) => logger.info({ component: 'media' }, message),
       });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());

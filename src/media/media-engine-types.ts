@@ -40,6 +40,11 @@ export interface MediaEngineOptions {
   tickMs?: number;
   /** SO_RCVBUF/SO_SNDBUF of each leg socket in bytes; 0 (default) keeps the OS default. */
   socketBufferBytes?: number;
+  /**
+   * Start-up notes, once per worker (and per restart): whether plain relays run in the native
+   * relay thread (`STROWGER_MEDIA_NATIVE_RELAY`, native-relay.ts) or why they stay in JS.
+   */
+  log?: (message: string) => void;
 }
 
 /** What the B2BUA puts into the SDP it sends for this leg (c= address, m= port, a=rtcp). */

@@ -88,9 +88,11 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private nextLegId = 1;
   private closing: Promise<void> | null = null;
   private readonly links: WorkerLinks;
+  private readonly log: (message: string) => void;
 
   constructor(options: MediaEngineOptions) {
     super();
+    this.log = options.log ?? (() => {});
     const [min, max] = options.portRange;
     this.pool = new PortPool(min, max);
     this.bindAddress = options.bindAddress ?? '0.0.0.0';
@@ -511,6 +513,9 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
         if (this.legs.has(legId) && !this.links.isLinkLeg(legId)) this.emit('timeout', legId, reason);
       },
       onExit: (handle, code, error) => this.onWorkerExit(handle, code, error),
+      onReady: (handle, nativeRelay) => this.log(nativeRelay === null
+        ? `media worker ${handle.index}: plain relays run in the native relay thread`
+        : `media worker ${handle.index}: native relay not used (${nativeRelay}); relaying in JS`),
       onZrtp: (legId, packet) => {
         if (this.legs.has(legId)) this.emit('zrtp', legId, Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
       },

@@ -134,6 +134,11 @@ export interface MediaGraphOptions {
   onDtmf?: (event: GraphDtmfEvent) => void;
   /** Monotonic ms for the RFC 4733 receivers' timeout (default `performance.now`). */
   now?: () => number;
+  /**
+   * Pass edges and decode paths were just re-derived (the worker hands the pairs that became
+   * plain relays to the native relay, and takes back those that stopped being).
+   */
+  onRecomputed?: () => void;
 }
 
 /** What `onDtmf` reports (the worker forwards it as the engine's `dtmf` event). */
@@ -514,6 +519,7 @@ export class MediaGraph {
     this.sinkCount = planOf.size;
     if (planOf.size > 0) this.clock.start();
     else this.clock.stop();
+    this.options.onRecomputed?.();
   }
 
   /** PCM rate an endpoint works at on the decode path. */

@@ -413,7 +413,7 @@ export class RelayLeg {
     return true;
   }
 
-  snapshot(worker: number, timeOrigin: number, media: LegStats['media']): LegStats {
+  snapshot(worker: number, timeOrigin: number, media: LegStats['media'], native = false): LegStats {
     return {
       id: this.id,
       worker,
@@ -428,6 +428,7 @@ export class RelayLeg {
       media,
       srtp: this.srtp === null ? null : this.srtp.snapshot(),
       zrtp: this.zrtp === null ? null : { packetsIn: this.zrtpIn, packetsOut: this.zrtpOut, dropped: this.zrtpDropped },
+      native,
     };
   }
 }

@@ -117,6 +117,8 @@ export interface LegStats {
   srtp: LegSrtpStats | null;
   /** ZRTP packets on the leg's RTP port (handed to the main thread, sent, over the rate limit); null when ZRTP is off. */
   zrtp: { packetsIn: number; packetsOut: number; dropped: number } | null;
+  /** The leg's RTP is relayed by the native relay thread right now (native-relay.ts), not in JS. */
+  native: boolean;
 }
 
 /** Worker-wide counters pushed every tick; the engine derives rates from their deltas. */
@@ -151,7 +153,8 @@ export type EndpointEvent =
   | { type: 'levels'; levels: Array<[LegId, number]> };
 
 export type RelayEvent =
-  | { type: 'ready' }
+  /** `nativeRelay`: null when plain relays go native, else why they stay in JS (logged once per worker). */
+  | { type: 'ready'; nativeRelay: string | null }
   | { type: 'endpoint'; event: EndpointEvent }
   | { type: 'reply'; req: number; ok: true; result: unknown }
   | { type: 'reply'; req: number; ok: false; code: MediaErrorCode; detail: string }

@@ -23,6 +23,8 @@ export interface RelayWorkerHooks {
   onZrtp(legId: LegId, packet: Uint8Array): void;
   /** The worker died without `terminate()` being asked for. */
   onExit(handle: RelayWorkerHandle, code: number, error: Error | undefined): void;
+  /** The worker is up; `nativeRelay` is null when plain relays go native, else why they do not. */
+  onReady?(handle: RelayWorkerHandle, nativeRelay: string | null): void;
 }
 
 /** Rates over the last tick interval. */
@@ -96,6 +98,7 @@ export class RelayWorkerHandle {
       switch (event.type) {
         case 'ready':
           this.isReady = true;
+          hooks.onReady?.(this, event.nativeRelay);
           markReady();
           break;
         case 'reply':

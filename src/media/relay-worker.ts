@@ -21,11 +21,15 @@ import type { Recorder } from './recorder.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 import { MediaError } from './errors.ts';
 import { MessageBatcher, forEachMessage } from './message-batcher.ts';
-import { directSender, onDatagram } from '../net/udp-direct.ts';
+import { directSender, onDatagram, udpFdHandle } from '../net/udp-direct.ts';
+import { LegSrtp } from './srtp/leg-srtp.ts';
+import { NativeRelay, loadNativeRelay } from './native-relay.ts';
+import type { LegHandles } from './native-relay.ts';
 
 /** `STROWGER_MEDIA_DIRECT_UDP=0`: the public dgram API (comparison; the worker inherits the env). */
 const DIRECT_UDP = process.env.STROWGER_MEDIA_DIRECT_UDP !== '0';
-import { LegSrtp } from './srtp/leg-srtp.ts';
+/** `STROWGER_MEDIA_NATIVE_RELAY=0`: plain relays stay in JS (comparison; the worker inherits the env). */
+const NATIVE_RELAY = process.env.STROWGER_MEDIA_NATIVE_RELAY !== '0';
 
 const port = parentPort;
 if (port === null) throw new Error('relay-worker.ts must run in a worker thread');
@@ -40,7 +44,13 @@ interface LegSockets {
 /** How often metered levels go to the main thread (a speaker change shows within this). */
 const LEVELS_MS = 200;
 const legs = new Map<LegId, RelayLeg>();
+/** Socket handles of each leg, for the native relay (absent when this Node hides them). */
+const handlesOf = new Map<RelayLeg, LegHandles>();
+const nativeLoad = NATIVE_RELAY ? loadNativeRelay() : { addon: null, reason: 'STROWGER_MEDIA_NATIVE_RELAY=0' };
+/** Plain relays (see native-relay.ts `eligiblePeer`) run in its thread; null: everything in JS. */
+const native = nativeLoad.addon === null ? null : new NativeRelay(nativeLoad.addon, (leg) => handlesOf.get(leg) ?? null);
 const graph = new MediaGraph({
+  onRecomputed: native === null ? undefined : () => native.reconcile(legs.values()),
   codecs: graphCodecs,
   resampler: graphResampler,
   onDtmf: (e) => send({ type: 'endpoint', event: { type: 'dtmf', legId: e.legId, digit: e.digit, durationMs: e.durationMs, source: e.source } }),
@@ -132,7 +142,13 @@ async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<
   rtp.on('error', onError);
   rtcp.on('error', onError);
   onDatagram(rtp, (msg, address, from) => leg.receiveRtp(msg, address, from, performance.now()), DIRECT_UDP);
-  onDatagram(rtcp, (msg, address, from) => leg.receiveRtcp(msg, address, from, performance.now()), DIRECT_UDP);
+  onDatagram(rtcp, (msg, address, from) => {
+    // While the pair is native, the addon owns the RTCP latch and the sink's stream.
+    if (native === null || !native.rtcp(leg, msg, address, from)) leg.receiveRtcp(msg, address, from, performance.now());
+  }, DIRECT_UDP);
+  const rtpHandle = udpFdHandle(rtp);
+  const rtcpHandle = udpFdHandle(rtcp);
+  if (rtpHandle !== null && rtcpHandle !== null) handlesOf.set(leg, { rtp: rtpHandle, rtcp: rtcpHandle });
   legs.set(legId, leg);
   sockets.set(legId, { rtp, rtcp });
   graph.addLeg(leg);
@@ -197,8 +213,10 @@ async function releaseLeg(legId: LegId): Promise<null> {
     return null;
   }
   const leg = legOf(legId);
+  native?.detach(leg);
   graph.remove(legId);
   legs.delete(legId);
+  handlesOf.delete(leg);
   retired.packetsIn += leg.rtp.packetsIn + leg.rtcp.packetsIn;
   retired.packetsOut += leg.rtp.packetsOut + leg.rtcp.packetsOut;
   retired.bytesIn += leg.rtp.bytesIn + leg.rtcp.bytesIn;
@@ -228,14 +246,37 @@ function droppedOf(leg: RelayLeg): number {
     rtcp.latch.dropped + rtcp.droppedInvalid + rtcp.droppedUnrouted + (leg.srtp === null ? 0 : leg.srtp.dropped);
 }
 
+/**
+ * Runs a request. The RTP legs it changes are first taken back from the native relay (their
+ * state into JS, JS reads their sockets again), and handed back afterwards if they still form
+ * a plain relay pair; a graph change also reconciles every leg (`onRecomputed`).
+ */
 async function handle(msg: RelayRequest): Promise<unknown> {
+  if (native === null) return dispatch(msg);
+  const touched: RelayLeg[] = [];
+  for (const id of changedBy(msg)) {
+    const leg = legs.get(id);
+    if (leg === undefined) continue;
+    native.detach(leg);
+    touched.push(leg);
+  }
+  try {
+    return await dispatch(msg);
+  } finally {
+    if (touched.length > 0) native.reconcile(touched.filter((l) => legs.get(l.id) === l));
+  }
+}
+
+async function dispatch(msg: RelayRequest): Promise<unknown> {
   const now = performance.now();
   switch (msg.op) {
     case 'create':
       return createLeg(msg.legId, msg.rtpPort, msg.family);
-    case 'remote':
-      legOf(msg.legId).setRemote(msg.remote, now);
+    case 'remote': {
+      const leg = legOf(msg.legId);
+      leg.setRemote(msg.remote, now);
       return null;
+    }
     case 'createPlayer':
       return createPlayer(msg.id, msg.source, msg.loop);
     case 'createRecorder':
@@ -260,9 +301,11 @@ async function handle(msg: RelayRequest): Promise<unknown> {
       legOf(msg.legId);
       graph.unbridge(msg.legId);
       return null;
-    case 'direction':
-      legOf(msg.legId).setDirection(msg.direction, now);
+    case 'direction': {
+      const leg = legOf(msg.legId);
+      leg.setDirection(msg.direction, now);
       return null;
+    }
     case 'dtmf':
       legOf(msg.legId);
       try {
@@ -291,8 +334,25 @@ async function handle(msg: RelayRequest): Promise<unknown> {
       graphNode(msg.legId);
       graph.setMetered(msg.legId, msg.on);
       return null;
-    case 'stats':
-      return legOf(msg.legId).snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId));
+    case 'stats': {
+      const leg = legOf(msg.legId);
+      native?.peek(leg);
+      return leg.snapshot(config.index, performance.timeOrigin, graph.stats(msg.legId), native !== null && native.isAttached(leg));
+    }
+  }
+}
+
+/** The endpoints a request changes (see {@link handle}); reads and creations change none. */
+function changedBy(msg: RelayRequest): LegId[] {
+  switch (msg.op) {
+    case 'remote': case 'codec': case 'direction': case 'dtmf': case 'srtp': case 'zrtp': case 'zrtpSend': case 'release': case 'unbridge': case 'meter':
+      return [msg.legId];
+    case 'connect':
+      return [msg.sink, ...msg.sources];
+    case 'bridge':
+      return [msg.a, msg.b];
+    default:
+      return [];
   }
 }
 
@@ -310,6 +370,7 @@ function onRequest(msg: RelayRequest): void {
 
 function tick(): void {
   const now = performance.now();
+  native?.sync();
   let packetsIn = retired.packetsIn;
   let packetsOut = retired.packetsOut;
   let bytesIn = retired.bytesIn;
@@ -330,10 +391,16 @@ function tick(): void {
   const clock = graph.clock;
   const jitter = graph.jitterTotals();
   send({
-    type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: threadCpuMs(),
+    type: 'tick', legs: legs.size, packetsIn, packetsOut, bytesIn, bytesOut, dropped, cpuMs: cpuMs(),
     clockTicks: clock.ticks, lateTicks: clock.lateTicks, skippedTicks: clock.skippedTicks, decodeSinks: graph.decodeSinks,
     jitterLost: jitter.lost, jitterLate: jitter.late, concealed: jitter.concealed,
   });
+}
+
+/** This thread's CPU plus the native relay thread's (it works for this worker). */
+function cpuMs(): number {
+  const own = threadCpuMs();
+  return own < 0 || native === null ? own : own + native.cpuMs();
 }
 
 setInterval(tick, config.tickMs);
@@ -341,5 +408,5 @@ setInterval(tick, config.tickMs);
 setInterval(() => {
   if (graph.meteredCount > 0) send({ type: 'endpoint', event: { type: 'levels', levels: graph.levels() } });
 }, LEVELS_MS);
-send({ type: 'ready' });
+send({ type: 'ready', nativeRelay: nativeLoad.reason });
 void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)

@@ -15,6 +15,19 @@
  */
 import type { RtpHeader } from './rtp-header.ts';
 
+/** A stream's state, as {@link RtpOutStream.exportState} gives it. */
+export interface RtpOutState {
+  ssrc: number;
+  seq: number;
+  ts: number;
+  at: number;
+  switches: number;
+  mapped: boolean;
+  sourceSsrc: number;
+  seqDelta: number;
+  tsDelta: number;
+}
+
 export class RtpOutStream {
   readonly ssrc: number;
   /** Sequence number of the newest packet sent (the next feeder continues at +1). */
@@ -109,6 +122,26 @@ export class RtpOutStream {
       this.ts = ts;
       this.at = at;
     }
+  }
+
+  /** Everything the rewrite depends on, for a relay that continues this stream elsewhere (native-relay.ts). */
+  exportState(): RtpOutState {
+    return {
+      ssrc: this.ssrc, seq: this.seq, ts: this.ts, at: this.at, switches: this.switches,
+      mapped: this.mapped, sourceSsrc: this.sourceSsrc, seqDelta: this.seqDelta, tsDelta: this.tsDelta,
+    };
+  }
+
+  /** Continues from a state {@link exportState} gave; the SSRC stays this stream's own. */
+  importState(s: RtpOutState): void {
+    this.seq = s.seq;
+    this.ts = s.ts;
+    this.at = s.at;
+    this.switches = s.switches;
+    this.mapped = s.mapped;
+    this.sourceSsrc = s.sourceSsrc;
+    this.seqDelta = s.seqDelta;
+    this.tsDelta = s.tsDelta;
   }
 
   /** The packetizer takes over: the next relayed packet, whenever it comes, remaps. */

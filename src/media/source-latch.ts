@@ -21,6 +21,22 @@
  * {@link reset} (on a new SDP address) forgets the latch and starts again at step 1.
  * Everything is plain number/string fields: `accept` allocates nothing.
  */
+/** A latch's state, as {@link SourceLatch.exportState} gives it. */
+export interface SourceLatchState {
+  latched: boolean;
+  address: string;
+  port: number;
+  ssrc: number;
+  dropped: number;
+  moves: number;
+  windowEndsAt: number;
+  lastAt: number;
+  sdpAddress: string;
+  sdpPort: number;
+  windowMs: number;
+  relatchAfterMs: number;
+}
+
 export class SourceLatch {
   latched = false;
   /** Latched source address (as reported by the socket), '' when not latched. */
@@ -90,6 +106,29 @@ export class SourceLatch {
     this.ssrc = ssrc;
     this.windowEndsAt = now + this.windowMs;
     this.lastAt = now;
+  }
+
+  /** Everything the rule depends on, for a relay that continues this latch elsewhere (native-relay.ts). */
+  exportState(): SourceLatchState {
+    return {
+      latched: this.latched, address: this.address, port: this.port, ssrc: this.ssrc, dropped: this.dropped, moves: this.moves,
+      windowEndsAt: this.windowEndsAt, lastAt: this.lastAt, sdpAddress: this.sdpAddress, sdpPort: this.sdpPort,
+      windowMs: this.windowMs, relatchAfterMs: this.relatchAfterMs,
+    };
+  }
+
+  /** Continues from a state {@link exportState} gave (the window settings stay this latch's own). */
+  importState(s: SourceLatchState): void {
+    this.latched = s.latched;
+    this.address = s.address;
+    this.port = s.port;
+    this.ssrc = s.ssrc;
+    this.dropped = s.dropped;
+    this.moves = s.moves;
+    this.windowEndsAt = s.windowEndsAt;
+    this.lastAt = s.lastAt;
+    this.sdpAddress = s.sdpAddress;
+    this.sdpPort = s.sdpPort;
   }
 
   private moveTo(address: string, port: number, now: number): void {

@@ -115,3 +115,22 @@ export function onDatagram(socket: dgram.Socket, onDatagram: (msg: Buffer, addre
     else onDatagram(buf, rinfo.address, rinfo.port);
   };
 }
+
+/** What a borrower of the socket's descriptor needs of its libuv handle (native-relay.ts). */
+export interface UdpFdHandle {
+  /** The socket's file descriptor, -1 when closed. */
+  readonly fd: number;
+  /** Stops libuv reading the socket (the descriptor stays open, sends still work). */
+  recvStop(): number;
+  /** Resumes reading (datagrams queued meanwhile are delivered). */
+  recvStart(): number;
+}
+
+/** The libuv handle of a bound socket, or null when this Node does not expose it (or `enabled` is false). */
+export function udpFdHandle(socket: dgram.Socket, enabled = true): UdpFdHandle | null {
+  const found = probe(socket, enabled);
+  if (found === null) return null;
+  const handle = (socket as unknown as Record<symbol, { handle: Partial<UdpFdHandle> | null }>)[found.state].handle;
+  if (handle === null || typeof handle.fd !== 'number' || handle.fd < 0 || typeof handle.recvStop !== 'function' || typeof handle.recvStart !== 'function') return null;
+  return handle as UdpFdHandle;
+}
