@@ -9,6 +9,11 @@
  * - with `MEDIA_BENCH_DGRAM=1`, the engine itself on the public dgram API (`socket.send`, the
  *   'message' event: how the relay worked before `src/net/udp-direct.ts`), a second engine.
  *
+ * The engine relays plain pairs in its native relay thread (native/udp-relay) when the addon is
+ * built: `MEDIA_BENCH_NATIVE=0` runs it in JS instead (`STROWGER_MEDIA_NATIVE_RELAY=0`),
+ * `MEDIA_BENCH_NATIVE=both` adds a second engine in JS, measured in the same steps ("engine JS").
+ * Both legs of every call get PCMU (what the PBX signals), so the pairs qualify for the native relay.
+ *
  * The load comes from `relay-loadgen.c`, built with gcc at run time and pinned to the other CPU
  * (sendmmsg/recvmmsg: it is not the bottleneck); without gcc, the Node sender process of
  * `media-relay.ts`, and the printout says so. Per step and system: loss per direction, CPU
@@ -31,6 +36,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMediaEngine } from '../src/media/index.ts';
 import type { MediaEngine } from '../src/media/index.ts';
 import { Sender, growCalls } from './media-relay.ts';
+import type { LegCodec } from '../src/media/index.ts';
+import { loadNativeRelay } from '../src/media/native-relay.ts';
 import { CLoadGen, buildLoadGen, pinSelf } from './relay-loadgen.ts';
 import type { LoadGenerator, LoadResult } from './relay-loadgen.ts';
 import { Rtpengine, rtpengineMissing } from './rtpengine.ts';
@@ -45,6 +52,8 @@ const BIG_BUFFER = 4 << 20;
  * (MEDIA_BENCH_DGRAM=1) has no room left outside and may meet a test's range.
  */
 const PORTS = { engine: 50000, rtpengine: 10000, dgramEngine: 36000 };
+/** G.711 as the PBX signals it: every call's legs get it, so plain pairs qualify for the native relay. */
+const PCMU: LegCodec = { pt: 0, name: 'PCMU', clockRate: 8000, channels: 1, fmtp: null, telephoneEventPt: null, ptime: 20 };
 
 /**
  * A system that lost more than this while using >= SATURATED % of a core ran out of CPU: it is
@@ -77,6 +86,8 @@ export interface PassthroughStep {
   engine: RelayFigures | null;
   /** The same engine on the public dgram API (STROWGER_MEDIA_DIRECT_UDP=0), with MEDIA_BENCH_DGRAM=1. */
   dgram: RelayFigures | null;
+  /** The same engine relaying in JS (STROWGER_MEDIA_NATIVE_RELAY=0), with MEDIA_BENCH_NATIVE=both. */
+  js: RelayFigures | null;
   echo: RelayFigures | null;
   rtpengine: RelayFigures | null;
 }
@@ -159,12 +170,17 @@ export async function run(): Promise<PassthroughStep[]> {
   const noRtpengine = rtpengineMissing();
   const rtpengine = noRtpengine === null ? await Rtpengine.start({ ngPort: await freeUdpPort(), portMin: PORTS.rtpengine, portMax: PORTS.rtpengine + maxCalls * 4 + 400, cpu: relayCpu }) : null;
   const unpin = relayCpu !== null ? pinSelf(relayCpu) : () => {};
-  const engine = await createMediaEngine({ portRange: [PORTS.engine, Math.min(65534, PORTS.engine + maxCalls * 4 + 400)], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
+  const nativeMode = process.env.MEDIA_BENCH_NATIVE ?? '1';
+  const nativeLoad = loadNativeRelay();
+  const engine = await engineWith({ STROWGER_MEDIA_NATIVE_RELAY: nativeMode === '0' ? '0' : '1' }, PORTS.engine, maxCalls);
+  // The JS engine takes the dgram engine's range: MEDIA_BENCH_NATIVE=both wins over MEDIA_BENCH_DGRAM=1.
+  const jsEngine = nativeMode === 'both' ? await engineWith({ STROWGER_MEDIA_NATIVE_RELAY: '0' }, PORTS.dgramEngine, maxCalls) : null;
   // "Before": a second engine whose worker uses dgram's send()/'message' (the env is read there).
-  const dgramEngine = process.env.MEDIA_BENCH_DGRAM === '1' ? await engineOnDgram(PORTS.dgramEngine, maxCalls) : null;
+  const dgramEngine = process.env.MEDIA_BENCH_DGRAM === '1' && jsEngine === null ? await engineWith({ STROWGER_MEDIA_DIRECT_UDP: '0', STROWGER_MEDIA_NATIVE_RELAY: '0' }, PORTS.dgramEngine, maxCalls) : null;
   const echo = await startEcho();
 
   console.log(`pass-through relay: 1 engine worker${relayCpu !== null ? ` pinned to CPU ${relayCpu}` : ' (not pinned)'}, 20 ms packets of 172 octets both ways, ${stepMs} ms per step; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`engine relay: ${nativeMode === '0' ? 'JS (MEDIA_BENCH_NATIVE=0)' : nativeLoad.reason === null ? 'native relay thread (native/udp-relay)' : `JS: native relay unavailable (${nativeLoad.reason})`}${jsEngine !== null ? '; "engine JS": a second engine relaying in JS' : ''}`);
   console.log(`load: ${gen.kind}${'reason' in build ? ` — the C generator is not used: ${build.reason}` : ''}`);
   console.log(`references: ${rtpengine !== null ? `rtpengine ${rtpengine.version} (userspace, --num-threads=1${relayCpu !== null ? `, pinned to CPU ${relayCpu}` : ''})` : `no rtpengine: ${noRtpengine}`}; Node one-socket UDP echo (worker thread, ${echoMs} ms)`);
   console.log('calls  system     loss A>B  loss B>A     CPU  us/pkt  calls/core  latency p50/p99/max  peak RSS  gen CPU');
@@ -174,6 +190,8 @@ export async function run(): Promise<PassthroughStep[]> {
   const engineTargets: number[] = [];
   const dgramTargets: number[] = [];
   let dgramOn = dgramEngine !== null;
+  const jsTargets: number[] = [];
+  let jsOn = jsEngine !== null;
   const rtpeTargets: number[] = [];
   let rtpeCalls = 0;
   let engineOn = true;
@@ -181,12 +199,16 @@ export async function run(): Promise<PassthroughStep[]> {
   try {
     for (const calls of steps) {
       if (!engineOn && !rtpeOn) break;
-      const step: PassthroughStep = { calls, packetsPerSecond: calls * 100, engine: null, dgram: null, echo: null, rtpengine: null };
+      const step: PassthroughStep = { calls, packetsPerSecond: calls * 100, engine: null, dgram: null, js: null, echo: null, rtpengine: null };
       if (engineOn) {
         step.engine = await measureEngine(engine, gen, engineTargets, calls, stepMs);
         engineOn = !lost(step.engine);
         const echoTargets = engineTargets.map(() => echo.port);
         step.echo = await measureInProcess(gen, echoTargets, echoMs);
+      }
+      if (jsEngine !== null && jsOn) {
+        step.js = await measureEngine(jsEngine, gen, jsTargets, calls, stepMs);
+        jsOn = !lost(step.js);
       }
       if (dgramEngine !== null && dgramOn) {
         step.dgram = await measureEngine(dgramEngine, gen, dgramTargets, calls, stepMs);
@@ -212,17 +234,19 @@ export async function run(): Promise<PassthroughStep[]> {
       }
       results.push(step);
       console.log(`${pad(calls, 5)}${row('engine', step.engine)}`);
+      if (jsEngine !== null) console.log(`     ${row('engine JS', step.js)}`);
       if (dgramEngine !== null) console.log(`     ${row('on dgram', step.dgram)}`);
       console.log(`     ${row('echo', step.echo)}`);
       if (rtpengine !== null) console.log(`     ${row('rtpengine', step.rtpengine)}`);
     }
-    summary(results, rtpengine !== null);
+    summary(results, rtpengine !== null, jsEngine !== null);
     return results;
   } finally {
     await gen.stop();
     await echo.stop();
     await engine.close();
     await dgramEngine?.close();
+    await jsEngine?.close();
     await rtpengine?.stop();
     unpin();
   }
@@ -237,20 +261,23 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-async function engineOnDgram(portFrom: number, maxCalls: number): Promise<MediaEngine> {
-  const saved = process.env.STROWGER_MEDIA_DIRECT_UDP;
-  process.env.STROWGER_MEDIA_DIRECT_UDP = '0'; // copied into the worker's env when it starts
+/** An engine of one worker whose env has `env` (copied into the worker's env when it starts). */
+async function engineWith(env: Record<string, string>, portFrom: number, maxCalls: number): Promise<MediaEngine> {
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
   try {
-    return await createMediaEngine({ portRange: [portFrom, portFrom + maxCalls * 4 + 400], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
+    return await createMediaEngine({ portRange: [portFrom, Math.min(65534, portFrom + maxCalls * 4 + 400)], bindAddress: HOST, workers: 1, rtpTimeoutMs: 600_000 });
   } finally {
-    if (saved === undefined) delete process.env.STROWGER_MEDIA_DIRECT_UDP;
-    else process.env.STROWGER_MEDIA_DIRECT_UDP = saved;
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 
 /** Grows the engine to `calls` bridged pass-through calls and runs the load through it. */
 async function measureEngine(engine: MediaEngine, gen: LoadGenerator, targets: number[], calls: number, stepMs: number): Promise<RelayFigures> {
-  await growCalls(engine, gen.ports, targets, calls);
+  await growCalls(engine, gen.ports, targets, calls, { codecs: [PCMU, PCMU] });
   await gen.run(targets, 300); // warm-up: the new legs latch onto the generator
   await sleep(100);
   let peakRss = process.memoryUsage.rss();
@@ -272,16 +299,18 @@ export async function measureInProcess(gen: LoadGenerator, targets: number[], ms
   return figures(r, (cpu.user + cpu.system) / 1000, process.memoryUsage.rss() / 2 ** 20);
 }
 
-function summary(results: PassthroughStep[], withRtpengine: boolean): void {
+function summary(results: PassthroughStep[], withRtpengine: boolean, withJs: boolean): void {
   const best = (pick: (s: PassthroughStep) => RelayFigures | null): { calls: number; f: RelayFigures } | null => {
     const ok = results.filter((s) => clean(pick(s)));
     return ok.length === 0 ? null : { calls: ok.at(-1)!.calls, f: pick(ok.at(-1)!)! };
   };
   const e = best((s) => s.engine);
+  const j = best((s) => s.js);
   const r = best((s) => s.rtpengine);
   const say = (b: { calls: number; f: RelayFigures } | null): string =>
     b === null ? 'no clean step' : `${b.calls} calls clean (< 0.1 % loss, p99 ${b.f.p99Ms ?? '-'} ms), ${b.f.usPerPacket.toFixed(1)} us/pkt there -> ${callsPerCore(b.f)} calls/core`;
   console.log(`\nengine:    ${say(e)}`);
+  if (withJs) console.log(`engine JS: ${say(j)}`);
   if (withRtpengine) console.log(`rtpengine: ${say(r)}`);
   if (e !== null && r !== null) {
     console.log(`ratio engine/rtpengine: ${(e.calls / r.calls).toFixed(2)}x by highest clean step, ${(r.f.usPerPacket / e.f.usPerPacket).toFixed(2)}x by CPU per packet (target >= 1.0)`);
