@@ -395,15 +395,6 @@ static void receive_rtp(inst_t *in, leg_t *self, leg_t *to, uint8_t *msg, size_t
 /* One recvmmsg batch of one borrowed socket; called with the mutex held. */
 static void drain(inst_t *in, pair_t *p, int side) {
   leg_t *self = &p->leg[side], *to = &p->leg[1 - side];
-  for (int i = 0; i < BATCH; i++) {
-    in->riov[i].iov_base = in->rbuf + (size_t)i * BUF_SIZE;
-    in->riov[i].iov_len = BUF_SIZE;
-    memset(&in->rmsg[i].msg_hdr, 0, sizeof in->rmsg[i].msg_hdr);
-    in->rmsg[i].msg_hdr.msg_name = &in->rfrom[i];
-    in->rmsg[i].msg_hdr.msg_namelen = sizeof in->rfrom[i];
-    in->rmsg[i].msg_hdr.msg_iov = &in->riov[i];
-    in->rmsg[i].msg_hdr.msg_iovlen = 1;
-  }
   int n = recvmmsg(self->fd, in->rmsg, BATCH, MSG_DONTWAIT, NULL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) self->c[C_SOCKET_ERRORS]++;
@@ -412,6 +403,7 @@ static void drain(inst_t *in, pair_t *p, int side) {
   double now = monotonic_ms() + in->timeOffset;
   for (int i = 0; i < n; i++) {
     receive_rtp(in, self, to, in->riov[i].iov_base, in->rmsg[i].msg_len, &in->rfrom[i], now);
+    in->rmsg[i].msg_hdr.msg_namelen = sizeof in->rfrom[i]; /* the kernel wrote the source's length */
   }
   if (in->nsend > 0) flush_sends(in);
 }
@@ -422,10 +414,19 @@ static void drain(inst_t *in, pair_t *p, int side) {
 
 static void *relay_thread(void *arg) {
   inst_t *in = arg;
+  for (int i = 0; i < BATCH; i++) {
+    in->riov[i].iov_base = in->rbuf + (size_t)i * BUF_SIZE;
+    in->riov[i].iov_len = BUF_SIZE;
+    memset(&in->rmsg[i].msg_hdr, 0, sizeof in->rmsg[i].msg_hdr);
+    in->rmsg[i].msg_hdr.msg_name = &in->rfrom[i];
+    in->rmsg[i].msg_hdr.msg_namelen = sizeof in->rfrom[i];
+    in->rmsg[i].msg_hdr.msg_iov = &in->riov[i];
+    in->rmsg[i].msg_hdr.msg_iovlen = 1;
+  }
   in->tid = (int)syscall(SYS_gettid);
-  struct epoll_event ev[64];
+  struct epoll_event ev[256];
   while (!in->stop) {
-    int n = epoll_wait(in->epfd, ev, 64, -1);
+    int n = epoll_wait(in->epfd, ev, 256, -1);
     for (int i = 0; i < n && !in->stop; i++) {
       uint64_t key = ev[i].data.u64;
       if (key == EV_WAKE) {
