@@ -492,6 +492,33 @@ static inst_t *instance(napi_env env) {
   return in;
 }
 
+/* The call's arguments into argv[want]; false (exception pending) when fewer were given. */
+static int args(napi_env env, napi_callback_info info, napi_value *argv, size_t want) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_error(env, "STROWGER_NATIVE_RELAY", "missing arguments");
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * The bytes of typed array `v` when it is of `type` with at least `min` elements (its element
+ * count in *length), else NULL with an exception pending.
+ */
+static void *typed(napi_env env, napi_value v, napi_typedarray_type type, size_t min, size_t *length) {
+  napi_typedarray_type t;
+  size_t n, offset;
+  void *data;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, v, &t, &n, &data, &ab, &offset) != napi_ok || t != type || n < min) {
+    napi_throw_error(env, "STROWGER_NATIVE_RELAY", "a typed array of the wrong type or length");
+    return NULL;
+  }
+  if (length != NULL) *length = n;
+  return data;
+}
+
 static napi_value num(napi_env env, double v) {
   napi_value r;
   napi_create_double(env, v, &r);
@@ -540,17 +567,10 @@ static int string_at(napi_env env, napi_value arr, uint32_t i, char *out, size_t
  */
 static napi_value js_attach(napi_env env, napi_callback_info info) {
   inst_t *in = instance(env);
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) return throw_msg(env, "attach: 4 arguments expected");
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *data;
-  napi_value ab;
-  CHECK(napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset));
-  if (type != napi_float64_array || length < 2 * STATE_SIZE) return throw_msg(env, "attach: state is too short");
-  const double *state = data;
+  if (!args(env, info, argv, 4)) return NULL;
+  const double *state = typed(env, argv[0], napi_float64_array, 2 * STATE_SIZE, NULL);
+  if (state == NULL) return NULL;
   void *cdata;
   size_t clen;
   CHECK(napi_get_arraybuffer_info(env, argv[2], &cdata, &clen));
@@ -692,18 +712,12 @@ static napi_value export_state(napi_env env, pair_t *p, double *state) {
 /* Shared by detach (remove = true) and peek: (handle, state: Float64Array) -> latch addresses. */
 static napi_value take(napi_env env, napi_callback_info info, int remove) {
   inst_t *in = instance(env);
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_msg(env, "2 arguments expected");
+  if (!args(env, info, argv, 2)) return NULL;
   double handle;
   CHECK(napi_get_value_double(env, argv[0], &handle));
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *data;
-  napi_value ab;
-  CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, &ab, &offset));
-  if (type != napi_float64_array || length < 2 * STATE_SIZE) return throw_msg(env, "state is too short");
+  double *data = typed(env, argv[1], napi_float64_array, 2 * STATE_SIZE, NULL);
+  if (data == NULL) return NULL;
   pthread_mutex_lock(&in->mu);
   uint32_t slot;
   pair_t *p = pair_of(in, handle, &slot);
@@ -739,19 +753,15 @@ static napi_value js_peek(napi_env env, napi_callback_info info) {
 /* rtcp(handle, side, buffer, address, port): RTCP that reached the (JS-owned) RTCP socket of an attached leg. */
 static napi_value js_rtcp(napi_env env, napi_callback_info info) {
   inst_t *in = instance(env);
-  size_t argc = 5;
   napi_value argv[5];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return throw_msg(env, "rtcp: 5 arguments expected");
+  if (!args(env, info, argv, 5)) return NULL;
   double handle;
   int32_t side, port;
   CHECK(napi_get_value_double(env, argv[0], &handle));
   CHECK(napi_get_value_int32(env, argv[1], &side));
-  napi_typedarray_type type;
-  size_t length, offset;
-  void *data;
-  napi_value ab;
-  CHECK(napi_get_typedarray_info(env, argv[2], &type, &length, &data, &ab, &offset));
+  size_t length;
+  uint8_t *data = typed(env, argv[2], napi_uint8_array, 0, &length);
+  if (data == NULL) return NULL;
   char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
   size_t n;
   CHECK(napi_get_value_string_utf8(env, argv[3], text, sizeof text, &n));

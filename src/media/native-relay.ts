@@ -56,7 +56,7 @@ const O_SSRC = 0, O_SEQ = 1, O_TS = 2, O_AT = 3, O_MAPPED = 4, O_SOURCE_SSRC = 5
 const ADDRESSES = 5;
 const A_REMOTE = 0, A_RTP_LATCH = 1, A_RTP_SDP = 2, A_RTCP_LATCH = 3, A_RTCP_SDP = 4;
 /** Counter block of one stream, then the leg's own counters. */
-const C_PACKETS_IN = 0, C_BYTES_IN = 1, C_PACKETS_OUT = 2, C_BYTES_OUT = 3, C_LAST_IN_AT = 4, C_DROPPED_INVALID = 5, C_DROPPED_UNROUTED = 6, C_LATCH_DROPPED = 7, C_LATCH_MOVES = 8;
+const C_LATCH_DROPPED = 7, C_LATCH_MOVES = 8;
 const C_RTP = 0;
 const C_RTCP = 9;
 const C_UNKNOWN_PT = 18, C_SOCKET_ERRORS = 19, C_SWITCHES = 20;
@@ -136,26 +136,17 @@ function sameParams(a: Float64Array, b: Float64Array, base: number): boolean {
   return true;
 }
 
+/** The plain fields of a stream block, in the order of C_PACKETS_IN..C_DROPPED_UNROUTED; the latch's two follow. */
+const STREAM_FIELDS = ['packetsIn', 'bytesIn', 'packetsOut', 'bytesOut', 'lastInAt', 'droppedInvalid', 'droppedUnrouted'] as const;
+
 function writeCounters(s: StreamCounters, c: Float64Array, base: number): void {
-  c[base + C_PACKETS_IN] = s.packetsIn;
-  c[base + C_BYTES_IN] = s.bytesIn;
-  c[base + C_PACKETS_OUT] = s.packetsOut;
-  c[base + C_BYTES_OUT] = s.bytesOut;
-  c[base + C_LAST_IN_AT] = s.lastInAt;
-  c[base + C_DROPPED_INVALID] = s.droppedInvalid;
-  c[base + C_DROPPED_UNROUTED] = s.droppedUnrouted;
+  for (let i = 0; i < STREAM_FIELDS.length; i++) c[base + i] = s[STREAM_FIELDS[i]];
   c[base + C_LATCH_DROPPED] = s.latch.dropped;
   c[base + C_LATCH_MOVES] = s.latch.moves;
 }
 
 function readCounters(s: StreamCounters, c: Float64Array, base: number): void {
-  s.packetsIn = c[base + C_PACKETS_IN];
-  s.bytesIn = c[base + C_BYTES_IN];
-  s.packetsOut = c[base + C_PACKETS_OUT];
-  s.bytesOut = c[base + C_BYTES_OUT];
-  s.lastInAt = c[base + C_LAST_IN_AT];
-  s.droppedInvalid = c[base + C_DROPPED_INVALID];
-  s.droppedUnrouted = c[base + C_DROPPED_UNROUTED];
+  for (let i = 0; i < STREAM_FIELDS.length; i++) s[STREAM_FIELDS[i]] = c[base + i];
   s.latch.dropped = c[base + C_LATCH_DROPPED];
   s.latch.moves = c[base + C_LATCH_MOVES];
 }
