@@ -75,4 +75,17 @@ describe('SourceLatch (symmetric RTP, RFC 4961)', () => {
     assert.deepEqual([l.latched, l.address, l.port], [false, '', 0]);
     assert.equal(l.accept('198.51.100.9', 7000, 1, 10), true);
   });
+
+  test('exportState / importState: a latch continued elsewhere takes the same decisions (native relay hand-over)', () => {
+    const l = latch();
+    l.accept('203.0.113.5', 61000, 0xaaaa, 100);
+    l.accept('203.0.113.9', 62000, 0xbbbb, 200); // dropped: foreign, inside the window
+    const copy = new SourceLatch(3000, 2000);
+    copy.importState(l.exportState());
+    assert.deepEqual(copy.exportState(), l.exportState());
+    for (const [address, port, ssrc, now] of [['203.0.113.6', 61001, 0xaaaa, 300], [SDP, 4000, 1, 400], ['198.51.100.1', 1, 2, 5000], ['198.51.100.1', 1, 2, 9000]] as const) {
+      assert.equal(copy.accept(address, port, ssrc, now), l.accept(address, port, ssrc, now));
+    }
+    assert.deepEqual(copy.exportState(), l.exportState());
+  });
 });
