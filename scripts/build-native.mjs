@@ -25,6 +25,7 @@ try {
   execFileSync(cc, ['-O2', '-Wall', '-Wextra', '-Wno-unused-parameter', '-shared', '-fPIC', '-pthread', `-I${include}`, '-o', out, join(dir, 'udp_relay.c'), '-lm'], { stdio: ['ignore', 'inherit', 'pipe'] });
   console.log(`native relay built: ${out}`);
 } catch (err) {
-  const detail = err && err.stderr && err.stderr.length > 0 ? err.stderr.toString().trim().split('\n')[0] : err.message;
+  const lines = err && err.stderr ? err.stderr.toString().trim().split('\n') : [];
+  const detail = lines.find((l) => l.includes('error')) ?? lines[0] ?? err.message;
   console.warn(`warning: native relay not built (${detail}); the media workers relay in JS`);
 }

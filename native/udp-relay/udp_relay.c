@@ -22,11 +22,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -465,10 +467,25 @@ static int start_thread(inst_t *in) {
   return 1;
 }
 
+/*
+ * Our own duplicates of the legs' descriptors: Node may close its own (worker exit runs its
+ * handle cleanup before our cleanup hook) without us ever touching a descriptor number that the
+ * process has reused meanwhile; the sockets live until both are closed.
+ */
+static void pair_free(pair_t *p) {
+  for (int side = 0; side < 2; side++) {
+    if (p->leg[side].fd >= 0) close(p->leg[side].fd);
+    if (p->leg[side].rtcpFd >= 0) close(p->leg[side].rtcpFd);
+  }
+  free(p);
+}
+
 static void cleanup(void *arg) {
   inst_t *in = arg;
   stop_thread(in);
-  for (uint32_t i = 0; i < in->nslots; i++) free(in->slots[i]);
+  for (uint32_t i = 0; i < in->nslots; i++) {
+    if (in->slots[i] != NULL) pair_free(in->slots[i]);
+  }
   free(in->slots);
   free(in->rbuf);
   close(in->epfd);
@@ -580,22 +597,23 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
 
   pair_t *p = calloc(1, sizeof *p);
   if (p == NULL) return throw_msg(env, "attach: out of memory");
+  for (int side = 0; side < 2; side++) p->leg[side].fd = p->leg[side].rtcpFd = -1;
   for (int side = 0; side < 2; side++) {
     const double *s = state + side * STATE_SIZE;
     leg_t *l = &p->leg[side];
     char addr[ADDRS][INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
     for (uint32_t k = 0; k < ADDRS; k++) {
       if (!string_at(env, argv[1], (uint32_t)side * ADDRS + k, addr[k], sizeof addr[k])) {
-        free(p);
+        pair_free(p);
         return throw_msg(env, "attach: addresses must be strings");
       }
     }
     l->c = (double *)cdata + side * COUNTERS;
-    l->fd = (int)s[S_FD];
-    l->rtcpFd = (int)s[S_RTCP_FD];
-    l->family = socket_family(l->fd);
+    l->fd = fcntl((int)s[S_FD], F_DUPFD_CLOEXEC, 0);
+    l->rtcpFd = fcntl((int)s[S_RTCP_FD], F_DUPFD_CLOEXEC, 0);
+    l->family = l->rtcpFd < 0 ? -1 : socket_family(l->fd);
     if (l->family != AF_INET && l->family != AF_INET6) {
-      free(p);
+      pair_free(p);
       return throw_msg(env, "attach: not a UDP/IP socket");
     }
     l->rtcpMux = s[S_RTCP_MUX] != 0;
@@ -618,7 +636,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
     if (!addr_parse(l->family, addr[A_REMOTE], (int)s[S_REMOTE_RTP_PORT], &l->remoteRtp) ||
         !addr_parse(l->family, addr[A_REMOTE], (int)s[S_REMOTE_RTCP_PORT], &l->remoteRtcp) ||
         l->rtp.latched < 0 || l->rtcp.latched < 0) {
-      free(p);
+      pair_free(p);
       return throw_msg(env, "attach: an address is not an IP literal of the socket's family");
     }
   }
@@ -633,7 +651,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
     if (s == NULL) {
       pthread_mutex_unlock(&in->mu);
       napi_delete_reference(env, p->counters);
-      free(p);
+      pair_free(p);
       return throw_msg(env, "attach: out of memory");
     }
     memset(s + in->nslots, 0, (grown - in->nslots) * sizeof *s);
@@ -665,7 +683,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&in->mu);
   if (!ok) {
     napi_delete_reference(env, p->counters);
-    free(p);
+    pair_free(p);
     return throw_msg(env, "attach: epoll/thread set-up failed");
   }
   return num(env, (double)(((uint64_t)p->gen << 20) | slot));
@@ -736,7 +754,7 @@ static napi_value take(napi_env env, napi_callback_info info, int remove) {
   pthread_mutex_unlock(&in->mu);
   if (remove) {
     napi_delete_reference(env, p->counters);
-    free(p);
+    pair_free(p);
   }
   if (last) stop_thread(in);
   return result;
