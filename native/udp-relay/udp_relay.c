@@ -10,6 +10,9 @@
  * the descriptors back under the mutex, so no packet is in flight here once it returns, and
  * hands the state back to JS, which continues the same streams.
  *
+ * Telephone-event packets of a leg whose DTMF the graph listens to are relayed as usual and a
+ * copy is queued for JS, which polls `events()` and feeds its RFC 4733 receiver.
+ *
  * Shared layout with native-relay.ts (doubles): see the STATE_* and C_* indexes below. The
  * counters live in a JS ArrayBuffer that this thread writes and JS reads (aligned doubles: a
  * torn read cannot happen on x86-64 / aarch64), so statistics need no call per packet.
@@ -50,7 +53,8 @@ enum {
   S_RTP_LATCH, /* latched, port, ssrc, windowEndsAt, lastAt, sdpPort, windowMs, relatchAfterMs */
   S_RTCP_LATCH = S_RTP_LATCH + 8,
   S_OUT = S_RTCP_LATCH + 8, /* ssrc, seq, ts, at, mapped, sourceSsrc, seqDelta, tsDelta */
-  STATE_SIZE = S_OUT + 8,
+  S_REPORT_EVENTS = S_OUT + 8, /* 1: copies of its telephone-event packets go to JS (DTMF reporting) */
+  STATE_SIZE,
 };
 enum { L_LATCHED, L_PORT, L_SSRC, L_WINDOW_ENDS_AT, L_LAST_AT, L_SDP_PORT, L_WINDOW_MS, L_RELATCH_AFTER_MS };
 enum { O_SSRC, O_SEQ, O_TS, O_AT, O_MAPPED, O_SOURCE_SSRC, O_SEQ_DELTA, O_TS_DELTA };
@@ -92,6 +96,8 @@ typedef struct leg {
   int rtcpMux;
   int codecPt, eventPt, audioPtOut, eventPtOut;
   double clockRate;
+  int reportEvents, side;
+  double handle;
   latch_t rtp, rtcp;
   out_t out;
   double *c;
@@ -103,8 +109,22 @@ typedef struct {
   napi_ref counters;
 } pair_t;
 
+/* A telephone-event packet as received, queued for JS (`events`). */
+typedef struct event {
+  struct event *next;
+  double handle;
+  int side;
+  size_t len;
+  uint8_t data[];
+} event_t;
+
+/* Events queued at most: a JS thread that stopped polling must not grow us without bound. */
+#define MAX_EVENTS 4096
+
 typedef struct {
   pthread_mutex_t mu;
+  event_t *evHead, *evTail;
+  uint32_t evCount;
   pthread_t thread;
   int running;
   volatile int stop;
@@ -343,6 +363,22 @@ static void queue_send(inst_t *in, leg_t *to, int fd, uint8_t *msg, size_t len, 
   in->nsend++;
 }
 
+/* Called with the mutex held: a copy of an accepted telephone-event packet, before any rewrite. */
+static void queue_event(inst_t *in, const leg_t *self, const uint8_t *msg, size_t len) {
+  if (in->evCount >= MAX_EVENTS) return;
+  event_t *e = malloc(sizeof *e + len);
+  if (e == NULL) return;
+  e->next = NULL;
+  e->handle = self->handle;
+  e->side = self->side;
+  e->len = len;
+  memcpy(e->data, msg, len);
+  if (in->evTail == NULL) in->evHead = e;
+  else in->evTail->next = e;
+  in->evTail = e;
+  in->evCount++;
+}
+
 /* receiveRtcp (muxed on the RTP port, or handed over from the JS RTCP socket). */
 static void receive_rtcp(inst_t *in, leg_t *self, leg_t *to, uint8_t *msg, size_t len, const struct sockaddr_storage *from, double now) {
   double *s = self->c + C_RTCP;
@@ -386,6 +422,7 @@ static void receive_rtp(inst_t *in, leg_t *self, leg_t *to, uint8_t *msg, size_t
     self->c[C_UNKNOWN_PT]++;
     return;
   }
+  if (isEvent && self->reportEvents) queue_event(in, self, msg, len);
   int newPt = isEvent ? self->eventPtOut : self->audioPtOut;
   if (newPt >= 0) msg[1] = (uint8_t)((msg[1] & 0x80) | newPt);
   out_relay(&to->out, &to->c[C_SWITCHES], msg, isEvent, now, to->clockRate);
@@ -488,6 +525,10 @@ static void cleanup(void *arg) {
   }
   free(in->slots);
   free(in->rbuf);
+  for (event_t *e = in->evHead, *next; e != NULL; e = next) {
+    next = e->next;
+    free(e);
+  }
   close(in->epfd);
   close(in->evfd);
   pthread_mutex_destroy(&in->mu);
@@ -622,6 +663,8 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
     l->audioPtOut = (int)s[S_AUDIO_PT_OUT];
     l->eventPtOut = (int)s[S_EVENT_PT_OUT];
     l->clockRate = s[S_CLOCK_RATE];
+    l->reportEvents = s[S_REPORT_EVENTS] != 0;
+    l->side = side;
     latch_import(&l->rtp, s + S_RTP_LATCH, l->family, addr[A_RTP_LATCH], addr[A_RTP_SDP], l->c + C_RTP);
     latch_import(&l->rtcp, s + S_RTCP_LATCH, l->family, addr[A_RTCP_LATCH], addr[A_RTCP_SDP], l->c + C_RTCP);
     const double *o = s + S_OUT;
@@ -659,6 +702,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
     in->nslots = grown;
   }
   p->gen = ++in->gen & 0x7fffffff;
+  p->leg[0].handle = p->leg[1].handle = (double)(((uint64_t)p->gen << 20) | slot);
   in->slots[slot] = p;
   in->timeOffset = timeOffset;
   int ok = 1;
@@ -686,7 +730,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info) {
     pair_free(p);
     return throw_msg(env, "attach: epoll/thread set-up failed");
   }
-  return num(env, (double)(((uint64_t)p->gen << 20) | slot));
+  return num(env, p->leg[0].handle);
 }
 
 static pair_t *pair_of(inst_t *in, double handle, uint32_t *slotOut) {
@@ -798,6 +842,33 @@ static napi_value js_rtcp(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* events() -> [handle, side, Buffer, ...] of the telephone-event packets queued since the last call, or undefined. */
+static napi_value js_events(napi_env env, napi_callback_info info) {
+  (void)info;
+  inst_t *in = instance(env);
+  pthread_mutex_lock(&in->mu);
+  event_t *e = in->evHead;
+  uint32_t count = in->evCount;
+  in->evHead = in->evTail = NULL;
+  in->evCount = 0;
+  pthread_mutex_unlock(&in->mu);
+  if (e == NULL) return NULL;
+  napi_value arr;
+  napi_create_array_with_length(env, count * 3, &arr);
+  for (uint32_t i = 0; e != NULL; i += 3) {
+    event_t *next = e->next;
+    napi_value buf;
+    void *copy;
+    napi_create_buffer_copy(env, e->len, e->data, &copy, &buf);
+    napi_set_element(env, arr, i, num(env, e->handle));
+    napi_set_element(env, arr, i + 1, num(env, e->side));
+    napi_set_element(env, arr, i + 2, buf);
+    free(e);
+    e = next;
+  }
+  return arr;
+}
+
 static napi_value js_monotonic_ms(napi_env env, napi_callback_info info) {
   (void)info;
   return num(env, monotonic_ms());
@@ -848,6 +919,7 @@ NAPI_MODULE_INIT() {
     { "detach", NULL, js_detach, NULL, NULL, NULL, napi_default, NULL },
     { "peek", NULL, js_peek, NULL, NULL, NULL, napi_default, NULL },
     { "rtcp", NULL, js_rtcp, NULL, NULL, NULL, napi_default, NULL },
+    { "events", NULL, js_events, NULL, NULL, NULL, napi_default, NULL },
     { "monotonicMs", NULL, js_monotonic_ms, NULL, NULL, NULL, napi_default, NULL },
     { "threadId", NULL, js_thread_id, NULL, NULL, NULL, napi_default, NULL },
     { "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },

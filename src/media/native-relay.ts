@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { UdpFdHandle } from '../net/udp-direct.ts';
 import type { RelayLeg, StreamCounters } from './relay-leg.ts';
 import { parseThreadStatCpuMs } from './thread-cpu.ts';
+import { RtpHeader, readRtpHeader } from './rtp-header.ts';
 
 /** The addon's functions (udp_relay.c, "N-API"). */
 export interface NativeRelayAddon {
@@ -29,6 +30,8 @@ export interface NativeRelayAddon {
   detach(handle: number, state: Float64Array): string[];
   peek(handle: number, state: Float64Array): string[];
   rtcp(handle: number, side: number, msg: Uint8Array, address: string, port: number): void;
+  /** Telephone-event packets queued since the last call, as [handle, side, packet, ...]; undefined when none. */
+  events(): Array<number | Buffer> | undefined;
   monotonicMs(): number;
   threadId(): number;
   layout(): { stateSize: number; counters: number; addresses: number };
@@ -48,7 +51,8 @@ const S_CLOCK_RATE = 9;
 const S_RTP_LATCH = 10;
 const S_RTCP_LATCH = 18;
 const S_OUT = 26;
-const STATE_SIZE = 34;
+const S_REPORT_EVENTS = 34;
+const STATE_SIZE = 35;
 /** Indexes of a latch block: latched, port, ssrc, windowEndsAt, lastAt, sdpPort, windowMs, relatchAfterMs. */
 const L_LATCHED = 0, L_PORT = 1, L_SSRC = 2, L_WINDOW_ENDS_AT = 3, L_LAST_AT = 4, L_SDP_PORT = 5, L_WINDOW_MS = 6, L_RELATCH_AFTER_MS = 7;
 /** Indexes of the out-stream block. */
@@ -102,8 +106,9 @@ const scratchParams = new Float64Array(STATE_SIZE);
 
 /**
  * The leg `leg` relays to when the pair can go native: each has exactly one pass edge, to the
- * other; nobody decodes or listens to either; no SRTP, no ZRTP; both have a remote and a
- * codec (so PT filtering is defined); both are sendrecv.
+ * other; nobody decodes either (listening for its RFC 4733 DTMF is fine: the addon hands those
+ * packets to JS); no SRTP, no ZRTP; both have a remote and a codec (so PT filtering is
+ * defined); both are sendrecv.
  */
 export function eligiblePeer(leg: RelayLeg): RelayLeg | null {
   if (leg.passEdges.length !== 1) return null;
@@ -113,7 +118,7 @@ export function eligiblePeer(leg: RelayLeg): RelayLeg | null {
 }
 
 function plain(l: RelayLeg): boolean {
-  return l.inbound === null && l.srtp === null && l.zrtp === null && l.remote !== null && l.codec !== null && l.direction === 'sendrecv';
+  return (l.inbound === null || !l.inbound.listening) && l.srtp === null && l.zrtp === null && l.remote !== null && l.codec !== null && l.direction === 'sendrecv';
 }
 
 /** Writes the pass-through parameters of `leg` (relaying to its one edge) at `base`. */
@@ -129,11 +134,12 @@ function writeParams(leg: RelayLeg, s: Float64Array, base: number): void {
   s[base + S_AUDIO_PT_OUT] = edge.audioPt;
   s[base + S_EVENT_PT_OUT] = edge.eventPt;
   s[base + S_CLOCK_RATE] = codec.clockRate;
+  s[base + S_REPORT_EVENTS] = leg.inbound === null ? 0 : 1;
 }
 
 function sameParams(a: Float64Array, b: Float64Array, base: number): boolean {
   for (let i = S_REMOTE_RTP_PORT; i <= S_CLOCK_RATE; i++) if (a[base + i] !== b[base + i]) return false;
-  return true;
+  return a[base + S_REPORT_EVENTS] === b[base + S_REPORT_EVENTS];
 }
 
 /** The plain fields of a stream block, in the order of C_PACKETS_IN..C_DROPPED_UNROUTED; the latch's two follow. */
@@ -178,8 +184,14 @@ function readLatch(s: StreamCounters, st: Float64Array, base: number, address: s
   });
 }
 
+/** How often JS collects the telephone-event packets of native pairs (DTMF is reported within this). */
+const EVENTS_POLL_MS = 20;
+const scratchHeader = new RtpHeader();
+
 export class NativeRelay {
   private readonly attached = new Map<RelayLeg, Attached>();
+  private readonly byHandle = new Map<number, Attached>();
+  private poller: NodeJS.Timeout | null = null;
 
   /**
    * @param handles the libuv handles of a leg's sockets, null when unavailable (the leg stays in JS).
@@ -244,6 +256,11 @@ export class NativeRelay {
     const entry: Attached = { legs, handle, state, counters, socketErrors: [0, 0] };
     this.attached.set(a, entry);
     this.attached.set(b, entry);
+    this.byHandle.set(handle, entry);
+    if (this.poller === null) {
+      this.poller = setInterval(() => this.deliverEvents(), EVENTS_POLL_MS);
+      this.poller.unref();
+    }
     return true;
   }
 
@@ -255,8 +272,29 @@ export class NativeRelay {
     this.attached.delete(a);
     this.attached.delete(b);
     const latches = this.addon.detach(entry.handle, entry.state);
+    this.deliverEvents(); // the last ones of this pair too
+    this.byHandle.delete(entry.handle);
+    if (this.byHandle.size === 0 && this.poller !== null) {
+      clearInterval(this.poller);
+      this.poller = null;
+    }
     this.writeBack(entry, latches, true);
     for (const l of entry.legs) this.handles(l)?.rtp.recvStart();
+  }
+
+  /** Telephone-event packets the addon relayed, to the DTMF receivers of their legs (`RtpInbound.event`). */
+  deliverEvents(): void {
+    const events = this.addon.events();
+    if (events === undefined) return;
+    const now = performance.now();
+    for (let i = 0; i + 2 < events.length; i += 3) {
+      const entry = this.byHandle.get(events[i] as number);
+      const inbound = entry?.legs[events[i + 1] as number].inbound;
+      if (inbound == null) continue;
+      const msg = events[i + 2] as Buffer;
+      const offset = readRtpHeader(msg, scratchHeader);
+      if (offset >= 0) inbound.event(scratchHeader, msg, offset, now);
+    }
   }
 
   /** Detaches every pair (worker shutdown). */

@@ -14,6 +14,7 @@ import type { LegCodec, LegInfo, LegStats, MediaEngine } from '../../src/media/i
 import { loadNativeRelay } from '../../src/media/native-relay.ts';
 import { Endpoint, receiverReport } from '../helpers/udp-endpoint.ts';
 import { writeRtpHeader } from '../../src/media/rtp-writer.ts';
+import { dtmfEventCode, writeTelephoneEvent } from '../../src/media/dtmf/rfc4733.ts';
 
 const HOST = '127.0.0.1';
 const BASE = 30000 + 2 * Math.floor(Math.random() * 1500);
@@ -254,9 +255,9 @@ describe('native pass-through relay over UDP', () => {
     await play(a, la.rtpPort, Array.from({ length: 10 }, (_, i) => rtp(0, 0xa7, i, 160 * i)));
     await b.waitFor(10);
     assert.equal((await nativeEngine.stats(lb.id)).native, true);
-    // telephone-event on both: the graph listens for DTMF, so the pair leaves the native relay.
-    await nativeEngine.setCodec(la.id, pcmu(101));
-    await nativeEngine.setCodec(lb.id, pcmu(101));
+    // No codec on either (legacy pass-through, any PT): relayed in JS.
+    await nativeEngine.setCodec(la.id, null);
+    await nativeEngine.setCodec(lb.id, null);
     const [sa, sb] = [await nativeEngine.stats(la.id), await nativeEngine.stats(lb.id)];
     assert.deepEqual([sa.native, sb.native, sb.media.mode], [false, false, 'relay']);
     assert.deepEqual([sa.rtp.packetsIn, sb.rtp.packetsOut], [10, 10], 'counters came back with the legs');
@@ -265,13 +266,39 @@ describe('native pass-through relay over UDP', () => {
     assertOneSsrc(b.received, [0xa7]);
     assert.deepEqual(normalise(b.received).map((l) => l.split(' ').slice(0, 4).join(' ')), Array.from({ length: 20 }, (_, i) => `${i === 0 ? 1 : 0} 0 ${i} ${160 * i}`));
     assert.deepEqual([(await nativeEngine.stats(la.id)).rtp.packetsIn, (await nativeEngine.stats(lb.id)).rtp.packetsOut], [20, 20]);
-    // And back: without telephone-event the pair is native again, still the same stream.
+    // And back: with a codec the pair is native again, still the same stream.
     await nativeEngine.setCodec(la.id, pcmu());
     await nativeEngine.setCodec(lb.id, pcmu());
     assert.equal((await nativeEngine.stats(la.id)).native, true);
     await play(a, la.rtpPort, [rtp(0, 0xa7, 20, 3200)]);
     await b.waitFor(21);
     assert.deepEqual(normalise(b.received).at(-1)!.split(' ').slice(0, 4).join(' '), '0 0 20 3200');
+    await nativeEngine.releaseLeg(la.id);
+    await nativeEngine.releaseLeg(lb.id);
+  });
+
+  test('telephone-event: relayed natively with its PT rewritten, and the digit still reported', async () => {
+    const digits: string[] = [];
+    const onDtmf = (e: { legId: number; digit: string }): void => {
+      if (e.legId === la.id) digits.push(e.digit);
+    };
+    nativeEngine.on('dtmf', onDtmf);
+    const [a, b] = [await endpoint(), await endpoint()];
+    const [la, lb] = await call(nativeEngine, a, b, [pcmu(101), pcmu(100)]);
+    const pkts = [rtp(0, 0xa6, 1, 0)];
+    for (let k = 1; k <= 7; k++) {
+      const p = rtp(101, 0xa6, 1 + k, 160, k === 1);
+      p.fill(0, 12);
+      writeTelephoneEvent(p.subarray(12), dtmfEventCode('5'), k >= 5, 10, Math.min(k, 5) * 160);
+      pkts.push(p.subarray(0, 16));
+    }
+    await play(a, la.rtpPort, pkts);
+    await b.waitFor(8);
+    await sleep(100);
+    nativeEngine.off('dtmf', onDtmf);
+    assert.equal((await nativeEngine.stats(la.id)).native, true);
+    assert.deepEqual(b.received.map((p) => p[1] & 0x7f), [0, 100, 100, 100, 100, 100, 100, 100]);
+    assert.deepEqual(digits, ['5']);
     await nativeEngine.releaseLeg(la.id);
     await nativeEngine.releaseLeg(lb.id);
   });
