@@ -99,6 +99,8 @@ interface Attached {
   counters: Float64Array;
   /** Native socket errors already added to the legs. */
   socketErrors: [number, number];
+  /** The remote addresses the addon was given. */
+  remotes: [string, string];
 }
 
 /** Pass-through parameters the addon copies at attach; a change means detach + attach. */
@@ -137,9 +139,10 @@ function writeParams(leg: RelayLeg, s: Float64Array, base: number): void {
   s[base + S_REPORT_EVENTS] = leg.inbound === null ? 0 : 1;
 }
 
-function sameParams(a: Float64Array, b: Float64Array, base: number): boolean {
-  for (let i = S_REMOTE_RTP_PORT; i <= S_CLOCK_RATE; i++) if (a[base + i] !== b[base + i]) return false;
-  return a[base + S_REPORT_EVENTS] === b[base + S_REPORT_EVENTS];
+/** The parameters at `a[aBase]` are those at `b[bBase]` (per-leg blocks). */
+function sameParams(a: Float64Array, aBase: number, b: Float64Array, bBase: number): boolean {
+  for (let i = S_REMOTE_RTP_PORT; i <= S_CLOCK_RATE; i++) if (a[aBase + i] !== b[bBase + i]) return false;
+  return a[aBase + S_REPORT_EVENTS] === b[bBase + S_REPORT_EVENTS];
 }
 
 /** The plain fields of a stream block, in the order of C_PACKETS_IN..C_DROPPED_UNROUTED; the latch's two follow. */
@@ -253,7 +256,7 @@ export class NativeRelay {
       hb.rtp.recvStart();
       return false;
     }
-    const entry: Attached = { legs, handle, state, counters, socketErrors: [0, 0] };
+    const entry: Attached = { legs, handle, state, counters, socketErrors: [0, 0], remotes: [a.remote!.address, b.remote!.address] };
     this.attached.set(a, entry);
     this.attached.set(b, entry);
     this.byHandle.set(handle, entry);
@@ -360,7 +363,7 @@ export class NativeRelay {
     for (let side = 0; side < 2; side++) {
       const leg = entry.legs[side];
       writeParams(leg, scratchParams, 0);
-      if (!sameParams(scratchParams, entry.state, side * STATE_SIZE)) return false;
+      if (!sameParams(scratchParams, 0, entry.state, side * STATE_SIZE) || leg.remote!.address !== entry.remotes[side]) return false;
     }
     return true;
   }
