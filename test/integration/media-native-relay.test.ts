@@ -13,6 +13,7 @@ import { createMediaEngine } from '../../src/media/index.ts';
 import type { LegCodec, LegInfo, LegStats, MediaEngine } from '../../src/media/index.ts';
 import { loadNativeRelay } from '../../src/media/native-relay.ts';
 import { Endpoint, receiverReport } from '../helpers/udp-endpoint.ts';
+import { ipv6Available } from '../helpers/ipv6.ts';
 import { writeRtpHeader } from '../../src/media/rtp-writer.ts';
 import { dtmfEventCode, writeTelephoneEvent } from '../../src/media/dtmf/rfc4733.ts';
 
@@ -322,6 +323,41 @@ describe('native pass-through relay over UDP', () => {
       s.bind(port, HOST);
       await once(s, 'listening');
       s.close();
+    }
+  });
+
+  test('IPv6 legs go native too (both directions, latched on ::1)', async (t) => {
+    if (!(await ipv6Available())) return t.skip('no ::1 on this host');
+    const engine = await withNativeRelay(true, () => createMediaEngine({ portRange: [BASE + 220, BASE + 239], bindAddress: '::1', workers: 1 }));
+    const [a, b] = [dgram.createSocket('udp6'), dgram.createSocket('udp6')];
+    const got: Buffer[][] = [[], []];
+    a.on('message', (m) => got[0].push(m));
+    b.on('message', (m) => got[1].push(m));
+    try {
+      a.bind(0, '::1');
+      b.bind(0, '::1');
+      await Promise.all([once(a, 'listening'), once(b, 'listening')]);
+      const [la, lb] = await engine.createLegPair();
+      await engine.setRemote(la.id, { address: '::1', rtpPort: a.address().port });
+      await engine.setRemote(lb.id, { address: '::1', rtpPort: b.address().port });
+      await engine.setCodec(la.id, pcmu());
+      await engine.setCodec(lb.id, pcmu());
+      await engine.bridge(la.id, lb.id);
+      for (let i = 0; i < 3; i++) {
+        a.send(rtp(0, 0x61, i, 160 * i), la.rtpPort, '::1');
+        b.send(rtp(0, 0x62, i, 160 * i), lb.rtpPort, '::1');
+        await sleep(5);
+      }
+      for (let i = 0; i < 100 && (got[0].length < 3 || got[1].length < 3); i++) await sleep(10);
+      const stats = await engine.stats(la.id);
+      assert.equal(stats.native, true);
+      assert.deepEqual(stats.rtp.latched, { address: '::1', port: a.address().port });
+      assert.deepEqual([got[0].length, got[1].length], [3, 3]);
+      assert.deepEqual(got[1].map((p) => p.subarray(12)), [0, 1, 2].map((i) => rtp(0, 0x61, i, 0).subarray(12)));
+    } finally {
+      a.close();
+      b.close();
+      await engine.close();
     }
   });
 
