@@ -101,6 +101,8 @@ interface Attached {
   socketErrors: [number, number];
   /** The remote addresses the addon was given. */
   remotes: [string, string];
+  /** A leg's DTMF is listened to: its telephone-event packets come back through `events()`. */
+  reportsEvents: boolean;
 }
 
 /** Pass-through parameters the addon copies at attach; a change means detach + attach. */
@@ -193,6 +195,7 @@ const scratchHeader = new RtpHeader();
 
 export class NativeRelay {
   private readonly attached = new Map<RelayLeg, Attached>();
+  /** Attached pairs whose telephone-event packets JS collects (polled while there is one). */
   private readonly byHandle = new Map<number, Attached>();
   private poller: NodeJS.Timeout | null = null;
 
@@ -256,11 +259,12 @@ export class NativeRelay {
       hb.rtp.recvStart();
       return false;
     }
-    const entry: Attached = { legs, handle, state, counters, socketErrors: [0, 0], remotes: [a.remote!.address, b.remote!.address] };
+    const reportsEvents = state[S_REPORT_EVENTS] !== 0 || state[STATE_SIZE + S_REPORT_EVENTS] !== 0;
+    const entry: Attached = { legs, handle, state, counters, socketErrors: [0, 0], remotes: [a.remote!.address, b.remote!.address], reportsEvents };
     this.attached.set(a, entry);
     this.attached.set(b, entry);
-    this.byHandle.set(handle, entry);
-    if (this.poller === null) {
+    if (reportsEvents) this.byHandle.set(handle, entry);
+    if (reportsEvents && this.poller === null) {
       this.poller = setInterval(() => this.deliverEvents(), EVENTS_POLL_MS);
       this.poller.unref();
     }
@@ -275,7 +279,7 @@ export class NativeRelay {
     this.attached.delete(a);
     this.attached.delete(b);
     const latches = this.addon.detach(entry.handle, entry.state);
-    this.deliverEvents(); // the last ones of this pair too
+    if (entry.reportsEvents) this.deliverEvents(); // the last ones of this pair too
     this.byHandle.delete(entry.handle);
     if (this.byHandle.size === 0 && this.poller !== null) {
       clearInterval(this.poller);
