@@ -198,6 +198,8 @@ export class NativeRelay {
   /** Attached pairs whose telephone-event packets JS collects (polled while there is one). */
   private readonly byHandle = new Map<number, Attached>();
   private poller: NodeJS.Timeout | null = null;
+  /** CPU ms of relay threads already joined (the thread stops with the last pair), so {@link cpuMs} never goes back. */
+  private retiredCpuMs = 0;
 
   /**
    * @param handles the libuv handles of a leg's sockets, null when unavailable (the leg stays in JS).
@@ -278,6 +280,7 @@ export class NativeRelay {
     const [a, b] = entry.legs;
     this.attached.delete(a);
     this.attached.delete(b);
+    if (this.attached.size === 0) this.retiredCpuMs += this.threadCpuMs(); // the thread ends with this detach
     const latches = this.addon.detach(entry.handle, entry.state);
     if (entry.reportsEvents) this.deliverEvents(); // the last ones of this pair too
     this.byHandle.delete(entry.handle);
@@ -352,8 +355,13 @@ export class NativeRelay {
     return true;
   }
 
-  /** CPU ms of the addon's relay thread (the worker adds it to its own), 0 when it is not running. */
+  /** CPU ms of the addon's relay threads since the worker started (the worker adds it to its own). */
   cpuMs(): number {
+    return this.retiredCpuMs + this.threadCpuMs();
+  }
+
+  /** CPU ms of the running relay thread, 0 when none runs. */
+  private threadCpuMs(): number {
     const tid = this.addon.threadId();
     if (tid < 0) return 0;
     try {
