@@ -272,11 +272,9 @@ async function dispatch(msg: RelayRequest): Promise<unknown> {
   switch (msg.op) {
     case 'create':
       return createLeg(msg.legId, msg.rtpPort, msg.family);
-    case 'remote': {
-      const leg = legOf(msg.legId);
-      leg.setRemote(msg.remote, now);
+    case 'remote':
+      legOf(msg.legId).setRemote(msg.remote, now);
       return null;
-    }
     case 'createPlayer':
       return createPlayer(msg.id, msg.source, msg.loop);
     case 'createRecorder':
@@ -301,11 +299,9 @@ async function dispatch(msg: RelayRequest): Promise<unknown> {
       legOf(msg.legId);
       graph.unbridge(msg.legId);
       return null;
-    case 'direction': {
-      const leg = legOf(msg.legId);
-      leg.setDirection(msg.direction, now);
+    case 'direction':
+      legOf(msg.legId).setDirection(msg.direction, now);
       return null;
-    }
     case 'dtmf':
       legOf(msg.legId);
       try {
