@@ -314,7 +314,8 @@ export class NativeRelay {
 
   /**
    * After a change of the graph: detaches the pairs no longer eligible (or whose codec, PT
-   * rewrite or remote changed), and attaches the eligible ones that are not.
+   * rewrite or remote changed), and attaches the eligible ones that are not, once RTP has arrived
+   * on either leg (the worker reconciles a leg again at its first packet).
    */
   reconcile(legs: Iterable<RelayLeg>): void {
     for (const leg of legs) {
@@ -327,6 +328,9 @@ export class NativeRelay {
       } else if (peer === null || this.attached.has(peer)) {
         continue;
       }
+      // Only once media flows: a call that never carries RTP (or not yet: set-up, early
+      // signalling) is not worth a hand-over, and its set-up requests would undo it anyway.
+      if (leg.rtp.packetsIn === 0 && peer.rtp.packetsIn === 0) continue;
       this.attach(leg, peer);
     }
   }

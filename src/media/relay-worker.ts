@@ -49,8 +49,32 @@ const handlesOf = new Map<RelayLeg, LegHandles>();
 const nativeLoad = NATIVE_RELAY ? loadNativeRelay() : { addon: null, reason: 'STROWGER_MEDIA_NATIVE_RELAY=0' };
 /** Plain relays (see native-relay.ts `eligiblePeer`) run in its thread; null: everything in JS. */
 const native = nativeLoad.addon === null ? null : new NativeRelay(nativeLoad.addon, (leg) => handlesOf.get(leg) ?? null);
+/**
+ * Pairs are handed (back) to the native relay once per turn of the event loop, after the turn's
+ * requests: a call set-up is a handful of requests on the same two legs, often in one batch, and
+ * attaching after each (descriptors duplicated, epoll registration, state copied) then detaching
+ * before the next made the worker spend more on hand-overs than on the calls. A graph change may
+ * make pairs other than the request's own plain or not, so after one every leg is reconciled.
+ */
+let reconcileScheduled = false;
+let reconcileAll = false;
+const reconcileTouched = new Set<RelayLeg>();
+function scheduleReconcile(all: boolean, touched: readonly RelayLeg[] = []): void {
+  if (native === null) return;
+  if (all) reconcileAll = true;
+  for (const leg of touched) reconcileTouched.add(leg);
+  if (reconcileScheduled) return;
+  reconcileScheduled = true;
+  setImmediate(() => {
+    reconcileScheduled = false;
+    const pending = reconcileAll ? [...legs.values()] : [...reconcileTouched].filter((l) => legs.get(l.id) === l);
+    reconcileAll = false;
+    reconcileTouched.clear();
+    native.reconcile(pending);
+  });
+}
 const graph = new MediaGraph({
-  onRecomputed: native === null ? undefined : () => native.reconcile(legs.values()),
+  onRecomputed: native === null ? undefined : () => scheduleReconcile(true),
   codecs: graphCodecs,
   resampler: graphResampler,
   onDtmf: (e) => send({ type: 'endpoint', event: { type: 'dtmf', legId: e.legId, digit: e.digit, durationMs: e.durationMs, source: e.source } }),
@@ -141,7 +165,11 @@ async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<
   };
   rtp.on('error', onError);
   rtcp.on('error', onError);
-  onDatagram(rtp, (msg, address, from) => leg.receiveRtp(msg, address, from, performance.now()), DIRECT_UDP);
+  onDatagram(rtp, (msg, address, from) => {
+    leg.receiveRtp(msg, address, from, performance.now());
+    // Media started: the pair may go native now (see scheduleReconcile).
+    if (leg.rtp.packetsIn === 1) scheduleReconcile(false, [leg]);
+  }, DIRECT_UDP);
   onDatagram(rtcp, (msg, address, from) => {
     // While the pair is native, the addon owns the RTCP latch and the sink's stream.
     if (native === null || !native.rtcp(leg, msg, address, from)) leg.receiveRtcp(msg, address, from, performance.now());
@@ -248,8 +276,8 @@ function droppedOf(leg: RelayLeg): number {
 
 /**
  * Runs a request. The RTP legs it changes are first taken back from the native relay (their
- * state into JS, JS reads their sockets again), and handed back afterwards if they still form
- * a plain relay pair; a graph change also reconciles every leg (`onRecomputed`).
+ * state into JS, JS reads their sockets again), and handed back at the end of the turn if they
+ * still form a plain relay pair; a graph change also reconciles every leg (`onRecomputed`).
  */
 async function handle(msg: RelayRequest): Promise<unknown> {
   if (native === null) return dispatch(msg);
@@ -263,7 +291,7 @@ async function handle(msg: RelayRequest): Promise<unknown> {
   try {
     return await dispatch(msg);
   } finally {
-    if (touched.length > 0) native.reconcile(touched.filter((l) => legs.get(l.id) === l));
+    if (touched.length > 0) scheduleReconcile(false, touched);
   }
 }
 

@@ -45,6 +45,9 @@ describe('NativeRelay (fake addon)', () => {
     bridgeLegs(a, b, 0);
     assert.equal(eligiblePeer(a), b);
     relay.reconcile([a, b]);
+    assert.deepEqual(calls, [], 'no RTP yet: nothing to hand over (a call being set up changes its legs again)');
+    a.rtp.packetsIn = 1;
+    relay.reconcile([a, b]);
     relay.reconcile([b, a]);
     relay.reconcile([a, b]);
     assert.deepEqual(calls, ['attach']);
@@ -57,6 +60,7 @@ describe('NativeRelay (fake addon)', () => {
     const relay = new NativeRelay(addon, () => ({ rtp: handle, rtcp: handle }));
     const [a, b] = [leg(1), leg(2)];
     bridgeLegs(a, b, 0);
+    b.rtp.packetsIn = 1;
     relay.reconcile([a, b]);
     b.codec = { ...pcmu(), name: 'pcmu', pt: 0, telephoneEventPt: null };
     relay.reconcile([a, b]);
