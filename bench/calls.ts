@@ -31,8 +31,8 @@ import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { getFreePort, spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
-import { kamailioMissing, startKamailio, type RunningKamailio } from './kamailio.ts';
+import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { kamailioReference } from './kamailio.ts';
 import { DID, farEnd, sleep, startBench, type Bench } from './call-bench-server.ts';
 import { currentRssMb } from './memory.ts';
 
@@ -89,10 +89,7 @@ async function cps(b: Bench): Promise<CpsStep[]> {
   const uas = await farEnd(b, 'uas-200-only.xml');
   const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000 });
   // The issue's peer: Kamailio as a stateful proxy (2 children) in front of the reference UAS.
-  const missing = process.env.BENCH_CALLS_KAMAILIO === '0' ? 'BENCH_CALLS_KAMAILIO=0' : kamailioMissing();
-  const kamailio: RunningKamailio | null = missing !== null ? null
-    : await startKamailio('proxy.cfg', await getFreePort('udp'), { UAS: ref.address, CHILDREN: '2' }).catch((err: Error) => { console.log(`kamailio: not measured (${err.message})`); return null; });
-  if (missing !== null) console.log(`kamailio: not measured (${missing})`);
+  const kamailio = await kamailioReference('proxy.cfg', { UAS: ref.address, CHILDREN: '2' }, 'BENCH_CALLS_KAMAILIO');
   const session = profile ? new Session() : undefined;
   if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
   const steps: CpsStep[] = [];

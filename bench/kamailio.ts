@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getFreePort } from '../test/helpers/sipp.ts';
 
 const BINARY = '/usr/sbin/kamailio';
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
@@ -20,7 +21,7 @@ export interface RunningKamailio {
 }
 
 /** Why Kamailio cannot run here, or null. */
-export function kamailioMissing(): string | null {
+function kamailioMissing(): string | null {
   return existsSync(BINARY) ? null : `${BINARY} not found (apt-get install -y kamailio)`;
 }
 
@@ -53,7 +54,7 @@ function cpuTicks(pid: number): number {
  * Starts Kamailio with `bench/kamailio/<config>`, `__NAME__` placeholders replaced from `vars`
  * (`__PORT__` is set here), and waits until it answers on the port.
  */
-export async function startKamailio(config: string, port: number, vars: Record<string, string>): Promise<RunningKamailio> {
+async function startKamailio(config: string, port: number, vars: Record<string, string>): Promise<RunningKamailio> {
   const dir = mkdtempSync(join(tmpdir(), 'strowger-bench-kamailio-'));
   let text = readFileSync(new URL(`kamailio/${config}`, import.meta.url), 'utf8');
   for (const [k, v] of Object.entries({ ...vars, PORT: String(port) })) text = text.replaceAll(`__${k}__`, v);
@@ -86,4 +87,18 @@ export async function startKamailio(config: string, port: number, vars: Record<s
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The Kamailio reference of a benchmark, or null after printing why it is not measured (`skipEnv`
+ * set to `0`, no binary, or it would not start): the bench then runs without it.
+ */
+export async function kamailioReference(config: string, vars: Record<string, string>, skipEnv: string): Promise<RunningKamailio | null> {
+  const missing = process.env[skipEnv] === '0' ? `${skipEnv}=0` : kamailioMissing();
+  const kamailio = missing !== null ? null : await startKamailio(config, await getFreePort('udp'), vars).catch((err: Error) => {
+    process.stdout.write(`kamailio: not measured (${err.message})\n`);
+    return null;
+  });
+  if (missing !== null) process.stdout.write(`kamailio: not measured (${missing})\n`);
+  return kamailio;
 }

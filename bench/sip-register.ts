@@ -25,7 +25,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
-import { kamailioMissing, startKamailio } from './kamailio.ts';
+import { kamailioReference } from './kamailio.ts';
 
 const DEVICES = 1000;
 const DOMAIN = 'bench.test';
@@ -191,15 +191,9 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
 
     // Reference the issue names: Kamailio's registrar (2 children, bindings in memory), the
     // same devices, client and rates, its CPU read from /proc.
-    const missing = process.env.BENCH_SIP_KAMAILIO === '0' ? 'BENCH_SIP_KAMAILIO=0' : kamailioMissing();
-    if (missing !== null) {
-      process.stdout.write(`kamailio: not measured (${missing})\n`);
-    } else {
-      const kamailio = await startKamailio('registrar.cfg', await getFreePort('udp'), { PASSWORD: SIP_PASSWORD, CHILDREN: '2' }).catch((err: Error) => {
-        process.stdout.write(`kamailio: not measured (${err.message})\n`);
-        return null;
-      });
-      if (kamailio !== null) try {
+    const kamailio = await kamailioReference('registrar.cfg', { PASSWORD: SIP_PASSWORD, CHILDREN: '2' }, 'BENCH_SIP_KAMAILIO');
+    try {
+      if (kamailio !== null) {
         await drive(1000, DEVICES, kamailio.address, rows); // warm-up: bindings exist, like ours
         for (const rate of rates) {
           await settle(500);
@@ -208,9 +202,9 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
           const r = await drive(rate, calls, kamailio.address, rows);
           kamailioSteps.push(step('kamailio 5.6', rate, calls, r, kamailio.cpuUs() - cpu0));
         }
-      } finally {
-        await kamailio.stop();
       }
+    } finally {
+      await kamailio?.stop();
     }
   } finally {
     await server.close();
