@@ -173,21 +173,33 @@ export class LocationService extends EventEmitter<LocationEvents> {
     const batch = this.pending.splice(0, n);
     try {
       if (batch.length === 1) {
-        await saveBindings(this.db, batch[0]!.upserts, batch[0]!.removals);
+        await saveBindings(this.db, batch[0]!.upserts, batch[0]!.removals, this.stored);
       } else {
-        await saveBindings(this.db, batch.flatMap((w) => w.upserts), batch.flatMap((w) => w.removals));
+        await saveBindings(this.db, batch.flatMap((w) => w.upserts), batch.flatMap((w) => w.removals), this.stored);
       }
       for (const w of batch) w.resolve();
     } catch (err) {
       if (batch.length === 1) batch[0]!.reject(err);
       // One bad row (say, its device deleted meanwhile) must not fail its neighbours: retry
       // each on its own so only the culprit's REGISTER fails.
-      else for (const w of batch) await saveBindings(this.db, w.upserts, w.removals).then(w.resolve, w.reject);
+      else for (const w of batch) await saveBindings(this.db, w.upserts, w.removals, this.stored).then(w.resolve, w.reject);
     } finally {
       this.flushing = false;
       this.scheduleFlush();
     }
   }
+
+  /**
+   * What the database holds for a binding about to be written: memory takes a REGISTER's
+   * bindings only after their commit, and one AOR's REGISTERs commit one at a time, so until
+   * then memory has the stored row (saveBindings writes a refresh of it as three columns).
+   */
+  private readonly stored = (b: Binding): Binding | undefined => {
+    const list = this.byAor.get(b.aor);
+    if (list === undefined) return undefined;
+    for (const s of list) if (s.key === b.key) return s;
+    return undefined;
+  };
 
   private replace(aor: string, list: Binding[]): void {
     this.bindingCount += list.length - (this.byAor.get(aor)?.length ?? 0);

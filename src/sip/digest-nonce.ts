@@ -13,7 +13,8 @@
  * The realm is inside the MAC so a nonce issued for one realm is refused in
  * another. The random part makes each nonce unique for nonce-count tracking.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { HmacSha256 } from './hmac-sha256.ts';
 import { randomView } from './random-pool.ts';
 
 const TS_LEN = 6;
@@ -33,8 +34,13 @@ export type NonceCheck =
 
 const INVALID: NonceCheck = { kind: 'invalid' };
 
+/** The MAC of each secret in use (a server has one; its pads are computed once). */
+const macs = new WeakMap<Buffer, HmacSha256>();
+
 function mac(secret: Buffer, realm: string, body: Buffer): Buffer {
-  return createHmac('sha256', secret).update(realm).update('\0').update(body).digest().subarray(0, MAC_LEN);
+  let m = macs.get(secret);
+  if (m === undefined) macs.set(secret, (m = new HmacSha256(secret)));
+  return m.mac(realm, body).subarray(0, MAC_LEN);
 }
 
 /** Issues a nonce for `realm` dated `nowMs`; `random` is injectable for tests. */

@@ -178,12 +178,13 @@ function preparedOnce(sqlite: SqliteDatabase.Database): { close(): void; prepare
 export interface SqliteSync {
   /**
    * Runs `fn` in one transaction without yielding, so no Kysely query can interleave; `fn`
-   * runs statements with `run(sql, params)` (prepared once per text, shared with Kysely's).
+   * runs statements with `run(sql, params)` (prepared once per text, shared with Kysely's),
+   * which answers the number of rows the statement changed.
    * Returns false and does nothing while a Kysely transaction is open on the connection
    * (it awaits between its statements): the caller then goes through Kysely, which queues.
    * A throw from `fn` rolls back and propagates.
    */
-  transaction(fn: (run: (sql: string, params: readonly unknown[]) => void) => void): boolean;
+  transaction(fn: (run: (sql: string, params: readonly unknown[]) => number) => void): boolean;
 }
 
 /**
@@ -208,7 +209,7 @@ export function sqliteSync(db: Db): SqliteSync | undefined {
 }
 
 function createSqliteSync(sqlite: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement): SqliteSync {
-  const run = (text: string, params: readonly unknown[]): void => { prepare(text).run(params as unknown[]); };
+  const run = (text: string, params: readonly unknown[]): number => prepare(text).run(params as unknown[]).changes;
   const begin = sqlite.prepare('begin');
   const commit = sqlite.prepare('commit');
   const rollback = sqlite.prepare('rollback');

@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { checkNonce, createNonce } from '../../../src/sip/digest-nonce.ts';
 import { NonceCountTracker } from '../../../src/sip/digest-nonce-count.ts';
 
@@ -7,6 +8,16 @@ const secret = Buffer.alloc(32, 7);
 const T0 = 1_700_000_000_000;
 
 describe('digest-nonce: stateless timestamp + HMAC', () => {
+  test('the MAC is HMAC-SHA256(secret, realm 0 body) truncated to 16 bytes: nonces of earlier builds still verify', () => {
+    const body = Buffer.alloc(14);
+    body.writeUIntBE(T0, 0, 6);
+    Buffer.alloc(8, 1).copy(body, 6);
+    const tag = createHmac('sha256', secret).update('r\u00e9alm').update('\0').update(body).digest().subarray(0, 16);
+    const expected = Buffer.concat([body, tag]).toString('base64url');
+    assert.equal(createNonce(secret, 'r\u00e9alm', T0, Buffer.alloc(8, 1)), expected);
+    assert.deepEqual(checkNonce(secret, 'r\u00e9alm', expected, T0 + 1, 60_000), { kind: 'valid', issuedAt: T0 });
+  });
+
   test('layout: 40 base64url chars, timestamp in the first 6 bytes', () => {
     const n = createNonce(secret, 'r', T0, Buffer.alloc(8, 1));
     assert.equal(n.length, 40);

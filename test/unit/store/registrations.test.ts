@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES, createTestDatabase, type TestDatabase } from '../../helpers/databases.ts';
 import { migrateToLatest, openStore, type Store } from '../../../src/store/database.ts';
-import { loadLiveRegistrations, saveBindings, type Binding } from '../../../src/store/registrations.ts';
+import { isRefreshOf, loadLiveRegistrations, saveBindings, type Binding } from '../../../src/store/registrations.ts';
 
 const T0 = Date.parse('2026-03-10T09:00:00.000Z');
 
@@ -60,6 +60,32 @@ for (const engine of ENGINES) {
       assert.equal(a.callId, 'x');
       assert.equal(a.sourcePort, 5070);
       assert.equal(a.userAgent, null);
+    });
+
+    test('a refresh of the stored binding writes its expiry, CSeq and update time; a changed source writes the whole row', async () => {
+      const prev = binding(dev, 'r', 'k1');
+      await saveBindings(store.db, [prev], []);
+      const later = T0 + 120_000;
+      const refresh = { ...prev, cseq: 7, expiresAt: later + 3_600_000, updatedAt: later };
+      assert.equal(isRefreshOf(prev, refresh), true);
+      await saveBindings(store.db, [refresh], [], () => prev);
+      let r = (await rows()).find((b) => b.aor === 'r')!;
+      assert.deepEqual([r.cseq, r.expiresAt, r.updatedAt, r.createdAt, r.sourcePort], [7, later + 3_600_000, later, T0, 5060]);
+      // The stored row claimed by the caller is wrong (another port): the full row goes out.
+      const moved = { ...refresh, cseq: 8, sourcePort: 5099 };
+      assert.equal(isRefreshOf(refresh, moved), false);
+      await saveBindings(store.db, [moved], [], () => refresh);
+      r = (await rows()).find((b) => b.aor === 'r')!;
+      assert.deepEqual([r.cseq, r.sourcePort], [8, 5099]);
+    });
+
+    test('a refresh whose row is gone from the database inserts it again', async () => {
+      const prev = binding(dev, 'gone', 'k1');
+      const refresh = { ...prev, cseq: 2, expiresAt: T0 + 7_200_000, updatedAt: T0 + 1 };
+      await saveBindings(store.db, [refresh], [], () => prev);
+      const r = (await rows()).find((b) => b.aor === 'gone');
+      assert.equal(r?.cseq, 2);
+      assert.equal(r?.expiresAt, T0 + 7_200_000);
     });
 
     test('more rows than one statement holds (500) are split, all committed', async () => {
