@@ -42,17 +42,36 @@ export interface Phase {
   plans: MixPlan[];
 }
 
+/** Phases with nothing assigned yet. */
+export function emptyPhases(): Phase[] {
+  return Array.from({ length: CLOCK_PHASES }, () => ({ states: [], plans: [] }));
+}
+
 /**
- * Groups the decode path into its connected parts (a sink and the sources it hears belong
- * together: a source is advanced once per frame for all its sinks) and gives each part a
- * phase: the phase one of its sinks had in `previous`, else the least loaded one.
+ * Takes the mixes and sources of a part of the graph about to be re-derived out of their
+ * phases. The arrays are replaced, not edited: a tick iterating them goes on undisturbed.
  */
-export function assignPhases(
-  decodeSinks: Map<LegId, LegId[]>,
-  stateOf: Map<LegId, SourceState>,
-  planOf: Map<LegId, MixPlan>,
-  previous: Map<LegId, number>,
-): { phases: Phase[]; phaseOf: Map<LegId, number> } {
+export function removeFromPhases(phases: Phase[], plans: ReadonlySet<MixPlan>, states: ReadonlySet<SourceState>): void {
+  if (plans.size === 0 && states.size === 0) return;
+  for (const ph of phases) {
+    if (ph.plans.some((p) => plans.has(p))) ph.plans = ph.plans.filter((p) => !plans.has(p));
+    if (ph.states.some((s) => states.has(s))) ph.states = ph.states.filter((s) => !states.has(s));
+  }
+}
+
+/**
+ * Places decode-path sinks (with what they hear) into the phases, grouped into connected parts
+ * (a sink and the sources it hears belong together: a source is advanced once per frame for
+ * all its sinks). A part takes the phase one of its sinks had in `phaseOf`, else the least
+ * loaded one; `phaseOf` is updated. Arrays are replaced, as in {@link removeFromPhases}.
+ */
+export function placeInPhases(
+  phases: Phase[],
+  sinks: ReadonlyMap<LegId, readonly LegId[]>,
+  stateOf: ReadonlyMap<LegId, SourceState>,
+  planOf: ReadonlyMap<LegId, MixPlan>,
+  phaseOf: Map<LegId, number>,
+): void {
   const parent = new Map<LegId, LegId>();
   const find = (x: LegId): LegId => {
     let r = x;
@@ -60,7 +79,7 @@ export function assignPhases(
     parent.set(x, r);
     return r;
   };
-  for (const [sink, sources] of decodeSinks) {
+  for (const [sink, sources] of sinks) {
     if (!parent.has(sink)) parent.set(sink, sink);
     for (const s of sources) {
       if (!parent.has(s)) parent.set(s, s);
@@ -70,41 +89,44 @@ export function assignPhases(
     }
   }
   const groups = new Map<LegId, LegId[]>();
-  for (const sink of decodeSinks.keys()) {
+  for (const sink of sinks.keys()) {
     const root = find(sink);
     const g = groups.get(root);
     if (g === undefined) groups.set(root, [sink]);
     else g.push(sink);
   }
-  const phases: Phase[] = Array.from({ length: CLOCK_PHASES }, () => ({ states: [], plans: [] }));
-  const phaseOf = new Map<LegId, number>();
-  const pending: LegId[][] = [];
+  const added = phases.map(() => ({ plans: [] as MixPlan[], states: [] as SourceState[] }));
+  const load = phases.map((ph) => ph.plans.length);
   const placed = new Set<SourceState>();
-  const place = (sinks: LegId[], p: number): void => {
-    const ph = phases[p];
-    for (const sink of sinks) {
+  const place = (group: LegId[], p: number): void => {
+    for (const sink of group) {
       phaseOf.set(sink, p);
-      ph.plans.push(planOf.get(sink)!);
-      for (const s of decodeSinks.get(sink)!) {
+      added[p].plans.push(planOf.get(sink)!);
+      load[p]++;
+      for (const s of sinks.get(sink)!) {
         const st = stateOf.get(s)!;
         if (placed.has(st)) continue;
         placed.add(st);
-        ph.states.push(st);
+        added[p].states.push(st);
       }
     }
   };
-  for (const sinks of groups.values()) {
+  const pending: LegId[][] = [];
+  for (const group of groups.values()) {
     let p: number | undefined;
-    for (const sink of sinks) if ((p = previous.get(sink)) !== undefined) break;
-    if (p === undefined) pending.push(sinks);
-    else place(sinks, p);
+    for (const sink of group) if ((p = phaseOf.get(sink)) !== undefined) break;
+    if (p === undefined) pending.push(group);
+    else place(group, p);
   }
-  for (const sinks of pending) {
+  for (const group of pending) {
     let best = 0;
-    for (let p = 1; p < CLOCK_PHASES; p++) if (phases[p].plans.length < phases[best].plans.length) best = p;
-    place(sinks, best);
+    for (let p = 1; p < phases.length; p++) if (load[p] < load[best]) best = p;
+    place(group, best);
   }
-  return { phases, phaseOf };
+  for (let p = 0; p < phases.length; p++) {
+    if (added[p].plans.length > 0) phases[p].plans = phases[p].plans.concat(added[p].plans);
+    if (added[p].states.length > 0) phases[p].states = phases[p].states.concat(added[p].states);
+  }
 }
 
 /** Advances the sources of a phase, then mixes and delivers each of its sinks' frame. */

@@ -48,7 +48,8 @@ import { MediaClock, realClockDriver } from './media-clock.ts';
 import type { ClockDriver } from './media-clock.ts';
 import { LegDtmfIn, LegDtmfOut } from './leg-dtmf.ts';
 import type { DtmfInListener, DtmfSource } from './leg-dtmf.ts';
-import { CLOCK_PHASES, assignPhases, runPhase } from './graph-phases.ts';
+import { CLOCK_PHASES, emptyPhases, placeInPhases, removeFromPhases, runPhase } from './graph-phases.ts';
+import { GraphTopology } from './graph-topology.ts';
 import type { MixPlan, Phase, SourceState } from './graph-phases.ts';
 import type { LegId } from './relay-protocol.ts';
 import { passEdge } from './relay-leg.ts';
@@ -56,73 +57,14 @@ import type { RelayLeg, RtpInbound } from './relay-leg.ts';
 import type { RtpHeader } from './rtp-header.ts';
 import { RtpLegSink, RtpLegSource } from './rtp-leg-audio.ts';
 import type { DtmfDigit } from './tone.ts';
+import { legMediaStats, retireSink, retireSource } from './graph-nodes.ts';
+import type { GraphNode, JitterTotals, LegMediaStats, RtpNode, SendMode, SinkEndpoint, SinkNode, SourceEndpoint, SourceNode } from './graph-nodes.ts';
+
+export type { JitterTotals, LegMediaStats, SendMode, SinkEndpoint, SourceEndpoint } from './graph-nodes.ts';
 
 /** Finds the implementation of a negotiated codec; null when we cannot decode it. */
 export type CodecLookup = (name: string, clockRate: number, channels: number) => AudioCodec | null;
 export type ResamplerFactory = (fromRate: number, toRate: number) => FrameResampler;
-
-/** A player or any other source the worker creates (closed when removed). */
-export interface SourceEndpoint extends FrameSource {
-  close(): void;
-}
-
-/** A recorder or any other sink the worker creates. */
-export interface SinkEndpoint extends FrameSink {
-  close(): void;
-}
-
-export type SendMode = 'idle' | 'relay' | 'transcode';
-
-/** Decode-path loss counters, summed (see `MediaGraph.jitterTotals`). */
-export interface JitterTotals {
-  lost: number;
-  late: number;
-  concealed: number;
-}
-
-/** Decode-path counters of one RTP leg (see `LegStats.media`). */
-export interface LegMediaStats {
-  codec: string | null;
-  /** How the leg gets what it sends: relayed packets, our own encoded frames, or nothing. */
-  mode: SendMode;
-  framesDecoded: number;
-  framesEncoded: number;
-  jitter: { late: number; lost: number; duplicate: number; concealed: number; overflow: number; resets: number };
-  droppedUnknownPt: number;
-  dtmfIn: number;
-  dtmfOut: number;
-}
-
-interface RtpNode {
-  kind: 'rtp';
-  id: LegId;
-  leg: RelayLeg;
-  source: RtpLegSource | null;
-  sink: RtpLegSink | null;
-  mode: SendMode;
-  /** Totals of decode/encode paths already torn down, so stats never go backwards. */
-  retired: { decoded: number; encoded: number; late: number; lost: number; duplicate: number; concealed: number; overflow: number; resets: number };
-  /** Digits received from the leg (reported through `onDtmf`). */
-  dtmfIn: number;
-  dtmfRx: LegDtmfIn;
-  dtmfTx: LegDtmfOut;
-  /** Decode-path sinks hearing this leg: where its digits are regenerated. */
-  dtmfTargets: LegDtmfOut[];
-}
-
-interface SourceNode {
-  kind: 'source';
-  id: LegId;
-  source: SourceEndpoint;
-}
-
-interface SinkNode {
-  kind: 'sink';
-  id: LegId;
-  sink: SinkEndpoint;
-}
-
-type GraphNode = RtpNode | SourceNode | SinkNode;
 
 export interface MediaGraphOptions {
   codecs: CodecLookup;
@@ -135,10 +77,11 @@ export interface MediaGraphOptions {
   /** Monotonic ms for the RFC 4733 receivers' timeout (default `performance.now`). */
   now?: () => number;
   /**
-   * Pass edges and decode paths were just re-derived (the worker hands the pairs that became
-   * plain relays to the native relay, and takes back those that stopped being).
+   * The pass edges and decode paths of `legs` were just re-derived (the worker hands the pairs
+   * that became plain relays to the native relay, and takes back those that stopped being).
+   * Only the part of the graph a change touched is re-derived, so other legs did not change.
    */
-  onRecomputed?: () => void;
+  onRecomputed?: (legs: RelayLeg[]) => void;
 }
 
 /** What `onDtmf` reports (the worker forwards it as the engine's `dtmf` event). */
@@ -152,13 +95,15 @@ export interface GraphDtmfEvent {
 export class MediaGraph {
   readonly clock: MediaClock;
   private readonly nodes = new Map<LegId, GraphNode>();
-  /** sink -> what it hears. */
-  private readonly heard = new Map<LegId, LegId[]>();
-  private readonly bridges = new Map<LegId, LegId>();
-  private phases: Phase[] = [];
+  private readonly topology = new GraphTopology();
+  /** Decode-path sinks -> the decodable sources they mix (derived). */
+  private readonly sinkSources = new Map<LegId, LegId[]>();
+  /** Mix plan of each decode-path sink and tick state of each decoded source (derived). */
+  private readonly planOf = new Map<LegId, MixPlan>();
+  private readonly stateOf = new Map<LegId, SourceState>();
+  private readonly phases: Phase[] = emptyPhases();
   /** Phase of each decode-path sink, kept across recomputes so a call never changes phase. */
-  private phaseOf = new Map<LegId, number>();
-  private sinkCount = 0;
+  private readonly phaseOf = new Map<LegId, number>();
   /** RTP legs on the decode path only because DTMF is being played to them. */
   private forced: RtpNode[] = [];
   /** Jitter-buffer totals of legs already removed, so {@link jitterTotals} never goes backwards. */
@@ -204,19 +149,14 @@ export class MediaGraph {
   remove(id: LegId): void {
     const node = this.nodes.get(id);
     if (node === undefined) return;
+    const neighbours = this.topology.neighbours(id);
     this.detachBridge(id);
-    this.heard.delete(id);
-    for (const [sink, sources] of this.heard) {
-      if (!sources.includes(id)) continue;
-      const rest = sources.filter((s) => s !== id);
-      if (rest.length === 0) this.heard.delete(sink);
-      else this.heard.set(sink, rest);
-    }
+    this.topology.remove(id);
     this.nodes.delete(id);
     this.meters.delete(id);
     if (node.kind === 'rtp') {
-      this.dropSource(node);
-      this.dropSink(node);
+      retireSource(node);
+      retireSink(node);
       this.removed.lost += node.retired.lost;
       this.removed.late += node.retired.late;
       this.removed.concealed += node.retired.concealed;
@@ -227,7 +167,7 @@ export class MediaGraph {
     } else {
       node.sink.close();
     }
-    this.recompute();
+    this.recompute([id, ...neighbours]);
   }
 
   setCodec(id: LegId, codec: LegCodec | null): void {
@@ -236,9 +176,9 @@ export class MediaGraph {
     node.dtmfRx = new LegDtmfIn(codec, this.dtmfListener(node), this.options.now);
     node.dtmfTx.setCodec(codec);
     // The codec changed under the decode path: rebuild it.
-    this.dropSource(node);
-    this.dropSink(node);
-    this.recompute();
+    retireSource(node);
+    retireSink(node);
+    this.recompute([id]);
   }
 
   /**
@@ -250,7 +190,7 @@ export class MediaGraph {
     if (on === this.meters.has(id)) return;
     if (on) this.meters.set(id, new LevelMeter());
     else this.meters.delete(id);
-    this.recompute();
+    this.recompute([id]);
   }
 
   /** The smoothed level (dBFS) of every metered endpoint. */
@@ -269,19 +209,17 @@ export class MediaGraph {
       this.node(s);
       if (s === sink) throw new RangeError(`endpoint ${s} cannot hear itself`);
     }
-    if (sources.length === 0) this.heard.delete(sink);
-    else this.heard.set(sink, [...new Set(sources)]);
-    this.recompute();
+    const before = this.topology.sourcesOf(sink) ?? [];
+    this.topology.setHeard(sink, sources);
+    this.recompute([sink, ...before, ...sources]);
   }
 
   /** `a` hears `b` and `b` hears `a`; each leaves a previous bridge partner first. */
   bridge(a: LegId, b: LegId, now: number): void {
+    const before = [...this.topology.neighbours(a), ...this.topology.neighbours(b)];
     this.detachBridge(a);
     this.detachBridge(b);
-    this.bridges.set(a, b);
-    this.bridges.set(b, a);
-    this.heard.set(a, [b]);
-    this.heard.set(b, [a]);
+    this.topology.bridge(a, b);
     const na = this.node(a);
     const nb = this.node(b);
     if (na.kind === 'rtp' && nb.kind === 'rtp') {
@@ -290,19 +228,19 @@ export class MediaGraph {
       na.leg.arm(now);
       nb.leg.arm(now);
     }
-    this.recompute();
+    this.recompute([a, b, ...before]);
   }
 
   /** Undoes `bridge` for `id` and its partner (both stop hearing each other). */
   unbridge(id: LegId): void {
     this.node(id);
-    this.detachBridge(id);
-    this.recompute();
+    const partner = this.detachBridge(id);
+    this.recompute(partner === undefined ? [id] : [id, partner]);
   }
 
   /** What `sink` hears (for stats and tests). */
   sourcesOf(sink: LegId): readonly LegId[] {
-    return this.heard.get(sink) ?? [];
+    return this.topology.sourcesOf(sink) ?? [];
   }
 
   modeOf(id: LegId): SendMode {
@@ -310,26 +248,7 @@ export class MediaGraph {
   }
 
   stats(id: LegId): LegMediaStats {
-    const node = this.rtpNode(id);
-    const r = node.retired;
-    const jb = node.source?.jitter;
-    return {
-      codec: node.leg.codec === null ? null : `${node.leg.codec.name}/${node.leg.codec.clockRate}`,
-      mode: node.mode,
-      framesDecoded: r.decoded + (node.source?.framesDecoded ?? 0),
-      framesEncoded: r.encoded + (node.sink?.framesEncoded ?? 0),
-      jitter: {
-        late: r.late + (jb?.late ?? 0),
-        lost: r.lost + (jb?.lost ?? 0),
-        duplicate: r.duplicate + (jb?.duplicate ?? 0),
-        concealed: r.concealed + (node.source?.framesConcealed ?? 0),
-        overflow: r.overflow + (jb?.overflow ?? 0),
-        resets: r.resets + (jb?.resets ?? 0),
-      },
-      droppedUnknownPt: node.leg.droppedUnknownPt,
-      dtmfIn: node.dtmfIn,
-      dtmfOut: node.dtmfTx.digits,
-    };
+    return legMediaStats(this.rtpNode(id));
   }
 
   /**
@@ -352,7 +271,7 @@ export class MediaGraph {
 
   /** Frames produced on the decode path since start (for the worker's tick report). */
   get decodeSinks(): number {
-    return this.sinkCount;
+    return this.planOf.size;
   }
 
   /**
@@ -364,7 +283,7 @@ export class MediaGraph {
     const node = this.rtpNode(id);
     if (!this.decodable(node)) throw new RangeError(`leg ${id} has no codec to play DTMF with`);
     node.dtmfTx.enqueue(digits, durationMs);
-    if (node.sink === null) this.recompute();
+    if (node.sink === null) this.recompute([id]);
   }
 
   /**
@@ -392,25 +311,43 @@ export class MediaGraph {
     const forced = this.forced;
     for (let i = 0; i < forced.length; i++) {
       if (!forced[i].dtmfTx.busy) {
-        this.recompute();
+        this.recompute([forced[i].id]);
         break;
       }
     }
   }
 
-  /** Re-derives pass edges, decode paths and mix plans from the connections. */
-  private recompute(): void {
-    const decodeSinks = new Map<LegId, LegId[]>();
+  /**
+   * Re-derives pass edges, decode paths and mix plans from the connections, for the part of
+   * the graph connected to `seeds` (the endpoints a change touched, and those it disconnected):
+   * nothing outside it can have changed.
+   */
+  private recompute(seeds: readonly LegId[]): void {
+    const part = this.topology.component(seeds);
+    const decodeSinks = this.sinkSources;
+    const oldPlans = new Set<MixPlan>();
+    const oldStates = new Set<SourceState>();
     const forced: RtpNode[] = [];
-    for (const node of this.nodes.values()) {
-      if (node.kind !== 'rtp') continue;
+    for (const id of part) {
+      const plan = this.planOf.get(id);
+      if (plan !== undefined) oldPlans.add(plan);
+      const state = this.stateOf.get(id);
+      if (state !== undefined) oldStates.add(state);
+      this.planOf.delete(id);
+      this.stateOf.delete(id);
+      decodeSinks.delete(id);
+      const node = this.nodes.get(id);
+      if (node?.kind !== 'rtp') continue;
       node.leg.passEdges = [];
       node.dtmfTargets = [];
       if (node.dtmfTx.busy && this.decodable(node)) forced.push(node);
     }
     const isForced = (n: GraphNode): boolean => n.kind === 'rtp' && forced.includes(n);
-    for (const [sinkId, sources] of this.heard) {
-      const sink = this.nodes.get(sinkId)!;
+    const partSinks = new Map<LegId, LegId[]>();
+    for (const sinkId of part) {
+      const sources = this.topology.sourcesOf(sinkId);
+      const sink = this.nodes.get(sinkId);
+      if (sources === undefined || sink === undefined) continue;
       if (sink.kind === 'rtp' && sources.length === 1 && !isForced(sink)) {
         const src = this.nodes.get(sources[0])!;
         if (src.kind === 'rtp' && canPassThrough(src.leg.codec, sink.leg.codec)) {
@@ -425,15 +362,17 @@ export class MediaGraph {
         return n.kind === 'source' || (n.kind === 'rtp' && this.decodable(n));
       });
       // Nothing it can hear (e.g. a codec we cannot decode): it stays quiet, no clock for it.
-      if (usable.length > 0 || isForced(sink)) decodeSinks.set(sinkId, usable);
+      if (usable.length > 0 || isForced(sink)) partSinks.set(sinkId, usable);
     }
     // Playing DTMF to a leg that hears nothing: a plan of silence carries the digits.
-    for (const node of forced) if (!decodeSinks.has(node.id)) decodeSinks.set(node.id, []);
-    this.forced = forced.filter((n) => decodeSinks.has(n.id) && !this.heardDecoding(n.id, decodeSinks));
+    for (const node of forced) if (!partSinks.has(node.id)) partSinks.set(node.id, []);
+    for (const [sink, sources] of partSinks) decodeSinks.set(sink, sources);
+    this.forced = this.forced.filter((n) => !part.has(n.id))
+      .concat(forced.filter((n) => partSinks.has(n.id) && !this.heardDecoding(n.id, decodeSinks)));
 
     // Which RTP legs are decoded, and at which rate each endpoint works.
     const decoded = new Set<LegId>();
-    for (const sources of decodeSinks.values()) for (const s of sources) decoded.add(s);
+    for (const sources of partSinks.values()) for (const s of sources) decoded.add(s);
     const rate = new Map<LegId, number>();
     const rateOf = (id: LegId): number => {
       let r = rate.get(id);
@@ -444,26 +383,29 @@ export class MediaGraph {
       return r;
     };
 
-    for (const node of this.nodes.values()) {
-      if (node.kind !== 'rtp') continue;
+    const legs: RelayLeg[] = [];
+    for (const id of part) {
+      const node = this.nodes.get(id);
+      if (node?.kind !== 'rtp') continue;
+      legs.push(node.leg);
       node.mode = 'idle';
       // Source side.
       if (decoded.has(node.id)) {
         const r = rateOf(node.id);
         if (node.source === null || node.source.rate !== r) {
-          this.dropSource(node);
+          retireSource(node);
           const settings = node.leg.codec!;
           const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
           node.source = new RtpLegSource(codec, settings, r, this.options.jitterPackets ?? 3);
         }
       } else {
-        this.dropSource(node);
+        retireSource(node);
       }
       // Sink side.
-      if (decodeSinks.has(node.id)) {
+      if (partSinks.has(node.id)) {
         const r = rateOf(node.id);
         if (node.sink === null || node.sink.rate !== r) {
-          this.dropSink(node);
+          retireSink(node);
           const settings = node.leg.codec!;
           const codec = this.options.codecs(settings.name, settings.clockRate, settings.channels)!;
           node.sink = new RtpLegSink(codec, settings, r, node.leg, this.options.now);
@@ -471,19 +413,15 @@ export class MediaGraph {
         node.sink.dtmf = node.dtmfTx;
         node.mode = 'transcode';
       } else {
-        this.dropSink(node);
+        retireSink(node);
       }
       node.dtmfRx.setDecoded(node.source === null ? 0 : node.source.rate);
       node.leg.inbound = node.source === null && node.dtmfRx.receiver === null ? null : this.inboundOf(node);
     }
-    for (const node of this.nodes.values()) {
-      if (node.kind === 'rtp') for (const e of node.leg.passEdges) (this.nodes.get(e.to.id) as RtpNode).mode = 'relay';
-    }
+    for (const leg of legs) for (const e of leg.passEdges) (this.nodes.get(e.to.id) as RtpNode).mode = 'relay';
 
-    // Mix plans and per-tick source states, grouped by phase.
-    const stateOf = new Map<LegId, SourceState>();
-    const planOf = new Map<LegId, MixPlan>();
-    for (const [sinkId, sources] of decodeSinks) {
+    // Mix plans and per-tick source states of the part, then its place in the phases.
+    for (const [sinkId, sources] of partSinks) {
       const node = this.nodes.get(sinkId)!;
       const sink: FrameSink = node.kind === 'rtp' ? node.sink! : (node as SinkNode).sink;
       const n = frameSamples(sink.rate);
@@ -492,10 +430,10 @@ export class MediaGraph {
         const src = this.nodes.get(s)!;
         const source: FrameSource = src.kind === 'rtp' ? src.source! : (src as SourceNode).source;
         if (src.kind === 'rtp' && node.kind === 'rtp') src.dtmfTargets.push(node.dtmfTx);
-        let st = stateOf.get(s);
+        let st = this.stateOf.get(s);
         if (st === undefined) {
           st = { source, dtmf: src.kind === 'rtp' ? src.dtmfRx : null, active: false, meter: this.meters.get(s) ?? null, taps: [] };
-          stateOf.set(s, st);
+          this.stateOf.set(s, st);
         }
         let input = source.frame;
         if (source.rate !== sink.rate) {
@@ -509,17 +447,16 @@ export class MediaGraph {
         plan.inputs.push(input);
         plan.states.push(st);
       }
-      planOf.set(sinkId, plan);
+      this.planOf.set(sinkId, plan);
     }
     // A metered endpoint no longer decoded reads silence, not its last level.
-    for (const [id, meter] of this.meters) if (!stateOf.has(id)) meter.reset();
-    const { phases, phaseOf } = assignPhases(decodeSinks, stateOf, planOf, this.phaseOf);
-    this.phases = phases;
-    this.phaseOf = phaseOf;
-    this.sinkCount = planOf.size;
-    if (planOf.size > 0) this.clock.start();
+    for (const id of part) if (!this.stateOf.has(id)) this.meters.get(id)?.reset();
+    removeFromPhases(this.phases, oldPlans, oldStates);
+    placeInPhases(this.phases, partSinks, this.stateOf, this.planOf, this.phaseOf);
+    for (const id of part) if (!partSinks.has(id)) this.phaseOf.delete(id);
+    if (this.planOf.size > 0) this.clock.start();
     else this.clock.stop();
-    this.options.onRecomputed?.();
+    this.options.onRecomputed?.(legs);
   }
 
   /** PCM rate an endpoint works at on the decode path. */
@@ -550,7 +487,7 @@ export class MediaGraph {
       if (r > best) best = r;
     };
     for (const s of decodeSinks.get(id) ?? []) consider(s);
-    for (const [sink, sources] of decodeSinks) if (sources.includes(id)) consider(sink);
+    for (const sink of this.topology.hearersOf(id) ?? []) if (decodeSinks.get(sink)?.includes(id)) consider(sink);
     for (const allowed of [8000, 12000, 16000, 24000, 48000]) if (allowed >= best) return Math.min(allowed, natural);
     return natural;
   }
@@ -578,7 +515,7 @@ export class MediaGraph {
 
   /** Whether `id` is a decode sink for a reason other than DTMF (it hears something decodable). */
   private heardDecoding(id: LegId, decodeSinks: Map<LegId, LegId[]>): boolean {
-    const sources = this.heard.get(id);
+    const sources = this.topology.sourcesOf(id);
     if (sources === undefined || (decodeSinks.get(id)?.length ?? 0) === 0) return false;
     const sink = this.nodes.get(id)!;
     if (sink.kind !== 'rtp' || sources.length !== 1) return true;
@@ -600,40 +537,15 @@ export class MediaGraph {
     };
   }
 
-  private dropSource(node: RtpNode): void {
-    const s = node.source;
-    if (s === null) return;
-    const r = node.retired;
-    r.decoded += s.framesDecoded;
-    r.concealed += s.framesConcealed;
-    r.late += s.jitter.late;
-    r.lost += s.jitter.lost;
-    r.duplicate += s.jitter.duplicate;
-    r.overflow += s.jitter.overflow;
-    r.resets += s.jitter.resets;
-    s.close();
-    node.source = null;
-  }
-
-  private dropSink(node: RtpNode): void {
-    const s = node.sink;
-    if (s === null) return;
-    node.retired.encoded += s.framesEncoded;
-    s.close();
-    node.sink = null;
-  }
-
-  private detachBridge(id: LegId): void {
-    const partner = this.bridges.get(id);
-    if (partner === undefined) return;
-    this.bridges.delete(id);
-    this.bridges.delete(partner);
-    if (this.heard.get(id)?.length === 1 && this.heard.get(id)![0] === partner) this.heard.delete(id);
-    if (this.heard.get(partner)?.length === 1 && this.heard.get(partner)![0] === id) this.heard.delete(partner);
+  /** Ends the bridge of `id` (both legs forget their peer); answers the former partner. */
+  private detachBridge(id: LegId): LegId | undefined {
+    const partner = this.topology.unbridge(id);
+    if (partner === undefined) return undefined;
     const a = this.nodes.get(id);
     const b = this.nodes.get(partner);
     if (a?.kind === 'rtp') a.leg.peer = null;
     if (b?.kind === 'rtp') b.leg.peer = null;
+    return partner;
   }
 
   private node(id: LegId): GraphNode {

@@ -54,27 +54,25 @@ const native = nativeLoad.addon === null ? null : new NativeRelay(nativeLoad.add
  * requests: a call set-up is a handful of requests on the same two legs, often in one batch, and
  * attaching after each (descriptors duplicated, epoll registration, state copied) then detaching
  * before the next made the worker spend more on hand-overs than on the calls. A graph change may
- * make pairs other than the request's own plain or not, so after one every leg is reconciled.
+ * make pairs other than the request's own plain or not (a recorder leaving a call), so the legs
+ * the graph re-derived (the connected part of the change) are reconciled too.
  */
 let reconcileScheduled = false;
-let reconcileAll = false;
 const reconcileTouched = new Set<RelayLeg>();
-function scheduleReconcile(all: boolean, touched: readonly RelayLeg[] = []): void {
+function scheduleReconcile(touched: readonly RelayLeg[]): void {
   if (native === null) return;
-  if (all) reconcileAll = true;
   for (const leg of touched) reconcileTouched.add(leg);
   if (reconcileScheduled) return;
   reconcileScheduled = true;
   setImmediate(() => {
     reconcileScheduled = false;
-    const pending = reconcileAll ? [...legs.values()] : [...reconcileTouched].filter((l) => legs.get(l.id) === l);
-    reconcileAll = false;
+    const pending = [...reconcileTouched].filter((l) => legs.get(l.id) === l);
     reconcileTouched.clear();
     native.reconcile(pending);
   });
 }
 const graph = new MediaGraph({
-  onRecomputed: native === null ? undefined : () => scheduleReconcile(true),
+  onRecomputed: native === null ? undefined : scheduleReconcile,
   codecs: graphCodecs,
   resampler: graphResampler,
   onDtmf: (e) => send({ type: 'endpoint', event: { type: 'dtmf', legId: e.legId, digit: e.digit, durationMs: e.durationMs, source: e.source } }),
@@ -168,7 +166,7 @@ async function createLeg(legId: LegId, rtpPort: number, family: 4 | 6): Promise<
   onDatagram(rtp, (msg, address, from) => {
     leg.receiveRtp(msg, address, from, performance.now());
     // Media started: the pair may go native now (see scheduleReconcile).
-    if (leg.rtp.packetsIn === 1) scheduleReconcile(false, [leg]);
+    if (leg.rtp.packetsIn === 1) scheduleReconcile([leg]);
   }, DIRECT_UDP);
   onDatagram(rtcp, (msg, address, from) => {
     // While the pair is native, the addon owns the RTCP latch and the sink's stream.
@@ -277,7 +275,7 @@ function droppedOf(leg: RelayLeg): number {
 /**
  * Runs a request. The RTP legs it changes are first taken back from the native relay (their
  * state into JS, JS reads their sockets again), and handed back at the end of the turn if they
- * still form a plain relay pair; a graph change also reconciles every leg (`onRecomputed`).
+ * still form a plain relay pair; a graph change also reconciles the legs it re-derived (`onRecomputed`).
  */
 async function handle(msg: RelayRequest): Promise<unknown> {
   if (native === null) return dispatch(msg);
@@ -291,7 +289,7 @@ async function handle(msg: RelayRequest): Promise<unknown> {
   try {
     return await dispatch(msg);
   } finally {
-    if (touched.length > 0) scheduleReconcile(false, touched);
+    if (touched.length > 0) scheduleReconcile(touched);
   }
 }
 

@@ -264,3 +264,71 @@ describe('MediaGraph clock phases', () => {
     assert.equal(phaseOfCall(added)[0], phases[0], 'the new call fills the least loaded phase');
   });
 });
+
+describe('MediaGraph re-derives only the part a change touches', () => {
+  function counting(): { g: MediaGraph; reported: number[][]; resamplers: () => number } {
+    let made = 0;
+    const reported: number[][] = [];
+    const g = new MediaGraph({
+      codecs: fakeCodecs,
+      resampler: (from, to) => { made++; return fakeResampler(from, to); },
+      clock: manualClock,
+      onRecomputed: (legs) => reported.push(legs.map((l) => l.id).sort((x, y) => x - y)),
+    });
+    return { g, reported, resamplers: () => made };
+  }
+
+  test('a change in one call reports its legs only, and leaves the other calls\' decode paths (resamplers) as they were', () => {
+    const { g, reported, resamplers } = counting();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    assert.equal(resamplers(), 2, '8 <-> 16 kHz both ways');
+    const c = makeLeg(g, codec('FAKE8', 96));
+    const d = makeLeg(g, codec('FAKE8', 97));
+    reported.length = 0;
+    g.bridge(c.leg.id, d.leg.id, 0);
+    assert.deepEqual(reported, [[c.leg.id, d.leg.id].sort((x, y) => x - y)]);
+    g.setCodec(d.leg.id, codec('FAKE16', 9));
+    assert.deepEqual(reported.at(-1), [c.leg.id, d.leg.id].sort((x, y) => x - y));
+    assert.equal(resamplers(), 4, 'only the changed call built new resamplers');
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id), g.modeOf(c.leg.id), g.modeOf(d.leg.id)], ['transcode', 'transcode', 'transcode', 'transcode']);
+    // The first call still carries audio both ways after the other's changes.
+    const before = [a.out.sent.length, b.out.sent.length];
+    g.tick();
+    assert.deepEqual([a.out.sent.length - before[0], b.out.sent.length - before[1]], [1, 1]);
+  });
+
+  test('parts a change splits are both re-derived: a recorder removed from a call gives the call back its relay; an unbridged leg goes idle', () => {
+    const { g, reported } = counting();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE8', 96));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    const frames: number[] = [];
+    const rec: SinkEndpoint = { rate: 8000, writeFrame: () => { frames.push(1); }, close: () => {} };
+    g.addSink(1000, rec);
+    g.connect(1000, [a.leg.id, b.leg.id]);
+    assert.equal(g.clock.running, true);
+    g.tick();
+    assert.equal(frames.length, 1, 'the recorder hears the call');
+    reported.length = 0;
+    g.remove(1000);
+    assert.deepEqual(reported, [[a.leg.id, b.leg.id].sort((x, y) => x - y)], 'the legs the recorder heard were re-derived');
+    assert.equal(g.clock.running, false, 'nothing decoded any more');
+    assert.deepEqual([a.leg.passEdges.length, b.leg.passEdges.length], [1, 1]);
+    g.unbridge(a.leg.id);
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['idle', 'idle']);
+    assert.deepEqual([a.leg.passEdges.length, b.leg.passEdges.length], [0, 0]);
+  });
+
+  test('a room member leaving: the others keep hearing each other; the leaver hears nothing', () => {
+    const { g } = counting();
+    const m = [0, 1, 2].map(() => makeLeg(g, codec('FAKE8', 96)));
+    for (const x of m) g.connect(x.leg.id, m.filter((y) => y !== x).map((y) => y.leg.id));
+    g.remove(m[2].leg.id);
+    assert.deepEqual(g.sourcesOf(m[0].leg.id), [m[1].leg.id]);
+    assert.deepEqual(g.sourcesOf(m[1].leg.id), [m[0].leg.id]);
+    // Two members hearing only each other with one codec: a zero-decode relay again.
+    assert.deepEqual([g.modeOf(m[0].leg.id), g.modeOf(m[1].leg.id)], ['relay', 'relay']);
+  });
+});
