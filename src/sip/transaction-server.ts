@@ -157,6 +157,15 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
         this.startTimer(Slot.Linger, this.timers.timerI, 'timerI');
         return;
       case 'startJ':
+        if (this.timers.timerJ > 0 && (this.lastStatus === 401 || this.lastStatus === 407)) {
+          // A challenge is answered statelessly (RFC 3261 §8.2.7): a retransmission of the
+          // request is challenged anew (a fresh nonce, which the client's transaction discards
+          // as a retransmission of its final response, §17.1.2.2). Half of a REGISTER storm's
+          // transactions end in a 401; keeping their bytes for Timer J was half the memory.
+          this.lastBytes = undefined;
+          this.finish('completed');
+          return;
+        }
         if (this.timers.timerJ > 0 && this.lastBytes !== undefined && this.finalSent && this.host.retire !== undefined) {
           // Only the bytes are needed from here on: the layer keeps them, the object goes.
           this.host.retire(this.key, this.lastBytes);

@@ -27,14 +27,14 @@ describe('completed server transactions keep only the response bytes (Timer J me
     const tx = txs[0]!;
     tx.onTerminated = (_t, reason) => ended.push(reason);
     assert.equal(tx.request, reg);
-    const res = createResponse(reg, 401, 'Unauthorized', { headers: { 'WWW-Authenticate': 'Digest realm="biloxi.com", nonce="n"' } });
+    const res = createResponse(reg, 200, 'OK', { headers: { Contact: '<sip:bob@192.0.2.4>;expires=3600' } });
     const wireBytes = res.toBuffer();
     tx.respond(res);
     assert.equal(tx.state, 'Terminated', 'nothing of the object is needed any more');
     assert.deepEqual(ended, ['completed'], 'the TU hears the end at once');
     assert.equal(tx.request, undefined);
     assert.equal(tx.lastResponse, undefined);
-    assert.equal(tx.lastStatus, 401);
+    assert.equal(tx.lastStatus, 200);
     assert.equal(sent.length, 0, 'the SipMessage path is not used when sendBytes exists');
     assert.equal(bytes.length, 1);
     assert.deepEqual(bytes[0]!.data, wireBytes);
@@ -60,6 +60,25 @@ describe('completed server transactions keep only the response bytes (Timer J me
     assert.equal(txs.length, 2);
     layer.close();
     assert.equal(layer.size, 0);
+  });
+
+  test('a 401/407 challenge over UDP is stateless: nothing is kept, a retransmission reaches the TU and is challenged anew', () => {
+    for (const status of [401, 407]) {
+      const { layer, txs, bytes } = bytesSetup();
+      layer.receiveRequest(REGISTER(), UDP);
+      const header = status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+      txs[0]!.respond(createResponse(txs[0]!.request!, status, 'Challenge', { headers: { [header]: 'Digest realm="biloxi.com", nonce="n1"' } }));
+      assert.equal(txs[0]!.state, 'Terminated');
+      assert.equal(bytes.length, 1);
+      assert.equal(layer.size, 0, 'no bytes linger for Timer J');
+      layer.receiveRequest(REGISTER(), UDP);
+      assert.equal(txs.length, 2, 'the retransmission is a new request for the TU');
+      assert.equal(layer.counters.retransmissions, 0);
+      txs[1]!.respond(createResponse(txs[1]!.request!, status, 'Challenge', { headers: { [header]: 'Digest realm="biloxi.com", nonce="n2"' } }));
+      assert.equal(bytes.length, 2);
+      assert.match(bytes[1]!.data.toString('latin1'), /nonce="n2"/);
+      layer.close();
+    }
   });
 
   test('Timer J expiries keep their order through bursts (the ring grows and shrinks)', () => {
