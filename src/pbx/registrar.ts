@@ -8,6 +8,7 @@ import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { DigestServer } from '../sip/digest-server.ts';
 import { formatNameAddr, type NameAddr } from '../sip/header-name-addr.ts';
 import { formatUri } from '../sip/uri.ts';
+import { copyString } from '../sip/copy-string.ts';
 import { insertDeviceEvent } from '../store/device-events.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
@@ -91,14 +92,17 @@ export function createRegistrar(deps: RegistrarDeps) {
     const deviceId = auth.deviceId;
 
     const contacts = msg.contacts;
+    const ua = msg.getHeader('user-agent');
     const outcome = await location.register({
       aor, deviceId,
       contacts: contacts === '*' ? '*' : contacts.length === 0 ? null : contacts.map(toContactSpec),
       expiresHeader: msg.expires,
-      callId: msg.callId, cseq: msg.cseq.seq,
+      // Copies: a binding lives for its registration, and text cut out of the REGISTER would
+      // keep all of it (~600 octets per binding).
+      callId: copyString(msg.callId), cseq: msg.cseq.seq,
       transport: r.source.protocol, sourceIp: ip, sourcePort: r.source.remotePort,
       localPort: r.source.localPort || null, connectionId: r.source.connectionId ?? null,
-      userAgent: msg.getHeader('user-agent')?.slice(0, 200) ?? null,
+      userAgent: ua === null ? null : copyString(ua.slice(0, 200)),
     });
     if (!outcome.ok) {
       const headers: Record<string, string> = {};

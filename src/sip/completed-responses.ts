@@ -7,12 +7,17 @@
  *
  * Measured (100,000 lingering REGISTER transactions, `npm run bench -- sip` shapes): a full
  * transaction object with its Timer J, closures and the pool slab its bytes pinned cost ~4 KB;
- * an entry here ~0.5 KB. At 5,000 REGISTER pairs/s, 32 s of them is 320,000 entries.
+ * an entry here ~0.5 KB, and less since the headers the request supplies again (Via, From, To,
+ * Call-ID, CSeq) are rebuilt from the retransmission instead of kept (`response-tail.ts`). At
+ * 10,000 REGISTER pairs/s, 32 s of 200s is 320,000 entries (challenges are not kept at all).
  *
  * All entries share one linger time, so they expire in insertion order: a ring of keys and
  * expiry times, one `setTimeout` at a time (for the head). The response goes to wherever the
  * retransmission came from: it carries the same Via, so §18.2.2 picks the same destination.
  */
+import { copyString } from './copy-string.ts';
+import type { SipMessage } from './message.ts';
+import { loadResponse, storeResponse } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 
 const INITIAL_CAPACITY = 1024;
@@ -42,7 +47,9 @@ export class CompletedResponses {
   /** Keeps `data` as the response to resend for `key` until the linger time has passed. */
   add(key: string, data: Buffer): void {
     if (this.bytes.has(key)) return; // cannot happen: a live key absorbs its retransmissions
-    this.bytes.set(key, data.toString('latin1'));
+    // The key was cut out of the request's text: a copy, or the whole request stays for Timer J.
+    key = copyString(key);
+    this.bytes.set(key, storeResponse(data));
     if (this.count === this.keys.length) this.grow();
     const tail = (this.head + this.count) % this.keys.length;
     this.keys[tail] = key;
@@ -51,10 +58,13 @@ export class CompletedResponses {
     if (this.timer === undefined) this.schedule();
   }
 
-  /** The response bytes kept for `key`, or undefined. A fresh Buffer: the caller may hand it to a socket. */
-  get(key: string): Buffer | undefined {
+  /**
+   * The response to resend to `request`, a retransmission of the request answered under `key`,
+   * or undefined. A fresh Buffer: the caller may hand it to a socket.
+   */
+  get(key: string, request: SipMessage): Buffer | undefined {
     const s = this.bytes.get(key);
-    return s === undefined ? undefined : Buffer.from(s, 'latin1');
+    return s === undefined ? undefined : (loadResponse(s, request) ?? undefined);
   }
 
   /** Forgets everything and stops the timer. */

@@ -15,6 +15,8 @@
  * another node within the nonce lifetime is not caught by this table.
  */
 
+import { copyString } from './copy-string.ts';
+
 /** Outcome of {@link NonceCountTracker.check}. */
 export type NonceCountCheck = 'ok' | 'replay' | 'forgotten';
 
@@ -55,7 +57,9 @@ export class NonceCountTracker {
       this.entries.set(nonce, e);
       return;
     }
-    this.entries.set(nonce, { issuedAt, nc });
+    // A copy: the nonce was cut out of the request's text, which would stay alive with it
+    // (~600 octets per REGISTER, up to `capacity` of them).
+    this.entries.set(copyString(nonce), { issuedAt, nc });
     if (this.entries.size > this.capacity) {
       const [oldKey, old] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldKey);

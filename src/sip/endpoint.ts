@@ -23,6 +23,7 @@ import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequest
 import type { OverloadControl } from './overload-control.ts';
 import { SipMessageCounters } from './message-counters.ts';
 import { InviteWaitQueue } from './invite-wait-queue.ts';
+import { copyString } from './copy-string.ts';
 import { shedResponse, SHED_TAG_PREFIX, triage, type RawRequest } from './overload-fast-path.ts';
 
 /** A request handed to a method handler. */
@@ -452,14 +453,6 @@ interface MergedKey {
 function mergedKey(msg: SipMessage): MergedKey {
   const fromTag = msg.fromTag;
   return { fromTag: fromTag === null ? null : copyString(fromTag), toTag: msg.toTag, callId: copyString(msg.callId), cseq: { seq: msg.cseq.seq }, method: msg.method };
-}
-
-/**
- * A copy of `s` that does not point into the string it was sliced from (V8 keeps substrings
- * as views of their parent): slicing a concatenation flattens it into fresh characters first.
- */
-function copyString(s: string): string {
-  return (' ' + s).slice(1);
 }
 
 /**

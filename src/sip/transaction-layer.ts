@@ -183,7 +183,7 @@ export class TransactionLayer<T> {
       existing.receiveRequest();
       return;
     }
-    const done = this.completed?.get(key);
+    const done = this.completed?.get(key, req);
     if (done !== undefined) {
       // §17.2.2: a retransmission in Completed gets the final response again.
       this.counters.absorbed++;
