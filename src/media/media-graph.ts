@@ -149,9 +149,8 @@ export class MediaGraph {
   remove(id: LegId): void {
     const node = this.nodes.get(id);
     if (node === undefined) return;
-    const neighbours = this.topology.neighbours(id);
-    this.detachBridge(id);
-    this.topology.remove(id);
+    this.forgetPeers(id, this.topology.partnerOf(id));
+    const neighbours = this.topology.remove(id);
     this.nodes.delete(id);
     this.meters.delete(id);
     if (node.kind === 'rtp') {
@@ -540,12 +539,17 @@ export class MediaGraph {
   /** Ends the bridge of `id` (both legs forget their peer); answers the former partner. */
   private detachBridge(id: LegId): LegId | undefined {
     const partner = this.topology.unbridge(id);
-    if (partner === undefined) return undefined;
+    this.forgetPeers(id, partner);
+    return partner;
+  }
+
+  /** The RTP legs of a bridge that ends forget each other. */
+  private forgetPeers(id: LegId, partner: LegId | undefined): void {
+    if (partner === undefined) return;
     const a = this.nodes.get(id);
     const b = this.nodes.get(partner);
     if (a?.kind === 'rtp') a.leg.peer = null;
     if (b?.kind === 'rtp') b.leg.peer = null;
-    return partner;
   }
 
   private node(id: LegId): GraphNode {

@@ -15,7 +15,6 @@
  * expiry times, one `setTimeout` at a time (for the head). The response goes to wherever the
  * retransmission came from: it carries the same Via, so §18.2.2 picks the same destination.
  */
-import { copyString } from './copy-string.ts';
 import type { SipMessage } from './message.ts';
 import { loadResponse, storeResponse } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
@@ -47,8 +46,6 @@ export class CompletedResponses {
   /** Keeps `data` as the response to resend for `key` until the linger time has passed. */
   add(key: string, data: Buffer): void {
     if (this.bytes.has(key)) return; // cannot happen: a live key absorbs its retransmissions
-    // The key was cut out of the request's text: a copy, or the whole request stays for Timer J.
-    key = copyString(key);
     this.bytes.set(key, storeResponse(data));
     if (this.count === this.keys.length) this.grow();
     const tail = (this.head + this.count) % this.keys.length;

@@ -14,7 +14,7 @@
  * another. The random part makes each nonce unique for nonce-count tracking.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { HmacSha256 } from './hmac-sha256.ts';
+import { Hmac } from '../net/hmac.ts';
 import { randomView } from './random-pool.ts';
 
 const TS_LEN = 6;
@@ -35,12 +35,12 @@ export type NonceCheck =
 const INVALID: NonceCheck = { kind: 'invalid' };
 
 /** The MAC of each secret in use (a server has one; its pads are computed once). */
-const macs = new WeakMap<Buffer, HmacSha256>();
+const macs = new WeakMap<Buffer, Hmac>();
 
 function mac(secret: Buffer, realm: string, body: Buffer): Buffer {
   let m = macs.get(secret);
-  if (m === undefined) macs.set(secret, (m = new HmacSha256(secret)));
-  return m.mac(realm, body).subarray(0, MAC_LEN);
+  if (m === undefined) macs.set(secret, (m = new Hmac('sha256', secret)));
+  return m.digestText(realm, body).subarray(0, MAC_LEN);
 }
 
 /** Issues a nonce for `realm` dated `nowMs`; `random` is injectable for tests. */

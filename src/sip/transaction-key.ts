@@ -44,8 +44,10 @@ export function serverTransactionKey(req: SipMessage, method?: string): string |
   const m = method ?? (req.method === 'ACK' ? 'INVITE' : req.method);
   const branch = via.branch;
   if (isRfc3261Branch(branch)) return rfc3261ServerKey(branch, via.host, via.port, m);
-  const base = `2543|${req.requestUriText}|${req.fromTag ?? ''}|${req.callId}|${req.cseq.seq}|${req.getHeader('via')}|${m}`;
-  return m === 'INVITE' ? base : `${base}|${req.toTag ?? ''}`;
+  // `join` for a flat string, as in rfc3261ServerKey: the key outlives the request.
+  const parts = ['2543', req.requestUriText, req.fromTag ?? '', req.callId, req.cseq.seq, req.getHeader('via'), m];
+  if (m !== 'INVITE') parts.push(req.toTag ?? '');
+  return parts.join('|');
 }
 
 /** True when a key was built from an RFC 2543 request (no magic cookie). */

@@ -8,7 +8,7 @@
  * from a packet that failed authentication changes any state.
  */
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
-import { HmacSha1 } from './hmac-sha1.ts';
+import { Hmac } from '../../net/hmac.ts';
 import { deriveSessionKeys, type SessionKeys } from './srtp-kdf.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { AesCtr } from './aes-ctr.ts';
@@ -53,16 +53,16 @@ export class SrtpContext {
   /** Session keys as given; `fromMasterKey` derives them (RFC 3711 §4.3). Tests use this with RFC vectors. */
   private readonly rtpCtr: AesCtr | null;
   private readonly rtcpCtr: AesCtr | null;
-  private readonly rtpMac: HmacSha1 | null;
-  private readonly rtcpMac: HmacSha1 | null;
+  private readonly rtpMac: Hmac | null;
+  private readonly rtcpMac: Hmac | null;
 
   constructor(readonly suite: SrtpSuite, rtp: SessionKeys, rtcp: SessionKeys) {
     this.rtp = rtp;
     this.rtcp = rtcp;
     this.rtpCtr = suite.kind === 'cm' ? new AesCtr(rtp.encryption) : null;
     this.rtcpCtr = suite.kind === 'cm' ? new AesCtr(rtcp.encryption) : null;
-    this.rtpMac = suite.kind === 'cm' ? new HmacSha1(rtp.auth) : null;
-    this.rtcpMac = suite.kind === 'cm' ? new HmacSha1(rtcp.auth) : null;
+    this.rtpMac = suite.kind === 'cm' ? new Hmac('sha1', rtp.auth) : null;
+    this.rtcpMac = suite.kind === 'cm' ? new Hmac('sha1', rtcp.auth) : null;
   }
 
   static fromMasterKey(suite: SrtpSuite, masterKey: Buffer, masterSalt: Buffer): SrtpContext {
