@@ -57,8 +57,9 @@ export async function startBench(): Promise<Bench> {
 }
 
 /** Points the default trunk at a sipp UAS (the route cache drops the trunk on `trunk:changed`). */
-export async function farEnd(b: Bench, scenario: string): Promise<SippServer> {
-  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: 600_000 });
+/** `lifetimeMs`: the harness kills the UAS after it, so it must outlast the run. */
+export async function farEnd(b: Bench, scenario: string, lifetimeMs = 600_000): Promise<SippServer> {
+  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: lifetimeMs });
   await json(b, 'PUT', `/api/trunks/${b.outTrunk}`, { port: uas.port });
   return uas;
 }

@@ -12,7 +12,10 @@
  *
  *     npm run bench -- soak          BENCH_SOAK_MINUTES=30 BENCH_SOAK_CPS=500 npm run bench -- soak
  */
-import { spawnSipp } from '../test/helpers/sipp.ts';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSipp, type SippResult } from '../test/helpers/sipp.ts';
 import { DID, farEnd, sleep, startBench } from './call-bench-server.ts';
 import { footprint } from './memory.ts';
 
@@ -21,7 +24,9 @@ export async function run(): Promise<{ heapGrowthPercent: number }> {
   const cps = Number(process.env.BENCH_SOAK_CPS ?? 300);
   const b = await startBench();
   const engine = b.server.ctx.sip!;
-  const uas = await farEnd(b, 'uas-200-only.xml');
+  // The far end must outlive the caller (whose own limit is the run + 120 s): a UAS killed at a
+  // fixed 10 min failed the last ~500 calls of a 10-min soak, which looked like the server's.
+  const uas = await farEnd(b, 'uas-200-only.xml', (minutes * 60 + 300) * 1000);
   try {
     const idle = await footprint();
     const total = Math.round(cps * minutes * 60);
@@ -45,6 +50,11 @@ export async function run(): Promise<{ heapGrowthPercent: number }> {
       process.stdout.write(`  ${s.toFixed(0).padStart(5)} s  RSS ${f.rss.toFixed(1).padStart(7)} MB  heap ${f.heap.toFixed(1).padStart(6)} MB  calls so far ${engine.b2bua.counters.attempts}  transactions ${engine.endpoint.transactions.size}\n`);
     }
     const r = await caller.done;
+    if (r.errors !== '') {
+      const file = path.join(os.tmpdir(), `soak-sipp-errors-${process.pid}.log`);
+      await writeFile(file, r.errors);
+      process.stdout.write(`  sipp error log: ${file}\n`);
+    }
     const steady = samples.filter((x) => x.s >= 60);
     if (steady.length < 2) {
       process.stdout.write(`  too short for a slope (${steady.length} steady samples); run longer\n`);
@@ -59,7 +69,7 @@ export async function run(): Promise<{ heapGrowthPercent: number }> {
     const mid = steady[Math.floor(steady.length / 2)]!;
     const rssGrowthPercent = (100 * (last.rss - mid.rss)) / mid.rss;
     process.stdout.write([
-      `  sipp: ${r.stats.successful} ok, ${r.stats.failed} failed`,
+      `  sipp: ${r.stats.successful} ok, ${r.stats.failed} failed${failureBreakdown(r)}`,
       `  heap (${first.s.toFixed(0)} s -> ${last.s.toFixed(0)} s): ${first.heap.toFixed(1)} -> ${last.heap.toFixed(1)} MB (${((last.heap - first.heap) / hours).toFixed(1)} MB/h, ${heapGrowthPercent.toFixed(1)} %)`,
       `  RSS second half (${mid.s.toFixed(0)} s -> ${last.s.toFixed(0)} s): ${mid.rss.toFixed(1)} -> ${last.rss.toFixed(1)} MB (${rssGrowthPercent.toFixed(1)} %); first steady sample ${first.rss.toFixed(1)} MB`,
       `  no growth (heap over the steady part and RSS over the second half each change < 5 %): ${Math.abs(heapGrowthPercent) < 5 && Math.abs(rssGrowthPercent) < 5 ? 'met' : 'MISSED'}; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
@@ -70,4 +80,16 @@ export async function run(): Promise<{ heapGrowthPercent: number }> {
     await uas.stop();
     await b.close();
   }
+}
+
+/** sipp's reasons for the failed calls, when any failed. */
+function failureBreakdown(r: SippResult): string {
+  const s = r.stats;
+  const reasons: Array<[string, number]> = [
+    ['unexpected message', s.failedUnexpectedMessage], ['timeout on receive', s.failedTimeoutOnRecv],
+    ['max UDP retransmissions', s.failedMaxUdpRetrans], ['rejected', s.failedCallRejected],
+    ['cannot send', s.failedCannotSendMessage], ['regexp', s.failedRegexpDoesntMatch],
+  ];
+  const named = reasons.filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`);
+  return named.length === 0 ? '' : ` (${named.join(', ')}; ${s.retransmissions} retransmissions, ${s.outOfCallMsgs} out-of-call, ${s.deadCallMsgs} dead-call messages)`;
 }
