@@ -7,6 +7,12 @@
  * Datagrams go through the socket's libuv handle (`src/net/udp-direct.ts`): `dgram.send` costs a
  * lookup call, closures, an async-id scope and a native request object per message on top of
  * the `sendmsg`, and receiving an `EventEmitter` dispatch — a large share of a REGISTER's CPU.
+ *
+ * Datagrams are sent in groups: `send` queues, and the queue goes out back to back once the
+ * event loop's poll phase is over (`setImmediate`), i.e. after the whole burst libuv read. The
+ * peer is then woken once per burst instead of once per message: a `sendmsg` to a peer asleep in
+ * `epoll_wait` paid ~24 µs of system time on a virtual machine (the wake-up crosses CPUs), one
+ * to a peer already awake ~5 µs. The added delay is the rest of the burst's processing.
  */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
@@ -20,7 +26,15 @@ export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const CR = 0x0d;
 const LF = 0x0a;
-const SENT = Promise.resolve();
+
+/** A datagram waiting for the end of the burst, and its sender's promise. */
+interface Queued {
+  data: Uint8Array;
+  port: number;
+  address: string;
+  resolve(): void;
+  reject(err: Error): void;
+}
 
 export class UdpTransport implements SipTransport {
   readonly protocol = 'udp';
@@ -28,6 +42,8 @@ export class UdpTransport implements SipTransport {
   private readonly socket: Socket;
   private readonly ctx: TransportContext;
   private readonly sendTo: DirectSend;
+  private queue: Queued[] = [];
+  private readonly flushQueue = (): void => this.flush();
 
   private constructor(socket: Socket, local: LocalEndpoint, ctx: TransportContext, direct: boolean) {
     this.socket = socket;
@@ -82,19 +98,33 @@ export class UdpTransport implements SipTransport {
         ),
       );
     }
-    // A datagram the kernel queued (full send buffer) counts as sent: UDP promises no more, and
-    // the transaction layer's retransmissions cover a loss.
-    const r = this.sendTo(data, target.port, address);
-    if (r < 0) {
-      const cause = Object.assign(new Error(`sendmsg: errno ${-r}`), { errno: r, syscall: 'send' });
-      return Promise.reject(new SipTransportError(TransportErrorCode.WRITE_FAILED, `udp send to ${address}:${target.port} failed`, { cause }));
-    }
-    this.ctx.counters.messagesOut++;
-    return SENT;
+    return new Promise((resolve, reject) => {
+      if (this.queue.push({ data, port: target.port, address, resolve, reject }) === 1) setImmediate(this.flushQueue);
+    });
   }
 
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** Sends the queued datagrams in order. */
+  private flush(): void {
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    this.queue = [];
+    for (const q of queue) {
+      // A datagram the kernel queued (full send buffer) counts as sent: UDP promises no more, and
+      // the transaction layer's retransmissions cover a loss.
+      const r = this.sendTo(q.data, q.port, q.address);
+      if (r < 0) {
+        const cause = Object.assign(new Error(`sendmsg: errno ${-r}`), { errno: r, syscall: 'send' });
+        q.reject(new SipTransportError(TransportErrorCode.WRITE_FAILED, `udp send to ${q.address}:${q.port} failed`, { cause }));
+        continue;
+      }
+      this.ctx.counters.messagesOut++;
+      q.resolve();
+    }
   }
 
   private onDatagram(msg: Buffer, remoteAddress: string, remotePort: number): void {
