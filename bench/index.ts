@@ -25,6 +25,7 @@ function useCompiledBuild(): void {
 export const BENCHMARKS: Record<string, string[]> = {
   api: ['api.ts'],
   sip: ['sip-parser.ts', 'sip-register.ts'],
+  register: ['sip-register.ts'],
   calls: ['calls.ts'],
   media: ['media-passthrough.ts', 'media-relay.ts', 'media-srtp.ts'],
   'media-srtp': ['media-srtp.ts'],

@@ -12,20 +12,18 @@
  * Target: >= 5,000 REGISTER+auth/s with 0 failures.
  *
  *     npm run bench -- sip      BENCH_SIP_RATES=2000,5000,8000,10000,12000,15000 BENCH_SIP_SECONDS=5
- *     BENCH_SIP_PROFILE=/tmp/reg.cpuprofile npm run bench -- sip   (CPU profile of the last step only)
+ *     BENCH_SIP_PROFILE=/tmp/reg.cpuprofile npm run bench -- sip   (CPU profile of the server's main thread, whole run)
  *
- * The server runs in this process (so `process.resourceUsage().maxRSS` is its peak RSS);
- * the bench itself only waits on sipp while a step runs.
+ * The server runs in its own process, as `npm start` runs it (`server-process.ts`): its CPU per
+ * step and its peak RSS over the steps (set-up and warm-up left out) are read from /proc, its
+ * overload counters from its `/metrics`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { loadConfig } from '../src/config.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
-import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 import { kamailioReference } from './kamailio.ts';
+import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 const DEVICES = 1000;
 const DOMAIN = 'bench.test';
@@ -101,21 +99,6 @@ async function json(base: string, method: string, path: string, body: unknown, h
   return res.json();
 }
 
-/** The in-process V8 profiler around one step (the server shares this thread). */
-async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return {
-    stop: async (file) => {
-      const { profile } = await session.post('Profiler.stop');
-      writeFileSync(file, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
-}
-
 function settle(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -124,35 +107,35 @@ function settle(ms: number): Promise<void> {
  * Waits (at most 10 s) until overload control sheds nothing: seeding devices through the API
  * or the previous step may have pegged the thread, and the next step must start from calm.
  */
-async function calm(server: RunningServer): Promise<void> {
-  const overload = server.ctx.sip!.overload;
-  for (let i = 0; i < 200 && overload.shedShare > 0; i++) await settle(50);
+async function calm(server: ServerProcess): Promise<void> {
+  for (let i = 0; i < 100 && ((await server.metrics()).get('strowger_sip_shed_share') ?? 0) > 0; i++) await settle(100);
 }
 
-const shedSoFar = (server: RunningServer): number => server.ctx.sip!.overload.counters.rejected + server.ctx.sip!.overload.counters.dropped;
+const shedSoFar = async (server: ServerProcess): Promise<number> => (await server.metrics()).get('strowger_sip_shed_total') ?? 0; // no line until something was shed
 
 export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
   const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 5);
   const rates = (process.env.BENCH_SIP_RATES ?? '2000,5000,8000,10000,12000,15000').split(',').map(Number);
   const loadBefore = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-sip-'));
-  const sipPort = await getFreePort('udp+tcp');
-  const config = loadConfig({
-    STROWGER_DATA_DIR: dataDir, STROWGER_HTTP_PORT: '0', STROWGER_HOST: '127.0.0.1',
-    STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_PORT: String(sipPort), STROWGER_SIP_TLS_PORT: 'off',
+  const profileDir = process.env.BENCH_SIP_PROFILE ? mkdtempSync(join(tmpdir(), 'strowger-bench-sip-prof-')) : undefined;
+  const server = await startServerProcess({
+    STROWGER_DATA_DIR: dataDir, STROWGER_HOST: '127.0.0.1',
+    STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_TLS_PORT: 'off',
     STROWGER_DOMAIN: DOMAIN, STROWGER_LOG_LEVEL: 'silent',
     STROWGER_ADMIN_EMAIL: ADMIN.email, STROWGER_ADMIN_PASSWORD: ADMIN.password,
     // sipp 3.6 answers only the first challenge, and only MD5.
     STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
     // `STROWGER_SIP_DIRECT_UDP=0 npm run bench -- sip`: the same run on dgram's public API.
     STROWGER_SIP_DIRECT_UDP: process.env.STROWGER_SIP_DIRECT_UDP ?? '1',
-  });
-  const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+  }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  const sipPort = server.sipPort;
+  let peakRssMb = NaN;
   const steps: RegisterStep[] = [];
   const reference: RegisterStep[] = [];
   const kamailioSteps: RegisterStep[] = [];
   try {
-    const base = `http://127.0.0.1:${server.httpPort}`;
+    const base = server.base;
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
     const cookie = { cookie: login.headers.getSetCookie()[0]!.split(';')[0]! };
     const users = Array.from({ length: DEVICES }, (_, i) => String(20000 + i));
@@ -179,20 +162,26 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       warm = await drive(rate, DEVICES, target, rows);
     }
     if (warm?.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm?.stats.successful}/${DEVICES} registered\n${warm?.errors.slice(0, 2000)}`);
-    const bound = server.ctx.sip!.location.size;
+    const bound = (await server.metrics()).get('strowger_sip_registrations') ?? 0;
     if (bound < DEVICES) throw new Error(`warm-up: ${bound} bindings, expected ${DEVICES}`);
 
+    server.resetPeak();
     for (const rate of rates) {
       await settle(1000);
       await calm(server);
-      const shed0 = shedSoFar(server);
+      const shed0 = await shedSoFar(server);
       const calls = rate * seconds;
-      const profile = process.env.BENCH_SIP_PROFILE && rate === rates[rates.length - 1] ? await startProfile() : undefined;
-      const cpu0 = process.cpuUsage();
+      const cpu0 = server.cpuUs();
       const r = await drive(rate, calls, target, rows);
-      const cpu = process.cpuUsage(cpu0);
-      if (profile) await profile.stop(process.env.BENCH_SIP_PROFILE!);
-      steps.push(step('strowger', rate, calls, r, cpu.user + cpu.system, shedSoFar(server) - shed0));
+      const cpuUs = server.cpuUs() - cpu0;
+      steps.push(step('strowger', rate, calls, r, cpuUs, (await shedSoFar(server)) - shed0));
+    }
+    peakRssMb = server.rssMb().peak;
+    await server.stop();
+    if (profileDir !== undefined) {
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file !== undefined) copyFileSync(join(profileDir, file), process.env.BENCH_SIP_PROFILE!);
+      rmSync(profileDir, { recursive: true, force: true });
     }
 
     // Reference: sipp's own registrar, same client, same rates (one user: verifyauth checks
@@ -227,11 +216,11 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       await kamailio?.stop();
     }
   } finally {
-    await server.close();
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const maxRssMb = peakRssMb;
   // A step is clean when nothing failed, nothing was retransmitted (issue 17: "no retransmission
   // at any rate reported as clean") and sipp actually reached (95 % of) the asked rate.
   const ok = (s: RegisterStep) => s.failed === 0 && s.retransmissions === 0 && s.successful === s.calls && s.achieved >= s.rate * 0.95;
@@ -259,7 +248,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     `highest clean rate: ${best}/s (sipp mock ${refBest}/s${kamailioSteps.length ? `, Kamailio ${kamBest}/s: ratio ${kamBest > 0 ? (best / kamBest).toFixed(2) : '-'} (target >= 1.0)` : ''}); target >= 5000/s: ${best >= 5000 ? 'OK' : 'MISSED'}`,
     `server CPU per REGISTER pair at the highest clean step: ${atBest(steps, best).toFixed(0)} us (=> ${Math.round(1e6 / atBest(steps, best))} pairs per CPU-second; target <= 80 us)${kamailioSteps.length ? `; Kamailio ${atBest(kamailioSteps, kamBest).toFixed(0)} us at its highest clean step` : ''}`,
     near80 === undefined ? 'p99 at 80 % of the clean rate: no clean step' : `pairs answered within 20 ms at ${near80.rate}/s (<= 80 % of the clean rate): ${(near80.under20 * 100).toFixed(2)} % (target: p99 < 20 ms, i.e. >= 99 %): ${near80.under20 >= 0.99 ? 'OK' : 'MISSED'}`,
-    `peak RSS: ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs`,
+    `peak RSS of the server process over the steps: ${maxRssMb.toFixed(0)} MiB (target <= 200); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs`,
     '',
   ].join('\n'));
   return { steps, reference, best, maxRssMb };
