@@ -14,20 +14,45 @@
  * All entries share one linger time, so they expire in insertion order: a ring of keys and
  * expiry times, one `setTimeout` at a time (for the head). The response goes to wherever the
  * retransmission came from: it carries the same Via, so §18.2.2 picks the same destination.
+ *
+ * Nothing of an entry lives on the JS heap but three numbers: its key and stored response are
+ * bytes in an arena (a ring of its own memory, entries in expiry order), the index maps a
+ * 30-bit hash of the key (a small integer, no object) to the entry's offset, and a lookup
+ * compares the key's bytes. Strings kept 32 s were promoted by every scavenge that met them and
+ * made V8 grow the heap for them and their garbage: at 10,000 REGISTER pairs/s, 320,000 entries
+ * were ~130 MB of old generation, and each young-generation collection copied the fresh ones twice.
  */
 import type { SipMessage } from './message.ts';
 import { loadResponse, storeResponse } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 
 const INITIAL_CAPACITY = 1024;
+const INITIAL_ARENA = 64 * 1024;
+/** Entry header in the arena: key byte length, stored response length (uint32 LE each). */
+const HEADER = 8;
+
+/** FNV-1a over the UTF-16 units, kept to 30 bits so it stays a small integer (exported for the collision test). */
+export function hashKey(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h & 0x3fffffff;
+}
 
 export class CompletedResponses {
-  private readonly bytes = new Map<string, string>();
-  private keys: Array<string | undefined> = new Array(INITIAL_CAPACITY);
+  /** Key hash → arena offset of the newest entry with that hash. */
+  private readonly index = new Map<number, number>();
+  /** Older entries whose hash a newer entry took over (rare: a 30-bit collision). */
+  private readonly collided = new Map<number, number[]>();
+  private arena: Buffer = Buffer.allocUnsafeSlow(INITIAL_ARENA);
+  /** Arena offset where the next entry goes. */
+  private tailAt = 0;
+  private hashes = new Int32Array(INITIAL_CAPACITY);
+  private offsets = new Int32Array(INITIAL_CAPACITY);
   private expires = new Float64Array(INITIAL_CAPACITY);
   private head = 0;
   private count = 0;
   private timer: TimerHandle | undefined = undefined;
+  private scratch: Buffer = Buffer.allocUnsafeSlow(1024);
 
   constructor(
     private readonly timers: Timers,
@@ -36,21 +61,37 @@ export class CompletedResponses {
   ) {}
 
   get size(): number {
-    return this.bytes.size;
+    return this.count;
   }
 
   has(key: string): boolean {
-    return this.bytes.has(key);
+    return this.find(key) >= 0;
   }
 
   /** Keeps `data` as the response to resend for `key` until the linger time has passed. */
   add(key: string, data: Buffer): void {
-    if (this.bytes.has(key)) return; // cannot happen: a live key absorbs its retransmissions
-    this.bytes.set(key, storeResponse(data));
-    if (this.count === this.keys.length) this.grow();
-    const tail = (this.head + this.count) % this.keys.length;
-    this.keys[tail] = key;
-    this.expires[tail] = this.timers.now() + this.lingerMs;
+    if (this.find(key) >= 0) return; // cannot happen: a live key absorbs its retransmissions
+    const stored = storeResponse(data);
+    const at = this.reserve(HEADER + key.length * 3 + stored.length);
+    const arena = this.arena;
+    const keyBytes = arena.write(key, at + HEADER, 'utf8');
+    arena.write(stored, at + HEADER + keyBytes, 'latin1');
+    arena.writeUInt32LE(keyBytes, at);
+    arena.writeUInt32LE(stored.length, at + 4);
+    this.tailAt = at + HEADER + keyBytes + stored.length;
+    const hash = hashKey(key);
+    const previous = this.index.get(hash);
+    if (previous !== undefined) {
+      const older = this.collided.get(hash);
+      if (older === undefined) this.collided.set(hash, [previous]);
+      else older.push(previous);
+    }
+    this.index.set(hash, at);
+    if (this.count === this.hashes.length) this.grow();
+    const slot = (this.head + this.count) % this.hashes.length;
+    this.hashes[slot] = hash;
+    this.offsets[slot] = at;
+    this.expires[slot] = this.timers.now() + this.lingerMs;
     this.count++;
     if (this.timer === undefined) this.schedule();
   }
@@ -60,18 +101,76 @@ export class CompletedResponses {
    * or undefined. A fresh Buffer: the caller may hand it to a socket.
    */
   get(key: string, request: SipMessage): Buffer | undefined {
-    const s = this.bytes.get(key);
-    return s === undefined ? undefined : (loadResponse(s, request) ?? undefined);
+    const at = this.find(key);
+    if (at < 0) return undefined;
+    const start = at + HEADER + this.arena.readUInt32LE(at);
+    const stored = this.arena.toString('latin1', start, start + this.arena.readUInt32LE(at + 4));
+    return loadResponse(stored, request) ?? undefined;
   }
 
   /** Forgets everything and stops the timer. */
   clear(): void {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    this.bytes.clear();
-    this.keys.fill(undefined);
+    this.index.clear();
+    this.collided.clear();
     this.head = 0;
     this.count = 0;
+    this.shrink();
+  }
+
+  /** Arena offset of the live entry for `key`, or -1. */
+  private find(key: string): number {
+    const hash = hashKey(key);
+    const at = this.index.get(hash);
+    if (at === undefined) return -1;
+    if (this.keyAt(at, key)) return at;
+    for (const older of this.collided.get(hash) ?? []) if (this.keyAt(older, key)) return older;
+    return -1;
+  }
+
+  private keyAt(at: number, key: string): boolean {
+    const length = this.arena.readUInt32LE(at);
+    if (this.scratch.length < key.length * 3) this.scratch = Buffer.allocUnsafeSlow(key.length * 3);
+    const n = this.scratch.write(key, 0, 'utf8');
+    return n === length && this.scratch.compare(this.arena, at + HEADER, at + HEADER + n, 0, n) === 0;
+  }
+
+  /**
+   * An arena offset with `bytes` free after it: after the tail, else from the start when the
+   * oldest entry leaves room before it; else the arena doubles (entries moved, offsets updated).
+   */
+  private reserve(bytes: number): number {
+    if (this.count === 0) return (this.tailAt = 0);
+    const headAt = this.offsets[this.head]!;
+    if (this.tailAt > headAt) {
+      if (this.tailAt + bytes <= this.arena.length) return this.tailAt;
+      if (bytes < headAt) return 0;
+    } else if (this.tailAt + bytes < headAt) {
+      return this.tailAt;
+    }
+    this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.arena.length + bytes * 2)));
+    return this.tailAt;
+  }
+
+  /** Copies the live entries, oldest first, to the start of `arena` and re-points the index. */
+  private moveTo(arena: Buffer): void {
+    const old = this.arena;
+    const moved = new Map<number, number>();
+    let at = 0;
+    for (let i = 0; i < this.count; i++) {
+      const slot = (this.head + i) % this.hashes.length;
+      const from = this.offsets[slot]!;
+      const size = HEADER + old.readUInt32LE(from) + old.readUInt32LE(from + 4);
+      old.copy(arena, at, from, from + size);
+      moved.set(from, at);
+      this.offsets[slot] = at;
+      at += size;
+    }
+    for (const [hash, from] of this.index) this.index.set(hash, moved.get(from)!);
+    for (const list of this.collided.values()) for (let i = 0; i < list.length; i++) list[i] = moved.get(list[i]!)!;
+    this.arena = arena;
+    this.tailAt = at;
   }
 
   private schedule(): void {
@@ -84,36 +183,55 @@ export class CompletedResponses {
 
   private expire(): void {
     const now = this.timers.now();
-    const keys = this.keys;
     while (this.count > 0 && this.expires[this.head]! <= now) {
-      this.bytes.delete(keys[this.head]!);
-      keys[this.head] = undefined;
-      this.head = (this.head + 1) % keys.length;
+      this.forget(this.hashes[this.head]!, this.offsets[this.head]!);
+      this.head = (this.head + 1) % this.hashes.length;
       this.count--;
     }
     if (this.count > 0) this.schedule();
     else this.shrink();
   }
 
+  /**
+   * Drops the index's reference to the entry at `at`, the oldest of all: another entry with its
+   * hash is newer, so either `at` is in the collision list or it is the index's and alone.
+   */
+  private forget(hash: number, at: number): void {
+    const older = this.collided.get(hash);
+    const i = older === undefined ? -1 : older.indexOf(at);
+    if (i >= 0) {
+      older!.splice(i, 1);
+      if (older!.length === 0) this.collided.delete(hash);
+    } else if (this.index.get(hash) === at) {
+      this.index.delete(hash);
+    }
+  }
+
   private grow(): void {
-    const n = this.keys.length;
-    const keys: Array<string | undefined> = new Array(n * 2);
+    const n = this.hashes.length;
+    const hashes = new Int32Array(n * 2);
+    const offsets = new Int32Array(n * 2);
     const expires = new Float64Array(n * 2);
     for (let i = 0; i < this.count; i++) {
       const j = (this.head + i) % n;
-      keys[i] = this.keys[j];
+      hashes[i] = this.hashes[j]!;
+      offsets[i] = this.offsets[j]!;
       expires[i] = this.expires[j]!;
     }
-    this.keys = keys;
+    this.hashes = hashes;
+    this.offsets = offsets;
     this.expires = expires;
     this.head = 0;
   }
 
-  /** Empty after a burst: give the ring's memory back. */
+  /** Empty after a burst: give the rings' and the arena's memory back. */
   private shrink(): void {
     this.head = 0;
-    if (this.keys.length === INITIAL_CAPACITY) return;
-    this.keys = new Array(INITIAL_CAPACITY);
+    this.tailAt = 0;
+    if (this.arena.length > INITIAL_ARENA) this.arena = Buffer.allocUnsafeSlow(INITIAL_ARENA);
+    if (this.hashes.length === INITIAL_CAPACITY) return;
+    this.hashes = new Int32Array(INITIAL_CAPACITY);
+    this.offsets = new Int32Array(INITIAL_CAPACITY);
     this.expires = new Float64Array(INITIAL_CAPACITY);
   }
 }

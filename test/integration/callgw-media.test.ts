@@ -65,6 +65,9 @@ if (inLoopbackNamespace(import.meta.url)) {
     const call = (method: string, path: string, body?: unknown) => t.request(method, path, { token: secret, body });
     const legPort = async (callId: string) => (await t.server.ctx.media!.stats(t.server.ctx.callGateway!.find(appId, callId)!.legId!)).rtpPort;
     const rtpSocket = async () => { const rx = await startRtpReceiver({ host: HOST, capture: true }); receivers.push(rx); return rx; };
+    // Closed in after() too: a peer left open by a failed assertion kept the process alive.
+    const peers: WeriftPeer[] = [];
+    const newPeer = () => { const p = weriftPeer(HOST); peers.push(p); return p; };
 
     before(async () => {
       t = await startCallServer(26600, { STROWGER_WEBRTC_ADDRESSES: HOST });
@@ -74,6 +77,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       appId = a.app_id;
     });
     after(async () => {
+      for (const p of peers) await p.close().catch(() => undefined);
       for (const r of receivers) await r.close();
       await hooks?.close();
       await t?.close();
@@ -85,7 +89,7 @@ if (inLoopbackNamespace(import.meta.url)) {
         ? { status: 200, body: JSON.stringify({ action: 'Accept', stream: { room: 'support-1', peer: 'Caller', record: true } }) }
         : { status: 200 });
       const room = t.server.ctx.rooms!.open('support-1');
-      const peer = weriftPeer(HOST);
+      const peer = newPeer();
       const member = await joinWithOffer(room, t.server.ctx.webrtc!, { offer: await peer.offer(), kind: 'webrtc', displayName: 'Agent' });
       await peer.accept(member.answer);
       await peer.connected();
@@ -116,7 +120,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       const rx = await rtpSocket();
       const uas = await startSippServer({ scenario: 'uas-media-wait-bye.xml', vars: { rtpport: rx.port }, calls: 1 });
       const room = t.server.ctx.rooms!.open('sales');
-      const peer = weriftPeer(HOST);
+      const peer = newPeer();
       const member = await joinWithOffer(room, t.server.ctx.webrtc!, { offer: await peer.offer(), kind: 'webrtc', displayName: 'Seller' });
       await peer.accept(member.answer);
       await peer.connected();
@@ -147,7 +151,7 @@ if (inLoopbackNamespace(import.meta.url)) {
       ws.ws.send(JSON.stringify({ action: 'webrtc_offer', sdp: 'v=0\r\nnot an offer\r\n' }));
       await eventually('two error frames', () => ws.frames.filter((f) => f.error).length === 2);
       assert.match(ws.frames.filter((f) => f.error).map((f) => f.error).join('|'), /webrtc_offer needs "sdp"/);
-      const peer = weriftPeer(HOST);
+      const peer = newPeer();
       ws.ws.send(JSON.stringify({ action: 'webrtc_offer', sdp: await peer.offer() }));
       const answer = await eventually('webrtc_answer', () => ws.frames.find((f) => f.event === 'webrtc_answer'), 8000);
       assert.equal(answer.call_id, r.body.data.call_id);
