@@ -3,18 +3,13 @@
  * the budget (< 150 MB RSS) and a bare `node` process measured in the same run as the floor.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statusMb } from './proc.ts';
+import { START_FLAGS } from './server-process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-/** V8 flags of `npm start` (package.json). */
-const START_FLAGS = ['--max-semi-space-size=32'];
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 /** RSS of a fresh process at each of `atMs` (ms since spawn, ascending). */
 async function idleRss(args: string[], env: Record<string, string>, atMs: number[]): Promise<number[]> {
@@ -24,7 +19,7 @@ async function idleRss(args: string[], env: Record<string, string>, atMs: number
   for (const at of atMs) {
     await new Promise((r) => setTimeout(r, at - waited));
     waited = at;
-    out.push(rssMb(child.pid!));
+    out.push(statusMb(child.pid!, 'VmRSS'));
   }
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from '../test/helpers/sipp.ts';
+import { cpuTicks, TICKS_PER_SECOND } from './proc.ts';
 
 const BINARY = '/usr/sbin/kamailio';
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 export interface RunningKamailio {
   readonly address: string;
@@ -38,16 +38,6 @@ function processTree(root: number): number[] {
   const tree = [root];
   for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parent) if (ppid === tree[i]) tree.push(pid);
   return tree;
-}
-
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime, stime
-  } catch {
-    return 0;
-  }
 }
 
 /**

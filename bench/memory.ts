@@ -1,12 +1,11 @@
 /** Memory readings for the benchmarks' budgets (this process: the server runs in it). */
-import { readFileSync } from 'node:fs';
+import { statusMb } from './proc.ts';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Resident set now (VmRSS), MB; `resourceUsage().maxRSS` is the peak. */
 export function currentRssMb(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  return statusMb('self', 'VmRSS');
 }
 
 let gc: (() => void) | undefined;

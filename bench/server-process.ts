@@ -10,14 +10,14 @@
  * 127.0.0.1 without credentials here).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getFreePort } from '../test/helpers/sipp.ts';
+import { cpuTicks, statusMb, TICKS_PER_SECOND } from './proc.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 /** V8 flags of `npm start` (package.json). */
 export const START_FLAGS = ['--max-semi-space-size=32'];
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 export interface ServerProcess {
   readonly pid: number;
@@ -33,17 +33,6 @@ export interface ServerProcess {
   /** The server's `/metrics`, summed per metric name (labels dropped). */
   metrics(): Promise<Map<string, number>>;
   stop(): Promise<void>;
-}
-
-function statusKb(pid: number, field: string): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return m ? Number(m[1]) : NaN;
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]); // utime, stime
 }
 
 /** Prometheus text format, one sum per metric name. */
@@ -90,7 +79,7 @@ export async function startServerProcess(env: Record<string, string>, nodeFlags:
   return {
     pid, base, sipPort,
     cpuUs: () => (cpuTicks(pid) * 1e6) / TICKS_PER_SECOND,
-    rssMb: () => ({ rss: statusKb(pid, 'VmRSS') / 1024, peak: statusKb(pid, 'VmHWM') / 1024 }),
+    rssMb: () => ({ rss: statusMb(pid, 'VmRSS'), peak: statusMb(pid, 'VmHWM') }),
     resetPeak: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
     metrics: async () => parseMetrics(await (await fetch(`${base}/metrics`)).text()),
     stop: async () => {
