@@ -70,16 +70,16 @@ export class CompletedResponses {
 
   /** Keeps `data` as the response to resend for `key` until the linger time has passed. */
   add(key: string, data: Buffer): void {
-    if (this.find(key) >= 0) return; // cannot happen: a live key absorbs its retransmissions
+    const hash = hashKey(key);
+    if (this.find(key, hash) >= 0) return; // cannot happen: a live key absorbs its retransmissions
     const stored = storeResponse(data);
     const at = this.reserve(HEADER + key.length * 3 + stored.length);
     const arena = this.arena;
     const keyBytes = arena.write(key, at + HEADER, 'utf8');
-    arena.write(stored, at + HEADER + keyBytes, 'latin1');
+    stored.copy(arena, at + HEADER + keyBytes);
     arena.writeUInt32LE(keyBytes, at);
     arena.writeUInt32LE(stored.length, at + 4);
     this.tailAt = at + HEADER + keyBytes + stored.length;
-    const hash = hashKey(key);
     const previous = this.index.get(hash);
     if (previous !== undefined) {
       const older = this.collided.get(hash);
@@ -104,8 +104,7 @@ export class CompletedResponses {
     const at = this.find(key);
     if (at < 0) return undefined;
     const start = at + HEADER + this.arena.readUInt32LE(at);
-    const stored = this.arena.toString('latin1', start, start + this.arena.readUInt32LE(at + 4));
-    return loadResponse(stored, request) ?? undefined;
+    return loadResponse(this.arena.subarray(start, start + this.arena.readUInt32LE(at + 4)), request) ?? undefined;
   }
 
   /** Forgets everything and stops the timer. */
@@ -120,8 +119,7 @@ export class CompletedResponses {
   }
 
   /** Arena offset of the live entry for `key`, or -1. */
-  private find(key: string): number {
-    const hash = hashKey(key);
+  private find(key: string, hash = hashKey(key)): number {
     const at = this.index.get(hash);
     if (at === undefined) return -1;
     if (this.keyAt(at, key)) return at;

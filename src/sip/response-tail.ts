@@ -24,10 +24,10 @@ const COPIED = ['From: ', 'To: ', 'Call-ID: ', 'CSeq: '];
 /**
  * The stored form of `bytes`: the tail form when its head is exactly the copies
  * `createResponse` makes (Via lines, From, To ending in a tag, Call-ID, CSeq), else the whole.
- * One flat string (built in a buffer: slices and concatenations of a string would keep the
- * whole response alive behind them).
+ * Fresh bytes of their own (a slice of `bytes` would keep the whole response alive), which the
+ * caller may copy where it keeps them.
  */
-export function storeResponse(bytes: Buffer): string {
+export function storeResponse(bytes: Buffer): Buffer {
   const statusEnd = bytes.indexOf('\r\n');
   let at = statusEnd + 2;
   if (statusEnd < 0 || !startsWith(bytes, 'Via: ', at)) return whole(bytes);
@@ -51,14 +51,14 @@ export function storeResponse(bytes: Buffer): string {
   n += bytes.copy(out, n, 0, statusEnd);
   n += out.write(SEP + tag + SEP, n, 'latin1');
   bytes.copy(out, n, at);
-  return out.toString('latin1');
+  return out;
 }
 
-function whole(bytes: Buffer): string {
+function whole(bytes: Buffer): Buffer {
   const out = Buffer.allocUnsafe(bytes.length + 1);
   out.write(WHOLE, 0, 'latin1');
   bytes.copy(out, 1);
-  return out.toString('latin1');
+  return out;
 }
 
 function startsWith(b: Buffer, prefix: string, at: number): boolean {
@@ -71,20 +71,20 @@ function startsWith(b: Buffer, prefix: string, at: number): boolean {
  * The response bytes to resend for `request` (a retransmission of the one answered), from the
  * stored form; null when a tail form cannot be rebuilt (not the request it belongs to).
  */
-export function loadResponse(stored: string, request: SipMessage): Buffer | null {
-  if (stored[0] === WHOLE) return Buffer.from(stored.slice(1), 'latin1');
-  const a = stored.indexOf(SEP);
-  const b = stored.indexOf(SEP, a + 1);
-  const statusLine = stored.slice(1, a);
-  const m = /^SIP\/2\.0 (\d{3}) (.*)$/.exec(statusLine);
+export function loadResponse(stored: Uint8Array, request: SipMessage): Buffer | null {
+  const s = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  if (s[0] === WHOLE.charCodeAt(0)) return Buffer.from(s.subarray(1));
+  const a = s.indexOf(SEP, 0, 'latin1');
+  const b = s.indexOf(SEP, a + 1, 'latin1');
+  const m = /^SIP\/2\.0 (\d{3}) (.*)$/.exec(s.toString('latin1', 1, a));
   if (m === null) return null;
   // A request without a To tag gets the stored one appended, as the first time; one with a tag
   // (in a dialog) has its To copied as is, as the first time.
-  const head = createResponse(request, Number(m[1]), m[2], { toTag: stored.slice(a + 1, b) }).toBuffer().toString('latin1');
+  const head = createResponse(request, Number(m[1]), m[2], { toTag: s.toString('latin1', a + 1, b) }).toBuffer();
   const cseq = head.indexOf('\r\nCSeq: ');
   const end = cseq < 0 ? -1 : head.indexOf('\r\n', cseq + 2);
   if (end < 0) return null;
-  return Buffer.from(head.slice(0, end + 2) + stored.slice(b + 1), 'latin1');
+  return Buffer.concat([head.subarray(0, end + 2), s.subarray(b + 1)]);
 }
 
 /** Index after the CRLF ending the line that starts at `at`, -1 when there is none. */

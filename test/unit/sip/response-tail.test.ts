@@ -24,9 +24,9 @@ describe('response-tail: completed responses without the copies of the request',
     const res = createResponse(parseMessage(REGISTER), 200, 'OK', { toTag: 'srv1', headers: { Contact: '<sip:1001@192.0.2.4:5062>;expires=3600', Server: 'Strowger' } });
     const bytes = res.toBuffer();
     const stored = storeResponse(bytes);
-    assert.equal(stored[0], 'T');
+    assert.equal(stored.toString('latin1')[0], 'T');
     assert.ok(stored.length < bytes.length * 0.6, `${stored.length} of ${bytes.length}`);
-    assert.ok(!stored.includes('reg-1@192.0.2.4'), 'Call-ID not kept');
+    assert.ok(!stored.toString('latin1').includes('reg-1@192.0.2.4'), 'Call-ID not kept');
     assert.deepEqual(loadResponse(stored, parseMessage(REGISTER)), bytes);
   });
 
@@ -34,7 +34,7 @@ describe('response-tail: completed responses without the copies of the request',
     const inDialog = Buffer.from(REGISTER.toString('latin1').replace('t: <sip:1001@example.com>', 'To: <sip:1001@example.com>;tag=dlg9').replace('REGISTER sip', 'MESSAGE sip').replace('2 REGISTER', '2 MESSAGE'), 'latin1');
     const bytes = createResponse(parseMessage(inDialog), 202, 'Accepted').toBuffer();
     const stored = storeResponse(bytes);
-    assert.equal(stored[0], 'T');
+    assert.equal(stored.toString('latin1')[0], 'T');
     assert.deepEqual(loadResponse(stored, parseMessage(inDialog)), bytes);
   });
 
@@ -47,7 +47,7 @@ describe('response-tail: completed responses without the copies of the request',
     const untagged = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
     for (const whole of [odd, untagged, 'garbage']) {
       const stored = storeResponse(Buffer.from(whole, 'latin1'));
-      assert.equal(stored, 'W' + whole);
+      assert.equal(stored.toString('latin1'), 'W' + whole);
       assert.equal(loadResponse(stored, parseMessage(sub))!.toString('latin1'), whole);
     }
   });
