@@ -131,6 +131,8 @@ export interface SipConfig {
   wsOrigins: string[] | undefined;
   /** UDP through the socket's libuv handle, not dgram's per-call layers (STROWGER_SIP_DIRECT_UDP, default on). */
   directUdp: boolean;
+  /** Worker threads answering REGISTERs (`pbx/registrar-shards.ts`); 0 = on the main thread (STROWGER_SIP_REGISTRAR_THREADS). */
+  registrarThreads: number;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
   /** Extra CA certificates (PEM file) trusted for an ACME directory's HTTPS (`STROWGER_ACME_CA_FILE`). */
@@ -319,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
       dnsServers: dnsServers(env),
       wsOrigins: wsOrigins(env),
       directUdp: env.STROWGER_SIP_DIRECT_UDP !== '0',
+      registrarThreads: int(env, 'STROWGER_SIP_REGISTRAR_THREADS', 0, 0, 64),
       tlsCertPairs: tlsCertPairs(env),
       acmeCaFile: existingFile(env, 'STROWGER_ACME_CA_FILE'),
       tlsRenewCheckMs: int(env, 'STROWGER_TLS_RENEW_CHECK_SECONDS', 43_200, 0, 30 * 86400) * 1000,

@@ -13,6 +13,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ApiContext } from './context.ts';
 import type { SipServer } from '../pbx/sip-server.ts';
+import type { ShardStats } from '../pbx/registrar-shard-protocol.ts';
 
 type Labels = Record<string, string | number>;
 type Rows = Iterable<readonly [Labels, number]>;
@@ -43,6 +44,18 @@ const one = (v: number): Rows => [[{}, v]];
 const byKey = <K>(m: ReadonlyMap<K, number>, label: string, extra: Labels = {}): Rows =>
   [...m].map(([k, v]) => [{ ...extra, [label]: String(k) }, v] as const);
 
+/** A counter of the main thread plus the registrar shards' (their latest report, about a second old). */
+const shardSum = (s: SipServer, f: (x: ShardStats) => number): number => (s.registrarShards?.stats() ?? []).reduce((sum, x) => sum + f(x), 0);
+
+/** Counts by key of the main thread plus the registrar shards'. */
+function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: ShardStats) => Array<[K, number]>): ReadonlyMap<K, number> {
+  const stats = s.registrarShards?.stats() ?? [];
+  if (stats.length === 0) return own;
+  const sum = new Map(own);
+  for (const x of stats) for (const [k, v] of f(x)) sum.set(k, (sum.get(k) ?? 0) + v);
+  return sum;
+}
+
 /** Registry with every family; SIP and media families are empty on an HTTP-only node. */
 export function createMetricsRegistry(ctx: ApiContext): Registry {
   const registry = new Registry();
@@ -54,26 +67,26 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
   };
 
   counter(registry, 'strowger_sip_requests_total', 'SIP requests by method: received (every one, retransmissions included) and sent by us (new requests)', ['direction', 'method'],
-    sipRows((s) => [...byKey(s.endpoint.messages.requestsIn, 'method', { direction: 'in' }), ...byKey(s.endpoint.messages.requestsOut, 'method', { direction: 'out' })]));
+    sipRows((s) => [...byKey(withShards(s.endpoint.messages.requestsIn, s, (x) => x.requestsIn), 'method', { direction: 'in' }), ...byKey(s.endpoint.messages.requestsOut, 'method', { direction: 'out' })]));
   counter(registry, 'strowger_sip_responses_total', 'SIP responses by status code: received, and sent by us (retransmissions of the transaction layer not counted)', ['direction', 'code'],
-    sipRows((s) => [...byKey(s.endpoint.messages.responsesIn, 'code', { direction: 'in' }), ...byKey(s.endpoint.messages.responsesOut, 'code', { direction: 'out' })]));
+    sipRows((s) => [...byKey(s.endpoint.messages.responsesIn, 'code', { direction: 'in' }), ...byKey(withShards(s.endpoint.messages.responsesOut, s, (x) => x.responsesOut), 'code', { direction: 'out' })]));
   counter(registry, 'strowger_sip_retransmissions_total', 'SIP retransmissions: sent by our transactions (timers A/E/G), received and absorbed by them', ['direction'],
-    sipRows((s) => [[{ direction: 'out' }, s.endpoint.transactions.counters.retransmissions], [{ direction: 'in' }, s.endpoint.transactions.counters.absorbed]]));
+    sipRows((s) => [[{ direction: 'out' }, s.endpoint.transactions.counters.retransmissions], [{ direction: 'in' }, s.endpoint.transactions.counters.absorbed + shardSum(s, (x) => x.absorbed)]]));
   counter(registry, 'strowger_sip_transaction_timeouts_total', 'SIP client transactions that timed out (timer B/F)', [],
     sipRows((s) => one(s.endpoint.transactions.counters.timeouts)));
   gauge(registry, 'strowger_sip_transactions', 'SIP transactions open (lingering ones included: timers J/K/L)', ['kind'],
-    sipRows((s) => [[{ kind: 'client' }, s.endpoint.transactions.clientCount], [{ kind: 'server' }, s.endpoint.transactions.serverCount]]));
+    sipRows((s) => [[{ kind: 'client' }, s.endpoint.transactions.clientCount], [{ kind: 'server' }, s.endpoint.transactions.serverCount + shardSum(s, (x) => x.serverTransactions)]]));
   gauge(registry, 'strowger_sip_dialogs', 'SIP dialogs held by calls', [], sipRows((s) => one(s.b2bua.dialogCount)));
   gauge(registry, 'strowger_sip_registrations', 'Registered contacts', [], sipRows((s) => one(s.location.size)));
   counter(registry, 'strowger_sip_dropped_total', 'SIP messages dropped: unparseable, from banned addresses or scanners and invalid responses (filtered), scanners alone', ['reason'],
     sipRows((s) => [
-      [{ reason: 'parse_error' }, s.endpoint.counters.parseErrors],
-      [{ reason: 'bad_request' }, s.endpoint.counters.badRequests],
-      [{ reason: 'filtered' }, s.endpoint.counters.dropped],
-      [{ reason: 'scanner' }, s.guard.scannerDrops],
+      [{ reason: 'parse_error' }, s.endpoint.counters.parseErrors + shardSum(s, (x) => x.parseErrors)],
+      [{ reason: 'bad_request' }, s.endpoint.counters.badRequests + shardSum(s, (x) => x.badRequests)],
+      [{ reason: 'filtered' }, s.endpoint.counters.dropped + shardSum(s, (x) => x.dropped)],
+      [{ reason: 'scanner' }, s.guard.scannerDrops + shardSum(s, (x) => x.scannerDrops)],
     ]));
   counter(registry, 'strowger_sip_shed_total', 'New INVITEs/REGISTERs shed by overload control: answered 503 (rejected) or dropped unanswered', ['action'],
-    sipRows((s) => [[{ action: 'rejected' }, s.overload.counters.rejected], [{ action: 'dropped' }, s.overload.counters.dropped]]));
+    sipRows((s) => [[{ action: 'rejected' }, s.overload.counters.rejected + shardSum(s, (x) => x.rejected)], [{ action: 'dropped' }, s.overload.counters.dropped + shardSum(s, (x) => x.shedDropped)]]));
   gauge(registry, 'strowger_sip_shed_share', 'Share of new INVITEs/REGISTERs shed now (0..1)', [], sipRows((s) => one(s.overload.shedShare)));
   gauge(registry, 'strowger_sip_invites_waiting', 'Incoming INVITEs with no answer beyond 100 Trying yet (the queue overload control caps)', [], sipRows((s) => one(s.endpoint.inviteWait.waiting)));
   gauge(registry, 'strowger_sip_invites_waiting_cap', 'Waiting INVITEs at which new ones get 503 now (measured progress rate x target wait; 0 = no cap)', [], sipRows((s) => one(s.overload.pendingCap)));

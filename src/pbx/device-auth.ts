@@ -20,7 +20,7 @@ import type { DigestAlgorithm, DigestHash } from '../sip/digest-algorithm.ts';
 import { parseDigestCredentials } from '../sip/digest-credentials.ts';
 import type { DigestAlgorithmSetting } from '../store/devices.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
-import type { SipBan, SipGuard } from './sip-guard.ts';
+import type { GuardDecisions, SipBan } from './sip-guard.ts';
 
 export type DeviceAuthResult =
   | { ok: true; username: string; deviceId: number }
@@ -36,7 +36,7 @@ const KINDS = {
 export interface DeviceAuthDeps {
   digest: DigestServer;
   credentials: DeviceCredentialCache;
-  guard: SipGuard;
+  guard: GuardDecisions;
   log: Logger;
 }
 
@@ -54,6 +54,13 @@ export function digestAlgorithmsFor(setting: DigestAlgorithmSetting | null, acce
   if (setting === 'both') return accepted;
   const one = setting === 'SHA-256' ? SHA256_ONLY : MD5_ONLY;
   return accepted.includes(one[0]!) ? one : accepted;
+}
+
+/** The warning a new ban or lock is logged with (where the failure that started it is counted). */
+export function logBan(log: Logger, ban: SipBan): void {
+  const detail = { ban_id: ban.id, address: ban.address, username: ban.username, reason: ban.reason, count: ban.count, expires_at: new Date(ban.expiresAt).toISOString() };
+  if (ban.username === null) log.warn(detail, `SIP address banned: failed digest attempts for ${ban.count} usernames (enumeration)`);
+  else log.warn(detail, `SIP username locked at this address after ${ban.count} failed digest attempts`);
 }
 
 export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS) {
@@ -82,14 +89,9 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
 
   const fail = async (r: IncomingRequest, reason: DigestVerifyResult['kind'], username: string | null): Promise<DeviceAuthResult> => {
     const ban = guard.recordFailure(r.source.remoteAddress, username);
-    if (ban !== null) logBan(ban);
+    if (ban !== null) logBan(log, ban);
     await challenge(r, username);
     return { ok: false, failure: { reason, username } };
-  };
-  const logBan = (ban: SipBan) => {
-    const detail = { ban_id: ban.id, address: ban.address, username: ban.username, reason: ban.reason, count: ban.count, expires_at: new Date(ban.expiresAt).toISOString() };
-    if (ban.username === null) log.warn(detail, `SIP address banned: failed digest attempts for ${ban.count} usernames (enumeration)`);
-    else log.warn(detail, `SIP username locked at this address after ${ban.count} failed digest attempts`);
   };
   const locked = (r: IncomingRequest): DeviceAuthResult => {
     r.reply(403, 'Forbidden');

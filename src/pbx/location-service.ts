@@ -34,6 +34,8 @@ interface PendingWrite {
 export interface LocationEvents {
   registered: [Binding];
   unregistered: [Binding, 'unregister' | 'expired' | 'device_deleted'];
+  /** An AOR's bindings in memory were replaced (by a REGISTER, an expiry, a deletion): its new list. */
+  changed: [string, Binding[]];
 }
 
 export class LocationService extends EventEmitter<LocationEvents> {
@@ -64,8 +66,13 @@ export class LocationService extends EventEmitter<LocationEvents> {
     return this.policy;
   }
 
-  async load(): Promise<number> {
-    const rows = await loadLiveRegistrations(this.db, this.now());
+  /**
+   * Reads the live bindings from the database. `owns` keeps only some AORs: a registrar shard
+   * loads those it answers for (`registrar-shards.ts`).
+   */
+  async load(owns?: (aor: string) => boolean): Promise<number> {
+    const all = await loadLiveRegistrations(this.db, this.now());
+    const rows = owns === undefined ? all : all.filter((b) => owns(b.aor));
     this.byAor.clear();
     for (const b of rows) {
       const list = this.byAor.get(b.aor);
@@ -107,6 +114,14 @@ export class LocationService extends EventEmitter<LocationEvents> {
       for (const b of outcome.upserts) this.emit('registered', b);
       return outcome;
     });
+  }
+
+  /**
+   * Takes an AOR's bindings as another location service holding the AOR decided and committed
+   * them (a registrar shard): memory only, no database write, no event but `changed`.
+   */
+  applyRemote(aor: string, list: Binding[]): void {
+    this.replace(aor, list);
   }
 
   /** A device was deleted: its bindings go at once. */
@@ -204,6 +219,7 @@ export class LocationService extends EventEmitter<LocationEvents> {
   private replace(aor: string, list: Binding[]): void {
     this.bindingCount += list.length - (this.byAor.get(aor)?.length ?? 0);
     if (list.length === 0) this.byAor.delete(aor); else this.byAor.set(aor, list);
+    if (this.listenerCount('changed') > 0) this.emit('changed', aor, list);
   }
 
   private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@ import { copyString } from '../sip/copy-string.ts';
 import { insertDeviceEvent } from '../store/device-events.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
-import type { SipGuard } from './sip-guard.ts';
+import type { GuardDecisions } from './sip-guard.ts';
 import type { ContactSpec } from './registrar-bindings.ts';
 import { createDeviceAuth } from './device-auth.ts';
 import type { Db } from '../store/db.ts';
@@ -22,7 +22,7 @@ export interface RegistrarDeps {
   digest: DigestServer;
   credentials: DeviceCredentialCache;
   location: LocationService;
-  guard: SipGuard;
+  guard: GuardDecisions;
   logger: Logger;
   /** Keep a registered stream flow open without keep-alives (RFC 5626 §5.2 spirit). */
   pinConnection?(connectionId: number): void;

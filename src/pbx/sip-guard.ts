@@ -35,6 +35,12 @@ export interface SipGuardOptions {
   maxTrackedIps?: number;
 }
 
+/** What digest authentication asks of a guard: the main thread's {@link SipGuard}, or a shard's view of it. */
+export type GuardDecisions = Pick<SipGuard, 'isLocked' | 'recordFailure' | 'recordSuccess'>;
+
+/** A ban or lock that started (`ban`) or was lifted before its time (`lift`). */
+export type SipBanChange = { kind: 'ban' | 'lift'; ban: SipBan };
+
 /**
  * The classic SIP attack tools' User-Agents: sipvicious (`friendly-scanner` is its default
  * disguise), sipcli, VaxSIPUserAgent, sip-scan, iWar, SIPScan, smap, sundayddr, pplsip.
@@ -86,6 +92,8 @@ export class SipGuard {
   bans = 0;
   /** Requests dropped for their User-Agent since start. */
   scannerDrops = 0;
+  /** Told of every ban that starts and every early lift (registrar shards keep a copy of the locks). */
+  onChange: ((change: SipBanChange) => void) | undefined;
 
   constructor(opts: SipGuardOptions = {}) {
     this.maxFailures = opts.maxFailures ?? 10;
@@ -186,6 +194,7 @@ export class SipGuard {
       for (const [k, b] of m) {
         if (b.id !== id) continue;
         m.delete(k);
+        this.onChange?.({ kind: 'lift', ban: b });
         const t = this.tracked.get(b.address);
         if (b.username === null) this.tracked.delete(b.address);
         else t?.users.delete(b.username);
@@ -209,6 +218,7 @@ export class SipGuard {
     const ban: SipBan = { id: this.nextId++, ...b, createdAt: now, expiresAt: now + ms };
     m.set(key, ban);
     this.bans++;
+    this.onChange?.({ kind: 'ban', ban });
     return ban;
   }
 

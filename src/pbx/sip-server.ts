@@ -11,14 +11,13 @@ import type { TransportProtocol } from '../sip/transport-types.ts';
 import { loadOrCreateSelfSignedCert } from '../sip/tls-self-signed.ts';
 import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
-import { eventLoopProbe, retransmissionProbe, startOverloadSampler } from '../sip/overload-probe.ts';
-import { progressProbe, standingProbe } from '../sip/invite-wait-queue.ts';
-import { threadCpuMs } from '../media/thread-cpu.ts';
+import { startEndpointOverload } from './endpoint-overload.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
+import { RegistrarShards } from './registrar-shards.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
@@ -42,6 +41,8 @@ export interface SipServerDeps {
   dataDir: string;
   secretKey: Buffer;
   db: Db;
+  /** How registrar shards open their own connection to the database (`registrar-shards.ts`); without it REGISTER stays on the main thread. */
+  store?: { url: string; schema: string | undefined; logLevel: string };
   box: SecretBox;
   logger: Logger;
   events: EventBus;
@@ -81,6 +82,8 @@ export interface SipServer {
   originator: Originator;
   /** Message waiting: SUBSCRIBE message-summary, NOTIFYs on mailbox changes. */
   mwi: MwiService;
+  /** Worker threads answering REGISTERs (STROWGER_SIP_REGISTRAR_THREADS); none when 0. */
+  registrarShards: RegistrarShards | undefined;
   /** Bound ports by protocol (first listener of each). */
   ports: Partial<Record<TransportProtocol, number>>;
   advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
@@ -101,6 +104,35 @@ export function firstSipHost6(sip: SipConfig): string | undefined {
 
 function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
+}
+
+/**
+ * The registrar shards `STROWGER_SIP_REGISTRAR_THREADS` asks for, diverting REGISTERs from the
+ * endpoint already reading `transports`; none for 0, or for an in-memory SQLite database (a
+ * second connection would see another, empty database).
+ */
+async function startRegistrarShards(
+  deps: SipServerDeps,
+  main: { transports: TransportLayer; location: LocationService; guard: SipGuard; logger: Logger },
+): Promise<RegistrarShards | undefined> {
+  const count = deps.sip.registrarThreads;
+  if (count === 0 || deps.store === undefined) return undefined;
+  if (/^sqlite:(\/\/)?:memory:$/.test(deps.store.url)) {
+    main.logger.warn('STROWGER_SIP_REGISTRAR_THREADS ignored: an in-memory database cannot be shared with worker threads');
+    return undefined;
+  }
+  const { sip } = deps;
+  const shards = await RegistrarShards.start({
+    count, ...main,
+    config: {
+      databaseUrl: deps.store.url, dbSchema: deps.store.schema, secretKey: deps.secretKey.toString('hex'),
+      domain: deps.domain, version: deps.version, logLevel: deps.store.logLevel,
+      sip: { digestAlgorithms: sip.digestAlgorithms, scannerUserAgents: sip.scannerUserAgents, serverHeader: sip.serverHeader, minExpires: sip.minExpires, maxExpires: sip.maxExpires, overload: sip.overload },
+    },
+  });
+  main.transports.onMessage = shards.divert(main.transports.onMessage);
+  main.guard.onChange = (change) => shards.banChanged(change);
+  return shards;
 }
 
 export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
@@ -167,27 +199,31 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
-  // Called on the main thread: the CPU time it reads is the signalling thread's.
-  const loop = eventLoopProbe(10, threadCpuMs);
-  const retransmitted = retransmissionProbe(endpoint.transactions.counters);
-  const progressed = progressProbe(endpoint.inviteWait);
-  const standing = standingProbe(endpoint.inviteWait);
-  const stopSampler = startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed(), standing: standing() }), close: loop.close });
+  const stopSampler = startEndpointOverload(endpoint, overload);
 
   const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
   const loaded = await location.load();
-  transports.onConnectionClosed = (id) => location.connectionClosed(id);
+  const shards = await startRegistrarShards(deps, { transports, location, guard, logger });
+  transports.onConnectionClosed = (id) => {
+    location.connectionClosed(id);
+    shards?.connectionClosed(id);
+  };
   const credentials = new DeviceCredentialCache(deps.db, deps.box);
+  const invalidate = (username?: string) => {
+    credentials.invalidate(username);
+    shards?.invalidate(username ?? null);
+  };
   const onDeviceChanged = (e: DeviceChanged) => {
-    credentials.invalidate(e.username);
-    if (e.previous_username) credentials.invalidate(e.previous_username);
+    invalidate(e.username);
+    if (e.previous_username) invalidate(e.previous_username);
   };
   const onDeviceDeleted = (e: DeviceDeleted) => {
-    credentials.invalidate(e.username);
+    invalidate(e.username);
     void location.removeDevice(e.id).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
+    shards?.deviceDeleted(e.id);
   };
   // A restore replaced the devices table: every cached password may be wrong now.
-  const onRestored = () => credentials.invalidate();
+  const onRestored = () => invalidate();
   deps.events.on('pbx.device.changed', onDeviceChanged);
   deps.events.on('pbx.device.deleted', onDeviceDeleted);
   deps.events.on('system.restored', onRestored);
@@ -230,6 +266,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
 
   return {
     endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, originator, mwi,
+    registrarShards: shards,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -243,6 +280,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       counters: { ...endpoint.counters, ...endpoint.transactions.counters },
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,
+      ...(shards === undefined ? {} : { registrar_shards: shards.stats().map((x) => ({ received: x.received, bindings: x.bindings, utilization: x.utilization, lag_ms: x.lagMs, shed_share: x.shedShare, rejected: x.rejected, dropped: x.shedDropped })) }),
       overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped, waiting_invites: endpoint.inviteWait.waiting, pending_cap: overload.pendingCap, cap_shedding: overload.capShedding },
     }),
     close: async () => {
@@ -250,6 +288,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       deps.events.off('pbx.device.deleted', onDeviceDeleted);
       deps.events.off('system.restored', onRestored);
       stopSampler();
+      await shards?.close();
       await originator.close();
       await b2bua.close();
       mwi.close();

@@ -16,7 +16,7 @@ import { formatVia, Via } from './header-via.ts';
 import { TransactionLayer } from './transaction-layer.ts';
 import type { ServerTransaction } from './transaction-server.ts';
 import type { ClientTransaction, ClientTransactionHandlers } from './transaction-client.ts';
-import { replyTarget, type TransportLayer } from './transport-layer.ts';
+import { replyTarget, type MessageHandler } from './transport-layer.ts';
 import type { MessageSource, SendTarget, TransportProtocol } from './transport-types.ts';
 import type { Timers } from './timers.ts';
 import { checkContentType, checkMethod, checkRequire, checkScheme, MergedRequestDetector, type CheckResult } from './endpoint-checks.ts';
@@ -40,8 +40,17 @@ export interface IncomingRequest {
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
+/**
+ * What the endpoint needs of its transports: a way out, and the one slot it fills with its
+ * way in. A `TransportLayer` is one; so is a registrar shard's link to the main thread.
+ */
+export interface EndpointTransports {
+  send(target: SendTarget, data: Buffer): Promise<void>;
+  onMessage: MessageHandler;
+}
+
 export interface EndpointOptions {
-  transports: TransportLayer;
+  transports: EndpointTransports;
   /** Host and port for our Via/Contact on each protocol (public address behind NAT). */
   /** Host and port for Via/Contact on `protocol`; `family` 6 when the peer is reached over IPv6. */
   advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };

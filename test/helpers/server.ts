@@ -55,6 +55,8 @@ export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', 
     STROWGER_SIP_OVERLOAD_LAG_MS: '0',
     STROWGER_SIP_OVERLOAD_DROP_LAG_MS: '0',
     STROWGER_SIP_OVERLOAD_RETRANSMITTED: '0',
+    // TEST_REGISTRAR_THREADS=n runs any test file with REGISTERs answered by n worker threads.
+    ...(process.env.TEST_REGISTRAR_THREADS ? { STROWGER_SIP_REGISTRAR_THREADS: process.env.TEST_REGISTRAR_THREADS } : {}),
     ...env,
   });
   const start = () => startServer(config, { dbSchema: db.schema, logger: pino({ level: config.logLevel }) });

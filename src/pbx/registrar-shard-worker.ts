@@ -1,0 +1,144 @@
+/**
+ * A registrar shard (`registrar-shards.ts`): a worker thread answering the REGISTERs of the
+ * AORs it owns, with its own endpoint (parser, transaction layer, overload control), location
+ * service, credential cache and database connection. The main thread reads the sockets and
+ * sends what this writes; see the protocol in `registrar-shard-protocol.ts`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { openStore } from '../store/database.ts';
+import { createSecretBox } from '../store/secret-box.ts';
+import { SipEndpoint, type EndpointTransports } from '../sip/endpoint.ts';
+import { OverloadControl } from '../sip/overload-control.ts';
+import { parseMessage } from '../sip/parse-message.ts';
+import { createDigestServer } from '../sip/digest-server.ts';
+import type { MessageSource } from '../sip/transport-types.ts';
+import { DeviceCredentialCache } from './device-credentials.ts';
+import { LocationService } from './location-service.ts';
+import { SipGuard } from './sip-guard.ts';
+import { createRegistrar } from './registrar.ts';
+import { startEndpointOverload } from './endpoint-overload.ts';
+import { ShardGuard } from './registrar-shard-guard.ts';
+import { shardOfAor } from './registrar-shard-route.ts';
+import type { FromShard, ShardConfig, ShardStats, ToShard } from './registrar-shard-protocol.ts';
+
+if (parentPort === null) throw new Error('registrar-shard-worker.ts must run in a worker thread');
+const port = parentPort;
+const cfg = workerData as ShardConfig;
+
+/** What goes to the main thread at the end of this turn of the event loop. */
+let outbox: FromShard = {};
+let posting = false;
+function post(): void {
+  posting = false;
+  const m = outbox;
+  outbox = {};
+  port.postMessage(m);
+}
+function queue<K extends 'out' | 'aors' | 'auth' | 'pins' | 'reroute'>(key: K, item: NonNullable<FromShard[K]>[number]): void {
+  ((outbox[key] ??= []) as Array<typeof item>).push(item);
+  if (!posting) { posting = true; setImmediate(post); }
+}
+
+const SENT = Promise.resolve();
+
+async function start(): Promise<void> {
+  const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', registrar_shard: cfg.index } });
+  const log = logger.child({ component: 'sip' });
+  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2 });
+  const secret = Buffer.from(cfg.secretKey, 'hex');
+  // Responses leave through the main thread, which owns the sockets and stream connections;
+  // a lost datagram is the transaction layer's to cover, as with any UDP send.
+  const link: EndpointTransports = {
+    send: (target, data) => { queue('out', [target, data]); return SENT; },
+    onMessage: () => undefined,
+  };
+  const scanners = new SipGuard({ scannerAgents: cfg.sip.scannerUserAgents });
+  const overload = new OverloadControl(cfg.sip.overload);
+  const endpoint = new SipEndpoint({
+    transports: link,
+    advertise: () => { throw new Error('a registrar shard sends no requests'); },
+    server: cfg.sip.serverHeader ?? `Strowger/${cfg.version}`,
+    supported: ['timer', '100rel'],
+    filter: (msg) => !(msg.isRequest && scanners.isScanner(msg.getHeader('user-agent'))),
+    overload,
+    overloadFastPath: cfg.sip.overload.fastPath,
+    onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
+  });
+  const stopSampler = startEndpointOverload(endpoint, overload);
+  const location = new LocationService(store.db, { policy: { minExpires: cfg.sip.minExpires, maxExpires: cfg.sip.maxExpires, defaultExpires: Math.min(3600, cfg.sip.maxExpires), maxContacts: 10 } });
+  const loaded = await location.load((aor) => shardOfAor(aor, cfg.count) === cfg.index);
+  location.on('changed', (aor, list) => queue('aors', [aor, list]));
+  const credentials = new DeviceCredentialCache(store.db, createSecretBox(secret));
+  const guard = new ShardGuard((ok, ip, username) => queue('auth', [ok, ip, username]), cfg.locks);
+  endpoint.onRequest('REGISTER', createRegistrar({
+    db: store.db,
+    digest: createDigestServer({ realm: cfg.domain, secret, algorithms: cfg.sip.digestAlgorithms }),
+    credentials, location, guard, logger,
+    pinConnection: (id) => queue('pins', id),
+  }));
+
+  /** The owner of a REGISTER the main thread could not route, or -1 when it does not parse (answered here: 400). */
+  const ownerOf = (data: Buffer): number => {
+    try {
+      const user = parseMessage(data).to.uri.user;
+      return user ? shardOfAor(user, cfg.count) : -1;
+    } catch {
+      return -1;
+    }
+  };
+  const receive = (data: Uint8Array, source: MessageSource, routed: boolean) => {
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (!routed && cfg.count > 1) {
+      const owner = ownerOf(buf);
+      if (owner >= 0 && owner !== cfg.index) { queue('reroute', [data, source, owner]); return; }
+    }
+    link.onMessage(buf, source);
+  };
+
+  const stats = (): ShardStats => ({
+    requestsIn: [...endpoint.messages.requestsIn],
+    responsesOut: [...endpoint.messages.responsesOut],
+    received: endpoint.counters.received,
+    parseErrors: endpoint.counters.parseErrors,
+    badRequests: endpoint.counters.badRequests,
+    dropped: endpoint.counters.dropped,
+    absorbed: endpoint.transactions.counters.absorbed,
+    serverTransactions: endpoint.transactions.serverCount,
+    rejected: overload.counters.rejected,
+    shedDropped: overload.counters.dropped,
+    scannerDrops: scanners.scannerDrops,
+    shedShare: overload.shedShare,
+    utilization: overload.last.utilization,
+    lagMs: overload.last.lagMs,
+    bindings: location.size,
+  });
+  const statsTimer = setInterval(() => port.postMessage({ stats: stats() } satisfies FromShard), 1000);
+  statsTimer.unref();
+
+  const close = async () => {
+    clearInterval(statsTimer);
+    stopSampler();
+    location.close();
+    endpoint.close();
+    await store.close();
+    port.postMessage({ closed: true } satisfies FromShard);
+  };
+
+  port.on('message', (m: ToShard) => {
+    if (m.in) for (const [data, source, routed] of m.in) receive(data, source, routed);
+    if (m.invalidate) for (const username of m.invalidate) credentials.invalidate(username ?? undefined);
+    if (m.deletedDevices) {
+      for (const id of m.deletedDevices) void location.removeDevice(id).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
+    }
+    if (m.closedConnections) for (const id of m.closedConnections) location.connectionClosed(id);
+    if (m.bans) for (const change of m.bans) guard.apply(change);
+    if (m.stats) port.postMessage({ stats: stats() } satisfies FromShard);
+    if (m.close) void close().catch((err) => log.error({ err }, 'registrar shard did not close cleanly'));
+  });
+  port.postMessage({ ready: { loaded } } satisfies FromShard);
+}
+
+start().catch((err: unknown) => {
+  port.postMessage({ failed: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies FromShard);
+});

@@ -1,0 +1,206 @@
+/**
+ * REGISTER on more than one core (issue 17): `STROWGER_SIP_REGISTRAR_THREADS` worker threads
+ * (`registrar-shard-worker.ts`) answer REGISTERs, each for the AORs it owns
+ * (`registrar-shard-route.ts`), while the main thread keeps the sockets, the calls and the API.
+ *
+ * The main thread reads a message, sees `REGISTER ` at its start and hands the bytes to the
+ * owner, unparsed: its cost per REGISTER is the read, a scan of the header lines and a share
+ * of one post per burst. Everything else — parse, transaction, digest, database commit, the
+ * response — happens on the shard; the response comes back in the shard's next post and goes
+ * out on the socket (or stream connection) the request came in on.
+ *
+ * What must agree across threads, and how:
+ * - bindings: a shard commits, then posts the AOR's new list, applied to the main thread's
+ *   location service before the response is sent (a call placed once the phone saw its 200
+ *   finds it);
+ * - device credentials: the main thread passes on every change the API makes;
+ * - the guard: failures are counted on the main thread, which announces locks to the shards
+ *   (`registrar-shard-guard.ts`) and drops banned addresses before routing;
+ * - stream connections closing and devices deleted: passed on to every shard.
+ *
+ * A shard that dies is started again (its AORs' REGISTERs meanwhile go unanswered and the
+ * phones retransmit); the error is logged.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { spawnWorker } from '../media/spawn-worker.ts';
+import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
+import type { MessageSource } from '../sip/transport-types.ts';
+import type { LocationService } from './location-service.ts';
+import type { SipBanChange, SipGuard } from './sip-guard.ts';
+import { logBan } from './device-auth.ts';
+import { NOT_REGISTER, registerShard, UNREAD } from './registrar-shard-route.ts';
+import type { FromShard, ShardConfig, ShardStats, ToShard } from './registrar-shard-protocol.ts';
+
+const WORKER_ENTRY = new URL('./registrar-shard-worker.ts', import.meta.url);
+const START_TIMEOUT_MS = 30_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
+
+export interface RegistrarShardsOptions {
+  count: number;
+  config: Omit<ShardConfig, 'index' | 'count' | 'locks'>;
+  transports: TransportLayer;
+  location: LocationService;
+  guard: SipGuard;
+  logger: Logger;
+}
+
+class Shard {
+  worker!: Worker;
+  private inbox: ToShard = {};
+  private posting = false;
+  stats: ShardStats | undefined;
+  closing = false;
+  private readonly flush = (): void => {
+    this.posting = false;
+    const m = this.inbox;
+    this.inbox = {};
+    this.worker.postMessage(m);
+  };
+
+  constructor(readonly index: number) {}
+
+  queue<K extends 'in' | 'invalidate' | 'deletedDevices' | 'closedConnections' | 'bans'>(key: K, item: NonNullable<ToShard[K]>[number]): void {
+    ((this.inbox[key] ??= []) as Array<typeof item>).push(item);
+    if (!this.posting) { this.posting = true; setImmediate(this.flush); }
+  }
+}
+
+export class RegistrarShards {
+  private readonly shards: Shard[];
+  private readonly log: Logger;
+
+  private constructor(private readonly opts: RegistrarShardsOptions) {
+    this.log = opts.logger.child({ component: 'registrar-shards' });
+    this.shards = Array.from({ length: opts.count }, (_, i) => new Shard(i));
+  }
+
+  /** Starts the shards and resolves once each has loaded its bindings. */
+  static async start(opts: RegistrarShardsOptions): Promise<RegistrarShards> {
+    const self = new RegistrarShards(opts);
+    try {
+      await Promise.all(self.shards.map((s) => self.spawn(s)));
+    } catch (err) {
+      await self.close();
+      throw err;
+    }
+    return self;
+  }
+
+  get count(): number {
+    return this.shards.length;
+  }
+
+  /**
+   * Wraps the transports' message handler: REGISTERs go to their shard, the rest (and anything
+   * from a banned address, which the endpoint's filter then drops) to `inner`.
+   */
+  divert(inner: MessageHandler): MessageHandler {
+    const { guard } = this.opts;
+    return (data, source) => {
+      const shard = registerShard(data, this.shards.length);
+      if (shard === NOT_REGISTER || guard.isBanned(source.remoteAddress)) { inner(data, source); return; }
+      // Unread: shard 0 parses it and hands it on when another shard owns its AOR.
+      if (shard === UNREAD) this.shards[0]!.queue('in', [data, source, false]);
+      else this.shards[shard]!.queue('in', [data, source, true]);
+    };
+  }
+
+  /** Cached credentials of `username` (all: `null`) are stale in every shard. */
+  invalidate(username: string | null): void {
+    for (const s of this.shards) s.queue('invalidate', username);
+  }
+
+  deviceDeleted(id: number): void {
+    for (const s of this.shards) s.queue('deletedDevices', id);
+  }
+
+  connectionClosed(id: number): void {
+    for (const s of this.shards) s.queue('closedConnections', id);
+  }
+
+  /** Passes on a ban or lift of the main thread's guard. */
+  banChanged(change: SipBanChange): void {
+    for (const s of this.shards) s.queue('bans', change);
+  }
+
+  /** The latest counters of each shard (about a second old). */
+  stats(): ShardStats[] {
+    return this.shards.flatMap((s) => (s.stats === undefined ? [] : [s.stats]));
+  }
+
+  /** Asks every shard for fresh counters and resolves when they are in. */
+  async refreshStats(): Promise<ShardStats[]> {
+    await Promise.all(this.shards.map((s) => new Promise<void>((resolve) => {
+      const w = s.worker;
+      const onMessage = (m: FromShard) => { if (m.stats) { w.off('message', onMessage); resolve(); } };
+      w.on('message', onMessage);
+      w.postMessage({ stats: true } satisfies ToShard);
+    })));
+    return this.stats();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.shards.map(async (s) => {
+      s.closing = true;
+      const w = s.worker as Worker | undefined;
+      if (w === undefined) return;
+      const closed = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        w.on('message', (m: FromShard) => { if (m.closed) { clearTimeout(timer); resolve(); } });
+        w.once('exit', () => { clearTimeout(timer); resolve(); });
+      });
+      w.postMessage({ close: true } satisfies ToShard);
+      await closed;
+      await w.terminate();
+    }));
+  }
+
+  private spawn(shard: Shard): Promise<void> {
+    const { config, guard } = this.opts;
+    const workerData: ShardConfig = { ...config, index: shard.index, count: this.shards.length, locks: guard.list().filter((b) => b.username !== null) };
+    const worker = spawnWorker(WORKER_ENTRY, { workerData, name: `strowger-registrar-${shard.index}` });
+    shard.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      const timer = setTimeout(() => reject(new Error(`registrar shard ${shard.index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      worker.on('message', (m: FromShard) => {
+        if (m.ready) { started = true; clearTimeout(timer); resolve(); return; }
+        if (m.failed) { clearTimeout(timer); reject(new Error(`registrar shard ${shard.index} failed to start: ${m.failed}`)); return; }
+        this.receive(shard, m);
+      });
+      worker.on('error', (err) => this.log.error({ err, shard: shard.index }, 'registrar shard crashed'));
+      worker.on('exit', (code) => {
+        clearTimeout(timer);
+        if (!started) { reject(new Error(`registrar shard ${shard.index} exited with code ${code} while starting`)); return; }
+        if (shard.closing) return;
+        this.log.error({ shard: shard.index, code }, 'registrar shard exited; starting it again');
+        setTimeout(() => {
+          if (!shard.closing) this.spawn(shard).catch((err) => this.log.error({ err, shard: shard.index }, 'registrar shard did not start again'));
+        }, RESTART_DELAY_MS).unref();
+      });
+    });
+  }
+
+  private receive(shard: Shard, m: FromShard): void {
+    const { transports, location, guard } = this.opts;
+    // Bindings first: a phone that got its 200 may place a call at once, and it must be found.
+    if (m.aors) for (const [aor, list] of m.aors) location.applyRemote(aor, list);
+    if (m.auth) {
+      for (const [ok, ip, username] of m.auth) {
+        if (ok) { guard.recordSuccess(ip, username!); continue; }
+        const ban = guard.recordFailure(ip, username);
+        if (ban !== null) logBan(this.log, ban);
+      }
+    }
+    if (m.pins) for (const id of m.pins) transports.setIdleExempt(id, true);
+    if (m.out) {
+      for (const [target, data] of m.out) {
+        void transports.send(target, Buffer.from(data.buffer, data.byteOffset, data.byteLength)).catch(() => {});
+      }
+    }
+    if (m.reroute) for (const [data, source, owner] of m.reroute) this.shards[owner]?.queue('in', [data, source as MessageSource, true]);
+    if (m.stats) shard.stats = m.stats;
+  }
+}
