@@ -881,6 +881,21 @@ static napi_value js_thread_id(napi_env env, napi_callback_info info) {
   return num(env, in->running ? in->tid : -1);
 }
 
+/*
+ * dupFd(fd): a second descriptor (close-on-exec) for an open socket, or -errno. A registrar
+ * shard's thread sends on the main thread's SIP UDP socket through its own libuv handle; with
+ * its own descriptor, closing that handle (or the thread ending) leaves the main thread's open.
+ */
+static napi_value js_dup_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return num(env, -EBADF);
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return num(env, d < 0 ? -errno : d);
+}
+
 static napi_value js_layout(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value o;
@@ -923,6 +938,7 @@ NAPI_MODULE_INIT() {
     { "monotonicMs", NULL, js_monotonic_ms, NULL, NULL, NULL, napi_default, NULL },
     { "threadId", NULL, js_thread_id, NULL, NULL, NULL, napi_default, NULL },
     { "layout", NULL, js_layout, NULL, NULL, NULL, napi_default, NULL },
+    { "dupFd", NULL, js_dup_fd, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -35,6 +35,8 @@ export interface NativeRelayAddon {
   monotonicMs(): number;
   threadId(): number;
   layout(): { stateSize: number; counters: number; addresses: number };
+  /** A close-on-exec duplicate of a descriptor, or -errno (registrar shards send on the SIP sockets with it). */
+  dupFd(fd: number): number;
 }
 
 // Per-leg layout shared with udp_relay.c (its S_*, L_*, O_*, C_* enums).

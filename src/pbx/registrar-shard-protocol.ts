@@ -4,7 +4,7 @@
  * of its event loop and posts it as one message: a REGISTER burst costs one wake-up of the
  * other thread, not one per request.
  */
-import type { MessageSource, SendTarget } from '../sip/transport-types.ts';
+import type { LocalEndpoint, MessageSource, SendTarget } from '../sip/transport-types.ts';
 import type { Binding } from './registrar-bindings.ts';
 import type { SipBan } from './sip-guard.ts';
 import type { SipConfig } from '../config.ts';
@@ -24,6 +24,12 @@ export interface ShardConfig {
   sip: Pick<SipConfig, 'digestAlgorithms' | 'scannerUserAgents' | 'serverHeader' | 'minExpires' | 'maxExpires' | 'overload'>;
   /** Username locks in force when the shard starts. */
   locks: SipBan[];
+  /**
+   * The main thread's SIP UDP sockets: the shard sends its replies on its own duplicate of
+   * each descriptor (the main thread keeps reading them). Empty: replies go through the main thread.
+   */
+  udp: Array<{ fd: number; local: LocalEndpoint }>;
+  maxDatagramBytes: number;
 }
 
 /** A message read by the main thread: its bytes, where from, and whether its AOR was read from them (else the shard checks). */
@@ -46,6 +52,8 @@ export interface ShardStats {
   requestsIn: Array<[string, number]>;
   responsesOut: Array<[number, number]>;
   received: number;
+  /** REGISTERs that reached this shard unrouted and went on to their owner. */
+  rerouted: number;
   parseErrors: number;
   badRequests: number;
   dropped: number;

@@ -5,7 +5,7 @@
  * sends what this writes; see the protocol in `registrar-shard-protocol.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { openStore } from '../store/database.ts';
 import { createSecretBox } from '../store/secret-box.ts';
 import { SipEndpoint, type EndpointTransports } from '../sip/endpoint.ts';
@@ -13,6 +13,9 @@ import { OverloadControl } from '../sip/overload-control.ts';
 import { parseMessage } from '../sip/parse-message.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import type { MessageSource } from '../sip/transport-types.ts';
+import { UdpTransport } from '../sip/transport-udp.ts';
+import { canonicalAddress, familyOf } from '../sip/transport-address.ts';
+import { loadNativeRelay } from '../media/native-relay.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
@@ -42,15 +45,52 @@ function queue<K extends 'out' | 'aors' | 'auth' | 'pins' | 'reroute'>(key: K, i
 
 const SENT = Promise.resolve();
 
+/**
+ * Send-only transports on duplicates of the main thread's UDP sockets (`UdpTransport.adopt`):
+ * a reply then costs the main thread nothing. Empty when the native addon (which duplicates
+ * descriptors) or the socket handles are unavailable: replies go through the main thread.
+ */
+function adoptUdp(log: Logger): UdpTransport[] {
+  if (cfg.udp.length === 0) return [];
+  const { addon, reason } = loadNativeRelay();
+  if (addon === null) { log.info({ reason }, 'registrar shard replies through the main thread'); return []; }
+  const ctx = {
+    limits: { maxDatagramBytes: cfg.maxDatagramBytes, maxHeaderBytes: 0, maxBodyBytes: 0, maxWriteBufferBytes: 0, connectTimeoutMs: 0 },
+    counters: { messagesIn: 0, messagesOut: 0, datagramsDropped: 0, framingErrors: 0, connectionsAccepted: 0, connectionsDialed: 0, connectionsRejected: 0, keepAlivePings: 0, sendFailures: 0 },
+    deliver: () => undefined,
+  };
+  const out: UdpTransport[] = [];
+  for (const { fd, local } of cfg.udp) {
+    const own = addon.dupFd(fd);
+    const t = own < 0 ? null : UdpTransport.adopt(own, local, ctx);
+    if (t === null) {
+      log.info({ fd, errno: own < 0 ? -own : undefined }, 'registrar shard replies through the main thread');
+      for (const u of out) void u.close();
+      return [];
+    }
+    out.push(t);
+  }
+  return out;
+}
+
 async function start(): Promise<void> {
   const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', registrar_shard: cfg.index } });
   const log = logger.child({ component: 'sip' });
   const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2 });
   const secret = Buffer.from(cfg.secretKey, 'hex');
-  // Responses leave through the main thread, which owns the sockets and stream connections;
-  // a lost datagram is the transaction layer's to cover, as with any UDP send.
+  // UDP replies leave on the socket the request came in on; stream replies through the main
+  // thread, which owns the connections (a lost message is the transaction layer's to cover).
+  const udp = adoptUdp(log);
   const link: EndpointTransports = {
-    send: (target, data) => { queue('out', [target, data]); return SENT; },
+    send: (target, data) => {
+      if (target.protocol === 'udp' && udp.length > 0) {
+        const family = familyOf(canonicalAddress(target.address));
+        const t = udp.find((u) => u.local.family === family && (target.localPort === undefined || u.local.port === target.localPort));
+        if (t !== undefined) return t.send(target, data);
+      }
+      queue('out', [target, data]);
+      return SENT;
+    },
     onMessage: () => undefined,
   };
   const scanners = new SipGuard({ scannerAgents: cfg.sip.scannerUserAgents });
@@ -87,11 +127,12 @@ async function start(): Promise<void> {
       return -1;
     }
   };
+  let rerouted = 0;
   const receive = (data: Uint8Array, source: MessageSource, routed: boolean) => {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (!routed && cfg.count > 1) {
       const owner = ownerOf(buf);
-      if (owner >= 0 && owner !== cfg.index) { queue('reroute', [data, source, owner]); return; }
+      if (owner >= 0 && owner !== cfg.index) { rerouted++; queue('reroute', [data, source, owner]); return; }
     }
     link.onMessage(buf, source);
   };
@@ -100,6 +141,7 @@ async function start(): Promise<void> {
     requestsIn: [...endpoint.messages.requestsIn],
     responsesOut: [...endpoint.messages.responsesOut],
     received: endpoint.counters.received,
+    rerouted,
     parseErrors: endpoint.counters.parseErrors,
     badRequests: endpoint.counters.badRequests,
     dropped: endpoint.counters.dropped,
@@ -121,6 +163,7 @@ async function start(): Promise<void> {
     stopSampler();
     location.close();
     endpoint.close();
+    for (const u of udp) await u.close();
     await store.close();
     port.postMessage({ closed: true } satisfies FromShard);
   };

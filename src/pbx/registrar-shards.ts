@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { spawnWorker } from '../media/spawn-worker.ts';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
 import type { MessageSource } from '../sip/transport-types.ts';
+import { UdpTransport } from '../sip/transport-udp.ts';
 import type { LocationService } from './location-service.ts';
 import type { SipBanChange, SipGuard } from './sip-guard.ts';
 import { logBan } from './device-auth.ts';
@@ -39,7 +40,7 @@ const RESTART_DELAY_MS = 1_000;
 
 export interface RegistrarShardsOptions {
   count: number;
-  config: Omit<ShardConfig, 'index' | 'count' | 'locks'>;
+  config: Omit<ShardConfig, 'index' | 'count' | 'locks' | 'udp' | 'maxDatagramBytes'>;
   transports: TransportLayer;
   location: LocationService;
   guard: SipGuard;
@@ -159,7 +160,12 @@ export class RegistrarShards {
 
   private spawn(shard: Shard): Promise<void> {
     const { config, guard } = this.opts;
-    const workerData: ShardConfig = { ...config, index: shard.index, count: this.shards.length, locks: guard.list().filter((b) => b.username !== null) };
+    const { transports } = this.opts;
+    const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
+    const workerData: ShardConfig = {
+      ...config, index: shard.index, count: this.shards.length, locks: guard.list().filter((b) => b.username !== null),
+      udp, maxDatagramBytes: transports.limits.maxDatagramBytes,
+    };
     const worker = spawnWorker(WORKER_ENTRY, { workerData, name: `strowger-registrar-${shard.index}` });
     shard.worker = worker;
     return new Promise<void>((resolve, reject) => {

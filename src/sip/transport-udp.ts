@@ -16,7 +16,7 @@
  */
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { directSender, onDatagram, type DirectSend } from '../net/udp-direct.ts';
+import { directSender, onDatagram, udpFdHandle, type DirectSend } from '../net/udp-direct.ts';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
@@ -26,6 +26,9 @@ export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 const CR = 0x0d;
 const LF = 0x0a;
+
+/** What a UDP transport uses of its layer. */
+export type UdpContext = Pick<TransportContext, 'limits' | 'counters' | 'deliver'>;
 
 /** A datagram waiting for the end of the burst, and its sender's promise. */
 interface Queued {
@@ -40,12 +43,12 @@ export class UdpTransport implements SipTransport {
   readonly protocol = 'udp';
   readonly local: LocalEndpoint;
   private readonly socket: Socket;
-  private readonly ctx: TransportContext;
+  private readonly ctx: UdpContext;
   private readonly sendTo: DirectSend;
   private queue: Queued[] = [];
   private readonly flushQueue = (): void => this.flush();
 
-  private constructor(socket: Socket, local: LocalEndpoint, ctx: TransportContext, direct: boolean) {
+  private constructor(socket: Socket, local: LocalEndpoint, ctx: UdpContext, direct: boolean) {
     this.socket = socket;
     this.local = local;
     this.ctx = ctx;
@@ -81,6 +84,25 @@ export class UdpTransport implements SipTransport {
     }
     const bound = socket.address();
     return new UdpTransport(socket, { address: socketAddress(bound.address), port: bound.port, family }, ctx, direct);
+  }
+
+  /**
+   * A send-only transport on a descriptor of a socket another thread reads (a registrar
+   * shard's replies leave from the socket the request came in on): `fd` is this thread's own
+   * duplicate, closed with the transport. Null when this Node does not expose the handle.
+   */
+  static adopt(fd: number, local: LocalEndpoint, ctx: UdpContext, direct = true): UdpTransport | null {
+    const socket = createSocket({ type: local.family === 'IPv6' ? 'udp6' : 'udp4' });
+    socket.bind({ fd });
+    const handle = udpFdHandle(socket, direct);
+    if (handle === null) { socket.close(); return null; }
+    handle.recvStop();
+    return new UdpTransport(socket, local, ctx, direct);
+  }
+
+  /** The socket's descriptor (-1 when this Node does not expose it): what {@link adopt} duplicates. */
+  get fd(): number {
+    return udpFdHandle(this.socket)?.fd ?? -1;
   }
 
   send(target: SendTarget, data: Buffer): Promise<void> {

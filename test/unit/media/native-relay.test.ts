@@ -31,6 +31,7 @@ function fakeAddon() {
     monotonicMs: () => 0,
     threadId: () => -1,
     layout: () => ({ stateSize: 35, counters: 24, addresses: 5 }),
+    dupFd: () => -9,
   };
   return { addon, calls };
 }
