@@ -153,7 +153,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       const sip = await startSipServer({
         sip: config.sip, domain: config.domain, publicIp: config.publicIp, dataDir: config.dataDir,
         secretKey: config.secretKey, db: store.db, box, logger, events: ctx.events, version: VERSION,
-        store: { url: config.databaseUrl, schema: opts.dbSchema, logLevel: logger.level },
+        store: { url: config.databaseUrl, schema: opts.dbSchema, logLevel: logger.level, writeLock: store.writeLock },
         media, calls: config.calls, moh, mwi: config.mwi, zrtp, webrtc: ctx.webrtc,
         voicemailNumber: config.voicemail.number,
         tlsCertificate: () => tlsCerts.certificate(),

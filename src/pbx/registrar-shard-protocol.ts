@@ -16,6 +16,8 @@ export interface ShardConfig {
   databaseUrl: string;
   /** PostgreSQL schema (tests). */
   dbSchema: string | undefined;
+  /** SQLite: the main thread's store's write lock, shared (`thread-write-lock.ts`). */
+  writeLock: SharedArrayBuffer | undefined;
   /** Hex: the server's secret key (digest nonces, the secret box of device passwords). */
   secretKey: string;
   domain: string;

@@ -76,7 +76,7 @@ function adoptUdp(log: Logger): UdpTransport[] {
 async function start(): Promise<void> {
   const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', registrar_shard: cfg.index } });
   const log = logger.child({ component: 'sip' });
-  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2 });
+  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2, writeLock: cfg.writeLock });
   const secret = Buffer.from(cfg.secretKey, 'hex');
   // UDP replies leave on the socket the request came in on; stream replies through the main
   // thread, which owns the connections (a lost message is the transaction layer's to cover).

@@ -42,7 +42,7 @@ export interface SipServerDeps {
   secretKey: Buffer;
   db: Db;
   /** How registrar shards open their own connection to the database (`registrar-shards.ts`); without it REGISTER stays on the main thread. */
-  store?: { url: string; schema: string | undefined; logLevel: string };
+  store?: { url: string; schema: string | undefined; logLevel: string; writeLock: SharedArrayBuffer | undefined };
   box: SecretBox;
   logger: Logger;
   events: EventBus;
@@ -125,7 +125,7 @@ async function startRegistrarShards(
   const shards = await RegistrarShards.start({
     count, ...main,
     config: {
-      databaseUrl: deps.store.url, dbSchema: deps.store.schema, secretKey: deps.secretKey.toString('hex'),
+      databaseUrl: deps.store.url, dbSchema: deps.store.schema, writeLock: deps.store.writeLock, secretKey: deps.secretKey.toString('hex'),
       domain: deps.domain, version: deps.version, logLevel: deps.store.logLevel,
       sip: { digestAlgorithms: sip.digestAlgorithms, scannerUserAgents: sip.scannerUserAgents, serverHeader: sip.serverHeader, minExpires: sip.minExpires, maxExpires: sip.maxExpires, overload: sip.overload },
     },

@@ -5,6 +5,7 @@
  */
 import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
+import { ThreadWriteLock } from './thread-write-lock.ts';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,6 +25,8 @@ export interface Store {
    * Undefined on PostgreSQL, where other nodes of a cluster write without this one noticing.
    */
   readCache?: ReadCache;
+  /** SQLite only: the lock its synchronous transactions take (`thread-write-lock.ts`), for stores other threads open on the file. */
+  writeLock?: SharedArrayBuffer;
   close(): Promise<void>;
 }
 
@@ -142,6 +145,8 @@ export interface OpenOptions {
   /** PostgreSQL only: schema to use (created if missing); lets tests isolate themselves. */
   schema?: string;
   poolSize?: number;
+  /** SQLite only: the {@link Store.writeLock} of the store another thread of this process opened on the same file. */
+  writeLock?: SharedArrayBuffer;
 }
 
 /** Distinct SQL texts whose statements are kept; past this the oldest is dropped. */
@@ -208,7 +213,7 @@ export function sqliteSync(db: Db): SqliteSync | undefined {
   return syncByDb.get(db);
 }
 
-function createSqliteSync(sqlite: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement): SqliteSync {
+function createSqliteSync(sqlite: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement, lock: ThreadWriteLock): SqliteSync {
   const run = (text: string, params: readonly unknown[]): number => prepare(text).run(params as unknown[]).changes;
   const begin = sqlite.prepare('begin');
   const commit = sqlite.prepare('commit');
@@ -216,15 +221,17 @@ function createSqliteSync(sqlite: SqliteDatabase.Database, prepare: (text: strin
   return {
     transaction(fn) {
       if (sqlite.inTransaction) return false;
-      begin.run();
-      try {
-        fn(run);
-        commit.run();
-      } catch (err) {
-        if (sqlite.inTransaction) rollback.run();
-        throw err;
-      }
-      return true;
+      return lock.run(() => {
+        begin.run();
+        try {
+          fn(run);
+          commit.run();
+        } catch (err) {
+          if (sqlite.inTransaction) rollback.run();
+          throw err;
+        }
+        return true;
+      });
     },
   };
 }
@@ -245,9 +252,10 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     sqlite.pragma('busy_timeout = 5000');
     const connection = preparedOnce(sqlite);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
-    syncByDb.set(db, createSqliteSync(sqlite, (text) => connection.prepare(text)));
+    const writeLock = new ThreadWriteLock(opts.writeLock);
+    syncByDb.set(db, createSqliteSync(sqlite, (text) => connection.prepare(text), writeLock));
     return {
-      db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), close: () => db.destroy(),
+      db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), writeLock: writeLock.buffer, close: () => db.destroy(),
     };
   }
   const pool = new pg.Pool({
