@@ -166,7 +166,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
       ctx.sip = sip;
       tlsCerts.attach((pair) => sip.transports.setCertificate(pair));
-      ctx.status.set('sip', () => sip.status());
+      // Registrar shards report about once a second: ask for fresh counters first.
+      ctx.status.set('sip', async () => { await sip.registrarShards?.refreshStats(); return sip.status(); });
       ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
       closers.unshift(() => sip.close());
     }

@@ -42,6 +42,7 @@ export async function metricsRoutes(app: FastifyInstance, { ctx }: { ctx: ApiCon
     },
   }, async (_req, reply) => {
     registry ??= createMetricsRegistry(ctx);
+    await ctx.sip?.registrarShards?.refreshStats(); // shards report about once a second: fresh counters first
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });

@@ -37,6 +37,7 @@ const WORKER_ENTRY = new URL('./registrar-shard-worker.ts', import.meta.url);
 const START_TIMEOUT_MS = 30_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
+const STATS_TIMEOUT_MS = 1_000;
 
 export interface RegistrarShardsOptions {
   count: number;
@@ -131,11 +132,13 @@ export class RegistrarShards {
     return this.shards.flatMap((s) => (s.stats === undefined ? [] : [s.stats]));
   }
 
-  /** Asks every shard for fresh counters and resolves when they are in. */
+  /** Asks every shard for fresh counters and resolves when they are in (a shard that does not answer within a second keeps its last report). */
   async refreshStats(): Promise<ShardStats[]> {
     await Promise.all(this.shards.map((s) => new Promise<void>((resolve) => {
       const w = s.worker;
-      const onMessage = (m: FromShard) => { if (m.stats) { w.off('message', onMessage); resolve(); } };
+      const done = () => { clearTimeout(timer); w.off('message', onMessage); resolve(); };
+      const onMessage = (m: FromShard) => { if (m.stats) done(); };
+      const timer = setTimeout(done, STATS_TIMEOUT_MS);
       w.on('message', onMessage);
       w.postMessage({ stats: true } satisfies ToShard);
     })));

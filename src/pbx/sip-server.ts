@@ -18,6 +18,7 @@ import { LocationService } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
 import { RegistrarShards } from './registrar-shards.ts';
+import type { ShardStats } from './registrar-shard-protocol.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
@@ -104,6 +105,24 @@ export function firstSipHost6(sip: SipConfig): string | undefined {
 
 function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
+}
+
+/** A counter summed over the registrar shards' latest reports (0 without shards). */
+function shardSum(shards: RegistrarShards | undefined, f: (x: ShardStats) => number): number {
+  return (shards?.stats() ?? []).reduce((sum, x) => sum + f(x), 0);
+}
+
+/** The main thread's endpoint and transaction counters plus what the shards counted of the same. */
+function withShardCounters<T extends { received: number; parseErrors: number; badRequests: number; dropped: number; absorbed: number }>(own: T, shards: RegistrarShards | undefined): T {
+  if (shards === undefined) return own;
+  return {
+    ...own,
+    received: own.received + shardSum(shards, (x) => x.received),
+    parseErrors: own.parseErrors + shardSum(shards, (x) => x.parseErrors),
+    badRequests: own.badRequests + shardSum(shards, (x) => x.badRequests),
+    dropped: own.dropped + shardSum(shards, (x) => x.dropped),
+    absorbed: own.absorbed + shardSum(shards, (x) => x.absorbed),
+  };
 }
 
 /**
@@ -276,8 +295,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
       locked_usernames: guard.lockedUsers(),
-      scanner_drops: guard.scannerDrops,
-      counters: { ...endpoint.counters, ...endpoint.transactions.counters },
+      scanner_drops: guard.scannerDrops + shardSum(shards, (x) => x.scannerDrops),
+      counters: withShardCounters({ ...endpoint.counters, ...endpoint.transactions.counters }, shards),
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,
       ...(shards === undefined ? {} : { registrar_shards: shards.stats().map((x) => ({ received: x.received, bindings: x.bindings, utilization: x.utilization, lag_ms: x.lagMs, shed_share: x.shedShare, rejected: x.rejected, dropped: x.shedDropped })) }),
