@@ -19,21 +19,22 @@
  *
  *     npm run bench -- calls
  *     BENCH_CALLS_RATES=250,500 BENCH_CALLS_SECONDS=3 BENCH_CALLS_MEDIA=100,250 npm run bench -- calls
- *     BENCH_CALLS_PROFILE=/tmp/cps.cpuprofile npm run bench -- calls   (CPU profile of the CPS steps)
+ *     BENCH_CALLS_PROFILE=/tmp/cps.cpuprofile npm run bench -- calls   (CPU profile of the server process over the CPS steps)
  *
- * The server runs in this process with one media worker, so `maxRSS` is its peak RSS and the
- * worker's CPU is one core's worth; the bench itself only waits on sipp while a step runs.
+ * The calls-per-second steps drive the compiled server in its own process (`npm start`'s build
+ * and flags; CPU of all its threads from /proc, calls up from `/metrics`, CDRs read from its
+ * SQLite file). The media steps run a server in this process with one media worker, whose CPU
+ * they read from the engine: `maxRSS` is then this process's peak.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import { availableParallelism, loadavg } from 'node:os';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
 import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 import { kamailioReference } from './kamailio.ts';
-import { DID, farEnd, sleep, startBench, type Bench } from './call-bench-server.ts';
+import { DID, farEnd, sleep, startBench, startBenchProcess, type Bench, type ProcessBench } from './call-bench-server.ts';
 import { currentRssMb } from './memory.ts';
 
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
@@ -64,16 +65,22 @@ export interface MediaStep {
   senderLateMs: number;
 }
 
-/** CDRs of the calls one sipp run placed: its Call-IDs are `<n>-<pid>@<ip>`. */
-async function cdrCount(b: Bench, sippPid: number): Promise<number> {
-  const r = await sql<{ n: number }>`select count(*) as n from cdrs where a_call_id like ${`%-${sippPid}@%`}`.execute(b.server.ctx.store.db);
-  return Number(r.rows[0]!.n);
+/** CDRs of the calls one sipp run placed (its Call-IDs are `<n>-<pid>@<ip>`), once their count stopped growing (group commit). */
+async function cdrCount(b: ProcessBench, sippPid: number): Promise<number> {
+  let n = b.cdrCount(`%-${sippPid}@%`);
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const next = b.cdrCount(`%-${sippPid}@%`);
+    if (next === n) break;
+    n = next;
+  }
+  return n;
 }
 
-/** Waits until the engine carries no call (or `ms` passed): the step's calls are all closed. */
-async function settle(b: Bench, ms: number): Promise<void> {
+/** Waits until the server carries no call (or `ms` passed): the step's calls are all closed. */
+async function settle(b: ProcessBench, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
-  while (b.server.ctx.sip!.b2bua.calls.size > 0 && Date.now() < deadline) await sleep(50);
+  while ((await b.activeCalls()) > 0 && Date.now() < deadline) await sleep(100);
 }
 
 async function sippCps(target: string, rate: number, seconds: number): Promise<SippResult & { pid: number }> {
@@ -82,30 +89,26 @@ async function sippCps(target: string, rate: number, seconds: number): Promise<S
   return { ...(await p.done), pid: p.child.pid! };
 }
 
-async function cps(b: Bench): Promise<CpsStep[]> {
+async function cps(b: ProcessBench): Promise<CpsStep[]> {
   const rates = (process.env.BENCH_CALLS_RATES ?? '250,500,1000,1500,2000,3000,4000').split(',').map(Number);
   const seconds = Number(process.env.BENCH_CALLS_SECONDS ?? 5);
-  const profile = process.env.BENCH_CALLS_PROFILE;
   const uas = await farEnd(b, 'uas-200-only.xml');
   const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000 });
   // The issue's peer: Kamailio as a stateful proxy (2 children) in front of the reference UAS.
   const kamailio = await kamailioReference('proxy.cfg', { UAS: ref.address, CHILDREN: '2' }, 'BENCH_CALLS_KAMAILIO');
-  const session = profile ? new Session() : undefined;
-  if (session) { session.connect(); await session.post('Profiler.enable'); await session.post('Profiler.start'); }
   const steps: CpsStep[] = [];
   const pids: number[] = [];
-  console.log(`calls per second: sipp uac -> B2BUA (trunk in, DID, forward, default trunk) -> sipp UAS 200-only, ${seconds} s per step, SQLite`);
+  console.log(`calls per second: sipp uac -> B2BUA (trunk in, DID, forward, default trunk) -> sipp UAS 200-only, ${seconds} s per step, SQLite; the compiled server in its own process (CPU: all its threads, /proc)`);
   console.log(` rate   calls   ok    failed  retrans   CDRs       CPU/call   |  reference sipp->sipp ok / failed${kamailio ? '  |  Kamailio proxy ok / failed / retrans, CPU/call' : ''}`);
   try {
     // Warm-up: JIT, caches, SQLite pages.
     await sippCps(b.sipTarget, 100, 1);
     await settle(b, 5000);
     for (const rate of rates) {
-      const cpu0 = process.cpuUsage();
+      const cpu0 = b.server.cpuUs();
       const r = await sippCps(b.sipTarget, rate, seconds);
       await settle(b, 5000);
-      await b.server.ctx.sip!.b2bua.recordsFlushed();
-      const cpu = process.cpuUsage(cpu0);
+      const cpuUs = b.server.cpuUs() - cpu0;
       const cdrs = await cdrCount(b, r.pid);
       const calls = r.stats.totalCallCreated;
       const reference = await sippCps(ref.address, rate, seconds);
@@ -113,7 +116,7 @@ async function cps(b: Bench): Promise<CpsStep[]> {
       const viaKamailio = kamailio ? await sippCps(kamailio.address, rate, seconds) : undefined;
       const step: CpsStep = {
         rate, calls, successful: r.stats.successful, failed: r.stats.failed, retransmissions: r.stats.retransmissions, cdrs, cdrsFinal: 0,
-        cpuUsPerCall: (cpu.user + cpu.system) / Math.max(1, calls),
+        cpuUsPerCall: cpuUs / Math.max(1, calls),
         refSuccessful: reference.stats.successful, refFailed: reference.stats.failed,
         kamailio: viaKamailio && {
           calls: viaKamailio.stats.totalCallCreated, successful: viaKamailio.stats.successful, failed: viaKamailio.stats.failed, retransmissions: viaKamailio.stats.retransmissions,
@@ -132,18 +135,9 @@ async function cps(b: Bench): Promise<CpsStep[]> {
     // A call whose ACK and BYE were lost is closed by the 2xx timeout (64*T1 = 32 s, no_ack):
     // its CDR comes late but must come.
     await settle(b, 40_000);
-    await b.server.ctx.sip!.b2bua.recordsFlushed();
     for (const [i, step] of steps.entries()) step.cdrsFinal = await cdrCount(b, pids[i]!);
-    const up = [...b.server.ctx.sip!.b2bua.calls.values()];
-    const acked = up.filter((c) => c.state === 'answered' && !c.awaitingAck).length;
-    console.log(`CDRs in the end: ${steps.map((s) => `${s.rate}: ${s.cdrsFinal}/${s.calls}`).join(', ')}; calls still up: ${up.length} (${acked} answered and ACKed: their BYE never arrived)`);
+    console.log(`CDRs in the end: ${steps.map((s) => `${s.rate}: ${s.cdrsFinal}/${s.calls}`).join(', ')}; calls still up: ${await b.activeCalls()} (their BYE never arrived)`);
   } finally {
-    if (session && profile) {
-      const { profile: p } = await session.post('Profiler.stop');
-      writeFileSync(profile, JSON.stringify(p));
-      session.disconnect();
-      console.log(`CPU profile written to ${profile}`);
-    }
     await uas.stop();
     await kamailio?.stop();
     await ref.stop();
@@ -264,18 +258,36 @@ async function media(b: Bench): Promise<MediaStep[]> {
 
 export async function run(): Promise<{ cps: CpsStep[]; media: MediaStep[]; maxRssMb: number }> {
   const loadBefore = loadavg()[0]!;
+  // Media in this process (its steps read the engine's per-worker counters and hold calls up
+  // through it); its peak RSS is this process's.
   const b = await startBench();
+  let m: MediaStep[];
   try {
-    // Media first: its memory figure needs a baseline that the CPS steps' 32 s of lingering
-    // transactions (and the heap V8 keeps after them) would blur.
-    const m = await media(b);
-    const c = await cps(b);
-    const maxRssMb = process.resourceUsage().maxRSS / 1024;
-    console.log(`peak RSS ${maxRssMb.toFixed(0)} MiB; load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs\n`);
-    return { cps: c, media: m, maxRssMb };
+    m = await media(b);
   } finally {
     await b.close();
   }
+  const mediaRssMb = process.resourceUsage().maxRSS / 1024;
+  // Calls per second: the compiled server in its own process, as `npm start` runs it.
+  const profileDir = process.env.BENCH_CALLS_PROFILE ? mkdtempSync(join(tmpdir(), 'strowger-bench-calls-prof-')) : undefined;
+  const p = await startBenchProcess(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  let c: CpsStep[];
+  let cpsRssMb: number;
+  try {
+    p.server.resetPeak();
+    c = await cps(p);
+    cpsRssMb = p.server.rssMb().peak;
+  } finally {
+    await p.close();
+  }
+  if (profileDir !== undefined) {
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    if (file !== undefined) { copyFileSync(join(profileDir, file), process.env.BENCH_CALLS_PROFILE!); console.log(`CPU profile of the server process written to ${process.env.BENCH_CALLS_PROFILE}`); }
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+  const maxRssMb = Math.max(mediaRssMb, cpsRssMb);
+  console.log(`peak RSS: ${mediaRssMb.toFixed(0)} MiB (media steps, this process), ${cpsRssMb.toFixed(0)} MiB (calls-per-second steps, the server process); load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, ${availableParallelism()} CPUs\n`);
+  return { cps: c, media: m, maxRssMb };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await run();
