@@ -94,6 +94,11 @@ export class RegistrarShards {
     return this.shards.length;
   }
 
+  /** The thread of shard `i` now (it changes when a shard is started again): diagnostics and tests. */
+  worker(i: number): Worker | undefined {
+    return this.shards[i]?.worker;
+  }
+
   /**
    * Wraps the transports' message handler: REGISTERs go to their shard, the rest (and anything
    * from a banned address, which the endpoint's filter then drops) to `inner`.

@@ -150,6 +150,34 @@ for (const engine of ENGINES) {
       assert.ok(t.server.ctx.sip!.location.lookup(user).some((b) => b.sourcePort === c.localPort));
     });
 
+    test('a shard that dies is started again with its bindings from the database, and answers in order', async () => {
+      const user = USERS[2]!;
+      const owner = shardOfAor(user, SHARDS);
+      const c = await udp();
+      const headers = [`Contact: <sip:${user}@${c.sentBy}>`, 'Expires: 600'];
+      const register = async (cseq: number) => {
+        const challenge = await c.request({ method: 'REGISTER', user, headers, cseq });
+        const auth = answerChallenge(challenge.getHeaders('www-authenticate'), { username: user, password: PASSWORD, method: 'REGISTER', uri: c.serverUri });
+        return c.request({ method: 'REGISTER', user, headers: [...headers, `Authorization: ${auth}`], cseq: cseq + 1 }, 4000);
+      };
+      assert.equal((await register(10)).status, 200);
+      const dead = shards().worker(owner)!;
+      const exited = new Promise((r) => dead.once('exit', r));
+      await dead.terminate();
+      await exited;
+      // Started again after a second; meanwhile its REGISTERs go unanswered (phones retransmit).
+      for (let i = 0; i < 80 && shards().worker(owner) === dead; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.notEqual(shards().worker(owner), dead, 'a new thread');
+      let ok = 0;
+      for (let i = 0; i < 20 && ok === 0; i++) {
+        try { ok = (await register(20)).status; } catch { /* not started yet */ }
+      }
+      assert.equal(ok, 200);
+      // The new shard loaded the binding: an older CSeq of the same Call-ID is out of order (§10.3 step 7).
+      assert.equal((await register(2)).status, 500);
+      assert.deepEqual(t.server.ctx.sip!.location.lookup(user).filter((b) => b.sourcePort === c.localPort).map((b) => b.cseq), [21]);
+    });
+
     test('a deleted device loses its bindings on the main thread and on its shard', async () => {
       const user = USERS[0]!;
       const before = (await shards().refreshStats())[shardOfAor(user, SHARDS)]!.bindings;
