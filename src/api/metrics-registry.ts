@@ -45,7 +45,7 @@ const byKey = <K>(m: ReadonlyMap<K, number>, label: string, extra: Labels = {}):
   [...m].map(([k, v]) => [{ ...extra, [label]: String(k) }, v] as const);
 
 /** A counter of the main thread plus the registrar shards' (their latest report, about a second old). */
-const shardSum = (s: SipServer, f: (x: ShardStats) => number): number => (s.registrarShards?.stats() ?? []).reduce((sum, x) => sum + f(x), 0);
+const shardSum = (s: SipServer, f: (x: ShardStats) => number): number => s.registrarShards?.sum(f) ?? 0;
 
 /** Counts by key of the main thread plus the registrar shards'. */
 function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: ShardStats) => Array<[K, number]>): ReadonlyMap<K, number> {

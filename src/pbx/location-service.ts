@@ -14,6 +14,11 @@ import { deleteDeviceRegistrations, deleteExpiredRegistrations, loadLiveRegistra
 import { applyRegister, DEFAULT_EXPIRY_POLICY, type Binding, type ExpiryPolicy, type RegisterInput, type RegisterOutcome } from './registrar-bindings.ts';
 import type { Db } from '../store/db.ts';
 
+/** The registrar's expiry policy from STROWGER_SIP_MIN_EXPIRES / MAX_EXPIRES (the main thread's and every shard's). */
+export function registrationPolicy(sip: { minExpires: number; maxExpires: number }): ExpiryPolicy {
+  return { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 };
+}
+
 export interface LocationServiceOptions {
   policy?: ExpiryPolicy;
   now?: () => number;

@@ -1,12 +1,12 @@
 /**
  * The messages between the main thread and a registrar shard (`registrar-shards.ts`,
- * `registrar-shard-worker.ts`). Each side collects what it has for the other during one turn
- * of its event loop and posts it as one message: a REGISTER burst costs one wake-up of the
- * other thread, not one per request.
+ * `registrar-shard-worker.ts`), one item each. Each side coalesces what it has for the other
+ * during one turn of its event loop into one post (`MessageBatcher`): a REGISTER burst costs one
+ * wake-up of the other thread, not one per request, and items keep their order.
  */
 import type { LocalEndpoint, MessageSource, SendTarget } from '../sip/transport-types.ts';
 import type { Binding } from './registrar-bindings.ts';
-import type { SipBan } from './sip-guard.ts';
+import type { SipBan, SipBanChange } from './sip-guard.ts';
 import type { SipConfig } from '../config.ts';
 
 /** What a shard is started with. */
@@ -21,9 +21,10 @@ export interface ShardConfig {
   /** Hex: the server's secret key (digest nonces, the secret box of device passwords). */
   secretKey: string;
   domain: string;
-  version: string;
   logLevel: string;
-  sip: Pick<SipConfig, 'digestAlgorithms' | 'scannerUserAgents' | 'serverHeader' | 'minExpires' | 'maxExpires' | 'overload'>;
+  sip: Pick<SipConfig, 'digestAlgorithms' | 'scannerUserAgents' | 'minExpires' | 'maxExpires' | 'overload'>;
+  /** The main thread endpoint's Server header and option tags: a shard's responses say the same. */
+  endpoint: { server: string; supported: string[] };
   /** Username locks in force when the shard starts. */
   locks: SipBan[];
   /**
@@ -38,12 +39,12 @@ export interface ShardConfig {
 export type InboundItem = [data: Uint8Array, source: MessageSource, routed: boolean];
 
 export interface ToShard {
-  in?: InboundItem[];
-  /** Usernames whose cached credentials are stale; `null`: all of them. */
-  invalidate?: Array<string | null>;
-  deletedDevices?: number[];
-  closedConnections?: number[];
-  bans?: Array<{ kind: 'ban' | 'lift'; ban: SipBan }>;
+  in?: InboundItem;
+  /** A username whose cached credentials are stale; `null`: all of them. */
+  invalidate?: string | null;
+  deletedDevice?: number;
+  closedConnection?: number;
+  ban?: SipBanChange;
   /** Asks for a {@link ShardStats} now (tests, `/metrics` freshness). */
   stats?: true;
   close?: true;
@@ -72,15 +73,16 @@ export interface ShardStats {
 
 export interface FromShard {
   ready?: { loaded: number };
-  out?: Array<[target: SendTarget, data: Uint8Array]>;
-  /** AORs whose bindings changed, with their new lists. */
-  aors?: Array<[aor: string, bindings: Binding[]]>;
-  /** Digest outcomes for the main thread's guard: failures (`ok` false) and successes. */
-  auth?: Array<[ok: boolean, ip: string, username: string | null]>;
-  /** Stream connections a registration now keeps open. */
-  pins?: number[];
-  /** REGISTERs this shard read but another owns (they reached it unrouted), with the owner. */
-  reroute?: Array<[data: Uint8Array, source: MessageSource, owner: number]>;
+  /** A message to send (through the main thread: streams, or UDP when the shard has no socket of its own). */
+  out?: [target: SendTarget, data: Uint8Array];
+  /** An AOR whose bindings changed, with its new list. */
+  aor?: [aor: string, bindings: Binding[]];
+  /** A digest outcome for the main thread's guard: a failure (`ok` false) or a success. */
+  auth?: [ok: boolean, ip: string, username: string | null];
+  /** A stream connection a registration now keeps open. */
+  pin?: number;
+  /** A REGISTER this shard read but another owns (it reached it unrouted), with the owner. */
+  reroute?: [data: Uint8Array, source: MessageSource, owner: number];
   stats?: ShardStats;
   /** Start-up failed. */
   failed?: string;

@@ -17,31 +17,21 @@ import { UdpTransport } from '../sip/transport-udp.ts';
 import { canonicalAddress, familyOf } from '../sip/transport-address.ts';
 import { loadNativeRelay } from '../media/native-relay.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
-import { LocationService } from './location-service.ts';
+import { LocationService, registrationPolicy } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
 import { startEndpointOverload } from './endpoint-overload.ts';
 import { ShardGuard } from './registrar-shard-guard.ts';
 import { shardOfAor } from './registrar-shard-route.ts';
+import { forEachMessage, MessageBatcher } from '../media/message-batcher.ts';
 import type { FromShard, ShardConfig, ShardStats, ToShard } from './registrar-shard-protocol.ts';
 
 if (parentPort === null) throw new Error('registrar-shard-worker.ts must run in a worker thread');
 const port = parentPort;
 const cfg = workerData as ShardConfig;
 
-/** What goes to the main thread at the end of this turn of the event loop. */
-let outbox: FromShard = {};
-let posting = false;
-function post(): void {
-  posting = false;
-  const m = outbox;
-  outbox = {};
-  port.postMessage(m);
-}
-function queue<K extends 'out' | 'aors' | 'auth' | 'pins' | 'reroute'>(key: K, item: NonNullable<FromShard[K]>[number]): void {
-  ((outbox[key] ??= []) as Array<typeof item>).push(item);
-  if (!posting) { posting = true; setImmediate(post); }
-}
+/** What goes to the main thread, one post per turn of the event loop, in the order it happened. */
+const outbox = new MessageBatcher<FromShard>((m) => port.postMessage(m));
 
 const SENT = Promise.resolve();
 
@@ -54,11 +44,7 @@ function adoptUdp(log: Logger): UdpTransport[] {
   if (cfg.udp.length === 0) return [];
   const { addon, reason } = loadNativeRelay();
   if (addon === null) { log.info({ reason }, 'registrar shard replies through the main thread'); return []; }
-  const ctx = {
-    limits: { maxDatagramBytes: cfg.maxDatagramBytes, maxHeaderBytes: 0, maxBodyBytes: 0, maxWriteBufferBytes: 0, connectTimeoutMs: 0 },
-    counters: { messagesIn: 0, messagesOut: 0, datagramsDropped: 0, framingErrors: 0, connectionsAccepted: 0, connectionsDialed: 0, connectionsRejected: 0, keepAlivePings: 0, sendFailures: 0 },
-    deliver: () => undefined,
-  };
+  const ctx = { limits: { maxDatagramBytes: cfg.maxDatagramBytes }, counters: { messagesIn: 0, messagesOut: 0, datagramsDropped: 0 }, deliver: () => undefined };
   const out: UdpTransport[] = [];
   for (const { fd, local } of cfg.udp) {
     const own = addon.dupFd(fd);
@@ -88,7 +74,7 @@ async function start(): Promise<void> {
         const t = udp.find((u) => u.local.family === family && (target.localPort === undefined || u.local.port === target.localPort));
         if (t !== undefined) return t.send(target, data);
       }
-      queue('out', [target, data]);
+      outbox.send({ out: [target, data] });
       return SENT;
     },
     onMessage: () => undefined,
@@ -98,24 +84,24 @@ async function start(): Promise<void> {
   const endpoint = new SipEndpoint({
     transports: link,
     advertise: () => { throw new Error('a registrar shard sends no requests'); },
-    server: cfg.sip.serverHeader ?? `Strowger/${cfg.version}`,
-    supported: ['timer', '100rel'],
+    server: cfg.endpoint.server,
+    supported: cfg.endpoint.supported,
     filter: (msg) => !(msg.isRequest && scanners.isScanner(msg.getHeader('user-agent'))),
     overload,
     overloadFastPath: cfg.sip.overload.fastPath,
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   const stopSampler = startEndpointOverload(endpoint, overload);
-  const location = new LocationService(store.db, { policy: { minExpires: cfg.sip.minExpires, maxExpires: cfg.sip.maxExpires, defaultExpires: Math.min(3600, cfg.sip.maxExpires), maxContacts: 10 } });
+  const location = new LocationService(store.db, { policy: registrationPolicy(cfg.sip) });
   const loaded = await location.load((aor) => shardOfAor(aor, cfg.count) === cfg.index);
-  location.on('changed', (aor, list) => queue('aors', [aor, list]));
+  location.on('changed', (aor, list) => outbox.send({ aor: [aor, list] }));
   const credentials = new DeviceCredentialCache(store.db, createSecretBox(secret));
-  const guard = new ShardGuard((ok, ip, username) => queue('auth', [ok, ip, username]), cfg.locks);
+  const guard = new ShardGuard((ok, ip, username) => outbox.send({ auth: [ok, ip, username] }), cfg.locks);
   endpoint.onRequest('REGISTER', createRegistrar({
     db: store.db,
     digest: createDigestServer({ realm: cfg.domain, secret, algorithms: cfg.sip.digestAlgorithms }),
     credentials, location, guard, logger,
-    pinConnection: (id) => queue('pins', id),
+    pinConnection: (id) => outbox.send({ pin: id }),
   }));
 
   /** The owner of a REGISTER the main thread could not route, or -1 when it does not parse (answered here: 400). */
@@ -132,7 +118,7 @@ async function start(): Promise<void> {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (!routed && cfg.count > 1) {
       const owner = ownerOf(buf);
-      if (owner >= 0 && owner !== cfg.index) { rerouted++; queue('reroute', [data, source, owner]); return; }
+      if (owner >= 0 && owner !== cfg.index) { rerouted++; outbox.send({ reroute: [data, source, owner] }); return; }
     }
     link.onMessage(buf, source);
   };
@@ -168,17 +154,15 @@ async function start(): Promise<void> {
     port.postMessage({ closed: true } satisfies FromShard);
   };
 
-  port.on('message', (m: ToShard) => {
-    if (m.in) for (const [data, source, routed] of m.in) receive(data, source, routed);
-    if (m.invalidate) for (const username of m.invalidate) credentials.invalidate(username ?? undefined);
-    if (m.deletedDevices) {
-      for (const id of m.deletedDevices) void location.removeDevice(id).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
-    }
-    if (m.closedConnections) for (const id of m.closedConnections) location.connectionClosed(id);
-    if (m.bans) for (const change of m.bans) guard.apply(change);
-    if (m.stats) port.postMessage({ stats: stats() } satisfies FromShard);
-    if (m.close) void close().catch((err) => log.error({ err }, 'registrar shard did not close cleanly'));
-  });
+  port.on('message', (data: ToShard | ToShard[]) => forEachMessage(data, (m) => {
+    if (m.in) receive(...m.in);
+    else if (m.invalidate !== undefined) credentials.invalidate(m.invalidate ?? undefined);
+    else if (m.deletedDevice !== undefined) void location.removeDevice(m.deletedDevice).catch((err) => log.error({ err }, 'could not drop registrations of a deleted device'));
+    else if (m.closedConnection !== undefined) location.connectionClosed(m.closedConnection);
+    else if (m.ban) guard.apply(m.ban);
+    else if (m.stats) port.postMessage({ stats: stats() } satisfies FromShard);
+    else if (m.close) void close().catch((err) => log.error({ err }, 'registrar shard did not close cleanly'));
+  }));
   port.postMessage({ ready: { loaded } } satisfies FromShard);
 }
 

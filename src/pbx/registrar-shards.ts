@@ -24,8 +24,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { spawnWorker } from '../media/spawn-worker.ts';
+import { forEachMessage, MessageBatcher } from '../media/message-batcher.ts';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
-import type { MessageSource } from '../sip/transport-types.ts';
 import { UdpTransport } from '../sip/transport-udp.ts';
 import type { LocationService } from './location-service.ts';
 import type { SipBanChange, SipGuard } from './sip-guard.ts';
@@ -50,23 +50,12 @@ export interface RegistrarShardsOptions {
 
 class Shard {
   worker!: Worker;
-  private inbox: ToShard = {};
-  private posting = false;
   stats: ShardStats | undefined;
   closing = false;
-  private readonly flush = (): void => {
-    this.posting = false;
-    const m = this.inbox;
-    this.inbox = {};
-    this.worker.postMessage(m);
-  };
+  /** What goes to the shard, one post per turn of the event loop (to the thread running now, after a restart too). */
+  readonly inbox = new MessageBatcher<ToShard>((m) => this.worker.postMessage(m));
 
   constructor(readonly index: number) {}
-
-  queue<K extends 'in' | 'invalidate' | 'deletedDevices' | 'closedConnections' | 'bans'>(key: K, item: NonNullable<ToShard[K]>[number]): void {
-    ((this.inbox[key] ??= []) as Array<typeof item>).push(item);
-    if (!this.posting) { this.posting = true; setImmediate(this.flush); }
-  }
 }
 
 export class RegistrarShards {
@@ -109,27 +98,27 @@ export class RegistrarShards {
       const shard = registerShard(data, this.shards.length);
       if (shard === NOT_REGISTER || guard.isBanned(source.remoteAddress)) { inner(data, source); return; }
       // Unread: shard 0 parses it and hands it on when another shard owns its AOR.
-      if (shard === UNREAD) this.shards[0]!.queue('in', [data, source, false]);
-      else this.shards[shard]!.queue('in', [data, source, true]);
+      if (shard === UNREAD) this.shards[0]!.inbox.send({ in: [data, source, false] });
+      else this.shards[shard]!.inbox.send({ in: [data, source, true] });
     };
   }
 
   /** Cached credentials of `username` (all: `null`) are stale in every shard. */
   invalidate(username: string | null): void {
-    for (const s of this.shards) s.queue('invalidate', username);
+    this.toAll({ invalidate: username });
   }
 
   deviceDeleted(id: number): void {
-    for (const s of this.shards) s.queue('deletedDevices', id);
+    this.toAll({ deletedDevice: id });
   }
 
   connectionClosed(id: number): void {
-    for (const s of this.shards) s.queue('closedConnections', id);
+    this.toAll({ closedConnection: id });
   }
 
   /** Passes on a ban or lift of the main thread's guard. */
   banChanged(change: SipBanChange): void {
-    for (const s of this.shards) s.queue('bans', change);
+    this.toAll({ ban: change });
   }
 
   /** The latest counters of each shard (about a second old). */
@@ -137,12 +126,23 @@ export class RegistrarShards {
     return this.shards.flatMap((s) => (s.stats === undefined ? [] : [s.stats]));
   }
 
+  /** One counter summed over the shards' latest reports (what status and metrics add to the main thread's). */
+  sum(counter: (x: ShardStats) => number): number {
+    let n = 0;
+    for (const s of this.shards) if (s.stats !== undefined) n += counter(s.stats);
+    return n;
+  }
+
+  private toAll(m: ToShard): void {
+    for (const s of this.shards) s.inbox.send(m);
+  }
+
   /** Asks every shard for fresh counters and resolves when they are in (a shard that does not answer within a second keeps its last report). */
   async refreshStats(): Promise<ShardStats[]> {
     await Promise.all(this.shards.map((s) => new Promise<void>((resolve) => {
       const w = s.worker;
       const done = () => { clearTimeout(timer); w.off('message', onMessage); resolve(); };
-      const onMessage = (m: FromShard) => { if (m.stats) done(); };
+      const onMessage = (m: FromShard | FromShard[]) => { if (!Array.isArray(m) && m.stats) done(); };
       const timer = setTimeout(done, STATS_TIMEOUT_MS);
       w.on('message', onMessage);
       w.postMessage({ stats: true } satisfies ToShard);
@@ -157,7 +157,7 @@ export class RegistrarShards {
       if (w === undefined) return;
       const closed = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-        w.on('message', (m: FromShard) => { if (m.closed) { clearTimeout(timer); resolve(); } });
+        w.on('message', (m: FromShard | FromShard[]) => { if (!Array.isArray(m) && m.closed) { clearTimeout(timer); resolve(); } });
         w.once('exit', () => { clearTimeout(timer); resolve(); });
       });
       w.postMessage({ close: true } satisfies ToShard);
@@ -167,8 +167,7 @@ export class RegistrarShards {
   }
 
   private spawn(shard: Shard): Promise<void> {
-    const { config, guard } = this.opts;
-    const { transports } = this.opts;
+    const { config, guard, transports } = this.opts;
     const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
     const workerData: ShardConfig = {
       ...config, index: shard.index, count: this.shards.length, locks: guard.list().filter((b) => b.username !== null),
@@ -179,11 +178,11 @@ export class RegistrarShards {
     return new Promise<void>((resolve, reject) => {
       let started = false;
       const timer = setTimeout(() => reject(new Error(`registrar shard ${shard.index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      worker.on('message', (m: FromShard) => {
+      worker.on('message', (data: FromShard | FromShard[]) => forEachMessage(data, (m) => {
         if (m.ready) { started = true; clearTimeout(timer); resolve(); return; }
         if (m.failed) { clearTimeout(timer); reject(new Error(`registrar shard ${shard.index} failed to start: ${m.failed}`)); return; }
         this.receive(shard, m);
-      });
+      }));
       worker.on('error', (err) => this.log.error({ err, shard: shard.index }, 'registrar shard crashed'));
       worker.on('exit', (code) => {
         clearTimeout(timer);
@@ -197,24 +196,23 @@ export class RegistrarShards {
     });
   }
 
+  /**
+   * One item from a shard, in the order the shard made them: an AOR's new bindings come before
+   * the 200 that announces them (a phone that got its 200 may place a call at once).
+   */
   private receive(shard: Shard, m: FromShard): void {
     const { transports, location, guard } = this.opts;
-    // Bindings first: a phone that got its 200 may place a call at once, and it must be found.
-    if (m.aors) for (const [aor, list] of m.aors) location.applyRemote(aor, list);
-    if (m.auth) {
-      for (const [ok, ip, username] of m.auth) {
-        if (ok) { guard.recordSuccess(ip, username!); continue; }
+    if (m.aor) location.applyRemote(...m.aor);
+    else if (m.out) void transports.send(m.out[0], Buffer.from(m.out[1].buffer, m.out[1].byteOffset, m.out[1].byteLength)).catch(() => {});
+    else if (m.auth) {
+      const [ok, ip, username] = m.auth;
+      if (ok) guard.recordSuccess(ip, username!);
+      else {
         const ban = guard.recordFailure(ip, username);
         if (ban !== null) logBan(this.log, ban);
       }
-    }
-    if (m.pins) for (const id of m.pins) transports.setIdleExempt(id, true);
-    if (m.out) {
-      for (const [target, data] of m.out) {
-        void transports.send(target, Buffer.from(data.buffer, data.byteOffset, data.byteLength)).catch(() => {});
-      }
-    }
-    if (m.reroute) for (const [data, source, owner] of m.reroute) this.shards[owner]?.queue('in', [data, source as MessageSource, true]);
-    if (m.stats) shard.stats = m.stats;
+    } else if (m.pin !== undefined) transports.setIdleExempt(m.pin, true);
+    else if (m.reroute) this.shards[m.reroute[2]]?.inbox.send({ in: [m.reroute[0], m.reroute[1], true] });
+    else if (m.stats) shard.stats = m.stats;
   }
 }

@@ -14,11 +14,11 @@ import { OverloadControl } from '../sip/overload-control.ts';
 import { startEndpointOverload } from './endpoint-overload.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
-import { LocationService } from './location-service.ts';
+import { LocationService, registrationPolicy } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
 import { RegistrarShards } from './registrar-shards.ts';
-import type { ShardStats } from './registrar-shard-protocol.ts';
+import type { ShardConfig } from './registrar-shard-protocol.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
@@ -107,21 +107,16 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
 }
 
-/** A counter summed over the registrar shards' latest reports (0 without shards). */
-function shardSum(shards: RegistrarShards | undefined, f: (x: ShardStats) => number): number {
-  return (shards?.stats() ?? []).reduce((sum, x) => sum + f(x), 0);
-}
-
 /** The main thread's endpoint and transaction counters plus what the shards counted of the same. */
 function withShardCounters<T extends { received: number; parseErrors: number; badRequests: number; dropped: number; absorbed: number }>(own: T, shards: RegistrarShards | undefined): T {
   if (shards === undefined) return own;
   return {
     ...own,
-    received: own.received + shardSum(shards, (x) => x.received),
-    parseErrors: own.parseErrors + shardSum(shards, (x) => x.parseErrors),
-    badRequests: own.badRequests + shardSum(shards, (x) => x.badRequests),
-    dropped: own.dropped + shardSum(shards, (x) => x.dropped),
-    absorbed: own.absorbed + shardSum(shards, (x) => x.absorbed),
+    received: own.received + shards.sum((x) => x.received),
+    parseErrors: own.parseErrors + shards.sum((x) => x.parseErrors),
+    badRequests: own.badRequests + shards.sum((x) => x.badRequests),
+    dropped: own.dropped + shards.sum((x) => x.dropped),
+    absorbed: own.absorbed + shards.sum((x) => x.absorbed),
   };
 }
 
@@ -133,6 +128,7 @@ function withShardCounters<T extends { received: number; parseErrors: number; ba
 async function startRegistrarShards(
   deps: SipServerDeps,
   main: { transports: TransportLayer; location: LocationService; guard: SipGuard; logger: Logger },
+  endpoint: ShardConfig['endpoint'],
 ): Promise<RegistrarShards | undefined> {
   const count = deps.sip.registrarThreads;
   if (count === 0 || deps.store === undefined) return undefined;
@@ -145,8 +141,8 @@ async function startRegistrarShards(
     count, ...main,
     config: {
       databaseUrl: deps.store.url, dbSchema: deps.store.schema, writeLock: deps.store.writeLock, secretKey: deps.secretKey.toString('hex'),
-      domain: deps.domain, version: deps.version, logLevel: deps.store.logLevel,
-      sip: { digestAlgorithms: sip.digestAlgorithms, scannerUserAgents: sip.scannerUserAgents, serverHeader: sip.serverHeader, minExpires: sip.minExpires, maxExpires: sip.maxExpires, overload: sip.overload },
+      domain: deps.domain, logLevel: deps.store.logLevel, endpoint,
+      sip: { digestAlgorithms: sip.digestAlgorithms, scannerUserAgents: sip.scannerUserAgents, minExpires: sip.minExpires, maxExpires: sip.maxExpires, overload: sip.overload },
     },
   });
   main.transports.onMessage = shards.divert(main.transports.onMessage);
@@ -203,12 +199,15 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
 
   const guard = new SipGuard({ ...sip.ban, scannerAgents: sip.scannerUserAgents });
   const overload = new OverloadControl(sip.overload);
-  const endpoint = new SipEndpoint({
-    transports,
-    advertise,
+  const identity = {
     server: sip.serverHeader ?? `Strowger/${deps.version}`,
     // Option tags are listed here only once they are implemented end to end (RFC 3261 §8.2.2.3).
     supported: ['timer', '100rel'],
+  };
+  const endpoint = new SipEndpoint({
+    transports,
+    advertise,
+    ...identity,
     filter: (msg, source) => {
       if (guard.isBanned(source.remoteAddress)) return false;
       return !(msg.isRequest && guard.isScanner(msg.getHeader('user-agent')));
@@ -220,9 +219,9 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
   const stopSampler = startEndpointOverload(endpoint, overload);
 
-  const location = new LocationService(deps.db, { policy: { minExpires: sip.minExpires, maxExpires: sip.maxExpires, defaultExpires: Math.min(3600, sip.maxExpires), maxContacts: 10 } });
+  const location = new LocationService(deps.db, { policy: registrationPolicy(sip) });
   const loaded = await location.load();
-  const shards = await startRegistrarShards(deps, { transports, location, guard, logger });
+  const shards = await startRegistrarShards(deps, { transports, location, guard, logger }, identity);
   transports.onConnectionClosed = (id) => {
     location.connectionClosed(id);
     shards?.connectionClosed(id);
@@ -295,7 +294,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       connections: transports.stats().connections,
       banned_ips: guard.bannedIps().length,
       locked_usernames: guard.lockedUsers(),
-      scanner_drops: guard.scannerDrops + shardSum(shards, (x) => x.scannerDrops),
+      scanner_drops: guard.scannerDrops + (shards?.sum((x) => x.scannerDrops) ?? 0),
       counters: withShardCounters({ ...endpoint.counters, ...endpoint.transactions.counters }, shards),
       calls: b2bua.status(),
       mwi_subscriptions: mwi.subscriptions.size,

@@ -19,7 +19,7 @@ import type { Socket } from 'node:dgram';
 import { directSender, onDatagram, udpFdHandle, type DirectSend } from '../net/udp-direct.ts';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
-import type { LocalEndpoint, SendTarget, SipTransport, TransportContext } from './transport-types.ts';
+import type { LocalEndpoint, SendTarget, SipTransport, TransportContext, TransportCounters, TransportLimits } from './transport-types.ts';
 
 /** Requested SO_RCVBUF/SO_SNDBUF of SIP UDP sockets. */
 export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -27,8 +27,12 @@ export const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 
-/** What a UDP transport uses of its layer. */
-export type UdpContext = Pick<TransportContext, 'limits' | 'counters' | 'deliver'>;
+/** What a UDP transport uses of its layer (a send-only one of a registrar shard has nothing more). */
+export interface UdpContext {
+  readonly limits: Pick<TransportLimits, 'maxDatagramBytes'>;
+  readonly counters: Pick<TransportCounters, 'messagesIn' | 'messagesOut' | 'datagramsDropped'>;
+  deliver: TransportContext['deliver'];
+}
 
 /** A datagram waiting for the end of the burst, and its sender's promise. */
 interface Queued {
