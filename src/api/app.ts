@@ -22,6 +22,7 @@ import { roomPageRoutes } from './rooms/room-page-routes.ts';
 import { whipRoutes } from './rooms/whip-routes.ts';
 import { callGatewayApi } from './callgw/index.ts';
 import { acmeChallengeRoutes } from './acme-challenge.ts';
+import { lazyCompilersFactory } from './lazy-compilers.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -35,6 +36,7 @@ export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<
     // Per-request access logs are off: at API benchmark rates they cost more than the handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+    schemaController: { compilersFactory: lazyCompilersFactory() },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -1,6 +1,6 @@
 /**
  * The codecs and resampler the worker's graph uses, bound to the implementations in `codec/`,
- * and the warm-up a media worker runs once at start.
+ * and the Opus warm-up a media worker runs once, when its graph first needs Opus.
  */
 import { findCodec } from './codec/registry.ts';
 import { OpusDecoder, OpusEncoder } from './codec/opus.ts';
@@ -32,9 +32,28 @@ export const graphCodecs: CodecLookup = (name: string, clockRate: number): Audio
     if (byRate.size >= 8) return findCodec(name, clockRate) ?? null;
     codec = findCodec(name, clockRate) ?? null;
     byRate.set(clockRate, codec);
+    if (codec?.info.name === 'opus') void warmUpOnce();
   }
   return codec;
 };
+
+let warming: Promise<WarmUpReport> | null = null;
+
+/**
+ * Starts {@link warmUpCodecs} the first time this thread's graph decodes or encodes Opus, not at
+ * start: libopus in a thread, once run, holds ~10 MB (its WebAssembly memory and compiled code),
+ * which an idle server, or one that only relays, should not carry (bench/README.md "idle RSS").
+ * The first transcoded call runs alongside the warm-up's slices instead of after them.
+ */
+export function warmUpOnce(): Promise<WarmUpReport> {
+  warming ??= warmUpCodecs();
+  return warming;
+}
+
+/** The warm-up started by {@link warmUpOnce}, or null while this thread has not needed Opus. */
+export function opusWarmUp(): Promise<WarmUpReport> | null {
+  return warming;
+}
 
 export const graphResampler: ResamplerFactory = (fromRate: number, toRate: number): FrameResampler => {
   const r = new Resampler(fromRate, toRate);

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
 import { RelayLeg } from './relay-leg.ts';
 import { MediaGraph } from './media-graph.ts';
-import { graphCodecs, graphResampler, warmUpCodecs } from './graph-codecs.ts';
+import { graphCodecs, graphResampler } from './graph-codecs.ts';
 import { Player } from './player.ts';
 import type { PlayerSource } from './player.ts';
 import { openRecorder } from './recorder.ts';
@@ -431,4 +431,3 @@ setInterval(() => {
   if (graph.meteredCount > 0) send({ type: 'endpoint', event: { type: 'levels', levels: graph.levels() } });
 }, LEVELS_MS);
 send({ type: 'ready', nativeRelay: nativeLoad.reason });
-void warmUpCodecs(); // libopus to TurboFan before the first transcoded call (graph-codecs.ts)

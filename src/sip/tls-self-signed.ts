@@ -8,7 +8,6 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface SelfSignedOptions {
   /** Directory holding `sip-tls.crt` and `sip-tls.key` (created if missing). */
@@ -64,6 +63,8 @@ export async function loadOrCreateSelfSignedCert(options: SelfSignedOptions): Pr
     }
   }
   const commonName = options.commonName ?? 'localhost';
+  // Imported here: its X.509 stack (node-forge) is ~1 MB of heap that only this moment needs.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     keyType: options.keyType ?? 'rsa',
     algorithm: 'sha256',

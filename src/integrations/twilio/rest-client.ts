@@ -8,12 +8,17 @@
  * Twilio host), so a `RequestClient` subclass rewrites the URI just before axios sends it.
  * Tests point it at `test/helpers/fake-twilio.ts`; production leaves it unset.
  *
+ * The SDK (with axios under it, ~2 MB of heap) is imported on the first call, not at start:
+ * most servers never talk to Twilio.
+ *
  * @example
  * const rest = createTwilioRest({ accountSid: 'AC…', authToken: '…' });
  * const msg = await rest.createMessage({ from: '+15550001111', to: '+15550002222', body: 'hi' });
  */
-import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
+
+type TwilioSdk = typeof import('twilio');
+type TwilioClient = ReturnType<TwilioSdk>;
 
 export interface TwilioCredentials {
   accountSid: string;
@@ -93,22 +98,28 @@ export class TwilioRestError extends Error {
 const TWILIO_HOST = /^https:\/\/[a-z0-9.-]+\.twilio\.com(?=\/|$)/;
 
 /** The SDK's HTTP client with the Twilio origin swapped for `base` (path and query kept). */
-class RebasedRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: string, timeout: number) {
-    super({ timeout });
+function rebasedRequestClient(sdk: TwilioSdk, base: string, timeout: number): RequestClient {
+  class RebasedRequestClient extends sdk.RequestClient {
+    override request<T>(opts: RequestClient.RequestOptions<T>) {
+      return super.request<T>({ ...opts, uri: opts.uri.replace(TWILIO_HOST, base) });
+    }
   }
+  return new RebasedRequestClient({ timeout });
+}
 
-  override request<T>(opts: RequestClient.RequestOptions<T>) {
-    return super.request<T>({ ...opts, uri: opts.uri.replace(TWILIO_HOST, this.base) });
-  }
+async function connect(opts: TwilioRestOptions): Promise<TwilioClient> {
+  const { default: sdk } = await import('twilio');
+  const timeout = opts.timeoutMs ?? 10_000;
+  const httpClient = opts.apiBase ? rebasedRequestClient(sdk, opts.apiBase, timeout) : new sdk.RequestClient({ timeout });
+  return sdk(opts.accountSid, opts.authToken, { httpClient });
 }
 
 export function createTwilioRest(opts: TwilioRestOptions): TwilioRest {
-  const timeout = opts.timeoutMs ?? 10_000;
-  const httpClient = opts.apiBase ? new RebasedRequestClient(opts.apiBase, timeout) : new twilio.RequestClient({ timeout });
-  const client = twilio(opts.accountSid, opts.authToken, { httpClient });
+  let client: Promise<TwilioClient> | null = null;
+  /** Runs one SDK call and turns whatever it throws into a TwilioRestError. */
+  const call = <T>(fn: (c: TwilioClient) => Promise<T>): Promise<T> => callSdk(async () => fn(await (client ??= connect(opts))));
   return {
-    listIncomingNumbers: () => call(async () => {
+    listIncomingNumbers: () => call(async (client) => {
       const list = await client.incomingPhoneNumbers.list({ pageSize: 100 });
       return list.map((n) => ({
         sid: n.sid,
@@ -117,19 +128,19 @@ export function createTwilioRest(opts: TwilioRestOptions): TwilioRest {
         capabilities: { voice: !!n.capabilities?.voice, sms: !!n.capabilities?.sms, mms: !!n.capabilities?.mms },
       }));
     }),
-    createMessage: (m) => call(async () => toMessage(await client.messages.create({
+    createMessage: (m) => call(async (client) => toMessage(await client.messages.create({
       from: m.from, to: m.to, body: m.body,
       ...(m.mediaUrls?.length ? { mediaUrl: m.mediaUrls } : {}),
       ...(m.statusCallback ? { statusCallback: m.statusCallback } : {}),
     }))),
-    fetchMessage: (sid) => call(async () => toMessage(await client.messages(sid).fetch())),
-    listSipTrunks: () => call(async () => {
+    fetchMessage: (sid) => call(async (client) => toMessage(await client.messages(sid).fetch())),
+    listSipTrunks: () => call(async (client) => {
       const trunks = await client.trunking.v1.trunks.list({ pageSize: 100 });
       return Promise.all(trunks.map(async (t) => toSipTrunk(t, await client.trunking.v1.trunks(t.sid).originationUrls.list({ pageSize: 100 }))));
     }),
-    setSipTrunkSecure: (trunkSid, secure) => call(async () => { await client.trunking.v1.trunks(trunkSid).update({ secure }); }),
-    setOriginationUrl: (trunkSid, urlSid, sipUrl) => call(async () => { await client.trunking.v1.trunks(trunkSid).originationUrls(urlSid).update({ sipUrl }); }),
-    createSipTrunk: (t) => call(async () => {
+    setSipTrunkSecure: (trunkSid, secure) => call(async (client) => { await client.trunking.v1.trunks(trunkSid).update({ secure }); }),
+    setOriginationUrl: (trunkSid, urlSid, sipUrl) => call(async (client) => { await client.trunking.v1.trunks(trunkSid).originationUrls(urlSid).update({ sipUrl }); }),
+    createSipTrunk: (t) => call(async (client) => {
       const trunk = await client.trunking.v1.trunks.create({ friendlyName: t.friendlyName, secure: t.secure });
       const url = await client.trunking.v1.trunks(trunk.sid).originationUrls.create({ friendlyName: t.friendlyName, sipUrl: t.originationUrl, priority: 10, weight: 10, enabled: true });
       return toSipTrunk(trunk, [url]);
@@ -148,8 +159,7 @@ function toMessage(m: { sid: string; status: string; errorCode: number | null; e
   return { sid: m.sid, status: m.status, errorCode: m.errorCode ?? null, errorMessage: m.errorMessage ?? null };
 }
 
-/** Runs one SDK call and turns whatever it throws into a TwilioRestError. */
-async function call<T>(fn: () => Promise<T>): Promise<T> {
+async function callSdk<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {

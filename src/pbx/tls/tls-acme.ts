@@ -3,9 +3,10 @@
  * challenge (RFC 8555 §8.3): the CA fetches `http://<domain>/.well-known/acme-challenge/<token>`
  * and our HTTP API answers it from `AcmeChallenges` (src/api/acme-challenge.ts). The CA reaches
  * that URL on port 80, so the HTTP port must be 80 or forwarded from it.
+ *
+ * `acme-client` (with axios and its ASN.1 stack, ~2 MB of heap) is imported on the first order.
  */
 import { Agent } from 'node:https';
-import acme from 'acme-client';
 
 /** Tokens the CA will fetch now, and the key authorization each must return. */
 export class AcmeChallenges {
@@ -68,6 +69,7 @@ export interface AcmeIssued {
  * ```
  */
 export async function issueCertificate(req: AcmeRequest, challenges: AcmeChallenges): Promise<AcmeIssued> {
+  const { default: acme } = await import('acme-client');
   // The shared axios instance of acme-client: the agent decides which CAs its HTTPS trusts.
   acme.axios.defaults.httpsAgent = req.directoryCa ? new Agent({ ca: req.directoryCa }) : undefined;
   // Retries with a growing sleep (5 s, 10 s, …) would hold the API request for minutes.
