@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { getFreePort, runSipp, sippUserRow, startSippServer, type SippOptions, type SippServer } from '../helpers/sipp.ts';
+import { getFreePort, runSipp, sippUserRow, startSippServer, type SippOptions, type SippResult, type SippServer } from '../helpers/sipp.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
 
 export const DOMAIN = 'strowger.test';
@@ -87,6 +87,20 @@ export async function registeredUas(t: TestServer, username: string, scenario: s
   });
   assert.equal(reg.stats.successful, 1, `REGISTER ${username} from ${port}: ${reg.errors}${reg.stdout.slice(-500)}`);
   return startSippServer({ scenario, localPort: port, ...extra });
+}
+
+/**
+ * What a one-call UAS (`registeredUas(…, { calls: 1 })`) reports once its call has ended and it
+ * exited, or after `ms` (then it is stopped). Waiting for the exit, not stopping it when the API
+ * has answered: the API answers before the UAS has seen the last BYE, 487 or ACK of its call.
+ */
+export async function uasResult(uas: SippServer, ms = 10_000): Promise<SippResult> {
+  const timer = setTimeout(() => uas.process.kill(), ms);
+  try {
+    return await uas.process.done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function cdrList(t: TestServer, limit = 100): Promise<Cdr[]> {

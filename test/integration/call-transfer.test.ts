@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
 import { runSipp, sippUserRow } from '../helpers/sipp.ts';
 import { assertSipp, assertToneThrough, sipfrags } from './transfer-fixtures.ts';
-import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
+import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer, uasResult } from './call-fixtures.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
 import { escapeUriHeaderValue, formatReplaces } from '../../src/sip/index.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -37,8 +37,8 @@ describe('call transfer', () => {
   test('blind REFER: NOTIFY 100/180/200 to the transferor, the transferee talks to the target (1 kHz tone through its echo), CDRs', async () => {
     await device(t, 'bob');
     await device(t, 'carol');
-    const bob = await registeredUas(t, 'bob', 'uas-answer.xml');
-    const carol = await registeredUas(t, 'carol', 'uas-transfer-target.xml', { rtpEcho: true });
+    const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { calls: 1 });
+    const carol = await registeredUas(t, 'carol', 'uas-transfer-target.xml', { rtpEcho: true, calls: 1 });
     const before = (await cdrList(t)).length;
     const alice = await runSipp(deviceCall(t, 'alice', 'bob', {
       scenario: 'uac-refer-blind.xml', pauseMs: 500,
@@ -55,8 +55,8 @@ describe('call transfer', () => {
     assert.equal(call.callee, 'carol');
     await assertToneThrough(call.legs.b.media.local_port);
     await api(t, 'DELETE', `/api/calls/${call.id}`);
-    assertSipp(await bob.stop(), 'transferee');
-    assertSipp(await carol.stop(), 'target');
+    assertSipp(await uasResult(bob), 'transferee');
+    assertSipp(await uasResult(carol), 'target');
     const cdrs: Cdr[] = await eventually('two CDRs', async () => { const l = await cdrList(t); return l.length >= before + 2 ? l : undefined; });
     const original = cdrs.find((c) => c.call_id === call.id)!;
     const continued = cdrs.find((c) => c.call_id.startsWith(`${call.id}-t`))!;
@@ -67,8 +67,8 @@ describe('call transfer', () => {
   test('blind REFER to a busy target: final NOTIFY 486, the original call goes on', async () => {
     await device(t, 'dave');
     await device(t, 'erin');
-    const dave = await registeredUas(t, 'dave', 'uas-answer.xml');
-    const erin = await registeredUas(t, 'erin', 'uas-busy.xml');
+    const dave = await registeredUas(t, 'dave', 'uas-answer.xml', { calls: 1 });
+    const erin = await registeredUas(t, 'erin', 'uas-busy.xml', { calls: 1 });
     const alice = await runSipp(deviceCall(t, 'alice', 'dave', {
       scenario: 'uac-refer-blind.xml', pauseMs: 500,
       injection: { rows: [[...sippUserRow('alice', DEVICE_PASSWORD, DOMAIN), 'erin']] },
@@ -77,8 +77,8 @@ describe('call transfer', () => {
     const frags = sipfrags(alice.messages);
     assert.deepEqual([frags[0], frags.at(-1)], [100, 486], `sipfrags ${frags}`);
     assert.match(alice.messages, /SIP\/2\.0 200 OK[\s\S]*CSeq: 20 BYE/, "alice's own BYE ended a call that was still up");
-    assertSipp(await dave.stop(), 'transferee');
-    assertSipp(await erin.stop(), 'busy target');
+    assertSipp(await uasResult(dave), 'transferee');
+    assertSipp(await uasResult(erin), 'busy target');
   });
 
   /** alice calls `callee` and waits for the PBX's BYE; resolves with the answered call's id and alice's sipp. */
@@ -91,8 +91,8 @@ describe('call transfer', () => {
   test('API blind transfer: the callee is released, the caller talks to the target (tone), 200 with the call; bad input 400/404/409', async () => {
     await device(t, 'frank');
     await device(t, 'grace');
-    const frank = await registeredUas(t, 'frank', 'uas-answer.xml');
-    const grace = await registeredUas(t, 'grace', 'uas-transfer-target.xml', { rtpEcho: true });
+    const frank = await registeredUas(t, 'frank', 'uas-answer.xml', { calls: 1 });
+    const grace = await registeredUas(t, 'grace', 'uas-transfer-target.xml', { rtpEcho: true, calls: 1 });
     const { alice, id } = await aliceCalls('frank');
     const bad = await t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'a b' } });
     assert.equal(bad.status, 400);
@@ -104,12 +104,12 @@ describe('call transfer', () => {
     const r = await t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'sip:grace@strowger.test', type: 'blind' } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.deepEqual([r.body.id, r.body.caller, r.body.callee, r.body.state], [id, 'alice', 'grace', 'answered']);
-    assertSipp(await frank.stop(), 'released callee');
+    assertSipp(await uasResult(frank), 'released callee');
     const call = await api(t, 'GET', `/api/calls/${id}`);
     await assertToneThrough(call.legs.a.media.local_port);
     await api(t, 'DELETE', `/api/calls/${id}`);
     assertSipp(await alice, 'kept caller');
-    assertSipp(await grace.stop(), 'target');
+    assertSipp(await uasResult(grace), 'target');
     const cdrs = await cdrList(t);
     assert.deepEqual(cdrs.filter((c) => c.call_id === id || c.call_id.startsWith(`${id}-t`)).map((c) => [c.callee, c.hangup_cause, c.hangup_by]).sort(),
       [['frank', 'transferred', 'api'], ['grace', 'api_hangup', 'api']]);
@@ -118,8 +118,9 @@ describe('call transfer', () => {
   test('API attended transfer: the target rings while the parties talk; DELETE cancels it (CANCEL), the call goes on', async () => {
     await device(t, 'henry');
     await device(t, 'ivan');
-    const henry = await registeredUas(t, 'henry', 'uas-answer.xml');
-    const ivan = await registeredUas(t, 'ivan', 'uas-no-answer.xml');
+    const henry = await registeredUas(t, 'henry', 'uas-answer.xml', { calls: 1 });
+    // The API answers as soon as it sends the CANCEL: uasResult waits for the 487's ACK.
+    const ivan = await registeredUas(t, 'ivan', 'uas-no-answer.xml', { calls: 1 });
     const { alice, id } = await aliceCalls('henry');
     const pending = t.request('POST', `/api/calls/${id}/transfer`, { cookie: t.adminCookie, body: { target: 'ivan', type: 'attended' } });
     // The target's endpoint exists once the INVITE is on its way; let it ring (180) before cancelling.
@@ -134,17 +135,15 @@ describe('call transfer', () => {
     assert.equal(r.body.error.details.sip_status, 487);
     const call = await api(t, 'GET', `/api/calls/${id}`);
     assert.deepEqual([call.state, call.callee], ['answered', 'henry'], 'the original call goes on');
-    assertSipp(await ivan.stop(), 'cancelled target');
+    assertSipp(await uasResult(ivan), 'cancelled target');
     await api(t, 'DELETE', `/api/calls/${id}`);
     assertSipp(await alice, 'caller');
-    assertSipp(await henry.stop(), 'callee');
+    assertSipp(await uasResult(henry), 'callee');
   });
 
   test('attended REFER with Replaces: the transferee talks to the consulted party (tone), both of the transferor\'s calls end, CDRs', async () => {
     await device(t, 'jack');
     await device(t, 'kate');
-    // One call each (-m 1): they exit once they have answered the BYE that DELETE sends (the
-    // API returns before that 200; stopping them at once raced it on a loaded machine).
     const jack = await registeredUas(t, 'jack', 'uas-answer.xml', { calls: 1 });
     const kate = await registeredUas(t, 'kate', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
     const dir = await mkdtemp(path.join(tmpdir(), 'transfer-'));
@@ -166,8 +165,8 @@ describe('call transfer', () => {
       assert.deepEqual([call.caller, call.callee], ['jack', 'kate']);
       await assertToneThrough(call.legs.b.media.local_port);
       await api(t, 'DELETE', `/api/calls/${call.id}`);
-      assertSipp(await jack.process.done, 'transferee');
-      assertSipp(await kate.process.done, 'consulted party');
+      assertSipp(await uasResult(jack), 'transferee');
+      assertSipp(await uasResult(kate), 'consulted party');
       const cdrs: Cdr[] = await eventually('three CDRs', async () => { const l = await cdrList(t); return l.length >= before + 3 ? l : undefined; });
       const causes = cdrs.slice(0, cdrs.length - before).map((c) => `${c.caller}>${c.callee}:${c.hangup_cause}`).sort();
       assert.deepEqual(causes, ['alice>jack:transferred', 'alice>kate:transferred', 'jack>kate:api_hangup']);
