@@ -86,12 +86,15 @@ export function applyRegister(existing: readonly Binding[], input: RegisterInput
       if (old) { removals.push(old); byKey.delete(key); }
       continue;
     }
+    // A refresh keeps the previous binding's strings where they are equal: the new copies then
+    // die young instead of being promoted with the binding, which lives until the next refresh.
     const b: Binding = {
-      aor: input.aor, deviceId: input.deviceId, key, contactUri: c.uri, contact: c.contact,
-      q: c.q ?? 1, expiresAt: now + expires * 1000, instanceId: c.instanceId, regId: c.regId,
-      callId: input.callId, cseq: input.cseq, transport: input.transport,
-      sourceIp: input.sourceIp, sourcePort: input.sourcePort, localPort: input.localPort,
-      connectionId: input.connectionId, userAgent: input.userAgent,
+      aor: same(old?.aor, input.aor), deviceId: input.deviceId, key: same(old?.key, key),
+      contactUri: same(old?.contactUri, c.uri), contact: same(old?.contact, c.contact),
+      q: c.q ?? 1, expiresAt: now + expires * 1000, instanceId: same(old?.instanceId, c.instanceId), regId: c.regId,
+      callId: same(old?.callId, input.callId), cseq: input.cseq, transport: same(old?.transport, input.transport),
+      sourceIp: same(old?.sourceIp, input.sourceIp), sourcePort: input.sourcePort, localPort: input.localPort,
+      connectionId: input.connectionId, userAgent: same(old?.userAgent, input.userAgent),
       createdAt: old?.createdAt ?? now, updatedAt: now,
     };
     byKey.set(key, b);
@@ -101,6 +104,11 @@ export function applyRegister(existing: readonly Binding[], input: RegisterInput
   // Highest q first (RFC 3261 §16.6 target ordering), newest first among equals.
   const bindings = [...byKey.values()].sort((a, b) => b.q - a.q || b.updatedAt - a.updatedAt);
   return { ok: true, bindings, upserts, removals };
+}
+
+/** `prev` when it equals `next` (the older string object), else `next`. */
+function same<T extends string | null>(prev: T | undefined, next: T): T {
+  return prev === next ? prev : next;
 }
 
 /**
