@@ -22,7 +22,7 @@ import { roomPageRoutes } from './rooms/room-page-routes.ts';
 import { whipRoutes } from './rooms/whip-routes.ts';
 import { callGatewayApi } from './callgw/index.ts';
 import { acmeChallengeRoutes } from './acme-challenge.ts';
-import { lazyCompilersFactory } from './lazy-compilers.ts';
+import { lazyCompilers } from './lazy-compilers.ts';
 
 export interface AppOptions {
   /** Largest accepted upload (backups, MOH files), bytes. */
@@ -30,18 +30,20 @@ export interface AppOptions {
 }
 
 export async function buildApp(ctx: ApiContext, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const compilers = lazyCompilers();
   const app = Fastify({
     loggerInstance: ctx.logger.child({ component: 'http' }),
     trustProxy: ctx.config.trustProxy,
     // Per-request access logs are off: at API benchmark rates they cost more than the handler.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
-    schemaController: { compilersFactory: lazyCompilersFactory() },
+    schemaController: { compilersFactory: compilers.factory },
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.decorate('compileAllSchemas', compilers.compileAll);
   app.addSchema(ErrorBody);
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes ?? 512 * 1024 * 1024, files: 1 } });

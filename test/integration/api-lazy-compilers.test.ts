@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { compileAllPending } from '../../src/api/lazy-compilers.ts';
 
 let t: TestServer;
 before(async () => { t = await startTestServer(); });
@@ -18,7 +17,7 @@ test('route schemas compile on first use; a validation error still gets the docu
 });
 
 test('every route validator and serializer compiles (schema errors surface here, not on a first request in production)', () => {
-  const n = compileAllPending();
+  const n = t.server.app.compileAllSchemas();
   assert.ok(n > 200, `${n} compilers were still pending after start: compilation is lazy`);
-  assert.equal(compileAllPending(), 0);
+  assert.equal(t.server.app.compileAllSchemas(), 0);
 });
