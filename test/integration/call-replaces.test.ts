@@ -19,7 +19,7 @@ import { parseMessage } from '../../src/sip/parse-message.ts';
 import type { SipMessage } from '../../src/sip/message.ts';
 import { answerChallenge } from '../../src/sip/digest-client.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
-import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, finalStatuses, registeredUas, startCallServer } from './call-fixtures.ts';
+import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, finalStatuses, registeredUas, startCallServer, uasResult } from './call-fixtures.ts';
 import { SipTestClient } from './sip-client.ts';
 import { assertSipp, assertToneThrough } from './transfer-fixtures.ts';
 
@@ -80,7 +80,7 @@ describe('INVITE with Replaces', () => {
   }
 
   test('a phone takes over the caller\'s dialog: BYE to the replaced caller, the callee talks to the new party (tone), CDRs', async () => {
-    const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { rtpEcho: true });
+    const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
     const { alice, callId, pbxTag, aliceTag } = await aliceCallsBob('a.log');
     const id = t.server.ctx.sip!.b2bua.listCalls()[0]!.id;
     const before = (await cdrList(t)).length;
@@ -93,7 +93,7 @@ describe('INVITE with Replaces', () => {
     assert.deepEqual([call.state, call.caller, call.callee], ['answered', 'bob', 'carol']);
     await assertToneThrough(call.legs.a.media.local_port);
     assertSipp(await carol, 'replacing phone');
-    assertSipp(await bob.stop(), 'remaining party');
+    assertSipp(await uasResult(bob), 'remaining party');
     const cdrs: Cdr[] = await eventually('two CDRs', async () => { const l = await cdrList(t); return l.length >= before + 2 ? l : undefined; });
     const mine = cdrs.slice(0, cdrs.length - before);
     assert.deepEqual(mine.map((c) => `${c.caller}>${c.callee}:${c.hangup_cause}`).sort(), ['alice>bob:replaced', 'bob>carol:caller_bye']);
@@ -103,7 +103,7 @@ describe('INVITE with Replaces', () => {
   });
 
   test('refusals: no such dialog 481, early-only on a confirmed dialog 486, malformed 400, no digest 407; the call goes on', async () => {
-    const bob = await registeredUas(t, 'bob', 'uas-answer.xml');
+    const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { calls: 1 });
     const { alice, callId, pbxTag, aliceTag } = await aliceCallsBob('b.log');
     const nobody = await runSipp(deviceCall(t, 'carol', 'bob', {
       scenario: 'uac-invite-replaces.xml', pauseMs: 100,
@@ -126,7 +126,7 @@ describe('INVITE with Replaces', () => {
     assert.deepEqual([call!.state, call!.caller, call!.callee], ['answered', 'alice', 'bob'], 'nothing replaced');
     await api(t, 'DELETE', `/api/calls/${call!.id}`);
     assertSipp(await alice, 'caller');
-    assertSipp(await bob.stop(), 'callee');
+    assertSipp(await uasResult(bob), 'callee');
   });
 
   test('an early dialog of a caller still ringing here (100rel) is not replaced: 481', async () => {

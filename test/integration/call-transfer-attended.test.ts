@@ -17,7 +17,7 @@ import type { TestServer } from '../helpers/server.ts';
 import { runSipp, sippUserRow, type SippResult } from '../helpers/sipp.ts';
 import { escapeUriHeaderValue, formatReplaces } from '../../src/sip/index.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
-import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer } from './call-fixtures.ts';
+import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, registeredUas, startCallServer, uasResult } from './call-fixtures.ts';
 import { assertSipp, assertToneThrough, sipfrags } from './transfer-fixtures.ts';
 
 describe('attended transfer across media workers', () => {
@@ -46,7 +46,7 @@ describe('attended transfer across media workers', () => {
    * `replaces`; checks the NOTIFYs, the new pairing with a tone, and the three CDRs.
    */
   async function referAndCheck(replaces: string, consult: () => Promise<SippResult>, kate: () => Promise<SippResult>, consultCdr: string): Promise<void> {
-    const jack = await registeredUas(t, 'jack', 'uas-answer.xml');
+    const jack = await registeredUas(t, 'jack', 'uas-answer.xml', { calls: 1 });
     const before = (await cdrList(t)).length;
     const media = t.server.ctx.sip!.media;
     const alice = runSipp(deviceCall(t, 'alice', 'jack', {
@@ -67,7 +67,7 @@ describe('attended transfer across media workers', () => {
     assert.deepEqual([call.caller, call.callee], ['jack', 'kate']);
     await assertToneThrough(call.legs.b.media.local_port);
     await api(t, 'DELETE', `/api/calls/${id}`);
-    assertSipp(await jack.stop(), 'transferee');
+    assertSipp(await uasResult(jack), 'transferee');
     assertSipp(await kate(), 'consulted party');
     const cdrs: Cdr[] = await eventually('three CDRs', async () => { const l = await cdrList(t); return l.length >= before + 3 ? l : undefined; });
     const causes = cdrs.slice(0, cdrs.length - before).map((c) => `${c.caller}>${c.callee}:${c.hangup_cause}`).sort();
@@ -75,10 +75,10 @@ describe('attended transfer across media workers', () => {
   }
 
   test('the transferor called the consulted party; the calls live in different workers', async () => {
-    const kate = await registeredUas(t, 'kate', 'uas-answer.xml', { rtpEcho: true });
+    const kate = await registeredUas(t, 'kate', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
     const logFile = path.join(dir, 'consult-out.log');
     const consult = runSipp(deviceCall(t, 'alice', 'kate', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile] }));
-    await referAndCheck(await consultReplaces(logFile), () => consult, () => kate.stop(), 'alice>kate:transferred');
+    await referAndCheck(await consultReplaces(logFile), () => consult, () => uasResult(kate), 'alice>kate:transferred');
   });
 
   test('the consulted party called the transferor (Replaces names a dialog where the transferor is the callee)', async () => {
