@@ -202,13 +202,16 @@ describe('OverloadControl', () => {
 });
 
 describe('eventLoopProbe', () => {
+  const block = (ms: number) => { const until = performance.now() + ms; while (performance.now() < until) { /* block the loop */ } };
+
   test('measures a loop blocked on purpose: lag and utilization', async () => {
     const p = eventLoopProbe();
     try {
       await new Promise((r) => setTimeout(r, 50));
-      p.probe(); // start a fresh window
-      const until = performance.now() + 120;
-      while (performance.now() < until) { /* block the loop */ }
+      block(40);
+      p.probe(); // a busy sample: the ticker now runs every 10 ms; start a fresh window
+      assert.equal(p.period(), 10);
+      block(120);
       await new Promise((r) => setTimeout(r, 30));
       const s = p.probe();
       assert.ok(s.lagMs >= 80, `lag ${s.lagMs} ms`);
@@ -216,6 +219,24 @@ describe('eventLoopProbe', () => {
       await new Promise((r) => setTimeout(r, 100));
       const calm = p.probe();
       assert.ok(calm.lagMs < 80, `lag after ${calm.lagMs} ms`);
+    } finally {
+      p.close();
+    }
+  });
+
+  test('a quiet loop is ticked every idleTickMs, a busy one every tickMs, and back', async () => {
+    const p = eventLoopProbe(10, undefined, { idleTickMs: 100 });
+    try {
+      assert.equal(p.period(), 100, 'quiet at start');
+      await new Promise((r) => setTimeout(r, 50));
+      p.probe();
+      assert.equal(p.period(), 100, 'a quiet sample keeps the slow ticker');
+      block(60);
+      p.probe();
+      assert.equal(p.period(), 10, 'a busy sample starts the fine ticker');
+      await new Promise((r) => setTimeout(r, 100));
+      p.probe();
+      assert.equal(p.period(), 100, 'quiet again');
     } finally {
       p.close();
     }
