@@ -16,11 +16,20 @@ import type { CodecLookup, ResamplerFactory } from './media-graph.ts';
 const lookups = new Map<string, Map<number, AudioCodec | null>>();
 const MAX_CACHED_NAMES = 64;
 
+let warming: Promise<WarmUpReport> | null = null;
+
 /**
  * `findCodec` memoised: the graph asks for every leg's codec on each recompute (every connect,
  * bridge, release), i.e. O(legs) lookups per change, and `findCodec` lower-cases and scans.
+ * The first lookup that finds Opus, cached or not, starts the thread's warm-up.
  */
 export const graphCodecs: CodecLookup = (name: string, clockRate: number): AudioCodec | null => {
+  const codec = cachedCodec(name, clockRate);
+  if (warming === null && codec?.info.name === 'opus') void warmUpOnce();
+  return codec;
+};
+
+function cachedCodec(name: string, clockRate: number): AudioCodec | null {
   let byRate = lookups.get(name);
   if (byRate === undefined) {
     if (lookups.size >= MAX_CACHED_NAMES) return findCodec(name, clockRate) ?? null;
@@ -32,12 +41,9 @@ export const graphCodecs: CodecLookup = (name: string, clockRate: number): Audio
     if (byRate.size >= 8) return findCodec(name, clockRate) ?? null;
     codec = findCodec(name, clockRate) ?? null;
     byRate.set(clockRate, codec);
-    if (codec?.info.name === 'opus') void warmUpOnce();
   }
   return codec;
-};
-
-let warming: Promise<WarmUpReport> | null = null;
+}
 
 /**
  * Starts {@link warmUpCodecs} the first time this thread's graph decodes or encodes Opus, not at
