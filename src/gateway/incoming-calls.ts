@@ -12,7 +12,8 @@
  * Caller CANCEL or BYE, and no decision within the ring timeout (480), end the call with an
  * `ended` event everywhere.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import { addressFamily } from '../sip/endpoint.ts';
@@ -223,7 +224,7 @@ export class IncomingCalls {
       failed: (cause) => incoming?.finish(cause === 'no_ack' ? 'failed' : cause, 408),
     }, createLegMedia(info), r);
     const call = this.o.gateway.register({
-      id: randomBytes(12).toString('hex'), appId: number.app_id, direction: 'incoming', from, to: number.number,
+      id: randomHex(12), appId: number.app_id, direction: 'incoming', from, to: number.number,
       hook: number.hook ? { url: number.hook, contentType: number.hook_content_type } : null,
       control: {
         end: () => incoming?.end('rejected', 603),

@@ -7,7 +7,7 @@
  *
  * New features add a leg kind (`leg-types.ts`) or a bridge behaviour, not methods here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { Logger } from 'pino';
 import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
@@ -87,7 +87,7 @@ export type { CallSnapshot };
 export { dispositionFor, sdpFailure };
 
 export class Call {
-  readonly id = randomBytes(12).toString('hex');
+  readonly id = randomHex(12);
   state: CallState = 'ringing';
   readonly startedAt: number;
   answeredAt: number | null = null;

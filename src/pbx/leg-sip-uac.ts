@@ -3,7 +3,7 @@
  * retry towards trunks (one per fork), CANCEL (§9.1), the dialog of its 1xx/2xx, and ACK/BYE.
  * Forks of one call share the callee-side media endpoint until one of them answers.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { ClientTransaction } from '../sip/transaction-client.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
@@ -44,7 +44,7 @@ export interface UacLegOptions {
 }
 
 export class SipUacLeg implements CallLeg, SipDialogLeg {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id = randomHex(6);
   readonly kind = 'sip-uac' as const;
   /** The target the current INVITE went to (then the dialog's). */
   target: SendTarget;

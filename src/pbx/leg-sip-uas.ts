@@ -3,7 +3,7 @@
  * RFC 3262 when the caller requires 100rel), our 2xx and its retransmission until the ACK
  * (§13.3.1.4), the dialog, and the session timer (RFC 4028) where we are the UAS.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
@@ -24,7 +24,7 @@ export interface UasLegEvents {
 }
 
 export class SipUasLeg implements CallLeg, SipDialogLeg {
-  readonly id = randomBytes(6).toString('hex');
+  readonly id = randomHex(6);
   readonly kind = 'sip-uas' as const;
   /** Our To tag. */
   readonly tag = randomTag();

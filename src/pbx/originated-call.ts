@@ -8,7 +8,7 @@
  * and a BYE after; every ending emits `ended` once with its reason and SIP code and queues a CDR.
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import { addressFamily } from '../sip/endpoint.ts';
@@ -97,7 +97,7 @@ const CAUSES: Record<OriginateEndReason, { cause: HangupCause; by: CdrHangupBy }
 };
 
 export class OriginatedCall extends EventEmitter<OriginatedCallEvents> {
-  readonly id = randomBytes(12).toString('hex');
+  readonly id = randomHex(12);
   state: OriginatedCallState = 'dialing';
   readonly sipCallId = randomCallId();
   private readonly fromTag = randomTag();

@@ -15,7 +15,7 @@
  * await room.leave(me.id);
  */
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../sip/random-pool.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { LegId } from '../media/relay-protocol.ts';
 import { mixMinus } from './room-mix.ts';
@@ -92,7 +92,7 @@ export class Room extends EventEmitter<RoomEvents> {
       // Levels for `levels()` and the active speaker: measured where the room decodes it anyway.
       if (options.speaks ?? true) await this.media.meter?.(mixId, true).catch(() => {});
       const member: Member = {
-        id: randomBytes(6).toString('hex'),
+        id: randomHex(6),
         kind: options.kind,
         displayName: options.displayName,
         endpoint: options.endpoint,

@@ -9,7 +9,7 @@
  */
 import { SipParseError, SipParseErrorCode } from './errors.ts';
 import { TOKEN_CHARS, inTable, quote, scanQuoted, skipWs, unquote } from './header-chars.ts';
-import { formatParams, parseParams } from './header-params.ts';
+import { NO_PARAMS, formatParams, parseParams } from './header-params.ts';
 import type { SipParams } from './header-params.ts';
 import { formatUri, parseUri } from './uri.ts';
 import type { SipUri } from './uri.ts';
@@ -63,11 +63,15 @@ export function parseNameAddr(s: string): NameAddr {
   }
   // LAQUOT / RAQUOT allow no whitespace inside the brackets (RFC 4475 §3.1.2.14).
   const uri = parseUri(uriText);
-  const params: SipParams = new Map();
-  try {
-    i = skipWs(s, parseParams(s, i, params));
-  } catch (err) {
-    throw nameAddrError(s, (err as Error).message);
+  i = skipWs(s, i);
+  let params = NO_PARAMS;
+  if (s.charCodeAt(i) === 0x3b) {
+    params = new Map();
+    try {
+      i = skipWs(s, parseParams(s, i, params));
+    } catch (err) {
+      throw nameAddrError(s, (err as Error).message);
+    }
   }
   if (i !== s.length) throw nameAddrError(s, `unexpected "${s[i]}"`);
   return { displayName, uri, params };

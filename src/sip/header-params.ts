@@ -15,6 +15,28 @@ import { GEN_VALUE_CHARS, TOKEN_CHARS, scan, scanQuoted, skipWs, unquote } from 
 export type SipParams = Map<string, string | null>;
 
 /**
+ * An empty map that refuses changes. Parsed URIs and name-addrs without parameters (most
+ * From, To and Request-URIs) share one instead of allocating two Maps each: a REGISTER or
+ * INVITE parses several. Edit a copy (`new Map(params)`), as the code already does.
+ */
+class EmptyMap<V> extends Map<string, V> {
+  override set(): this {
+    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+  }
+  override delete(): boolean {
+    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+  }
+  override clear(): void {
+    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+  }
+}
+
+/** The shared empty parameters (read-only). */
+export const NO_PARAMS: SipParams = Object.freeze(new EmptyMap<string | null>()) as SipParams;
+/** The shared empty URI headers (read-only). */
+export const NO_URI_HEADERS: Map<string, string> = Object.freeze(new EmptyMap<string>()) as Map<string, string>;
+
+/**
  * Parses parameters from `s` starting at `i` (at or before the first `;`) into `out`, stopping
  * at the end of `s` or at the first character that cannot continue the list. Returns the index
  * where it stopped; the caller decides whether anything may follow.

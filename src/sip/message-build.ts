@@ -1,7 +1,7 @@
 /**
  * Building requests (RFC 3261 §8.1.1) and responses (§8.2.6) from scratch or from a request.
  */
-import { randomView } from './random-pool.ts';
+import { randomBase64url, randomHex } from './random-pool.ts';
 import type { SipReplyHeaders } from './errors.ts';
 import { formatNameAddr } from './header-name-addr.ts';
 import type { NameAddr } from './header-name-addr.ts';
@@ -124,17 +124,17 @@ export function createResponseFromReplyHeaders(h: SipReplyHeaders, status: numbe
 
 /** A random tag (§19.3: at least 32 bits of randomness). */
 export function randomTag(): string {
-  return randomView(6).toString('hex');
+  return randomHex(6);
 }
 
 /** A new RFC 3261 branch: magic cookie + randomness (§8.1.1.7). */
 export function randomBranch(): string {
-  return `z9hG4bK${randomView(9).toString('base64url')}`;
+  return `z9hG4bK${randomBase64url(9)}`;
 }
 
 /** A new Call-ID (§8.1.1.4), optionally `@host`. */
 export function randomCallId(host?: string): string {
-  const id = randomView(12).toString('hex');
+  const id = randomHex(12);
   return host === undefined ? id : `${id}@${host}`;
 }
 

@@ -291,6 +291,29 @@ export class SipMessage {
     return out;
   }
 
+  /**
+   * Whether the header has more than one value, counted as `getHeaders` counts them (lines, and
+   * list values split on commas) but without building the list: validation asks this of every
+   * single-value header of every request.
+   */
+  hasSeveralValues(name: string): boolean {
+    const key = requireHeaderKey(name);
+    const list = isListHeader(key);
+    const keys = this._keys;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] !== key) continue;
+      const v = this._values[i];
+      if (list && v.indexOf(',') !== -1) {
+        const parts: string[] = [];
+        splitList(v, parts);
+        n += parts.length;
+      } else n++;
+      if (n > 1) return true;
+    }
+    return false;
+  }
+
   hasHeader(name: string): boolean {
     return this._keys.indexOf(requireHeaderKey(name)) !== -1;
   }

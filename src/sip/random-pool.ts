@@ -20,12 +20,33 @@ let offset = POOL_SIZE;
  * @example randomView(6).toString('hex') // a 48-bit tag
  */
 export function randomView(n: number): Buffer {
-  if (n > POOL_SIZE) throw new RangeError(`randomView: ${n} > ${POOL_SIZE} bytes`);
+  const start = take(n);
+  return pool.subarray(start, start + n);
+}
+
+/**
+ * `n` fresh random bytes as lowercase hex (2n characters): identifiers of calls and legs.
+ * Encodes straight from the pool, without the view `randomView` makes.
+ */
+export function randomHex(n: number): string {
+  const start = take(n);
+  return pool.toString('hex', start, start + n);
+}
+
+/** `n` fresh random bytes as base64url: Via branches. */
+export function randomBase64url(n: number): string {
+  const start = take(n);
+  return pool.toString('base64url', start, start + n);
+}
+
+/** Reserves `n` bytes of the pool (refilling it first when too few are left); returns their offset. */
+function take(n: number): number {
+  if (n > POOL_SIZE) throw new RangeError(`random pool: ${n} > ${POOL_SIZE} bytes`);
   if (offset + n > POOL_SIZE) {
     randomFillSync(pool);
     offset = 0;
   }
-  const view = pool.subarray(offset, offset + n);
+  const start = offset;
   offset += n;
-  return view;
+  return start;
 }

@@ -18,7 +18,7 @@ import {
   inTable,
   scan,
 } from './header-chars.ts';
-import type { SipParams } from './header-params.ts';
+import { NO_PARAMS, NO_URI_HEADERS, type SipParams } from './header-params.ts';
 
 /**
  * A parsed URI. Plain data: mutate freely, then `formatUri` it.
@@ -74,7 +74,7 @@ export function parseUri(s: string): SipUri {
   if (scheme === 'tel') return parseTelUri(s, colon + 1);
   const opaque = s.slice(colon + 1);
   if (opaque.length === 0 || /[\s<>"]/.test(opaque)) throw uriError(s, 'invalid opaque URI');
-  return { scheme, user: null, password: null, host: '', port: null, params: new Map(), headers: new Map(), opaque };
+  return { scheme, user: null, password: null, host: '', port: null, params: NO_PARAMS, headers: NO_URI_HEADERS, opaque };
 }
 
 function isScheme(s: string, end: number): boolean {
@@ -129,10 +129,16 @@ function parseSipUri(s: string, scheme: string, start: number): SipUri {
     if (port > 65535) throw uriError(s, 'port out of range');
     i = end;
   }
-  const params: SipParams = new Map();
-  i = parseUriParams(s, i, params);
-  const headers = new Map<string, string>();
-  if (i < s.length && s.charCodeAt(i) === 0x3f) i = parseUriHeaders(s, i + 1, headers);
+  let params = NO_PARAMS;
+  if (s.charCodeAt(i) === 0x3b) {
+    params = new Map();
+    i = parseUriParams(s, i, params);
+  }
+  let headers = NO_URI_HEADERS;
+  if (s.charCodeAt(i) === 0x3f) {
+    headers = new Map();
+    i = parseUriHeaders(s, i + 1, headers);
+  }
   if (i !== s.length) throw uriError(s, `unexpected "${s[i]}"`);
   return { scheme, user, password, host, port, params, headers, opaque: null };
 }
@@ -140,10 +146,14 @@ function parseSipUri(s: string, scheme: string, start: number): SipUri {
 function parseTelUri(s: string, start: number): SipUri {
   const end = scan(TEL_CHARS, s, start);
   if (end === start) throw uriError(s, 'missing telephone-subscriber');
-  const params: SipParams = new Map();
-  const i = parseUriParams(s, end, params);
+  let params = NO_PARAMS;
+  let i = end;
+  if (s.charCodeAt(i) === 0x3b) {
+    params = new Map();
+    i = parseUriParams(s, i, params);
+  }
   if (i !== s.length) throw uriError(s, `unexpected "${s[i]}"`);
-  return { scheme: 'tel', user: s.slice(start, end), password: null, host: '', port: null, params, headers: new Map(), opaque: null };
+  return { scheme: 'tel', user: s.slice(start, end), password: null, host: '', port: null, params, headers: NO_URI_HEADERS, opaque: null };
 }
 
 /** `*( ";" pname [ "=" pvalue ] )` with no whitespace: LWS inside a URI is an error (RFC 4475 §3.1.2.8). */

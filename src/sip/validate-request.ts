@@ -89,7 +89,7 @@ function checkCommon(msg: SipMessage): ValidationFailure | null {
     if (!msg.hasHeader(key)) return bad(`Missing ${name} Header`, 'SIP_ERR_VALIDATE_MISSING_HEADER');
   }
   for (const [key, name] of SINGLE) {
-    if (msg.getHeaders(key).length > 1) return bad(`Multiple ${name} Values`, 'SIP_ERR_VALIDATE_MULTIPLE_VALUES');
+    if (msg.hasSeveralValues(key)) return bad(`Multiple ${name} Values`, 'SIP_ERR_VALIDATE_MULTIPLE_VALUES');
   }
   try {
     void msg.via;

@@ -72,6 +72,8 @@ export async function insertCallNumber(db: Db, box: SecretBox, f: CallNumberFiel
   } catch (err) {
     if (isUnique(err)) return undefined;
     throw err;
+  } finally {
+    numbersChanged();
   }
 }
 
@@ -88,7 +90,35 @@ export async function findCallNumberById(db: Db, box: SecretBox, id: number): Pr
   return r && toCallNumber(box, r);
 }
 
+/**
+ * The numbers routed to apps, per database. Every INVITE asks whether its number is one, and
+ * nearly all are not (PBX calls): the set answers that without a query. Writes through this
+ * module drop it; rows written elsewhere (another process, a restore) are seen within
+ * NUMBER_SET_TTL_MS. A stale number in the set only costs the query it saves.
+ */
+const NUMBER_SET_TTL_MS = 2_000;
+const numberSets = new WeakMap<Db, { at: number; generation: number; numbers: Promise<Set<string>> }>();
+let generation = 0;
+
+function knownNumbers(db: Db): Promise<Set<string>> {
+  const now = Date.now();
+  const cached = numberSets.get(db);
+  if (cached !== undefined && cached.generation === generation && now - cached.at < NUMBER_SET_TTL_MS) return cached.numbers;
+  const numbers = db.selectFrom('call_numbers').select('number').execute().then((rows) => new Set(rows.map((r) => r.number)));
+  const entry = { at: now, generation, numbers };
+  numberSets.set(db, entry);
+  // A failed read is not kept: the next INVITE asks again.
+  numbers.catch(() => { if (numberSets.get(db) === entry) numberSets.delete(db); });
+  return numbers;
+}
+
+/** Called after every write to call_numbers (a set read before the write may miss it). */
+function numbersChanged(): void {
+  generation++;
+}
+
 export async function findCallNumber(db: Db, box: SecretBox, number: string): Promise<CallNumber | undefined> {
+  if (!(await knownNumbers(db)).has(number)) return undefined;
   const r = await db.selectFrom('call_numbers').selectAll().where('number', '=', number).executeTakeFirst();
   return r && toCallNumber(box, r);
 }
@@ -101,11 +131,14 @@ export async function updateCallNumber(db: Db, box: SecretBox, id: number, f: Pa
   } catch (err) {
     if (isUnique(err)) return 'conflict';
     throw err;
+  } finally {
+    numbersChanged();
   }
 }
 
 export async function deleteCallNumber(db: Db, id: number): Promise<boolean> {
   const r = await db.deleteFrom('call_numbers').where('id', '=', id).executeTakeFirst();
+  numbersChanged();
   return Number(r.numDeletedRows) > 0;
 }
 
@@ -114,6 +147,14 @@ export async function deleteCallNumber(db: Db, id: number): Promise<boolean> {
  * number win and are left alone). Returns the numbers added, removed and kept.
  */
 export async function replaceSyncedNumbers(db: Db, box: SecretBox, list: readonly CallNumberFields[]): Promise<{ added: string[]; removed: string[]; kept: string[] }> {
+  try {
+    return await replaceSynced(db, box, list);
+  } finally {
+    numbersChanged();
+  }
+}
+
+function replaceSynced(db: Db, box: SecretBox, list: readonly CallNumberFields[]): Promise<{ added: string[]; removed: string[]; kept: string[] }> {
   return inTransaction(db, async (tx) => {
     const before = await tx.selectFrom('call_numbers').select(['number', 'synced']).execute();
     const synced = new Set(before.filter((r) => r.synced === 1).map((r) => r.number));

@@ -70,6 +70,30 @@ describe('SipMessage structured accessors', () => {
     assert.equal(m.expires, 0);
   });
 
+  test('hasSeveralValues counts lines and comma-separated values as getHeaders does', () => {
+    const m = parse('OPTIONS sip:a@b SIP/2.0\r\nTo: <sip:a@b>\r\nFrom: "Smith, J" <sip:j@b>;tag=1\r\nCall-ID: x\r\nCall-ID: y\r\nCSeq: 1 OPTIONS, 2 OPTIONS\r\nX-Note: a, b\r\n\r\n');
+    assert.equal(m.hasSeveralValues('to'), false);
+    assert.equal(m.hasSeveralValues('from'), false, 'a comma inside quotes does not split');
+    assert.equal(m.hasSeveralValues('call-id'), true, 'two lines');
+    assert.equal(m.hasSeveralValues('cseq'), true, 'two values on one line');
+    assert.equal(m.hasSeveralValues('X-Note'), false, 'not a list header: one value');
+    assert.equal(m.hasSeveralValues('expires'), false, 'absent');
+    for (const h of ['to', 'from', 'call-id', 'cseq', 'x-note', 'expires']) assert.equal(m.hasSeveralValues(h), m.getHeaders(h).length > 1, h);
+  });
+
+  test('parameters: a URI or name-addr without any shares a read-only empty map', () => {
+    const m = parse(INVITE);
+    assert.equal(m.to.params.size, 0);
+    assert.equal(m.to.uri.headers.size, 0);
+    assert.equal(m.to.params, m.requestUri.params, 'one shared instance');
+    assert.throws(() => m.to.params.set('tag', 'x'), TypeError);
+    assert.throws(() => m.requestUri.headers.set('a', 'b'), TypeError);
+    const copy = new Map(m.to.params);
+    copy.set('tag', 'x');
+    assert.equal(copy.get('tag'), 'x');
+    assert.equal(m.contacts !== '*' && m.contacts[0]!.uri.params.get('transport'), 'tcp', 'URIs with parameters get their own map');
+  });
+
   test('structured views are cached until a mutation', () => {
     const m = parse(INVITE);
     assert.equal(m.via, m.via);
