@@ -121,8 +121,20 @@ const refuse = (detail: string): never => { throw new AnchorError(305, detail); 
  * engine then chooses pass-through or transcoding per bridge).
  */
 export async function applyLegMedia(engine: LegMediaEngine, legId: LegId, remote: MediaTarget | null, codec: LegCodec | null): Promise<void> {
-  if (remote) await engine.setRemote(legId, { address: remote.address, rtpPort: remote.rtpPort, rtcpPort: remote.rtcpPort, rtcpMux: remote.rtcpMux });
-  if (codec) await engine.setCodec(legId, codec);
+  await Promise.all(legMediaRequests(engine, legId, remote, codec));
+}
+
+/**
+ * The requests of `applyLegMedia`, issued at once rather than each after the last one's reply:
+ * the worker runs a thread's requests in the order they were made, and requests made in one
+ * turn travel in one post (one wake-up of the worker instead of one per request; on the call
+ * path that was ~8 posts per call). Awaiting them together keeps a failure the caller's.
+ */
+function legMediaRequests(engine: LegMediaEngine, legId: LegId, remote: MediaTarget | null, codec: LegCodec | null): Array<Promise<void>> {
+  const out: Array<Promise<void>> = [];
+  if (remote) out.push(engine.setRemote(legId, { address: remote.address, rtpPort: remote.rtpPort, rtcpPort: remote.rtcpPort, rtcpMux: remote.rtcpMux }));
+  if (codec) out.push(engine.setCodec(legId, codec));
+  return out;
 }
 
 export type SdpRole = 'offer' | 'answer';
@@ -161,8 +173,7 @@ export async function anchorSdp(engine: LegMediaEngine, body: Buffer | string, r
       answerCodecs(sd, audio, from, to);
       answerSrtp(to.srtp, audio);
     }
-    await applyLegMedia(engine, from.endpoint.id, remote, from.codec);
-    await applyLegMedia(engine, to.endpoint.id, null, to.codec);
+    await Promise.all([...legMediaRequests(engine, from.endpoint.id, remote, from.codec), ...legMediaRequests(engine, to.endpoint.id, null, to.codec)]);
   }
   if (audio) await applySrtp(engine, from.endpoint.id, from.srtp, keys);
   return sdpForPeer(to, pointAt(out, to), role);
