@@ -11,7 +11,7 @@
  *
  * Target: >= 5,000 REGISTER+auth/s with 0 failures.
  *
- *     npm run bench -- sip      BENCH_SIP_RATES=2000,5000,8000,10000,12000,15000 BENCH_SIP_SECONDS=5
+ *     npm run bench -- sip      BENCH_SIP_RATES=2000,5000,8000,10000,12000,15000 BENCH_SIP_SECONDS=10
  *     BENCH_SIP_PROFILE=/tmp/reg.cpuprofile npm run bench -- sip   (CPU profile of the server's main thread, whole run)
  *
  * The server runs in its own process, as `npm start` runs it (`server-process.ts`): its CPU per
@@ -124,7 +124,7 @@ async function calm(server: ServerProcess): Promise<void> {
 const shedSoFar = async (server: ServerProcess): Promise<number> => (await server.metrics()).get('strowger_sip_shed_total') ?? 0; // no line until something was shed
 
 export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
-  const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 5);
+  const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 10);
   const rates = (process.env.BENCH_SIP_RATES ?? '2000,5000,8000,10000,12000,15000').split(',').map(Number);
   const loadBefore = loadavg()[0]!;
   const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-sip-'));
