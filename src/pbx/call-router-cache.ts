@@ -19,6 +19,7 @@ import { listBlockedNumbers } from '../store/blocklist.ts';
 import { listDndUserIds } from '../store/users.ts';
 import { routesForDid, type Route } from '../store/routes.ts';
 import { listEnabledTrunks, type Trunk } from '../store/trunks.ts';
+import { LazyValue } from '../store/lazy-value.ts';
 import { hasWildcard } from './phone-number.ts';
 import type { EventSource, RoutesChanged } from '../events.ts';
 
@@ -36,33 +37,13 @@ export interface BlocklistSnapshot {
   patterns: readonly string[];
 }
 
-/** A value loaded once, shared by concurrent readers, dropped by `invalidate()`. */
-class Lazy<T> {
-  private value: Promise<T> | undefined;
-  constructor(private readonly load: () => Promise<T>) {}
-
-  get(): Promise<T> {
-    if (this.value === undefined) {
-      const p = this.load();
-      this.value = p;
-      // A failed load is not cached: the next call tries again.
-      p.catch(() => { if (this.value === p) this.value = undefined; });
-    }
-    return this.value;
-  }
-
-  invalidate(): void {
-    this.value = undefined;
-  }
-}
-
 export class RouterCache {
   private readonly db: Db;
   private readonly now: () => number;
   private readonly didTtlMs: number;
-  private readonly trunks: Lazy<Trunk[]>;
-  private readonly blocklist: Lazy<BlocklistSnapshot>;
-  private readonly dnd: Lazy<ReadonlySet<number>>;
+  private readonly trunks: LazyValue<Trunk[]>;
+  private readonly blocklist: LazyValue<BlocklistSnapshot>;
+  private readonly dnd: LazyValue<ReadonlySet<number>>;
   private readonly dids = new Map<string, { row: DidRow; at: number }>();
   private readonly routes = new Map<number, Promise<Route[]>>();
   private readonly detach: () => void;
@@ -71,8 +52,8 @@ export class RouterCache {
     this.db = o.db;
     this.now = o.now ?? Date.now;
     this.didTtlMs = o.didTtlMs ?? 2000;
-    this.trunks = new Lazy(() => listEnabledTrunks(this.db));
-    this.blocklist = new Lazy(async () => {
+    this.trunks = new LazyValue(() => listEnabledTrunks(this.db));
+    this.blocklist = new LazyValue(async () => {
       const exact = new Set<string>();
       const patterns: string[] = [];
       for (const n of await listBlockedNumbers(this.db)) {
@@ -80,7 +61,7 @@ export class RouterCache {
       }
       return { exact, patterns };
     });
-    this.dnd = new Lazy(async () => new Set(await listDndUserIds(this.db)));
+    this.dnd = new LazyValue(async () => new Set(await listDndUserIds(this.db)));
     const onTrunks = () => this.trunks.invalidate();
     const onBlocklist = () => this.blocklist.invalidate();
     const onRoutes = (e: RoutesChanged) => {

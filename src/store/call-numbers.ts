@@ -9,6 +9,7 @@ import type { SecretBox } from './secret-box.ts';
 import type { CallNumberRow } from './schema-call-gateway.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
+import { LazyValue } from './lazy-value.ts';
 
 export const HOOK_CONTENT_TYPES = ['Json', 'Protobuf'] as const;
 export type HookContentType = (typeof HOOK_CONTENT_TYPES)[number];
@@ -73,7 +74,7 @@ export async function insertCallNumber(db: Db, box: SecretBox, f: CallNumberFiel
     if (isUnique(err)) return undefined;
     throw err;
   } finally {
-    numbersChanged();
+    numbersChanged(db);
   }
 }
 
@@ -97,24 +98,20 @@ export async function findCallNumberById(db: Db, box: SecretBox, id: number): Pr
  * NUMBER_SET_TTL_MS. A stale number in the set only costs the query it saves.
  */
 const NUMBER_SET_TTL_MS = 2_000;
-const numberSets = new WeakMap<Db, { at: number; generation: number; numbers: Promise<Set<string>> }>();
-let generation = 0;
+const numberSets = new WeakMap<Db, LazyValue<Set<string>>>();
 
 function knownNumbers(db: Db): Promise<Set<string>> {
-  const now = Date.now();
-  const cached = numberSets.get(db);
-  if (cached !== undefined && cached.generation === generation && now - cached.at < NUMBER_SET_TTL_MS) return cached.numbers;
-  const numbers = db.selectFrom('call_numbers').select('number').execute().then((rows) => new Set(rows.map((r) => r.number)));
-  const entry = { at: now, generation, numbers };
-  numberSets.set(db, entry);
-  // A failed read is not kept: the next INVITE asks again.
-  numbers.catch(() => { if (numberSets.get(db) === entry) numberSets.delete(db); });
-  return numbers;
+  let set = numberSets.get(db);
+  if (set === undefined) {
+    set = new LazyValue(async () => new Set((await db.selectFrom('call_numbers').select('number').execute()).map((r) => r.number)), NUMBER_SET_TTL_MS);
+    numberSets.set(db, set);
+  }
+  return set.get();
 }
 
 /** Called after every write to call_numbers (a set read before the write may miss it). */
-function numbersChanged(): void {
-  generation++;
+function numbersChanged(db: Db): void {
+  numberSets.get(db)?.invalidate();
 }
 
 export async function findCallNumber(db: Db, box: SecretBox, number: string): Promise<CallNumber | undefined> {
@@ -132,13 +129,13 @@ export async function updateCallNumber(db: Db, box: SecretBox, id: number, f: Pa
     if (isUnique(err)) return 'conflict';
     throw err;
   } finally {
-    numbersChanged();
+    numbersChanged(db);
   }
 }
 
 export async function deleteCallNumber(db: Db, id: number): Promise<boolean> {
   const r = await db.deleteFrom('call_numbers').where('id', '=', id).executeTakeFirst();
-  numbersChanged();
+  numbersChanged(db);
   return Number(r.numDeletedRows) > 0;
 }
 
@@ -150,7 +147,7 @@ export async function replaceSyncedNumbers(db: Db, box: SecretBox, list: readonl
   try {
     return await replaceSynced(db, box, list);
   } finally {
-    numbersChanged();
+    numbersChanged(db);
   }
 }
 
