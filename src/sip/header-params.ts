@@ -21,15 +21,17 @@ export type SipParams = Map<string, string | null>;
  */
 class EmptyMap<V> extends Map<string, V> {
   override set(): this {
-    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+    throw readOnly();
   }
   override delete(): boolean {
-    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+    throw readOnly();
   }
   override clear(): void {
-    throw new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
+    throw readOnly();
   }
 }
+
+const readOnly = (): TypeError => new TypeError('shared empty parameter map: copy it (new Map(params)) before changing it');
 
 /** The shared empty parameters (read-only). */
 export const NO_PARAMS: SipParams = Object.freeze(new EmptyMap<string | null>()) as SipParams;

@@ -21,7 +21,9 @@ import {
 import { NO_PARAMS, NO_URI_HEADERS, type SipParams } from './header-params.ts';
 
 /**
- * A parsed URI. Plain data: mutate freely, then `formatUri` it.
+ * A parsed URI. Plain data: mutate freely, then `formatUri` it; except that a parsed URI without
+ * parameters or headers shares the read-only `NO_PARAMS` / `NO_URI_HEADERS` (give it a new
+ * Map to add some).
  *
  * - `user` and `password` are unescaped (`%41` -> `A`) because they are identity keys
  *   (registrar bindings, digest usernames); `formatUri` escapes them again where needed.
