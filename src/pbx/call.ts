@@ -251,8 +251,11 @@ export class Call {
   async start(): Promise<void> {
     const req = this.caller.req;
     this.lateOffer = req.msg.body.length === 0;
-    const body = this.lateOffer ? undefined : await this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia);
-    await this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id);
+    // The bridge goes in the same post to the media worker as the offer's remote: one round trip.
+    const [body] = await Promise.all([
+      this.lateOffer ? undefined : this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia),
+      this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id),
+    ]);
     req.onCancel = () => this.cancelledByCaller();
     if (this.decision.local) { await this.answerLocally(this.decision.local); return; }
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);

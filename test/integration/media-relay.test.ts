@@ -251,6 +251,11 @@ describe('media relay engine over UDP', () => {
       });
     }
     try {
+      // A pair binds both legs in one round trip: with one usable pair one of them fails, and
+      // the one that bound is released, not leaked.
+      await assert.rejects(engine.createLegPair(), isMediaError('MEDIA_ERR_PORTS_EXHAUSTED'));
+      assert.deepEqual([engine.totals().portsInUse, engine.totals().legs], [0, 0], 'nothing left of the failed pair');
+      assert.ok(await portIsFree(probe.rtpPort), 'its socket closed');
       const leg = await engine.createLeg();
       assert.equal(leg.rtpPort, probe.rtpPort, 'the only pair whose ports are free');
       await assert.rejects(engine.createLeg(), isMediaError('MEDIA_ERR_PORTS_EXHAUSTED'));

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdp } from '../../../src/sdp/index.ts';
-import { CALLER_SDP, calleeSdp, calleeTag, fromCallee, fromCaller, incoming, startCall } from './call-harness.ts';
+import type { LegCodec } from '../../../src/media/leg-codec.ts';
+import { CALLER_SDP, calleeSdp, calleeTag, FakeMedia, fromCallee, fromCaller, incoming, startCall } from './call-harness.ts';
 
 const finals = (h: { caller: { replies: Array<{ status: number }> } }) => h.caller.replies.filter((r) => r.status >= 200).map((r) => r.status);
 
@@ -43,6 +44,35 @@ test('answer: the callee gets our re-anchored offer, the caller our 200 pointing
   assert.equal(h.cdrs.length, 1);
   assert.deepEqual([h.cdrs[0].cdr.disposition, h.cdrs[0].cdr.hangup_cause, h.cdrs[0].cdr.hangup_by, h.cdrs[0].cdr.codec, h.cdrs[0].journalled], ['answered', 'caller_bye', 'caller', 'PCMA/8000', true]);
   assert.deepEqual(h.media.released.sort(), [1, 2]);
+});
+
+/**
+ * A media engine whose replies arrive a turn after the requests, as a worker's do: `log` shows
+ * which requests went before the first reply, i.e. travelled in one post.
+ */
+class RoundTripMedia extends FakeMedia {
+  readonly log: string[] = [];
+  private reply: Promise<void> | undefined;
+  private trip(what: string): Promise<void> {
+    this.log.push(what);
+    this.reply ??= new Promise((resolve) => setImmediate(() => { this.log.push('reply'); this.reply = undefined; resolve(); }));
+    return this.reply;
+  }
+  override async setRemote(legId: number, r: { address: string; rtpPort: number }): Promise<void> { await super.setRemote(legId, r); return this.trip(`remote ${legId}`); }
+  override async setCodec(legId: number, codec: LegCodec | null): Promise<void> { await super.setCodec(legId, codec); return this.trip(`codec ${legId}`); }
+  override async bridge(a: number, b: number): Promise<void> { await super.bridge(a, b); return this.trip(`bridge ${a} ${b}`); }
+}
+
+test('one round trip to the media worker for the offer (remote + bridge) and one for the answer (remote + both codecs)', async () => {
+  const media = new RoundTripMedia();
+  const h = await startCall({ env: { media } });
+  const [invite] = h.endpoint.sent('INVITE');
+  assert.deepEqual(media.log, ['bridge 1 2', 'remote 1', 'reply'], 'the bridge did not wait for the remote\'s reply');
+  media.log.length = 0;
+  invite.respond(200, { toTag: calleeTag(), body: calleeSdp() });
+  await h.settle();
+  assert.equal(h.call.state, 'answered');
+  assert.deepEqual(media.log.slice(0, media.log.indexOf('reply') + 1).sort(), ['codec 1', 'codec 2', 'remote 2', 'reply'].sort());
 });
 
 test('answered means journaled: the 200 to the caller leaves only once the journal row is committed', async () => {
