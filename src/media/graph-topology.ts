@@ -55,6 +55,11 @@ export class GraphTopology {
     this.setHeard(b, [a]);
   }
 
+  /** `a` and `b` are bridged and hear each other only: bridging them again would change nothing. */
+  bridgedOnly(a: LegId, b: LegId): boolean {
+    return this.bridges.get(a) === b && this.hearsOnly(a, b) && this.hearsOnly(b, a);
+  }
+
   /**
    * Ends the bridge of `id`: each side stops hearing the other unless it was connected to
    * something else since. Answers the former partner, undefined when not bridged.

@@ -213,8 +213,18 @@ export class MediaGraph {
     this.recompute([sink, ...before, ...sources]);
   }
 
-  /** `a` hears `b` and `b` hears `a`; each leaves a previous bridge partner first. */
+  /**
+   * `a` hears `b` and `b` hears `a`; each leaves a previous bridge partner first. Bridging a pair
+   * again (the B2BUA does at the answer and after a hold, to re-arm the RTP timeout) only re-arms:
+   * nothing the graph derives changes, so nothing is re-derived.
+   */
   bridge(a: LegId, b: LegId, now: number): void {
+    if (this.topology.bridgedOnly(a, b)) {
+      const na = this.node(a);
+      const nb = this.node(b);
+      if (na.kind === 'rtp' && nb.kind === 'rtp') { na.leg.arm(now); nb.leg.arm(now); }
+      return;
+    }
     const before = [...this.topology.neighbours(a), ...this.topology.neighbours(b)];
     this.detachBridge(a);
     this.detachBridge(b);

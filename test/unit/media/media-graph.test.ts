@@ -299,6 +299,26 @@ describe('MediaGraph re-derives only the part a change touches', () => {
     assert.deepEqual([a.out.sent.length - before[0], b.out.sent.length - before[1]], [1, 1]);
   });
 
+  test('bridging a bridged pair again re-arms its RTP timeout and re-derives nothing', () => {
+    const { g, reported, resamplers } = counting();
+    const a = makeLeg(g, codec('FAKE8', 96));
+    const b = makeLeg(g, codec('FAKE16', 9));
+    g.bridge(a.leg.id, b.leg.id, 0);
+    const made = resamplers();
+    reported.length = 0;
+    g.bridge(b.leg.id, a.leg.id, 5000);
+    assert.deepEqual(reported, [], 'no part re-derived');
+    assert.equal(resamplers(), made, 'the decode path kept');
+    assert.deepEqual([a.leg.armedAt, b.leg.armedAt], [5000, 5000], 'both re-armed');
+    assert.deepEqual([g.modeOf(a.leg.id), g.modeOf(b.leg.id)], ['transcode', 'transcode']);
+    // A pair that hears more than each other (a recorder connected to one) is re-derived as before.
+    g.addSource(1001, { rate: 8000, frame: new Int16Array(160), advance: () => true, close: () => {} });
+    g.connect(a.leg.id, [b.leg.id, 1001]);
+    reported.length = 0;
+    g.bridge(a.leg.id, b.leg.id, 6000);
+    assert.ok(reported.length > 0, 're-derived: the bridge changed what a hears');
+  });
+
   test('parts a change splits are both re-derived: a recorder removed from a call gives the call back its relay; an unbridged leg goes idle', () => {
     const { g, reported } = counting();
     const a = makeLeg(g, codec('FAKE8', 96));
