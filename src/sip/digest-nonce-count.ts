@@ -11,59 +11,186 @@
  * stale=true and the client retries with a fresh nonce, at no cost to the user.
  * Memory is O(capacity) whatever the request rate.
  *
+ * The table lives in typed arrays, not on the JS heap: a registration storm
+ * records a new nonce per REGISTER, and as strings and objects in a `Map`
+ * each lived ~25 s at 4,000/s (100,000 entries), long enough to be promoted
+ * and then collected by the old generation, and the `Map`'s backing store was
+ * rehashed in large-object space as entries came and went. Here an entry is
+ * a slot: its key's bytes, issue time, nc and LRU links; an open-addressing
+ * index (linear probing, backward-shift deletion) maps a key's hash to its slot.
+ *
  * Limit: the table is per process. In a cluster, a request replayed to
  * another node within the nonce lifetime is not caught by this table.
  */
 
-import { copyString } from './copy-string.ts';
-
 /** Outcome of {@link NonceCountTracker.check}. */
 export type NonceCountCheck = 'ok' | 'replay' | 'forgotten';
 
-interface Entry {
-  issuedAt: number;
-  nc: number;
-}
+/** Longest key kept (a nonce of `digest-nonce.ts` is 40 characters); longer keys are refused. */
+export const MAX_NONCE_CHARS = 64;
+const INITIAL_SLOTS = 1024;
+const NONE = -1;
 
 export class NonceCountTracker {
-  private readonly entries = new Map<string, Entry>();
+  private slots = 0;
+  private count = 0;
+  /** Key bytes of each slot (`MAX_NONCE_CHARS` per slot) and their length. */
+  private keys = new Uint8Array(0);
+  private keyLength = new Uint8Array(0);
+  private issued = new Float64Array(0);
+  private ncs = new Float64Array(0);
+  private hashes = new Int32Array(0);
+  /** LRU list over the used slots: `oldest` … `newest` through `newer`/`older`. */
+  private newer = new Int32Array(0);
+  private older = new Int32Array(0);
+  private oldest = NONE;
+  private newest = NONE;
+  /** Open addressing: slot + 1 per bucket, 0 = empty; a power of two at least twice the slots. */
+  private index = new Int32Array(0);
   private watermark = -1;
 
   constructor(readonly capacity = 100_000) {
     if (!(capacity >= 1)) throw new RangeError(`nonce-count capacity must be >= 1, got ${capacity}`);
+    this.resize(Math.min(capacity, INITIAL_SLOTS));
   }
 
   /** Number of nonces tracked (never above `capacity`). */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** Read-only check: `nc` must be above the highest nc accepted for `nonce`. */
   check(nonce: string, issuedAt: number, nc: number): NonceCountCheck {
-    const e = this.entries.get(nonce);
-    if (e === undefined) return issuedAt <= this.watermark ? 'forgotten' : 'ok';
-    return nc <= e.nc ? 'replay' : 'ok';
+    const slot = this.find(nonce, hashOf(nonce));
+    if (slot === NONE) return issuedAt <= this.watermark ? 'forgotten' : 'ok';
+    return nc <= this.ncs[slot]! ? 'replay' : 'ok';
   }
 
   /**
    * Records an accepted `nc`. Call only after the credentials verified, so
    * unauthenticated requests can neither fill the table nor push nc forward.
+   * @throws RangeError for a key longer than {@link MAX_NONCE_CHARS} or not ASCII.
    */
   record(nonce: string, issuedAt: number, nc: number): void {
-    const e = this.entries.get(nonce);
-    if (e !== undefined) {
-      this.entries.delete(nonce); // re-insert: Map order is our LRU order
-      if (nc > e.nc) e.nc = nc;
-      this.entries.set(nonce, e);
+    const hash = hashOf(nonce);
+    let slot = this.find(nonce, hash);
+    if (slot !== NONE) {
+      if (nc > this.ncs[slot]!) this.ncs[slot] = nc;
+      this.unlink(slot);
+      this.link(slot);
       return;
     }
-    // A copy: the nonce was cut out of the request's text, which would stay alive with it
-    // (~600 octets per REGISTER, up to `capacity` of them).
-    this.entries.set(copyString(nonce), { issuedAt, nc });
-    if (this.entries.size > this.capacity) {
-      const [oldKey, old] = this.entries.entries().next().value as [string, Entry];
-      this.entries.delete(oldKey);
-      if (old.issuedAt > this.watermark) this.watermark = old.issuedAt;
+    checkKey(nonce);
+    if (this.count === this.slots) {
+      if (this.slots < this.capacity) {
+        this.resize(Math.min(this.capacity, this.slots * 2));
+      } else {
+        slot = this.oldest;
+        if (this.issued[slot]! > this.watermark) this.watermark = this.issued[slot]!;
+        this.removeFromIndex(slot);
+        this.unlink(slot);
+        this.count--;
+      }
+    }
+    if (slot === NONE) slot = this.count; // slots fill in order until the table is full
+    const base = slot * MAX_NONCE_CHARS;
+    for (let i = 0; i < nonce.length; i++) this.keys[base + i] = nonce.charCodeAt(i);
+    this.keyLength[slot] = nonce.length;
+    this.issued[slot] = issuedAt;
+    this.ncs[slot] = nc;
+    this.hashes[slot] = hash;
+    this.insertIntoIndex(slot, hash);
+    this.link(slot);
+    this.count++;
+  }
+
+  private find(nonce: string, hash: number): number {
+    if (nonce.length > MAX_NONCE_CHARS) return NONE;
+    const mask = this.index.length - 1;
+    for (let b = hash & mask; ; b = (b + 1) & mask) {
+      const entry = this.index[b]!;
+      if (entry === 0) return NONE;
+      const slot = entry - 1;
+      if (this.hashes[slot] === hash && this.keyIs(slot, nonce)) return slot;
     }
   }
+
+  private keyIs(slot: number, nonce: string): boolean {
+    if (this.keyLength[slot] !== nonce.length) return false;
+    const base = slot * MAX_NONCE_CHARS;
+    for (let i = 0; i < nonce.length; i++) if (this.keys[base + i] !== nonce.charCodeAt(i)) return false;
+    return true;
+  }
+
+  private insertIntoIndex(slot: number, hash: number): void {
+    const mask = this.index.length - 1;
+    let b = hash & mask;
+    while (this.index[b] !== 0) b = (b + 1) & mask;
+    this.index[b] = slot + 1;
+  }
+
+  /** Backward-shift deletion: later entries of the probe run move up so no lookup stops early. */
+  private removeFromIndex(slot: number): void {
+    const mask = this.index.length - 1;
+    let b = this.hashes[slot]! & mask;
+    while (this.index[b] !== slot + 1) b = (b + 1) & mask;
+    let hole = b;
+    for (let next = (hole + 1) & mask; this.index[next] !== 0; next = (next + 1) & mask) {
+      const home = this.hashes[this.index[next]! - 1]! & mask;
+      // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
+      if (hole <= next ? home <= hole || home > next : home <= hole && home > next) {
+        this.index[hole] = this.index[next]!;
+        hole = next;
+      }
+    }
+    this.index[hole] = 0;
+  }
+
+  private link(slot: number): void {
+    this.older[slot] = this.newest;
+    this.newer[slot] = NONE;
+    if (this.newest !== NONE) this.newer[this.newest] = slot;
+    this.newest = slot;
+    if (this.oldest === NONE) this.oldest = slot;
+  }
+
+  private unlink(slot: number): void {
+    const o = this.older[slot]!;
+    const n = this.newer[slot]!;
+    if (o !== NONE) this.newer[o] = n; else this.oldest = n;
+    if (n !== NONE) this.older[n] = o; else this.newest = o;
+  }
+
+  /** Room for `slots` entries: the arrays grow (entries keep their slots), the index is rebuilt. */
+  private resize(slots: number): void {
+    const grow = <T extends Uint8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
+      const a = make(slots * per);
+      a.set(old);
+      return a;
+    };
+    this.keys = grow(this.keys, (n) => new Uint8Array(n), MAX_NONCE_CHARS);
+    this.keyLength = grow(this.keyLength, (n) => new Uint8Array(n));
+    this.issued = grow(this.issued, (n) => new Float64Array(n));
+    this.ncs = grow(this.ncs, (n) => new Float64Array(n));
+    this.hashes = grow(this.hashes, (n) => new Int32Array(n));
+    this.newer = grow(this.newer, (n) => new Int32Array(n));
+    this.older = grow(this.older, (n) => new Int32Array(n));
+    let buckets = 2;
+    while (buckets < slots * 2) buckets *= 2;
+    this.index = new Int32Array(buckets);
+    for (let s = 0; s < this.count; s++) this.insertIntoIndex(s, this.hashes[s]!);
+    this.slots = slots;
+  }
+}
+
+/** FNV-1a over the key's characters (a nonce is ASCII). */
+function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+function checkKey(key: string): void {
+  if (key.length > MAX_NONCE_CHARS) throw new RangeError(`nonce of ${key.length} characters (at most ${MAX_NONCE_CHARS} are tracked)`);
+  for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) throw new RangeError('nonce with a non-ASCII character');
 }
