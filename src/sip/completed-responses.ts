@@ -16,8 +16,8 @@
  * retransmission came from: it carries the same Via, so §18.2.2 picks the same destination.
  *
  * Nothing of an entry lives on the JS heap but three numbers: its key and stored response are
- * bytes in an arena (a ring of its own memory, entries in expiry order), the index maps a
- * 30-bit hash of the key (a small integer, no object) to the entry's offset, and a lookup
+ * bytes in an arena (a ring of its own memory, entries in expiry order), the index (a
+ * `ProbeIndex`, typed arrays) maps a 30-bit hash of the key to the entry's offset, and a lookup
  * compares the key's bytes. Strings kept 32 s were promoted by every scavenge that met them and
  * made V8 grow the heap for them and their garbage: at 10,000 REGISTER pairs/s, 320,000 entries
  * were ~130 MB of old generation, and each young-generation collection copied the fresh ones twice.
@@ -25,6 +25,7 @@
 import type { SipMessage } from './message.ts';
 import { loadResponse, storeResponse } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
+import { ProbeIndex } from './probe-index.ts';
 
 const INITIAL_CAPACITY = 1024;
 const INITIAL_ARENA = 64 * 1024;
@@ -39,10 +40,8 @@ export function hashKey(key: string): number {
 }
 
 export class CompletedResponses {
-  /** Key hash → arena offset of the newest entry with that hash. */
-  private readonly index = new Map<number, number>();
-  /** Older entries whose hash a newer entry took over (rare: a 30-bit collision). */
-  private readonly collided = new Map<number, number[]>();
+  /** Key hash → arena offsets of the entries with that hash. */
+  private readonly index = new ProbeIndex(INITIAL_CAPACITY);
   private arena: Buffer = Buffer.allocUnsafeSlow(INITIAL_ARENA);
   /** Arena offset where the next entry goes. */
   private tailAt = 0;
@@ -80,13 +79,7 @@ export class CompletedResponses {
     arena.writeUInt32LE(keyBytes, at);
     arena.writeUInt32LE(stored.length, at + 4);
     this.tailAt = at + HEADER + keyBytes + stored.length;
-    const previous = this.index.get(hash);
-    if (previous !== undefined) {
-      const older = this.collided.get(hash);
-      if (older === undefined) this.collided.set(hash, [previous]);
-      else older.push(previous);
-    }
-    this.index.set(hash, at);
+    this.index.add(hash, at);
     if (this.count === this.hashes.length) this.grow();
     const slot = (this.head + this.count) % this.hashes.length;
     this.hashes[slot] = hash;
@@ -111,8 +104,6 @@ export class CompletedResponses {
   clear(): void {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.timer = undefined;
-    this.index.clear();
-    this.collided.clear();
     this.head = 0;
     this.count = 0;
     this.shrink();
@@ -120,10 +111,10 @@ export class CompletedResponses {
 
   /** Arena offset of the live entry for `key`, or -1. */
   private find(key: string, hash = hashKey(key)): number {
-    const at = this.index.get(hash);
-    if (at === undefined) return -1;
-    if (this.keyAt(at, key)) return at;
-    for (const older of this.collided.get(hash) ?? []) if (this.keyAt(older, key)) return older;
+    for (let b = this.index.first(hash); b >= 0; b = this.index.next(b, hash)) {
+      const at = this.index.valueAt(b);
+      if (this.keyAt(at, key)) return at;
+    }
     return -1;
   }
 
@@ -165,8 +156,7 @@ export class CompletedResponses {
       this.offsets[slot] = at;
       at += size;
     }
-    for (const [hash, from] of this.index) this.index.set(hash, moved.get(from)!);
-    for (const list of this.collided.values()) for (let i = 0; i < list.length; i++) list[i] = moved.get(list[i]!)!;
+    this.index.forEachBucket((b) => this.index.setValueAt(b, moved.get(this.index.valueAt(b))!));
     this.arena = arena;
     this.tailAt = at;
   }
@@ -182,27 +172,12 @@ export class CompletedResponses {
   private expire(): void {
     const now = this.timers.now();
     while (this.count > 0 && this.expires[this.head]! <= now) {
-      this.forget(this.hashes[this.head]!, this.offsets[this.head]!);
+      this.index.remove(this.hashes[this.head]!, this.offsets[this.head]!);
       this.head = (this.head + 1) % this.hashes.length;
       this.count--;
     }
     if (this.count > 0) this.schedule();
     else this.shrink();
-  }
-
-  /**
-   * Drops the index's reference to the entry at `at`, the oldest of all: another entry with its
-   * hash is newer, so either `at` is in the collision list or it is the index's and alone.
-   */
-  private forget(hash: number, at: number): void {
-    const older = this.collided.get(hash);
-    const i = older === undefined ? -1 : older.indexOf(at);
-    if (i >= 0) {
-      older!.splice(i, 1);
-      if (older!.length === 0) this.collided.delete(hash);
-    } else if (this.index.get(hash) === at) {
-      this.index.delete(hash);
-    }
   }
 
   private grow(): void {
@@ -225,6 +200,7 @@ export class CompletedResponses {
   /** Empty after a burst: give the rings' and the arena's memory back. */
   private shrink(): void {
     this.head = 0;
+    this.index.clear(INITIAL_CAPACITY);
     this.tailAt = 0;
     if (this.arena.length > INITIAL_ARENA) this.arena = Buffer.allocUnsafeSlow(INITIAL_ARENA);
     if (this.hashes.length === INITIAL_CAPACITY) return;

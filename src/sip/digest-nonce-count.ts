@@ -16,12 +16,14 @@
  * each lived ~25 s at 4,000/s (100,000 entries), long enough to be promoted
  * and then collected by the old generation, and the `Map`'s backing store was
  * rehashed in large-object space as entries came and went. Here an entry is
- * a slot: its key's bytes, issue time, nc and LRU links; an open-addressing
- * index (linear probing, backward-shift deletion) maps a key's hash to its slot.
+ * a slot: its key's bytes, issue time, nc and LRU links; a `ProbeIndex` maps
+ * a key's hash to its slot.
  *
  * Limit: the table is per process. In a cluster, a request replayed to
  * another node within the nonce lifetime is not caught by this table.
  */
+
+import { ProbeIndex } from './probe-index.ts';
 
 /** Outcome of {@link NonceCountTracker.check}. */
 export type NonceCountCheck = 'ok' | 'replay' | 'forgotten';
@@ -45,8 +47,7 @@ export class NonceCountTracker {
   private older = new Int32Array(0);
   private oldest = NONE;
   private newest = NONE;
-  /** Open addressing: slot + 1 per bucket, 0 = empty; a power of two at least twice the slots. */
-  private index = new Int32Array(0);
+  private readonly index = new ProbeIndex(INITIAL_SLOTS);
   private watermark = -1;
 
   constructor(readonly capacity = 100_000) {
@@ -87,7 +88,7 @@ export class NonceCountTracker {
       } else {
         slot = this.oldest;
         if (this.issued[slot]! > this.watermark) this.watermark = this.issued[slot]!;
-        this.removeFromIndex(slot);
+        this.index.remove(this.hashes[slot]!, slot);
         this.unlink(slot);
         this.count--;
       }
@@ -99,20 +100,18 @@ export class NonceCountTracker {
     this.issued[slot] = issuedAt;
     this.ncs[slot] = nc;
     this.hashes[slot] = hash;
-    this.insertIntoIndex(slot, hash);
+    this.index.add(hash, slot);
     this.link(slot);
     this.count++;
   }
 
   private find(nonce: string, hash: number): number {
     if (nonce.length > MAX_NONCE_CHARS) return NONE;
-    const mask = this.index.length - 1;
-    for (let b = hash & mask; ; b = (b + 1) & mask) {
-      const entry = this.index[b]!;
-      if (entry === 0) return NONE;
-      const slot = entry - 1;
-      if (this.hashes[slot] === hash && this.keyIs(slot, nonce)) return slot;
+    for (let b = this.index.first(hash); b >= 0; b = this.index.next(b, hash)) {
+      const slot = this.index.valueAt(b);
+      if (this.keyIs(slot, nonce)) return slot;
     }
+    return NONE;
   }
 
   private keyIs(slot: number, nonce: string): boolean {
@@ -120,30 +119,6 @@ export class NonceCountTracker {
     const base = slot * MAX_NONCE_CHARS;
     for (let i = 0; i < nonce.length; i++) if (this.keys[base + i] !== nonce.charCodeAt(i)) return false;
     return true;
-  }
-
-  private insertIntoIndex(slot: number, hash: number): void {
-    const mask = this.index.length - 1;
-    let b = hash & mask;
-    while (this.index[b] !== 0) b = (b + 1) & mask;
-    this.index[b] = slot + 1;
-  }
-
-  /** Backward-shift deletion: later entries of the probe run move up so no lookup stops early. */
-  private removeFromIndex(slot: number): void {
-    const mask = this.index.length - 1;
-    let b = this.hashes[slot]! & mask;
-    while (this.index[b] !== slot + 1) b = (b + 1) & mask;
-    let hole = b;
-    for (let next = (hole + 1) & mask; this.index[next] !== 0; next = (next + 1) & mask) {
-      const home = this.hashes[this.index[next]! - 1]! & mask;
-      // Move the entry at `next` into the hole unless its home lies cyclically in (hole, next].
-      if (hole <= next ? home <= hole || home > next : home <= hole && home > next) {
-        this.index[hole] = this.index[next]!;
-        hole = next;
-      }
-    }
-    this.index[hole] = 0;
   }
 
   private link(slot: number): void {
@@ -161,7 +136,7 @@ export class NonceCountTracker {
     if (n !== NONE) this.older[n] = o; else this.newest = o;
   }
 
-  /** Room for `slots` entries: the arrays grow (entries keep their slots), the index is rebuilt. */
+  /** Room for `slots` entries: the arrays grow, entries keep their slots (and the index its values). */
   private resize(slots: number): void {
     const grow = <T extends Uint8Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, per = 1): T => {
       const a = make(slots * per);
@@ -175,10 +150,6 @@ export class NonceCountTracker {
     this.hashes = grow(this.hashes, (n) => new Int32Array(n));
     this.newer = grow(this.newer, (n) => new Int32Array(n));
     this.older = grow(this.older, (n) => new Int32Array(n));
-    let buckets = 2;
-    while (buckets < slots * 2) buckets *= 2;
-    this.index = new Int32Array(buckets);
-    for (let s = 0; s < this.count; s++) this.insertIntoIndex(s, this.hashes[s]!);
     this.slots = slots;
   }
 }
