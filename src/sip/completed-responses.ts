@@ -16,9 +16,12 @@
  * retransmission came from: it carries the same Via, so §18.2.2 picks the same destination.
  *
  * Nothing of an entry lives on the JS heap but three numbers: its key and stored response are
- * bytes in an arena (a ring of its own memory, entries in expiry order), the index (a
- * `ProbeIndex`, typed arrays) maps a 30-bit hash of the key to the entry's offset, and a lookup
- * compares the key's bytes. Strings kept 32 s were promoted by every scavenge that met them and
+ * bytes in an arena, the index (a `ProbeIndex`, typed arrays) maps a 30-bit hash of the key to
+ * the entry's location, and a lookup compares the key's bytes. The arena is a ring of 256 KB
+ * chunks filled in expiry order: a chunk is given back once its last entry expired, so memory
+ * follows the live entries. (It was one buffer that doubled and moved every entry when full: at
+ * 5,000 REGISTER pairs/s its 64 MB of live entries were copied into a 128 MB buffer, both held
+ * at once, a stall of the event loop and a quarter of the run's peak RSS.) Strings kept 32 s were promoted by every scavenge that met them and
  * made V8 grow the heap for them and their garbage: at 10,000 REGISTER pairs/s, 320,000 entries
  * were ~130 MB of old generation, and each young-generation collection copied the fresh ones twice.
  */
@@ -28,7 +31,13 @@ import type { TimerHandle, Timers } from './timers.ts';
 import { ProbeIndex } from './probe-index.ts';
 
 const INITIAL_CAPACITY = 1024;
-const INITIAL_ARENA = 64 * 1024;
+/** A location is the chunk's ring slot above `CHUNK_BITS` and the offset in it below. */
+const CHUNK_BITS = 18;
+const CHUNK_BYTES = 1 << CHUNK_BITS;
+const OFFSET_MASK = CHUNK_BYTES - 1;
+/** Ring slots for chunks: 4,096 × 256 KB = 1 GB of responses waiting for retransmissions. */
+const MAX_CHUNKS = 1 << 12;
+const SLOT_MASK = MAX_CHUNKS - 1;
 /** Entry header in the arena: key byte length, stored response length (uint32 LE each). */
 const HEADER = 8;
 
@@ -42,9 +51,17 @@ export function hashKey(key: string): number {
 export class CompletedResponses {
   /** Key hash → arena offsets of the entries with that hash. */
   private readonly index = new ProbeIndex(INITIAL_CAPACITY);
-  private arena: Buffer = Buffer.allocUnsafeSlow(INITIAL_ARENA);
-  /** Arena offset where the next entry goes. */
+  /** The arena's chunks by ring slot, from `firstChunk` to `lastChunk` (`chunkCount` of them). */
+  private readonly chunks: Array<Buffer | undefined> = [];
+  private firstChunk = 0;
+  private lastChunk = 0;
+  private chunkCount = 0;
+  /** A chunk given back, kept for the next one (no allocation per chunk in a steady stream). */
+  private spare: Buffer | undefined = undefined;
+  /** Offset in the last chunk where the next entry goes. */
   private tailAt = 0;
+  /** Entries not kept because the arena was full (1 GB): their retransmissions are handled anew. */
+  notKept = 0;
   private hashes = new Int32Array(INITIAL_CAPACITY);
   private offsets = new Int32Array(INITIAL_CAPACITY);
   private expires = new Float64Array(INITIAL_CAPACITY);
@@ -63,6 +80,13 @@ export class CompletedResponses {
     return this.count;
   }
 
+  /** Bytes the arena holds now (its chunks, the spare one not counted). */
+  get arenaBytes(): number {
+    let n = 0;
+    for (let i = 0, slot = this.firstChunk; i < this.chunkCount; i++, slot = (slot + 1) & SLOT_MASK) n += this.chunks[slot]!.length;
+    return n;
+  }
+
   has(key: string): boolean {
     return this.find(key) >= 0;
   }
@@ -73,12 +97,14 @@ export class CompletedResponses {
     if (this.find(key, hash) >= 0) return; // cannot happen: a live key absorbs its retransmissions
     const stored = storeResponse(data);
     const at = this.reserve(HEADER + key.length * 3 + stored.length);
-    const arena = this.arena;
-    const keyBytes = arena.write(key, at + HEADER, 'utf8');
-    stored.copy(arena, at + HEADER + keyBytes);
-    arena.writeUInt32LE(keyBytes, at);
-    arena.writeUInt32LE(stored.length, at + 4);
-    this.tailAt = at + HEADER + keyBytes + stored.length;
+    if (at < 0) { this.notKept++; return; }
+    const chunk = this.chunks[at >>> CHUNK_BITS]!;
+    const offset = at & OFFSET_MASK;
+    const keyBytes = chunk.write(key, offset + HEADER, 'utf8');
+    stored.copy(chunk, offset + HEADER + keyBytes);
+    chunk.writeUInt32LE(keyBytes, offset);
+    chunk.writeUInt32LE(stored.length, offset + 4);
+    this.tailAt = offset + HEADER + keyBytes + stored.length;
     this.index.add(hash, at);
     if (this.count === this.hashes.length) this.grow();
     const slot = (this.head + this.count) % this.hashes.length;
@@ -96,8 +122,10 @@ export class CompletedResponses {
   get(key: string, request: SipMessage): Buffer | undefined {
     const at = this.find(key);
     if (at < 0) return undefined;
-    const start = at + HEADER + this.arena.readUInt32LE(at);
-    return loadResponse(this.arena.subarray(start, start + this.arena.readUInt32LE(at + 4)), request) ?? undefined;
+    const chunk = this.chunks[at >>> CHUNK_BITS]!;
+    const offset = at & OFFSET_MASK;
+    const start = offset + HEADER + chunk.readUInt32LE(offset);
+    return loadResponse(chunk.subarray(start, start + chunk.readUInt32LE(offset + 4)), request) ?? undefined;
   }
 
   /** Forgets everything and stops the timer. */
@@ -109,7 +137,7 @@ export class CompletedResponses {
     this.shrink();
   }
 
-  /** Arena offset of the live entry for `key`, or -1. */
+  /** Location of the live entry for `key`, or -1. */
   private find(key: string, hash = hashKey(key)): number {
     for (let b = this.index.first(hash); b >= 0; b = this.index.next(b, hash)) {
       const at = this.index.valueAt(b);
@@ -119,46 +147,49 @@ export class CompletedResponses {
   }
 
   private keyAt(at: number, key: string): boolean {
-    const length = this.arena.readUInt32LE(at);
+    const chunk = this.chunks[at >>> CHUNK_BITS]!;
+    const offset = at & OFFSET_MASK;
+    const length = chunk.readUInt32LE(offset);
     if (this.scratch.length < key.length * 3) this.scratch = Buffer.allocUnsafeSlow(key.length * 3);
     const n = this.scratch.write(key, 0, 'utf8');
-    return n === length && this.scratch.compare(this.arena, at + HEADER, at + HEADER + n, 0, n) === 0;
+    return n === length && this.scratch.compare(chunk, offset + HEADER, offset + HEADER + n, 0, n) === 0;
   }
 
   /**
-   * An arena offset with `bytes` free after it: after the tail, else from the start when the
-   * oldest entry leaves room before it; else the arena doubles (entries moved, offsets updated).
+   * The location of `bytes` free in the arena: after the last entry of the last chunk, else at
+   * the start of a new chunk (of its own size for an entry larger than a chunk); -1 when every
+   * ring slot holds a chunk.
    */
   private reserve(bytes: number): number {
-    if (this.count === 0) return (this.tailAt = 0);
-    const headAt = this.offsets[this.head]!;
-    if (this.tailAt > headAt) {
-      if (this.tailAt + bytes <= this.arena.length) return this.tailAt;
-      if (bytes < headAt) return 0;
-    } else if (this.tailAt + bytes < headAt) {
-      return this.tailAt;
+    if (this.chunkCount > 0) {
+      const last = this.chunks[this.lastChunk]!;
+      if (this.tailAt < CHUNK_BYTES && this.tailAt + bytes <= last.length) return (this.lastChunk << CHUNK_BITS) | this.tailAt;
+      if (this.chunkCount === MAX_CHUNKS) return -1;
     }
-    this.moveTo(Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.arena.length + bytes * 2)));
-    return this.tailAt;
+    const slot = this.chunkCount === 0 ? this.firstChunk : (this.lastChunk + 1) & SLOT_MASK;
+    let chunk: Buffer;
+    if (bytes <= CHUNK_BYTES && this.spare !== undefined) {
+      chunk = this.spare;
+      this.spare = undefined;
+    } else {
+      chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+    }
+    this.chunks[slot] = chunk;
+    this.lastChunk = slot;
+    this.chunkCount++;
+    this.tailAt = 0;
+    return slot << CHUNK_BITS;
   }
 
-  /** Copies the live entries, oldest first, to the start of `arena` and re-points the index. */
-  private moveTo(arena: Buffer): void {
-    const old = this.arena;
-    const moved = new Map<number, number>();
-    let at = 0;
-    for (let i = 0; i < this.count; i++) {
-      const slot = (this.head + i) % this.hashes.length;
-      const from = this.offsets[slot]!;
-      const size = HEADER + old.readUInt32LE(from) + old.readUInt32LE(from + 4);
-      old.copy(arena, at, from, from + size);
-      moved.set(from, at);
-      this.offsets[slot] = at;
-      at += size;
+  /** Gives back the chunks before ring slot `keep` (`undefined`: all of them). */
+  private releaseChunks(keep?: number): void {
+    while (this.chunkCount > 0 && this.firstChunk !== keep) {
+      const chunk = this.chunks[this.firstChunk]!;
+      this.chunks[this.firstChunk] = undefined;
+      if (chunk.length === CHUNK_BYTES) this.spare = chunk;
+      this.firstChunk = (this.firstChunk + 1) & SLOT_MASK;
+      this.chunkCount--;
     }
-    this.index.forEachBucket((b) => this.index.setValueAt(b, moved.get(this.index.valueAt(b))!));
-    this.arena = arena;
-    this.tailAt = at;
   }
 
   private schedule(): void {
@@ -176,8 +207,12 @@ export class CompletedResponses {
       this.head = (this.head + 1) % this.hashes.length;
       this.count--;
     }
-    if (this.count > 0) this.schedule();
-    else this.shrink();
+    if (this.count > 0) {
+      this.releaseChunks(this.offsets[this.head]! >>> CHUNK_BITS);
+      this.schedule();
+    } else {
+      this.shrink();
+    }
   }
 
   private grow(): void {
@@ -201,8 +236,8 @@ export class CompletedResponses {
   private shrink(): void {
     this.head = 0;
     this.index.clear(INITIAL_CAPACITY);
+    this.releaseChunks();
     this.tailAt = 0;
-    if (this.arena.length > INITIAL_ARENA) this.arena = Buffer.allocUnsafeSlow(INITIAL_ARENA);
     if (this.hashes.length === INITIAL_CAPACITY) return;
     this.hashes = new Int32Array(INITIAL_CAPACITY);
     this.offsets = new Int32Array(INITIAL_CAPACITY);

@@ -49,11 +49,6 @@ export class ProbeIndex {
     return this.values[bucket]! - 1;
   }
 
-  /** Points `bucket` at another value (the entry moved). */
-  setValueAt(bucket: number, value: number): void {
-    this.values[bucket] = value + 1;
-  }
-
   /** Removes the entry `hash` → `value`; false when there is none. */
   remove(hash: number, value: number): boolean {
     let b = this.first(hash);
@@ -73,11 +68,6 @@ export class ProbeIndex {
     }
     this.values[hole] = 0;
     return true;
-  }
-
-  /** Every bucket in use, for a pass that rewrites values (`setValueAt`). */
-  forEachBucket(fn: (bucket: number) => void): void {
-    for (let b = 0; b < this.values.length; b++) if (this.values[b] !== 0) fn(b);
   }
 
   /** Empties the index; its memory shrinks back to what `expected` needs. */

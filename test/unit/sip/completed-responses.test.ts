@@ -71,6 +71,31 @@ describe('CompletedResponses: final responses kept for Timer J, off the JS heap'
     assert.equal(c.has(live[0]!.key), false);
   });
 
+  test('the arena follows the live entries: chunks go back as their entries expire; a response larger than a chunk is kept whole', () => {
+    const timers = new FakeTimers(0);
+    const c = new CompletedResponses(timers, LINGER);
+    const big = exchange('big', 7000); // ~330 KB of Contact: more than one 256 KB chunk
+    assert.ok(big.res.length > 256 * 1024, `${big.res.length} bytes`);
+    c.add('key-big', big.res);
+    const entries: Array<{ key: string; req: SipMessage; res: Buffer }> = [];
+    for (let i = 0; i < 3000; i++) {
+      const e = { key: `key-${i}`, ...exchange(`s${i}`, 20) };
+      c.add(e.key, e.res);
+      entries.push(e);
+      timers.advance(10); // 30 s in all: every entry still lives
+    }
+    assert.deepEqual(c.get('key-big', big.req), big.res);
+    const full = c.arenaBytes;
+    assert.ok(full >= 3000 * 900, `${full} bytes for 3,000 entries of ~1 KB`);
+    timers.advance(LINGER - 30_000 + 25_000); // the big one and the first ~2,500 expired
+    const left = entries.filter((_, i) => i * 10 + LINGER > timers.now()); // entry i was added at i * 10 ms
+    assert.equal(c.size, left.length);
+    for (const e of left) assert.deepEqual(c.get(e.key, e.req), e.res, e.key);
+    assert.ok(c.arenaBytes <= left.length * 1200 + 2 * 256 * 1024, `${c.arenaBytes} bytes held for ${left.length} entries (was ${full})`);
+    timers.advance(LINGER);
+    assert.deepEqual([c.size, c.arenaBytes], [0, 0]);
+  });
+
   test('two keys with the same 30-bit hash are told apart, and each expires on its own', () => {
     const seen = new Map<number, string>();
     let pair: [string, string] | undefined;
