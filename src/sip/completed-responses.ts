@@ -17,13 +17,16 @@
  *
  * Nothing of an entry lives on the JS heap but three numbers: its key and stored response are
  * bytes in an arena, the index (a `ProbeIndex`, typed arrays) maps a 30-bit hash of the key to
- * the entry's location, and a lookup compares the key's bytes. The arena is a ring of 256 KB
- * chunks filled in expiry order: a chunk is given back once its last entry expired, so memory
- * follows the live entries. (It was one buffer that doubled and moved every entry when full: at
- * 5,000 REGISTER pairs/s its 64 MB of live entries were copied into a 128 MB buffer, both held
- * at once, a stall of the event loop and a quarter of the run's peak RSS.) Strings kept 32 s were promoted by every scavenge that met them and
- * made V8 grow the heap for them and their garbage: at 10,000 REGISTER pairs/s, 320,000 entries
- * were ~130 MB of old generation, and each young-generation collection copied the fresh ones twice.
+ * the entry's location, and a lookup compares the key's bytes. Strings kept 32 s were promoted
+ * by every scavenge that met them and made V8 grow the heap for them and their garbage: at
+ * 10,000 REGISTER pairs/s, 320,000 entries were ~130 MB of old generation, and each
+ * young-generation collection copied the fresh ones twice.
+ *
+ * The arena is a ring of 256 KB chunks filled in expiry order; a chunk is given back once its
+ * last entry expired, so memory follows the live entries. (It was one buffer that doubled and
+ * moved every entry when full: at 5,000 REGISTER pairs/s, 64 MB of live entries copied into a
+ * new 128 MB buffer with both held at once, a stall of the event loop and a quarter of the
+ * run's peak RSS.)
  */
 import type { SipMessage } from './message.ts';
 import { loadResponse, storeResponse } from './response-tail.ts';
@@ -49,7 +52,7 @@ export function hashKey(key: string): number {
 }
 
 export class CompletedResponses {
-  /** Key hash → arena offsets of the entries with that hash. */
+  /** Key hash → arena locations of the entries with that hash. */
   private readonly index = new ProbeIndex(INITIAL_CAPACITY);
   /** The arena's chunks by ring slot, from `firstChunk` to `lastChunk` (`chunkCount` of them). */
   private readonly chunks: Array<Buffer | undefined> = [];
