@@ -31,7 +31,7 @@
 import type { SipMessage } from './message.ts';
 import { loadResponse, storeResponse } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
-import { ProbeIndex } from './probe-index.ts';
+import { hashString, ProbeIndex } from './probe-index.ts';
 
 const INITIAL_CAPACITY = 1024;
 /** A location is the chunk's ring slot above `CHUNK_BITS` and the offset in it below. */
@@ -44,11 +44,9 @@ const SLOT_MASK = MAX_CHUNKS - 1;
 /** Entry header in the arena: key byte length, stored response length (uint32 LE each). */
 const HEADER = 8;
 
-/** FNV-1a over the UTF-16 units, kept to 30 bits so it stays a small integer (exported for the collision test). */
+/** The key's hash kept to 30 bits, so it stays a small integer (exported for the collision test). */
 export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h & 0x3fffffff;
+  return hashString(key) & 0x3fffffff;
 }
 
 export class CompletedResponses {

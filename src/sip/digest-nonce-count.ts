@@ -23,7 +23,7 @@
  * another node within the nonce lifetime is not caught by this table.
  */
 
-import { ProbeIndex } from './probe-index.ts';
+import { hashString, ProbeIndex } from './probe-index.ts';
 
 /** Outcome of {@link NonceCountTracker.check}. */
 export type NonceCountCheck = 'ok' | 'replay' | 'forgotten';
@@ -62,7 +62,7 @@ export class NonceCountTracker {
 
   /** Read-only check: `nc` must be above the highest nc accepted for `nonce`. */
   check(nonce: string, issuedAt: number, nc: number): NonceCountCheck {
-    const slot = this.find(nonce, hashOf(nonce));
+    const slot = this.find(nonce, hashString(nonce));
     if (slot === NONE) return issuedAt <= this.watermark ? 'forgotten' : 'ok';
     return nc <= this.ncs[slot]! ? 'replay' : 'ok';
   }
@@ -73,7 +73,7 @@ export class NonceCountTracker {
    * @throws RangeError for a key longer than {@link MAX_NONCE_CHARS} or not ASCII.
    */
   record(nonce: string, issuedAt: number, nc: number): void {
-    const hash = hashOf(nonce);
+    const hash = hashString(nonce);
     let slot = this.find(nonce, hash);
     if (slot !== NONE) {
       if (nc > this.ncs[slot]!) this.ncs[slot] = nc;
@@ -152,13 +152,6 @@ export class NonceCountTracker {
     this.older = grow(this.older, (n) => new Int32Array(n));
     this.slots = slots;
   }
-}
-
-/** FNV-1a over the key's characters (a nonce is ASCII). */
-function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h | 0;
 }
 
 function checkKey(key: string): void {

@@ -13,6 +13,13 @@
  */
 const MIN_BUCKETS = 16;
 
+/** FNV-1a over a string's UTF-16 units, as a 32-bit signed integer: the hash these tables use. */
+export function hashString(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
 export class ProbeIndex {
   /** value + 1 per bucket; 0 = empty. */
   private values: Int32Array;
