@@ -72,7 +72,13 @@ async function start(): Promise<void> {
       if (target.protocol === 'udp' && udp.length > 0) {
         const family = familyOf(canonicalAddress(target.address));
         const t = udp.find((u) => u.local.family === family && (target.localPort === undefined || u.local.port === target.localPort));
-        if (t !== undefined) return t.send(target, data);
+        if (t !== undefined) {
+          // What the reply follows from (the committed binding) goes to the main thread first:
+          // posted before the datagram leaves, it is ready on the main thread's loop before the
+          // phone's next request can be, so a call routed after the 200 finds the binding.
+          outbox.flush();
+          return t.send(target, data);
+        }
       }
       outbox.send({ out: [target, data] });
       return SENT;
