@@ -34,7 +34,6 @@ const INITIAL_SLOTS = 1024;
 const NONE = -1;
 
 export class NonceCountTracker {
-  private slots = 0;
   private count = 0;
   /** Key bytes of each slot (`MAX_NONCE_CHARS` per slot) and their length. */
   private keys = new Uint8Array(0);
@@ -82,9 +81,10 @@ export class NonceCountTracker {
       return;
     }
     checkKey(nonce);
-    if (this.count === this.slots) {
-      if (this.slots < this.capacity) {
-        this.resize(Math.min(this.capacity, this.slots * 2));
+    const slots = this.issued.length;
+    if (this.count === slots) {
+      if (slots < this.capacity) {
+        this.resize(Math.min(this.capacity, slots * 2));
       } else {
         slot = this.oldest;
         if (this.issued[slot]! > this.watermark) this.watermark = this.issued[slot]!;
@@ -150,7 +150,6 @@ export class NonceCountTracker {
     this.hashes = grow(this.hashes, (n) => new Int32Array(n));
     this.newer = grow(this.newer, (n) => new Int32Array(n));
     this.older = grow(this.older, (n) => new Int32Array(n));
-    this.slots = slots;
   }
 }
 
