@@ -133,6 +133,8 @@ export interface SipConfig {
   directUdp: boolean;
   /** Worker threads answering REGISTERs (`pbx/registrar-shards.ts`); 0 = on the main thread (STROWGER_SIP_REGISTRAR_THREADS). */
   registrarThreads: number;
+  /** STROWGER_SIP_CALL_THREADS: worker threads carrying calls beside the main thread (`pbx/call-shards.ts`); 0 = none. */
+  callThreads: number;
   /** Extra TLS certificate/key files for our TLS listeners, picked by SNI (`STROWGER_SIP_TLS_CERTS`). */
   tlsCertPairs: Array<{ certFile: string; keyFile: string }>;
   /** Extra CA certificates (PEM file) trusted for an ACME directory's HTTPS (`STROWGER_ACME_CA_FILE`). */
@@ -322,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
       wsOrigins: wsOrigins(env),
       directUdp: env.STROWGER_SIP_DIRECT_UDP !== '0',
       registrarThreads: int(env, 'STROWGER_SIP_REGISTRAR_THREADS', 0, 0, 64),
+      callThreads: int(env, 'STROWGER_SIP_CALL_THREADS', 0, 0, 35),
       tlsCertPairs: tlsCertPairs(env),
       acmeCaFile: existingFile(env, 'STROWGER_ACME_CA_FILE'),
       tlsRenewCheckMs: int(env, 'STROWGER_TLS_RENEW_CHECK_SECONDS', 43_200, 0, 30 * 86400) * 1000,

@@ -17,6 +17,7 @@ import type { ApiContext } from './api/context.ts';
 import { completeSetup, isSetupComplete } from './pbx/setup.ts';
 import { hashPassword } from './api/shared/passwords.ts';
 import { firstSipHost, firstSipHost6, startSipServer } from './pbx/sip-server.ts';
+import { portSlices } from './pbx/call-shards.ts';
 import { createMediaEngine } from './media/media-engine.ts';
 import { ZrtpCalls } from './pbx/zrtp-calls.ts';
 import { realTimers } from './pbx/call-timers.ts';
@@ -53,6 +54,8 @@ export interface StartOptions {
   sip?: boolean;
   /** Test/benchmark hook: runs on the built app before it listens (e.g. a reference route in bench/api.ts). */
   configureApp?: (app: FastifyInstance) => void | Promise<void>;
+  /** Test hook: call shards record the Call-IDs they handle (`CallShards.mainTrace`, the shards' `trace` operation). */
+  traceCallShards?: boolean;
 }
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -118,8 +121,10 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);
-      const media = await createMediaEngine({
-        portRange: config.rtpPorts,
+      // With call shards each thread owning calls has its own media engine and slice of the ports.
+      const slices = portSlices(config.rtpPorts, config.sip.callThreads + 1);
+      const mediaOptions = {
+        portRange: slices[0]!,
         bindAddress: firstHost ?? '0.0.0.0',
         // IPv6 media where SIP listens on IPv6 too: IPv6 callers get IPv6 legs (see pbx/media-family.ts).
         bindAddress6: firstSipHost6(config.sip),
@@ -128,8 +133,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         workers: config.calls.mediaWorkers,
         rtpTimeoutMs: config.calls.rtpTimeoutMs,
         srtpAuthTimeoutMs: config.calls.srtpAuthFailMs,
-        log: (message) => logger.info({ component: 'media' }, message),
-      });
+      };
+      const media = await createMediaEngine({ ...mediaOptions, log: (message) => logger.info({ component: 'media' }, message) });
       // Closed after the SIP server (its calls release their legs first).
       closers.unshift(() => media.close());
       ctx.media = media;
@@ -163,12 +168,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
           config: config.voicemail, logger,
         }), roomParties({ rooms, media, ends, prompts, logger, digitTimeoutMs: config.roomCalls.ivrDigitTimeoutMs })),
         roomDialPlan,
+        callShards: {
+          media: (i) => ({ ...mediaOptions, portRange: slices[i]!, workers: 1 }),
+          srtp: () => srtpSettings.current, rooms: roomDialPlan, dataDir: config.dataDir,
+          roomPrefix: config.roomCalls.prefix, roomIvrNumber: config.roomCalls.ivrNumber, trace: opts.traceCallShards,
+        },
       });
       ctx.sip = sip;
+      srtpSettings.onChange = (current) => sip.callShards?.srtpChanged(current);
       tlsCerts.attach((pair) => sip.transports.setCertificate(pair));
       // Registrar shards report about once a second: ask for fresh counters first.
-      ctx.status.set('sip', async () => { await sip.registrarShards?.refreshStats(); return sip.status(); });
-      ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls }));
+      ctx.status.set('sip', async () => { await Promise.all([sip.registrarShards?.refreshStats(), sip.callShards?.refreshStats()]); return sip.status(); });
+      ctx.status.set('media', () => ({ status: 'running', ...media.totals(), active_calls: sip.b2bua.activeCalls + (sip.callShards?.sum((x) => x.activeCalls) ?? 0) }));
       closers.unshift(() => sip.close());
     }
     // After the media: a gateway stops (leaves its room, closes its file) before rooms close.

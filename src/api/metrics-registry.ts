@@ -13,6 +13,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ApiContext } from './context.ts';
 import type { SipServer } from '../pbx/sip-server.ts';
+import type { CallShardStats } from '../pbx/call-shard-protocol.ts';
 import type { ShardStats } from '../pbx/registrar-shard-protocol.ts';
 
 type Labels = Record<string, string | number>;
@@ -44,15 +45,27 @@ const one = (v: number): Rows => [[{}, v]];
 const byKey = <K>(m: ReadonlyMap<K, number>, label: string, extra: Labels = {}): Rows =>
   [...m].map(([k, v]) => [{ ...extra, [label]: String(k) }, v] as const);
 
-/** A counter of the main thread plus the registrar shards' (their latest report, about a second old). */
-const shardSum = (s: SipServer, f: (x: ShardStats) => number): number => s.registrarShards?.sum(f) ?? 0;
+/** What registrar and call shards both report. */
+type ThreadStats = Pick<ShardStats, 'received' | 'parseErrors' | 'badRequests' | 'dropped' | 'absorbed' | 'serverTransactions' | 'requestsIn' | 'responsesOut' | 'rejected' | 'shedDropped' | 'scannerDrops'>;
+
+/** A counter of the main thread plus the registrar and call shards' (their latest report, about a second old). */
+const shardSum = (s: SipServer, f: (x: ThreadStats) => number): number => (s.registrarShards?.sum(f) ?? 0) + (s.callShards?.sum(f) ?? 0);
 
 /** Counts by key of the main thread plus the registrar shards'. */
-function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: ShardStats) => Array<[K, number]>): ReadonlyMap<K, number> {
-  const stats = s.registrarShards?.stats() ?? [];
+function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: ThreadStats) => Array<[K, number]>): ReadonlyMap<K, number> {
+  const stats: ThreadStats[] = [...(s.registrarShards?.stats() ?? []), ...(s.callShards?.stats() ?? [])];
   if (stats.length === 0) return own;
   const sum = new Map(own);
   for (const x of stats) for (const [k, v] of f(x)) sum.set(k, (sum.get(k) ?? 0) + v);
+  return sum;
+}
+
+/** CDR outcomes of the main thread plus the call shards'. */
+function withCallShards(own: ReadonlyMap<string, number>, s: SipServer): ReadonlyMap<string, number> {
+  const stats = s.callShards?.stats() ?? [];
+  if (stats.length === 0) return own;
+  const sum = new Map(own);
+  for (const x of stats) for (const [k, v] of x.outcomes) sum.set(k, (sum.get(k) ?? 0) + v);
   return sum;
 }
 
@@ -76,7 +89,7 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
     sipRows((s) => one(s.endpoint.transactions.counters.timeouts)));
   gauge(registry, 'strowger_sip_transactions', 'SIP transactions open (lingering ones included: timers J/K/L)', ['kind'],
     sipRows((s) => [[{ kind: 'client' }, s.endpoint.transactions.clientCount], [{ kind: 'server' }, s.endpoint.transactions.serverCount + shardSum(s, (x) => x.serverTransactions)]]));
-  gauge(registry, 'strowger_sip_dialogs', 'SIP dialogs held by calls', [], sipRows((s) => one(s.b2bua.dialogCount)));
+  gauge(registry, 'strowger_sip_dialogs', 'SIP dialogs held by calls', [], sipRows((s) => one(s.b2bua.dialogCount + (s.callShards?.sum((x) => x.dialogs) ?? 0))));
   gauge(registry, 'strowger_sip_registrations', 'Registered contacts', [], sipRows((s) => one(s.location.size)));
   counter(registry, 'strowger_sip_dropped_total', 'SIP messages dropped: unparseable, from banned addresses or scanners and invalid responses (filtered), scanners alone', ['reason'],
     sipRows((s) => [
@@ -100,11 +113,12 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
       return [[{ kind: 'address' }, addresses], [{ kind: 'username' }, list.length - addresses]];
     }));
 
-  gauge(registry, 'strowger_calls_active', 'Calls in progress (ringing or answered)', [], sipRows((s) => one(s.b2bua.activeCalls)));
-  counter(registry, 'strowger_calls_attempted_total', 'Call attempts (INVITEs that reached the B2BUA)', [], sipRows((s) => one(s.b2bua.counters.attempts)));
-  counter(registry, 'strowger_calls_answered_total', 'Calls answered', [], sipRows((s) => one(s.b2bua.counters.answered)));
+  const callSum = (s: SipServer, f: (x: CallShardStats) => number) => s.callShards?.sum(f) ?? 0;
+  gauge(registry, 'strowger_calls_active', 'Calls in progress (ringing or answered)', [], sipRows((s) => one(s.b2bua.activeCalls + callSum(s, (x) => x.activeCalls))));
+  counter(registry, 'strowger_calls_attempted_total', 'Call attempts (INVITEs that reached the B2BUA)', [], sipRows((s) => one(s.b2bua.counters.attempts + callSum(s, (x) => x.counters.attempts))));
+  counter(registry, 'strowger_calls_answered_total', 'Calls answered', [], sipRows((s) => one(s.b2bua.counters.answered + callSum(s, (x) => x.counters.answered))));
   counter(registry, 'strowger_calls_ended_total', 'Calls ended (one per CDR) by disposition and hangup cause; failed calls are those not answered', ['disposition', 'cause'],
-    sipRows((s) => [...s.b2bua.outcomes].map(([k, v]) => {
+    sipRows((s) => [...withCallShards(s.b2bua.outcomes, s)].map(([k, v]) => {
       const [disposition = '', cause = ''] = k.split('/');
       return [{ disposition, cause }, v] as const;
     })));

@@ -22,7 +22,7 @@ import { legFamilies } from './media-family.ts';
 import { CallRecordWriter } from './call-cdr-writer.ts';
 import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
-import type { SipGuard } from './sip-guard.ts';
+import type { GuardDecisions } from './sip-guard.ts';
 import { createCallRouter, type CallOrigin, type CallTarget, type RouteDecision } from './call-router.ts';
 import { RouterCache } from './call-router-cache.ts';
 import { Call, sdpFailure, type CallEnv, type CallSnapshot } from './call.ts';
@@ -50,7 +50,7 @@ export interface B2buaOptions {
   box: SecretBox;
   digest: DigestServer;
   credentials: DeviceCredentialCache;
-  guard: SipGuard;
+  guard: GuardDecisions;
   logger: Logger;
   domain: string;
   advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
@@ -80,6 +80,16 @@ export interface B2buaOptions {
   roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
   /** WebRTC endpoints for browser legs (SIP over WS); none: browsers' SDP is anchored as plain RTP would be. */
   webrtc?: WebRtcFactory;
+  /** A call shard's hand-over of calls it does not carry (`call-shard-handoff.ts`); none: every call is carried here. */
+  handOff?: CallHandOff;
+}
+
+/** Asked at two points of a new INVITE; true: the request went to another thread and is no longer this one's. */
+export interface CallHandOff {
+  /** After the 100, before authentication: what the request alone says (transport, SDP, dialled number, Replaces). */
+  early(r: IncomingRequest, hasCall: (callId: string) => boolean): Promise<boolean>;
+  /** After routing: what the route says (voicemail, rooms, WebRTC targets). */
+  routed(r: IncomingRequest, decision: RouteDecision): boolean;
 }
 
 export type { CallSnapshot };
@@ -225,6 +235,7 @@ export class B2bua {
     if (r.msg.toTag !== null) { await this.inDialog(r, (call, side) => call.inDialogUpdate(side, r)); return; }
     r.reply(100, 'Trying');
     if (this.interceptInvite && await this.interceptInvite(r)) return;
+    if (this.o.handOff && await this.o.handOff.early(r, (id) => this.hasCallId(id))) return;
     const msg = r.msg;
     const ip = r.source.remoteAddress;
     const origin: CallOrigin = {};
@@ -246,8 +257,9 @@ export class B2bua {
     const dialed = uri.scheme === 'tel' ? (uri.opaque ?? uri.host) : (uri.user ?? '');
     const caller = origin.device?.username ?? msg.from.uri.user ?? 'anonymous';
     if (msg.getHeader('replaces') !== null) { await this.onReplaces(r, { name: caller, deviceId: origin.device?.id ?? null }, sessionTimer); return; }
-    this.counters.attempts++;
     const decision = await this.router(dialed, caller, origin);
+    if (this.o.handOff?.routed(r, decision)) return;
+    this.counters.attempts++;
     // Twilio's CallSid is believed only from a trunk's inbound host, never from a device.
     const twilioCallSid = origin.trunk ? twilioCallSidOf(msg) : null;
     const who = {
@@ -488,6 +500,20 @@ export class B2bua {
   /** Resolves once every CDR and journal row queued so far is committed. */
   recordsFlushed(): Promise<void> {
     return this.records.flushed();
+  }
+
+  /** True when a call here has a leg with this Call-ID. */
+  hasCallId(callId: string): boolean {
+    for (const c of this.calls.values()) if (c.aCallId === callId || c.bCallId === callId) return true;
+    return false;
+  }
+
+  /** True while a call or a dialog of the PBX's own (`ownDialogs`) here has this Call-ID. */
+  holdsCallId(callId: string): boolean {
+    if (this.hasCallId(callId)) return true;
+    const prefix = `${callId}\u0000`;
+    for (const key of this.ownDialogs.keys()) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   find(id: string): Call | undefined {

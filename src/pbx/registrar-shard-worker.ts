@@ -8,14 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { openStore } from '../store/database.ts';
 import { createSecretBox } from '../store/secret-box.ts';
-import { SipEndpoint, type EndpointTransports } from '../sip/endpoint.ts';
+import { SipEndpoint } from '../sip/endpoint.ts';
 import { OverloadControl } from '../sip/overload-control.ts';
 import { parseMessage } from '../sip/parse-message.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import type { MessageSource } from '../sip/transport-types.ts';
-import { UdpTransport } from '../sip/transport-udp.ts';
-import { canonicalAddress, familyOf } from '../sip/transport-address.ts';
-import { loadNativeRelay } from '../media/native-relay.ts';
+import { adoptUdp, workerLink } from './shard-link.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService, registrationPolicy } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
@@ -33,32 +31,6 @@ const cfg = workerData as ShardConfig;
 /** What goes to the main thread, one post per turn of the event loop, in the order it happened. */
 const outbox = new MessageBatcher<FromShard>((m) => port.postMessage(m));
 
-const SENT = Promise.resolve();
-
-/**
- * Send-only transports on duplicates of the main thread's UDP sockets (`UdpTransport.adopt`):
- * a reply then costs the main thread nothing. Empty when the native addon (which duplicates
- * descriptors) or the socket handles are unavailable: replies go through the main thread.
- */
-function adoptUdp(log: Logger): UdpTransport[] {
-  if (cfg.udp.length === 0) return [];
-  const { addon, reason } = loadNativeRelay();
-  if (addon === null) { log.info({ reason }, 'registrar shard replies through the main thread'); return []; }
-  const ctx = { limits: { maxDatagramBytes: cfg.maxDatagramBytes }, counters: { messagesIn: 0, messagesOut: 0, datagramsDropped: 0 }, deliver: () => undefined };
-  const out: UdpTransport[] = [];
-  for (const { fd, local } of cfg.udp) {
-    const own = addon.dupFd(fd);
-    const t = own < 0 ? null : UdpTransport.adopt(own, local, ctx);
-    if (t === null) {
-      log.info({ fd, errno: own < 0 ? -own : undefined }, 'registrar shard replies through the main thread');
-      for (const u of out) void u.close();
-      return [];
-    }
-    out.push(t);
-  }
-  return out;
-}
-
 async function start(): Promise<void> {
   const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', registrar_shard: cfg.index } });
   const log = logger.child({ component: 'sip' });
@@ -66,25 +38,11 @@ async function start(): Promise<void> {
   const secret = Buffer.from(cfg.secretKey, 'hex');
   // UDP replies leave on the socket the request came in on; stream replies through the main
   // thread, which owns the connections (a lost message is the transaction layer's to cover).
-  const udp = adoptUdp(log);
-  const link: EndpointTransports = {
-    send: (target, data) => {
-      if (target.protocol === 'udp' && udp.length > 0) {
-        const family = familyOf(canonicalAddress(target.address));
-        const t = udp.find((u) => u.local.family === family && (target.localPort === undefined || u.local.port === target.localPort));
-        if (t !== undefined) {
-          // What the reply follows from (the committed binding) goes to the main thread first:
-          // posted before the datagram leaves, it is ready on the main thread's loop before the
-          // phone's next request can be, so a call routed after the 200 finds the binding.
-          outbox.flush();
-          return t.send(target, data);
-        }
-      }
-      outbox.send({ out: [target, data] });
-      return SENT;
-    },
-    onMessage: () => undefined,
-  };
+  // What a reply follows from (the committed binding) goes to the main thread first: posted
+  // before the datagram leaves, it is ready on the main thread's loop before the phone's next
+  // request can be, so a call routed after the 200 finds the binding.
+  const udp = adoptUdp(cfg.udp, cfg.maxDatagramBytes, log);
+  const link = workerLink(udp, (target, data) => outbox.send({ out: [target, data] }), () => outbox.flush());
   const scanners = new SipGuard({ scannerAgents: cfg.sip.scannerUserAgents });
   const overload = new OverloadControl(cfg.sip.overload);
   const endpoint = new SipEndpoint({

@@ -23,8 +23,6 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { spawnWorker } from '../media/spawn-worker.ts';
-import { forEachMessage, MessageBatcher } from '../media/message-batcher.ts';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
 import { UdpTransport } from '../sip/transport-udp.ts';
 import type { LocationService } from './location-service.ts';
@@ -32,12 +30,9 @@ import type { SipBanChange, SipGuard } from './sip-guard.ts';
 import { logBan } from './device-auth.ts';
 import { NOT_REGISTER, registerShard, UNREAD } from './registrar-shard-route.ts';
 import type { FromShard, ShardConfig, ShardStats, ToShard } from './registrar-shard-protocol.ts';
+import { ShardThreads } from './shard-threads.ts';
 
 const WORKER_ENTRY = new URL('./registrar-shard-worker.ts', import.meta.url);
-const START_TIMEOUT_MS = 30_000;
-const CLOSE_TIMEOUT_MS = 5_000;
-const RESTART_DELAY_MS = 1_000;
-const STATS_TIMEOUT_MS = 1_000;
 
 export interface RegistrarShardsOptions {
   count: number;
@@ -48,44 +43,39 @@ export interface RegistrarShardsOptions {
   logger: Logger;
 }
 
-class Shard {
-  worker!: Worker;
-  stats: ShardStats | undefined;
-  closing = false;
-  /** What goes to the shard, one post per turn of the event loop (to the thread running now, after a restart too). */
-  readonly inbox = new MessageBatcher<ToShard>((m) => this.worker.postMessage(m));
-
-  constructor(readonly index: number) {}
-}
-
 export class RegistrarShards {
-  private readonly shards: Shard[];
+  private threads!: ShardThreads<ShardConfig, ToShard, FromShard, ShardStats>;
   private readonly log: Logger;
 
   private constructor(private readonly opts: RegistrarShardsOptions) {
     this.log = opts.logger.child({ component: 'registrar-shards' });
-    this.shards = Array.from({ length: opts.count }, (_, i) => new Shard(i));
   }
 
   /** Starts the shards and resolves once each has loaded its bindings. */
   static async start(opts: RegistrarShardsOptions): Promise<RegistrarShards> {
     const self = new RegistrarShards(opts);
-    try {
-      await Promise.all(self.shards.map((s) => self.spawn(s)));
-    } catch (err) {
-      await self.close();
-      throw err;
-    }
+    const { config, guard, transports } = opts;
+    const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
+    self.threads = await ShardThreads.start<ShardConfig, ToShard, FromShard, ShardStats>({
+      name: 'registrar shard', threadName: 'registrar', component: 'registrar-shards', entry: WORKER_ENTRY,
+      indexes: Array.from({ length: opts.count }, (_, i) => i),
+      workerData: (index) => ({
+        ...config, index, count: opts.count, locks: guard.list().filter((b) => b.username !== null),
+        udp, maxDatagramBytes: transports.limits.maxDatagramBytes,
+      }),
+      receive: (_, m) => self.receive(m),
+      logger: opts.logger,
+    });
     return self;
   }
 
   get count(): number {
-    return this.shards.length;
+    return this.threads.size;
   }
 
   /** The thread of shard `i` now (it changes when a shard is started again): diagnostics and tests. */
   worker(i: number): Worker | undefined {
-    return this.shards[i]?.worker;
+    return this.threads.worker(i);
   }
 
   /**
@@ -95,112 +85,56 @@ export class RegistrarShards {
   divert(inner: MessageHandler): MessageHandler {
     const { guard } = this.opts;
     return (data, source) => {
-      const shard = registerShard(data, this.shards.length);
+      const shard = registerShard(data, this.count);
       if (shard === NOT_REGISTER || guard.isBanned(source.remoteAddress)) { inner(data, source); return; }
       // Unread: shard 0 parses it and hands it on when another shard owns its AOR.
-      if (shard === UNREAD) this.shards[0]!.inbox.send({ in: [data, source, false] });
-      else this.shards[shard]!.inbox.send({ in: [data, source, true] });
+      if (shard === UNREAD) this.threads.send(0, { in: [data, source, false] });
+      else this.threads.send(shard, { in: [data, source, true] });
     };
   }
 
   /** Cached credentials of `username` (all: `null`) are stale in every shard. */
   invalidate(username: string | null): void {
-    this.toAll({ invalidate: username });
+    this.threads.toAll({ invalidate: username });
   }
 
   deviceDeleted(id: number): void {
-    this.toAll({ deletedDevice: id });
+    this.threads.toAll({ deletedDevice: id });
   }
 
   connectionClosed(id: number): void {
-    this.toAll({ closedConnection: id });
+    this.threads.toAll({ closedConnection: id });
   }
 
   /** Passes on a ban or lift of the main thread's guard. */
   banChanged(change: SipBanChange): void {
-    this.toAll({ ban: change });
+    this.threads.toAll({ ban: change });
   }
 
   /** The latest counters of each shard (about a second old). */
   stats(): ShardStats[] {
-    return this.shards.flatMap((s) => (s.stats === undefined ? [] : [s.stats]));
+    return this.threads.stats();
   }
 
   /** One counter summed over the shards' latest reports (what status and metrics add to the main thread's). */
   sum(counter: (x: ShardStats) => number): number {
-    let n = 0;
-    for (const s of this.shards) if (s.stats !== undefined) n += counter(s.stats);
-    return n;
-  }
-
-  private toAll(m: ToShard): void {
-    for (const s of this.shards) s.inbox.send(m);
+    return this.threads.sum(counter);
   }
 
   /** Asks every shard for fresh counters and resolves when they are in (a shard that does not answer within a second keeps its last report). */
-  async refreshStats(): Promise<ShardStats[]> {
-    await Promise.all(this.shards.map((s) => new Promise<void>((resolve) => {
-      const w = s.worker;
-      const done = () => { clearTimeout(timer); w.off('message', onMessage); resolve(); };
-      const onMessage = (m: FromShard | FromShard[]) => { if (!Array.isArray(m) && m.stats) done(); };
-      const timer = setTimeout(done, STATS_TIMEOUT_MS);
-      w.on('message', onMessage);
-      w.postMessage({ stats: true } satisfies ToShard);
-    })));
-    return this.stats();
+  refreshStats(): Promise<ShardStats[]> {
+    return this.threads.refreshStats();
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.shards.map(async (s) => {
-      s.closing = true;
-      const w = s.worker as Worker | undefined;
-      if (w === undefined) return;
-      const closed = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
-        w.on('message', (m: FromShard | FromShard[]) => { if (!Array.isArray(m) && m.closed) { clearTimeout(timer); resolve(); } });
-        w.once('exit', () => { clearTimeout(timer); resolve(); });
-      });
-      w.postMessage({ close: true } satisfies ToShard);
-      await closed;
-      await w.terminate();
-    }));
-  }
-
-  private spawn(shard: Shard): Promise<void> {
-    const { config, guard, transports } = this.opts;
-    const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
-    const workerData: ShardConfig = {
-      ...config, index: shard.index, count: this.shards.length, locks: guard.list().filter((b) => b.username !== null),
-      udp, maxDatagramBytes: transports.limits.maxDatagramBytes,
-    };
-    const worker = spawnWorker(WORKER_ENTRY, { workerData, name: `strowger-registrar-${shard.index}` });
-    shard.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      let started = false;
-      const timer = setTimeout(() => reject(new Error(`registrar shard ${shard.index} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-      worker.on('message', (data: FromShard | FromShard[]) => forEachMessage(data, (m) => {
-        if (m.ready) { started = true; clearTimeout(timer); resolve(); return; }
-        if (m.failed) { clearTimeout(timer); reject(new Error(`registrar shard ${shard.index} failed to start: ${m.failed}`)); return; }
-        this.receive(shard, m);
-      }));
-      worker.on('error', (err) => this.log.error({ err, shard: shard.index }, 'registrar shard crashed'));
-      worker.on('exit', (code) => {
-        clearTimeout(timer);
-        if (!started) { reject(new Error(`registrar shard ${shard.index} exited with code ${code} while starting`)); return; }
-        if (shard.closing) return;
-        this.log.error({ shard: shard.index, code }, 'registrar shard exited; starting it again');
-        setTimeout(() => {
-          if (!shard.closing) this.spawn(shard).catch((err) => this.log.error({ err, shard: shard.index }, 'registrar shard did not start again'));
-        }, RESTART_DELAY_MS).unref();
-      });
-    });
+  close(): Promise<void> {
+    return this.threads?.close() ?? Promise.resolve();
   }
 
   /**
    * One item from a shard, in the order the shard made them: an AOR's new bindings come before
    * the 200 that announces them (a phone that got its 200 may place a call at once).
    */
-  private receive(shard: Shard, m: FromShard): void {
+  private receive(m: FromShard): void {
     const { transports, location, guard } = this.opts;
     if (m.aor) location.applyRemote(...m.aor);
     else if (m.out) void transports.send(m.out[0], Buffer.from(m.out[1].buffer, m.out[1].byteOffset, m.out[1].byteLength)).catch(() => {});
@@ -212,7 +146,6 @@ export class RegistrarShards {
         if (ban !== null) logBan(this.log, ban);
       }
     } else if (m.pin !== undefined) transports.setIdleExempt(m.pin, true);
-    else if (m.reroute) this.shards[m.reroute[2]]?.inbox.send({ in: [m.reroute[0], m.reroute[1], true] });
-    else if (m.stats) shard.stats = m.stats;
+    else if (m.reroute) this.threads.send(m.reroute[2], { in: [m.reroute[0], m.reroute[1], true] });
   }
 }

@@ -18,6 +18,10 @@ import { LocationService, registrationPolicy } from './location-service.ts';
 import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
 import { RegistrarShards } from './registrar-shards.ts';
+import { CallShards } from './call-shards.ts';
+import { CallDirectory } from './call-directory.ts';
+import { setShardIdentity } from '../sip/shard-identity.ts';
+import type { MediaEngineOptions } from '../media/media-engine-types.ts';
 import type { ShardConfig } from './registrar-shard-protocol.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
@@ -68,6 +72,8 @@ export interface SipServerDeps {
   srtpSettings?: import('./call.ts').CallEnv['srtpSettings'];
   /** WebRTC endpoints for browser legs (SIP over WS/WSS): anchored media. */
   webrtc?: import('../media/webrtc/index.ts').WebRtcFactory;
+  /** Call shards (STROWGER_SIP_CALL_THREADS): the media engine options of shard i (its slice of the RTP ports); trace: the acceptance test's record. */
+  callShards?: { media(index: number): MediaEngineOptions; trace?: boolean; srtp(): import('./srtp-settings.ts').SrtpSettings; rooms?: import('../rooms/room-dial-plan.ts').RoomDialPlan; dataDir: string; roomPrefix?: string; roomIvrNumber?: string };
 }
 
 export interface SipServer {
@@ -85,6 +91,10 @@ export interface SipServer {
   mwi: MwiService;
   /** Worker threads answering REGISTERs (STROWGER_SIP_REGISTRAR_THREADS); none when 0. */
   registrarShards: RegistrarShards | undefined;
+  /** Worker threads carrying calls (STROWGER_SIP_CALL_THREADS); none when 0. */
+  callShards: CallShards | undefined;
+  /** Every thread's calls, for the API. */
+  calls: CallDirectory;
   /** Bound ports by protocol (first listener of each). */
   ports: Partial<Record<TransportProtocol, number>>;
   advertise(protocol: TransportProtocol, family?: 4 | 6): { host: string; port: number };
@@ -107,17 +117,60 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
 }
 
-/** The main thread's endpoint and transaction counters plus what the shards counted of the same. */
-function withShardCounters<T extends { received: number; parseErrors: number; badRequests: number; dropped: number; absorbed: number }>(own: T, shards: RegistrarShards | undefined): T {
-  if (shards === undefined) return own;
-  return {
-    ...own,
-    received: own.received + shards.sum((x) => x.received),
-    parseErrors: own.parseErrors + shards.sum((x) => x.parseErrors),
-    badRequests: own.badRequests + shards.sum((x) => x.badRequests),
-    dropped: own.dropped + shards.sum((x) => x.dropped),
-    absorbed: own.absorbed + shards.sum((x) => x.absorbed),
-  };
+type EndpointSums = { received: number; parseErrors: number; badRequests: number; dropped: number; absorbed: number };
+
+/** The main thread's endpoint and transaction counters plus what the shards of each kind counted of the same. */
+function withShardCounters<T extends EndpointSums>(own: T, ...sets: Array<{ sum(counter: (x: EndpointSums) => number): number } | undefined>): T {
+  const out = { ...own };
+  for (const shards of sets) {
+    if (shards === undefined) continue;
+    out.received += shards.sum((x) => x.received);
+    out.parseErrors += shards.sum((x) => x.parseErrors);
+    out.badRequests += shards.sum((x) => x.badRequests);
+    out.dropped += shards.sum((x) => x.dropped);
+    out.absorbed += shards.sum((x) => x.absorbed);
+  }
+  return out;
+}
+
+/**
+ * The call shards `STROWGER_SIP_CALL_THREADS` asks for, diverting calls' messages from the
+ * endpoint already reading `transports`; none for 0 or an in-memory SQLite database (another
+ * connection would see another, empty database). The main thread becomes shard 0.
+ */
+async function startCallShards(
+  deps: SipServerDeps,
+  main: { transports: TransportLayer; location: LocationService; guard: SipGuard; logger: Logger; advertise: SipServer['advertise'] },
+  endpoint: { server: string; supported: string[] },
+): Promise<CallShards | undefined> {
+  const threads = deps.sip.callThreads;
+  const shardDeps = deps.callShards;
+  if (threads === 0 || deps.store === undefined || shardDeps === undefined) return undefined;
+  if (/^sqlite:(\/\/)?:memory:$/.test(deps.store.url)) {
+    main.logger.warn('STROWGER_SIP_CALL_THREADS ignored: an in-memory database cannot be shared with worker threads');
+    return undefined;
+  }
+  const { sip } = deps;
+  const advertise: Array<[string, 4 | 6, string, number]> = [];
+  for (const t of main.transports.transports) for (const f of [4, 6] as const) {
+    const a = main.advertise(t.protocol, f);
+    advertise.push([t.protocol, f, a.host, a.port]);
+  }
+  setShardIdentity(0, threads + 1);
+  const shards = await CallShards.start({
+    threads, transports: main.transports, location: main.location, guard: main.guard, events: deps.events, logger: main.logger,
+    media: shardDeps.media,
+    config: {
+      databaseUrl: deps.store.url, dbSchema: deps.store.schema, writeLock: deps.store.writeLock, secretKey: deps.secretKey.toString('hex'),
+      domain: deps.domain, dataDir: shardDeps.dataDir, logLevel: deps.store.logLevel, endpoint, advertise,
+      sip: { digestAlgorithms: sip.digestAlgorithms, scannerUserAgents: sip.scannerUserAgents, overload: sip.overload, minSessionExpires: sip.minSessionExpires, srtpInsecureSignalling: sip.srtpInsecureSignalling, dnsServers: sip.dnsServers },
+      calls: deps.calls, voicemailNumber: deps.voicemailNumber, roomPrefix: shardDeps.roomPrefix, roomIvrNumber: shardDeps.roomIvrNumber,
+      trace: shardDeps.trace === true, srtp: shardDeps.srtp(), rooms: shardDeps.rooms?.registered() ?? [],
+    },
+  }).catch((err) => { setShardIdentity(0, 1); throw err; });
+  main.transports.onMessage = shards.divert(main.transports.onMessage);
+  if (shardDeps.rooms) shardDeps.rooms.onChange = () => shards.roomsChanged(shardDeps.rooms!.registered());
+  return shards;
 }
 
 /**
@@ -146,7 +199,6 @@ async function startRegistrarShards(
     },
   });
   main.transports.onMessage = shards.divert(main.transports.onMessage);
-  main.guard.onChange = (change) => shards.banChanged(change);
   return shards;
 }
 
@@ -222,14 +274,21 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   const location = new LocationService(deps.db, { policy: registrationPolicy(sip) });
   const loaded = await location.load();
   const shards = await startRegistrarShards(deps, { transports, location, guard, logger }, identity);
+  const callShards = await startCallShards(deps, { transports, location, guard, logger, advertise }, identity);
+  guard.onChange = (change) => {
+    shards?.banChanged(change);
+    callShards?.banChanged(change);
+  };
   transports.onConnectionClosed = (id) => {
     location.connectionClosed(id);
     shards?.connectionClosed(id);
+    callShards?.connectionClosed(id);
   };
   const credentials = new DeviceCredentialCache(deps.db, deps.box);
   const invalidate = (username?: string) => {
     credentials.invalidate(username);
     shards?.invalidate(username ?? null);
+    callShards?.invalidate(username ?? null);
   };
   const onDeviceChanged = (e: DeviceChanged) => {
     invalidate(e.username);
@@ -266,6 +325,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     webrtc: deps.webrtc,
   });
   if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
+  if (callShards) callShards.holds = (callId) => b2bua.holdsCallId(callId);
+  const calls = new CallDirectory(b2bua, callShards);
   const originator = new Originator({
     endpoint, media, dialing: b2bua.dialing(), db: deps.db, logger, domain: deps.domain, advertise,
     ringTimeoutMs: deps.calls.ringTimeoutMs, maxCallMs: deps.calls.maxCallMs, timers: realTimers,
@@ -284,7 +345,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
 
   return {
     endpoint, transports, location, guard, overload, credentials, ports, advertise, media, b2bua, originator, mwi,
-    registrarShards: shards,
+    registrarShards: shards, callShards, calls,
     status: () => ({
       status: 'running',
       domain: deps.domain,
@@ -295,9 +356,16 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       banned_ips: guard.bannedIps().length,
       locked_usernames: guard.lockedUsers(),
       scanner_drops: guard.scannerDrops + (shards?.sum((x) => x.scannerDrops) ?? 0),
-      counters: withShardCounters({ ...endpoint.counters, ...endpoint.transactions.counters }, shards),
-      calls: b2bua.status(),
+      counters: withShardCounters({ ...endpoint.counters, ...endpoint.transactions.counters }, shards, callShards),
+      calls: callShards === undefined ? b2bua.status() : {
+        active_calls: b2bua.activeCalls + callShards.sum((x) => x.activeCalls),
+        attempts: b2bua.counters.attempts + callShards.sum((x) => x.counters.attempts),
+        answered: b2bua.counters.answered + callShards.sum((x) => x.counters.answered),
+        rejected: b2bua.counters.rejected + callShards.sum((x) => x.counters.rejected),
+        ended: b2bua.counters.ended + callShards.sum((x) => x.counters.ended),
+      },
       mwi_subscriptions: mwi.subscriptions.size,
+      ...(callShards === undefined ? {} : { call_shards: callShards.stats().map((x) => ({ active_calls: x.activeCalls, attempts: x.counters.attempts, handed_off: x.handedOff, utilization: x.utilization, lag_ms: x.lagMs })) }),
       ...(shards === undefined ? {} : { registrar_shards: shards.stats().map((x) => ({ received: x.received, bindings: x.bindings, utilization: x.utilization, lag_ms: x.lagMs, shed_share: x.shedShare, rejected: x.rejected, dropped: x.shedDropped })) }),
       overload: { shed_share: overload.shedShare, utilization: overload.last.utilization, lag_ms: overload.last.lagMs, rejected: overload.counters.rejected, dropped: overload.counters.dropped, waiting_invites: endpoint.inviteWait.waiting, pending_cap: overload.pendingCap, cap_shedding: overload.capShedding },
     }),
@@ -307,6 +375,8 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
       deps.events.off('system.restored', onRestored);
       stopSampler();
       await shards?.close();
+      await callShards?.close();
+      if (callShards) setShardIdentity(0, 1);
       await originator.close();
       await b2bua.close();
       mwi.close();

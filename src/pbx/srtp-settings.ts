@@ -19,6 +19,8 @@ export interface SrtpSettings {
 
 export class SrtpSettingsService {
   current: SrtpSettings;
+  /** Told after each update (call shards keep a copy: `call-shards.ts`). */
+  onChange: ((current: SrtpSettings) => void) | undefined;
 
   constructor(private readonly db: Db, private readonly box: SecretBox, allowInsecureSignalling: boolean) {
     this.current = { defaultPolicy: 'off', suites: [...SRTP_SUITE_PREFERENCE], allowInsecureSignalling };
@@ -38,6 +40,7 @@ export class SrtpSettingsService {
     const next = { ...this.current, ...patch };
     await saveSrtpSettingsJson(this.db, this.box, JSON.stringify(next));
     this.current = next;
+    this.onChange?.(next);
     return next;
   }
 }

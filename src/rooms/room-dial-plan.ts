@@ -35,6 +35,8 @@ const USER_PART = /^[A-Za-z0-9_.!~*'()&=+$,;?/%-]{1,64}$/;
 
 export class RoomDialPlan {
   private readonly entries = new Map<string, RoomDialTarget>();
+  /** Told after each change of the registered entries (call shards keep a copy: `pbx/call-shards.ts`). */
+  onChange: (() => void) | undefined;
 
   constructor(private readonly options: RoomDialPlanOptions = {}) {}
 
@@ -55,7 +57,9 @@ export class RoomDialPlan {
 
   /** Forgets a registered user part; false when it was not registered. The prefix and IVR number stay. */
   unregister(userPart: string): boolean {
-    return this.entries.delete(userPart);
+    const gone = this.entries.delete(userPart);
+    if (gone) this.onChange?.();
+    return gone;
   }
 
   /** The registered entries, for the API and logs. */
@@ -81,6 +85,7 @@ export class RoomDialPlan {
     const existing = this.entries.get(userPart);
     if (existing !== undefined) return JSON.stringify(existing) === JSON.stringify(target);
     this.entries.set(userPart, target);
+    this.onChange?.();
     return true;
   }
 }

@@ -2,6 +2,7 @@
  * Building requests (RFC 3261 §8.1.1) and responses (§8.2.6) from scratch or from a request.
  */
 import { randomBase64url, randomHex } from './random-pool.ts';
+import { branchPrefix, ownsCallId } from './shard-identity.ts';
 import type { SipReplyHeaders } from './errors.ts';
 import { formatNameAddr } from './header-name-addr.ts';
 import type { NameAddr } from './header-name-addr.ts';
@@ -129,13 +130,19 @@ export function randomTag(): string {
 
 /** A new RFC 3261 branch: magic cookie + randomness (§8.1.1.7). */
 export function randomBranch(): string {
-  return `z9hG4bK${randomBase64url(9)}`;
+  return branchPrefix() + randomBase64url(9);
 }
 
-/** A new Call-ID (§8.1.1.4), optionally `@host`. */
+/**
+ * A new Call-ID (§8.1.1.4), optionally `@host`. With call shards, one that hashes to this
+ * thread's shard (`shard-identity.ts`): drawn again until it does, N draws on average.
+ */
 export function randomCallId(host?: string): string {
-  const id = randomHex(12);
-  return host === undefined ? id : `${id}@${host}`;
+  for (;;) {
+    const id = randomHex(12);
+    const full = host === undefined ? id : `${id}@${host}`;
+    if (ownsCallId(full)) return full;
+  }
 }
 
 class HeaderBuilder {

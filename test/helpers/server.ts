@@ -4,7 +4,7 @@
  */
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 import { getFreePort } from './sipp.ts';
 
@@ -31,7 +31,7 @@ export interface TestServer {
 // (README, STROWGER_OPUS_WARMUP) unless a run asks for it; workers read it from the environment.
 process.env.STROWGER_OPUS_WARMUP ??= '0';
 
-export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', env: Record<string, string> = {}, opts: Pick<StartOptions, 'traceCallShards'> = {}): Promise<TestServer> {
   const db = await createTestDatabase(engine);
   const sipPort = env.STROWGER_SIP_PORT ? Number(env.STROWGER_SIP_PORT) : await getFreePort('udp+tcp');
   const config = loadConfig({
@@ -59,7 +59,7 @@ export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', 
     ...(process.env.TEST_REGISTRAR_THREADS ? { STROWGER_SIP_REGISTRAR_THREADS: process.env.TEST_REGISTRAR_THREADS } : {}),
     ...env,
   });
-  const start = () => startServer(config, { dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
+  const start = () => startServer(config, { ...opts, dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
   let server = await start();
   let baseUrl = `http://127.0.0.1:${server.httpPort}`;
   const request: TestServer['request'] = async (method, path, opts = {}) => {

@@ -85,13 +85,13 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   const tags = ['calls'];
   const engine = () => {
     if (!ctx.sip) throw new ApiError('service_unavailable', 'The SIP server is not running');
-    return ctx.sip.b2bua;
+    return ctx.sip.calls;
   };
 
   app.get('/calls', {
     schema: { tags, summary: 'Active calls (any logged-in user)', querystring: PaginationQuery, response: { 200: ListOf(ActiveCall), ...errorResponses(400, 401, 503) } },
   }, async (req) => {
-    const all = engine().listCalls();
+    const all = await engine().listCalls();
     const slice = all.slice(req.query.offset, req.query.offset + req.query.limit);
     return page(slice.map((c) => shape(c)), all.length, req.query);
   });
@@ -109,7 +109,7 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     config: { auth: 'admin' },
     schema: { tags, summary: 'Hang up a call (BYE to both legs, or CANCEL while ringing); the CDR says hangup_by api (admin)', params: CallParams, response: { 200: Ok, ...errorResponses(401, 403, 404, 503) } },
   }, async (req) => {
-    if (!engine().hangupCall(req.params.callID)) throw notFound('Call');
+    if (!(await engine().hangupCall(req.params.callID))) throw notFound('Call');
     return { success: true };
   });
 
@@ -153,9 +153,8 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
   }, async (req) => {
     const user = transferTargetUser(req.body.target);
     if (!user) throw badRequest('target must be a number, a username or a sip:/tel: URI', [{ field: 'target', message: 'not a dialable number or URI' }]);
-    const pending = engine().transferCall(req.params.callID, user, req.body.type ?? 'blind');
-    if (!pending) throw notFound('Call');
-    const r = await pending;
+    const r = await engine().transferCall(req.params.callID, user, req.body.type ?? 'blind');
+    if (!r) throw notFound('Call');
     if ('refused' in r) throw conflict(r.refused === 'pending' ? 'A transfer of this call is already pending' : 'The call is not answered (or has ended)');
     if (!r.ok) {
       const details = { sip_status: r.status, reason: r.reason };
@@ -170,7 +169,7 @@ export async function callsRoutes(base: FastifyInstance, { ctx }: { ctx: ApiCont
     config: { auth: 'admin' },
     schema: { tags, params: CallParams, summary: 'Cancel a pending transfer (CANCEL to the ringing target; the call goes on) (admin)', response: { 200: Ok, ...errorResponses(401, 403, 404, 409, 503) } },
   }, async (req) => {
-    const r = engine().cancelTransfer(req.params.callID);
+    const r = await engine().cancelTransfer(req.params.callID);
     if (r === 'unknown') throw notFound('Call');
     if (r === 'none') throw conflict('No transfer of this call is pending');
     return { success: true };

@@ -3,7 +3,8 @@
  * of each leg (from its snapshot's peer) and its SRTP as the relay runs it (from the leg's
  * media counters), or as a WebRTC endpoint's DTLS-SRTP session runs it — what is on the wire, not what is configured.
  */
-import type { B2bua, LegMediaView } from '../../pbx/b2bua.ts';
+import type { LegMediaView } from '../../pbx/b2bua.ts';
+import type { CallDirectory } from '../../pbx/call-directory.ts';
 
 export interface LegEncryption {
   callId: string;
@@ -22,8 +23,8 @@ export interface LegEncryption {
   mediaLegId: number;
 }
 
-export async function encryptedLegs(b2bua: Pick<B2bua, 'listCalls' | 'describeCall'>): Promise<{ active: number; legs: LegEncryption[] }> {
-  const calls = b2bua.listCalls();
+export async function encryptedLegs(b2bua: Pick<CallDirectory, 'listCalls' | 'describeCall'>): Promise<{ active: number; legs: LegEncryption[] }> {
+  const calls = await b2bua.listCalls();
   const views = await Promise.all(calls.map((c) => b2bua.describeCall(c.id, { media: true })));
   const legs: LegEncryption[] = [];
   for (const v of views) {

@@ -60,7 +60,7 @@ export async function encryptionRoutes(base: FastifyInstance, { ctx }: { ctx: Ap
     const srtp = ctx.srtp?.current;
     const zrtp = ctx.zrtp?.status();
     const zrtpByLeg = new Map((zrtp?.sessions ?? []).map((s) => [s.legId, s.state]));
-    const { active, legs } = await encryptedLegs(sip.b2bua);
+    const { active, legs } = await encryptedLegs(sip.calls);
     const byCall = new Map<string, ReturnType<typeof legView>[]>();
     for (const l of legs) byCall.set(l.callId, [...(byCall.get(l.callId) ?? []), legView(l, zrtpByLeg.get(l.mediaLegId) ?? null)]);
     const list = [...byCall].map(([callId, views]) => ({

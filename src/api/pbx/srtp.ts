@@ -59,7 +59,7 @@ export async function srtpRoutes(base: FastifyInstance, { ctx }: { ctx: ApiConte
     const sip = ctx.sip;
     if (!sip) throw new ApiError('service_unavailable', 'The SIP server is not running');
     const s = settings();
-    const { active, legs } = await encryptedLegs(sip.b2bua);
+    const { active, legs } = await encryptedLegs(sip.calls);
     const srtpLegs = legs.flatMap((l) => (l.srtp ? [{ call_id: l.callId, leg: l.side, suite: l.srtp.suite, auth_failures: l.srtp.authFailures, replays: l.srtp.replays, unprotected: l.srtp.unprotected, protected: l.srtp.protected }] : []));
     return {
       devices: await countDevicesBySrtp(ctx.store.db),
