@@ -57,6 +57,8 @@ export async function startTestServer(engine: 'sqlite' | 'postgres' = 'sqlite', 
     STROWGER_SIP_OVERLOAD_RETRANSMITTED: '0',
     // TEST_REGISTRAR_THREADS=n runs any test file with REGISTERs answered by n worker threads.
     ...(process.env.TEST_REGISTRAR_THREADS ? { STROWGER_SIP_REGISTRAR_THREADS: process.env.TEST_REGISTRAR_THREADS } : {}),
+    // TEST_CALL_THREADS=n: the same with calls carried by n call shards beside the main thread.
+    ...(process.env.TEST_CALL_THREADS ? { STROWGER_SIP_CALL_THREADS: process.env.TEST_CALL_THREADS } : {}),
     ...env,
   });
   const start = () => startServer(config, { ...opts, dbSchema: db.schema, logger: pino({ level: config.logLevel }) });
