@@ -6,9 +6,10 @@
 import type { B2bua, CallSnapshot, CallView } from './b2bua.ts';
 import type { CallShards } from './call-shards.ts';
 import { HoldError, type HoldParty } from './call-hold.ts';
-import type { RingResult, TransferRefusal, TransferType } from './call-transfer.ts';
+import type { TransferRefusal, TransferType } from './call-transfer.ts';
 
-type TransferOutcome = RingResult | { refused: TransferRefusal };
+/** How an API transfer ended: connected, failed with the target's status, or refused. */
+type TransferOutcome = { ok: true } | { ok: false; status: number; reason: string } | { refused: TransferRefusal };
 
 /** The shard's error as the API expects it: a HoldError stays one (409/502/503 mapping). */
 function rethrow(err: unknown): never {

@@ -107,14 +107,19 @@ async function start(): Promise<void> {
       case 'describe': return b2bua.describeCall(op.id, { media: op.media });
       case 'hangup': return b2bua.hangupCall(op.id);
       case 'hold': return b2bua.holdCall(op.id, op.hold, op.party);
-      case 'transfer': return b2bua.transferCall(op.id, op.target, op.type) ?? null;
+      case 'transfer': {
+        // The answered leg itself stays here: the API needs the outcome only.
+        const r = await b2bua.transferCall(op.id, op.target, op.type);
+        return r === undefined ? null : 'ok' in r && r.ok ? { ok: true } : r;
+      }
       case 'cancelTransfer': return b2bua.cancelTransfer(op.id);
       case 'trace': return [...traced];
     }
   };
   const answer = (id: number, op: CallApiOp) => {
-    api(op).then(
-      (result) => outbox.send({ api: [id, result ?? null] }),
+    // Checked here: an answer that cannot cross threads would fail the whole batched post.
+    api(op).then((result) => structuredClone(result ?? null)).then(
+      (result) => outbox.send({ api: [id, result] }),
       (err: unknown) => {
         const e = err as Error & { code?: string; status?: number };
         outbox.send({ api: [id, null, { name: err instanceof HoldError ? 'HoldError' : e.name, message: e.message, code: e.code, status: e.status }] });
