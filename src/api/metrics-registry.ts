@@ -88,7 +88,7 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
   counter(registry, 'strowger_sip_transaction_timeouts_total', 'SIP client transactions that timed out (timer B/F)', [],
     sipRows((s) => one(s.endpoint.transactions.counters.timeouts)));
   gauge(registry, 'strowger_sip_transactions', 'SIP transactions open (lingering ones included: timers J/K/L)', ['kind'],
-    sipRows((s) => [[{ kind: 'client' }, s.endpoint.transactions.clientCount], [{ kind: 'server' }, s.endpoint.transactions.serverCount + shardSum(s, (x) => x.serverTransactions)]]));
+    sipRows((s) => [[{ kind: 'client' }, s.endpoint.transactions.clientCount + (s.callShards?.sum((x) => x.clientTransactions) ?? 0)], [{ kind: 'server' }, s.endpoint.transactions.serverCount + shardSum(s, (x) => x.serverTransactions)]]));
   gauge(registry, 'strowger_sip_dialogs', 'SIP dialogs held by calls', [], sipRows((s) => one(s.b2bua.dialogCount + (s.callShards?.sum((x) => x.dialogs) ?? 0))));
   gauge(registry, 'strowger_sip_registrations', 'Registered contacts', [], sipRows((s) => one(s.location.size)));
   counter(registry, 'strowger_sip_dropped_total', 'SIP messages dropped: unparseable, from banned addresses or scanners and invalid responses (filtered), scanners alone', ['reason'],

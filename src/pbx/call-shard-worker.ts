@@ -88,6 +88,7 @@ async function start(): Promise<void> {
     ringTimeoutMs: cfg.calls.ringTimeoutMs, maxCallMs: cfg.calls.maxCallMs, events,
     minSessionExpires: cfg.sip.minSessionExpires, srtpInsecureSignalling: cfg.sip.srtpInsecureSignalling,
     srtpSettings: () => srtp,
+    // Only `currentMohFile` is used here: uploads (what the limits bound) go through the main thread's API.
     moh: new MohService({ db: store.db, box, dataDir: cfg.dataDir, limits: { maxBytes: 0, maxSeconds: 0 }, logger }),
     locator: new SipLocator({ dns: new CachingDnsClient({ servers: cfg.sip.dnsServers }) }),
     voicemailNumber: cfg.voicemailNumber,
