@@ -156,6 +156,9 @@ async function startCallShards(
     const a = main.advertise(t.protocol, f);
     advertise.push([t.protocol, f, a.host, a.port]);
   }
+  // The default music on hold is synthesized on first use: done once here, not by every thread
+  // at its first hold at once (seen: a half-second stall answering the first calls' re-INVITEs).
+  await deps.moh?.currentMohFile().catch((err) => main.logger.warn({ err }, 'music on hold not prepared'));
   setShardIdentity(0, threads + 1);
   const shards = await CallShards.start({
     threads, transports: main.transports, location: main.location, guard: main.guard, events: deps.events, logger: main.logger,
