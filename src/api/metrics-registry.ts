@@ -14,7 +14,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ApiContext } from './context.ts';
 import type { SipServer } from '../pbx/sip-server.ts';
 import type { CallShardStats } from '../pbx/call-shard-protocol.ts';
-import type { ShardStats } from '../pbx/registrar-shard-protocol.ts';
+import type { SipWorkerStats } from '../pbx/sip-worker-protocol.ts';
 
 type Labels = Record<string, string | number>;
 type Rows = Iterable<readonly [Labels, number]>;
@@ -45,15 +45,12 @@ const one = (v: number): Rows => [[{}, v]];
 const byKey = <K>(m: ReadonlyMap<K, number>, label: string, extra: Labels = {}): Rows =>
   [...m].map(([k, v]) => [{ ...extra, [label]: String(k) }, v] as const);
 
-/** What registrar and call shards both report. */
-type ThreadStats = Pick<ShardStats, 'received' | 'parseErrors' | 'badRequests' | 'dropped' | 'absorbed' | 'serverTransactions' | 'requestsIn' | 'responsesOut' | 'rejected' | 'shedDropped' | 'scannerDrops'>;
-
 /** A counter of the main thread plus the registrar and call shards' (their latest report, about a second old). */
-const shardSum = (s: SipServer, f: (x: ThreadStats) => number): number => (s.registrarShards?.sum(f) ?? 0) + (s.callShards?.sum(f) ?? 0);
+const shardSum = (s: SipServer, f: (x: SipWorkerStats) => number): number => (s.registrarShards?.sum(f) ?? 0) + (s.callShards?.sum(f) ?? 0);
 
 /** Counts by key of the main thread plus the registrar shards'. */
-function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: ThreadStats) => Array<[K, number]>): ReadonlyMap<K, number> {
-  const stats: ThreadStats[] = [...(s.registrarShards?.stats() ?? []), ...(s.callShards?.stats() ?? [])];
+function withShards<K>(own: ReadonlyMap<K, number>, s: SipServer, f: (x: SipWorkerStats) => Array<[K, number]>): ReadonlyMap<K, number> {
+  const stats: SipWorkerStats[] = [...(s.registrarShards?.stats() ?? []), ...(s.callShards?.stats() ?? [])];
   if (stats.length === 0) return own;
   const sum = new Map(own);
   for (const x of stats) for (const [k, v] of f(x)) sum.set(k, (sum.get(k) ?? 0) + v);

@@ -3,32 +3,19 @@
  * `call-shard-worker.ts`), one item each, coalesced per turn of the sender's event loop into
  * one post (`MessageBatcher`), in order.
  */
-import type { LocalEndpoint, MessageSource, SendTarget } from '../sip/transport-types.ts';
+import type { MessageSource } from '../sip/transport-types.ts';
 import type { Binding } from './registrar-bindings.ts';
-import type { SipBan, SipBanChange } from './sip-guard.ts';
 import type { SipConfig } from '../config.ts';
+import type { SipWorkerConfig, SipWorkerFrom, SipWorkerStats, SipWorkerTo } from './sip-worker-protocol.ts';
 import type { MediaEngineOptions } from '../media/media-engine-types.ts';
 import type { SrtpSettings } from './srtp-settings.ts';
 import type { RoomDialTarget } from '../rooms/room-dial-plan.ts';
 
-/** What a call shard is started with. */
-export interface CallShardConfig {
-  /** This shard's number: 1..count-1 (0 is the main thread). */
-  index: number;
-  /** Threads that own calls, the main thread included. */
-  count: number;
-  databaseUrl: string;
-  dbSchema: string | undefined;
-  writeLock: SharedArrayBuffer | undefined;
-  /** Hex: the server's secret key (digest nonces, the secret box). */
-  secretKey: string;
-  domain: string;
+/** What a call shard is started with (`index` 1..count-1: 0 is the main thread; `count` counts the main thread). */
+export interface CallShardConfig extends SipWorkerConfig {
   dataDir: string;
-  logLevel: string;
   sip: Pick<SipConfig, 'digestAlgorithms' | 'scannerUserAgents' | 'overload' | 'minSessionExpires' | 'srtpInsecureSignalling' | 'dnsServers'>;
   calls: { ringTimeoutMs: number; maxCallMs: number };
-  /** The main thread endpoint's Server header and option tags. */
-  endpoint: { server: string; supported: string[] };
   /** Our address per protocol and family, as the main thread advertises it (Via, Contact). */
   advertise: Array<[protocol: string, family: 4 | 6, host: string, port: number]>;
   /** This shard's own media engine: a slice of the RTP port range, one relay worker. */
@@ -37,9 +24,6 @@ export interface CallShardConfig {
   voicemailNumber: string | undefined;
   roomPrefix: string | undefined;
   roomIvrNumber: string | undefined;
-  locks: SipBan[];
-  udp: Array<{ fd: number; local: LocalEndpoint }>;
-  maxDatagramBytes: number;
   /** Record every Call-ID this shard handled (the acceptance test's trace); off in production. */
   trace: boolean;
   srtp: SrtpSettings;
@@ -58,53 +42,30 @@ export type CallApiOp =
   | { op: 'cancelTransfer'; id: string }
   | { op: 'trace' };
 
-export interface ToCallShard {
+export interface ToCallShard extends SipWorkerTo {
   in?: [data: Uint8Array, source: MessageSource];
   /** An AOR's bindings as the main thread holds them now. */
   aor?: [aor: string, bindings: Binding[]];
-  invalidate?: string | null;
-  closedConnection?: number;
-  ban?: SipBanChange;
   /** A bus event the shard's caches listen to (routes, trunks, DIDs, blocklist, DND, restore), with its arguments. */
   event?: [name: string, args: unknown[]];
   /** The SRTP settings after a change through the API. */
   srtp?: SrtpSettings;
   rooms?: RoomEntries;
   api?: [id: number, op: CallApiOp];
-  stats?: true;
-  close?: true;
 }
 
-export interface CallShardStats {
-  received: number;
-  parseErrors: number;
-  badRequests: number;
-  dropped: number;
-  absorbed: number;
-  serverTransactions: number;
+export interface CallShardStats extends SipWorkerStats {
   clientTransactions: number;
   activeCalls: number;
   dialogs: number;
   counters: { attempts: number; answered: number; rejected: number; ended: number };
   outcomes: Array<[string, number]>;
   handedOff: number;
-  requestsIn: Array<[string, number]>;
-  responsesOut: Array<[number, number]>;
-  rejected: number;
-  shedDropped: number;
-  scannerDrops: number;
-  utilization: number;
-  lagMs: number;
 }
 
-export interface FromCallShard {
+export interface FromCallShard extends SipWorkerFrom<CallShardStats> {
   ready?: true;
-  failed?: string;
-  closed?: true;
-  out?: [target: SendTarget, data: Uint8Array];
-  auth?: [ok: boolean, ip: string, username: string | null];
   /** A call this shard does not carry (voicemail, rooms, WebRTC, ZRTP, an app number, another shard's Replaces): its INVITE, for `owner`. */
   handoff?: [data: Uint8Array, source: MessageSource, owner: number];
   api?: [id: number, result: unknown, error?: { name: string; message: string; code?: string; status?: number }];
-  stats?: CallShardStats;
 }

@@ -9,11 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
-import pino from 'pino';
-import { openStore } from '../store/database.ts';
 import { createSecretBox } from '../store/secret-box.ts';
-import { SipEndpoint } from '../sip/endpoint.ts';
-import { OverloadControl } from '../sip/overload-control.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import { setShardIdentity } from '../sip/shard-identity.ts';
 import type { MessageSource, TransportProtocol } from '../sip/transport-types.ts';
@@ -24,13 +20,12 @@ import { forEachMessage, MessageBatcher } from '../media/message-batcher.ts';
 import { RoomDialPlan } from '../rooms/room-dial-plan.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService } from './location-service.ts';
-import { SipGuard } from './sip-guard.ts';
-import { startEndpointOverload } from './endpoint-overload.ts';
 import { ShardGuard } from './registrar-shard-guard.ts';
 import { MohService } from './moh.ts';
 import { B2bua } from './b2bua.ts';
 import { HoldError } from './call-hold.ts';
-import { adoptUdp, workerLink } from './shard-link.ts';
+import { workerLink } from './shard-link.ts';
+import { openSipWorker, workerEndpoint } from './sip-worker-start.ts';
 import { createCallHandOff } from './call-shard-handoff.ts';
 import { callIdOf } from './call-shard-route.ts';
 import type { CallApiOp, CallShardConfig, CallShardStats, FromCallShard, RoomEntries, ToCallShard } from './call-shard-protocol.ts';
@@ -43,26 +38,15 @@ setShardIdentity(cfg.index, cfg.count);
 const outbox = new MessageBatcher<FromCallShard>((m) => port.postMessage(m));
 
 async function start(): Promise<void> {
-  const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', call_shard: cfg.index } });
-  const log = logger.child({ component: 'sip' });
-  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2, writeLock: cfg.writeLock });
-  const secret = Buffer.from(cfg.secretKey, 'hex');
+  const { logger, log, store, secret, udp } = openSipWorker(cfg, 'call_shard');
   const box = createSecretBox(secret);
-  const udp = adoptUdp(cfg.udp, cfg.maxDatagramBytes, log);
   // Nothing the main thread must learn first rides on a call's datagrams (the API reads calls
   // on demand): sends need no flush before they leave.
   const link = workerLink(udp, (target, data) => outbox.send({ out: [target, data] }));
   const advertised = new Map(cfg.advertise.map(([p, f, host, portNo]) => [`${p}/${f}`, { host, port: portNo }]));
   const advertise = (protocol: TransportProtocol, family: 4 | 6 = 4) => advertised.get(`${protocol}/${family}`) ?? advertised.get(`${protocol}/4`) ?? advertised.get('udp/4')!;
-  const scanners = new SipGuard({ scannerAgents: cfg.sip.scannerUserAgents });
-  const overload = new OverloadControl(cfg.sip.overload);
-  const endpoint = new SipEndpoint({
-    transports: link, advertise, server: cfg.endpoint.server, supported: cfg.endpoint.supported,
-    filter: (msg) => !(msg.isRequest && scanners.isScanner(msg.getHeader('user-agent'))),
-    overload, overloadFastPath: cfg.sip.overload.fastPath,
-    onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
-  });
-  const stopSampler = startEndpointOverload(endpoint, overload);
+  const sip = workerEndpoint(cfg, link, advertise, log);
+  const { endpoint } = sip;
   // A copy: the main thread's registrar (and its shards) decide, every change is posted here.
   const location = new LocationService(store.db, { sweepIntervalMs: 0 });
   await location.load();
@@ -129,36 +113,23 @@ async function start(): Promise<void> {
   };
 
   const stats = (): CallShardStats => ({
-    received: endpoint.counters.received,
-    parseErrors: endpoint.counters.parseErrors,
-    badRequests: endpoint.counters.badRequests,
-    dropped: endpoint.counters.dropped,
-    absorbed: endpoint.transactions.counters.absorbed,
-    serverTransactions: endpoint.transactions.serverCount,
+    ...sip.stats(),
     clientTransactions: endpoint.transactions.clientCount,
     activeCalls: b2bua.activeCalls,
     dialogs: b2bua.dialogCount,
     counters: { ...b2bua.counters },
     outcomes: [...b2bua.outcomes],
     handedOff: handOff.count,
-    requestsIn: [...endpoint.messages.requestsIn],
-    responsesOut: [...endpoint.messages.responsesOut],
-    rejected: overload.counters.rejected,
-    shedDropped: overload.counters.dropped,
-    scannerDrops: scanners.scannerDrops,
-    utilization: overload.last.utilization,
-    lagMs: overload.last.lagMs,
   });
   const statsTimer = setInterval(() => port.postMessage({ stats: stats() } satisfies FromCallShard), 1000);
   statsTimer.unref();
 
   const close = async () => {
     clearInterval(statsTimer);
-    stopSampler();
     await b2bua.close();
     await b2bua.recordsFlushed();
     location.close();
-    endpoint.close();
+    sip.close();
     await media.close();
     for (const u of udp) await u.close();
     await store.close();

@@ -17,18 +17,16 @@
  * their INVITE (`call-shard-handoff.ts`) and their Call-ID is then routed here until the call
  * is over. The API sees every thread's calls through {@link CallDirectory}.
  */
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
-import { UdpTransport } from '../sip/transport-udp.ts';
 import type { EventBus, EventName } from '../events.ts';
 import type { LocationService } from './location-service.ts';
-import type { SipBanChange, SipGuard } from './sip-guard.ts';
-import { logBan } from './device-auth.ts';
+import type { SipGuard } from './sip-guard.ts';
 import { callIdOf, callShardOf, MAIN } from './call-shard-route.ts';
 import type { CallApiOp, CallShardConfig, CallShardStats, FromCallShard, RoomEntries, ToCallShard } from './call-shard-protocol.ts';
 import type { SrtpSettings } from './srtp-settings.ts';
 import { ShardThreads } from './shard-threads.ts';
+import { SipShardSet } from './sip-shard-set.ts';
 
 const WORKER_ENTRY = new URL('./call-shard-worker.ts', import.meta.url);
 const API_TIMEOUT_MS = 10_000;
@@ -52,9 +50,7 @@ export interface CallShardsOptions {
   logger: Logger;
 }
 
-export class CallShards {
-  private threads!: ShardThreads<CallShardConfig, ToCallShard, FromCallShard, CallShardStats>;
-  private readonly log: Logger;
+export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCallShard, CallShardStats> {
   /** Call-IDs handed to a thread other than their hash's owner → that thread. */
   private readonly adopted = new Map<string, number>();
   /** When each adopted Call-ID was last seen held (ms). */
@@ -68,23 +64,17 @@ export class CallShards {
   holds: (callId: string) => boolean = () => false;
 
   private constructor(private readonly opts: CallShardsOptions) {
-    this.log = opts.logger.child({ component: 'call-shards' });
+    super(opts.transports, opts.guard, opts.logger.child({ component: 'call-shards' }));
   }
 
   static async start(opts: CallShardsOptions): Promise<CallShards> {
     const self = new CallShards(opts);
-    const { transports, guard } = opts;
     const count = opts.threads + 1;
-    const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
-    self.threads = await ShardThreads.start<CallShardConfig, ToCallShard, FromCallShard, CallShardStats>({
+    self.threads = await ShardThreads.start({
       name: 'call shard', threadName: 'calls', component: 'call-shards', entry: WORKER_ENTRY,
       indexes: Array.from({ length: opts.threads }, (_, i) => i + 1),
-      workerData: (index) => ({
-        ...opts.config, index, count, media: opts.media(index),
-        locks: guard.list().filter((b) => b.username !== null),
-        udp, maxDatagramBytes: transports.limits.maxDatagramBytes,
-      }),
-      receive: (index, m) => self.receive(index, m),
+      workerData: (index) => ({ ...opts.config, ...self.workerBase(), index, count, media: opts.media(index) }),
+      receive: (index, m: FromCallShard) => self.receive(index, m),
       logger: opts.logger,
     });
     const onChanged = (aor: string, list: Parameters<LocationService['applyRemote']>[1]) => self.threads.toAll({ aor: [aor, list] });
@@ -105,13 +95,9 @@ export class CallShards {
     return this.threads.size + 1;
   }
 
-  worker(i: number): Worker | undefined {
-    return this.threads.worker(i);
-  }
-
   /** Wraps the transports' handler: a call's messages go to their shard, the rest (and banned sources, which the endpoint drops) to `inner`. */
   divert(inner: MessageHandler): MessageHandler {
-    const { guard } = this.opts;
+    const { guard } = this;
     return (data, source) => {
       const shard = callShardOf(data, this.count, this.adopted);
       if (shard === MAIN || guard.isBanned(source.remoteAddress)) {
@@ -123,36 +109,12 @@ export class CallShards {
     };
   }
 
-  invalidate(username: string | null): void {
-    this.threads.toAll({ invalidate: username });
-  }
-
-  connectionClosed(id: number): void {
-    this.threads.toAll({ closedConnection: id });
-  }
-
-  banChanged(change: SipBanChange): void {
-    this.threads.toAll({ ban: change });
-  }
-
   srtpChanged(settings: SrtpSettings): void {
     this.threads.toAll({ srtp: settings });
   }
 
   roomsChanged(entries: RoomEntries): void {
     this.threads.toAll({ rooms: entries });
-  }
-
-  stats(): CallShardStats[] {
-    return this.threads.stats();
-  }
-
-  sum(counter: (x: CallShardStats) => number): number {
-    return this.threads.sum(counter);
-  }
-
-  refreshStats(): Promise<CallShardStats[]> {
-    return this.threads.refreshStats();
   }
 
   /** Asks shard `index` to run an API operation on its calls. */
@@ -178,12 +140,12 @@ export class CallShards {
     return [...this.traced];
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const d of this.detach) d();
     for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new Error('call shards closed')); }
     this.pending.clear();
-    await this.threads?.close();
+    await super.close();
   }
 
   private trace(data: Buffer): void {
@@ -192,9 +154,8 @@ export class CallShards {
   }
 
   private receive(index: number, m: FromCallShard): void {
-    const { transports, guard } = this.opts;
-    if (m.out) void transports.send(m.out[0], Buffer.from(m.out[1].buffer, m.out[1].byteOffset, m.out[1].byteLength)).catch(() => {});
-    else if (m.handoff) this.adopt(...m.handoff);
+    if (this.common(m)) return;
+    if (m.handoff) this.adopt(...m.handoff);
     else if (m.api) {
       const [id, result, error] = m.api;
       const p = this.pending.get(id);
@@ -202,13 +163,6 @@ export class CallShards {
       this.pending.delete(id);
       clearTimeout(p.timer);
       if (error) p.reject(Object.assign(new Error(error.message), error)); else p.resolve(result);
-    } else if (m.auth) {
-      const [ok, ip, username] = m.auth;
-      if (ok) guard.recordSuccess(ip, username!);
-      else {
-        const ban = guard.recordFailure(ip, username);
-        if (ban !== null) logBan(this.log, ban);
-      }
     } else this.log.warn({ shard: index, keys: Object.keys(m) }, 'unknown message from a call shard');
   }
 
@@ -219,7 +173,7 @@ export class CallShards {
     if (id === null) return;
     this.adopted.set(id, owner);
     this.adoptedSeen.set(id, Date.now());
-    if (owner === MAIN) this.opts.transports.onMessage(buf, source);
+    if (owner === MAIN) this.transports.onMessage(buf, source);
     else this.threads.send(owner, { in: [buf, source] });
   }
 

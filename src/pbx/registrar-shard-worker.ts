@@ -5,20 +5,15 @@
  * sends what this writes; see the protocol in `registrar-shard-protocol.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import pino, { type Logger } from 'pino';
-import { openStore } from '../store/database.ts';
 import { createSecretBox } from '../store/secret-box.ts';
-import { SipEndpoint } from '../sip/endpoint.ts';
-import { OverloadControl } from '../sip/overload-control.ts';
 import { parseMessage } from '../sip/parse-message.ts';
 import { createDigestServer } from '../sip/digest-server.ts';
 import type { MessageSource } from '../sip/transport-types.ts';
-import { adoptUdp, workerLink } from './shard-link.ts';
+import { workerLink } from './shard-link.ts';
+import { openSipWorker, workerEndpoint } from './sip-worker-start.ts';
 import { DeviceCredentialCache } from './device-credentials.ts';
 import { LocationService, registrationPolicy } from './location-service.ts';
-import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
-import { startEndpointOverload } from './endpoint-overload.ts';
 import { ShardGuard } from './registrar-shard-guard.ts';
 import { shardOfAor } from './registrar-shard-route.ts';
 import { forEachMessage, MessageBatcher } from '../media/message-batcher.ts';
@@ -32,30 +27,15 @@ const cfg = workerData as ShardConfig;
 const outbox = new MessageBatcher<FromShard>((m) => port.postMessage(m));
 
 async function start(): Promise<void> {
-  const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', registrar_shard: cfg.index } });
-  const log = logger.child({ component: 'sip' });
-  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2, writeLock: cfg.writeLock });
-  const secret = Buffer.from(cfg.secretKey, 'hex');
+  const { logger, log, store, secret, udp } = openSipWorker(cfg, 'registrar_shard');
   // UDP replies leave on the socket the request came in on; stream replies through the main
   // thread, which owns the connections (a lost message is the transaction layer's to cover).
   // What a reply follows from (the committed binding) goes to the main thread first: posted
   // before the datagram leaves, it is ready on the main thread's loop before the phone's next
   // request can be, so a call routed after the 200 finds the binding.
-  const udp = adoptUdp(cfg.udp, cfg.maxDatagramBytes, log);
   const link = workerLink(udp, (target, data) => outbox.send({ out: [target, data] }), () => outbox.flush());
-  const scanners = new SipGuard({ scannerAgents: cfg.sip.scannerUserAgents });
-  const overload = new OverloadControl(cfg.sip.overload);
-  const endpoint = new SipEndpoint({
-    transports: link,
-    advertise: () => { throw new Error('a registrar shard sends no requests'); },
-    server: cfg.endpoint.server,
-    supported: cfg.endpoint.supported,
-    filter: (msg) => !(msg.isRequest && scanners.isScanner(msg.getHeader('user-agent'))),
-    overload,
-    overloadFastPath: cfg.sip.overload.fastPath,
-    onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
-  });
-  const stopSampler = startEndpointOverload(endpoint, overload);
+  const sip = workerEndpoint(cfg, link, () => { throw new Error('a registrar shard sends no requests'); }, log);
+  const { endpoint, overload } = sip;
   const location = new LocationService(store.db, { policy: registrationPolicy(cfg.sip) });
   const loaded = await location.load((aor) => shardOfAor(aor, cfg.count) === cfg.index);
   location.on('changed', (aor, list) => outbox.send({ aor: [aor, list] }));
@@ -87,32 +67,14 @@ async function start(): Promise<void> {
     link.onMessage(buf, source);
   };
 
-  const stats = (): ShardStats => ({
-    requestsIn: [...endpoint.messages.requestsIn],
-    responsesOut: [...endpoint.messages.responsesOut],
-    received: endpoint.counters.received,
-    rerouted,
-    parseErrors: endpoint.counters.parseErrors,
-    badRequests: endpoint.counters.badRequests,
-    dropped: endpoint.counters.dropped,
-    absorbed: endpoint.transactions.counters.absorbed,
-    serverTransactions: endpoint.transactions.serverCount,
-    rejected: overload.counters.rejected,
-    shedDropped: overload.counters.dropped,
-    scannerDrops: scanners.scannerDrops,
-    shedShare: overload.shedShare,
-    utilization: overload.last.utilization,
-    lagMs: overload.last.lagMs,
-    bindings: location.size,
-  });
+  const stats = (): ShardStats => ({ ...sip.stats(), rerouted, shedShare: overload.shedShare, bindings: location.size });
   const statsTimer = setInterval(() => port.postMessage({ stats: stats() } satisfies FromShard), 1000);
   statsTimer.unref();
 
   const close = async () => {
     clearInterval(statsTimer);
-    stopSampler();
     location.close();
-    endpoint.close();
+    sip.close();
     for (const u of udp) await u.close();
     await store.close();
     port.postMessage({ closed: true } satisfies FromShard);

@@ -21,16 +21,14 @@
  * A shard that dies is started again (its AORs' REGISTERs meanwhile go unanswered and the
  * phones retransmit); the error is logged.
  */
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
-import { UdpTransport } from '../sip/transport-udp.ts';
 import type { LocationService } from './location-service.ts';
-import type { SipBanChange, SipGuard } from './sip-guard.ts';
-import { logBan } from './device-auth.ts';
+import type { SipGuard } from './sip-guard.ts';
 import { NOT_REGISTER, registerShard, UNREAD } from './registrar-shard-route.ts';
 import type { FromShard, ShardConfig, ShardStats, ToShard } from './registrar-shard-protocol.ts';
 import { ShardThreads } from './shard-threads.ts';
+import { SipShardSet } from './sip-shard-set.ts';
 
 const WORKER_ENTRY = new URL('./registrar-shard-worker.ts', import.meta.url);
 
@@ -43,27 +41,20 @@ export interface RegistrarShardsOptions {
   logger: Logger;
 }
 
-export class RegistrarShards {
-  private threads!: ShardThreads<ShardConfig, ToShard, FromShard, ShardStats>;
-  private readonly log: Logger;
-
+export class RegistrarShards extends SipShardSet<ShardConfig, ToShard, FromShard, ShardStats> {
   private constructor(private readonly opts: RegistrarShardsOptions) {
-    this.log = opts.logger.child({ component: 'registrar-shards' });
+    super(opts.transports, opts.guard, opts.logger.child({ component: 'registrar-shards' }));
   }
 
   /** Starts the shards and resolves once each has loaded its bindings. */
   static async start(opts: RegistrarShardsOptions): Promise<RegistrarShards> {
     const self = new RegistrarShards(opts);
-    const { config, guard, transports } = opts;
-    const udp = transports.transports.flatMap((t) => (t instanceof UdpTransport && t.fd >= 0 ? [{ fd: t.fd, local: t.local }] : []));
-    self.threads = await ShardThreads.start<ShardConfig, ToShard, FromShard, ShardStats>({
+    self.threads = await ShardThreads.start({
       name: 'registrar shard', threadName: 'registrar', component: 'registrar-shards', entry: WORKER_ENTRY,
       indexes: Array.from({ length: opts.count }, (_, i) => i),
-      workerData: (index) => ({
-        ...config, index, count: opts.count, locks: guard.list().filter((b) => b.username !== null),
-        udp, maxDatagramBytes: transports.limits.maxDatagramBytes,
-      }),
-      receive: (_, m) => self.receive(m),
+      // Made at each (re)start: a shard started again knows the locks set meanwhile.
+      workerData: (index) => ({ ...opts.config, ...self.workerBase(), index, count: opts.count }),
+      receive: (_, m: FromShard) => self.receive(m),
       logger: opts.logger,
     });
     return self;
@@ -73,17 +64,12 @@ export class RegistrarShards {
     return this.threads.size;
   }
 
-  /** The thread of shard `i` now (it changes when a shard is started again): diagnostics and tests. */
-  worker(i: number): Worker | undefined {
-    return this.threads.worker(i);
-  }
-
   /**
    * Wraps the transports' message handler: REGISTERs go to their shard, the rest (and anything
    * from a banned address, which the endpoint's filter then drops) to `inner`.
    */
   divert(inner: MessageHandler): MessageHandler {
-    const { guard } = this.opts;
+    const { guard } = this;
     return (data, source) => {
       const shard = registerShard(data, this.count);
       if (shard === NOT_REGISTER || guard.isBanned(source.remoteAddress)) { inner(data, source); return; }
@@ -93,41 +79,8 @@ export class RegistrarShards {
     };
   }
 
-  /** Cached credentials of `username` (all: `null`) are stale in every shard. */
-  invalidate(username: string | null): void {
-    this.threads.toAll({ invalidate: username });
-  }
-
   deviceDeleted(id: number): void {
     this.threads.toAll({ deletedDevice: id });
-  }
-
-  connectionClosed(id: number): void {
-    this.threads.toAll({ closedConnection: id });
-  }
-
-  /** Passes on a ban or lift of the main thread's guard. */
-  banChanged(change: SipBanChange): void {
-    this.threads.toAll({ ban: change });
-  }
-
-  /** The latest counters of each shard (about a second old). */
-  stats(): ShardStats[] {
-    return this.threads.stats();
-  }
-
-  /** One counter summed over the shards' latest reports (what status and metrics add to the main thread's). */
-  sum(counter: (x: ShardStats) => number): number {
-    return this.threads.sum(counter);
-  }
-
-  /** Asks every shard for fresh counters and resolves when they are in (a shard that does not answer within a second keeps its last report). */
-  refreshStats(): Promise<ShardStats[]> {
-    return this.threads.refreshStats();
-  }
-
-  close(): Promise<void> {
-    return this.threads?.close() ?? Promise.resolve();
   }
 
   /**
@@ -135,17 +88,9 @@ export class RegistrarShards {
    * the 200 that announces them (a phone that got its 200 may place a call at once).
    */
   private receive(m: FromShard): void {
-    const { transports, location, guard } = this.opts;
-    if (m.aor) location.applyRemote(...m.aor);
-    else if (m.out) void transports.send(m.out[0], Buffer.from(m.out[1].buffer, m.out[1].byteOffset, m.out[1].byteLength)).catch(() => {});
-    else if (m.auth) {
-      const [ok, ip, username] = m.auth;
-      if (ok) guard.recordSuccess(ip, username!);
-      else {
-        const ban = guard.recordFailure(ip, username);
-        if (ban !== null) logBan(this.log, ban);
-      }
-    } else if (m.pin !== undefined) transports.setIdleExempt(m.pin, true);
+    if (this.common(m)) return;
+    if (m.aor) this.opts.location.applyRemote(...m.aor);
+    else if (m.pin !== undefined) this.transports.setIdleExempt(m.pin, true);
     else if (m.reroute) this.threads.send(m.reroute[2], { in: [m.reroute[0], m.reroute[1], true] });
   }
 }

@@ -23,6 +23,7 @@ import { CallDirectory } from './call-directory.ts';
 import { setShardIdentity } from '../sip/shard-identity.ts';
 import type { MediaEngineOptions } from '../media/media-engine-types.ts';
 import type { ShardConfig } from './registrar-shard-protocol.ts';
+import type { SipWorkerStats } from './sip-worker-protocol.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import { closeOrphanedCalls } from '../store/cdrs.ts';
 import { B2bua } from './b2bua.ts';
@@ -117,10 +118,8 @@ function isWildcard(address: string): boolean {
   return address === '0.0.0.0' || address === '::' || address === '[::]';
 }
 
-type EndpointSums = { received: number; parseErrors: number; badRequests: number; dropped: number; absorbed: number };
-
 /** The main thread's endpoint and transaction counters plus what the shards of each kind counted of the same. */
-function withShardCounters<T extends EndpointSums>(own: T, ...sets: Array<{ sum(counter: (x: EndpointSums) => number): number } | undefined>): T {
+function withShardCounters<T extends Pick<SipWorkerStats, 'received' | 'parseErrors' | 'badRequests' | 'dropped' | 'absorbed'>>(own: T, ...sets: Array<{ sum(counter: (x: SipWorkerStats) => number): number } | undefined>): T {
   const out = { ...own };
   for (const shards of sets) {
     if (shards === undefined) continue;
