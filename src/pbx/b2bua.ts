@@ -508,12 +508,12 @@ export class B2bua {
     return false;
   }
 
-  /** True while a call or a dialog of the PBX's own (`ownDialogs`) here has this Call-ID. */
-  holdsCallId(callId: string): boolean {
-    if (this.hasCallId(callId)) return true;
-    const prefix = `${callId}\u0000`;
-    for (const key of this.ownDialogs.keys()) if (key.startsWith(prefix)) return true;
-    return false;
+  /** The Call-IDs of every call leg and of the PBX's own dialogs (`ownDialogs`) here: one pass, for a sweep over many Call-IDs. */
+  heldCallIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const c of this.calls.values()) { ids.add(c.aCallId); ids.add(c.bCallId); }
+    for (const key of this.ownDialogs.keys()) ids.add(key.slice(0, key.indexOf('\u0000')));
+    return ids;
   }
 
   find(id: string): Call | undefined {

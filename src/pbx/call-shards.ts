@@ -60,8 +60,8 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
   private sweeper: NodeJS.Timeout | undefined;
   private readonly traced = new Set<string>();
   private readonly detach: Array<() => void> = [];
-  /** True while the main thread still holds a call (or dialog) with this Call-ID; set by the SIP server once its B2BUA exists. */
-  holds: (callId: string) => boolean = () => false;
+  /** The Call-IDs the main thread still holds a call or dialog of; set by the SIP server once its B2BUA exists. */
+  held: () => ReadonlySet<string> = () => new Set();
 
   private constructor(private readonly opts: CallShardsOptions) {
     super(opts.transports, opts.guard, opts.logger.child({ component: 'call-shards' }));
@@ -179,9 +179,11 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
 
   /** Forgets handed-over Call-IDs whose call the main thread no longer holds, after a grace period. */
   private sweep(): void {
+    if (this.adoptedSeen.size === 0) return;
     const now = Date.now();
+    const held = this.held();
     for (const [id, seen] of this.adoptedSeen) {
-      if (this.adopted.get(id) === MAIN && this.holds(id)) { this.adoptedSeen.set(id, now); continue; }
+      if (this.adopted.get(id) === MAIN && held.has(id)) { this.adoptedSeen.set(id, now); continue; }
       if (now - seen < ADOPTED_GRACE_MS) continue;
       this.adopted.delete(id);
       this.adoptedSeen.delete(id);

@@ -327,7 +327,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     webrtc: deps.webrtc,
   });
   if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
-  if (callShards) callShards.holds = (callId) => b2bua.holdsCallId(callId);
+  if (callShards) callShards.held = () => b2bua.heldCallIds();
   const calls = new CallDirectory(b2bua, callShards);
   const originator = new Originator({
     endpoint, media, dialing: b2bua.dialing(), db: deps.db, logger, domain: deps.domain, advertise,
