@@ -28,7 +28,7 @@ export interface SipWorkerBase {
 export function openSipWorker(cfg: SipWorkerConfig, kind: 'registrar_shard' | 'call_shard'): SipWorkerBase {
   const logger = pino({ level: cfg.logLevel, base: { service: 'strowger', [kind]: cfg.index } });
   const log = logger.child({ component: 'sip' });
-  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2, writeLock: cfg.writeLock });
+  const store = openStore(cfg.databaseUrl, { schema: cfg.dbSchema, poolSize: 2, writeLock: cfg.writeLock, walCheckpoint: 'other-thread' });
   return { logger, log, store, secret: Buffer.from(cfg.secretKey, 'hex'), udp: adoptUdp(cfg.udp, cfg.maxDatagramBytes, log) };
 }
 

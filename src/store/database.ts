@@ -6,6 +6,8 @@
 import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import { ThreadWriteLock } from './thread-write-lock.ts';
+import { SAFETY_NET_PAGES, WalCheckpointer } from './wal-checkpointer.ts';
+import type { Logger } from 'pino';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -147,6 +149,14 @@ export interface OpenOptions {
   poolSize?: number;
   /** SQLite only: the {@link Store.writeLock} of the store another thread of this process opened on the same file. */
   writeLock?: SharedArrayBuffer;
+  /**
+   * SQLite file only: who checkpoints the WAL. `commit` (SQLite's default): the connection whose
+   * commit fills it past 1,000 pages, inside that commit. `thread`: a checkpointer thread this
+   * store starts and stops (`wal-checkpointer.ts`), the server's choice. `other-thread`: another
+   * store of this process runs that thread (a shard's store beside the main thread's).
+   */
+  walCheckpoint?: 'commit' | 'thread' | 'other-thread';
+  logger?: Logger;
 }
 
 /** Distinct SQL texts whose statements are kept; past this the oldest is dropped. */
@@ -250,12 +260,16 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    const walCheckpoint = path === ':memory:' ? 'commit' : opts.walCheckpoint ?? 'commit';
+    if (walCheckpoint !== 'commit') sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+    const checkpointer = walCheckpoint === 'thread' ? new WalCheckpointer(path, { logger: opts.logger }) : undefined;
     const connection = preparedOnce(sqlite);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
     const writeLock = new ThreadWriteLock(opts.writeLock);
     syncByDb.set(db, createSqliteSync(sqlite, (text) => connection.prepare(text), writeLock));
     return {
-      db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), writeLock: writeLock.buffer, close: () => db.destroy(),
+      db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), writeLock: writeLock.buffer,
+      close: async () => { await checkpointer?.close(); await db.destroy(); },
     };
   }
   const pool = new pg.Pool({
