@@ -138,7 +138,7 @@ function hostPort(host: string, port: number): string {
 }
 
 /** Starts a baresip phone and creates its account; see {@link BaresipOptions}. */
-export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> {
+export async function startBaresip(opts: BaresipOptions, attempt = 1): Promise<BaresipPhone> {
   const timeoutMs = opts.timeoutMs ?? 8000;
   const transport = opts.transport ?? 'udp';
   const loopback = opts.ipv6 ? '::1' : '127.0.0.1';
@@ -235,6 +235,18 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipPhone> 
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
+  // The control port is picked free, then bound by baresip: another process can take it in
+  // between (and answer the connect above). baresip then runs without ctrl_tcp; start again.
+  const loaded = Date.now() + timeoutMs;
+  while (!/baresip is ready|ctrl_tcp: failed/.test(output()) && !hasExited && Date.now() < loaded) await new Promise((r) => setTimeout(r, 20));
+  if (output().includes('ctrl_tcp: failed to listen')) {
+    sock.destroy();
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    if (attempt < 3) return startBaresip(opts, attempt + 1);
+    throw fail(`ctrl_tcp could not listen (attempt ${attempt})`);
+  }
 
   // Netstrings: "<len>:<payload>," (djb's netstring spec).
   let inbuf = Buffer.alloc(0);
