@@ -306,7 +306,14 @@ export async function startBaresip(opts: BaresipOptions, attempt = 1): Promise<B
   });
 
   // The account is created after the control connection is up, so its REGISTER_OK is seen.
-  await command('uanew', accountLine);
+  try {
+    await command('uanew', accountLine);
+  } catch (err) {
+    // The caller gets no handle to close: a live child (its pipes) would keep the test process from exiting.
+    sock.destroy();
+    child.kill('SIGKILL');
+    throw err;
+  }
   const registered = (async () => {
     const ok = waitForEvent('REGISTER_OK', timeoutMs);
     const bad = waitForEvent('REGISTER_FAIL', timeoutMs).then((e) => { throw fail(`REGISTER_FAIL ${e.param ?? ''}`); }, () => new Promise<never>(() => {}));
