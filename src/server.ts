@@ -118,6 +118,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const srtpSettings = new SrtpSettingsService(store.db, box, config.sip.srtpInsecureSignalling);
     await srtpSettings.load();
     ctx.srtp = srtpSettings;
+    // A restore replaced the system_config row: the next calls (on every thread) use the restored settings.
+    ctx.events.on('system.restored', () => { void srtpSettings.reload().catch((err) => logger.error({ err }, 'SRTP settings not reloaded after the restore')); });
     closers.unshift(async () => tlsCerts.close());
     if (opts.sip !== false) {
       const firstHost = firstSipHost(config.sip);

@@ -22,17 +22,27 @@ export class SrtpSettingsService {
   /** Told after each update (call shards keep a copy: `call-shards.ts`). */
   onChange: ((current: SrtpSettings) => void) | undefined;
 
+  private readonly defaults: SrtpSettings;
+
   constructor(private readonly db: Db, private readonly box: SecretBox, allowInsecureSignalling: boolean) {
-    this.current = { defaultPolicy: 'off', suites: [...SRTP_SUITE_PREFERENCE], allowInsecureSignalling };
+    this.defaults = { defaultPolicy: 'off', suites: [...SRTP_SUITE_PREFERENCE], allowInsecureSignalling };
+    this.current = this.defaults;
   }
 
+  /** Reads the stored settings over the defaults (a missing or damaged row leaves the defaults). */
   async load(): Promise<void> {
     const json = await loadSrtpSettingsJson(this.db, this.box);
-    if (json === undefined) return;
-    try {
-      const stored = JSON.parse(json) as Partial<SrtpSettings>;
-      this.current = { ...this.current, ...sanitize(stored) };
-    } catch { /* a damaged row leaves the defaults */ }
+    let stored: Partial<SrtpSettings> = {};
+    if (json !== undefined) {
+      try { stored = sanitize(JSON.parse(json) as Partial<SrtpSettings>); } catch { /* damaged: defaults */ }
+    }
+    this.current = { ...this.defaults, ...stored };
+  }
+
+  /** The row was replaced behind this service (a backup restore): read it again and tell. */
+  async reload(): Promise<void> {
+    await this.load();
+    this.onChange?.(this.current);
   }
 
   /** Applies a validated patch and stores the result. */

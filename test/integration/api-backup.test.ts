@@ -100,6 +100,8 @@ async function seed(t: TestServer): Promise<void> {
   assert.equal(key.status, 201);
   const cfg = await t.request('PUT', '/api/system/config', { cookie: t.adminCookie, body: { twilio_account_sid: 'AC0123456789abcdef0123456789abcdef', twilio_auth_token: 'token-0123456789abcdef' } });
   assert.equal(cfg.status, 200);
+  const srtp = await t.request('PUT', '/api/system/srtp/config', { cookie: t.adminCookie, body: { default_policy: 'optional', suites: ['AES_CM_128_HMAC_SHA1_80'] } });
+  assert.equal(srtp.status, 200);
   const dev = await db.insertInto('devices').values({ name: 'Desk "1"\nline', username: '1001', password_enc: t.server.ctx.box.seal('pw'), type: 'grandstream', user_id: null, caller_id: null, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
   await db.insertInto('device_events').values({ device_id: dev.id, category: 'provisioning', type: 'fetched', detail: '{"ua":"x"}', source_ip: '10.0.0.1', created_at: now }).execute();
   const did = await db.insertInto('dids').values({ phone_number: '+15551234567', friendly_name: 'Main — ☎', capabilities: '["voice"]', twilio_sid: null, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow();
@@ -120,6 +122,7 @@ async function mutate(t: TestServer): Promise<void> {
   assert.equal((await t.request('POST', '/api/users', { cookie: t.adminCookie, body: { email: 'bob@example.com', password: 'bob-password', role: 'admin' } })).status, 201);
   await db.deleteFrom('api_keys').execute();
   await t.request('PUT', '/api/system/config', { cookie: t.adminCookie, body: { twilio_auth_token: null, timezone: 'UTC' } });
+  assert.equal((await t.request('PUT', '/api/system/srtp/config', { cookie: t.adminCookie, body: { default_policy: 'required', suites: ['AEAD_AES_128_GCM'] } })).status, 200);
   await db.deleteFrom('devices').execute();
   await db.insertInto('blocklist').values({ phone_number: '+15559999999', reason: 'spam', created_at: now }).execute();
   await db.updateTable('dids').set({ friendly_name: 'changed' }).execute();
@@ -256,6 +259,11 @@ for (const engine of ENGINES) {
       const cfg = await t.request('GET', '/api/system/config', { cookie: t.adminCookie });
       assert.equal(cfg.body.twilio_auth_token, '••••cdef');
       assert.equal(cfg.body.timezone, null);
+      // The SRTP settings the next calls use are the restored ones, without a restart.
+      const srtp = (await t.request('GET', '/api/system/srtp/status', { cookie: t.adminCookie })).body;
+      assert.equal(srtp.default_policy, 'optional');
+      assert.deepEqual(srtp.suites, ['AES_CM_128_HMAC_SHA1_80']);
+      assert.equal(t.server.ctx.srtp!.current.defaultPolicy, 'optional');
       assert.deepEqual(readdirSync(join(t.config.dataDir, 'tmp')), []);
     });
 
