@@ -262,7 +262,7 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     sqlite.pragma('busy_timeout = 5000');
     const walCheckpoint = path === ':memory:' ? 'commit' : opts.walCheckpoint ?? 'commit';
     if (walCheckpoint !== 'commit') sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
-    const checkpointer = walCheckpoint === 'thread' ? new WalCheckpointer(path, { logger: opts.logger }) : undefined;
+    const checkpointer = walCheckpoint === 'thread' ? new WalCheckpointer(path, opts.logger) : undefined;
     const connection = preparedOnce(sqlite);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
     const writeLock = new ThreadWriteLock(opts.writeLock);

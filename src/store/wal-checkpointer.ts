@@ -19,21 +19,16 @@ import type { CheckpointReport, WalCheckpointWorkerData } from './wal-checkpoint
 /** WAL pages (4 KiB each) past which a connection of the server checkpoints by itself after all. */
 export const SAFETY_NET_PAGES = 16_384;
 
-export interface WalCheckpointerOptions {
-  /** How often the checkpointer runs. Default 1,000 ms. */
-  intervalMs?: number;
-  logger?: Logger;
-  /** Test hook: each checkpoint that copied frames. */
-  onCheckpoint?(report: CheckpointReport): void;
-}
+/** How often the checkpointer runs. */
+const INTERVAL_MS = 1_000;
 
 export class WalCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private closed = false;
 
-  constructor(path: string, opts: WalCheckpointerOptions = {}) {
-    const data: WalCheckpointWorkerData = { path, intervalMs: opts.intervalMs ?? 1_000 };
+  constructor(path: string, logger?: Logger) {
+    const data: WalCheckpointWorkerData = { path, intervalMs: INTERVAL_MS };
     this.worker = spawnWorker(new URL('./wal-checkpoint-worker.ts', import.meta.url), {
       workerData: data, name: 'strowger-wal-checkpoint', resourceLimits: { maxYoungGenerationSizeMb: 1 },
     });
@@ -41,11 +36,10 @@ export class WalCheckpointer {
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (r: CheckpointReport) => {
       // busy: a reader held frames back; the next run copies them.
-      if (r.busy !== 0 || r.checkpointed < r.log) opts.logger?.debug({ ...r }, 'WAL checkpoint partial');
-      opts.onCheckpoint?.(r);
+      if (r.busy !== 0 || r.checkpointed < r.log) logger?.debug({ ...r }, 'WAL checkpoint partial');
     });
     this.worker.on('error', (err) => {
-      opts.logger?.error({ err }, `WAL checkpointer stopped: connections checkpoint by themselves past ${SAFETY_NET_PAGES} pages`);
+      logger?.error({ err }, `WAL checkpointer stopped: connections checkpoint by themselves past ${SAFETY_NET_PAGES} pages`);
     });
   }
 
