@@ -33,6 +33,21 @@ function write200(store: Store, prefix: string): void {
   }
 }
 
+/** Rows in the database file once a checkpoint has copied `n` (or what it holds after 4 s). */
+async function rowsCopied(dir: string, path: string, n: number): Promise<number> {
+  let copied = 0;
+  for (let i = 0; i < 40 && copied < n; i++) {
+    await sleep(100);
+    copied = rowsInMainFile(dir, path);
+  }
+  return copied;
+}
+
+/** The connection's automatic checkpoint threshold, in pages. */
+async function autoCheckpointPages(store: Store): Promise<number> {
+  return (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
+}
+
 describe('WAL checkpoints on their own thread', () => {
   let dir: string;
   before(() => { dir = mkdtempSync(join(tmpdir(), 'strowger-wal-')); });
@@ -43,15 +58,9 @@ describe('WAL checkpoints on their own thread', () => {
     const store = openStore(`sqlite://${path}`, { walCheckpoint: 'thread' });
     try {
       await migrateToLatest(store);
-      const limit = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
-      assert.equal(limit, SAFETY_NET_PAGES);
+      assert.equal(await autoCheckpointPages(store), SAFETY_NET_PAGES);
       write200(store, '+1555');
-      let copied = 0;
-      for (let i = 0; i < 40 && copied < 200; i++) {
-        await sleep(100);
-        copied = rowsInMainFile(dir, path);
-      }
-      assert.equal(copied, 200);
+      assert.equal(await rowsCopied(dir, path, 200), 200);
     } finally {
       await store.close();
     }
@@ -62,8 +71,7 @@ describe('WAL checkpoints on their own thread', () => {
     const store = openStore(`sqlite://${path}`);
     try {
       await migrateToLatest(store);
-      const limit = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]!.wal_autocheckpoint;
-      assert.equal(limit, 1000);
+      assert.equal(await autoCheckpointPages(store), 1000);
       const before = rowsInMainFile(dir, path);
       write200(store, '+1556');
       await sleep(1_500);
@@ -73,21 +81,15 @@ describe('WAL checkpoints on their own thread', () => {
     }
   });
 
-  test("walCheckpoint 'other-thread' raises the threshold and starts nothing; close() of a 'thread' store ends its thread", async () => {
+  test("walCheckpoint 'other-thread' raises the threshold; the main store's thread checkpoints the other store's commits", async () => {
     const path = join(dir, 'other.sqlite');
     const main = openStore(`sqlite://${path}`, { walCheckpoint: 'thread' });
     await migrateToLatest(main);
     const shard = openStore(`sqlite://${path}`, { walCheckpoint: 'other-thread', writeLock: main.writeLock });
     try {
-      const limit = (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(shard.db)).rows[0]!.wal_autocheckpoint;
-      assert.equal(limit, SAFETY_NET_PAGES);
+      assert.equal(await autoCheckpointPages(shard), SAFETY_NET_PAGES);
       write200(shard, '+1557');
-      let copied = 0;
-      for (let i = 0; i < 40 && copied < 200; i++) {
-        await sleep(100);
-        copied = rowsInMainFile(dir, path);
-      }
-      assert.equal(copied, 200, "the main store's thread checkpoints the shard's commits");
+      assert.equal(await rowsCopied(dir, path, 200), 200, "the main store's thread checkpoints the shard's commits");
     } finally {
       await shard.close();
       await main.close();
