@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { startSippServer, type SippServer } from '../test/helpers/sipp.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
 /** The DID the benchmarks dial. */
@@ -103,7 +104,7 @@ export async function startBenchProcess(nodeFlags: string[] = []): Promise<Proce
 /** Points the default trunk at a sipp UAS (the route cache drops the trunk on `trunk:changed`). */
 /** `lifetimeMs`: the harness kills the UAS after it, so it must outlast the run. */
 export async function farEnd(b: Pick<Bench, 'base' | 'cookie' | 'outTrunk'>, scenario: string, lifetimeMs = 600_000): Promise<SippServer> {
-  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: lifetimeMs });
+  const uas = await startSippServer({ scenario, traceMessages: false, timeoutMs: lifetimeMs, extraArgs: SIPP_BUFFER_ARGS });
   await json(b, 'PUT', `/api/trunks/${b.outTrunk}`, { port: uas.port });
   return uas;
 }

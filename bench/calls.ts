@@ -38,6 +38,7 @@ import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sip
 import { kamailioReference } from './kamailio.ts';
 import { DID, farEnd, sleep, startBench, startBenchProcess, type Bench, type ProcessBench } from './call-bench-server.ts';
 import { currentRssMb } from './memory.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
 
@@ -87,7 +88,7 @@ async function settle(b: ProcessBench, ms: number): Promise<void> {
 
 async function sippCps(target: string, rate: number, seconds: number): Promise<SippResult & { pid: number }> {
   // -timeout: a step that overloads must end anyway; its unfinished calls count as failed.
-  const p = await spawnSipp({ scenario: 'uac', target, service: DID, rate, calls: rate * seconds, timeoutMs: (seconds + 40) * 1000, traceMessages: false, extraArgs: ['-timeout', `${seconds + 30}s`] });
+  const p = await spawnSipp({ scenario: 'uac', target, service: DID, rate, calls: rate * seconds, timeoutMs: (seconds + 40) * 1000, traceMessages: false, extraArgs: ['-timeout', `${seconds + 30}s`, ...SIPP_BUFFER_ARGS] });
   return { ...(await p.done), pid: p.child.pid! };
 }
 
@@ -95,7 +96,7 @@ async function cps(b: ProcessBench): Promise<CpsStep[]> {
   const rates = (process.env.BENCH_CALLS_RATES ?? '250,500,1000,1500,2000,3000,4000').split(',').map(Number);
   const seconds = Number(process.env.BENCH_CALLS_SECONDS ?? 10);
   const uas = await farEnd(b, 'uas-200-only.xml');
-  const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000 });
+  const ref = await startSippServer({ scenario: 'uas-200-only.xml', traceMessages: false, timeoutMs: 600_000, extraArgs: SIPP_BUFFER_ARGS });
   // The issue's peer: Kamailio as a stateful proxy (2 children) in front of the reference UAS.
   const kamailio = await kamailioReference('proxy.cfg', { UAS: ref.address, CHILDREN: '2' }, 'BENCH_CALLS_KAMAILIO');
   const steps: CpsStep[] = [];

@@ -24,10 +24,9 @@ import { join } from 'node:path';
 import { runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 import { kamailioReference } from './kamailio.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const DEVICES = 1000;
-/** sipp's socket buffers (capped by net.core.rmem_max / wmem_max). */
-const SIPP_BUFFER_BYTES = 4 * 1024 * 1024;
 const DOMAIN = 'bench.test';
 const SIP_PASSWORD = 'bench-sip-password';
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
@@ -160,10 +159,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       scenario: 'register-digest.xml', target: to, rate, calls, injection: { rows: injectionRows },
       traceMessages: false, timeoutMs: (calls / rate) * 1000 + 30_000,
       // One UDP socket; sipp gives up on a transaction after 5 retransmissions (T1 500 ms).
-      // That one socket stands for 1,000 phones: with sipp's default 64 KB buffer, replies that
-      // arrive while sipp waits for a CPU overflow it and are dropped at the client (ss: the
-      // drops are sipp's socket's), and their retransmissions were counted against the server.
-      extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', '-buff_size', String(SIPP_BUFFER_BYTES)],
+      extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', ...SIPP_BUFFER_ARGS],
     });
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
@@ -201,7 +197,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
 
     // Reference: sipp's own registrar, same client, same rates (one user: verifyauth checks
     // against the single -set user/pass pair).
-    const mock = await startSippServer({ scenario: 'mock-registrar.xml', vars: { user: 'bench', pass: SIP_PASSWORD }, traceMessages: false, extraArgs: ['-max_recv_loops', '10000'] });
+    const mock = await startSippServer({ scenario: 'mock-registrar.xml', vars: { user: 'bench', pass: SIP_PASSWORD }, traceMessages: false, extraArgs: ['-max_recv_loops', '10000', ...SIPP_BUFFER_ARGS] });
     try {
       for (const rate of rates) {
         await settle(500);
