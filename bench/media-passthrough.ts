@@ -28,6 +28,7 @@
  *   MEDIA_BENCH_STEPS=500,1000,1500 MEDIA_BENCH_STEP_MS=5000 node --import tsx bench/media-passthrough.ts
  */
 import dgram from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { availableParallelism, loadavg } from 'node:os';
@@ -196,9 +197,15 @@ export async function run(): Promise<PassthroughStep[]> {
   let rtpeCalls = 0;
   let engineOn = true;
   let rtpeOn = rtpengine !== null;
+  const fds = descriptorBudget();
   try {
     for (const calls of steps) {
       if (!engineOn && !rtpeOn) break;
+      const short = fds.shortFor(calls);
+      if (short !== null) {
+        console.log(`${pad(calls, 5)}  not run: ${short}`);
+        break;
+      }
       const step: PassthroughStep = { calls, packetsPerSecond: calls * 100, engine: null, dgram: null, js: null, echo: null, rtpengine: null };
       if (engineOn) {
         step.engine = await measureEngine(engine, gen, engineTargets, calls, stepMs);
@@ -236,6 +243,7 @@ export async function run(): Promise<PassthroughStep[]> {
         rtpeOn = !lost(step.rtpengine);
       }
       results.push(step);
+      fds.measured(calls);
       console.log(`${pad(calls, 5)}${row('engine', step.engine)}`);
       if (jsEngine !== null) console.log(`     ${row('engine JS', step.js)}`);
       if (dgramEngine !== null) console.log(`     ${row('on dgram', step.dgram)}`);
@@ -253,6 +261,28 @@ export async function run(): Promise<PassthroughStep[]> {
     await rtpengine?.stop();
     unpin();
   }
+}
+
+/**
+ * The in-process engines hold descriptors per call (the native relay: its own duplicates of
+ * both legs' RTP and RTCP sockets, 8 a call). A step that would pass the process's open-files
+ * limit is not run: it would end the bench with EMFILE before the summary. The cost per call is
+ * read off the steps already run.
+ */
+function descriptorBudget(): { shortFor(calls: number): string | null; measured(calls: number): void } {
+  const open = (): number => readdirSync('/proc/self/fd').length;
+  const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? Infinity);
+  const base = open();
+  let perCall = 0;
+  return {
+    shortFor(calls) {
+      const need = base + Math.ceil(perCall * calls);
+      return need < limit * 0.95 ? null : `needs ~${need} open descriptors (${perCall.toFixed(1)} per call), the limit is ${limit} (ulimit -n)`;
+    },
+    measured(calls) {
+      perCall = Math.max(perCall, (open() - base) / calls);
+    },
+  };
 }
 
 /** A UDP port free right now on 127.0.0.1 (for rtpengine's control socket). */
