@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSipp, type SippResult } from '../test/helpers/sipp.ts';
 import { DID, farEnd, sleep, startBench, type Bench } from './call-bench-server.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
 
@@ -42,7 +43,7 @@ async function offer(b: Bench, rate: number, seconds: number): Promise<Run> {
       scenario: 'uac', target: b.sipTarget, service: DID, rate, calls: Math.round(rate * seconds), cwd: dir,
       timeoutMs: (seconds + 60) * 1000, traceMessages: false,
       // -timeout: calls still unfinished 40 s after the last was offered count as failed.
-      extraArgs: ['-timeout', `${seconds + 40}s`, '-trace_rtt', '-rtt_freq', '1'],
+      extraArgs: ['-timeout', `${seconds + 40}s`, '-trace_rtt', '-rtt_freq', '1', ...SIPP_BUFFER_ARGS],
     });
     const result = await p.done;
     const rtt = (await readdir(dir)).find((f) => f.endsWith('_rtt.csv'));

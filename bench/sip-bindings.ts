@@ -20,6 +20,7 @@ import { startServer } from '../src/server.ts';
 import { insertDevice } from '../src/store/devices.ts';
 import { getFreePort, runSipp, sippUserRow } from '../test/helpers/sipp.ts';
 import { footprint } from './memory.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const DOMAIN = 'bench.test';
 const SIP_PASSWORD = 'bench-sip-password';
@@ -47,7 +48,7 @@ export async function run(): Promise<{ perTenThousandMb: number }> {
     const r = await runSipp({
       scenario: 'register-digest.xml', target: `127.0.0.1:${sipPort}`, rate: 2000, calls: n,
       injection: { rows: users.map((u) => sippUserRow(u, SIP_PASSWORD, DOMAIN)) }, traceMessages: false,
-      timeoutMs: (n / 2000) * 1000 + 30_000, extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000'],
+      timeoutMs: (n / 2000) * 1000 + 30_000, extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', ...SIPP_BUFFER_ARGS],
     });
     const bound = server.ctx.sip!.location.size;
     // Timer J keeps each completed REGISTER transaction 32 s (64*T1): wait them out.

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { spawnSipp, type SippResult } from '../test/helpers/sipp.ts';
 import { DID, farEnd, sleep, startBench } from './call-bench-server.ts';
 import { footprint } from './memory.ts';
+import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 export async function run(): Promise<{ heapGrowthPercent: number }> {
   const minutes = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -32,7 +33,7 @@ export async function run(): Promise<{ heapGrowthPercent: number }> {
     const total = Math.round(cps * minutes * 60);
     const caller = await spawnSipp({
       scenario: 'uac', target: b.sipTarget, service: DID, rate: cps, calls: total,
-      timeoutMs: (minutes * 60 + 120) * 1000, traceMessages: false,
+      timeoutMs: (minutes * 60 + 120) * 1000, traceMessages: false, extraArgs: SIPP_BUFFER_ARGS,
     });
     process.stdout.write(`soak: ${cps} calls/s through the B2BUA for ${minutes} min (${total} calls), memory after a full GC every 30 s\n`);
     process.stdout.write(`  idle before calls: RSS ${idle.rss.toFixed(1)} MB, heap ${idle.heap.toFixed(1)} MB\n`);
