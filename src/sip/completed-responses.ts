@@ -29,7 +29,7 @@
  * run's peak RSS.)
  */
 import type { SipMessage } from './message.ts';
-import { loadResponse, storeResponse } from './response-tail.ts';
+import { loadResponse, maxStoredLength, storeResponseInto } from './response-tail.ts';
 import type { TimerHandle, Timers } from './timers.ts';
 import { hashString, ProbeIndex } from './probe-index.ts';
 
@@ -96,16 +96,15 @@ export class CompletedResponses {
   add(key: string, data: Buffer): void {
     const hash = hashKey(key);
     if (this.find(key, hash) >= 0) return; // cannot happen: a live key absorbs its retransmissions
-    const stored = storeResponse(data);
-    const at = this.reserve(HEADER + key.length * 3 + stored.length);
+    const at = this.reserve(HEADER + key.length * 3 + maxStoredLength(data));
     if (at < 0) { this.notKept++; return; }
     const chunk = this.chunks[at >>> CHUNK_BITS]!;
     const offset = at & OFFSET_MASK;
     const keyBytes = chunk.write(key, offset + HEADER, 'utf8');
-    stored.copy(chunk, offset + HEADER + keyBytes);
+    const storedBytes = storeResponseInto(data, chunk, offset + HEADER + keyBytes);
     chunk.writeUInt32LE(keyBytes, offset);
-    chunk.writeUInt32LE(stored.length, offset + 4);
-    this.tailAt = offset + HEADER + keyBytes + stored.length;
+    chunk.writeUInt32LE(storedBytes, offset + 4);
+    this.tailAt = offset + HEADER + keyBytes + storedBytes;
     this.index.add(hash, at);
     if (this.count === this.hashes.length) this.grow();
     const slot = (this.head + this.count) % this.hashes.length;

@@ -162,7 +162,10 @@ class HeaderBuilder {
       for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) this.add(name, value);
       return;
     }
-    for (const [name, value] of Object.entries(headers as Record<string, string | readonly string[]>)) {
+    // for-in, not Object.entries: no array of pairs per response (records here are plain literals).
+    const record = headers as Record<string, string | readonly string[]>;
+    for (const name in record) {
+      const value = record[name]!;
       if (typeof value === 'string') this.add(name, value);
       else for (const v of value) this.add(name, v);
     }
@@ -173,7 +176,10 @@ function nameAddrText(v: NameAddr | string): string {
   return typeof v === 'string' ? v : formatNameAddr(v);
 }
 
+/** Shared by every message without a body: a zero-length Buffer has nothing to write into. */
+const NO_BODY = Buffer.alloc(0);
+
 function toBody(body: Buffer | string | undefined): Buffer {
-  if (body === undefined) return Buffer.alloc(0);
+  if (body === undefined) return NO_BODY;
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }

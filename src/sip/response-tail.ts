@@ -13,52 +13,83 @@
 import { createResponse } from './message-build.ts';
 import type { SipMessage } from './message.ts';
 
-/** Marks the two forms of a stored response (first character). */
-const WHOLE = 'W';
-const TAIL = 'T';
-const SEP = '\u0000';
+/** Marks the two forms of a stored response (first octet), and separates the tail form's parts. */
+const WHOLE = 0x57; // 'W'
+const TAIL = 0x54; // 'T'
+const SEP = 0;
+const CRLF = '\r\n';
+const TAG_NAME = 'tag=';
+/** Octets that end a tag read backwards: `;`, `>`, NUL and what `\s` matches in a latin1 line. */
+const TAG_STOP = new Uint8Array(256);
+for (const c of [0x3b, 0x3e, 0x00, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0]) TAG_STOP[c] = 1;
 
 /** The single header lines `createResponse` copies after the Via lines, in its order (names as our serializer writes them). */
 const COPIED = ['From: ', 'To: ', 'Call-ID: ', 'CSeq: '];
 
 /**
- * The stored form of `bytes`: the tail form when its head is exactly the copies
- * `createResponse` makes (Via lines, From, To ending in a tag, Call-ID, CSeq), else the whole.
- * Fresh bytes of their own (a slice of `bytes` would keep the whole response alive), which the
- * caller may copy where it keeps them.
+ * Writes the stored form of `bytes` at `target[offset]` and answers its length: the tail form
+ * when its head is exactly the copies `createResponse` makes (Via lines, From, To ending in a
+ * tag, Call-ID, CSeq), else the whole. Never longer than {@link maxStoredLength}. Written in
+ * place (into the completed-responses arena): no intermediate Buffer per response.
  */
-export function storeResponse(bytes: Buffer): Buffer {
-  const statusEnd = bytes.indexOf('\r\n');
+export function storeResponseInto(bytes: Buffer, target: Buffer, offset: number): number {
+  const statusEnd = bytes.indexOf(CRLF);
   let at = statusEnd + 2;
-  if (statusEnd < 0 || !startsWith(bytes, 'Via: ', at)) return whole(bytes);
+  if (statusEnd < 0 || !startsWith(bytes, 'Via: ', at)) return writeWhole(bytes, target, offset);
   while (startsWith(bytes, 'Via: ', at)) {
     at = lineEnd(bytes, at);
-    if (at < 0) return whole(bytes);
+    if (at < 0) return writeWhole(bytes, target, offset);
   }
-  let tag = '';
+  let tagStart = -1;
+  let tagEnd = -1;
   for (const name of COPIED) {
     const end = startsWith(bytes, name, at) ? lineEnd(bytes, at) : -1;
-    if (end < 0) return whole(bytes);
+    if (end < 0) return writeWhole(bytes, target, offset);
     if (name === 'To: ') {
-      const m = /;tag=([^;>\s\u0000]+)$/.exec(bytes.toString('latin1', at, end - 2));
-      if (m === null) return whole(bytes);
-      tag = m[1]!;
+      tagEnd = end - 2;
+      tagStart = lastTagAt(bytes, at, tagEnd);
+      if (tagStart < 0) return writeWhole(bytes, target, offset);
     }
     at = end;
   }
-  const out = Buffer.allocUnsafe(1 + statusEnd + 1 + tag.length + 1 + bytes.length - at);
-  let n = out.write(TAIL, 0, 'latin1');
-  n += bytes.copy(out, n, 0, statusEnd);
-  n += out.write(SEP + tag + SEP, n, 'latin1');
-  bytes.copy(out, n, at);
-  return out;
+  let n = offset;
+  target[n++] = TAIL;
+  n += bytes.copy(target, n, 0, statusEnd);
+  target[n++] = SEP;
+  n += bytes.copy(target, n, tagStart, tagEnd);
+  target[n++] = SEP;
+  n += bytes.copy(target, n, at);
+  return n - offset;
 }
 
-function whole(bytes: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(bytes.length + 1);
-  out.write(WHOLE, 0, 'latin1');
-  bytes.copy(out, 1);
-  return out;
+/** The most {@link storeResponseInto} writes for `bytes` (the whole form). */
+export function maxStoredLength(bytes: Buffer): number {
+  return bytes.length + 1;
+}
+
+/** The stored form of `bytes` in a Buffer of its own. */
+export function storeResponse(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(maxStoredLength(bytes));
+  return out.subarray(0, storeResponseInto(bytes, out, 0));
+}
+
+function writeWhole(bytes: Buffer, target: Buffer, offset: number): number {
+  target[offset] = WHOLE;
+  return 1 + bytes.copy(target, offset + 1);
+}
+
+/**
+ * Where the To tag starts when the To value in `[from, end)` ends in `;tag=<token>`, else -1:
+ * the pattern `/;tag=([^;>\s\u0000]+)$/` over the line's octets, read backwards without
+ * decoding the line into a string.
+ */
+function lastTagAt(b: Buffer, from: number, end: number): number {
+  let i = end;
+  while (i > from && TAG_STOP[b[i - 1]!] === 0) i--;
+  // `i` starts the longest run of non-stop octets: `tag=<token>` after a `;`.
+  if (i === from || b[i - 1] !== 0x3b || end - i <= TAG_NAME.length) return -1;
+  for (let k = 0; k < TAG_NAME.length; k++) if (b[i + k] !== TAG_NAME.charCodeAt(k)) return -1;
+  return i + TAG_NAME.length;
 }
 
 function startsWith(b: Buffer, prefix: string, at: number): boolean {
@@ -73,9 +104,9 @@ function startsWith(b: Buffer, prefix: string, at: number): boolean {
  */
 export function loadResponse(stored: Uint8Array, request: SipMessage): Buffer | null {
   const s = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  if (s[0] === WHOLE.charCodeAt(0)) return Buffer.from(s.subarray(1));
-  const a = s.indexOf(SEP, 0, 'latin1');
-  const b = s.indexOf(SEP, a + 1, 'latin1');
+  if (s[0] === WHOLE) return Buffer.from(s.subarray(1));
+  const a = s.indexOf(SEP, 0);
+  const b = s.indexOf(SEP, a + 1);
   const m = /^SIP\/2\.0 (\d{3}) (.*)$/.exec(s.toString('latin1', 1, a));
   if (m === null) return null;
   // A request without a To tag gets the stored one appended, as the first time; one with a tag

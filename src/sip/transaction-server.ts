@@ -46,7 +46,11 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
   lastResponse: SipMessage | undefined = undefined;
   /** Status of the last response sent; 0 before any. */
   lastStatus = 0;
-  /** To tag of the last response sent (RFC 2543 ACK matching, §17.2.3); null before any or without one. */
+  /**
+   * To tag of the last response sent by an INVITE transaction (RFC 2543 ACK matching, §17.2.3);
+   * null before any, without one, and always for non-INVITE (no ACK to match: reading it meant
+   * parsing the response's To, a name-addr and a URI, for every REGISTER and OPTIONS answered).
+   */
   lastToTag: string | null = null;
   /** The request; undefined once released (final response sent, see above). */
   request: SipMessage | undefined;
@@ -207,7 +211,7 @@ export class ServerTransaction<T> extends TransactionBase<T, ServerTransactionSt
 
   private sendResponse(res: SipMessage): void {
     this.lastStatus = res.status;
-    this.lastToTag = res.toTag;
+    if (this.isInvite) this.lastToTag = res.toTag;
     if (this.host.sendBytes === undefined) {
       this.lastResponse = res;
       this.transmit(res, this.source);

@@ -51,4 +51,20 @@ describe('response-tail: completed responses without the copies of the request',
       assert.equal(loadResponse(stored, parseMessage(sub))!.toString('latin1'), whole);
     }
   });
+
+  test('the To tag is read off the octets as the pattern /;tag=([^;>\\s\\u0000]+)$/ reads it', () => {
+    const head = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n';
+    const rest = '\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const toValues = [
+      '<sip:a@b>;tag=2', '<sip:a@b>;tag=a=b', '<sip:a@b>;xtag=2', '<sip:a@b>;tag=', '<sip:a@b>;tag=;tag=z', 'tag=2',
+      '<sip:a@b>;tag=2 ', '<sip:a@b>;tag=x\ty', '<sip:a@b;tag=in-uri>', 'sip:a@b;tag=\u00e9t\u00e9', 'sip:a@b;TAG=2', '<sip:a@b>;tag=x\u00a0y',
+    ];
+    for (const to of toValues) {
+      const whole = `${head}To: ${to}${rest}`;
+      const tag = /;tag=([^;>\s\u0000]+)$/.exec(`To: ${to}`)?.[1];
+      const stored = storeResponse(Buffer.from(whole, 'latin1')).toString('latin1');
+      if (tag === undefined) assert.equal(stored, 'W' + whole, to);
+      else assert.equal(stored.split('\u0000')[1], tag, to);
+    }
+  });
 });
