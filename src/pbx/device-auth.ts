@@ -41,6 +41,9 @@ export interface DeviceAuthDeps {
 }
 
 const MD5_ONLY: readonly DigestAlgorithm[] = ['MD5'];
+/** What an unknown user is challenged as: no setting, the default's algorithm. */
+const NO_ENTRY = { digestAlgorithm: null } as const;
+const NOT_AUTHENTICATED: DeviceAuthResult = Object.freeze({ ok: false, failure: null });
 const SHA256_ONLY: readonly DigestAlgorithm[] = ['SHA-256'];
 
 /**
@@ -68,11 +71,17 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
   const k = KINDS[kind];
   // Hoisted: closures made per request cost an allocation each on the registrar's hot path.
   const lookupHa1 = (user: string, realm: string, hash: DigestHash) => credentials.ha1(user, realm, hash);
-  const algorithmsOf = async (username: string | null | undefined) =>
-    digestAlgorithmsFor(username ? await credentials.digestAlgorithm(username) : null, digest.algorithms);
-  const challenge = async (r: IncomingRequest, username: string | null | undefined, stale = false) => {
-    const algorithms = await algorithmsOf(username);
+  const send = (r: IncomingRequest, algorithms: readonly DigestAlgorithm[], stale: boolean): void => {
     r.reply(k.status, k.reason, { headers: { [k.challenge]: digest.challenges({ stale, algorithms }) } });
+  };
+  /**
+   * Answers the challenge for `username`'s setting: at once when its credentials are cached
+   * (the common case, and then no promise and no turn of the microtask queue), else once read.
+   */
+  const challenge = (r: IncomingRequest, username: string | null | undefined, stale = false): Promise<void> | undefined => {
+    const cached = username ? credentials.peek(username) : NO_ENTRY;
+    if (cached !== undefined) { send(r, digestAlgorithmsFor(cached.digestAlgorithm, digest.algorithms), stale); return undefined; }
+    return credentials.get(username!).then((e) => send(r, digestAlgorithmsFor(e.digestAlgorithm, digest.algorithms), stale));
   };
   /**
    * Whose challenge to send before any credentials: the AOR being registered (a device may
@@ -90,31 +99,39 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
   const fail = async (r: IncomingRequest, reason: DigestVerifyResult['kind'], username: string | null): Promise<DeviceAuthResult> => {
     const ban = guard.recordFailure(r.source.remoteAddress, username);
     if (ban !== null) logBan(log, ban);
-    await challenge(r, username);
+    const sent = challenge(r, username);
+    if (sent !== undefined) await sent;
     return { ok: false, failure: { reason, username } };
   };
   const locked = (r: IncomingRequest): DeviceAuthResult => {
     r.reply(403, 'Forbidden');
-    return { ok: false, failure: null };
+    return NOT_AUTHENTICATED;
+  };
+  /** Challenged anew (no credentials, a stale nonce, a device gone): no failure to count. */
+  const rechallenge = async (r: IncomingRequest, username: string | null | undefined, stale = false): Promise<DeviceAuthResult> => {
+    const sent = challenge(r, username, stale);
+    if (sent !== undefined) await sent;
+    return NOT_AUTHENTICATED;
   };
 
   return async function authenticate(r: IncomingRequest): Promise<DeviceAuthResult> {
     const ip = r.source.remoteAddress;
     if (guard.isLocked(ip, claimedUser(r))) return locked(r);
     const auth = credentialsFor(r);
-    if (auth === null) { await challenge(r, claimedUser(r)); return { ok: false, failure: null }; }
+    if (auth === null) return rechallenge(r, claimedUser(r));
     const result = await digest.verify(auth, { method: r.msg.method, requestUri: r.msg.requestUriText, lookupHa1 });
     // Checked after verifying too (the digest username need not be the From user), and
     // whatever the outcome, so a locked username learns nothing about its password.
     if (guard.isLocked(ip, result.username)) return locked(r);
-    if (result.kind === 'stale') { await challenge(r, result.username, true); return { ok: false, failure: null }; }
+    if (result.kind === 'stale') return rechallenge(r, result.username, true);
     if (result.kind !== 'ok') return fail(r, result.kind, result.username ?? null);
+    // verify just looked the entry up: cached, so read at once.
+    const entry = credentials.peek(result.username) ?? await credentials.get(result.username);
     // Right password, but an algorithm this device is not set to use (e.g. MD5 for a SHA-256
     // device): refused, or the setting would not protect anything.
-    if (!(await algorithmsOf(result.username)).includes(result.algorithm)) return fail(r, 'unsupported_algorithm', result.username);
-    const deviceId = await credentials.deviceId(result.username);
-    if (deviceId === null) { await challenge(r, null); return { ok: false, failure: null }; }
+    if (!digestAlgorithmsFor(entry.digestAlgorithm, digest.algorithms).includes(result.algorithm)) return fail(r, 'unsupported_algorithm', result.username);
+    if (entry.deviceId === null) return rechallenge(r, null);
     guard.recordSuccess(ip, result.username);
-    return { ok: true, username: result.username, deviceId };
+    return { ok: true, username: result.username, deviceId: entry.deviceId };
   };
 }

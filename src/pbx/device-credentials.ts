@@ -30,10 +30,21 @@ export class DeviceCredentialCache {
     return (this.opts.now ?? Date.now)();
   }
 
-  async get(username: string): Promise<Entry> {
-    const now = this.now();
+  /** The cached entry of `username` while it is fresh, without waiting (the hot path's common case). */
+  peek(username: string): Entry | undefined {
     const hit = this.entries.get(username);
-    if (hit && hit.expires > now) return hit;
+    return hit !== undefined && hit.expires > this.now() ? hit : undefined;
+  }
+
+  /** The entry of `username`: {@link peek}'s, or read from the database. */
+  entry(username: string): Entry | Promise<Entry> {
+    return this.peek(username) ?? this.get(username);
+  }
+
+  async get(username: string): Promise<Entry> {
+    const hit = this.peek(username);
+    if (hit !== undefined) return hit;
+    const now = this.now();
     const creds = await findDeviceCredentials(this.db, this.box, username);
     const entry: Entry = creds
       ? { deviceId: creds.id, password: creds.password, digestAlgorithm: creds.digestAlgorithm, ha1: new Map(), expires: now + (this.opts.ttlMs ?? 60_000) }
@@ -43,30 +54,37 @@ export class DeviceCredentialCache {
     return entry;
   }
 
-  /** HA1 for the digest server's lookup, or undefined for an unknown user. */
-  async ha1(username: string, realm: string, hash: string): Promise<string | undefined> {
-    const e = await this.get(username);
-    if (e.password === null) return undefined;
-    const key = `${realm}\u0000${hash}`;
-    let v = e.ha1.get(key);
-    if (v === undefined) {
-      v = computeHa1(hash as Parameters<typeof computeHa1>[0], username, realm, e.password);
-      e.ha1.set(key, v);
-    }
-    return v;
+  /**
+   * HA1 for the digest server's lookup, or undefined for an unknown user; at once (no promise,
+   * no turn of the microtask queue) when the entry is cached.
+   */
+  ha1(username: string, realm: string, hash: string): string | undefined | Promise<string | undefined> {
+    const e = this.peek(username);
+    return e !== undefined ? ha1Of(e, username, realm, hash) : this.get(username).then((got) => ha1Of(got, username, realm, hash));
   }
 
   /** The device's digest setting (which challenge it is sent), or null for an unknown user. */
   async digestAlgorithm(username: string): Promise<DigestAlgorithmSetting | null> {
-    return (await this.get(username)).digestAlgorithm;
+    return (await this.entry(username)).digestAlgorithm;
   }
 
   async deviceId(username: string): Promise<number | null> {
-    return (await this.get(username)).deviceId;
+    return (await this.entry(username)).deviceId;
   }
 
   invalidate(username?: string): void {
     if (username === undefined) this.entries.clear();
     else this.entries.delete(username);
   }
+}
+
+function ha1Of(e: Entry, username: string, realm: string, hash: string): string | undefined {
+  if (e.password === null) return undefined;
+  const key = `${realm}\u0000${hash}`;
+  let v = e.ha1.get(key);
+  if (v === undefined) {
+    v = computeHa1(hash as Parameters<typeof computeHa1>[0], username, realm, e.password);
+    e.ha1.set(key, v);
+  }
+  return v;
 }

@@ -56,6 +56,18 @@ function toContactSpec(na: NameAddr): ContactSpec {
   };
 }
 
+/** The Date header of a 200 (RFC 3261 §20.17, one-second resolution): formatted once a second. */
+let dateSecond = -1;
+let dateText = '';
+function httpDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
 export function createRegistrar(deps: RegistrarDeps) {
   const { digest, credentials, location, guard, logger } = deps;
   const log = logger.child({ component: 'registrar' });
@@ -113,7 +125,7 @@ export function createRegistrar(deps: RegistrarDeps) {
     if (r.source.connectionId !== undefined && outcome.upserts.length > 0) deps.pinConnection?.(r.source.connectionId);
     const now = Date.now();
     const contactValues = outcome.bindings.map((b) => `${b.contact};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
-    const headers: Record<string, string | string[]> = { Date: new Date(now).toUTCString() };
+    const headers: Record<string, string | string[]> = { Date: httpDate(now) };
     if (contactValues.length) headers.Contact = contactValues;
     r.reply(200, 'OK', { headers });
     for (const b of outcome.upserts) if (b.createdAt === b.updatedAt) event(deviceId, 'registration', 'registered', { contact: b.contactUri, transport: b.transport, user_agent: b.userAgent }, ip);

@@ -192,7 +192,9 @@ export function createDigestServer(options: DigestServerOptions): DigestServer {
     }
 
     const hash = digestHashOf(algorithm);
-    const stored = await opts.lookupHa1(username, realm, hash);
+    const found = opts.lookupHa1(username, realm, hash);
+    // A cached HA1 comes back at once: no await, so no turn of the microtask queue.
+    const stored = found === undefined || typeof found === 'string' ? found : await found;
     // Unknown users cost the same hashing as known ones (no timing oracle here;
     // the lookup itself should also take comparable time).
     const ha1 = stored ?? computeHa1(hash, username, realm, '');
