@@ -26,7 +26,7 @@ import { kamailioReference } from './kamailio.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
-const DEVICES = 1000;
+const DEVICES = Number(process.env.BENCH_SIP_DEVICES ?? 1000);
 const DOMAIN = 'bench.test';
 const SIP_PASSWORD = 'bench-sip-password';
 const ADMIN = { email: 'bench@example.com', password: 'bench-password-1' };
@@ -124,13 +124,9 @@ async function calm(server: ServerProcess): Promise<void> {
 
 const shedSoFar = async (server: ServerProcess): Promise<number> => (await server.metrics()).get('strowger_sip_shed_total') ?? 0; // no line until something was shed
 
-export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
-  const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 10);
-  const rates = (process.env.BENCH_SIP_RATES ?? '2000,5000,8000,10000,12000,15000').split(',').map(Number);
-  const loadBefore = loadavg()[0]!;
-  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-sip-'));
-  const profileDir = process.env.BENCH_SIP_PROFILE ? mkdtempSync(join(tmpdir(), 'strowger-bench-sip-prof-')) : undefined;
-  const server = await startServerProcess({
+/** The server settings of the REGISTER benches (`dataDir` is the server's data directory). */
+export function registerServerEnv(dataDir: string): Record<string, string> {
+  return {
     STROWGER_DATA_DIR: dataDir, STROWGER_HOST: '127.0.0.1',
     STROWGER_SIP_HOST: '127.0.0.1', STROWGER_SIP_TLS_PORT: 'off',
     STROWGER_DOMAIN: DOMAIN, STROWGER_LOG_LEVEL: 'silent',
@@ -139,28 +135,46 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
     // `STROWGER_SIP_DIRECT_UDP=0 npm run bench -- sip`: the same run on dgram's public API.
     STROWGER_SIP_DIRECT_UDP: process.env.STROWGER_SIP_DIRECT_UDP ?? '1',
-  }, profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+  };
+}
+
+/** Creates the bench's devices through the API; answers sipp's injection rows for them. */
+export async function seedDevices(base: string): Promise<string[][]> {
+  const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const cookie = { cookie: login.headers.getSetCookie()[0]!.split(';')[0]! };
+  const users = Array.from({ length: DEVICES }, (_, i) => String(20000 + i));
+  for (let i = 0; i < DEVICES; i += 25) {
+    await Promise.all(users.slice(i, i + 25).map((u) => json(base, 'POST', '/api/devices', { name: `Bench ${u}`, username: u, password: SIP_PASSWORD }, cookie)));
+  }
+  return users.map((u) => sippUserRow(u, SIP_PASSWORD, DOMAIN));
+}
+
+/** `calls` REGISTER pairs (register-digest.xml) at `rate` per second from one sipp to `target`. */
+export function driveRegister(target: string, rows: string[][], rate: number, calls: number): Promise<SippResult> {
+  return runSipp({
+    scenario: 'register-digest.xml', target, rate, calls, injection: { rows },
+    traceMessages: false, timeoutMs: (calls / rate) * 1000 + 30_000,
+    // One UDP socket; sipp gives up on a transaction after 5 retransmissions (T1 500 ms).
+    extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', ...SIPP_BUFFER_ARGS],
+  });
+}
+
+export async function run(): Promise<{ steps: RegisterStep[]; reference: RegisterStep[]; best: number; maxRssMb: number }> {
+  const seconds = Number(process.env.BENCH_SIP_SECONDS ?? 10);
+  const rates = (process.env.BENCH_SIP_RATES ?? '2000,5000,8000,10000,12000,15000').split(',').map(Number);
+  const loadBefore = loadavg()[0]!;
+  const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-sip-'));
+  const profileDir = process.env.BENCH_SIP_PROFILE ? mkdtempSync(join(tmpdir(), 'strowger-bench-sip-prof-')) : undefined;
+  const server = await startServerProcess(registerServerEnv(dataDir), profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
   const sipPort = server.sipPort;
   let peakRssMb = NaN;
   const steps: RegisterStep[] = [];
   const reference: RegisterStep[] = [];
   const kamailioSteps: RegisterStep[] = [];
   try {
-    const base = server.base;
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
-    const cookie = { cookie: login.headers.getSetCookie()[0]!.split(';')[0]! };
-    const users = Array.from({ length: DEVICES }, (_, i) => String(20000 + i));
-    for (let i = 0; i < DEVICES; i += 25) {
-      await Promise.all(users.slice(i, i + 25).map((u) => json(base, 'POST', '/api/devices', { name: `Bench ${u}`, username: u, password: SIP_PASSWORD }, cookie)));
-    }
-    const rows = users.map((u) => sippUserRow(u, SIP_PASSWORD, DOMAIN));
+    const rows = await seedDevices(server.base);
     const target = `127.0.0.1:${sipPort}`;
-    const drive = (rate: number, calls: number, to: string, injectionRows: string[][]) => runSipp({
-      scenario: 'register-digest.xml', target: to, rate, calls, injection: { rows: injectionRows },
-      traceMessages: false, timeoutMs: (calls / rate) * 1000 + 30_000,
-      // One UDP socket; sipp gives up on a transaction after 5 retransmissions (T1 500 ms).
-      extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', ...SIPP_BUFFER_ARGS],
-    });
+    const drive = (rate: number, calls: number, to: string, injectionRows: string[][]) => driveRegister(to, injectionRows, rate, calls);
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
