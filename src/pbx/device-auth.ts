@@ -41,10 +41,11 @@ export interface DeviceAuthDeps {
 }
 
 const MD5_ONLY: readonly DigestAlgorithm[] = ['MD5'];
+const SHA256_ONLY: readonly DigestAlgorithm[] = ['SHA-256'];
 /** What an unknown user is challenged as: no setting, the default's algorithm. */
 const NO_ENTRY = { digestAlgorithm: null } as const;
+/** Not authenticated, and nothing to count against anyone (shared: callers only read it). */
 const NOT_AUTHENTICATED: DeviceAuthResult = Object.freeze({ ok: false, failure: null });
-const SHA256_ONLY: readonly DigestAlgorithm[] = ['SHA-256'];
 
 /**
  * The algorithms a device is challenged with and may answer with, in order: its setting's one

@@ -36,11 +36,6 @@ export class DeviceCredentialCache {
     return hit !== undefined && hit.expires > this.now() ? hit : undefined;
   }
 
-  /** The entry of `username`: {@link peek}'s, or read from the database. */
-  entry(username: string): Entry | Promise<Entry> {
-    return this.peek(username) ?? this.get(username);
-  }
-
   async get(username: string): Promise<Entry> {
     const hit = this.peek(username);
     if (hit !== undefined) return hit;
@@ -63,13 +58,8 @@ export class DeviceCredentialCache {
     return e !== undefined ? ha1Of(e, username, realm, hash) : this.get(username).then((got) => ha1Of(got, username, realm, hash));
   }
 
-  /** The device's digest setting (which challenge it is sent), or null for an unknown user. */
-  async digestAlgorithm(username: string): Promise<DigestAlgorithmSetting | null> {
-    return (await this.entry(username)).digestAlgorithm;
-  }
-
   async deviceId(username: string): Promise<number | null> {
-    return (await this.entry(username)).deviceId;
+    return (this.peek(username) ?? await this.get(username)).deviceId;
   }
 
   invalidate(username?: string): void {
