@@ -68,10 +68,10 @@ export async function run(): Promise<{ ratios: number[] }> {
     await Promise.all([a, b].map((x) => driveRegister(x.target, x.rows, 500, x.rows.length)));
     for (let round = 0; round < rounds; round++) {
       const cpu0 = [a.server.cpuUs(), b.server.cpuUs()];
-      const [ra, rb] = await Promise.all([a, b].map((x) => driveRegister(x.target, x.rows, rate, rate * seconds)));
-      const us = [a.server.cpuUs() - cpu0[0]!, b.server.cpuUs() - cpu0[1]!].map((c, i) => c / Math.max(1, [ra, rb][i]!.stats.successful));
+      const results = await Promise.all([a, b].map((x) => driveRegister(x.target, x.rows, rate, rate * seconds)));
+      const us = [a, b].map((x, i) => (x.server.cpuUs() - cpu0[i]!) / Math.max(1, results[i]!.stats.successful));
       ratios.push(us[1]! / us[0]!);
-      process.stdout.write(`round ${round + 1}: A ${us[0]!.toFixed(0)} µs per pair (${ra!.stats.failed} failed), B ${us[1]!.toFixed(0)} µs (${rb!.stats.failed} failed), B/A ${ratios.at(-1)!.toFixed(3)}\n`);
+      process.stdout.write(`round ${round + 1}: A ${us[0]!.toFixed(0)} µs per pair (${results[0]!.stats.failed} failed), B ${us[1]!.toFixed(0)} µs (${results[1]!.stats.failed} failed), B/A ${ratios.at(-1)!.toFixed(3)}\n`);
     }
     const sorted = [...ratios].sort((x, y) => x - y);
     process.stdout.write(`B/A median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)} (range ${sorted[0]!.toFixed(3)}–${sorted.at(-1)!.toFixed(3)}); peak RSS A ${a.server.rssMb().peak.toFixed(0)} MiB, B ${b.server.rssMb().peak.toFixed(0)} MiB\n`);

@@ -174,7 +174,6 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
   try {
     const rows = await seedDevices(server.base);
     const target = `127.0.0.1:${sipPort}`;
-    const drive = (rate: number, calls: number, to: string, injectionRows: string[][]) => driveRegister(to, injectionRows, rate, calls);
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
@@ -184,7 +183,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     for (const rate of [1000, 300, 100]) {
       if (warm?.stats.successful === DEVICES) break;
       await calm(server);
-      warm = await drive(rate, DEVICES, target, rows);
+      warm = await driveRegister(target, rows, rate, DEVICES);
     }
     if (warm?.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm?.stats.successful}/${DEVICES} registered\n${warm?.errors.slice(0, 2000)}`);
     const bound = (await server.metrics()).get('strowger_sip_registrations') ?? 0;
@@ -197,7 +196,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       const shed0 = await shedSoFar(server);
       const calls = rate * seconds;
       const cpu0 = server.cpuUs();
-      const r = await drive(rate, calls, target, rows);
+      const r = await driveRegister(target, rows, rate, calls);
       const cpuUs = server.cpuUs() - cpu0;
       steps.push(step('strowger', rate, calls, r, cpuUs, (await shedSoFar(server)) - shed0));
     }
@@ -216,7 +215,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       for (const rate of rates) {
         await settle(500);
         const calls = rate * seconds;
-        const r = await drive(rate, calls, mock.address, [sippUserRow('bench', SIP_PASSWORD, DOMAIN)]);
+        const r = await driveRegister(mock.address, [sippUserRow('bench', SIP_PASSWORD, DOMAIN)], rate, calls);
         reference.push(step('sipp mock-registrar', rate, calls, r, NaN));
       }
     } finally {
@@ -228,12 +227,12 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     const kamailio = await kamailioReference('registrar.cfg', { PASSWORD: SIP_PASSWORD, CHILDREN: '2' }, 'BENCH_SIP_KAMAILIO');
     try {
       if (kamailio !== null) {
-        await drive(1000, DEVICES, kamailio.address, rows); // warm-up: bindings exist, like ours
+        await driveRegister(kamailio.address, rows, 1000, DEVICES); // warm-up: bindings exist, like ours
         for (const rate of rates) {
           await settle(500);
           const calls = rate * seconds;
           const cpu0 = kamailio.cpuUs();
-          const r = await drive(rate, calls, kamailio.address, rows);
+          const r = await driveRegister(kamailio.address, rows, rate, calls);
           kamailioSteps.push(step('kamailio 5.6', rate, calls, r, kamailio.cpuUs() - cpu0));
         }
       }
