@@ -82,6 +82,8 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
     sipRows((s) => [...byKey(s.endpoint.messages.responsesIn, 'code', { direction: 'in' }), ...byKey(withShards(s.endpoint.messages.responsesOut, s, (x) => x.responsesOut), 'code', { direction: 'out' })]));
   counter(registry, 'strowger_sip_retransmissions_total', 'SIP retransmissions: sent by our transactions (timers A/E/G), received and absorbed by them', ['direction'],
     sipRows((s) => [[{ direction: 'out' }, s.endpoint.transactions.counters.retransmissions], [{ direction: 'in' }, s.endpoint.transactions.counters.absorbed + shardSum(s, (x) => x.absorbed)]]));
+  counter(registry, 'strowger_sip_stateless_responses_total', 'New SIP requests answered without a server transaction (RFC 3261 §8.2.7): digest challenges of devices whose credentials are cached', [],
+    sipRows((s) => one(s.endpoint.counters.stateless + shardSum(s, (x) => x.stateless))));
   counter(registry, 'strowger_sip_transaction_timeouts_total', 'SIP client transactions that timed out (timer B/F)', [],
     sipRows((s) => one(s.endpoint.transactions.counters.timeouts)));
   gauge(registry, 'strowger_sip_transactions', 'SIP transactions open (lingering ones included: timers J/K/L)', ['kind'],

@@ -15,6 +15,8 @@
  */
 import type { Logger } from 'pino';
 import type { IncomingRequest } from '../sip/endpoint.ts';
+import type { SipMessage } from '../sip/message.ts';
+import type { MessageSource } from '../sip/transport-types.ts';
 import type { DigestServer, DigestVerifyResult } from '../sip/digest-server.ts';
 import type { DigestAlgorithm, DigestHash } from '../sip/digest-algorithm.ts';
 import { parseDigestCredentials } from '../sip/digest-credentials.ts';
@@ -67,6 +69,42 @@ export function logBan(log: Logger, ban: SipBan): void {
   else log.warn(detail, `SIP username locked at this address after ${ban.count} failed digest attempts`);
 }
 
+/**
+ * Whose challenge to send before any credentials: the AOR being registered (a device may only
+ * register its own, §10.3 step 4) or the caller (From) of other requests.
+ */
+function claimedUser(msg: SipMessage, kind: keyof typeof KINDS): string | null | undefined {
+  return kind === 'www' ? msg.to.uri.user : msg.from.uri.user;
+}
+
+/** A challenge sent without a transaction: status, reason and the challenge header. */
+export interface StatelessChallenge {
+  status: number;
+  reason: string;
+  headers: Record<string, string[]>;
+}
+
+/**
+ * The challenge of a request that carries no credentials, answered statelessly (RFC 3261
+ * §8.2.7): what `authenticate` would send for it, when that can be known at once — the claimed
+ * user's credentials cached (their digest setting picks the algorithm), the user not locked at
+ * the source (that is a `403`). Null otherwise, and for a request with credentials: the
+ * stateful path decides. A retransmission is challenged anew, with a fresh nonce; a challenge
+ * holds no state, so nothing is lost.
+ */
+export function createStatelessChallenge(deps: Pick<DeviceAuthDeps, 'digest' | 'credentials' | 'guard'>, kind: keyof typeof KINDS) {
+  const { digest, credentials, guard } = deps;
+  const k = KINDS[kind];
+  return function statelessChallenge(msg: SipMessage, source: MessageSource): StatelessChallenge | null {
+    if (msg.hasHeader(k.request)) return null;
+    const user = claimedUser(msg, kind);
+    if (guard.isLocked(source.remoteAddress, user)) return null;
+    const cached = user ? credentials.peek(user) : NO_ENTRY;
+    if (cached === undefined) return null;
+    return { status: k.status, reason: k.reason, headers: { [k.challenge]: digest.challenges({ stale: false, algorithms: digestAlgorithmsFor(cached.digestAlgorithm, digest.algorithms) }) } };
+  };
+}
+
 export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS) {
   const { digest, credentials, guard, log } = deps;
   const k = KINDS[kind];
@@ -84,11 +122,6 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
     if (cached !== undefined) { send(r, digestAlgorithmsFor(cached.digestAlgorithm, digest.algorithms), stale); return undefined; }
     return credentials.get(username!).then((e) => send(r, digestAlgorithmsFor(e.digestAlgorithm, digest.algorithms), stale));
   };
-  /**
-   * Whose challenge to send before any credentials: the AOR being registered (a device may
-   * only register its own, §10.3 step 4) or the caller (From) of other requests.
-   */
-  const claimedUser = (r: IncomingRequest) => (kind === 'www' ? r.msg.to.uri.user : r.msg.from.uri.user);
 
   /** The credentials meant for our realm (a request may carry several, §22.4). */
   const credentialsFor = (r: IncomingRequest): string | null => {
@@ -117,9 +150,9 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
 
   return async function authenticate(r: IncomingRequest): Promise<DeviceAuthResult> {
     const ip = r.source.remoteAddress;
-    if (guard.isLocked(ip, claimedUser(r))) return locked(r);
+    if (guard.isLocked(ip, claimedUser(r.msg, kind))) return locked(r);
     const auth = credentialsFor(r);
-    if (auth === null) return rechallenge(r, claimedUser(r));
+    if (auth === null) return rechallenge(r, claimedUser(r.msg, kind));
     const result = await digest.verify(auth, { method: r.msg.method, requestUri: r.msg.requestUriText, lookupHa1 });
     // Checked after verifying too (the digest username need not be the From user), and
     // whatever the outcome, so a locked username learns nothing about its password.

@@ -41,12 +41,13 @@ async function start(): Promise<void> {
   location.on('changed', (aor, list) => outbox.send({ aor: [aor, list] }));
   const credentials = new DeviceCredentialCache(store.db, createSecretBox(secret));
   const guard = new ShardGuard((ok, ip, username) => outbox.send({ auth: [ok, ip, username] }), cfg.locks);
-  endpoint.onRequest('REGISTER', createRegistrar({
+  const registrar = createRegistrar({
     db: store.db,
     digest: createDigestServer({ realm: cfg.domain, secret, algorithms: cfg.sip.digestAlgorithms }),
     credentials, location, guard, logger,
     pinConnection: (id) => outbox.send({ pin: id }),
-  }));
+  });
+  endpoint.onRequest('REGISTER', registrar.handleRegister, registrar.answerStateless);
 
   /** The owner of a REGISTER the main thread could not route, or -1 when it does not parse (answered here: 400). */
   const ownerOf = (data: Buffer): number => {

@@ -14,7 +14,9 @@ import type { DeviceCredentialCache } from './device-credentials.ts';
 import type { LocationService } from './location-service.ts';
 import type { GuardDecisions } from './sip-guard.ts';
 import type { ContactSpec } from './registrar-bindings.ts';
-import { createDeviceAuth } from './device-auth.ts';
+import { createDeviceAuth, createStatelessChallenge, type StatelessChallenge } from './device-auth.ts';
+import type { SipMessage } from '../sip/message.ts';
+import type { MessageSource } from '../sip/transport-types.ts';
 import type { Db } from '../store/db.ts';
 
 export interface RegistrarDeps {
@@ -78,8 +80,18 @@ export function createRegistrar(deps: RegistrarDeps) {
   };
 
   const authenticate = createDeviceAuth({ digest, credentials, guard, log }, 'www');
+  const challenge = createStatelessChallenge({ digest, credentials, guard }, 'www');
 
-  return async function handleRegister(r: IncomingRequest): Promise<void> {
+  /**
+   * A REGISTER without credentials, challenged with no transaction (the stateless path of the
+   * endpoint): the same 401 `handleRegister` would send, or null when that path must decide.
+   */
+  const answerStateless = (msg: SipMessage, source: MessageSource): StatelessChallenge | null => {
+    const to = msg.to.uri;
+    return (to.scheme === 'sip' || to.scheme === 'sips') && to.user ? challenge(msg, source) : null;
+  };
+
+  const handleRegister = async (r: IncomingRequest): Promise<void> => {
     const msg = r.msg;
     const ip = r.source.remoteAddress;
     const to = msg.to.uri;
@@ -131,4 +143,6 @@ export function createRegistrar(deps: RegistrarDeps) {
     for (const b of outcome.upserts) if (b.createdAt === b.updatedAt) event(deviceId, 'registration', 'registered', { contact: b.contactUri, transport: b.transport, user_agent: b.userAgent }, ip);
     for (const b of outcome.removals) event(deviceId, 'registration', 'unregistered', { contact: b.contactUri }, ip);
   };
+
+  return { handleRegister, answerStateless };
 }

@@ -308,10 +308,11 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
   deps.events.on('system.restored', onRestored);
 
   const digest = createDigestServer({ realm: deps.domain, secret: deps.secretKey, algorithms: sip.digestAlgorithms });
-  endpoint.onRequest('REGISTER', createRegistrar({
+  const registrar = createRegistrar({
     db: deps.db, digest, credentials, location, guard, logger,
     pinConnection: (id) => transports.setIdleExempt(id, true),
-  }));
+  });
+  endpoint.onRequest('REGISTER', registrar.handleRegister, registrar.answerStateless);
 
   // Calls that were up when the process died get their CDR before new calls are taken.
   const orphans = await closeOrphanedCalls(deps.db, 'server_restart');

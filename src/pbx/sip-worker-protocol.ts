@@ -51,6 +51,7 @@ export interface SipWorkerStats {
   badRequests: number;
   dropped: number;
   absorbed: number;
+  stateless: number;
   serverTransactions: number;
   rejected: number;
   shedDropped: number;

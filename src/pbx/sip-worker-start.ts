@@ -68,6 +68,7 @@ export function workerEndpoint(
       badRequests: endpoint.counters.badRequests,
       dropped: endpoint.counters.dropped,
       absorbed: endpoint.transactions.counters.absorbed,
+      stateless: endpoint.counters.stateless,
       serverTransactions: endpoint.transactions.serverCount,
       rejected: overload.counters.rejected,
       shedDropped: overload.counters.dropped,

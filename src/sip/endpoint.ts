@@ -40,6 +40,21 @@ export interface IncomingRequest {
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;
 
+/** A response sent without a transaction: status line and extra headers. */
+export interface StatelessAnswer {
+  status: number;
+  reason: string;
+  headers?: Record<string, string | string[]>;
+}
+
+/**
+ * Answers a new request statelessly (RFC 3261 §8.2.7), or returns null to take it through a
+ * transaction and the method's handler. For answers a retransmission may as well get anew (a
+ * digest challenge): no transaction, no 32 s of Timer J holding the response, no merged-request
+ * entry. It runs after the checks the stateful path makes first, synchronously.
+ */
+export type StatelessHandler = (msg: SipMessage, source: MessageSource) => StatelessAnswer | null;
+
 /**
  * What the endpoint needs of its transports: a way out, and the one slot it fills with its
  * way in. A `TransportLayer` is one; so is a registrar shard's link to the main thread.
@@ -104,6 +119,8 @@ export interface EndpointCounters {
   badRequests: number;
   dropped: number;
   handlerErrors: number;
+  /** New requests answered without a transaction (`StatelessHandler`). */
+  stateless: number;
 }
 
 const DEFAULT_ACCEPT = new Map<string, readonly string[]>([
@@ -115,10 +132,11 @@ const DEFAULT_ACCEPT = new Map<string, readonly string[]>([
 
 export class SipEndpoint {
   readonly transactions: TransactionLayer<SendTarget>;
-  readonly counters: EndpointCounters = { received: 0, parseErrors: 0, badRequests: 0, dropped: 0, handlerErrors: 0 };
+  readonly counters: EndpointCounters = { received: 0, parseErrors: 0, badRequests: 0, dropped: 0, handlerErrors: 0, stateless: 0 };
   /** Requests by method and responses by status, each way (what the TU sent: no retransmissions, no 100 of the transaction layer). */
   readonly messages = new SipMessageCounters();
   private readonly handlers = new Map<string, RequestHandler>();
+  private readonly statelessHandlers = new Map<string, StatelessHandler>();
   private readonly supported: ReadonlySet<string>;
   private readonly accept: ReadonlyMap<string, readonly string[]>;
   private readonly merged = new MergedRequestDetector();
@@ -150,9 +168,14 @@ export class SipEndpoint {
     opts.transports.onMessage = (data, source) => this.receive(data, source);
   }
 
-  /** Registers the handler of a method (one per method; the last one wins). */
-  onRequest(method: string, handler: RequestHandler): void {
+  /**
+   * Registers the handler of a method (one per method; the last one wins), and optionally its
+   * stateless answerer, asked first for every new request of the method.
+   */
+  onRequest(method: string, handler: RequestHandler, stateless?: StatelessHandler): void {
     this.handlers.set(method.toUpperCase(), handler);
+    if (stateless === undefined) this.statelessHandlers.delete(method.toUpperCase());
+    else this.statelessHandlers.set(method.toUpperCase(), stateless);
     this.handledMethods = new Set(this.handlers.keys());
     this.allowHeader = ['ACK', 'CANCEL', ...this.handlers.keys()].join(', ');
   }
@@ -220,6 +243,8 @@ export class SipEndpoint {
         return;
       }
       stampReceived(msg, source);
+      const stateless = this.statelessHandlers.size === 0 ? undefined : this.statelessHandlers.get(msg.method);
+      if (stateless !== undefined && this.answerStateless(msg, source, stateless)) return;
       this.transactions.receiveRequest(msg, replyTarget(source));
     } catch (err) {
       // A header that fails to parse on first access lands here.
@@ -230,6 +255,21 @@ export class SipEndpoint {
       }
       if (!(err instanceof SipParseError)) this.opts.onError?.(err, 'receive');
     }
+  }
+
+  /**
+   * A new request's stateless answer, when its handler gives one: not for a retransmission of a
+   * request taken statefully (its transaction answers) nor for one that the checks `dispatch`
+   * makes before any handler would refuse (the stateful path answers those).
+   */
+  private answerStateless(msg: SipMessage, source: MessageSource, stateless: StatelessHandler): boolean {
+    if (msg.toTag !== null || this.transactions.hasServerTransactionFor(msg)) return false;
+    if ((checkScheme(msg) ?? tooManyHops(msg) ?? checkRequire(msg, this.supported) ?? checkContentType(msg, this.accept)) !== null) return false;
+    const answer = stateless(msg, source);
+    if (answer === null) return false;
+    this.counters.stateless++;
+    this.sendStatelessReply(msg, answer.status, answer.reason, source, answer.headers);
+    return true;
   }
 
   /**
@@ -274,7 +314,7 @@ export class SipEndpoint {
     const method = msg.method;
     const invite = method === 'INVITE';
     if (!invite && method !== 'REGISTER') return false;
-    if (msg.toTag !== null || this.transactions.findServerTransaction(msg) !== undefined) return false;
+    if (msg.toTag !== null || this.transactions.hasServerTransactionFor(msg)) return false;
     const decision = overload.admit(invite, this.inviteWait.waiting, source.protocol !== 'udp');
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
@@ -293,7 +333,7 @@ export class SipEndpoint {
     if (res) this.sendReply(res, source);
   }
 
-  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string>, toTag?: string): void {
+  private sendStatelessReply(msg: SipMessage, status: number, reason: string, source: MessageSource, headers?: Record<string, string | string[]>, toTag?: string): void {
     let res: SipMessage | null;
     try {
       res = createResponse(msg, status, reason, headers === undefined && toTag === undefined ? undefined : { headers, toTag });
@@ -319,11 +359,9 @@ export class SipEndpoint {
     const merged = mergedKey(msg);
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
-      // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method;
-      // 483 comes first so a looping request ends here whatever its method (OPTIONS and REGISTER
-      // are for us, §11 and §10.3, so they are answered).
+      // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method.
       const fail = checkScheme(msg)
-        ?? (msg.maxForwards === 0 && msg.method !== 'OPTIONS' && msg.method !== 'REGISTER' ? { status: 483, reason: 'Too Many Hops' } : null)
+        ?? tooManyHops(msg)
         ?? checkMethod(msg, this.handledMethods, this.allowHeader)
         ?? checkRequire(msg, this.supported)
         ?? checkContentType(msg, this.accept)
@@ -462,6 +500,14 @@ interface MergedKey {
 function mergedKey(msg: SipMessage): MergedKey {
   const fromTag = msg.fromTag;
   return { fromTag: fromTag === null ? null : copyString(fromTag), toTag: msg.toTag, callId: copyString(msg.callId), cseq: { seq: msg.cseq.seq }, method: msg.method };
+}
+
+/**
+ * §16.3 step 3: a request out of hops ends here, whatever its method; OPTIONS and REGISTER are
+ * for us (§11, §10.3), so they are answered.
+ */
+function tooManyHops(msg: SipMessage): CheckResult | null {
+  return msg.maxForwards === 0 && msg.method !== 'OPTIONS' && msg.method !== 'REGISTER' ? { status: 483, reason: 'Too Many Hops' } : null;
 }
 
 /**

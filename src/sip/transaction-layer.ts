@@ -288,6 +288,12 @@ export class TransactionLayer<T> {
     return this.servers.has(key) || this.completed?.has(key) === true;
   }
 
+  /** True when `req` is a retransmission of a request taken here: a live or completed server transaction has its key. */
+  hasServerTransactionFor(req: SipMessage): boolean {
+    const key = serverTransactionKey(req);
+    return key !== undefined && this.hasServerTransaction(key);
+  }
+
   /** The server transaction a request (or retransmission) belongs to. */
   findServerTransaction(req: SipMessage): ServerTransaction<T> | undefined {
     const key = serverTransactionKey(req);

@@ -10,6 +10,9 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { getFreePort } from '../helpers/sipp.ts';
 import { PASSWORD, SipTestClient } from './sip-client.ts';
 import { answerChallenge } from '../../src/sip/digest-client.ts';
+import type { SipMessage } from '../../src/sip/message.ts';
+
+const nonceOf = (m: SipMessage) => /nonce="([^"]+)"/.exec(m.getHeader('www-authenticate') ?? '')?.[1];
 
 describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
   let t: TestServer;
@@ -23,7 +26,7 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
     wsPort = await getFreePort('tcp');
     t = await startTestServer('sqlite', { STROWGER_SIP_WS_PORT: String(wsPort) });
     const algorithms: Record<string, string> = { '2005': 'SHA-256', '2006': 'SHA-256', '2007': 'both' };
-    for (const username of ['2001', '2002', '2003', '2004', '2005', '2006', '2007']) {
+    for (const username of ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008']) {
       const digest_algorithm = algorithms[username];
       const r = await t.request('POST', '/api/devices', { cookie: t.adminCookie, body: { name: `Phone ${username}`, username, password: PASSWORD, ...(digest_algorithm ? { digest_algorithm } : {}) } });
       assert.equal(r.status, 201);
@@ -78,6 +81,42 @@ describe('SIP registrar rules (raw UDP and WebSocket clients)', () => {
     assert.deepEqual(r.getHeaders('www-authenticate').map((v) => v.replace(/nonce="[^"]+"/, '')), [
       'Digest realm="strowger.test", , algorithm=MD5, qop="auth"',
     ]);
+  });
+
+  test('a REGISTER without credentials is challenged without a transaction once the device is cached: the same 401, anew for a retransmission', async () => {
+    const c = await udp();
+    const counted = () => t.server.ctx.sip!.endpoint.counters.stateless;
+    const spec = { method: 'REGISTER', user: '2008', headers: [`Contact: <sip:2008@${c.sentBy}>`] };
+    // 2008 has never registered: its credentials are read first, through a transaction.
+    const before = counted();
+    const first = c.build(spec);
+    c.send(first);
+    const stateful = await c.reply();
+    assert.equal(counted(), before);
+    // Cached now: answered at once, with no transaction. Its retransmission is challenged anew.
+    const second = c.build(spec);
+    c.send(second);
+    const stateless = await c.reply();
+    assert.equal(counted(), before + 1);
+    c.send(second);
+    const again = await c.reply();
+    assert.equal(counted(), before + 2);
+    assert.equal(stateless.msg.status, 401);
+    assert.notEqual(again.msg.toTag, stateless.msg.toTag);
+    assert.notEqual(nonceOf(again.msg), nonceOf(stateless.msg));
+    // Byte for byte the 401 of the stateful path, but for what is the request's own or random.
+    const shape = (r: { raw: Buffer }) => r.raw.toString('latin1')
+      .replace(/^(Via|From|CSeq): .*$/gm, '$1: (request)').replace(/;tag=[^\r;]+/g, ';tag=(ours)').replace(/nonce="[^"]+"/, 'nonce=(fresh)');
+    assert.equal(shape(stateless), shape(stateful));
+    assert.match(stateless.raw.toString('latin1'), /\r\nVia: SIP\/2\.0\/UDP [^\r]*;rport=\d+;received=127\.0\.0\.1\r\n/);
+    assert.match(stateless.raw.toString('latin1'), /\r\nWWW-Authenticate: Digest realm="strowger\.test", nonce="[^"]+", algorithm=MD5, qop="auth"\r\n/);
+    // The checks the stateful path makes first still come first: an unknown extension is 420.
+    const required = await c.request({ ...spec, headers: [...spec.headers, 'Require: no-such-extension'] });
+    assert.equal(required.status, 420);
+    assert.equal(required.getHeader('unsupported'), 'no-such-extension');
+    assert.equal(counted(), before + 2);
+    // And the challenge works.
+    assert.equal((await c.register({ user: '2008' })).final.status, 200);
   });
 
   test('too short an Expires gets 423 with Min-Expires and no binding; too long is capped', async () => {
