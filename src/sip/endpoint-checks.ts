@@ -3,6 +3,7 @@
  * each returns the response to send, or null to go on.
  */
 import type { SipMessage } from './message.ts';
+import { copyString } from './copy-string.ts';
 
 export interface CheckResult {
   status: number;
@@ -60,23 +61,28 @@ export function checkMethod(req: SipMessage, handled: ReadonlySet<string>, allow
 export class MergedRequestDetector {
   private readonly inProgress = new Map<string, string>();
 
-  /** Returns a 482 result, or null and remembers the request until `done` is called with it. */
-  check(req: SipMessage, branch: string): CheckResult | null {
+  /**
+   * The key `req` is tracked under, or null when it is not (a To tag: in a dialog; no From
+   * tag: nothing to match on). One flat string, not slices of the request: it is kept for the
+   * transaction's life and must not keep the datagram's text.
+   */
+  static keyOf(req: SipMessage): string | null {
     if (req.toTag !== null) return null;
     const fromTag = req.fromTag;
-    if (fromTag === null) return null;
-    const key = `${fromTag}\u0000${req.callId}\u0000${req.cseq.seq}\u0000${req.method}`;
+    return fromTag === null ? null : copyString(`${fromTag}\u0000${req.callId}\u0000${req.cseq.seq}\u0000${req.method}`);
+  }
+
+  /** Returns a 482 result, or null and remembers the request (`key` from `keyOf`) until `done` is called with it. */
+  check(key: string | null, branch: string): CheckResult | null {
+    if (key === null) return null;
     const seen = this.inProgress.get(key);
     if (seen !== undefined && seen !== branch) return { status: 482, reason: 'Loop Detected' };
     this.inProgress.set(key, branch);
     return null;
   }
 
-  done(req: SipMessage, branch: string): void {
-    const fromTag = req.fromTag;
-    if (fromTag === null || req.toTag !== null) return;
-    const key = `${fromTag}\u0000${req.callId}\u0000${req.cseq.seq}\u0000${req.method}`;
-    if (this.inProgress.get(key) === branch) this.inProgress.delete(key);
+  done(key: string | null, branch: string): void {
+    if (key !== null && this.inProgress.get(key) === branch) this.inProgress.delete(key);
   }
 
   get size(): number {

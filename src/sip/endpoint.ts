@@ -356,7 +356,7 @@ export class SipEndpoint {
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
     const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server, this.messages);
     const branch = copyString(msg.topVia?.branch ?? '');
-    const merged = mergedKey(msg);
+    const merged = MergedRequestDetector.keyOf(msg);
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
       // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method.
@@ -365,7 +365,7 @@ export class SipEndpoint {
         ?? checkMethod(msg, this.handledMethods, this.allowHeader)
         ?? checkRequire(msg, this.supported)
         ?? checkContentType(msg, this.accept)
-        ?? this.merged.check(merged as SipMessage, branch);
+        ?? this.merged.check(merged, branch);
       if (fail) { this.replyCheck(incoming, fail); return; }
     } catch (err) {
       this.failRequest(incoming, err);
@@ -392,10 +392,10 @@ export class SipEndpoint {
    * holding the request and everything around it): a completed transaction lingers 32 s
    * (Timer J) and must not keep the parsed request alive.
    */
-  private watchEnd(tx: ServerTransaction<SendTarget>, key: MergedKey, branch: string): void {
+  private watchEnd(tx: ServerTransaction<SendTarget>, key: string | null, branch: string): void {
     const prev = tx.onTerminated;
     tx.onTerminated = (t, reason) => {
-      this.merged.done(key as SipMessage, branch);
+      this.merged.done(key, branch);
       if (t.isInvite) {
         // Ended with no final answer (one clears the entry): out of the waiting queue too.
         this.pendingInvites.get(t)?.leaveWait();
@@ -482,24 +482,6 @@ class Incoming implements IncomingRequest {
     this.wait.leave();
     this.wait = undefined;
   }
-}
-
-/**
- * What `MergedRequestDetector` reads of a request (§8.2.2.2 key), without the rest of it. The
- * detector keeps its key for the transaction's life; copies (not slices of the request text)
- * let the datagram's text go when the transaction completes.
- */
-interface MergedKey {
-  readonly fromTag: string | null;
-  readonly toTag: string | null;
-  readonly callId: string;
-  readonly cseq: { readonly seq: number };
-  readonly method: string;
-}
-
-function mergedKey(msg: SipMessage): MergedKey {
-  const fromTag = msg.fromTag;
-  return { fromTag: fromTag === null ? null : copyString(fromTag), toTag: msg.toTag, callId: copyString(msg.callId), cseq: { seq: msg.cseq.seq }, method: msg.method };
 }
 
 /**

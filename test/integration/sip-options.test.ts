@@ -102,6 +102,19 @@ for (const engine of ENGINES) {
       assert.equal((await udp.request({ method: 'PUBLISH', maxForwards: 1 })).status, 405);
     });
 
+    test('a merged request (§8.2.2.2): the same INVITE on a second branch while the first is in progress gets 482', async () => {
+      const first = udp.build({ method: 'INVITE', uri: 'sip:1001@strowger.test', callId: `merged-${Date.now()}@test`, cseq: 1, headers: ['Contact: <sip:probe@127.0.0.1:5099>'] });
+      udp.send(first);
+      // Answered (not ACKed): its transaction waits for the ACK, so the request is in progress.
+      assert.ok((await udp.reply()).msg.status >= 300);
+      udp.send(first.replace(/branch=z9hG4bK\w+/, 'branch=z9hG4bKmergedcopy'));
+      const copy = (await udp.reply()).msg;
+      assert.deepEqual([copy.status, copy.reason], [482, 'Loop Detected']);
+      // Another CSeq is another request.
+      udp.send(first.replace(/branch=z9hG4bK\w+/, 'branch=z9hG4bKnextcseq').replace('CSeq: 1 INVITE', 'CSeq: 2 INVITE'));
+      assert.notEqual((await udp.reply()).msg.status, 482);
+    });
+
     test('an unknown Request-URI scheme gets 416', async () => {
       const res = await udp.request({ method: 'OPTIONS', uri: 'mailto:someone@example.com' });
       assert.deepEqual([res.status, res.reason], [416, 'Unsupported URI Scheme']);
