@@ -25,7 +25,6 @@ import { SipMessageCounters } from './message-counters.ts';
 import { InviteWaitQueue } from './invite-wait-queue.ts';
 import { copyString } from './copy-string.ts';
 import { shedResponse, SHED_TAG_PREFIX, triage, type RawRequest } from './overload-fast-path.ts';
-import { ChallengedCallIds } from './challenged-call-ids.ts';
 
 /** A request handed to a method handler. */
 export interface IncomingRequest {
@@ -150,13 +149,10 @@ export class SipEndpoint {
   private handledMethods: ReadonlySet<string> = new Set();
   private readonly server: string;
   private readonly fastShed: boolean;
-  /** What we challenged lately: the answer to a challenge is never shed (overload control only). */
-  private readonly challenged: ChallengedCallIds | undefined;
 
   constructor(private readonly opts: EndpointOptions) {
     this.server = opts.server ?? '';
     this.fastShed = opts.overloadFastPath ?? true;
-    this.challenged = opts.overload === undefined ? undefined : new ChallengedCallIds();
     this.supported = new Set(opts.supported ?? []);
     this.accept = opts.accept ?? DEFAULT_ACCEPT;
     this.transactions = new TransactionLayer<SendTarget>({
@@ -273,7 +269,6 @@ export class SipEndpoint {
     if (answer === null) return false;
     this.counters.stateless++;
     this.sendStatelessReply(msg, answer.status, answer.reason, source, answer.headers);
-    if (answer.status === 401 || answer.status === 407) this.challenged?.add(msg.callId);
     return true;
   }
 
@@ -297,8 +292,6 @@ export class SipEndpoint {
       this.counters.dropped++;
       return 'handled';
     }
-    // The answer to our challenge: the full path takes it (`shed` lets it through).
-    if (this.challenged?.has(req.buf.toString('latin1', req.callId, req.callIdEnd)) && (req.getHeader('authorization') !== null || req.getHeader('proxy-authorization') !== null)) return 'undecided';
     const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting, source.protocol !== 'udp');
     if (decision === 'accept') return 'taken';
     this.messages.requestIn(req.method);
@@ -315,15 +308,13 @@ export class SipEndpoint {
   /**
    * Sheds `msg` when it starts new work and the controller says so (before validation: a shed
    * request costs only what its answer needs). A retransmission of a request already taken
-   * goes on to its transaction; a To tag means a dialog we keep (ACK, BYE, re-INVITE); the
-   * answer to one of our challenges (its Call-ID, with credentials) finishes work already paid for.
+   * goes on to its transaction; a To tag means a dialog we keep (ACK, BYE, re-INVITE).
    */
   private shed(msg: SipMessage, source: MessageSource, overload: OverloadControl): boolean {
     const method = msg.method;
     const invite = method === 'INVITE';
     if (!invite && method !== 'REGISTER') return false;
     if (msg.toTag !== null || this.transactions.hasServerTransactionFor(msg)) return false;
-    if (this.challenged?.has(msg.callId) && (msg.hasHeader('authorization') || msg.hasHeader('proxy-authorization'))) return false;
     const decision = overload.admit(invite, this.inviteWait.waiting, source.protocol !== 'udp');
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
@@ -363,7 +354,7 @@ export class SipEndpoint {
   }
 
   private dispatch(msg: SipMessage, tx: ServerTransaction<SendTarget>): void {
-    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server, this.messages, this.challenged);
+    const incoming = new Incoming(msg, tx, targetSource(tx.source, msg), tx.isInvite ? this.pendingInvites : undefined, this.server, this.messages);
     const branch = copyString(msg.topVia?.branch ?? '');
     const merged = MergedRequestDetector.keyOf(msg);
     try {
@@ -468,14 +459,12 @@ class Incoming implements IncomingRequest {
     /** Server header value; '' for none. */
     private readonly server = '',
     private readonly counters: SipMessageCounters | undefined = undefined,
-    private readonly challenged: ChallengedCallIds | undefined = undefined,
   ) {}
 
   reply(status: number, reason?: string, o?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage {
     const res = createResponse(this.msg, status, reason, o === undefined ? undefined : { toTag: o.toTag, headers: o.headers, body: o.body, contentType: o.contentType });
     if (this.server !== '') res.addHeader('Server', this.server);
     this.counters?.responseOut(status);
-    if ((status === 401 || status === 407) && this.challenged !== undefined) this.challenged.add(this.msg.callId);
     this.tx.respond(res);
     if (status > 100) this.leaveWait();
     if (status >= 200 && this.pending !== undefined) {

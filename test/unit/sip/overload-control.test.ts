@@ -8,7 +8,6 @@ import { OverloadControl, type Admission, type LoadSample } from '../../../src/s
 import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
 import { InviteWaitQueue, standingProbe } from '../../../src/sip/invite-wait-queue.ts';
 import { SipEndpoint, type IncomingRequest } from '../../../src/sip/endpoint.ts';
-import { ChallengedCallIds } from '../../../src/sip/challenged-call-ids.ts';
 import type { TransportLayer } from '../../../src/sip/transport-layer.ts';
 
 const busy: LoadSample = { utilization: 1, lagMs: 5 };
@@ -300,54 +299,5 @@ describe('SipEndpoint sheds by transport', () => {
     // Counted as what happened: one dropped unanswered, one answered 503.
     assert.deepEqual(overload.counters, { dropped: 1, rejected: 1 });
     endpoint.close();
-  });
-});
-
-describe('SipEndpoint sheds new work, not the answer to its own challenge', () => {
-  /** REGISTER `id` (its Call-ID), CSeq `cseq`, with or without an Authorization header. */
-  const register = (id: string, branch: string, cseq: number, auth: boolean) => Buffer.from(newRequest('REGISTER', id).toString()
-    .replace(`branch=z9hG4bK${id}`, `branch=z9hG4bK${branch}`).replace('CSeq: 1 REGISTER', `CSeq: ${cseq} REGISTER`)
-    .replace('Content-Length: 0', auth ? 'Authorization: Digest username="alice", realm="example.test", nonce="n", uri="sip:bob@example.test", response="0"\r\nContent-Length: 0' : 'Content-Length: 0'));
-
-  for (const [name, fastPath, stateless] of [['fast path, stateful 401', true, false], ['full path, stateful 401', false, false], ['fast path, stateless 401', true, true]] as const) {
-    test(`${name}: once shedding everything new, the credentialed REGISTER of a challenged Call-ID is still taken`, () => {
-      const sent: string[] = [];
-      const transports = { onMessage: undefined, send: async (_t: unknown, data: Buffer) => { sent.push(data.toString()); } } as unknown as TransportLayer;
-      const overload = new OverloadControl({ targetUtilization: 0.9, gain: 2.5, smoothing: 1, maxShare: 1 });
-      const endpoint = new SipEndpoint({ transports, advertise: () => ({ host: '192.0.2.1', port: 5060 }), overload, overloadFastPath: fastPath });
-      const challenge = { status: 401, reason: 'Unauthorized', headers: { 'WWW-Authenticate': 'Digest realm="example.test", nonce="n"' } };
-      endpoint.onRequest('REGISTER', (r) => {
-        if (r.msg.hasHeader('authorization')) r.reply(200, 'OK');
-        else r.reply(challenge.status, challenge.reason, { headers: challenge.headers });
-      }, stateless ? (msg) => (msg.hasHeader('authorization') ? null : challenge) : undefined);
-      const source = { protocol: 'udp' as const, remoteAddress: '192.0.2.10', remotePort: 5060, localAddress: '192.0.2.1', localPort: 5060 };
-      const status = () => Number(/^SIP\/2\.0 (\d+)/.exec(sent.at(-1) ?? '')?.[1]);
-      endpoint.receive(register('c1', 'a1', 1, false), source);
-      assert.equal(status(), 401);
-      for (let i = 0; i < 6; i++) overload.update(busy);
-      assert.equal(overload.shedShare, 1);
-      endpoint.receive(register('c2', 'a2', 1, false), source);
-      assert.equal(status(), 503, 'a new REGISTER is shed');
-      endpoint.receive(register('c3', 'a3', 2, true), source);
-      assert.equal(status(), 503, 'credentials for a Call-ID we never challenged are no answer to us');
-      endpoint.receive(register('c1', 'b1', 2, true), source);
-      assert.equal(status(), 200, 'the answer to our challenge');
-      endpoint.close();
-    });
-  }
-
-  test('ChallengedCallIds remembers a Call-ID for one to two windows', () => {
-    let now = 0;
-    const c = new ChallengedCallIds(1000, () => now);
-    c.add('a');
-    now = 999;
-    assert.equal(c.has('a'), true);
-    now = 1500;
-    c.add('b');
-    assert.deepEqual([c.has('a'), c.has('b')], [true, true]);
-    now = 2600;
-    assert.deepEqual([c.has('a'), c.has('b')], [false, true]);
-    now = 5000;
-    assert.deepEqual([c.has('b'), c.size], [false, 0]);
   });
 });
