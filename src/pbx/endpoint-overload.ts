@@ -13,7 +13,7 @@ import { threadCpuMs } from '../media/thread-cpu.ts';
 export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadControl): () => void {
   // Called on the endpoint's thread: the CPU time it reads is that thread's.
   const loop = eventLoopProbe(10, threadCpuMs);
-  const retransmitted = retransmissionProbe(endpoint.transactions.counters);
+  const retransmitted = retransmissionProbe(endpoint.transactions.counters, endpoint.counters);
   const progressed = progressProbe(endpoint.inviteWait);
   const standing = standingProbe(endpoint.inviteWait);
   return startOverloadSampler(overload, { probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed(), standing: standing() }), close: loop.close });

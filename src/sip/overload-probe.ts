@@ -96,17 +96,20 @@ export function startOverloadSampler(control: OverloadControl, source: Pick<Even
 }
 
 /**
- * Retransmitted requests received per new server transaction since the previous call, from
- * the transaction layer's counters (`absorbed`, `serverCreated`).
+ * Retransmitted requests received per new request since the previous call, from the
+ * transaction layer's counters (`absorbed`, `serverCreated`) and the endpoint's `stateless`:
+ * a request answered without a transaction is new work too. Left out, a REGISTER storm's
+ * challenges would leave the denominator and double the measured share.
  */
-export function retransmissionProbe(counters: { readonly absorbed: number; readonly serverCreated: number }): () => number {
+export function retransmissionProbe(counters: { readonly absorbed: number; readonly serverCreated: number }, endpoint: { readonly stateless: number } = { stateless: 0 }): () => number {
+  const fresh = () => counters.serverCreated + endpoint.stateless;
   let absorbed = counters.absorbed;
-  let created = counters.serverCreated;
+  let created = fresh();
   return () => {
     const a = counters.absorbed - absorbed;
-    const c = counters.serverCreated - created;
+    const c = fresh() - created;
     absorbed = counters.absorbed;
-    created = counters.serverCreated;
+    created += c;
     return a / Math.max(1, c);
   };
 }

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadControl, type Admission, type LoadSample } from '../../../src/sip/overload-control.ts';
-import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
+import { eventLoopProbe, retransmissionProbe } from '../../../src/sip/overload-probe.ts';
 import { InviteWaitQueue, standingProbe } from '../../../src/sip/invite-wait-queue.ts';
 import { SipEndpoint, type IncomingRequest } from '../../../src/sip/endpoint.ts';
 import type { TransportLayer } from '../../../src/sip/transport-layer.ts';
@@ -198,6 +198,24 @@ describe('OverloadControl', () => {
     q.enter();
     assert.equal(probe(), 7, 'lowest since the last sample: 9 - 2');
     assert.equal(probe(), 8, 'nothing left: the depth itself');
+  });
+});
+
+describe('retransmissionProbe', () => {
+  test('retransmissions absorbed per new request: transactions created and stateless answers alike', () => {
+    const tx = { absorbed: 0, serverCreated: 0 };
+    const endpoint = { stateless: 0 };
+    const probe = retransmissionProbe(tx, endpoint);
+    tx.serverCreated += 100;
+    tx.absorbed += 20;
+    assert.equal(probe(), 0.2);
+    // A REGISTER storm: half its requests are challenged with no transaction. They are new
+    // requests all the same, so the share stays what it is.
+    tx.serverCreated += 50;
+    endpoint.stateless += 50;
+    tx.absorbed += 20;
+    assert.equal(probe(), 0.2);
+    assert.equal(probe(), 0, 'nothing since');
   });
 });
 
