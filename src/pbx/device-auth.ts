@@ -77,6 +77,11 @@ function claimedUser(msg: SipMessage, kind: keyof typeof KINDS): string | null |
   return kind === 'www' ? msg.to.uri.user : msg.from.uri.user;
 }
 
+/** The challenge header for a device of `setting` (an unknown user: null, the default's). */
+function challengeHeaders(digest: DigestServer, kind: keyof typeof KINDS, setting: DigestAlgorithmSetting | null, stale: boolean): Record<string, string[]> {
+  return { [KINDS[kind].challenge]: digest.challenges({ stale, algorithms: digestAlgorithmsFor(setting, digest.algorithms) }) };
+}
+
 /** A challenge sent without a transaction: status, reason and the challenge header. */
 export interface StatelessChallenge {
   status: number;
@@ -101,7 +106,7 @@ export function createStatelessChallenge(deps: Pick<DeviceAuthDeps, 'digest' | '
     if (guard.isLocked(source.remoteAddress, user)) return null;
     const cached = user ? credentials.peek(user) : NO_ENTRY;
     if (cached === undefined) return null;
-    return { status: k.status, reason: k.reason, headers: { [k.challenge]: digest.challenges({ stale: false, algorithms: digestAlgorithmsFor(cached.digestAlgorithm, digest.algorithms) }) } };
+    return { status: k.status, reason: k.reason, headers: challengeHeaders(digest, kind, cached.digestAlgorithm, false) };
   };
 }
 
@@ -110,8 +115,8 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
   const k = KINDS[kind];
   // Hoisted: closures made per request cost an allocation each on the registrar's hot path.
   const lookupHa1 = (user: string, realm: string, hash: DigestHash) => credentials.ha1(user, realm, hash);
-  const send = (r: IncomingRequest, algorithms: readonly DigestAlgorithm[], stale: boolean): void => {
-    r.reply(k.status, k.reason, { headers: { [k.challenge]: digest.challenges({ stale, algorithms }) } });
+  const send = (r: IncomingRequest, setting: DigestAlgorithmSetting | null, stale: boolean): void => {
+    r.reply(k.status, k.reason, { headers: challengeHeaders(digest, kind, setting, stale) });
   };
   /**
    * Answers the challenge for `username`'s setting: at once when its credentials are cached
@@ -119,8 +124,8 @@ export function createDeviceAuth(deps: DeviceAuthDeps, kind: keyof typeof KINDS)
    */
   const challenge = (r: IncomingRequest, username: string | null | undefined, stale = false): Promise<void> | undefined => {
     const cached = username ? credentials.peek(username) : NO_ENTRY;
-    if (cached !== undefined) { send(r, digestAlgorithmsFor(cached.digestAlgorithm, digest.algorithms), stale); return undefined; }
-    return credentials.get(username!).then((e) => send(r, digestAlgorithmsFor(e.digestAlgorithm, digest.algorithms), stale));
+    if (cached !== undefined) { send(r, cached.digestAlgorithm, stale); return undefined; }
+    return credentials.get(username!).then((e) => send(r, e.digestAlgorithm, stale));
   };
 
   /** The credentials meant for our realm (a request may carry several, §22.4). */

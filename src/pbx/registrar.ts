@@ -58,6 +58,12 @@ function toContactSpec(na: NameAddr): ContactSpec {
   };
 }
 
+/** The address-of-record a REGISTER is for: the user of a SIP or SIPS To URI; null for anything else (404). */
+function aorOf(msg: SipMessage): string | null {
+  const to = msg.to.uri;
+  return (to.scheme === 'sip' || to.scheme === 'sips') && to.user ? to.user : null;
+}
+
 /** The Date header of a 200 (RFC 3261 §20.17, one-second resolution): formatted once a second. */
 let dateSecond = -1;
 let dateText = '';
@@ -87,19 +93,17 @@ export function createRegistrar(deps: RegistrarDeps) {
    * endpoint): the same 401 `handleRegister` would send, or null when that path must decide.
    */
   const answerStateless = (msg: SipMessage, source: MessageSource): StatelessChallenge | null => {
-    const to = msg.to.uri;
-    return (to.scheme === 'sip' || to.scheme === 'sips') && to.user ? challenge(msg, source) : null;
+    return aorOf(msg) !== null ? challenge(msg, source) : null;
   };
 
   const handleRegister = async (r: IncomingRequest): Promise<void> => {
     const msg = r.msg;
     const ip = r.source.remoteAddress;
-    const to = msg.to.uri;
-    if ((to.scheme !== 'sip' && to.scheme !== 'sips') || !to.user) {
+    const aor = aorOf(msg);
+    if (aor === null) {
       r.reply(404, 'Not Found');
       return;
     }
-    const aor = to.user;
 
     const auth = await authenticate(r);
     if (!auth.ok) {

@@ -51,7 +51,8 @@ export interface StatelessAnswer {
  * Answers a new request statelessly (RFC 3261 §8.2.7), or returns null to take it through a
  * transaction and the method's handler. For answers a retransmission may as well get anew (a
  * digest challenge): no transaction, no 32 s of Timer J holding the response, no merged-request
- * entry. It runs after the checks the stateful path makes first, synchronously.
+ * entry. Synchronous and without side effects: it may be asked before the checks the stateful
+ * path makes first, and its answer is sent only when they pass.
  */
 export type StatelessHandler = (msg: SipMessage, source: MessageSource) => StatelessAnswer | null;
 
@@ -263,10 +264,11 @@ export class SipEndpoint {
    * makes before any handler would refuse (the stateful path answers those).
    */
   private answerStateless(msg: SipMessage, source: MessageSource, stateless: StatelessHandler): boolean {
-    if (msg.toTag !== null || this.transactions.hasServerTransactionFor(msg)) return false;
-    if ((checkScheme(msg) ?? tooManyHops(msg) ?? checkRequire(msg, this.supported) ?? checkContentType(msg, this.accept)) !== null) return false;
+    if (msg.toTag !== null) return false;
+    // The handler first: it declines most requests at once (a REGISTER with credentials), and
+    // those go on to the stateful path, which looks up the transaction and runs the checks anyway.
     const answer = stateless(msg, source);
-    if (answer === null) return false;
+    if (answer === null || this.transactions.hasServerTransactionFor(msg) || this.requestCheck(msg) !== null) return false;
     this.counters.stateless++;
     this.sendStatelessReply(msg, answer.status, answer.reason, source, answer.headers);
     return true;
@@ -359,13 +361,7 @@ export class SipEndpoint {
     const merged = MergedRequestDetector.keyOf(msg);
     try {
       if (msg.method === 'CANCEL') { this.handleCancel(incoming); return; }
-      // RFC 3261 §16.3 order: scheme (416), Max-Forwards (483), then what we do with the method.
-      const fail = checkScheme(msg)
-        ?? tooManyHops(msg)
-        ?? checkMethod(msg, this.handledMethods, this.allowHeader)
-        ?? checkRequire(msg, this.supported)
-        ?? checkContentType(msg, this.accept)
-        ?? this.merged.check(merged, branch);
+      const fail = this.requestCheck(msg) ?? this.merged.check(merged, branch);
       if (fail) { this.replyCheck(incoming, fail); return; }
     } catch (err) {
       this.failRequest(incoming, err);
@@ -425,6 +421,19 @@ export class SipEndpoint {
     } catch (err) {
       this.opts.onError?.(err, 'cancel handler');
     }
+  }
+
+  /**
+   * The checks before any handler, in RFC 3261 §16.3 order: scheme (416), Max-Forwards (483),
+   * then what we do with the method (501/405, 420, 415). Merged requests (482) come after, in
+   * `dispatch`: a stateless answer keeps no entry to merge with.
+   */
+  private requestCheck(msg: SipMessage): CheckResult | null {
+    return checkScheme(msg)
+      ?? tooManyHops(msg)
+      ?? checkMethod(msg, this.handledMethods, this.allowHeader)
+      ?? checkRequire(msg, this.supported)
+      ?? checkContentType(msg, this.accept);
   }
 
   private replyCheck(r: IncomingRequest, c: CheckResult): void {
