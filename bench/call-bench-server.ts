@@ -86,10 +86,10 @@ export interface ProcessBench {
   close(): Promise<void>;
 }
 
-/** `nodeFlags`: e.g. `--cpu-prof` for the server process. */
-export async function startBenchProcess(nodeFlags: string[] = []): Promise<ProcessBench> {
+/** `nodeFlags`: e.g. `--cpu-prof` for the server process; `env`: settings over the bench's. */
+export async function startBenchProcess(nodeFlags: string[] = [], env: Record<string, string> = {}): Promise<ProcessBench> {
   const dataDir = mkdtempSync(join(tmpdir(), 'strowger-bench-calls-'));
-  const server = await startServerProcess(benchEnv(dataDir), nodeFlags);
+  const server = await startServerProcess({ ...benchEnv(dataDir), ...env }, nodeFlags);
   const { cookie, outTrunk } = await provision(server.base);
   const db = new Database(join(dataDir, 'strowger.db'), { readonly: true, fileMustExist: true });
   const count = db.prepare('select count(*) as n from cdrs where a_call_id like ?').pluck();

@@ -86,7 +86,7 @@ async function settle(b: ProcessBench, ms: number): Promise<void> {
   while ((await b.activeCalls()) > 0 && Date.now() < deadline) await sleep(100);
 }
 
-async function sippCps(target: string, rate: number, seconds: number): Promise<SippResult & { pid: number }> {
+export async function sippCps(target: string, rate: number, seconds: number): Promise<SippResult & { pid: number }> {
   // -timeout: a step that overloads must end anyway; its unfinished calls count as failed.
   const p = await spawnSipp({ scenario: 'uac', target, service: DID, rate, calls: rate * seconds, timeoutMs: (seconds + 40) * 1000, traceMessages: false, extraArgs: ['-timeout', `${seconds + 30}s`, ...SIPP_BUFFER_ARGS] });
   return { ...(await p.done), pid: p.child.pid! };

@@ -27,6 +27,7 @@ export const BENCHMARKS: Record<string, string[]> = {
   sip: ['sip-parser.ts', 'sip-register.ts'],
   register: ['sip-register.ts'],
   'register-ab': ['register-ab.ts'],
+  'calls-ab': ['calls-ab.ts'],
   calls: ['calls.ts'],
   media: ['media-passthrough.ts', 'media-relay.ts', 'media-srtp.ts'],
   'media-srtp': ['media-srtp.ts'],
