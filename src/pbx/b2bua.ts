@@ -80,7 +80,7 @@ export interface B2buaOptions {
   roomDialPlan?: import('./call-router.ts').RouterDeps['rooms'];
   /** WebRTC endpoints for browser legs (SIP over WS); none: browsers' SDP is anchored as plain RTP would be. */
   webrtc?: WebRtcFactory;
-  /** A call shard's hand-over of calls it does not carry (`call-shard-handoff.ts`); none: every call is carried here. */
+  /** Calls handed to another thread (`call-shard-handoff.ts`): a call shard's to the main thread, the main thread's Replaces to a shard; none: every call is carried here. */
   handOff?: CallHandOff;
 }
 

@@ -9,7 +9,9 @@
  * - after routing: voicemail (as the target or the fallback) and WebRTC callees.
  *
  * The shard's transaction for the INVITE ends without a final answer (a 100 may have left);
- * the main thread adopts the Call-ID, so the rest of the call goes there.
+ * the main thread adopts the Call-ID, so the rest of the call goes there. An INVITE with
+ * Replaces the main thread does not hold either goes on from there to the shard holding the
+ * replaced dialog ({@link createMainHandOff}).
  */
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import { replacesOfRequest } from '../sip/replaces-dialog.ts';
@@ -58,13 +60,8 @@ export function createCallHandOff(deps: HandOffDeps): CallHandOff & { readonly c
       const protocol = r.source.protocol;
       if (protocol === 'ws' || protocol === 'wss') return give(r);
       if (r.msg.body.length > 0 && ZRTP_HASH.test(r.msg.body.toString('latin1'))) return give(r);
-      let replaces;
-      try {
-        replaces = replacesOfRequest(r.msg);
-      } catch {
-        replaces = null; // malformed: the B2BUA answers 400 as without shards
-      }
-      if (replaces !== null && !hasCall(replaces.callId)) return give(r);
+      const replaces = replacedCallId(r);
+      if (replaces !== null && !hasCall(replaces)) return give(r);
       if (await mainAnswers(dialedOf(r))) return give(r);
       return false;
     },
@@ -74,5 +71,37 @@ export function createCallHandOff(deps: HandOffDeps): CallHandOff & { readonly c
       const [caller, callee] = webRtcSides(r.msg.body, decision.targets);
       return caller || callee ? give(r) : false;
     },
+  };
+}
+
+/** The Call-ID an INVITE's Replaces header names; null without one, or a malformed one (the B2BUA answers 400 as without shards). */
+function replacedCallId(r: IncomingRequest): string | null {
+  try {
+    return replacesOfRequest(r.msg)?.callId ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the main thread's hand-off needs of the shards (`CallShards.forwardReplaces`). */
+export interface ReplacesForwarder {
+  forwardReplaces(data: Buffer, source: IncomingRequest['source'], callId: string, replacedCallId: string): boolean;
+}
+
+/**
+ * The main thread's hand-off: an INVITE with Replaces (RFC 3891) naming a dialog of no call here
+ * goes on to the shard the replaced Call-ID belongs to, which carries that call. Everything
+ * else stays.
+ */
+export function createMainHandOff(shards: ReplacesForwarder): CallHandOff {
+  return {
+    async early(r, hasCall) {
+      const replaced = replacedCallId(r);
+      if (replaced === null || hasCall(replaced)) return false;
+      if (!shards.forwardReplaces(r.msg.toBuffer(), r.source, r.msg.callId, replaced)) return false;
+      r.tx.terminate();
+      return true;
+    },
+    routed: () => false,
   };
 }

@@ -40,7 +40,9 @@ export type CallApiOp =
   | { op: 'hold'; id: string; hold: boolean; party: 'caller' | 'callee' }
   | { op: 'transfer'; id: string; target: string; type: 'blind' | 'attended' }
   | { op: 'cancelTransfer'; id: string }
-  | { op: 'trace' };
+  | { op: 'trace' }
+  /** Which of `ids` the shard still holds a call or dialog of (the main thread's sweep of the Call-IDs it routes there). */
+  | { op: 'held'; ids: string[] };
 
 export interface ToCallShard extends SipWorkerTo {
   in?: [data: Uint8Array, source: MessageSource];
@@ -65,7 +67,7 @@ export interface CallShardStats extends SipWorkerStats {
 
 export interface FromCallShard extends SipWorkerFrom<CallShardStats> {
   ready?: true;
-  /** A call this shard does not carry (voicemail, rooms, WebRTC, ZRTP, an app number, another shard's Replaces): its INVITE, for `owner`. */
+  /** A call this shard does not carry (voicemail, rooms, WebRTC, ZRTP, an app number, a Replaces naming no call here): its INVITE, for `owner`. */
   handoff?: [data: Uint8Array, source: MessageSource, owner: number];
   api?: [id: number, result: unknown, error?: { name: string; message: string; code?: string; status?: number }];
 }

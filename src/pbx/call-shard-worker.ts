@@ -99,6 +99,7 @@ async function start(): Promise<void> {
       }
       case 'cancelTransfer': return b2bua.cancelTransfer(op.id);
       case 'trace': return [...traced];
+      case 'held': { const held = b2bua.heldCallIds(); return op.ids.filter((id) => held.has(id)); }
     }
   };
   const answer = (id: number, op: CallApiOp) => {

@@ -15,7 +15,9 @@
  * device change), the routing caches (dropped on the bus events that drop the main thread's),
  * SRTP settings, room numbers, username locks. Calls a shard cannot carry are handed back with
  * their INVITE (`call-shard-handoff.ts`) and their Call-ID is then routed here until the call
- * is over. The API sees every thread's calls through {@link CallDirectory}.
+ * is over. An INVITE with Replaces (RFC 3891) naming a dialog of another shard's call goes on to
+ * that shard ({@link forwardReplaces}), and its Call-ID is routed there while the shard holds it.
+ * The API sees every thread's calls through {@link CallDirectory}.
  */
 import type { Logger } from 'pino';
 import type { MessageHandler, TransportLayer } from '../sip/transport-layer.ts';
@@ -23,6 +25,8 @@ import type { EventBus, EventName } from '../events.ts';
 import type { LocationService } from './location-service.ts';
 import type { SipGuard } from './sip-guard.ts';
 import { callIdOf, callShardOf, MAIN } from './call-shard-route.ts';
+import { ownerOfCallId } from '../sip/shard-identity.ts';
+import { AdoptedCallIds } from './call-shard-adopted.ts';
 import type { CallApiOp, CallShardConfig, CallShardStats, FromCallShard, RoomEntries, ToCallShard } from './call-shard-protocol.ts';
 import type { SrtpSettings } from './srtp-settings.ts';
 import { ShardThreads } from './shard-threads.ts';
@@ -51,10 +55,8 @@ export interface CallShardsOptions {
 }
 
 export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCallShard, CallShardStats> {
-  /** Call-IDs handed to a thread other than their hash's owner → that thread. */
-  private readonly adopted = new Map<string, number>();
-  /** When each adopted Call-ID was last seen held (ms). */
-  private readonly adoptedSeen = new Map<string, number>();
+  /** Call-IDs handed to a thread other than their hash's owner. */
+  private readonly adopted = new AdoptedCallIds(ADOPTED_GRACE_MS);
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
   private nextApi = 1;
   private sweeper: NodeJS.Timeout | undefined;
@@ -99,7 +101,7 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
   divert(inner: MessageHandler): MessageHandler {
     const { guard } = this;
     return (data, source) => {
-      const shard = callShardOf(data, this.count, this.adopted);
+      const shard = callShardOf(data, this.count, this.adopted.owners);
       if (shard === MAIN || guard.isBanned(source.remoteAddress)) {
         if (this.opts.config.trace) this.trace(data);
         inner(data, source);
@@ -128,6 +130,19 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
       this.pending.set(id, { resolve, reject, timer });
       this.threads.send(index, { api: [id, op] });
     });
+  }
+
+  /**
+   * An INVITE with Replaces that reached the main thread (its Call-ID hashes here, or a shard
+   * handed it over) naming a dialog no call here has: sent on to the shard the replaced
+   * Call-ID belongs to, which then carries the new dialog too. False (the caller answers it
+   * here: 481) when that is this thread, or when this INVITE was sent on once already.
+   */
+  forwardReplaces(data: Buffer, source: Parameters<MessageHandler>[1], callId: string, replacedCallId: string): boolean {
+    const owner = this.adopted.owners.get(replacedCallId) ?? ownerOfCallId(replacedCallId, this.count);
+    if (owner === MAIN || !this.adopted.forwardOnce(callId)) return false;
+    this.adopt(data, source, owner);
+    return true;
   }
 
   /** Shards 1..n (the workers). */
@@ -171,23 +186,14 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const id = callIdOf(buf);
     if (id === null) return;
-    this.adopted.set(id, owner);
-    this.adoptedSeen.set(id, Date.now());
+    this.adopted.route(id, owner, Date.now());
     if (owner === MAIN) this.transports.onMessage(buf, source);
     else this.threads.send(owner, { in: [buf, source] });
   }
 
-  /** Forgets handed-over Call-IDs whose call the main thread no longer holds, after a grace period. */
+  /** Forgets handed-over Call-IDs whose call their thread no longer holds (`AdoptedCallIds.sweep`). */
   private sweep(): void {
-    if (this.adoptedSeen.size === 0) return;
-    const now = Date.now();
-    const held = this.held();
-    for (const [id, seen] of this.adoptedSeen) {
-      if (this.adopted.get(id) === MAIN && held.has(id)) { this.adoptedSeen.set(id, now); continue; }
-      if (now - seen < ADOPTED_GRACE_MS) continue;
-      this.adopted.delete(id);
-      this.adoptedSeen.delete(id);
-    }
+    void this.adopted.sweep(Date.now(), () => this.held(), (owner, ids) => this.ask(owner, { op: 'held', ids }) as Promise<string[]>);
   }
 }
 

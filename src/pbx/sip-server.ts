@@ -19,6 +19,7 @@ import { SipGuard } from './sip-guard.ts';
 import { createRegistrar } from './registrar.ts';
 import { RegistrarShards } from './registrar-shards.ts';
 import { CallShards } from './call-shards.ts';
+import { createMainHandOff } from './call-shard-handoff.ts';
 import { CallDirectory } from './call-directory.ts';
 import { setShardIdentity } from '../sip/shard-identity.ts';
 import type { MediaEngineOptions } from '../media/media-engine-types.ts';
@@ -326,6 +327,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     localParty: deps.localParty, voicemailNumber: deps.voicemailNumber, zrtp: deps.zrtp,
     roomDialPlan: deps.roomDialPlan,
     webrtc: deps.webrtc,
+    handOff: callShards ? createMainHandOff(callShards) : undefined,
   });
   if (deps.zrtp) deps.zrtp.hangup = (callId, cause) => { b2bua.hangupCall(callId, cause, 'system'); };
   if (callShards) callShards.held = () => b2bua.heldCallIds();

@@ -8,13 +8,19 @@
  * retransmissions — must have met one thread: the threads' records of the Call-IDs they
  * handled are disjoint, and each Call-ID sits with the thread it hashes to.
  *
- * Then what the API sees of a shard's calls (list, one call, hang-up).
+ * Then what the API sees of a shard's calls (list, one call, hang-up), and an INVITE with
+ * Replaces (RFC 3891) whose own Call-ID hashes to one thread while the dialog it replaces is
+ * held by another: it must reach the call (not 481), and the new dialog's requests with it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, cdrList, device, did, eventually, inboundTrunk, registeredUas, route, trunkCall, uasResult } from './call-fixtures.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { api, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, did, eventually, inboundTrunk, registeredUas, route, trunkCall, uasResult } from './call-fixtures.ts';
+import { assertSipp, assertToneThrough } from './transfer-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { runSipp, type SippServer } from '../helpers/sipp.ts';
+import { runSipp, sippUserRow, type SippServer } from '../helpers/sipp.ts';
 import { ownerOfCallId } from '../../src/sip/shard-identity.ts';
 import type { CallShards } from '../../src/pbx/call-shards.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
@@ -94,5 +100,60 @@ describe('call shards', () => {
     assert.equal((await uasResult(uas, 10_000)).stats.successful, n);
     assert.equal((await t.request('DELETE', `/api/calls/${calls[0]!.id}`, { cookie: t.adminCookie })).status, 404);
     await eventually('no call left', async () => (await api(t, 'GET', '/api/calls?limit=100')).data.length === 0);
+  });
+});
+
+// Device calls: no inbound trunk here (its host, 127.0.0.1, would make every phone a trunk).
+describe('call shards: INVITE with Replaces across threads', () => {
+  let t: TestServer;
+  const shards = () => t.server.ctx.sip!.callShards as CallShards;
+
+  before(async () => {
+    t = await startTestServer('sqlite', {
+      STROWGER_RTP_PORTS: '46000-46999',
+      STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+      STROWGER_MEDIA_WORKERS: '1',
+      STROWGER_SIP_CALL_THREADS: '1',
+    }, { traceCallShards: true });
+    for (const name of ['alice', 'bob', 'carol']) await device(t, name);
+  });
+  after(async () => { await t?.close(); });
+
+  test('an INVITE with Replaces that hashes to the main thread reaches the call a shard holds: BYE to the replaced caller, tone through the new party, CDRs', async () => {
+    // sipp's Call-IDs from `-cid_str` (%u: the call number, 1): alice's call on the shard, carol's INVITE hashing to the main thread.
+    const cid = (prefix: string, owner: number) => {
+      for (let k = 0; ; k++) if (ownerOfCallId(`${prefix}${k}-1@x`, THREADS) === owner) return `${prefix}${k}-%u@x`;
+    };
+    const dir = await mkdtemp(path.join(tmpdir(), 'shard-replaces-'));
+    try {
+      const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
+      const logFile = path.join(dir, 'alice.log');
+      const alice = runSipp(deviceCall(t, 'alice', 'bob', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile, '-cid_str', cid('alice-', 1)] }));
+      const m = await eventually('alice\'s dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 20000);
+      const [, aliceCallId, aliceTag, pbxTag] = m;
+      assert.equal(ownerOfCallId(aliceCallId!, THREADS), 1, 'alice\'s call is the shard\'s');
+      const id = await eventually('the call listed', async () => (await api(t, 'GET', '/api/calls?limit=10')).data[0]?.id as string | undefined);
+      const carolCid = cid('carol-', 0);
+      const carol = runSipp(deviceCall(t, 'carol', 'bob', {
+        scenario: 'uac-invite-replaces.xml', pauseMs: 4000, extraArgs: ['-cid_str', carolCid],
+        injection: { rows: [[...sippUserRow('carol', DEVICE_PASSWORD, DOMAIN), aliceCallId!, pbxTag!, aliceTag!]] },
+      }));
+      assertSipp(await alice, 'replaced caller (BYE from the PBX)');
+      const call = await eventually('carol in the call', async () => { const c = await api(t, 'GET', `/api/calls/${id}`); return c.callee === 'carol' ? c : undefined; });
+      assert.deepEqual([call.state, call.caller, call.callee], ['answered', 'bob', 'carol']);
+      await assertToneThrough(call.legs.a.media.local_port);
+      assertSipp(await carol, 'replacing phone');
+      assertSipp(await uasResult(bob), 'remaining party');
+      const cdrs: Cdr[] = await eventually('both CDRs', async () => {
+        const l = (await cdrList(t, 50)).filter((c: Cdr) => c.hangup_cause === 'replaced' || c.callee === 'carol');
+        return l.length >= 2 ? l : undefined;
+      });
+      assert.deepEqual(cdrs.map((c) => `${c.caller}>${c.callee}:${c.hangup_cause}`).sort(), ['alice>bob:replaced', 'bob>carol:caller_bye']);
+      // carol's dialog (its INVITE, ACK, BYE and their retransmissions) was carried by the shard.
+      const onShard = new Set(await shards().ask(1, { op: 'trace' }) as string[]);
+      assert.ok(onShard.has(carolCid.replace('%u', '1')), 'carol\'s Call-ID on the shard');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
