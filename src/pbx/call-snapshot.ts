@@ -4,6 +4,7 @@
  * side's place).
  */
 import type { CallStart } from '../store/cdrs.ts';
+import { isoNow } from '../store/time.ts';
 import type { Call, CallState } from './call.ts';
 import type { HoldSnapshot } from './call-hold.ts';
 import type { LegSnapshot } from './leg-types.ts';
@@ -39,8 +40,8 @@ export function callStartOf(call: Call): CallStart {
   const { origin, decision } = call;
   return {
     call_id: call.cdrId,
-    a_call_id: call.partyA.snapshot().sipCallId ?? call.aCallId,
-    b_call_id: call.partyB?.snapshot().sipCallId ?? call.bCallId,
+    a_call_id: call.partyA.sipCallId,
+    b_call_id: call.partyB?.sipCallId ?? call.bCallId,
     caller: origin.caller,
     callee: origin.callee,
     did_id: decision.didId,
@@ -49,8 +50,8 @@ export function callStartOf(call: Call): CallStart {
     callee_device_id: origin.calleeDeviceId !== undefined ? origin.calleeDeviceId : won?.kind === 'contact' ? won.deviceId : decision.calleeDeviceId,
     trunk_id: origin.trunkId ?? (won?.kind === 'trunk' ? won.trunk.id : null),
     direction: decision.direction,
-    start_time: new Date(call.startedAt).toISOString(),
-    answer_time: call.answeredAt === null ? null : new Date(call.answeredAt).toISOString(),
+    start_time: isoNow(call.startedAt),
+    answer_time: call.answeredAt === null ? null : isoNow(call.answeredAt),
     codec: call.codec,
     twilio_call_sid: origin.twilioCallSid ?? null,
   };

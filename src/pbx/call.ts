@@ -18,6 +18,7 @@ import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cd
 import type { SessionTimerDecision } from './session-timer.ts';
 import type { CallTarget, RouteDecision } from './call-router.ts';
 import { clearTimer, type Timers, type TimerHandle } from './call-timers.ts';
+import { isoNow } from '../store/time.ts';
 import { anchorSdp, answerOffer, createLegMedia, type LegEndpoint, type LegMedia, type SdpRole } from './anchor-sdp.ts';
 import { legSrtpPolicy, type SrtpPolicy } from './anchor-srtp.ts';
 import type { SrtpSuiteName } from '../media/srtp/srtp-suites.ts';
@@ -551,7 +552,7 @@ export class Call {
     this.log.info({ disposition, cause, by }, 'call: ended');
     this.env.finished(this, {
       ...this.callStart(),
-      end_time: new Date(this.endedAt).toISOString(),
+      end_time: isoNow(this.endedAt),
       disposition,
       hangup_cause: cause,
       hangup_by: by,

@@ -239,8 +239,12 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     this.status = status;
   }
 
+  get sipCallId(): string {
+    return this.invite.callId;
+  }
+
   snapshot(): LegSnapshot {
     const t = this.target;
-    return { id: this.id, kind: this.kind, sipCallId: this.invite.callId, peer: `${t.protocol}:${t.address}:${t.port}`, mediaLegId: this.media.endpoint.id, codec: codecLabel(this.media) };
+    return { id: this.id, kind: this.kind, sipCallId: this.sipCallId, peer: `${t.protocol}:${t.address}:${t.port}`, mediaLegId: this.media.endpoint.id, codec: codecLabel(this.media) };
   }
 }

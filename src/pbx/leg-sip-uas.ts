@@ -225,8 +225,12 @@ export class SipUasLeg implements CallLeg, SipDialogLeg {
     this.reliable?.stop();
   }
 
+  get sipCallId(): string {
+    return this.callId;
+  }
+
   snapshot(): LegSnapshot {
     const s = this.req.source;
-    return { id: this.id, kind: this.kind, sipCallId: this.callId, peer: `${s.protocol}:${s.remoteAddress}:${s.remotePort}`, mediaLegId: this.media.endpoint.id, codec: codecLabel(this.media) };
+    return { id: this.id, kind: this.kind, sipCallId: this.sipCallId, peer: `${s.protocol}:${s.remoteAddress}:${s.remotePort}`, mediaLegId: this.media.endpoint.id, codec: codecLabel(this.media) };
   }
 }

@@ -33,6 +33,8 @@ export interface CallLeg {
    * error response); idempotent. The call decides the cause; the leg only carries it out.
    */
   hangup(cause: string): void;
+  /** The Call-ID of this leg's SIP dialog (what `snapshot().sipCallId` says, without the snapshot). */
+  readonly sipCallId: string;
   snapshot(): LegSnapshot;
 }
 

@@ -17,28 +17,51 @@ import type { Codec, MediaDescription } from './types.ts';
  */
 export function codecs(media: MediaDescription): Codec[] {
   if (!isRtpProto(media.proto)) return [];
-  const rtpmaps = new Map<number, { name: string; clockRate: number; channels: number }>();
-  const fmtps = new Map<string, string>();
-  for (const a of media.attributes) {
-    if (a.value === null) continue;
-    if (a.name === 'rtpmap') {
-      const r = parseRtpmap(a.value);
-      if (r !== null && !rtpmaps.has(r.payloadType)) {
-        rtpmaps.set(r.payloadType, { name: r.encodingName, clockRate: r.clockRate, channels: r.channels ?? 1 });
-      }
-    } else if (a.name === 'fmtp') {
-      const f = parseFmtp(a.value);
-      if (f !== null && !fmtps.has(f.format)) fmtps.set(f.format, f.parameters);
-    }
-  }
   const out: Codec[] = [];
   for (const format of media.formats) {
     const pt = Number(format);
-    const known = rtpmaps.get(pt) ?? staticPayloadType(pt);
+    const known = rtpmapOf(media, pt) ?? staticPayloadType(pt);
     if (known === undefined) continue;
-    out.push({ pt, name: known.name, clockRate: known.clockRate, channels: known.channels, fmtp: fmtps.get(format) ?? null });
+    out.push({ pt, name: known.name, clockRate: known.clockRate, channels: known.channels, fmtp: fmtpOf(media, format) });
   }
   return out;
+}
+
+/*
+ * The first valid rtpmap / fmtp of a format, found by a scan of the attributes per format that
+ * parses only the line that names it: no maps built per call (this runs several times per call,
+ * bench/README.md, session 17). An offer has a handful of each; the SIP message size caps both.
+ */
+function rtpmapOf(media: MediaDescription, pt: number): { name: string; clockRate: number; channels: number } | undefined {
+  for (const a of media.attributes) {
+    if (a.name !== 'rtpmap' || a.value === null || leadingInt(a.value) !== pt) continue;
+    const r = parseRtpmap(a.value);
+    if (r !== null) return { name: r.encodingName, clockRate: r.clockRate, channels: r.channels ?? 1 };
+  }
+  return undefined;
+}
+
+function fmtpOf(media: MediaDescription, format: string): string | null {
+  for (const a of media.attributes) {
+    const v = a.value;
+    if (a.name !== 'fmtp' || v === null || !v.startsWith(format) || (v.length > format.length && v.charCodeAt(format.length) !== 0x20)) continue;
+    const f = parseFmtp(v);
+    if (f !== null) return f.parameters;
+  }
+  return null;
+}
+
+/** The decimal number `value` starts with, up to its first space; -1 when that is not all digits. */
+function leadingInt(value: string): number {
+  let n = 0;
+  let i = 0;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x20) break;
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return i === 0 ? -1 : n;
 }
 
 /** True when `codec` is RFC 4733 telephone-event (named events, DTMF). */

@@ -49,6 +49,17 @@ describe('codecs(media)', () => {
     ]);
   });
 
+  test('the first valid rtpmap and fmtp of a format win; a format is not matched by a longer one that starts with it', () => {
+    const sd = parseSdp([
+      'v=0', 'o=- 1 1 IN IP4 1.2.3.4', 's=-', 'c=IN IP4 1.2.3.4', 't=0 0', 'm=audio 4000 RTP/AVP 9 96',
+      'a=rtpmap:096 opus/48000/2', 'a=rtpmap:96 speex/8000', 'a=fmtp:96 first', 'a=fmtp:96 second', '',
+    ].join('\r\n'));
+    assert.deepEqual(codecs(sd.media[0]), [
+      { pt: 9, name: 'G722', clockRate: 8000, channels: 1, fmtp: null },
+      { pt: 96, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'first' },
+    ]);
+  });
+
   test('non-RTP proto has no codecs', () => {
     assert.deepEqual(codecs(parseSdp(WEBRTC_OFFER).media[1]), []);
   });
