@@ -141,7 +141,7 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
   forwardReplaces(data: Buffer, source: Parameters<MessageHandler>[1], callId: string, replacedCallId: string): boolean {
     const owner = this.adopted.owners.get(replacedCallId) ?? ownerOfCallId(replacedCallId, this.count);
     if (owner === MAIN || !this.adopted.forwardOnce(callId)) return false;
-    this.adopt(data, source, owner);
+    this.adopt(data, source, owner, callId);
     return true;
   }
 
@@ -182,9 +182,10 @@ export class CallShards extends SipShardSet<CallShardConfig, ToCallShard, FromCa
   }
 
   /** A shard gave up a call: its Call-ID is routed to `owner` from now on, and the INVITE goes there. */
-  private adopt(data: Uint8Array, source: Parameters<MessageHandler>[1], owner: number): void {
+  /** `id`: the Call-ID when the caller parsed it (the scanner leaves folded headers to the parser). */
+  private adopt(data: Uint8Array, source: Parameters<MessageHandler>[1], owner: number, id: string | null = null): void {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const id = callIdOf(buf);
+    id ??= callIdOf(buf);
     if (id === null) return;
     this.adopted.route(id, owner, Date.now());
     if (owner === MAIN) this.transports.onMessage(buf, source);
