@@ -10,7 +10,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
@@ -21,7 +21,7 @@ import { answerChallenge } from '../../src/sip/digest-client.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, eventually, finalStatuses, registeredUas, startCallServer, uasResult } from './call-fixtures.ts';
 import { SipTestClient } from './sip-client.ts';
-import { assertSipp, assertToneThrough } from './transfer-fixtures.ts';
+import { aliceCallsBob as callBob, assertSipp, carolReplacesAlice } from './transfer-fixtures.ts';
 
 const OFFER = ['v=0', 'o=t 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
 
@@ -71,28 +71,14 @@ describe('INVITE with Replaces', () => {
   });
   afterEach(() => assertIdle(t));
 
-  /** alice calls bob; resolves with alice's sipp (ends on the PBX's BYE) and her dialog as the PBX sees it. */
-  async function aliceCallsBob(logName: string) {
-    const logFile = path.join(dir, logName);
-    const alice = runSipp(deviceCall(t, 'alice', 'bob', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile] }));
-    const m = await eventually('alice\'s dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 20000);
-    return { alice, callId: m[1]!, pbxTag: m[3]!, aliceTag: m[2]! };
-  }
+  const aliceCallsBob = (logName: string) => callBob(t, path.join(dir, logName));
 
   test('a phone takes over the caller\'s dialog: BYE to the replaced caller, the callee talks to the new party (tone), CDRs', async () => {
     const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
-    const { alice, callId, pbxTag, aliceTag } = await aliceCallsBob('a.log');
+    const dialog = await aliceCallsBob('a.log');
     const id = t.server.ctx.sip!.b2bua.listCalls()[0]!.id;
     const before = (await cdrList(t)).length;
-    const carol = runSipp(deviceCall(t, 'carol', 'bob', {
-      scenario: 'uac-invite-replaces.xml', pauseMs: 4000,
-      injection: { rows: [[...sippUserRow('carol', DEVICE_PASSWORD, DOMAIN), callId, pbxTag, aliceTag]] },
-    }));
-    assertSipp(await alice, 'replaced caller (BYE from the PBX)');
-    const call = await eventually('carol in the call', async () => { const c = await api(t, 'GET', `/api/calls/${id}`); return c.callee === 'carol' ? c : undefined; });
-    assert.deepEqual([call.state, call.caller, call.callee], ['answered', 'bob', 'carol']);
-    await assertToneThrough(call.legs.a.media.local_port);
-    assertSipp(await carol, 'replacing phone');
+    await carolReplacesAlice(t, id, dialog);
     assertSipp(await uasResult(bob), 'remaining party');
     const cdrs: Cdr[] = await eventually('two CDRs', async () => { const l = await cdrList(t); return l.length >= before + 2 ? l : undefined; });
     const mine = cdrs.slice(0, cdrs.length - before);

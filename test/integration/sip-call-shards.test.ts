@@ -14,13 +14,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { api, cdrList, DEVICE_PASSWORD, DOMAIN, device, deviceCall, did, eventually, inboundTrunk, registeredUas, route, trunkCall, uasResult } from './call-fixtures.ts';
-import { assertSipp, assertToneThrough } from './transfer-fixtures.ts';
+import { api, cdrList, device, did, eventually, inboundTrunk, registeredUas, route, trunkCall, uasResult } from './call-fixtures.ts';
+import { aliceCallsBob, assertSipp, carolReplacesAlice } from './transfer-fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { runSipp, sippUserRow, type SippServer } from '../helpers/sipp.ts';
+import { runSipp, type SippServer } from '../helpers/sipp.ts';
 import { ownerOfCallId } from '../../src/sip/shard-identity.ts';
 import type { CallShards } from '../../src/pbx/call-shards.ts';
 import type { Cdr } from '../../src/store/cdrs.ts';
@@ -28,17 +28,20 @@ import type { Cdr } from '../../src/store/cdrs.ts';
 const CALLS = 200;
 const THREADS = 2; // the main thread and one call shard
 
+/** A server with one call shard beside the main thread, recording the Call-IDs each thread handled. */
+const startShardServer = (): Promise<TestServer> => startTestServer('sqlite', {
+  STROWGER_RTP_PORTS: '46000-46999',
+  STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
+  STROWGER_MEDIA_WORKERS: '1',
+  STROWGER_SIP_CALL_THREADS: '1',
+}, { traceCallShards: true });
+
 describe('call shards', () => {
   let t: TestServer;
   const shards = () => t.server.ctx.sip!.callShards as CallShards;
 
   before(async () => {
-    t = await startTestServer('sqlite', {
-      STROWGER_RTP_PORTS: '46000-46999',
-      STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      STROWGER_MEDIA_WORKERS: '1',
-      STROWGER_SIP_CALL_THREADS: '1',
-    }, { traceCallShards: true });
+    t = await startShardServer();
     await inboundTrunk(t);
     await device(t, 'alice');
     await route(t, await did(t, '+15550100200'), { action: 'ring', action_data: { device_ids: [(await api(t, 'GET', '/api/devices?limit=10')).data[0].id] } });
@@ -109,12 +112,7 @@ describe('call shards: INVITE with Replaces across threads', () => {
   const shards = () => t.server.ctx.sip!.callShards as CallShards;
 
   before(async () => {
-    t = await startTestServer('sqlite', {
-      STROWGER_RTP_PORTS: '46000-46999',
-      STROWGER_SIP_DIGEST_ALGORITHMS: 'MD5,SHA-256',
-      STROWGER_MEDIA_WORKERS: '1',
-      STROWGER_SIP_CALL_THREADS: '1',
-    }, { traceCallShards: true });
+    t = await startShardServer();
     for (const name of ['alice', 'bob', 'carol']) await device(t, name);
   });
   after(async () => { await t?.close(); });
@@ -127,22 +125,11 @@ describe('call shards: INVITE with Replaces across threads', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'shard-replaces-'));
     try {
       const bob = await registeredUas(t, 'bob', 'uas-answer.xml', { rtpEcho: true, calls: 1 });
-      const logFile = path.join(dir, 'alice.log');
-      const alice = runSipp(deviceCall(t, 'alice', 'bob', { scenario: 'uac-consult.xml', extraArgs: ['-trace_logs', '-log_file', logFile, '-cid_str', cid('alice-', 1)] }));
-      const m = await eventually('alice\'s dialog', async () => /CONSULT call-id=(\S+) local-tag=(\S+) remote-tag=(\S+)/.exec(await readFile(logFile, 'utf8').catch(() => '')) ?? undefined, 20000);
-      const [, aliceCallId, aliceTag, pbxTag] = m;
-      assert.equal(ownerOfCallId(aliceCallId!, THREADS), 1, 'alice\'s call is the shard\'s');
+      const dialog = await aliceCallsBob(t, path.join(dir, 'alice.log'), ['-cid_str', cid('alice-', 1)]);
+      assert.equal(ownerOfCallId(dialog.callId, THREADS), 1, 'alice\'s call is the shard\'s');
       const id = await eventually('the call listed', async () => (await api(t, 'GET', '/api/calls?limit=10')).data[0]?.id as string | undefined);
       const carolCid = cid('carol-', 0);
-      const carol = runSipp(deviceCall(t, 'carol', 'bob', {
-        scenario: 'uac-invite-replaces.xml', pauseMs: 4000, extraArgs: ['-cid_str', carolCid],
-        injection: { rows: [[...sippUserRow('carol', DEVICE_PASSWORD, DOMAIN), aliceCallId!, pbxTag!, aliceTag!]] },
-      }));
-      assertSipp(await alice, 'replaced caller (BYE from the PBX)');
-      const call = await eventually('carol in the call', async () => { const c = await api(t, 'GET', `/api/calls/${id}`); return c.callee === 'carol' ? c : undefined; });
-      assert.deepEqual([call.state, call.caller, call.callee], ['answered', 'bob', 'carol']);
-      await assertToneThrough(call.legs.a.media.local_port);
-      assertSipp(await carol, 'replacing phone');
+      await carolReplacesAlice(t, id, dialog, ['-cid_str', carolCid]);
       assertSipp(await uasResult(bob), 'remaining party');
       const cdrs: Cdr[] = await eventually('both CDRs', async () => {
         const l = (await cdrList(t, 50)).filter((c: Cdr) => c.hangup_cause === 'replaced' || c.callee === 'carol');
