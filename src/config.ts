@@ -142,7 +142,7 @@ export interface SipConfig {
   /** How often the TLS certificate's expiry is checked for renewal (`STROWGER_TLS_RENEW_CHECK_SECONDS`); 0 = never. */
   tlsRenewCheckMs: number;
   /** Shedding of new INVITEs/REGISTERs under load (`sip/overload-control.ts`). */
-  overload: { targetUtilization: number; maxLagMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; standingMs: number; fastPath: boolean };
+  overload: { targetUtilization: number; maxLagMs: number; targetQueueDelayMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; standingMs: number; fastPath: boolean };
 }
 
 export class ConfigError extends Error {
@@ -332,6 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
         targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
         maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
         dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
+        targetQueueDelayMs: int(env, 'STROWGER_SIP_OVERLOAD_QUEUE_DELAY_MS', 0, 0, 60_000),
         maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 1000, 0, 10_000_000),
         retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
         maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,

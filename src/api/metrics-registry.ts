@@ -103,6 +103,7 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
   gauge(registry, 'strowger_sip_invites_waiting', 'Incoming INVITEs with no answer beyond 100 Trying yet (the queue overload control caps)', [], sipRows((s) => one(s.endpoint.inviteWait.waiting)));
   gauge(registry, 'strowger_sip_invites_waiting_cap', 'Waiting INVITEs at which new ones get 503 now (measured progress rate x target wait; 0 = no cap)', [], sipRows((s) => one(s.overload.pendingCap)));
   gauge(registry, 'strowger_event_loop_utilization', 'Event-loop utilization of the main thread over the last overload sample (0..1)', [], sipRows((s) => one(s.overload.last.utilization)));
+  gauge(registry, 'strowger_sip_queue_delay_seconds', 'Time a datagram waited in the SIP UDP sockets before the main thread read it, lowest of the last overload sample (a standing queue)', [], sipRows((s) => one((s.overload.last.queueDelayMs ?? 0) / 1000)));
   gauge(registry, 'strowger_event_loop_lag_seconds', 'Worst event-loop lag of the main thread over the last overload sample', [], sipRows((s) => one(s.overload.last.lagMs / 1000)));
   counter(registry, 'strowger_sip_bans_total', 'Address bans and username locks set since start', [], sipRows((s) => one(s.guard.bans)));
   gauge(registry, 'strowger_sip_bans', 'Bans in force: addresses banned, usernames locked at an address', ['kind'],

@@ -272,7 +272,7 @@ export async function startSipServer(deps: SipServerDeps): Promise<SipServer> {
     onError: (err, context) => log.error({ err, context }, 'SIP processing error'),
   });
   transports.onError = (err) => log.error({ err }, 'SIP transport handler error');
-  const stopSampler = startEndpointOverload(endpoint, overload);
+  const stopSampler = startEndpointOverload(endpoint, overload, transports.transports);
 
   const location = new LocationService(deps.db, { policy: registrationPolicy(sip) });
   const loaded = await location.load();

@@ -294,7 +294,7 @@ export class SipEndpoint {
       this.counters.dropped++;
       return 'handled';
     }
-    const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting, source.protocol !== 'udp');
+    const decision = overload.admit(req.method === 'INVITE', this.inviteWait.waiting, source.protocol !== 'udp', req.credentials);
     if (decision === 'accept') return 'taken';
     this.messages.requestIn(req.method);
     if (decision === 'drop') return 'handled';
@@ -317,7 +317,7 @@ export class SipEndpoint {
     const invite = method === 'INVITE';
     if (!invite && method !== 'REGISTER') return false;
     if (msg.toTag !== null || this.transactions.hasServerTransactionFor(msg)) return false;
-    const decision = overload.admit(invite, this.inviteWait.waiting, source.protocol !== 'udp');
+    const decision = overload.admit(invite, this.inviteWait.waiting, source.protocol !== 'udp', msg.getHeader('authorization') !== null);
     if (decision === 'accept') return false;
     // RFC 3261 §21.5.4: Retry-After tells the client when to come back (and others to try elsewhere).
     // The shed tag lets the fast path recognise the ACK this 503 draws.

@@ -36,8 +36,16 @@
  * least, and with a pegged thread may reach 1. Which requests are shed follows `p`
  * deterministically (a credit counter, no random numbers): at p = 0.25 every fourth.
  * Clients retransmitting (more than `maxRetransmitted` per new request, smoothed) raise the
- * share the same way, up to `maxShare`: the one sign of a queue that a thread starved by
- * other processes still shows. The share falls by at most `maxDecrease` per sample.
+ * share the same way, up to `maxShare`: a sign of a queue that a thread starved by other
+ * processes still shows, but a late one (clients resend after 500 ms). The early one is the
+ * queue itself: a **queue delay** (the time a datagram waits before it is read, measured by
+ * `queue-delay-probe.ts`, lowest of the sample: a standing queue, CoDel's sojourn time)
+ * above `targetQueueDelayMs` raises the share like lag does, by `lagStep` per target's worth of
+ * excess, whoever is to blame for it, up to `maxShare` (never all: answering 503s is work
+ * too, and at a share of 1 a queue of 503s could stand for ever with nothing served).
+ * Utilization cannot see such a queue when other processes take the CPU, nor can the
+ * retransmission count when the requests are challenged without a transaction.
+ * The share falls by at most `maxDecrease` per sample.
  * Above `dropLagMs` of lag (same condition), new requests are dropped without an answer: the
  * 503 would arrive too late to help and costs a send and the ACK it draws.
  */
@@ -57,6 +65,8 @@ export interface LoadSample {
   progressed?: number;
   /** Lowest depth of the waiting queue during the sample (absent: the depth is not sampled, and the adaptive cap applies at once). */
   standing?: number;
+  /** Time a datagram waited before it was read, lowest of the sample, ms (absent: not measured). */
+  queueDelayMs?: number;
 }
 
 /** Takes a sample covering the time since the previous call. */
@@ -101,6 +111,12 @@ export interface OverloadOptions {
   maxRetransmitted?: number;
   /** Largest fall of the share per sample. Default 0.1 (from 95 % to nothing in a second). */
   maxDecrease?: number;
+  /**
+   * Queue delay above which the share rises (by `lagStep` per target's worth of excess), and
+   * REGISTERs answering a challenge are spared; 0 = off. Default 0 (also in the server config:
+   * see bench/README.md, wave 2 session 18, for what it gains and costs).
+   */
+  targetQueueDelayMs?: number;
 }
 
 /** Largest fall of the measured progress rate per sample (to 60 % in a second at 100 ms). */
@@ -148,11 +164,14 @@ export class OverloadControl {
   private readonly maxShare: number;
   private readonly maxRetransmitted: number;
   private readonly maxDecrease: number;
+  private readonly targetQueueDelayMs: number;
   /** Smoothed utilization and retransmission ratio. */
   private utilization = 0;
   private retransmitted = 0;
   private dropping = false;
   private credit = 0;
+  /** The previous sample's queue delay, ms. */
+  private lastDelay = 0;
 
   constructor(opts: OverloadOptions = {}) {
     this.target = opts.targetUtilization ?? 0.97;
@@ -172,6 +191,7 @@ export class OverloadControl {
     this.maxShare = opts.maxShare ?? 0.95;
     this.maxRetransmitted = opts.maxRetransmitted ?? 0.1;
     this.maxDecrease = opts.maxDecrease ?? 0.1;
+    this.targetQueueDelayMs = opts.targetQueueDelayMs ?? 0;
   }
 
   /** True while any new request may be shed: the caller's cheap test before looking closer. */
@@ -197,13 +217,24 @@ export class OverloadControl {
     let max = this.maxShare;
     this.retransmitted += this.smoothing * ((s.retransmitted ?? 0) - this.retransmitted);
     const lagging = ours && this.maxLagMs > 0 && s.lagMs > this.maxLagMs;
-    if (lagging || (this.maxRetransmitted > 0 && this.retransmitted > this.maxRetransmitted)) {
-      // While our loop lags or clients resend, the share only rises; with a lagging, pegged loop it may reach 1.
-      p += this.lagStep + Math.max(0, error);
+    const delay = s.queueDelayMs ?? 0;
+    const queueing = this.targetQueueDelayMs > 0 && delay > this.targetQueueDelayMs;
+    const resending = this.maxRetransmitted > 0 && this.retransmitted > this.maxRetransmitted;
+    if (lagging || queueing || resending) {
+      // While our loop lags, requests queue or clients resend, the share only rises; with a
+      // lagging, pegged loop it may reach 1. A queue raises it in proportion to its excess
+      // over the target: a short one after a stall (JIT, GC, a burst) sheds little, one
+      // growing towards T1 a lot within a sample or two.
+      // A queue that shrinks is being drained by the share already taken: that share holds
+      // (the delay lags the share by the delay itself; rising on would overshoot).
+      const draining = queueing && delay < this.lastDelay;
+      const rise = Math.max(lagging || resending ? this.lagStep : 0, queueing && !draining ? this.lagStep * (delay / this.targetQueueDelayMs - 1) : 0);
+      if (rise > 0) p += rise + Math.max(0, error);
       if (lagging && this.utilization >= this.target) max = 1;
     } else {
       p += Math.max(error, -this.maxDecrease);
     }
+    this.lastDelay = delay;
     this.shedShare = p <= 0 ? 0 : Math.min(p, max);
     if (this.shedShare === 0) this.credit = 0;
     this.dropping = ours && this.dropLagMs > 0 && s.lagMs > this.dropLagMs;
@@ -243,12 +274,19 @@ export class OverloadControl {
    * `pendingInvites`: INVITEs waiting for their first answer beyond 100 now. `reliable`: it came
    * over TCP/TLS/WS, where a drop is never silent: nothing resends there (RFC 3261 §17.1.1.2
    * sets Timer A only for unreliable transports), so the client would wait out Timer F; it gets
-   * the 503 instead.
+   * the 503 instead. `credentials`: a REGISTER answering a challenge (it carries
+   * Authorization): the share spares it below 1, since the first half of its exchange is
+   * already paid for and shedding it loses that too (a pair survives a share p as 1 − p
+   * instead of (1 − p)²); the queue delay still bounds what gets in, by shedding new
+   * exchanges harder (so only while that signal is on), and at a share of 1 it goes too.
+   * INVITEs are not spared: phones send credentials on new INVITEs too, and the waiting-queue
+   * cap is theirs.
    */
-  admit(invite: boolean, pendingInvites: number, reliable = false): Admission {
+  admit(invite: boolean, pendingInvites: number, reliable = false, credentials = false): Admission {
     if (this.dropping && !reliable) { this.counters.dropped++; return 'drop'; }
     if (this.dropping) { this.counters.rejected++; return 'reject'; }
     if (invite && this.capped(pendingInvites)) { this.counters.rejected++; return 'reject'; }
+    if (credentials && !invite && this.targetQueueDelayMs > 0 && this.shedShare < 1) return 'accept';
     this.credit += this.shedShare;
     // The tolerance keeps p = 0.25 at exactly one in four despite rounding (0.2499…).
     if (this.credit < 1 - 1e-9) return 'accept';

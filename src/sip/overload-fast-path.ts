@@ -51,6 +51,8 @@ export class RawRequest {
     private readonly lines: number[],
     /** Key of the server transaction a retransmission would match (RFC 3261 branch only). */
     readonly transactionKey: string,
+    /** It carries Authorization or Proxy-Authorization: it answers a challenge (overload control spares such a REGISTER). */
+    readonly credentials: boolean,
   ) {}
 
   /** The first line of a header, as `SipMessage.getHeader` gives a single-valued one such as User-Agent (for the endpoint's filter; list values are not split). */
@@ -75,7 +77,7 @@ const TOKEN: Uint8Array = TOKEN_CHARS;
 const SCHEME: Uint8Array = SCHEME_CHARS;
 
 /** The headers the fast path reads, by name in any case (compact forms included). */
-const enum Name { Other, Via, From, To, CallId, CSeq, ContentLength }
+const enum Name { Other, Via, From, To, CallId, CSeq, ContentLength, Credentials }
 
 /** True when `buf[start, start + s.length)` is `s` (lower-case letters and `-`) in any letter case. */
 function nameIs(buf: Buffer, start: number, s: string): boolean {
@@ -94,7 +96,9 @@ function nameOf(buf: Buffer, start: number, end: number): Name {
     case 3: return nameIs(buf, start, 'via') ? Name.Via : Name.Other;
     case 4: return nameIs(buf, start, 'from') ? Name.From : nameIs(buf, start, 'cseq') ? Name.CSeq : Name.Other;
     case 7: return nameIs(buf, start, 'call-id') ? Name.CallId : Name.Other;
+    case 13: return nameIs(buf, start, 'authorization') ? Name.Credentials : Name.Other;
     case 14: return nameIs(buf, start, 'content-length') ? Name.ContentLength : Name.Other;
+    case 19: return nameIs(buf, start, 'proxy-authorization') ? Name.Credentials : Name.Other;
     default: return Name.Other;
   }
 }
@@ -151,6 +155,7 @@ export function triage(buf: Buffer): Triage {
   const vias: number[] = [];
   let from = -1, fromEnd = -1, to = -1, toEnd = -1, callId = -1, callIdEnd = -1, cseq = -1, cseqEnd = -1;
   let contentLength = -1;
+  let credentials = false;
   let pos = lineEnd + 1;
   for (;;) {
     const lf = buf.indexOf(LF, pos);
@@ -180,6 +185,7 @@ export function triage(buf: Buffer): Triage {
     else if (key === Name.To) { if (to !== -1) return null; to = v; toEnd = vEnd; }
     else if (key === Name.CallId) { if (callId !== -1) return null; callId = v; callIdEnd = vEnd; }
     else if (key === Name.CSeq) { if (cseq !== -1) return null; cseq = v; cseqEnd = vEnd; }
+    else if (key === Name.Credentials) credentials = true;
     else if (key === Name.ContentLength) {
       if (contentLength !== -1 || vEnd === v || vEnd - v > 10) return null;
       contentLength = 0;
@@ -212,7 +218,7 @@ export function triage(buf: Buffer): Triage {
     if (err instanceof SipParseError) return null;
     throw err;
   }
-  return { kind: 'new', req: new RawRequest(buf, method, vias, from, fromEnd, to, toEnd, callId, callIdEnd, cseq, cseqEnd, lines, key) };
+  return { kind: 'new', req: new RawRequest(buf, method, vias, from, fromEnd, to, toEnd, callId, callIdEnd, cseq, cseqEnd, lines, key, credentials) };
 }
 
 /**

@@ -19,6 +19,7 @@ import type { Socket } from 'node:dgram';
 import { directSender, onDatagram, udpFdHandle, type DirectSend } from '../net/udp-direct.ts';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
+import { QueueDelayProbe } from './queue-delay-probe.ts';
 import type { LocalEndpoint, SendTarget, SipTransport, TransportContext, TransportCounters, TransportLimits } from './transport-types.ts';
 
 /** Requested SO_RCVBUF/SO_SNDBUF of SIP UDP sockets. */
@@ -51,6 +52,12 @@ export class UdpTransport implements SipTransport {
   private readonly sendTo: DirectSend;
   private queue: Queued[] = [];
   private readonly flushQueue = (): void => this.flush();
+  /** Pings itself through this socket's receive queue (overload control's queue delay), once asked. */
+  private probe: QueueDelayProbe | null = null;
+  /** The probe's source port: a datagram from it is looked at as a ping first (0: no probe). */
+  private probePort = 0;
+  private probeOpening: Promise<QueueDelayProbe | null> | undefined;
+  private closed = false;
 
   private constructor(socket: Socket, local: LocalEndpoint, ctx: UdpContext, direct: boolean) {
     this.socket = socket;
@@ -129,7 +136,27 @@ export class UdpTransport implements SipTransport {
     });
   }
 
+  /**
+   * A probe of the time datagrams wait in this socket before they are read (opened once, closed
+   * with the transport); null when it cannot be opened. Only a transport that reads its socket
+   * can answer it (not one {@link adopt}ed).
+   */
+  queueDelayProbe(): Promise<QueueDelayProbe | null> {
+    this.probeOpening ??= QueueDelayProbe.open(this.local).then((probe) => {
+      if (this.closed) {
+        probe?.close();
+        return null;
+      }
+      this.probe = probe;
+      this.probePort = probe?.port ?? 0;
+      return probe;
+    });
+    return this.probeOpening;
+  }
+
   close(): Promise<void> {
+    this.closed = true;
+    this.probe?.close();
     this.flush();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
@@ -154,6 +181,7 @@ export class UdpTransport implements SipTransport {
   }
 
   private onDatagram(msg: Buffer, remoteAddress: string, remotePort: number): void {
+    if (remotePort === this.probePort && this.probe!.take(msg)) return;
     let start = 0;
     while (start < msg.length && (msg[start] === CR || msg[start] === LF)) start++;
     if (start === msg.length || msg.length > this.ctx.limits.maxDatagramBytes) {

@@ -126,5 +126,12 @@ describe('GET /metrics', () => {
     assert.ok(sample(after, 'strowger_sip_responses_total', { direction: 'in', code: '200' }) >= 2, 'callee answered INVITE and BYE');
     assert.equal(sample(after, 'strowger_sip_shed_total', { action: 'rejected' }), 0);
     assert.match(after, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
+    // The queue-delay probe pings the SIP UDP socket each sample: a quiet server reads its own
+    // pings within a fraction of a millisecond or so (0 only before the first came back).
+    const delay = await eventually('a queue delay', async () => {
+      const d = sample(await scrape(), 'strowger_sip_queue_delay_seconds');
+      return d > 0 ? d : undefined;
+    });
+    assert.ok(delay < 0.5, `queue delay of a quiet server: ${delay} s`);
   });
 });

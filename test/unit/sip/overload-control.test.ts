@@ -109,6 +109,31 @@ describe('OverloadControl', () => {
     assert.equal(off.shedShare, 0, 'signal off');
   });
 
+  test('a queue delay above the target raises the share in proportion, on a starved thread too; a draining queue holds it; never to 1', () => {
+    const c = new OverloadControl({ smoothing: 1, targetQueueDelayMs: 100 });
+    c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 90 });
+    assert.equal(c.shedShare, 0, 'under the target: a short queue is served');
+    c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 300 });
+    assert.ok(Math.abs(c.shedShare - 0.1) < 1e-9, `two targets of excess: 2 x lagStep, got ${c.shedShare}`);
+    c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 200 });
+    assert.ok(Math.abs(c.shedShare - 0.1) < 1e-9, `draining: held, got ${c.shedShare}`);
+    c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 250 });
+    assert.ok(Math.abs(c.shedShare - 0.175) < 1e-9, `growing again: ${c.shedShare}`);
+    for (let i = 0; i < 40; i++) c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 400 + i });
+    assert.equal(c.shedShare, 0.95, 'capped at maxShare: some new work still gets in');
+    const answers = Array.from({ length: 20 }, () => c.admit(false, 0, false, true));
+    assert.deepEqual(new Set(answers), new Set(['accept']), 'a REGISTER answering our challenge is spared below 1');
+    assert.equal(Array.from({ length: 20 }, () => c.admit(true, 0, false, true)).filter((d) => d === 'reject').length, 19, 'an INVITE is not');
+    assert.equal(decisions(c, 20, false).filter((d) => d === 'reject').length, 19, 'nor a new REGISTER');
+    c.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 1 });
+    assert.ok(Math.abs(c.shedShare - 0.85) < 1e-9, String(c.shedShare));
+    const off = new OverloadControl({ smoothing: 1, maxShare: 1 });
+    off.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 5000 });
+    assert.equal(off.shedShare, 0, 'signal off by default');
+    for (let i = 0; i < 40; i++) off.update(busy);
+    assert.equal(off.admit(false, 0, false, true), 'reject', 'with the signal off, answers to challenges are not spared');
+  });
+
   test('lag above dropLagMs drops new requests unanswered until it falls', () => {
     const c = new OverloadControl({ dropLagMs: 500, smoothing: 1 });
     c.update({ utilization: 0.2, lagMs: 800 });

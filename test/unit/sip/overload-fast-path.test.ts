@@ -98,6 +98,17 @@ describe('triage leaves to the full parser what it would refuse or treat otherwi
   ];
   for (const [name, buf] of cases) test(name, () => assert.equal(triage(buf), null));
 
+  test('a request carrying credentials is marked (Authorization or Proxy-Authorization, any case), one without is not', () => {
+    const without = triage(req(...INVITE.slice(0, -2)));
+    assert.ok(without?.kind === 'new');
+    assert.equal(without.req.credentials, false);
+    for (const h of ['Authorization: Digest username="a"', 'proxy-AUTHORIZATION: Digest username="a"']) {
+      const t = triage(req(...INVITE.slice(0, -2), h));
+      assert.ok(t?.kind === 'new', h);
+      assert.equal(t.req.credentials, true, h);
+    }
+  });
+
   test('the ACK of a shed 503 is recognised by its To tag', () => {
     assert.deepEqual(triage(req('ACK sip:a@b SIP/2.0', ...without('to ').slice(1), `To: <sip:a@b>;tag=${SHED_TAG_PREFIX}0123`)), { kind: 'shed-ack' });
   });
