@@ -113,7 +113,7 @@ export interface OverloadOptions {
   maxDecrease?: number;
   /**
    * Queue delay above which the share rises (by `lagStep` per target's worth of excess), and
-   * REGISTERs answering a challenge are spared; 0 = off. Default 0 (also in the server config:
+   * REGISTERs answering a challenge are spared; 0 = off. Default 0 (the server config sets 200:
    * see bench/README.md, wave 2 session 18, for what it gains and costs).
    */
   targetQueueDelayMs?: number;

@@ -129,7 +129,7 @@ describe('OverloadControl', () => {
     assert.ok(Math.abs(c.shedShare - 0.85) < 1e-9, String(c.shedShare));
     const off = new OverloadControl({ smoothing: 1, maxShare: 1 });
     off.update({ utilization: 0.6, lagMs: 5, queueDelayMs: 5000 });
-    assert.equal(off.shedShare, 0, 'signal off by default');
+    assert.equal(off.shedShare, 0, 'off unless configured (the class default)');
     for (let i = 0; i < 40; i++) off.update(busy);
     assert.equal(off.admit(false, 0, false, true), 'reject', 'with the signal off, answers to challenges are not spared');
   });
