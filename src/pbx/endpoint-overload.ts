@@ -20,11 +20,12 @@ import { threadCpuMs } from '../media/thread-cpu.ts';
  */
 export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadControl, reading: readonly SipTransport[] = []): () => void {
   // Called on the endpoint's thread: the CPU time it reads is that thread's.
-  const loop = eventLoopProbe(10, threadCpuMs);
+  const probes: QueueDelayProbe[] = [];
+  // The pings ride on the lag ticker: every 10 ms while the loop is busy, every 100 ms when quiet.
+  const loop = eventLoopProbe(10, threadCpuMs, { onTick: () => { for (const p of probes) p.send(); } });
   const retransmitted = retransmissionProbe(endpoint.transactions.counters, endpoint.counters);
   const progressed = progressProbe(endpoint.inviteWait);
   const standing = standingProbe(endpoint.inviteWait);
-  const probes: QueueDelayProbe[] = [];
   let stopped = false;
   for (const t of reading) {
     if (!(t instanceof UdpTransport)) continue;
@@ -35,14 +36,7 @@ export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadC
   const queueDelayMs = (): number | undefined => {
     if (probes.length === 0) return undefined;
     let worst = 0;
-    // Pings every 10 ms while the loop is busy, like the lag ticker; a quiet loop pings once
-    // per sample, from this wake-up.
-    const busy = loop.period() < overload.sampleMs;
-    for (const p of probes) {
-      worst = Math.max(worst, p.sample());
-      p.every(busy ? loop.period() : 0);
-      if (!busy) p.send();
-    }
+    for (const p of probes) worst = Math.max(worst, p.sample());
     return worst;
   };
   const stop = startOverloadSampler(overload, {
@@ -51,7 +45,7 @@ export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadC
   });
   return () => {
     stopped = true;
-    for (const p of probes) p.every(0);
+    probes.length = 0;
     stop();
   };
 }

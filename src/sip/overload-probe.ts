@@ -18,6 +18,8 @@ export interface EventLoopProbe {
 export interface EventLoopProbeOptions {
   /** Lag ticker period while the loop is quiet, ms. Default 100. */
   idleTickMs?: number;
+  /** Called on every tick of the lag ticker: work that should run as often, without a wake-up of its own (the queue-delay pings). */
+  onTick?: () => void;
   /** Sample utilization from which the ticker runs every `tickMs`. Default 0.3. */
   busyUtilization?: number;
 }
@@ -46,11 +48,13 @@ export function eventLoopProbe(tickMs = 10, threadCpuMs?: () => number, opts: Ev
   let worst = 0;
   let ticker: NodeJS.Timeout | undefined;
   // One callback per period: the lag of the loop is how late it runs.
+  const also = opts.onTick;
   const onTick = (): void => {
     const now = performance.now();
     const late = now - due;
     if (late > worst) worst = late;
     due = now + period;
+    also?.();
   };
   const setPeriod = (ms: number): void => {
     if (ms === period) return;

@@ -7,7 +7,8 @@
  * thousands of REGISTERs) grows; and a thread starved of CPU by other processes reads as not
  * busy. Clients see the queue at once: past 500 ms (T1) every request in it is sent again,
  * and the retransmissions join the queue. So the probe pings the SIP socket from a loopback
- * socket of its own every `tickMs` while the server is busy; the ping lines up behind every
+ * socket of its own on each tick of the lag ticker (`overload-probe.ts`: every 10 ms while the
+ * server is busy, every 100 ms when quiet, no wake-up of its own); the ping lines up behind every
  * datagram already queued, and the time until the transport hands it back (`take`) is what a
  * request arriving with it waits, kernel queue and event-loop turn together.
  *
@@ -42,8 +43,6 @@ export class QueueDelayProbe {
   private seq = 0;
   /** Lowest sojourn of the pings taken since the last sample (Infinity: none). */
   private lowest = Infinity;
-  private timer: NodeJS.Timeout | undefined;
-  private period = 0;
 
   private constructor(socket: Socket, readonly port: number, private readonly to: { address: string; port: number }) {
     this.socket = socket;
@@ -72,17 +71,6 @@ export class QueueDelayProbe {
     }
     socket.unref();
     return new QueueDelayProbe(socket, socket.address().port, { address, port: target.port });
-  }
-
-  /** Pings every `ms` from now on (0 = stop); the timer never keeps the process alive. */
-  every(ms: number): void {
-    if (ms === this.period) return;
-    clearInterval(this.timer);
-    this.period = ms;
-    this.timer = undefined;
-    if (ms <= 0) return;
-    this.timer = setInterval(() => this.send(), ms);
-    this.timer.unref();
   }
 
   /** Sends one ping now. */
@@ -132,7 +120,6 @@ export class QueueDelayProbe {
   }
 
   close(): void {
-    this.every(0);
     this.socket.close();
   }
 }

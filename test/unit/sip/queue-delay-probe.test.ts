@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UdpTransport } from '../../../src/sip/transport-udp.ts';
 import type { TransportContext } from '../../../src/sip/transport-types.ts';
 import { PING_BYTES } from '../../../src/sip/queue-delay-probe.ts';
+import { eventLoopProbe } from '../../../src/sip/overload-probe.ts';
 
 function context(delivered: Buffer[]): TransportContext {
   return {
@@ -74,14 +75,16 @@ describe('QueueDelayProbe', () => {
     }
   });
 
-  test('every(ms) pings on a timer until stopped', async () => {
+  test('riding on the lag ticker: a ping each tick, measured; none once the ticker stops', async () => {
     const udp = await UdpTransport.bind('127.0.0.1', 0, context([]));
     try {
       const probe = (await udp.queueDelayProbe())!;
-      probe.every(5);
+      let ticks = 0;
+      const loop = eventLoopProbe(5, undefined, { idleTickMs: 5, onTick: () => { ticks++; probe.send(); } });
       await sleep(60);
+      loop.close();
+      assert.ok(ticks >= 3, `ticks: ${ticks}`);
       assert.ok(probe.sample() > 0, 'pings were sent and came back');
-      probe.every(0);
       await sleep(30);
       probe.sample();
       await sleep(30);
