@@ -332,7 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
         targetUtilization: int(env, 'STROWGER_SIP_OVERLOAD_UTILIZATION', 97, 1, 100) / 100,
         maxLagMs: int(env, 'STROWGER_SIP_OVERLOAD_LAG_MS', 100, 0, 60_000),
         dropLagMs: int(env, 'STROWGER_SIP_OVERLOAD_DROP_LAG_MS', 1000, 0, 60_000),
-        targetQueueDelayMs: int(env, 'STROWGER_SIP_OVERLOAD_QUEUE_DELAY_MS', 200, 0, 60_000),
+        targetQueueDelayMs: int(env, 'STROWGER_SIP_OVERLOAD_QUEUE_DELAY_MS', 0, 0, 60_000),
         maxPendingInvites: int(env, 'STROWGER_SIP_OVERLOAD_MAX_PENDING_INVITES', 1000, 0, 10_000_000),
         retryAfterSeconds: int(env, 'STROWGER_SIP_OVERLOAD_RETRY_AFTER', 5, 1, 3600),
         maxRetransmitted: int(env, 'STROWGER_SIP_OVERLOAD_RETRANSMITTED', 10, 0, 1000) / 100,

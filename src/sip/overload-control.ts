@@ -113,8 +113,8 @@ export interface OverloadOptions {
   maxDecrease?: number;
   /**
    * Queue delay above which the share rises (by `lagStep` per target's worth of excess), and
-   * REGISTERs answering a challenge are spared; 0 = off. Default 0 (the server config sets 200:
-   * see bench/README.md, wave 2 session 18, for what it gains and costs).
+   * REGISTERs answering a challenge are spared; 0 = off. Default 0, in the server config too
+   * (bench/README.md, wave 2 session 18: what it gains and costs; 200 is the setting measured).
    */
   targetQueueDelayMs?: number;
 }
