@@ -43,6 +43,7 @@ export class QueueDelayProbe {
   private seq = 0;
   /** Lowest sojourn of the pings taken since the last sample (Infinity: none). */
   private lowest = Infinity;
+  private closed = false;
 
   private constructor(socket: Socket, readonly port: number, private readonly to: { address: string; port: number }) {
     this.socket = socket;
@@ -73,8 +74,9 @@ export class QueueDelayProbe {
     return new QueueDelayProbe(socket, socket.address().port, { address, port: target.port });
   }
 
-  /** Sends one ping now. */
+  /** Sends one ping now (nothing once closed: the lag ticker may still tick after its transport closed). */
   send(): void {
+    if (this.closed) return;
     const seq = (this.seq = (this.seq + 1) >>> 0);
     this.ping.writeUInt32BE(seq, TOKEN_BYTES);
     this.sentAt[seq % SLOTS] = performance.now();
@@ -120,6 +122,8 @@ export class QueueDelayProbe {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 }
