@@ -229,7 +229,7 @@ export class OverloadControl {
       // (the delay lags the share by the delay itself; rising on would overshoot).
       const draining = queueing && delay < this.lastDelay;
       const rise = Math.max(lagging || resending ? this.lagStep : 0, queueing && !draining ? this.lagStep * (delay / this.targetQueueDelayMs - 1) : 0);
-      if (rise > 0) p += rise + Math.max(0, error);
+      if (!draining || lagging || resending) p += rise + Math.max(0, error);
       if (lagging && this.utilization >= this.target) max = 1;
     } else {
       p += Math.max(error, -this.maxDecrease);
