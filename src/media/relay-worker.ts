@@ -10,6 +10,7 @@
 import dgram from 'node:dgram';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { bindUdp } from '../net/udp-bind.ts';
 import type { LegId, RelayEvent, RelayRequest, RelayWorkerConfig } from './relay-protocol.ts';
 import { RelayLeg } from './relay-leg.ts';
 import { MediaGraph } from './media-graph.ts';
@@ -119,17 +120,7 @@ function openSocket(portNumber: number, family: 4 | 6): Promise<dgram.Socket> {
       ? { recvBufferSize: config.socketBufferBytes, sendBufferSize: config.socketBufferBytes }
       : {}),
   });
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.bind({ port: portNumber, address }, () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
+  return bindUdp(socket, address, portNumber).then(() => socket);
 }
 
 function closeSocket(socket: dgram.Socket): Promise<void> {

@@ -18,6 +18,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { bindUdp } from '../net/udp-bind.ts';
 
 /** Octets in a ping: the probe's token, then the sequence number (uint32, big-endian). */
 export const PING_BYTES = 12;
@@ -59,15 +60,8 @@ export class QueueDelayProbe {
     const address = target.address === '0.0.0.0' || target.address === '::' ? loopback : target.address;
     const socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind({ address: loopback, port: 0 }, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
+      await bindUdp(socket, loopback, 0);
     } catch {
-      socket.close();
       return null;
     }
     socket.unref();

@@ -17,6 +17,7 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { directSender, onDatagram, udpFdHandle, type DirectSend } from '../net/udp-direct.ts';
+import { bindUdp } from '../net/udp-bind.ts';
 import { canonicalAddress, familyOf, socketAddress } from './transport-address.ts';
 import { SipTransportError, TransportErrorCode } from './transport-errors.ts';
 import { QueueDelayProbe } from './queue-delay-probe.ts';
@@ -80,13 +81,7 @@ export class UdpTransport implements SipTransport {
   static async bind(address: string, port: number, ctx: TransportContext, direct = true): Promise<UdpTransport> {
     const family = familyOf(canonicalAddress(address));
     const socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4', ipv6Only: family === 'IPv6' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address, port }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    await bindUdp(socket, address, port);
     // A burst (a CPS step, a registration storm after an outage) must queue, not be dropped by
     // the kernel: a lost ACK or BYE leaves a call up until its timers run out. The kernel caps
     // this at net.core.rmem_max / wmem_max.
