@@ -26,12 +26,9 @@ export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadC
   const retransmitted = retransmissionProbe(endpoint.transactions.counters, endpoint.counters);
   const progressed = progressProbe(endpoint.inviteWait);
   const standing = standingProbe(endpoint.inviteWait);
-  let stopped = false;
+  // A probe that opens after the sampler stopped is never pinged or read: the ticker is closed.
   for (const t of reading) {
-    if (!(t instanceof UdpTransport)) continue;
-    void t.queueDelayProbe().then((probe) => {
-      if (probe !== null && !stopped) probes.push(probe);
-    });
+    if (t instanceof UdpTransport) void t.queueDelayProbe().then((probe) => { if (probe !== null) probes.push(probe); });
   }
   const queueDelayMs = (): number | undefined => {
     if (probes.length === 0) return undefined;
@@ -39,13 +36,8 @@ export function startEndpointOverload(endpoint: SipEndpoint, overload: OverloadC
     for (const p of probes) worst = Math.max(worst, p.sample());
     return worst;
   };
-  const stop = startOverloadSampler(overload, {
+  return startOverloadSampler(overload, {
     probe: () => ({ ...loop.probe(), retransmitted: retransmitted(), progressed: progressed(), standing: standing(), queueDelayMs: queueDelayMs() }),
     close: loop.close,
   });
-  return () => {
-    stopped = true;
-    probes.length = 0;
-    stop();
-  };
 }
