@@ -110,7 +110,9 @@ async function cps(b: ProcessBench): Promise<CpsStep[]> {
     await settle(b, 5000);
     for (const rate of rates) {
       const cpu0 = b.server.cpuUs();
+      const shed0 = (await b.server.metrics()).get('strowger_sip_shed_total') ?? 0;
       const r = await sippCps(b.sipTarget, rate, seconds);
+      const shed = ((await b.server.metrics()).get('strowger_sip_shed_total') ?? 0) - shed0;
       await settle(b, 5000);
       const cpuUs = b.server.cpuUs() - cpu0;
       const cdrs = await cdrCount(b, r.pid);
@@ -128,6 +130,10 @@ async function cps(b: ProcessBench): Promise<CpsStep[]> {
         },
       };
       steps.push(step);
+      if (step.failed > 0) {
+        const f = r.stats;
+        console.log(`       failed: ${f.failedCallRejected} rejected (${shed} shed by overload control), ${f.failedTimeoutOnRecv} timed out, ${f.failedMaxUdpRetrans} max retransmissions, ${f.failedUnexpectedMessage} unexpected`);
+      }
       console.log([
         pad(rate, 5), pad(calls, 7), pad(step.successful, 6), pad(step.failed, 6), pad(step.retransmissions, 8),
         pad(`${cdrs}${cdrs === calls ? ' =' : ' !'}`, 8), pad(`${step.cpuUsPerCall.toFixed(0)} us`, 11), '  |', pad(step.refSuccessful, 8), '/', step.refFailed,

@@ -11,11 +11,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as serverProcess from './server-process.ts';
-import { driveRegister, registerServerEnv, seedDevices } from './sip-register.ts';
+import { driveRegister, fleet, registerServerEnv, seedDevices, type Fleet } from './sip-register.ts';
 import { runAb, type AbServer } from './ab.ts';
 
 type Module = typeof serverProcess;
-interface Registrar extends AbServer { target: string; rows: string[][] }
+interface Registrar extends AbServer { target: string; phones: Fleet }
 
 export function run(): Promise<{ ratios: number[] }> {
   return runAb<Registrar, Module>({
@@ -23,12 +23,12 @@ export function run(): Promise<{ ratios: number[] }> {
     async start(m, env) {
       const server = await m.startServerProcess({ ...registerServerEnv(mkdtempSync(join(tmpdir(), 'strowger-bench-ab-data-'))), ...env });
       return {
-        target: `127.0.0.1:${server.sipPort}`, rows: await seedDevices(server.base),
+        target: `127.0.0.1:${server.sipPort}`, phones: await fleet(await seedDevices(server.base)),
         cpuUs: () => server.cpuUs(), peakRssMb: () => server.rssMb().peak, stop: () => server.stop(),
       };
     },
     // Bindings exist and the JIT has seen the path.
-    warmUp: async (x) => { await driveRegister(x.target, x.rows, 500, x.rows.length); },
-    drive: async (x, rate, count) => (await driveRegister(x.target, x.rows, rate, count)).stats,
+    warmUp: async (x) => { await driveRegister(x.target, x.phones, 500, x.phones.rows.length); },
+    drive: async (x, rate, count) => (await driveRegister(x.target, x.phones, rate, count)).stats,
   }, serverProcess);
 }

@@ -21,7 +21,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
+import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 import { kamailioReference } from './kamailio.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
@@ -149,10 +149,25 @@ export async function seedDevices(base: string): Promise<string[][]> {
   return users.map((u) => sippUserRow(u, SIP_PASSWORD, DOMAIN));
 }
 
+/**
+ * The devices' phones: one sipp source port for every run against one registrar. A REGISTER's
+ * Contact names sipp's port, so a new port per step gave each device one more binding per step
+ * (1,000 new rows, and a 200 listing up to six Contacts by the last step) where the steps mean to
+ * measure what a fleet does: refresh the binding it has.
+ */
+export interface Fleet {
+  readonly rows: string[][];
+  readonly localPort: number;
+}
+
+export async function fleet(rows: string[][]): Promise<Fleet> {
+  return { rows, localPort: await getFreePort('udp') };
+}
+
 /** `calls` REGISTER pairs (register-digest.xml) at `rate` per second from one sipp to `target`. */
-export function driveRegister(target: string, rows: string[][], rate: number, calls: number): Promise<SippResult> {
+export function driveRegister(target: string, phones: Fleet, rate: number, calls: number): Promise<SippResult> {
   return runSipp({
-    scenario: 'register-digest.xml', target, rate, calls, injection: { rows },
+    scenario: 'register-digest.xml', target, rate, calls, injection: { rows: phones.rows }, localPort: phones.localPort,
     traceMessages: false, timeoutMs: (calls / rate) * 1000 + 30_000,
     // One UDP socket; sipp gives up on a transaction after 5 retransmissions (T1 500 ms).
     extraArgs: ['-max_recv_loops', '10000', '-max_sched_loops', '10000', ...SIPP_BUFFER_ARGS],
@@ -172,18 +187,18 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
   const reference: RegisterStep[] = [];
   const kamailioSteps: RegisterStep[] = [];
   try {
-    const rows = await seedDevices(server.base);
+    const phones = await fleet(await seedDevices(server.base));
     const target = `127.0.0.1:${sipPort}`;
 
     // Warm-up: every device registers once (bindings exist, so the steps measure refreshes
     // like a real fleet; credential cache and JIT are warm).
-    // On a loaded machine overload control may answer some with 503: go again, slower.
-    // (An attempt comes from a new sipp port, so a device may end with a binding per attempt.)
+    // On a loaded machine overload control may answer some with 503: go again, slower
+    // (from the same port: the same binding).
     let warm: SippResult | undefined;
     for (const rate of [1000, 300, 100]) {
       if (warm?.stats.successful === DEVICES) break;
       await calm(server);
-      warm = await driveRegister(target, rows, rate, DEVICES);
+      warm = await driveRegister(target, phones, rate, DEVICES);
     }
     if (warm?.stats.successful !== DEVICES) throw new Error(`warm-up: ${warm?.stats.successful}/${DEVICES} registered\n${warm?.errors.slice(0, 2000)}`);
     const bound = (await server.metrics()).get('strowger_sip_registrations') ?? 0;
@@ -196,7 +211,7 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
       const shed0 = await shedSoFar(server);
       const calls = rate * seconds;
       const cpu0 = server.cpuUs();
-      const r = await driveRegister(target, rows, rate, calls);
+      const r = await driveRegister(target, phones, rate, calls);
       const cpuUs = server.cpuUs() - cpu0;
       steps.push(step('strowger', rate, calls, r, cpuUs, (await shedSoFar(server)) - shed0));
     }
@@ -211,11 +226,12 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     // Reference: sipp's own registrar, same client, same rates (one user: verifyauth checks
     // against the single -set user/pass pair).
     const mock = await startSippServer({ scenario: 'mock-registrar.xml', vars: { user: 'bench', pass: SIP_PASSWORD }, traceMessages: false, extraArgs: ['-max_recv_loops', '10000', ...SIPP_BUFFER_ARGS] });
+    const mockPhone = await fleet([sippUserRow('bench', SIP_PASSWORD, DOMAIN)]);
     try {
       for (const rate of rates) {
         await settle(500);
         const calls = rate * seconds;
-        const r = await driveRegister(mock.address, [sippUserRow('bench', SIP_PASSWORD, DOMAIN)], rate, calls);
+        const r = await driveRegister(mock.address, mockPhone, rate, calls);
         reference.push(step('sipp mock-registrar', rate, calls, r, NaN));
       }
     } finally {
@@ -227,12 +243,13 @@ export async function run(): Promise<{ steps: RegisterStep[]; reference: Registe
     const kamailio = await kamailioReference('registrar.cfg', { PASSWORD: SIP_PASSWORD, CHILDREN: '2' }, 'BENCH_SIP_KAMAILIO');
     try {
       if (kamailio !== null) {
-        await driveRegister(kamailio.address, rows, 1000, DEVICES); // warm-up: bindings exist, like ours
+        const kamPhones = await fleet(phones.rows);
+        await driveRegister(kamailio.address, kamPhones, 1000, DEVICES); // warm-up: bindings exist, like ours
         for (const rate of rates) {
           await settle(500);
           const calls = rate * seconds;
           const cpu0 = kamailio.cpuUs();
-          const r = await driveRegister(kamailio.address, rows, rate, calls);
+          const r = await driveRegister(kamailio.address, kamPhones, rate, calls);
           kamailioSteps.push(step('kamailio 5.6', rate, calls, r, kamailio.cpuUs() - cpu0));
         }
       }
