@@ -51,7 +51,11 @@ export class RawRequest {
     private readonly lines: number[],
     /** Key of the server transaction a retransmission would match (RFC 3261 branch only). */
     readonly transactionKey: string,
-    /** It carries Authorization or Proxy-Authorization: it answers a challenge (overload control spares such a REGISTER). */
+    /**
+     * It carries Authorization: it answers a registrar's 401 (overload control spares such a
+     * REGISTER). Not Proxy-Authorization: that answers a proxy's 407, and the full path
+     * (`SipEndpoint`'s admission of a parsed request) looks at Authorization alone, so both decide alike.
+     */
     readonly credentials: boolean,
   ) {}
 
@@ -98,7 +102,6 @@ function nameOf(buf: Buffer, start: number, end: number): Name {
     case 7: return nameIs(buf, start, 'call-id') ? Name.CallId : Name.Other;
     case 13: return nameIs(buf, start, 'authorization') ? Name.Credentials : Name.Other;
     case 14: return nameIs(buf, start, 'content-length') ? Name.ContentLength : Name.Other;
-    case 19: return nameIs(buf, start, 'proxy-authorization') ? Name.Credentials : Name.Other;
     default: return Name.Other;
   }
 }
