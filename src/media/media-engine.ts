@@ -14,16 +14,17 @@
  * worker takes the slot, so new legs keep working. The B2BUA is expected to end those calls.
  */
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import os from 'node:os';
 import { MediaError } from './errors.ts';
 import { PortPool } from './port-pool.ts';
+import { PlacementGroups } from './placement-groups.ts';
+import { engineAddresses, positiveOption, remoteTarget } from './media-addresses.ts';
 import { MEDIA_DIRECTIONS } from './relay-protocol.ts';
 import { validateLegCodec } from './leg-codec.ts';
 import { isDtmfDigit } from './tone.ts';
 import type { DtmfDigit } from './tone.ts';
 import type { LegCodec } from './leg-codec.ts';
-import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig, RemoteTarget } from './relay-protocol.ts';
+import type { LegId, LegStats, MediaDirection, RelayTick, RelayWorkerConfig } from './relay-protocol.ts';
 import { RelayWorkerHandle } from './relay-worker-handle.ts';
 import { WorkerLinks } from './worker-link.ts';
 import type { SrtpKeys } from './srtp/leg-srtp.ts';
@@ -40,11 +41,6 @@ interface LegEntry {
   group: string | null;
   /** The codec last set (`setCodec`), for links between workers. */
   codec?: LegCodec | null;
-}
-
-interface GroupEntry {
-  worker: number;
-  endpoints: number;
 }
 
 /**
@@ -83,7 +79,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private readonly legs = new Map<LegId, LegEntry>();
   /** Last reported level of metered endpoints (`meter`), dBFS. */
   private readonly levelDb = new Map<LegId, number>();
-  private readonly groups = new Map<string, GroupEntry>();
+  private readonly groups = new PlacementGroups();
   private readonly ipv6: boolean;
   private nextLegId = 1;
   private closing: Promise<void> | null = null;
@@ -95,29 +91,23 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     this.log = options.log ?? (() => {});
     const [min, max] = options.portRange;
     this.pool = new PortPool(min, max);
-    this.bindAddress = options.bindAddress ?? '0.0.0.0';
-    const family = isIP(this.bindAddress);
-    if (family === 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress "${this.bindAddress}" is not an IP literal` });
-    this.ipv6 = family === 6;
-    this.advertisedAddress = options.advertisedAddress ?? defaultAdvertisedAddress(this.bindAddress, this.ipv6);
-    let bind6 = options.bindAddress6 ?? null;
-    if (bind6 === null && !this.ipv6) bind6 = this.bindAddress === '127.0.0.1' ? '::1' : this.bindAddress === '0.0.0.0' ? '::' : null;
-    if (bind6 !== null && isIP(bind6) !== 6) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `bindAddress6 "${bind6}" is not an IPv6 literal` });
-    this.bindAddress6 = this.ipv6 ? null : bind6;
-    this.advertisedAddress6 = this.ipv6
-      ? null
-      : options.advertisedAddress6 ?? (bind6 === null ? null : defaultAdvertisedAddress(bind6, true));
+    const addresses = engineAddresses(options);
+    this.bindAddress = addresses.bindAddress;
+    this.ipv6 = addresses.ipv6;
+    this.advertisedAddress = addresses.advertisedAddress;
+    this.bindAddress6 = addresses.bindAddress6;
+    this.advertisedAddress6 = addresses.advertisedAddress6;
     const workers = options.workers ?? os.availableParallelism();
     if (!Number.isInteger(workers) || workers < 1) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `workers = ${workers}` });
-    const latchWindowMs = positive('latchWindowMs', options.latchWindowMs ?? 3000);
+    const latchWindowMs = positiveOption('latchWindowMs', options.latchWindowMs ?? 3000);
     this.config = {
       bindAddress: this.bindAddress,
-      bindAddress6: this.ipv6 ? null : bind6,
+      bindAddress6: this.bindAddress6,
       latchWindowMs,
-      relatchAfterMs: positive('relatchAfterMs', options.relatchAfterMs ?? 2000),
-      rtpTimeoutMs: positive('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
+      relatchAfterMs: positiveOption('relatchAfterMs', options.relatchAfterMs ?? 2000),
+      rtpTimeoutMs: positiveOption('rtpTimeoutMs', options.rtpTimeoutMs ?? 60000),
       srtpAuthTimeoutMs: options.srtpAuthTimeoutMs ?? 10_000,
-      tickMs: positive('tickMs', options.tickMs ?? 1000),
+      tickMs: positiveOption('tickMs', options.tickMs ?? 1000),
       socketBufferBytes: options.socketBufferBytes ?? 0,
     };
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn(i));
@@ -185,7 +175,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
    */
   async setRemote(legId: LegId, remote: RemoteOptions): Promise<void> {
     const entry = this.entry(legId);
-    const target = this.normalizeRemote(remote, entry.family === 6);
+    const target = remoteTarget(remote, entry.family === 6);
     await this.slots[entry.worker].request({ op: 'remote', legId, remote: target });
   }
 
@@ -301,19 +291,19 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   reserveGroup(group: string): number {
     this.assertOpen();
     const worker = this.place({ group }).index;
-    this.joinGroup(group, worker);
+    this.groups.join(group, worker);
     return worker;
   }
 
   /** Ends a `reserveGroup` pin; the group is forgotten with its last endpoint. */
   releaseGroup(group: string): void {
-    const g = this.groups.get(group);
-    if (g !== undefined) this.leaveGroup({ worker: g.worker, family: 4, rtpPort: -1, group });
+    const worker = this.groups.workerOf(group);
+    if (worker !== undefined) this.groups.leave(group, worker);
   }
 
   /** The worker of a placement group, undefined when the group has no endpoint (or pin). */
   groupWorker(group: string): number | undefined {
-    return this.groups.get(group)?.worker;
+    return this.groups.workerOf(group);
   }
 
   /**
@@ -360,7 +350,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     const entry = this.entry(id);
     this.legs.delete(id);
     this.levelDb.delete(id);
-    this.leaveGroup(entry);
+    this.groups.leave(entry.group, entry.worker);
     const slot = this.slots[entry.worker];
     slot.legs.delete(id);
     await slot.request({ op: 'stopRecorder', id });
@@ -369,13 +359,13 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private async createEndpoint(slot: RelayWorkerHandle, group: string | null, create: (id: LegId) => Promise<unknown>): Promise<EndpointInfo> {
     const id = this.nextLegId++;
     slot.legs.add(id);
-    this.joinGroup(group, slot.index);
+    this.groups.join(group, slot.index);
     const entry: LegEntry = { worker: slot.index, family: 4, rtpPort: -1, group };
     try {
       await create(id);
     } catch (err) {
       slot.legs.delete(id);
-      this.leaveGroup(entry);
+      this.groups.leave(entry.group, entry.worker);
       throw err;
     }
     if (!slot.legs.has(id)) throw new MediaError('MEDIA_ERR_WORKER_EXITED', { detail: `worker ${slot.index} while creating endpoint ${id}` });
@@ -450,7 +440,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
     if (entry === undefined) return false;
     this.legs.delete(legId);
     this.levelDb.delete(legId);
-    this.leaveGroup(entry);
+    this.groups.leave(entry.group, entry.worker);
     const slot = this.slots[entry.worker];
     slot.legs.delete(legId);
     void this.links.drop(legId);
@@ -557,10 +547,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       if (entry === undefined) continue;
       this.legs.delete(legId);
       this.levelDb.delete(legId);
-      this.leaveGroup(entry);
+      this.groups.leave(entry.group, entry.worker);
       if (entry.rtpPort >= 0) this.pool.release(entry.rtpPort);
     }
-    for (const [group, g] of this.groups) if (g.worker === handle.index) this.groups.delete(group);
+    this.groups.dropWorker(handle.index);
     this.links.lost(lostLegs);
     // Restart only a worker that had started: one dying at start-up would die again, forever.
     if (this.closing === null && handle.isReady && this.slots[handle.index] === handle) {
@@ -580,25 +570,10 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private place(options: { near?: LegId; group?: string }): RelayWorkerHandle {
     if (options.near !== undefined) return this.slots[this.entry(options.near).worker];
     if (options.group !== undefined) {
-      const g = this.groups.get(options.group);
-      if (g !== undefined) return this.slots[g.worker];
+      const worker = this.groups.workerOf(options.group);
+      if (worker !== undefined) return this.slots[worker];
     }
     return this.leastLoaded();
-  }
-
-  /** Counts a new endpoint of `group` on `worker` (reserved before the worker answers). */
-  private joinGroup(group: string | null, worker: number): void {
-    if (group === null) return;
-    const g = this.groups.get(group);
-    if (g === undefined) this.groups.set(group, { worker, endpoints: 1 });
-    else g.endpoints++;
-  }
-
-  private leaveGroup(entry: LegEntry): void {
-    if (entry.group === null) return;
-    const g = this.groups.get(entry.group);
-    if (g === undefined || g.worker !== entry.worker) return;
-    if (--g.endpoints === 0) this.groups.delete(entry.group);
   }
 
   /** The worker all `ids` live in. @throws MediaError `MEDIA_ERR_CROSS_WORKER`. */
@@ -616,8 +591,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private async createOn(slot: RelayWorkerHandle, group: string | null, family: 4 | 6): Promise<LegInfo> {
     const legId = this.nextLegId++;
     slot.legs.add(legId);
-    this.joinGroup(group, slot.index);
-    const reserved: LegEntry = { worker: slot.index, family, rtpPort: -1, group };
+    this.groups.join(group, slot.index);
     let rtpPort: number;
     try {
       rtpPort = await this.pool.acquire(async (port) => {
@@ -626,7 +600,7 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
       });
     } catch (err) {
       slot.legs.delete(legId);
-      this.leaveGroup(reserved);
+      this.groups.leave(group, slot.index);
       throw err;
     }
     if (!slot.legs.has(legId)) {
@@ -660,35 +634,4 @@ export class MediaEngine extends EventEmitter<MediaEngineEvents> {
   private assertOpen(): void {
     if (this.closing !== null) throw new MediaError('MEDIA_ERR_CLOSED');
   }
-
-  private normalizeRemote(remote: RemoteOptions, udp6: boolean): RemoteTarget {
-    const family = isIP(remote.address);
-    let address = remote.address;
-    if (family === 0 || (family === 6 && !udp6)) {
-      throw new MediaError('MEDIA_ERR_BAD_ADDRESS', { detail: `"${remote.address}" for ${udp6 ? 'udp6' : 'udp4'} sockets` });
-    }
-    // A udp6 socket reaches IPv4 peers through IPv4-mapped addresses (RFC 4291 §2.5.5.2).
-    if (family === 4 && udp6) address = `::ffff:${address}`;
-    const rtcpMux = remote.rtcpMux ?? remote.rtcpPort === remote.rtpPort;
-    const rtcpPort = remote.rtcpPort ?? (rtcpMux ? remote.rtpPort : remote.rtpPort + 1);
-    for (const p of [remote.rtpPort, rtcpPort]) {
-      // Port 0 means a rejected stream (RFC 3264 §6): the caller must not relay it at all.
-      if (!Number.isInteger(p) || p < 1 || p > 65535) throw new MediaError('MEDIA_ERR_BAD_PORT', { detail: `got ${p}` });
-    }
-    return { address, rtpPort: remote.rtpPort, rtcpPort, rtcpMux };
-  }
-}
-
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) throw new MediaError('MEDIA_ERR_BAD_OPTION', { detail: `${name} = ${value}` });
-  return value;
-}
-
-function defaultAdvertisedAddress(bindAddress: string, ipv6: boolean): string {
-  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
-  const family = ipv6 ? 'IPv6' : 'IPv4';
-  for (const addresses of Object.values(os.networkInterfaces())) {
-    for (const a of addresses ?? []) if (!a.internal && a.family === family) return a.address;
-  }
-  return ipv6 ? '::1' : '127.0.0.1';
 }
