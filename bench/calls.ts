@@ -38,6 +38,7 @@ import { spawnSipp, startSippServer, type SippResult } from '../test/helpers/sip
 import { kamailioReference } from './kamailio.ts';
 import { DID, farEnd, sleep, startBench, startBenchProcess, type Bench, type ProcessBench } from './call-bench-server.ts';
 import { currentRssMb } from './memory.ts';
+import { shedSoFar } from './server-process.ts';
 import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const pad = (v: string | number, width: number): string => String(v).padStart(width);
@@ -110,9 +111,9 @@ async function cps(b: ProcessBench): Promise<CpsStep[]> {
     await settle(b, 5000);
     for (const rate of rates) {
       const cpu0 = b.server.cpuUs();
-      const shed0 = (await b.server.metrics()).get('strowger_sip_shed_total') ?? 0;
+      const shed0 = await shedSoFar(b.server);
       const r = await sippCps(b.sipTarget, rate, seconds);
-      const shed = ((await b.server.metrics()).get('strowger_sip_shed_total') ?? 0) - shed0;
+      const shed = (await shedSoFar(b.server)) - shed0;
       await settle(b, 5000);
       const cpuUs = b.server.cpuUs() - cpu0;
       const cdrs = await cdrCount(b, r.pid);

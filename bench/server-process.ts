@@ -35,6 +35,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** Requests the server's overload control has shed so far (`strowger_sip_shed_total`; no line until one was). */
+export async function shedSoFar(server: Pick<ServerProcess, 'metrics'>): Promise<number> {
+  return (await server.metrics()).get('strowger_sip_shed_total') ?? 0;
+}
+
 /** Prometheus text format, one sum per metric name. */
 export function parseMetrics(text: string): Map<string, number> {
   const out = new Map<string, number>();

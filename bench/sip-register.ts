@@ -23,7 +23,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFreePort, runSipp, sippUserRow, startSippServer, type SippResult } from '../test/helpers/sipp.ts';
 import { kamailioReference } from './kamailio.ts';
-import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { shedSoFar, startServerProcess, type ServerProcess } from './server-process.ts';
 import { SIPP_BUFFER_ARGS } from './sipp-buffers.ts';
 
 const DEVICES = Number(process.env.BENCH_SIP_DEVICES ?? 1000);
@@ -121,8 +121,6 @@ function settle(ms: number): Promise<void> {
 async function calm(server: ServerProcess): Promise<void> {
   for (let i = 0; i < 100 && ((await server.metrics()).get('strowger_sip_shed_share') ?? 0) > 0; i++) await settle(100);
 }
-
-const shedSoFar = async (server: ServerProcess): Promise<number> => (await server.metrics()).get('strowger_sip_shed_total') ?? 0; // no line until something was shed
 
 /** The server settings of the REGISTER benches (`dataDir` is the server's data directory). */
 export function registerServerEnv(dataDir: string): Record<string, string> {
