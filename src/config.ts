@@ -16,6 +16,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
+  /** SQLite: hot-path commits (REGISTER bindings) on a writer thread (STROWGER_SQLITE_WRITER_THREAD, default on). */
+  sqliteWriterThread: boolean;
   secretKey: Buffer;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
@@ -284,6 +286,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.STROWGER_HOST || '0.0.0.0',
     dataDir,
     databaseUrl,
+    sqliteWriterThread: env.STROWGER_SQLITE_WRITER_THREAD !== '0',
     secretKey: resolveSecretKey(env, dataDir),
     adminEmail,
     adminPassword,

@@ -62,7 +62,7 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'strowger' } });
-  const store: Store = openStore(config.databaseUrl, { schema: opts.dbSchema, walCheckpoint: 'thread', logger });
+  const store: Store = openStore(config.databaseUrl, { schema: opts.dbSchema, walCheckpoint: 'thread', writerThread: config.sqliteWriterThread, logger });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     await migrateToLatest(store);

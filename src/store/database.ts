@@ -7,6 +7,8 @@ import { Kysely, PostgresDialect, SqliteDialect, Migrator, sql, type Migration }
 import SqliteDatabase from 'better-sqlite3';
 import { ThreadWriteLock } from './thread-write-lock.ts';
 import { SAFETY_NET_PAGES, WalCheckpointer } from './wal-checkpointer.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
+import { runSteps, type WriteStep } from './write-steps.ts';
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
@@ -156,6 +158,12 @@ export interface OpenOptions {
    * store of this process runs that thread (a shard's store beside the main thread's).
    */
   walCheckpoint?: 'commit' | 'thread' | 'other-thread';
+  /**
+   * SQLite file only: {@link commitSteps} commits on a writer thread of this store
+   * (`sqlite-writer.ts`) instead of on the caller's thread. The server's choice
+   * (STROWGER_SQLITE_WRITER_THREAD); off for a shard's store, which is off the main thread already.
+   */
+  writerThread?: boolean;
   logger?: Logger;
 }
 
@@ -217,10 +225,26 @@ export function sqliteInsertText(table: string, columns: readonly string[], conf
 }
 
 const syncByDb = new WeakMap<Db, SqliteSync>();
+const writerByDb = new WeakMap<Db, SqliteWriter>();
 
 /** The synchronous side of `db` when it is a SQLite store's (not a transaction, not PostgreSQL). */
 export function sqliteSync(db: Db): SqliteSync | undefined {
   return syncByDb.get(db);
+}
+
+/**
+ * Commits the statements `steps()` builds (only on SQLite) in one transaction of `db`'s file: on the store's writer thread when it
+ * has one running, else synchronously on its own connection. Answers false, having done nothing,
+ * when neither can (PostgreSQL; a Kysely transaction open on the connection): the caller then
+ * writes through Kysely. Rejects when the transaction rolled back.
+ */
+export async function commitSteps(db: Db, steps: () => readonly WriteStep[]): Promise<boolean> {
+  const writer = writerByDb.get(db);
+  if (writer?.available === true) {
+    await writer.transaction(steps());
+    return true;
+  }
+  return syncByDb.get(db)?.transaction((run) => runSteps(run, steps())) ?? false;
 }
 
 function createSqliteSync(sqlite: SqliteDatabase.Database, prepare: (text: string) => SqliteDatabase.Statement, lock: ThreadWriteLock): SqliteSync {
@@ -267,9 +291,13 @@ export function openStore(url: string, opts: OpenOptions = {}): Store {
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: connection }) });
     const writeLock = new ThreadWriteLock(opts.writeLock);
     syncByDb.set(db, createSqliteSync(sqlite, (text) => connection.prepare(text), writeLock));
+    const writer = opts.writerThread === true && path !== ':memory:'
+      ? new SqliteWriter(path, writeLock.buffer, { autocheckpointPages: walCheckpoint === 'commit' ? 1000 : SAFETY_NET_PAGES, logger: opts.logger })
+      : undefined;
+    if (writer !== undefined) writerByDb.set(db, writer);
     return {
       db, dialect: 'sqlite', sqlitePath: path === ':memory:' ? undefined : path, readCache: sqliteReadCache(sqlite), writeLock: writeLock.buffer,
-      close: async () => { await checkpointer?.close(); await db.destroy(); },
+      close: async () => { await writer?.close(); await checkpointer?.close(); await db.destroy(); },
     };
   }
   const pool = new pg.Pool({

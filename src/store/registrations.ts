@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { RegistrationRow } from './schema.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRow } from './multi-row.ts';
-import { sqliteInsertText, sqliteSync } from './database.ts';
+import { commitSteps, sqliteInsertText } from './database.ts';
+import type { WriteStep } from './write-steps.ts';
 import type { Db } from './db.ts';
 
 /** One contact bound to an address-of-record (RFC 3261 §10), as the location service holds it. */
@@ -84,13 +85,13 @@ let upsertText: string | undefined;
 
 /**
  * The changes of one REGISTER, or of a group commit of many, in one transaction: the 200 goes
- * out only after this commits. On SQLite that is one synchronous transaction of one-row
- * prepared statements (`sqliteSync`: no Kysely round trips; one-row beats multi-row there).
- * Otherwise (PostgreSQL, or a Kysely transaction open) upserts travel as one multi-row `INSERT ... ON CONFLICT DO
- * UPDATE ... excluded.*` per 500 rows (SQLite >= 3.24 and PostgreSQL alike): a refresh storm
- * costs one statement per batch instead of one per binding (measured 211 -> 27 us per binding
- * at batch 50). One statement may not touch a row twice (PostgreSQL refuses), so a repeated
- * (aor, key) keeps only its last row.
+ * out only after this commits. On SQLite that is one transaction of one-row prepared statements
+ * (`commitSteps`: on the store's writer thread, else synchronous; no Kysely round trips; one-row
+ * beats multi-row there). Otherwise (PostgreSQL, or a Kysely transaction open) upserts travel as
+ * one multi-row `INSERT ... ON CONFLICT DO UPDATE ... excluded.*` per 500 rows (SQLite >= 3.24
+ * and PostgreSQL alike): a refresh storm costs one statement per batch instead of one per binding
+ * (measured 211 -> 27 us per binding at batch 50). One statement may not touch a row twice
+ * (PostgreSQL refuses), so a repeated (aor, key) keeps only its last row.
  *
  * `stored(b)` answers the binding the database holds for `b`'s (aor, key), when the caller
  * knows it: a mere refresh of it ({@link isRefreshOf}) then updates three columns on SQLite
@@ -99,16 +100,7 @@ let upsertText: string | undefined;
 export async function saveBindings(db: Db, upserts: readonly Binding[], removals: readonly Binding[], stored?: (b: Binding) => Binding | undefined): Promise<void> {
   if (upserts.length === 0 && removals.length === 0) return;
   const rows = dedupeLast(upserts);
-  const sync = sqliteSync(db);
-  if (sync !== undefined && sync.transaction((run) => {
-    for (const b of removals) run(SQLITE_DELETE, [b.aor, b.key]);
-    for (const b of rows) {
-      const prev = stored?.(b);
-      if (prev !== undefined && isRefreshOf(prev, b) && run(SQLITE_REFRESH, [isoNow(b.expiresAt), b.cseq, isoNow(b.updatedAt), b.aor, b.key]) === 1) continue;
-      const r = toRow(b);
-      run(upsertText ??= sqliteInsertText('registrations', Object.keys(r), { keys: ['aor', 'binding_key'], update: UPDATE_COLUMNS }), Object.values(r));
-    }
-  })) return;
+  if (await commitSteps(db, () => sqliteSteps(rows, removals, stored))) return;
   // The common case, refreshes only, is one statement: atomic on its own, so no explicit
   // BEGIN/COMMIT round trips (half the cost of a one-binding group commit on SQLite).
   if (removals.length === 0 && rows.length <= ROWS_PER_STATEMENT) {
@@ -121,6 +113,21 @@ export async function saveBindings(db: Db, upserts: readonly Binding[], removals
     }
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await upsertChunk(tx, rows.slice(i, i + ROWS_PER_STATEMENT));
   });
+}
+
+/** SQLite's statements for {@link saveBindings}: removals, then a refresh's three columns or the upsert. */
+function sqliteSteps(rows: readonly Binding[], removals: readonly Binding[], stored?: (b: Binding) => Binding | undefined): WriteStep[] {
+  const steps: WriteStep[] = [];
+  for (const b of removals) steps.push({ sql: SQLITE_DELETE, params: [b.aor, b.key] });
+  for (const b of rows) {
+    const r = toRow(b);
+    const upsert: WriteStep = { sql: upsertText ??= sqliteInsertText('registrations', Object.keys(r), { keys: ['aor', 'binding_key'], update: UPDATE_COLUMNS }), params: Object.values(r) };
+    const prev = stored?.(b);
+    steps.push(prev !== undefined && isRefreshOf(prev, b)
+      ? { sql: SQLITE_REFRESH, params: [isoNow(b.expiresAt), b.cseq, isoNow(b.updatedAt), b.aor, b.key], orElse: upsert }
+      : upsert);
+  }
+  return steps;
 }
 
 /** One multi-row upsert statement (`rows.length` <= ROWS_PER_STATEMENT). */
