@@ -12,7 +12,8 @@ import type { CdrRow, CdrsTable } from './schema.ts';
 import { inTransaction } from './in-transaction.ts';
 import { isoNow } from './time.ts';
 import { ROWS_PER_STATEMENT, runMultiRowChunked } from './multi-row.ts';
-import { sqliteInsertText, sqliteSync } from './database.ts';
+import { commitSteps, sqliteInsertText } from './database.ts';
+import type { WriteStep } from './write-steps.ts';
 import type { Db } from './db.ts';
 
 export const CDR_DIRECTIONS = ['inbound', 'outbound', 'internal'] as const;
@@ -339,7 +340,7 @@ export async function closeCallsWithCdrs(db: Db, cdrs: readonly NewCdr[]): Promi
   });
 }
 
-// SQLite's synchronous path (`sqliteSync`) runs one-row statements: on SQLite a prepared
+// SQLite's path (`commitSteps`: the writer thread, else synchronous) runs one-row statements: on SQLite a prepared
 // one-row INSERT per record beats a multi-row VALUES (27 against 48 µs per call at 8 calls a
 // batch, with the upsert), while PostgreSQL takes the multi-row statements (one round trip).
 const SQLITE_JOURNAL_UPSERT = sqliteInsertText('active_calls', ['call_id', 'node_id', 'data', 'created_at', 'updated_at'], { keys: ['call_id'], update: ['data', 'updated_at'] });
@@ -372,12 +373,11 @@ export async function writeCallRecords(
   const values = cdrs.map((c) => cdrValues(c, now));
   const journal = opens.map((call) => ({ call_id: call.call_id, node_id: opts.nodeId ?? '', data: JSON.stringify(call), created_at: now, updated_at: now }));
   const closed = batch.closes.map((c) => ({ call_id: c.call_id }));
-  const sync = db.isTransaction ? undefined : sqliteSync(db);
-  if (sync !== undefined && sync.transaction((run) => {
-    for (const j of journal) run(SQLITE_JOURNAL_UPSERT, [j.call_id, j.node_id, j.data, j.created_at, j.updated_at]);
-    for (const c of closed) run(SQLITE_JOURNAL_DELETE, [c.call_id]);
-    for (const v of values) run(sqliteCdrInsert(v), Object.values(v));
-  })) return;
+  if (await commitSteps(db, () => [
+    ...journal.map((j): WriteStep => ({ sql: SQLITE_JOURNAL_UPSERT, params: [j.call_id, j.node_id, j.data, j.created_at, j.updated_at] })),
+    ...closed.map((c): WriteStep => ({ sql: SQLITE_JOURNAL_DELETE, params: [c.call_id] })),
+    ...values.map((v): WriteStep => ({ sql: sqliteCdrInsert(v), params: Object.values(v) })),
+  ])) return;
   await inTransaction(db, async (tx) => {
     await runMultiRowChunked(tx, 'active_calls:upsert', journal, (d, rows) => d.insertInto('active_calls').values(rows)
       .onConflict((oc) => oc.column('call_id').doUpdateSet((eb) => ({ data: eb.ref('excluded.data'), updated_at: eb.ref('excluded.updated_at') }))));
