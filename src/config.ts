@@ -7,7 +7,10 @@ import { randomBytes, createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
-import { DEFAULT_SCANNER_AGENTS, trustedList } from './pbx/sip-guard.ts';
+import { DEFAULT_SCANNER_AGENTS } from './pbx/sip-guard.ts';
+import { ConfigError, existingFile, headerValue, httpUrl, int, ipList, list, networks, oneOf, optionalPort, port, range, trustProxy, type Env } from './config-env.ts';
+
+export { ConfigError } from './config-env.ts';
 import { TRANSCRIPTION_ENGINE_NAMES } from './integrations/transcription/types.ts';
 import { HTTP_URL } from './gateway/external-room.ts';
 
@@ -147,79 +150,10 @@ export interface SipConfig {
   overload: { targetUtilization: number; maxLagMs: number; targetQueueDelayMs: number; dropLagMs: number; maxPendingInvites: number; retryAfterSeconds: number; maxRetransmitted: number; targetWaitMs: number; minPendingInvites: number; standingMs: number; fastPath: boolean };
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function port(env: Env, name: string, def: number): number {
-  return int(env, name, def, 0, 65535);
-}
-
-function oneOf(env: Env, name: string, def: string, allowed: string[]): string {
-  const raw = env[name] ?? def;
-  if (!allowed.includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return raw;
-}
-
-function range(env: Env, name: string, def: [number, number]): [number, number] {
-  const raw = env[name];
-  if (!raw) return def;
-  const m = /^(\d+)-(\d+)$/.exec(raw);
-  if (!m) throw new ConfigError(name, `expected "min-max", got "${raw}"`);
-  const lo = Number(m[1]), hi = Number(m[2]);
-  if (lo < 1024 || hi > 65535 || hi - lo < 3) throw new ConfigError(name, `range must lie in 1024-65535 and hold at least 2 port pairs, got "${raw}"`);
-  return [lo, hi];
-}
-
-function optionalPort(env: Env, name: string, def: number | null): number | null {
-  const raw = env[name];
-  if (raw === 'off' || raw === 'false') return null;
-  if (raw === undefined || raw === '') return def;
-  return port(env, name, 0);
-}
-
-function list(env: Env, name: string, def: string): string[] {
-  const items = (env[name] || def).split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw new ConfigError(name, 'must list at least one value');
-  return items;
-}
-
-/** Comma-separated IP literals (ICE candidates carry addresses, never names). */
-function ipList(env: Env, name: string): string[] {
-  const items = list(env, name, '');
-  for (const a of items) if (isIP(a) === 0) throw new ConfigError(name, `"${a}" is not an IP address`);
-  return items;
-}
-
 function digestAlgorithms(env: Env): Array<'SHA-256' | 'MD5'> {
   const items = list(env, 'STROWGER_SIP_DIGEST_ALGORITHMS', 'SHA-256,MD5').map((s) => s.toUpperCase());
   for (const a of items) if (a !== 'SHA-256' && a !== 'MD5') throw new ConfigError('STROWGER_SIP_DIGEST_ALGORITHMS', `unknown algorithm "${a}" (SHA-256, MD5)`);
   return items as Array<'SHA-256' | 'MD5'>;
-}
-
-/** CIDRs or addresses, checked here so a typo stops the server instead of trusting nothing. */
-function networks(env: Env, name: string): string[] {
-  const items = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  try {
-    trustedList(items);
-  } catch (err) {
-    throw new ConfigError(name, (err as Error).message);
-  }
-  return items;
 }
 
 /** Unset: the built-in list of attack tools; set: exactly the given substrings (empty = filter off). */
@@ -227,21 +161,6 @@ function scannerUserAgents(env: Env): string[] {
   const raw = env.STROWGER_SIP_SCANNER_USER_AGENTS;
   if (raw === undefined) return [...DEFAULT_SCANNER_AGENTS];
   return raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-}
-
-/** A header value (RFC 3261 §25.1 TEXT-UTF8: no control characters), or undefined when unset. */
-function headerValue(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined) return undefined;
-  const v = raw.trim();
-  if (/[\x00-\x1f\x7f]/.test(v) || v.length > 200) throw new ConfigError(name, 'must be printable text of at most 200 characters');
-  return v;
-}
-
-function trustProxy(raw: string | undefined): boolean | string {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  return raw; // comma-separated addresses/CIDRs, handed to Fastify as is
 }
 
 /**
@@ -395,7 +314,7 @@ export function loadConfig(env: Env = process.env): Config {
       hookRetryBaseMs: int(env, 'STROWGER_HOOK_RETRY_BASE_MS', 1000, 1, 3600_000),
       hookTimeoutMs: int(env, 'STROWGER_HOOK_TIMEOUT_MS', 5000, 100, 120_000),
       tokenTtlSeconds: int(env, 'STROWGER_CALL_TOKEN_TTL_SECONDS', 3600, 10, 7 * 86400),
-      numbersSyncUrl: syncUrl(env, 'STROWGER_NUMBERS_SYNC_URL'),
+      numbersSyncUrl: httpUrl(env, 'STROWGER_NUMBERS_SYNC_URL', { query: true }),
       numbersSyncIntervalMs: int(env, 'STROWGER_NUMBERS_SYNC_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
     },
     roomCalls: roomCallsConfig(env),
@@ -416,16 +335,6 @@ function roomCallsConfig(env: Env): Config['roomCalls'] {
   };
 }
 
-/** Like `httpUrl`, but a query string is allowed (sync endpoints often carry a key). */
-function syncUrl(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let u: URL;
-  try { u = new URL(raw); } catch { throw new ConfigError(name, `must be an absolute URL, got "${raw}"`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
-  return raw;
-}
-
 function voicemailConfig(env: Env): VoicemailConfig {
   const number = env.STROWGER_VOICEMAIL_NUMBER || '*97';
   if (!/^[0-9*#+]{1,32}$/.test(number)) throw new ConfigError('STROWGER_VOICEMAIL_NUMBER', `expected digits, * or # (at most 32), got "${number}"`);
@@ -440,7 +349,6 @@ function voicemailConfig(env: Env): VoicemailConfig {
   };
 }
 
-/** An absolute http(s) URL without query or fragment, trailing slash removed; undefined when unset. */
 const CONFERENCE_SYSTEMS = 'STROWGER_CONFERENCE_SYSTEMS';
 
 /** `{"<domain>": {"whip": "https://…/{room}", "whep": "…", "token": "…"}, …}`: at least one URL each. */
@@ -466,20 +374,6 @@ function conferenceSystems(env: Env): Config['gateways']['conferenceSystems'] {
     out.set(domain.trim().toLowerCase(), system);
   }
   return out;
-}
-
-function httpUrl(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an absolute URL, got "${raw}"`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, got "${raw}"`);
-  if (u.search || u.hash) throw new ConfigError(name, 'must not have a query or fragment');
-  return raw.replace(/\/+$/, '');
 }
 
 /** `1.2.3.4`, `1.2.3.4:5353`, `2001:db8::1` or `[2001:db8::1]:5353`, as `Resolver.setServers` takes them. */
@@ -523,12 +417,4 @@ function transcriptionEngine(env: Env): string {
   const v = (env.STROWGER_TRANSCRIPTION_ENGINE || 'none').trim().toLowerCase();
   if (!TRANSCRIPTION_ENGINE_NAMES.includes(v)) throw new ConfigError('STROWGER_TRANSCRIPTION_ENGINE', `must be one of ${TRANSCRIPTION_ENGINE_NAMES.join(', ')}, got "${v}"`);
   return v;
-}
-
-/** A path that must exist when set, so a typo stops the server instead of failing later. */
-function existingFile(env: Env, name: string): string | undefined {
-  const f = env[name];
-  if (!f) return undefined;
-  if (!existsSync(f)) throw new ConfigError(name, `${f} does not exist`);
-  return f;
 }
