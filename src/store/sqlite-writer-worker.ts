@@ -23,7 +23,11 @@ export interface SqliteWriterWorkerData {
   busyTimeoutMs: number;
 }
 
-export type WriterRequest = { id: number; steps: readonly WriteStep[] } | 'close';
+/**
+ * A batch: `steps` holds four entries per statement (text id, params, or-else text id or -1,
+ * or-else params); `texts` names the ids first used by this batch (a text crosses once).
+ */
+export type WriterRequest = { id: number; texts: Array<[number, string]>; steps: unknown[] } | 'close';
 export interface WriterReply {
   id: number;
   /** Set when the transaction rolled back. */
@@ -39,12 +43,26 @@ const lock = new ThreadWriteLock(writeLock);
 const begin = sqlite.prepare('begin immediate');
 const commit = sqlite.prepare('commit');
 const rollback = sqlite.prepare('rollback');
+/** SQL texts by id. Each is one string for the thread's life, so the statement map hashes it once. */
+const texts: string[] = [];
 const statements = new Map<string, SqliteDatabase.Statement>();
 const run = (text: string, params: readonly unknown[]): number => {
   let stmt = statements.get(text);
   if (stmt === undefined) statements.set(text, (stmt = sqlite.prepare(text)));
   return stmt.run(params as unknown[]).changes;
 };
+
+function decode(flat: unknown[]): WriteStep[] {
+  const steps: WriteStep[] = [];
+  for (let i = 0; i < flat.length; i += 4) {
+    const orElse = flat[i + 2] as number;
+    steps.push({
+      sql: texts[flat[i] as number]!, params: flat[i + 1] as unknown[],
+      ...(orElse === -1 ? {} : { orElse: { sql: texts[orElse]!, params: flat[i + 3] as unknown[] } }),
+    });
+  }
+  return steps;
+}
 const nap = new Int32Array(new SharedArrayBuffer(4));
 
 /** True once committed; false when another connection held the write lock (nothing done). */
@@ -83,7 +101,8 @@ parentPort!.on('message', (m: WriterRequest) => {
   }
   let reply: WriterReply;
   try {
-    write(m.steps);
+    for (const [id, text] of m.texts) texts[id] = text;
+    write(decode(m.steps));
     reply = { id: m.id };
   } catch (err) {
     const e = err as { message?: string; code?: string };

@@ -35,6 +35,8 @@ export class SqliteWriter {
   private readonly exited: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Ids of the SQL texts the thread has been sent (each crosses once, then a number does). */
+  private readonly textIds = new Map<string, number>();
   /** Closing or exited: no new batches. */
   private stopped = false;
   private drained: (() => void) | undefined;
@@ -71,7 +73,7 @@ export class SqliteWriter {
       this.pending.set(id, { resolve, reject });
       // Held while a batch is out, so the process does not exit under an unanswered REGISTER.
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, steps } satisfies WriterRequest);
+      this.worker.postMessage(this.encode(id, steps));
     }).finally(() => {
       if (this.pending.size > 0) return;
       if (this.drained !== undefined) this.drained();
@@ -89,6 +91,22 @@ export class SqliteWriter {
     if (this.pending.size > 0) await new Promise<void>((resolve) => { this.drained = resolve; });
     this.worker.postMessage('close' satisfies WriterRequest);
     return this.exited.finally(() => clearTimeout(stuck));
+  }
+
+  /** Steps as flat data: [text id, params, or-else text id (-1: none), or-else params] per step, new texts alongside. */
+  private encode(id: number, steps: readonly WriteStep[]): WriterRequest {
+    const texts: Array<[number, string]> = [];
+    const textId = (sql: string): number => {
+      let n = this.textIds.get(sql);
+      if (n === undefined) {
+        this.textIds.set(sql, (n = this.textIds.size));
+        texts.push([n, sql]);
+      }
+      return n;
+    };
+    const flat: unknown[] = [];
+    for (const s of steps) flat.push(textId(s.sql), s.params, s.orElse === undefined ? -1 : textId(s.orElse.sql), s.orElse?.params);
+    return { id, texts, steps: flat };
   }
 
   private stop(err: Error): void {

@@ -6,6 +6,7 @@
 
 /** One statement; `orElse` runs instead when the statement changed no row (an update of a row that is gone). */
 export interface WriteStep {
+  /** One of a fixed set of texts, values as `?` placeholders: each is prepared once and kept for good. */
   readonly sql: string;
   readonly params: readonly unknown[];
   readonly orElse?: WriteStep;
