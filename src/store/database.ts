@@ -233,10 +233,15 @@ export function sqliteSync(db: Db): SqliteSync | undefined {
 }
 
 /**
- * Commits the statements `steps()` builds (only on SQLite) in one transaction of `db`'s file: on the store's writer thread when it
- * has one running, else synchronously on its own connection. Answers false, having done nothing,
- * when neither can (PostgreSQL; a Kysely transaction open on the connection): the caller then
- * writes through Kysely. Rejects when the transaction rolled back.
+ * Commits the statements `steps()` builds (called on SQLite only) in one transaction of `db`'s
+ * file: on the store's writer thread when it has one running, else synchronously on its own
+ * connection. Answers false, having done nothing, when neither can (PostgreSQL; a Kysely
+ * transaction open on the connection): the caller then writes through Kysely. Rejects when the
+ * transaction rolled back.
+ *
+ * The writer's commits come from another connection, so the store's `readCache` notices them by
+ * `PRAGMA data_version` (within `externalCheckMs`), not at once: nothing it caches reads the
+ * tables written this way (registrations, CDRs, the call journal).
  */
 export async function commitSteps(db: Db, steps: () => readonly WriteStep[]): Promise<boolean> {
   const writer = writerByDb.get(db);
