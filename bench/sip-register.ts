@@ -69,7 +69,7 @@ function responseMs(raw: string | undefined): number {
  * < 100, < 200, < 500, >= 500 ms): the share of `rtd` samples under 20 ms (the issue's "p99 < 20
  * ms" holds when >= 0.99) and the bucket bound the 99th percentile falls under (Infinity: >= 500).
  */
-function repartition(raw: Record<string, string>): { under20: number; p99Bound: number } {
+export function repartition(raw: Record<string, string>): { under20: number; p99Bound: number } {
   const buckets: Array<{ bound: number; n: number }> = [];
   for (const [name, value] of Object.entries(raw)) {
     const m = /^ResponseTimeRepartition1_(<|>=)(\d+)$/.exec(name);
