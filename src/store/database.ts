@@ -232,6 +232,11 @@ export function sqliteSync(db: Db): SqliteSync | undefined {
   return syncByDb.get(db);
 }
 
+/** The writer thread of `db`'s store, when it was opened with one (`OpenOptions.writerThread`). */
+export function sqliteWriter(db: Db): SqliteWriter | undefined {
+  return writerByDb.get(db);
+}
+
 /**
  * Commits the statements `steps()` builds (called on SQLite only) in one transaction of `db`'s
  * file: on the store's writer thread when it has one running, else synchronously on its own

@@ -55,9 +55,12 @@ export class SqliteWriter {
       if (r.error === undefined) p.resolve(); else p.reject(new SqliteWriterError(r.error.message, r.error.code));
     });
     this.worker.on('error', (err) => {
-      opts.logger?.error({ err }, 'SQLite writer thread stopped: commits go back to the main thread');
+      opts.logger?.error({ err }, 'SQLite writer thread failed');
     });
-    this.worker.once('exit', () => this.stop(new SqliteWriterError('SQLite writer thread exited')));
+    this.worker.once('exit', (code) => {
+      if (!this.stopped) opts.logger?.error({ code, batches: this.pending.size }, 'SQLite writer thread exited: commits go back to the main thread');
+      this.stop(new SqliteWriterError('SQLite writer thread exited'));
+    });
   }
 
   /** False once the thread has stopped: commit on the caller's connection instead. */

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { commitSteps, migrateToLatest, openStore, sqliteSync, type Store } from '../../../src/store/database.ts';
+import { commitSteps, migrateToLatest, openStore, sqliteSync, sqliteWriter, type Store } from '../../../src/store/database.ts';
+import type { Worker } from 'node:worker_threads';
 import type { WriteStep } from '../../../src/store/write-steps.ts';
 import { SqliteWriter, SqliteWriterError } from '../../../src/store/sqlite-writer.ts';
 
@@ -84,6 +85,30 @@ describe('commitSteps on the writer thread (STROWGER_SQLITE_WRITER_THREAD)', () 
     await assert.rejects(writer.transaction([row('+15550000013')]), SqliteWriterError);
     assert.ok((await rows()).includes('+15550000012:'));
     assert.ok(!(await rows()).includes('+15550000013:'));
+  });
+});
+
+describe('commitSteps when the writer thread dies', () => {
+  test('batches in flight fail with SqliteWriterError, and the next ones commit on the main connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strowger-sqlite-writer-dies-'));
+    const store = openStore(`sqlite://${join(dir, 'db.sqlite')}`, { writerThread: true });
+    try {
+      await migrateToLatest(store);
+      const writer = sqliteWriter(store.db)!;
+      assert.equal(await commitSteps(store.db, () => [row('+15550000001')]), true);
+      // What an out-of-memory abort or a native fault in the thread looks like from here.
+      const inFlight = commitSteps(store.db, () => [row('+15550000002')]).then(() => 'committed', (err: unknown) => err);
+      await (writer as unknown as { worker: Worker }).worker.terminate();
+      const outcome = await inFlight;
+      assert.ok(outcome === 'committed' || outcome instanceof SqliteWriterError, String(outcome));
+      assert.equal(writer.available, false);
+      assert.equal(await commitSteps(store.db, () => [row('+15550000003')]), true);
+      const numbers = (await store.db.selectFrom('blocklist').select('phone_number').execute()).map((r) => r.phone_number);
+      assert.ok(numbers.includes('+15550000001') && numbers.includes('+15550000003'), numbers.join());
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
