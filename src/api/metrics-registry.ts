@@ -15,6 +15,7 @@ import type { ApiContext } from './context.ts';
 import type { SipServer } from '../pbx/sip-server.ts';
 import type { CallShardStats } from '../pbx/call-shard-protocol.ts';
 import type { SipWorkerStats } from '../pbx/sip-worker-protocol.ts';
+import { sqliteWriter } from '../store/database.ts';
 
 type Labels = Record<string, string | number>;
 type Rows = Iterable<readonly [Labels, number]>;
@@ -122,6 +123,14 @@ export function createMetricsRegistry(ctx: ApiContext): Registry {
       const [disposition = '', cause = ''] = k.split('/');
       return [{ disposition, cause }, v] as const;
     })));
+
+  // Families without samples on PostgreSQL or with STROWGER_SQLITE_WRITER_THREAD=0 (no writer thread).
+  const writer = sqliteWriter(ctx.store.db);
+  const writerRows = (f: (w: NonNullable<typeof writer>) => Rows): (() => Rows) => () => (writer === undefined ? [] : f(writer));
+  counter(registry, 'strowger_db_writer_batches_total', 'SQLite writer thread: transactions (REGISTER bindings, CDRs, call journal) committed or failed', ['outcome'],
+    writerRows((w) => [[{ outcome: 'committed' }, w.counters.committed], [{ outcome: 'failed' }, w.counters.failed]]));
+  gauge(registry, 'strowger_db_writer_pending', 'SQLite writer thread: transactions posted and not yet committed', [], writerRows((w) => one(w.pendingBatches)));
+  gauge(registry, 'strowger_db_writer_up', 'SQLite writer thread running (1), or stopped so commits run on the main thread (0)', [], writerRows((w) => one(w.available ? 1 : 0)));
 
   const workers = (f: (w: ReturnType<SipServer['media']['workerCounters']>[number], i: number) => Rows) => sipRows((s) => s.media.workerCounters().flatMap((w, i) => [...f(w, i)]));
   gauge(registry, 'strowger_media_legs', 'Media endpoints (RTP legs, players, recorders) per worker', ['worker'], workers((w, i) => [[{ worker: i }, w.legs]]));

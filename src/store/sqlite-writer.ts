@@ -39,6 +39,8 @@ export class SqliteWriter {
   private readonly textIds = new Map<string, number>();
   /** Closing or exited: no new batches. */
   private stopped = false;
+  /** Batches the thread reported: committed, or rolled back (failed); those lost with the thread count as failed. */
+  readonly counters = { committed: 0, failed: 0 };
   private drained: (() => void) | undefined;
 
   constructor(path: string, writeLock: SharedArrayBuffer, opts: { autocheckpointPages: number; busyTimeoutMs?: number; logger?: Logger }) {
@@ -52,7 +54,13 @@ export class SqliteWriter {
       const p = this.pending.get(r.id);
       if (p === undefined) return;
       this.pending.delete(r.id);
-      if (r.error === undefined) p.resolve(); else p.reject(new SqliteWriterError(r.error.message, r.error.code));
+      if (r.error === undefined) {
+        this.counters.committed++;
+        p.resolve();
+      } else {
+        this.counters.failed++;
+        p.reject(new SqliteWriterError(r.error.message, r.error.code));
+      }
     });
     this.worker.on('error', (err) => {
       opts.logger?.error({ err }, 'SQLite writer thread failed');
@@ -61,6 +69,11 @@ export class SqliteWriter {
       if (!this.stopped) opts.logger?.error({ code, batches: this.pending.size }, 'SQLite writer thread exited: commits go back to the main thread');
       this.stop(new SqliteWriterError('SQLite writer thread exited'));
     });
+  }
+
+  /** Batches posted and not answered yet. */
+  get pendingBatches(): number {
+    return this.pending.size;
   }
 
   /** False once the thread has stopped: commit on the caller's connection instead. */
@@ -114,6 +127,7 @@ export class SqliteWriter {
 
   private stop(err: Error): void {
     this.stopped = true;
+    this.counters.failed += this.pending.size;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.drained?.();

@@ -125,6 +125,10 @@ describe('GET /metrics', () => {
     assert.ok(sample(after, 'strowger_sip_responses_total', { direction: 'out', code: '200' }) >= 2, 'INVITE and BYE answered 200');
     assert.ok(sample(after, 'strowger_sip_responses_total', { direction: 'in', code: '200' }) >= 2, 'callee answered INVITE and BYE');
     assert.equal(sample(after, 'strowger_sip_shed_total', { action: 'rejected' }), 0);
+    // The call's journal row and CDR committed on the SQLite writer thread.
+    assert.ok(sample(after, 'strowger_db_writer_batches_total', { outcome: 'committed' }) - sample(before, 'strowger_db_writer_batches_total', { outcome: 'committed' }) >= 1);
+    assert.equal(sample(after, 'strowger_db_writer_up'), 1);
+    assert.equal(sample(after, 'strowger_db_writer_pending'), 0);
     assert.match(after, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
     // The queue-delay probe pings the SIP UDP socket each sample: a quiet server reads its own
     // pings within a fraction of a millisecond or so (0 only before the first came back).

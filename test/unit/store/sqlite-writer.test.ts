@@ -32,6 +32,8 @@ describe('commitSteps on the writer thread (STROWGER_SQLITE_WRITER_THREAD)', () 
   test('commits a batch off the main thread, visible to the main connection once it resolves', async () => {
     assert.equal(await commitSteps(store.db, () => [row('+15550000001', 'a'), row('+15550000002')]), true);
     assert.deepEqual(await rows(), ['+15550000001:a', '+15550000002:']);
+    assert.deepEqual(sqliteWriter(store.db)!.counters, { committed: 1, failed: 0 });
+    assert.equal(sqliteWriter(store.db)!.pendingBatches, 0);
   });
 
   test('orElse runs only when its statement changed no row', async () => {
@@ -43,7 +45,9 @@ describe('commitSteps on the writer thread (STROWGER_SQLITE_WRITER_THREAD)', () 
   });
 
   test('a failing statement rolls its whole batch back and rejects with the error; later batches go on', async () => {
+    const failedBefore = sqliteWriter(store.db)!.counters.failed;
     await assert.rejects(commitSteps(store.db, () => [row('+15550000004'), row('+15550000001', 'duplicate')]), /UNIQUE/);
+    assert.equal(sqliteWriter(store.db)!.counters.failed, failedBefore + 1);
     assert.equal(await commitSteps(store.db, () => [row('+15550000005')]), true);
     assert.deepEqual(await rows(), ['+15550000001:b', '+15550000002:', '+15550000003:inserted', '+15550000005:']);
   });
