@@ -19,7 +19,7 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string;
-  /** SQLite: hot-path commits (REGISTER bindings) on a writer thread (STROWGER_SQLITE_WRITER_THREAD, default on). */
+  /** SQLite: REGISTER bindings, CDRs and the call journal commit on a writer thread (STROWGER_SQLITE_WRITER_THREAD, default on). */
   sqliteWriterThread: boolean;
   secretKey: Buffer;
   adminEmail: string | undefined;

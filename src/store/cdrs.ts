@@ -340,9 +340,10 @@ export async function closeCallsWithCdrs(db: Db, cdrs: readonly NewCdr[]): Promi
   });
 }
 
-// SQLite's path (`commitSteps`: the writer thread, else synchronous) runs one-row statements: on SQLite a prepared
-// one-row INSERT per record beats a multi-row VALUES (27 against 48 µs per call at 8 calls a
-// batch, with the upsert), while PostgreSQL takes the multi-row statements (one round trip).
+// SQLite's path (`commitSteps`: the writer thread, else synchronous) runs one-row statements:
+// on SQLite a prepared one-row INSERT per record beats a multi-row VALUES (27 against 48 µs
+// per call at 8 calls a batch, with the upsert), while PostgreSQL takes the multi-row
+// statements (one round trip).
 const SQLITE_JOURNAL_UPSERT = sqliteInsertText('active_calls', ['call_id', 'node_id', 'data', 'created_at', 'updated_at'], { keys: ['call_id'], update: ['data', 'updated_at'] });
 const SQLITE_JOURNAL_DELETE = 'delete from active_calls where call_id = ?';
 let cdrInsertText: string | undefined;

@@ -123,8 +123,9 @@ function sqliteSteps(rows: readonly Binding[], removals: readonly Binding[], sto
     const r = toRow(b);
     const upsert: WriteStep = { sql: upsertText ??= sqliteInsertText('registrations', Object.keys(r), { keys: ['aor', 'binding_key'], update: UPDATE_COLUMNS }), params: Object.values(r) };
     const prev = stored?.(b);
+    // The refresh takes its values from the upsert's row: each time is formatted once.
     steps.push(prev !== undefined && isRefreshOf(prev, b)
-      ? { sql: SQLITE_REFRESH, params: [isoNow(b.expiresAt), b.cseq, isoNow(b.updatedAt), b.aor, b.key], orElse: upsert }
+      ? { sql: SQLITE_REFRESH, params: [r.expires_at, r.cseq, r.updated_at, r.aor, r.binding_key], orElse: upsert }
       : upsert);
   }
   return steps;
