@@ -102,7 +102,14 @@ describe('commitSteps when the writer thread dies', () => {
       assert.equal(await commitSteps(store.db, () => [row('+15550000001')]), true);
       // What an out-of-memory abort or a native fault in the thread looks like from here.
       const inFlight = commitSteps(store.db, () => [row('+15550000002')]).then(() => 'committed', (err: unknown) => err);
-      await (writer as unknown as { worker: Worker }).worker.terminate();
+      // The batch may commit first and the writer then unrefs its thread: a timer keeps this
+      // test's event loop alive until the exit (a server has its sockets for that).
+      const alive = setInterval(() => {}, 1_000);
+      try {
+        await (writer as unknown as { worker: Worker }).worker.terminate();
+      } finally {
+        clearInterval(alive);
+      }
       const outcome = await inFlight;
       assert.ok(outcome === 'committed' || outcome instanceof SqliteWriterError, String(outcome));
       assert.equal(writer.available, false);
