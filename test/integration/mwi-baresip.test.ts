@@ -3,7 +3,9 @@
  * registers, SUBSCRIBEs to message-summary (answering our 401), and reports every NOTIFY
  * body as an `MWI_NOTIFY` event; messages stored, read and deleted through the voicemail code
  * (stored by `VoicemailFiles` as a deposit does, read and deleted through `/api/voicemails`)
- * reach it as new counts.
+ * reach it as new counts. Then a message left by a second phone after no answer lights the lamp,
+ * and the owner's phone works the `*97` menu with RFC 4733 keys: 1 plays the message (heard in
+ * the phone's decoded audio; the lamp says read), 7 deletes it (the lamp goes out), # leaves.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { PASSWORD } from './sip-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { makeToneWav } from '../helpers/audio-analysis.ts';
+import { dominantFrequency, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
 import { parseMessageSummary } from '../../src/sip/message-summary.ts';
 
 describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? false : 'baresip mwi.so not installed' }, () => {
@@ -101,8 +103,9 @@ describe('MWI with baresip: a message left after no answer', { skip: hasBaresipM
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the callee\'s phone sees 0/0, then 1/0 once the caller hangs up after speaking', async () => {
-    const callee = await startBaresip({ user: '4101', password: PASSWORD, port: t.sipPort, mwi: true, codecs: ['PCMU'] });
+  test('the callee\'s phone sees 0/0, then 1/0 once the caller hangs up after speaking; on *97 it plays the message with key 1, deletes it with 7 (0/0 again), leaves with #', async () => {
+    const heard = path.join(dir, 'callee.wav');
+    const callee = await startBaresip({ user: '4101', password: PASSWORD, port: t.sipPort, mwi: true, codecs: ['PCMU'], audioOut: heard });
     phones.push(callee);
     const caller = await startBaresip({ user: '4102', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: toneWav });
     phones.push(caller);
@@ -121,5 +124,36 @@ describe('MWI with baresip: a message left after no answer', { skip: hasBaresipM
     const lit = await callee.waitForEvent('MWI_NOTIFY', 15000, seen);
     const body = parseMessageSummary(String(lit.param).replace(/\\r\\n/g, '\r\n'));
     assert.deepEqual(body, { waiting: true, account: 'sip:4101@strowger.test', voice: { new: 1, old: 0, urgentNew: 0, urgentOld: 0 } });
+
+    // The mailbox menu, driven by the phone's RFC 4733 keys (sipp covers it with INFO).
+    const lit2 = callee.events.length;
+    await callee.dial(`sip:*97@127.0.0.1:${t.sipPort}`);
+    await callee.waitForEvent('CALL_ESTABLISHED', 5000, lit2);
+    const answeredAt = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const keyOneMs = Date.now() - answeredAt;
+    await callee.sendDtmf('1');
+    const read = await callee.waitForEvent('MWI_NOTIFY', 8000, lit2);
+    assert.match(String(read.param), /Voice-Message: 0\/1/, 'played: the message is read (old)');
+    // The message (~4 s of the caller's tone) plays, then the menu waits.
+    await new Promise((r) => setTimeout(r, 6000));
+    const afterRead = callee.events.length;
+    await callee.sendDtmf('7');
+    const out = await callee.waitForEvent('MWI_NOTIFY', 8000, afterRead);
+    assert.match(String(out.param), /Voice-Message: 0\/0/, 'the lamp goes out once the message is deleted');
+    await callee.sendDtmf('#');
+    await callee.waitForEvent('CALL_CLOSED', 8000, lit2);
+    assert.equal((await t.request('GET', '/api/voicemails', { cookie: t.adminCookie })).body.data.length, 0);
+    await callee.close();
+    // Seconds of the menu call where the caller's 700 Hz tone dominates: the message played after key 1.
+    const { samples, sampleRate } = readWavPcm(heard);
+    const toneSeconds: number[] = [];
+    for (let s = 0; (s + 1) * sampleRate <= samples.length; s++) {
+      const second = samples.subarray(s * sampleRate, (s + 1) * sampleRate);
+      if (rms(second) > 300 && Math.abs(dominantFrequency(second, sampleRate, { min: 200, max: 3400 }) - 700) <= 15) toneSeconds.push(s);
+    }
+    assert.ok(toneSeconds.length >= 2, `the message played on the phone (seconds with the 700 Hz tone: ${toneSeconds.join(',')}; ${(samples.length / sampleRate).toFixed(1)} s dumped)`);
+    // The dump starts with the call's audio: no second before key 1 holds the message.
+    assert.ok(toneSeconds[0]! >= Math.floor(keyOneMs / 1000), `not before key 1 (first tone second ${toneSeconds[0]}, key 1 at ${(keyOneMs / 1000).toFixed(1)} s)`);
   });
 });
