@@ -11,6 +11,7 @@ import { addressFamily } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { randomCallId, randomTag } from '../sip/message-build.ts';
+import { COMPLETED_ELSEWHERE } from '../sip/header-reason.ts';
 import { reasonPhrase } from '../sip/message-reasons.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { NewCdr } from '../store/cdrs.ts';
@@ -142,7 +143,7 @@ export class TransferAttempt {
     if (this.over || !this.media) { leg.refuseAnswer(); leg.release(); return; }
     this.winner = leg;
     leg.won(res.status);
-    for (const f of this.forks) if (f !== leg) f.cancel();
+    for (const f of this.forks) if (f !== leg) f.cancel([COMPLETED_ELSEWHERE]);
     clearTimer(this.env.timers, this.timer);
     leg.ack();
     try {

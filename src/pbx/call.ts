@@ -13,6 +13,8 @@ import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
 import { randomCallId, randomTag } from '../sip/message-build.ts';
+import { COMPLETED_ELSEWHERE, sipReason } from '../sip/header-reason.ts';
+import { reasonPhrase } from '../sip/message-reasons.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
 import type { SessionTimerDecision } from './session-timer.ts';
@@ -257,7 +259,7 @@ export class Call {
       this.lateOffer ? undefined : this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia),
       this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id),
     ]);
-    req.onCancel = () => this.cancelledByCaller();
+    req.onCancel = (cancel) => this.cancelledByCaller(cancel.getHeaders('reason'));
     if (this.decision.local) { await this.answerLocally(this.decision.local); return; }
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
@@ -310,7 +312,7 @@ export class Call {
     this.winner = leg;
     leg.won(res.status);
     this.answering = true;
-    this.cancelForks(leg);
+    this.cancelForks(leg, [COMPLETED_ELSEWHERE]);
     clearTimer(this.env.timers, this.ringTimer);
     if (leg.dialog) this.env.bindDialog(leg.dialog.key, this, 'b');
     let body: string | undefined;
@@ -340,7 +342,8 @@ export class Call {
   }
 
   private onForkFailed(leg: SipUacLeg): void {
-    if (leg.status >= 600 && !this.settled) this.cancelForks(leg);
+    // §16.7: a 6xx ends the search; the other phones learn why (RFC 3326).
+    if (leg.status >= 600 && !this.settled) this.cancelForks(leg, [sipReason(leg.status, reasonPhrase(leg.status))]);
     if (this.settled) return;
     if (this.forks.length < this.decision.targets.length || !this.forks.every((f) => f.done)) return;
     let best = 0;
@@ -461,9 +464,10 @@ export class Call {
     this.end(by, cause, sent >= 300 ? sent : status);
   }
 
-  private cancelledByCaller(): void {
+  /** `reasons`: the caller's CANCEL's Reason values, passed on (an upstream fork answered elsewhere: no missed call here either). */
+  private cancelledByCaller(reasons: readonly string[]): void {
     this.log.info('call: cancelled by caller');
-    this.cancelForks();
+    this.cancelForks(undefined, reasons);
     this.winner?.bye();
     this.end('caller', 'caller_cancel', 487);
   }
@@ -527,8 +531,8 @@ export class Call {
     if (d.side === 'a') this.localParty?.digit(d.digit);
   }
 
-  private cancelForks(except?: SipUacLeg): void {
-    for (const f of this.forks) if (f !== except) f.cancel();
+  private cancelForks(except?: SipUacLeg, reasons: readonly string[] = []): void {
+    for (const f of this.forks) if (f !== except) f.cancel(reasons);
   }
 
   private end(by: CdrHangupBy, cause: string, sipCode: number): void {

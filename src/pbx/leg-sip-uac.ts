@@ -191,13 +191,13 @@ export class SipUacLeg implements CallLeg, SipDialogLeg {
     this.send();
   }
 
-  /** CANCEL a pending INVITE (§9.1); the fork counts as 487 from now on. */
-  cancel(): void {
+  /** CANCEL a pending INVITE (§9.1), with `reasons` as its Reason headers (RFC 3326); the fork counts as 487 from now on. */
+  cancel(reasons: readonly string[] = []): void {
     if (this.done || !this.tx) return;
     this.done = true;
     this.status = 487;
     try {
-      this.env.endpoint.request(buildCancel(this.invite), this.target, { onResponse: () => {} });
+      this.env.endpoint.request(buildCancel(this.invite, reasons), this.target, { onResponse: () => {} });
     } catch { /* transaction already gone */ }
   }
 

@@ -15,6 +15,7 @@ import { addressFamily } from '../sip/endpoint.ts';
 import type { SipMessage } from '../sip/message.ts';
 import type { SendTarget, TransportProtocol } from '../sip/transport-types.ts';
 import { randomCallId, randomTag } from '../sip/message-build.ts';
+import { COMPLETED_ELSEWHERE } from '../sip/header-reason.ts';
 import { parseUri } from '../sip/uri.ts';
 import { DtmfInfoError, parseDtmfInfo } from '../media/dtmf/info-body.ts';
 import type { CdrDisposition, CdrHangupBy, HangupCause } from '../store/cdrs.ts';
@@ -232,7 +233,7 @@ export class OriginatedCall extends EventEmitter<OriginatedCallEvents> {
     if (this.settled || !this.media) { leg.refuseAnswer(); if (this.state === 'ended') leg.release(); return; }
     this.winner = leg;
     leg.won(res.status);
-    for (const f of this.forks) if (f !== leg) f.cancel();
+    for (const f of this.forks) if (f !== leg) f.cancel([COMPLETED_ELSEWHERE]);
     clearTimer(this.env.timers, this.ringTimer);
     leg.ack();
     if (leg.dialog) this.env.dialing.bindDialog(leg.dialog.key, (r) => this.inDialog(r));

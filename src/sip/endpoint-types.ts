@@ -19,7 +19,8 @@ export interface IncomingRequest {
   reply(status: number, reason?: string, opts?: { headers?: Record<string, string | string[]>; body?: Buffer | string; contentType?: string; toTag?: string }): SipMessage;
   /** Set when a CANCEL for this INVITE arrived; the endpoint has already answered 487 if no final answer was sent. */
   cancelled: boolean;
-  onCancel: (() => void) | undefined;
+  /** Called once with the CANCEL (its Reason headers say why, RFC 3326), after the 487 went out. */
+  onCancel: ((cancel: SipMessage) => void) | undefined;
 }
 
 export type RequestHandler = (req: IncomingRequest) => void | Promise<void>;

@@ -324,7 +324,7 @@ export class SipEndpoint {
       this.opts.onError?.(err, 'cancel');
     }
     try {
-      onCancel?.();
+      onCancel?.(cancel.msg);
     } catch (err) {
       this.opts.onError?.(err, 'cancel handler');
     }
@@ -363,7 +363,7 @@ export class SipEndpoint {
 /** The request handed to handlers: one object, methods on the prototype (no closures per request). */
 class Incoming implements IncomingRequest {
   cancelled = false;
-  onCancel: (() => void) | undefined = undefined;
+  onCancel: ((cancel: SipMessage) => void) | undefined = undefined;
   /** Set while this INVITE waits for its first answer beyond 100 (overload control's queue). */
   wait: InviteWaitQueue | undefined = undefined;
   constructor(

@@ -26,6 +26,7 @@ export type { TransactionLayerOptions } from './transaction-layer.ts';
 export type { ServerTransaction } from './transaction-server.ts';
 export type { ClientTransaction, ClientTransactionHandlers } from './transaction-client.ts';
 export { buildCancel } from './transaction-cancel.ts';
+export { sipReason, COMPLETED_ELSEWHERE } from './header-reason.ts';
 export { systemTimers, FakeTimers } from './timers.ts';
 export type { Clock, Timers } from './timers.ts';
 

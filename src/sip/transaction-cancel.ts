@@ -10,12 +10,13 @@ import type { SipMessage } from './message.ts';
 /**
  * Request-URI, Call-ID, To, From and CSeq number of the INVITE, method
  * CANCEL; one Via equal to the INVITE's top Via (so the server matches it
- * to the INVITE, §9.2); the INVITE's Route headers.
+ * to the INVITE, §9.2); the INVITE's Route headers; `reasons`: Reason header values (RFC 3326,
+ * see `header-reason.ts`).
  *
  * @example
  * if (tx.state === 'Proceeding') layer.request(buildCancel(tx.request), tx.target, handlers);
  */
-export function buildCancel(invite: SipMessage): SipMessage {
+export function buildCancel(invite: SipMessage, reasons: readonly string[] = []): SipMessage {
   const topVia = invite.getHeader('via');
   return createRequest({
     method: 'CANCEL',
@@ -26,5 +27,6 @@ export function buildCancel(invite: SipMessage): SipMessage {
     to: invite.getHeader('to') ?? '',
     callId: invite.callId,
     cseq: invite.cseq.seq,
+    headers: reasons.map((r) => ['Reason', r] as const),
   });
 }

@@ -9,14 +9,14 @@
  */
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
-import { dbfs, dominantFrequency, goertzelPower, makeTone, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
 import { SIPP_SCENARIO_DIR, runSipp } from '../helpers/sipp.ts';
-import { alawFrames, writeRtpPcap } from '../helpers/rtp-pcap.ts';
+import { pcmaToneScenario } from '../helpers/rtp-pcap.ts';
 import { api, assertIdle, cdrCount, DEVICE_PASSWORD, deviceCall, nextCdr } from './call-fixtures.ts';
 
 const TONE_A = 1000;
@@ -92,14 +92,8 @@ describe('transcoded calls with real user agents', () => {
   });
 
   test('PCMA caller (sipp replaying a 1 kHz A-law pcap) -> PCMU-only callee (baresip) hears 1 kHz', async () => {
-    // 3 s of a 1 kHz tone at -8 dBFS as 150 RTP packets of PCMA (PT 8).
-    const pcap = path.join(dir, 'tone-1k-pcma.pcap');
-    writeRtpPcap(pcap, alawFrames(makeTone({ freq: 1000, seconds: 3, rate: 8000, amplitude: 0.4 })), { payloadType: 8 });
-    // The shipped scenario with our pcap instead of sipp's recording.
-    const scenario = path.join(dir, 'uac-pcap-tone.xml');
-    const xml = readFileSync(path.join(SIPP_SCENARIO_DIR, 'uac-pcap-g711a.xml'), 'latin1');
-    assert.ok(xml.includes('/usr/share/sip-tester/g711a.pcap'));
-    writeFileSync(scenario, xml.replaceAll('/usr/share/sip-tester/g711a.pcap', pcap), 'latin1'); // the comment names it too
+    // 3 s of a 1 kHz tone at -8 dBFS as 150 RTP packets of PCMA (PT 8), in the shipped scenario.
+    const scenario = pcmaToneScenario(dir, SIPP_SCENARIO_DIR, 1000, 3);
 
     const outB = path.join(dir, 'pcmu-from-pcma.wav');
     const b = await startBaresip({ password: DEVICE_PASSWORD, port: t.sipPort, user: 'bob', codecs: ['PCMU'], audioOut: outB, autoAnswer: true });

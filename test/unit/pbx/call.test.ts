@@ -89,14 +89,17 @@ test('answered means journaled: the 200 to the caller leaves only once the journ
   assert.equal(h.call.state, 'answered');
 });
 
-test('caller CANCEL while ringing: CANCEL to the fork, CDR cancelled 487', async () => {
+test('caller CANCEL while ringing: CANCEL to the fork with the caller\'s Reason (RFC 3326), CDR cancelled 487', async () => {
   const h = await startCall();
   const [invite] = h.endpoint.sent('INVITE');
   invite.respond(180, { toTag: calleeTag() });
   await h.settle();
   h.caller.cancelled = true;
-  h.caller.onCancel?.();
+  const cancel = fromCaller(h.call, 'CANCEL', 1);
+  cancel.addHeader('Reason', 'SIP;cause=200;text="Call completed elsewhere"');
+  h.caller.onCancel?.(cancel);
   assert.equal(h.endpoint.sent('CANCEL').length, 1);
+  assert.deepEqual(h.endpoint.sent('CANCEL')[0].msg.getHeaders('reason'), ['SIP;cause=200;text="Call completed elsewhere"']);
   assert.equal(h.cdrs[0].cdr.disposition, 'cancelled');
   assert.equal(h.cdrs[0].cdr.sip_code, 487);
   // The callee's 487 after our CANCEL changes nothing.
@@ -117,12 +120,25 @@ test('two forks, the second answers: the first is cancelled, a late 2xx of the f
   const cancels = h.endpoint.sent('CANCEL');
   assert.equal(cancels.length, 1);
   assert.equal(cancels[0].target.address, first.target.address);
+  assert.deepEqual(cancels[0].msg.getHeaders('reason'), ['SIP;cause=200;text="Call completed elsewhere"'], 'the ringing phone logs no missed call');
   first.respond(200, { toTag: calleeTag(), body: calleeSdp() });
   await h.settle();
   assert.equal(h.endpoint.sent('BYE').length, 1, 'the crossing 2xx is hung up');
   assert.equal(h.endpoint.sent('BYE')[0].target.address, first.target.address);
   assert.equal(h.call.state, 'answered');
   assert.equal(h.call.snapshot().legs.b.peer, `udp:${second.target.address}:5060`);
+});
+
+test('a fork declines with 603: the others are cancelled with that cause (§16.7, RFC 3326)', async () => {
+  const h = await startCall({ forks: 2 });
+  const [first, second] = h.endpoint.sent('INVITE');
+  first.respond(180, { toTag: calleeTag() });
+  second.respond(603);
+  await h.settle();
+  const cancels = h.endpoint.sent('CANCEL');
+  assert.equal(cancels.length, 1);
+  assert.equal(cancels[0].target.address, first.target.address);
+  assert.deepEqual(cancels[0].msg.getHeaders('reason'), ['SIP;cause=603;text="Decline"']);
 });
 
 test('every fork fails: the caller gets the best status (486 over 480)', async () => {

@@ -6,6 +6,7 @@ import type { ClientTransaction } from '../../../src/sip/transaction-client.ts';
 import type { TerminationReason } from '../../../src/sip/transaction-base.ts';
 import { TransactionError } from '../../../src/sip/transaction-errors.ts';
 import { buildCancel } from '../../../src/sip/transaction-cancel.ts';
+import { COMPLETED_ELSEWHERE, sipReason } from '../../../src/sip/header-reason.ts';
 import { TCP, UDP, log, request, setup, wire } from './transaction-fixtures.ts';
 import type { Target } from './transaction-fixtures.ts';
 
@@ -307,6 +308,13 @@ describe('client matching and ids (§17.1.3, §8.1.1.7)', () => {
     );
     assert.equal(layer.clientCount, 2);
     layer.close();
+  });
+
+  test('buildCancel with Reason values (RFC 3326): one header each, after CSeq, text quoted and escaped', () => {
+    const inv = request();
+    const text = buildCancel(inv, [COMPLETED_ELSEWHERE, sipReason(603, 'Say "no"')]).toString();
+    assert.match(text, /CSeq: 314159 CANCEL\r\nReason: SIP;cause=200;text="Call completed elsewhere"\r\nReason: SIP;cause=603;text="Say \\"no\\""\r\nContent-Length: 0\r\n/);
+    assert.doesNotMatch(buildCancel(inv).toString(), /Reason/);
   });
 
   test('duplicate branch+method, ACK and closed layer are refused', () => {
