@@ -19,7 +19,7 @@ import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipCodec, type BaresipPhone } from '../helpers/baresip.ts';
 import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
-import { getFreePort } from '../helpers/sipp.ts';
+import { getFreePort, startSippServer, type SippServer } from '../helpers/sipp.ts';
 import { api, assertIdle, cdrCount, DEVICE_PASSWORD, nextCdr } from './call-fixtures.ts';
 
 const TONE_A = 1000;
@@ -127,6 +127,41 @@ describe('baresip phones through Strowger', () => {
 
   test('PCMU caller, G.722-only callee (transcoding)', () =>
     call({ codecsA: ['PCMU'], codecsB: ['G722'] }));
+});
+
+describe('a baresip phone calling out through the default trunk', () => {
+  let t: TestServer;
+  let carrier: SippServer;
+
+  before(async () => {
+    t = await startTestServer('sqlite', { STROWGER_RTP_PORTS: '22440-22499', STROWGER_MEDIA_WORKERS: '1' });
+    await api(t, 'POST', '/api/devices', { name: 'alice', username: 'alice', password: DEVICE_PASSWORD });
+    // The carrier: a sipp UAS that answers with the offer's first codec and echoes the RTP it gets.
+    carrier = await startSippServer({ scenario: 'uas-answer.xml', rtpEcho: true, timeoutMs: 60_000 });
+    await api(t, 'POST', '/api/trunks', { name: 'carrier-out', host: '127.0.0.1', port: carrier.port, transport: 'udp', default: true });
+  });
+  after(async () => { await carrier?.stop(); await t?.close(); });
+  afterEach(() => assertIdle(t));
+
+  test('alice dials an E.164 number: the carrier answers, alice hears her tone echoed through both legs; CDR outbound, answered', async () => {
+    const out = path.join(dir, `out-${Date.now()}.wav`);
+    const a = await startBaresip({ password: DEVICE_PASSWORD, port: t.sipPort, user: 'alice', codecs: ['PCMU'], audioIn: toneA, audioOut: out });
+    try {
+      await a.registered;
+      const n = await cdrCount(t);
+      await a.dial(`sip:+15559990000@127.0.0.1:${t.sipPort}`);
+      await a.waitForEvent('CALL_ESTABLISHED', 5000);
+      await new Promise((r) => setTimeout(r, TALK_MS));
+      await a.hangup();
+      await a.waitForEvent('CALL_CLOSED', 3000);
+      await a.close();
+      assertHeard(out, TONE_A, 'alice heard her tone back from the carrier', a);
+      const cdr = await nextCdr(t, n);
+      assert.deepEqual([cdr.direction, cdr.disposition, cdr.caller, cdr.callee, cdr.hangup_by], ['outbound', 'answered', 'alice', '+15559990000', 'caller']);
+    } finally {
+      await a.close();
+    }
+  });
 });
 
 describe('baresip with the server defaults', () => {
