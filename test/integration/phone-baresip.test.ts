@@ -4,7 +4,10 @@
  * phones REGISTER with digest, phone A dials phone B (B answers at once), each sends a tone
  * from a WAV file — A 1000 Hz, B 700 Hz — and after ~3 s A hangs up. Media flowed both ways
  * through Strowger's relay when the audio each phone decoded has the other's tone as its
- * dominant frequency; the call is booked when a CDR row says `answered`.
+ * dominant frequency; the call is booked when a CDR row says `answered`. Keys pressed on one
+ * phone must reach the other as its own DTMF events (RFC 4733 relayed, or detected and re-sent
+ * across transcoding), and a phone calling out through the default trunk hears the carrier's
+ * echo of its tone.
  *
  * Digest: baresip 1.0.0 gives up on a 401 that carries any challenge other than MD5 (its
  * REGISTER fails with ENOSYS, "Function not implemented"). Since issue 12 a device is sent one
@@ -127,7 +130,43 @@ describe('baresip phones through Strowger', () => {
 
   test('PCMU caller, G.722-only callee (transcoding)', () =>
     call({ codecsA: ['PCMU'], codecsB: ['G722'] }));
+
+  /** Alice keys `digits` during the call; bob's phone must report each, in order (RFC 4733 both sides). */
+  async function keys(codecsA: BaresipCodec[], codecsB: BaresipCodec[], digits: string): Promise<void> {
+    const common = { password: DEVICE_PASSWORD, port: t.sipPort };
+    const phones: BaresipPhone[] = [];
+    try {
+      const b = await startBaresip({ ...common, user: 'bob', codecs: codecsB, autoAnswer: true });
+      phones.push(b);
+      const a = await startBaresip({ ...common, user: 'alice', codecs: codecsA });
+      phones.push(a);
+      await Promise.all([a.registered, b.registered]);
+      await a.dial(`sip:bob@127.0.0.1:${t.sipPort}`);
+      await a.waitForEvent('CALL_ESTABLISHED', 5000);
+      const from = b.events.length;
+      for (const d of digits) {
+        await a.sendDtmf(d);
+        await new Promise((r) => setTimeout(r, 400));
+      }
+      await eventuallyEvents(b, from, digits.length);
+      const got = b.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param).join('');
+      assert.equal(got, digits, `bob's phone reported the keys in order\n${b.output().slice(-2000)}`);
+      await a.hangup();
+      await b.waitForEvent('CALL_CLOSED', 3000);
+    } finally {
+      await Promise.all(phones.map((p) => p.close()));
+    }
+  }
+
+  test('keys pressed on one phone reach the other (RFC 4733 relayed, PCMU both sides)', () => keys(['PCMU'], ['PCMU'], '159#'));
+
+  test('keys pressed on one phone reach the other across transcoding (PCMU -> G.722: detected and re-sent)', () => keys(['PCMU'], ['G722'], '2*0'));
 });
+
+/** Waits until `n` CALL_DTMF_START events came after index `from` (3 s at most; the assertion after says what came). */
+async function eventuallyEvents(phone: BaresipPhone, from: number, n: number): Promise<void> {
+  for (let i = 0; i < 30 && phone.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').length < n; i++) await new Promise((r) => setTimeout(r, 100));
+}
 
 describe('a baresip phone calling out through the default trunk', () => {
   let t: TestServer;
