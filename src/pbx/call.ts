@@ -13,7 +13,7 @@ import type { SipMessage } from '../sip/message.ts';
 import type { IncomingRequest } from '../sip/endpoint.ts';
 import type { SendTarget } from '../sip/transport-types.ts';
 import { randomCallId, randomTag } from '../sip/message-build.ts';
-import { COMPLETED_ELSEWHERE, sipReason } from '../sip/header-reason.ts';
+import { COMPLETED_ELSEWHERE, reasonsToPass, sipReason } from '../sip/header-reason.ts';
 import { reasonPhrase } from '../sip/message-reasons.ts';
 import type { MediaEngine } from '../media/media-engine.ts';
 import type { CdrDisposition, CdrHangupBy, NewCdr, CallStart } from '../store/cdrs.ts';
@@ -259,7 +259,7 @@ export class Call {
       this.lateOffer ? undefined : this.anchor(req.msg.body, 'offer', this.caller.media, this.calleeMedia),
       this.env.media.bridge(this.caller.media.endpoint.id, this.calleeMedia.endpoint.id),
     ]);
-    req.onCancel = (cancel) => this.cancelledByCaller(cancel.getHeaders('reason'));
+    req.onCancel = (cancel) => this.cancelledByCaller(reasonsToPass(cancel.getHeaders('reason')));
     if (this.decision.local) { await this.answerLocally(this.decision.local); return; }
     this.ringTimer = this.env.timers.setTimeout(() => this.ringTimeout(), this.decision.ringTimeoutMs);
     this.log.info({ targets: this.decision.targets.length, direction: this.decision.direction }, 'call: dialling');
