@@ -1,8 +1,8 @@
 /**
  * The Reason header (RFC 3326) a B2BUA puts in the CANCELs it sends, so a phone knows why its
  * ringing stopped: `SIP;cause=200;text="Call completed elsewhere"` when another fork answered —
- * phones (Yealink, Polycom, Cisco, Snom, baresip) then log no missed call — or the cause the
- * caller's own CANCEL carried, passed on as it came.
+ * desk phones (Yealink, Polycom, Cisco, Snom) then log no missed call — or the cause the caller's
+ * own CANCEL carried, passed on when it is well formed ({@link reasonsToPass}).
  */
 import { quote } from './digest-params.ts';
 
