@@ -5,7 +5,8 @@
  * and DTLS-SRTP in its WebRTC endpoint and bridges to plain RTP, so each side must hear the
  * other's tone: the browser's remote track is sampled in the page (WebAudio), baresip's decoded
  * audio is written to a WAV. Before the endpoint, the browser's ICE/DTLS SDP went to baresip
- * unchanged and no audio could flow.
+ * unchanged and no audio could flow. Keys pressed in the browser (RTCDTMFSender, and SIP INFO)
+ * must reach the desk phone as its own DTMF events.
  *
  * Runs in a loopback-only network namespace: Chromium and werift then only have 127.0.0.1
  * (`--allow-loopback-in-peer-connection` lets Chromium use it).
@@ -166,6 +167,31 @@ if (inLoopbackNamespace(import.meta.url)) {
         await phone.command('resume');
       },
     }));
+
+    test('keys pressed in the browser reach the desk phone, from RFC 4733 in SRTP and from SIP INFO alike', async () => {
+      const phone = await startBaresip({ user: 'desk', password: PASSWORD, port: t.sipPort, codecs: ['PCMU'], audioIn: deskTone, autoAnswer: true });
+      try {
+        await phone.registered;
+        await page.evaluate(`window.state = 'idle'`);
+        await page.evaluate(`window.call('sip:desk@${DOMAIN}')`);
+        await waitCallState(page, 'confirmed', 10_000);
+        await phone.waitForEvent('CALL_ESTABLISHED', 5000);
+        await sleep(1000);
+        const from = phone.events.length;
+        const keys = () => phone.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param).join('');
+        await page.evaluate(`window.dtmf('19', 'RFC2833')`);
+        for (let i = 0; i < 50 && keys().length < 2; i++) await sleep(100);
+        await page.evaluate(`window.dtmf('#', 'INFO')`);
+        for (let i = 0; i < 50 && keys().length < 3; i++) await sleep(100);
+        assert.equal(keys(), '19#', 'the desk phone reported each key once, in order');
+        await page.evaluate('window.hangup()');
+        await phone.waitForEvent('CALL_CLOSED', 5000);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${phone.output().slice(-4000)}`, { cause: err });
+      } finally {
+        await phone.close();
+      }
+    });
 
     test('a browser tab that closes mid-call: Strowger ends the call within 10 s (BYE to the desk phone)', async () => {
       const tab = await openPhone('tab');

@@ -48,6 +48,8 @@ window.start = (url, username, password, domain) => new Promise((resolve) => {
 });
 window.call = (uri) => { window.state = 'calling'; track(ua.call(uri, media)); };
 window.hangup = () => { if (session && !session.isEnded()) session.terminate(); };
+// Keys: 'RFC2833' through the RTCDTMFSender (RFC 4733 in the SRTP stream), 'INFO' as SIP INFO (application/dtmf-relay).
+window.dtmf = (tones, transportType) => { session.sendDTMF(tones, { transportType, duration: 120, interToneGap: 150 }); };
 // JsSIP's hold/unhold are re-INVITEs (sendonly, then sendrecv) on the same RTCPeerConnection.
 window.hold = (on) => new Promise((resolve) => {
   const done = () => resolve(JSON.stringify(session.isOnHold()));
