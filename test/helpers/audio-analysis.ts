@@ -90,6 +90,19 @@ export function dominantFrequency(samples: Int16Array, sampleRate: number, range
   return freqs[i]! + offset * fineStep;
 }
 
+/**
+ * What a phone heard second by second: the dominant frequency (200–3400 Hz) of each whole second
+ * of `samples`, 0 for a second whose RMS is at most `minRms` (silence, noise).
+ */
+export function dominantPerSecond(samples: Int16Array, sampleRate: number, minRms: number): number[] {
+  const out: number[] = [];
+  for (let from = 0; from + sampleRate <= samples.length; from += sampleRate) {
+    const second = samples.subarray(from, from + sampleRate);
+    out.push(rms(second) <= minRms ? 0 : dominantFrequency(second, sampleRate, { min: 200, max: 3400 }));
+  }
+  return out;
+}
+
 /** Root mean square in sample units (0 for an empty array). */
 export function rms(samples: Int16Array): number {
   if (samples.length === 0) return 0;

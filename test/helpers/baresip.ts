@@ -127,6 +127,16 @@ export interface BaresipPhone {
 const running = new Set<ChildProcess>();
 process.on('exit', () => { for (const p of running) p.kill('SIGKILL'); });
 
+/**
+ * The keys `phone` reported (`CALL_DTMF_START`) after event index `from`, once `n` came or
+ * `timeoutMs` passed: the caller asserts on what it got.
+ */
+export async function dtmfReceived(phone: BaresipPhone, from: number, n: number, timeoutMs: number): Promise<string> {
+  const keys = (): string => phone.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param).join('');
+  for (const end = Date.now() + timeoutMs; keys().length < n && Date.now() < end;) await new Promise((r) => setTimeout(r, 100));
+  return keys();
+}
+
 /** Whether a baresip module is installed (e.g. `opus`). */
 export function hasBaresipModule(name: string): boolean {
   return existsSync(path.join(BARESIP_MODULE_DIR, `${name}.so`));

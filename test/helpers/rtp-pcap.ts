@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LINEAR_TO_ULAW, g711Compress } from '../../src/media/codec/g711.ts';
 import { makeTone } from './audio-analysis.ts';
+import { SIPP_SCENARIO_DIR } from './sipp.ts';
 
 const ETH = 14;
 const IP = 20;
@@ -139,14 +140,14 @@ export function ulawFrames(pcm: Int16Array): Uint8Array[] {
 }
 
 /**
- * `uac-pcap-g711a.xml` playing a tone instead of Debian's recording: writes `seconds` of `freq`
+ * `uac-pcap-g711a.xml` (test/sipp) playing a tone instead of Debian's recording: writes `seconds` of `freq`
  * Hz as PCMA (PT 8) to `<dir>/tone-<freq>-pcma.pcap` and a copy of the scenario that plays it;
  * answers the copy's path (for `runSipp`'s `scenario`; run it with `pauseMs` ≥ the tone).
  */
-export function pcmaToneScenario(dir: string, scenarioDir: string, freq: number, seconds: number): string {
+export function pcmaToneScenario(dir: string, freq: number, seconds: number): string {
   const pcap = join(dir, `tone-${freq}-pcma.pcap`);
   writeRtpPcap(pcap, alawFrames(makeTone({ freq, seconds, rate: 8000, amplitude: 0.4 })), { payloadType: 8 });
-  const xml = readFileSync(join(scenarioDir, 'uac-pcap-g711a.xml'), 'latin1');
+  const xml = readFileSync(join(SIPP_SCENARIO_DIR, 'uac-pcap-g711a.xml'), 'latin1');
   if (!xml.includes(DEBIAN_PCAP)) throw new Error(`uac-pcap-g711a.xml no longer plays ${DEBIAN_PCAP}`);
   const scenario = join(dir, `uac-pcap-tone-${freq}.xml`);
   writeFileSync(scenario, xml.replaceAll(DEBIAN_PCAP, pcap), 'latin1'); // the comment names it too

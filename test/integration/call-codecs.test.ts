@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
 import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
-import { SIPP_SCENARIO_DIR, runSipp } from '../helpers/sipp.ts';
+import { runSipp } from '../helpers/sipp.ts';
 import { pcmaToneScenario } from '../helpers/rtp-pcap.ts';
 import { api, assertIdle, cdrCount, DEVICE_PASSWORD, deviceCall, nextCdr } from './call-fixtures.ts';
 
@@ -93,7 +93,7 @@ describe('transcoded calls with real user agents', () => {
 
   test('PCMA caller (sipp replaying a 1 kHz A-law pcap) -> PCMU-only callee (baresip) hears 1 kHz', async () => {
     // 3 s of a 1 kHz tone at -8 dBFS as 150 RTP packets of PCMA (PT 8), in the shipped scenario.
-    const scenario = pcmaToneScenario(dir, SIPP_SCENARIO_DIR, 1000, 3);
+    const scenario = pcmaToneScenario(dir, 1000, 3);
 
     const outB = path.join(dir, 'pcmu-from-pcma.wav');
     const b = await startBaresip({ password: DEVICE_PASSWORD, port: t.sipPort, user: 'bob', codecs: ['PCMU'], audioOut: outB, autoAnswer: true });

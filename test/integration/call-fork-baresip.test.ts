@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
-import { SIPP_SCENARIO_DIR, runSipp } from '../helpers/sipp.ts';
+import { runSipp } from '../helpers/sipp.ts';
 import { pcmaToneScenario } from '../helpers/rtp-pcap.ts';
 import { dominantFrequency, readWavPcm } from '../helpers/audio-analysis.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, did, eventually, inboundTrunk, route, startCallServer, trunkCall } from './call-fixtures.ts';
@@ -47,7 +47,7 @@ describe('a route ringing two baresip phones', () => {
       await Promise.all(phones.map((p) => p.registered));
       const before = (await cdrList(t)).length;
 
-      const caller = runSipp(trunkCall(t, DID, '+15550100100', { scenario: pcmaToneScenario(dir, SIPP_SCENARIO_DIR, 1000, 4), pauseMs: 4500, timeoutMs: 30_000 }));
+      const caller = runSipp(trunkCall(t, DID, '+15550100100', { scenario: pcmaToneScenario(dir, 1000, 4), pauseMs: 4500, timeoutMs: 30_000 }));
       await bob.waitForEvent('CALL_INCOMING', 8000);
       await carol.waitForEvent('CALL_ESTABLISHED', 8000);
       await bob.waitForEvent('CALL_CLOSED', 5000);

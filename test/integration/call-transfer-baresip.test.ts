@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startBaresip, type BaresipPhone } from '../helpers/baresip.ts';
-import { dominantFrequency, makeToneWav, readWavPcm } from '../helpers/audio-analysis.ts';
+import { dominantPerSecond, makeToneWav, readWavPcm } from '../helpers/audio-analysis.ts';
 import { api, assertIdle, cdrList, DEVICE_PASSWORD, eventually } from './call-fixtures.ts';
 
 const TONES = { alice: 1000, bob: 700, carol: 450 } as const;
@@ -30,17 +30,10 @@ const toneOf = (user: keyof typeof TONES): string => {
   return file;
 };
 
-/** Dominant frequency of each second of a decoded-audio dump (quiet seconds: 0). */
+/** Dominant frequency (Hz, rounded) of each second of a decoded-audio dump; quiet seconds (mean square ≤ 1e5): 0. */
 function perSecond(file: string): number[] {
   const { samples, sampleRate } = readWavPcm(file);
-  const out: number[] = [];
-  for (let from = 0; from + sampleRate <= samples.length; from += sampleRate) {
-    const s = samples.subarray(from, from + sampleRate);
-    let energy = 0;
-    for (const v of s) energy += v * v;
-    out.push(energy / s.length < 1e5 ? 0 : Math.round(dominantFrequency(s, sampleRate, { min: 200, max: 3400 })));
-  }
-  return out;
+  return dominantPerSecond(samples, sampleRate, Math.sqrt(1e5)).map(Math.round);
 }
 
 const near = (f: number, want: number): boolean => Math.abs(f - want) <= TOLERANCE_HZ;

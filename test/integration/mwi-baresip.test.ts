@@ -15,7 +15,7 @@ import { PASSWORD } from './sip-client.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dominantFrequency, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
+import { dominantPerSecond, makeToneWav, readWavPcm } from '../helpers/audio-analysis.ts';
 import { parseMessageSummary } from '../../src/sip/message-summary.ts';
 
 describe('MWI with baresip (mwi module)', { skip: hasBaresipModule('mwi') ? false : 'baresip mwi.so not installed' }, () => {
@@ -147,11 +147,7 @@ describe('MWI with baresip: a message left after no answer', { skip: hasBaresipM
     await callee.close();
     // Seconds of the menu call where the caller's 700 Hz tone dominates: the message played after key 1.
     const { samples, sampleRate } = readWavPcm(heard);
-    const toneSeconds: number[] = [];
-    for (let s = 0; (s + 1) * sampleRate <= samples.length; s++) {
-      const second = samples.subarray(s * sampleRate, (s + 1) * sampleRate);
-      if (rms(second) > 300 && Math.abs(dominantFrequency(second, sampleRate, { min: 200, max: 3400 }) - 700) <= 15) toneSeconds.push(s);
-    }
+    const toneSeconds = dominantPerSecond(samples, sampleRate, 300).flatMap((f, s) => (Math.abs(f - 700) <= 15 ? [s] : []));
     assert.ok(toneSeconds.length >= 2, `the message played on the phone (seconds with the 700 Hz tone: ${toneSeconds.join(',')}; ${(samples.length / sampleRate).toFixed(1)} s dumped)`);
     // The dump starts with the call's audio: no second before key 1 holds the message.
     assert.ok(toneSeconds[0]! >= Math.floor(keyOneMs / 1000), `not before key 1 (first tone second ${toneSeconds[0]}, key 1 at ${(keyOneMs / 1000).toFixed(1)} s)`);

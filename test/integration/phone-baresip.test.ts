@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { startBaresip, type BaresipCodec, type BaresipPhone } from '../helpers/baresip.ts';
+import { dtmfReceived, startBaresip, type BaresipCodec, type BaresipPhone } from '../helpers/baresip.ts';
 import { dbfs, dominantFrequency, goertzelPower, makeToneWav, readWavPcm, rms } from '../helpers/audio-analysis.ts';
 import { getFreePort, startSippServer, type SippServer } from '../helpers/sipp.ts';
 import { api, assertIdle, cdrCount, DEVICE_PASSWORD, nextCdr } from './call-fixtures.ts';
@@ -148,9 +148,7 @@ describe('baresip phones through Strowger', () => {
         await a.sendDtmf(d);
         await new Promise((r) => setTimeout(r, 400));
       }
-      await eventuallyEvents(b, from, digits.length);
-      const got = b.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param).join('');
-      assert.equal(got, digits, `bob's phone reported the keys in order\n${b.output().slice(-2000)}`);
+      assert.equal(await dtmfReceived(b, from, digits.length, 3000), digits, `bob's phone reported the keys in order\n${b.output().slice(-2000)}`);
       await a.hangup();
       await b.waitForEvent('CALL_CLOSED', 3000);
     } finally {
@@ -163,10 +161,6 @@ describe('baresip phones through Strowger', () => {
   test('keys pressed on one phone reach the other across transcoding (PCMU -> G.722: detected and re-sent)', () => keys(['PCMU'], ['G722'], '2*0'));
 });
 
-/** Waits until `n` CALL_DTMF_START events came after index `from` (3 s at most; the assertion after says what came). */
-async function eventuallyEvents(phone: BaresipPhone, from: number, n: number): Promise<void> {
-  for (let i = 0; i < 30 && phone.events.slice(from).filter((e) => e.type === 'CALL_DTMF_START').length < n; i++) await new Promise((r) => setTimeout(r, 100));
-}
 
 describe('a baresip phone calling out through the default trunk', () => {
   let t: TestServer;
